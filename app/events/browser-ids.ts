@@ -1,0 +1,99 @@
+// The browser's identifiers travel to the server order as cart attributes, written by our
+// theme app embed (Shopify turns cart attributes into the order's `note_attributes`). These
+// names are the contract between extensions/ and this module.
+export const CART_ATTRIBUTE = {
+  fbp: "_fbp",
+  fbc: "_fbc",
+  consent: "_capi_consent",
+  userAgent: "_capi_ua",
+} as const;
+
+export type NoteAttributes = ReadonlyArray<{ name: string; value: string | null }> | null | undefined;
+
+export function noteAttribute(attributes: NoteAttributes, name: string): string | undefined {
+  const value = attributes?.find((a) => a.name === name)?.value?.trim();
+  return value ? value : undefined;
+}
+
+// fb.<subdomain index>.<creation time ms>.<fbclid or random>, optionally with Meta's appendix.
+const FBC = /^fb\.[0-2]\.\d{10,13}\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$/;
+const FBP = /^fb\.[0-2]\.\d{10,13}\.\d+(\.[A-Za-z0-9_-]+)?$/;
+const FBCLID = /^[A-Za-z0-9_-]{10,500}$/;
+
+export function isValidFbc(value: string): boolean {
+  return FBC.test(value);
+}
+
+export function isValidFbp(value: string): boolean {
+  return FBP.test(value);
+}
+
+/** The fbclid of a landing URL or path ("/?fbclid=..."), if it carries a plausible one. */
+export function fbclidFrom(landingSite: string | null | undefined): string | undefined {
+  if (!landingSite) return undefined;
+  let url: URL;
+  try {
+    url = new URL(landingSite, "https://landing.invalid");
+  } catch {
+    return undefined;
+  }
+  const fbclid = url.searchParams.get("fbclid")?.trim();
+  return fbclid && FBCLID.test(fbclid) ? fbclid : undefined;
+}
+
+/**
+ * fbc as Meta defines it when no `_fbc` cookie is known: built from the click id with the
+ * time we first saw it. We use the conversion's own timestamp, not "now", so that building
+ * the same order twice (retries, reconciliation) yields the same fbc.
+ */
+export function fbcFromClickId(fbclid: string, firstSeenMs: number): string {
+  return `fb.1.${firstSeenMs}.${fbclid}`;
+}
+
+export interface BrowserIds {
+  fbp?: string;
+  fbc?: string;
+  /** Why an identifier we were given was left out (malformed values make Meta reject events). */
+  dropped: string[];
+}
+
+export function browserIds(attributes: NoteAttributes, landingSite: string | null | undefined, conversionMs: number): BrowserIds {
+  const dropped: string[] = [];
+  const fbpRaw = noteAttribute(attributes, CART_ATTRIBUTE.fbp);
+  const fbcRaw = noteAttribute(attributes, CART_ATTRIBUTE.fbc);
+  const fbp = fbpRaw && isValidFbp(fbpRaw) ? fbpRaw : undefined;
+  if (fbpRaw && !fbp) dropped.push("malformed _fbp cart attribute");
+  let fbc = fbcRaw && isValidFbc(fbcRaw) ? fbcRaw : undefined;
+  if (fbcRaw && !fbc) dropped.push("malformed _fbc cart attribute");
+  if (!fbc) {
+    const fbclid = fbclidFrom(landingSite);
+    if (fbclid) fbc = fbcFromClickId(fbclid, conversionMs);
+  }
+  return { fbp, fbc, dropped };
+}
+
+export interface Consent {
+  marketing?: boolean;
+  analytics?: boolean;
+  saleOfData?: boolean;
+}
+
+/**
+ * The consent state our embed records from `window.Shopify.customerPrivacy`, written as
+ * "marketing=1;analytics=1;sale_of_data=0". Unknown or absent keys stay undefined: absence
+ * of a record is not a refusal.
+ */
+export function parseConsent(attributes: NoteAttributes): Consent {
+  const raw = noteAttribute(attributes, CART_ATTRIBUTE.consent);
+  if (!raw) return {};
+  const consent: Consent = {};
+  for (const part of raw.split(/[;&,]/)) {
+    const [key, value] = part.split("=").map((s) => s.trim().toLowerCase());
+    const flag = value === "1" || value === "true" || value === "granted" ? true : value === "0" || value === "false" || value === "denied" ? false : undefined;
+    if (flag === undefined) continue;
+    if (key === "marketing") consent.marketing = flag;
+    else if (key === "analytics") consent.analytics = flag;
+    else if (key === "sale_of_data") consent.saleOfData = flag;
+  }
+  return consent;
+}

@@ -1,0 +1,41 @@
+// The one entry point from a webhook payload to a sendable Meta event: parse (zod), build,
+// validate. The worker, the CLI and the benchmarks all go through here.
+import { validateEvent } from "../meta/validate";
+import { checkoutSchema, describeIssues, orderSchema } from "../shopify/payloads";
+import { buildInitiateCheckout } from "./initiate-checkout";
+import type { BuildContext, BuildOutcome } from "./outcome";
+import { buildPurchase } from "./purchase";
+import type { ShopEventSettings } from "./settings";
+
+export const EVENT_TOPICS = ["orders/create", "orders/paid", "checkouts/create"] as const;
+export type EventTopic = (typeof EVENT_TOPICS)[number];
+
+export function isEventTopic(topic: string): topic is EventTopic {
+  return (EVENT_TOPICS as readonly string[]).includes(topic);
+}
+
+export function prepareEvent(
+  topic: EventTopic,
+  payload: unknown,
+  settings: ShopEventSettings,
+  context: BuildContext & { nowSeconds: number },
+): BuildOutcome {
+  let outcome: BuildOutcome;
+  if (topic === "checkouts/create") {
+    const parsed = checkoutSchema.safeParse(payload);
+    if (!parsed.success) return { status: "rejected", code: "invalid_payload", reason: `${topic} payload: ${describeIssues(parsed.error)}` };
+    outcome = buildInitiateCheckout(parsed.data, settings, context);
+  } else {
+    const parsed = orderSchema.safeParse(payload);
+    if (!parsed.success) return { status: "rejected", code: "invalid_payload", reason: `${topic} payload: ${describeIssues(parsed.error)}` };
+    outcome = buildPurchase(parsed.data, topic, settings, context);
+  }
+  if (outcome.status !== "ready") return outcome;
+  const problems = validateEvent(outcome.event, context.nowSeconds);
+  if (problems.length === 0) return outcome;
+  return {
+    status: "rejected",
+    code: problems[0]!.code,
+    reason: problems.map((p) => p.message).join("; "),
+  };
+}

@@ -1,0 +1,69 @@
+// What a shop decides about the events built from its orders. Validated with zod wherever it
+// enters (admin form, CLI, database), with defaults that a merchant who never opens the
+// settings would choose.
+import { z } from "zod";
+
+export const ACTION_SOURCES = [
+  "website",
+  "app",
+  "email",
+  "phone_call",
+  "chat",
+  "physical_store",
+  "system_generated",
+  "business_messaging",
+  "other",
+] as const;
+export type ActionSource = (typeof ACTION_SOURCES)[number];
+
+/** What to do with orders from one Shopify `source_name`: send with this action_source, or skip. */
+const sourceRule = z.union([z.enum(ACTION_SOURCES), z.literal("skip")]);
+export type SourceRule = z.infer<typeof sourceRule>;
+
+export const shopEventSettingsSchema = z.object({
+  /**
+   * `orders/create` sends the Purchase as soon as the order exists; `orders/paid` waits for
+   * payment (cash on delivery, bank transfer shops). Either way one event_id per order.
+   */
+  purchaseTrigger: z.enum(["orders/create", "orders/paid"]).default("orders/create"),
+  /** Purchase value: the order total, or the subtotal (before shipping and taxes). */
+  valueMode: z.enum(["total", "subtotal"]).default("total"),
+  /** Catalogue ids: Meta's Shopify catalogue uses variant ids as `product` ids. */
+  contentIdSource: z.enum(["variant", "product", "sku"]).default("variant"),
+  /**
+   * action_source per Shopify source_name. Draft orders are created by the merchant, so they
+   * default to system_generated; unknown sources (apps, subscriptions) to `other`.
+   */
+  sources: z
+    .object({
+      web: sourceRule.default("website"),
+      pos: sourceRule.default("physical_store"),
+      shopify_draft_order: sourceRule.default("system_generated"),
+      other: sourceRule.default("other"),
+    })
+    .prefault({}),
+  /** Shopify test orders go to Meta only with this code, so they land in Test Events. */
+  testEventCode: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "a test event code is letters and digits, like TEST12345")
+    .optional(),
+  /** The shop's own country: the calling code for phone numbers of orders with no address. */
+  defaultCountry: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/)
+    .transform((c) => c.toUpperCase())
+    .optional(),
+  /** With a consent attribute present, a buyer who declined marketing is not sent. */
+  respectMarketingConsent: z.boolean().default(true),
+});
+export type ShopEventSettings = z.output<typeof shopEventSettingsSchema>;
+export type ShopEventSettingsInput = z.input<typeof shopEventSettingsSchema>;
+
+export const DEFAULT_SETTINGS: ShopEventSettings = shopEventSettingsSchema.parse({});
+
+export function actionSourceFor(sourceName: string | null | undefined, settings: ShopEventSettings): SourceRule {
+  const name = (sourceName ?? "").toLowerCase();
+  if (name === "web" || name === "pos" || name === "shopify_draft_order") return settings.sources[name];
+  return settings.sources.other;
+}

@@ -1,0 +1,234 @@
+// Normalisation and hashing of Meta `user_data`, as Meta's customer information parameters
+// page prescribes. Pure: no I/O, no clock. Every function returns `undefined` for a value
+// that must be omitted, because a hash of junk ("", "null", a malformed email) can never
+// match a person and only lowers Event Match Quality.
+import { createHash } from "node:crypto";
+import { isIP } from "node:net";
+import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
+
+export const HASHED_KEYS = [
+  "em",
+  "ph",
+  "fn",
+  "ln",
+  "ge",
+  "db",
+  "ct",
+  "st",
+  "zp",
+  "country",
+  "external_id",
+] as const;
+export type HashedKey = (typeof HASHED_KEYS)[number];
+
+/** Keys Meta wants exactly as received: hashing them breaks matching. */
+export const PLAIN_KEYS = [
+  "client_ip_address",
+  "client_user_agent",
+  "fbc",
+  "fbp",
+  "subscription_id",
+  "lead_id",
+] as const;
+export type PlainKey = (typeof PLAIN_KEYS)[number];
+
+/** The user_data object as sent to Meta: hashed keys hold one hash or several. */
+export type MetaUserData = Partial<Record<HashedKey, string | string[]>> &
+  Partial<Record<PlainKey, string>>;
+
+/** A raw value plus the ISO country it belongs to (phones, states and zips depend on it). */
+export interface RawValue {
+  value: string | number | null | undefined;
+  country?: string | null;
+}
+
+export type UserDataInput = Partial<Record<HashedKey, Array<RawValue | string | null | undefined>>> &
+  Partial<Record<PlainKey, string | null | undefined>>;
+
+const SHA256_HEX = /^[a-f0-9]{64}$/;
+// A pre-hashed value is recognised and passed through, never hashed twice.
+// Meta's newer libraries append ".<appendix>" to hashes; the hash part is what matters.
+const SHA256_HEX_WITH_APPENDIX = /^[a-f0-9]{64}(\.[A-Za-z0-9_-]+)?$/;
+const PLACEHOLDERS = new Set(["", "null", "undefined", "none", "n/a", "na", "-", "nil"]);
+
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+export function isSha256Hex(value: string): boolean {
+  return SHA256_HEX_WITH_APPENDIX.test(value);
+}
+
+function clean(raw: string | number | null | undefined): string | undefined {
+  if (raw === null || raw === undefined) return undefined;
+  // NFC so that "é" typed as e + combining accent hashes like the precomposed "é".
+  const text = String(raw).normalize("NFC").trim();
+  return PLACEHOLDERS.has(text.toLowerCase()) ? undefined : text;
+}
+
+function lettersOnly(text: string): string {
+  return text.toLowerCase().replace(/[^\p{L}\p{M}]/gu, "");
+}
+
+// Pragmatic address check: one @, no spaces, a dot in the domain, a TLD of 2+ letters.
+// Stricter RFC parsing rejects real addresses Shopify accepted; looser lets junk through.
+const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)*\.[\p{L}]{2,}$/u;
+
+export function normalizeEmail(raw: string): string | undefined {
+  const email = raw.toLowerCase().replace(/\s+/g, "");
+  return EMAIL.test(email) && !email.includes("..") ? email : undefined;
+}
+
+export function normalizePhone(raw: string, country?: string | null): string | undefined {
+  let text = raw.replace(/[^\d+]/g, "");
+  if (text.startsWith("00")) text = `+${text.slice(2)}`;
+  const digitCount = text.replace(/\D/g, "").length;
+  if (digitCount < 7 || digitCount > 15) return undefined;
+  const region = country ? (country.toUpperCase() as CountryCode) : undefined;
+  if (text.startsWith("+")) {
+    const parsed = parsePhoneNumberFromString(text);
+    return parsed?.isPossible() ? parsed.number.slice(1) : undefined;
+  }
+  if (region) {
+    // The address's country supplies the calling code a national number lacks.
+    const national = parsePhoneNumberFromString(text, { defaultCountry: region });
+    if (national?.isPossible()) return national.number.slice(1);
+  }
+  // A number written with its calling code but without "+", e.g. "16505551212".
+  const international = parsePhoneNumberFromString(`+${text}`);
+  return international?.isValid() ? international.number.slice(1) : undefined;
+}
+
+export function normalizeName(raw: string): string | undefined {
+  return lettersOnly(raw) || undefined;
+}
+
+export function normalizeGender(raw: string): string | undefined {
+  const g = raw.toLowerCase().replace(/[^a-z]/g, "");
+  if (g === "m" || g === "male") return "m";
+  if (g === "f" || g === "female") return "f";
+  return undefined;
+}
+
+function isRealDate(y: number, m: number, d: number): boolean {
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
+
+/** Accepts YYYYMMDD, YYYY-MM-DD (with / or . too) and an ISO timestamp; answers YYYYMMDD. */
+export function normalizeDateOfBirth(raw: string): string | undefined {
+  const match = /^(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})(T.*)?$/.exec(raw.trim());
+  if (!match) return undefined;
+  const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (y < 1900 || !isRealDate(y, m, d)) return undefined;
+  return `${y}${String(m).padStart(2, "0")}${String(d).padStart(2, "0")}`;
+}
+
+export function normalizeCity(raw: string): string | undefined {
+  return lettersOnly(raw) || undefined;
+}
+
+const TWO_LETTER_STATE_COUNTRIES = new Set(["us", "ca"]);
+
+export function normalizeState(raw: string, country?: string | null): string | undefined {
+  const c = country?.toLowerCase();
+  if (c && TWO_LETTER_STATE_COUNTRIES.has(c)) {
+    // Shopify's province_code for US/CA is already the 2-letter code; "US-CA" also occurs.
+    const code = raw.toLowerCase().replace(/^(us|ca)-/, "").replace(/[^a-z]/g, "");
+    return code.length === 2 ? code : undefined;
+  }
+  return raw.toLowerCase().replace(/[^\p{L}\p{M}\p{N}]/gu, "") || undefined;
+}
+
+const UK_POSTCODE = /^([a-z]{1,2}\d[a-z\d]?)(\d)[a-z]{2}$/;
+
+export function normalizeZip(raw: string, country?: string | null): string | undefined {
+  const zip = raw.toLowerCase().replace(/[\s-]/g, "");
+  if (!/^[\p{L}\p{N}]{2,}$/u.test(zip)) return undefined;
+  const c = country?.toLowerCase();
+  if (c === "us") {
+    const five = /^(\d{5})/.exec(zip);
+    return five ? five[1] : undefined;
+  }
+  if (c === "gb") {
+    // Meta wants UK postcodes as area + district + sector ("SW1A 1AA" -> "sw1a1").
+    const uk = UK_POSTCODE.exec(zip);
+    return uk ? `${uk[1]}${uk[2]}` : zip;
+  }
+  return zip;
+}
+
+export function normalizeCountry(raw: string): string | undefined {
+  const c = raw.toLowerCase();
+  return /^[a-z]{2}$/.test(c) ? c : undefined;
+}
+
+export function normalizeExternalId(raw: string): string | undefined {
+  return raw || undefined;
+}
+
+/** The normalised (unhashed) form of one value, or undefined when it must be omitted. */
+export function normalizeValue(key: HashedKey, raw: string, country?: string | null): string | undefined {
+  switch (key) {
+    case "em":
+      return normalizeEmail(raw);
+    case "ph":
+      return normalizePhone(raw, country);
+    case "fn":
+    case "ln":
+      return normalizeName(raw);
+    case "ge":
+      return normalizeGender(raw);
+    case "db":
+      return normalizeDateOfBirth(raw);
+    case "ct":
+      return normalizeCity(raw);
+    case "st":
+      return normalizeState(raw, country);
+    case "zp":
+      return normalizeZip(raw, country);
+    case "country":
+      return normalizeCountry(raw);
+    case "external_id":
+      return normalizeExternalId(raw);
+  }
+}
+
+/** Normalise then hash one value; a value that already is a SHA-256 passes through untouched. */
+export function hashValue(key: HashedKey, raw: RawValue | string | null | undefined): string | undefined {
+  const { value, country } = typeof raw === "object" && raw !== null ? raw : { value: raw, country: undefined };
+  const text = clean(value);
+  if (text === undefined) return undefined;
+  if (SHA256_HEX_WITH_APPENDIX.test(text)) return text;
+  if (SHA256_HEX.test(text.toLowerCase())) return text.toLowerCase();
+  const normalized = normalizeValue(key, text, country);
+  return normalized === undefined ? undefined : sha256Hex(normalized);
+}
+
+function plainValue(key: PlainKey, raw: string | null | undefined): string | undefined {
+  const text = clean(raw);
+  if (text === undefined) return undefined;
+  if (key === "client_ip_address") return isIP(text) ? text : undefined;
+  return text;
+}
+
+/**
+ * Builds Meta's user_data from raw customer facts: each hashed key normalised, hashed and
+ * de-duplicated (one string, or an array when the customer has several distinct values),
+ * plain keys passed as received.
+ */
+export function buildUserData(input: UserDataInput): MetaUserData {
+  const out: MetaUserData = {};
+  for (const key of HASHED_KEYS) {
+    const values = input[key];
+    if (!values) continue;
+    const hashes = [...new Set(values.map((v) => hashValue(key, v)).filter((h): h is string => !!h))];
+    if (hashes.length === 1) out[key] = hashes[0];
+    else if (hashes.length > 1) out[key] = hashes;
+  }
+  for (const key of PLAIN_KEYS) {
+    const value = plainValue(key, input[key]);
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,9 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["app/**/*.test.ts", "sandbox/**/*.test.ts", "test/**/*.test.ts"],
+    // Tests spawn the CLI and the Meta stand-in as child processes; the 2-core CI machine needs headroom.
+    testTimeout: 30_000,
+  },
+});
