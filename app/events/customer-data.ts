@@ -36,8 +36,14 @@ export function userDataInput(buyer: Buyer, browser: BrowserContext, defaultCoun
     fn: [buyer.customer?.first_name, ...addresses.map((a) => a.first_name)],
     ln: [buyer.customer?.last_name, ...addresses.map((a) => a.last_name)],
     ct: of((a) => a.city),
-    // US/CA want the 2-letter code; elsewhere Shopify's province code is the best stable form.
-    st: of((a) => a.province_code || a.province),
+    // US/CA: the 2-letter code. Elsewhere Meta asks for the region "in lowercase, no spaces"
+    // without saying code or name, so both go: either may be what Meta holds.
+    st: addresses.flatMap((a) => {
+      const country = a.country_code ?? buyerCountry;
+      const twoLetter = ["US", "CA"].includes((country ?? "").toUpperCase());
+      const values = twoLetter ? [a.province_code || a.province] : [a.province_code, a.province];
+      return values.map((value) => ({ value, country }));
+    }),
     zp: of((a) => a.zip),
     country: addresses.map((a) => a.country_code),
     external_id: [buyer.customer?.id],

@@ -52,7 +52,10 @@ const normalisationCases: Array<[HashedKey, string, string | undefined, string |
   ["db", "19970216", undefined, "19970216"],
   ["db", "1997/2/6", undefined, "19970206"],
   ["db", "1997-02-30", undefined, undefined],
+  ["db", "2/16/1997", undefined, "19970216"],
+  ["db", "16.02.1997", undefined, "19970216"],
   ["db", "16/02/1997", undefined, undefined],
+  ["db", "1899-12-31", undefined, undefined],
   // ct: lowercase, no spaces or punctuation, UTF-8 letters kept
   ["ct", "Menlo Park", undefined, "menlopark"],
   ["ct", "San Francisco", "US", "sanfrancisco"],
@@ -71,15 +74,19 @@ const normalisationCases: Array<[HashedKey, string, string | undefined, string |
   ["zp", "94035", "US", "94035"],
   ["zp", "9410", "US", undefined],
   ["zp", "80331", "DE", "80331"],
-  ["zp", "SW1A 1AA", "GB", "sw1a1"],
-  ["zp", "M1 1AE", "GB", "m11"],
+  ["zp", "SW1A 1AA", "GB", "sw1a1aa"],
+  ["zp", "M1 1AE", "GB", "m11ae"],
+  ["zp", "1016 GV", "NL", "1016gv"],
   ["zp", "K1A 0B1", "CA", "k1a0b1"],
   ["zp", "100-0001", "JP", "1000001"],
   ["zp", "1", "FR", undefined],
   // country: ISO 3166-1 alpha-2, lowercase
   ["country", "US", undefined, "us"],
   ["country", "de", undefined, "de"],
-  ["country", "United States", undefined, undefined],
+  ["country", "United States", undefined, "us"],
+  ["country", "Germany", undefined, "de"],
+  ["country", "USA", undefined, "us"],
+  ["country", "Atlantis", undefined, undefined],
   // external_id: trimmed, stable
   ["external_id", " 7001 ", undefined, "7001"],
 ];

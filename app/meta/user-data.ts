@@ -4,7 +4,7 @@
 // match a person and only lowers Event Match Quality.
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
-import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
+import { getCountries, parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
 
 export const HASHED_KEYS = [
   "em",
@@ -115,11 +115,21 @@ function isRealDate(y: number, m: number, d: number): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
-/** Accepts YYYYMMDD, YYYY-MM-DD (with / or . too) and an ISO timestamp; answers YYYYMMDD. */
+/**
+ * Accepts YYYYMMDD, YYYY-MM-DD (or with / and .), an ISO timestamp, M/D/YYYY (US order, as in
+ * Meta's own example "2/16/1997") and D.M.YYYY (European order); answers YYYYMMDD.
+ */
 export function normalizeDateOfBirth(raw: string): string | undefined {
-  const match = /^(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})(T.*)?$/.exec(raw.trim());
-  if (!match) return undefined;
-  const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const text = raw.trim();
+  let parts: [number, number, number] | undefined;
+  const yearFirst = /^(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})(T.*)?$/.exec(text);
+  const usOrder = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text);
+  const dayFirst = /^(\d{1,2})[.-](\d{1,2})[.-](\d{4})$/.exec(text);
+  if (yearFirst) parts = [Number(yearFirst[1]), Number(yearFirst[2]), Number(yearFirst[3])];
+  else if (usOrder) parts = [Number(usOrder[3]), Number(usOrder[1]), Number(usOrder[2])];
+  else if (dayFirst) parts = [Number(dayFirst[3]), Number(dayFirst[2]), Number(dayFirst[1])];
+  if (!parts) return undefined;
+  const [y, m, d] = parts;
   if (y < 1900 || !isRealDate(y, m, d)) return undefined;
   return `${y}${String(m).padStart(2, "0")}${String(d).padStart(2, "0")}`;
 }
@@ -140,27 +150,41 @@ export function normalizeState(raw: string, country?: string | null): string | u
   return raw.toLowerCase().replace(/[^\p{L}\p{M}\p{N}]/gu, "") || undefined;
 }
 
-const UK_POSTCODE = /^([a-z]{1,2}\d[a-z\d]?)(\d)[a-z]{2}$/;
-
 export function normalizeZip(raw: string, country?: string | null): string | undefined {
   const zip = raw.toLowerCase().replace(/[\s-]/g, "");
   if (!/^[\p{L}\p{N}]{2,}$/u.test(zip)) return undefined;
-  const c = country?.toLowerCase();
-  if (c === "us") {
+  if (country?.toLowerCase() === "us") {
     const five = /^(\d{5})/.exec(zip);
     return five ? five[1] : undefined;
   }
-  if (c === "gb") {
-    // Meta wants UK postcodes as area + district + sector ("SW1A 1AA" -> "sw1a1").
-    const uk = UK_POSTCODE.exec(zip);
-    return uk ? `${uk[1]}${uk[2]}` : zip;
-  }
+  // UK: Meta's text asks for "area, district and sector" but its own example is the full
+  // postcode ("M1 1AE" -> "m11ae"), which is also what the browser pixel sends. We follow the
+  // example so that server and browser hashes agree.
   return zip;
+}
+
+// English country names to ISO codes ("United States" -> "us", as in Meta's example), built
+// once from the runtime's own region names: no list of ours to maintain.
+let countryNames: Map<string, string> | undefined;
+function countryByName(name: string): string | undefined {
+  if (!countryNames) {
+    countryNames = new Map();
+    const names = new Intl.DisplayNames(["en"], { type: "region" });
+    for (const code of getCountries()) {
+      const english = names.of(code);
+      if (english) countryNames.set(lettersOnly(english), code.toLowerCase());
+    }
+    for (const [alias, code] of [["usa", "us"], ["unitedstatesofamerica", "us"], ["uk", "gb"], ["greatbritain", "gb"], ["england", "gb"]]) {
+      countryNames.set(alias!, code!);
+    }
+  }
+  return countryNames.get(lettersOnly(name));
 }
 
 export function normalizeCountry(raw: string): string | undefined {
   const c = raw.toLowerCase();
-  return /^[a-z]{2}$/.test(c) ? c : undefined;
+  if (/^[a-z]{2}$/.test(c)) return c;
+  return countryByName(raw);
 }
 
 export function normalizeExternalId(raw: string): string | undefined {
