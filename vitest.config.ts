@@ -1,6 +1,8 @@
+import path from "node:path";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  resolve: { alias: { "~": path.resolve(__dirname, "app") } },
   test: {
     include: ["app/**/*.test.ts", "sandbox/**/*.test.ts", "test/**/*.test.ts"],
     // Tests spawn the CLI and the Meta stand-in as child processes; the 2-core CI machine needs headroom.

@@ -8,7 +8,9 @@ import { requestBody } from "../meta/request";
 import { describeIssues } from "../shopify/payloads";
 
 const USAGE = `usage:
-  capi event --topic <${EVENT_TOPICS.join("|")}> [--shop <domain>] [--now <unix seconds>] [--settings <json>] < payload.json`;
+  capi event --topic <${EVENT_TOPICS.join("|")}> [--shop <domain>] [--now <unix seconds>] [--settings <json>] < payload.json
+  capi connect --shop <domain> --pixel <id> --token <access token> [--test-code <code>]
+  capi status --shop <domain>`;
 
 class CliError extends Error {
   constructor(message: string, readonly exitCode: number) {
@@ -63,12 +65,78 @@ function eventCommand(args: string[]): string {
   return JSON.stringify(requestBody([outcome.event], outcome.testEventCode), null, 2);
 }
 
-function main(argv: string[]): number {
+const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
+
+function shopArg(value: string | undefined): string {
+  if (!value || !SHOP_DOMAIN.test(value)) throw new CliError("--shop must be a myshopify.com domain", 2);
+  return value;
+}
+
+/** Commands that need the database open it lazily, so `capi event` stays instant and offline. */
+async function withDatabase<T>(work: (prisma: import("@prisma/client").PrismaClient) => Promise<T>): Promise<T> {
+  const { database } = await import("../db/db.server");
+  const db = database();
+  try {
+    await db.ready;
+    return await work(db.prisma);
+  } finally {
+    await db.close();
+  }
+}
+
+async function connectCommand(args: string[]): Promise<string> {
+  const { values } = parseArgs({
+    args,
+    options: { shop: { type: "string" }, pixel: { type: "string" }, token: { type: "string" }, "test-code": { type: "string" } },
+    strict: true,
+  });
+  const shop = shopArg(values.shop);
+  const { destinationInputSchema, saveDestination } = await import("../pipeline/destinations.server");
+  const input = destinationInputSchema.safeParse({ pixelId: values.pixel, accessToken: values.token, testEventCode: values["test-code"] });
+  if (!input.success) throw new CliError(describeIssues(input.error), 2);
+  if (!input.data.accessToken) throw new CliError("--token is required", 2);
+  await withDatabase((prisma) => saveDestination(prisma, shop, input.data));
+  // The token is never echoed back.
+  return JSON.stringify({ shop, pixelId: input.data.pixelId, testEventCode: input.data.testEventCode ?? null, connected: true });
+}
+
+async function statusCommand(args: string[]): Promise<string> {
+  const { values } = parseArgs({ args, options: { shop: { type: "string" } }, strict: true });
+  const shop = shopArg(values.shop);
+  const { countByState } = await import("../pipeline/event-store.server");
+  return withDatabase(async (prisma) => {
+    const destination = await prisma.destination.findUnique({
+      where: { shop },
+      select: { pixelId: true, testEventCode: true, apiVersion: true, pausedAt: true, pauseMessage: true },
+    });
+    const events = await countByState(prisma, shop);
+    const total = Object.values(events).reduce((a, b) => a + b, 0);
+    return JSON.stringify(
+      {
+        shop,
+        destination: destination
+          ? { pixelId: destination.pixelId, testEventCode: destination.testEventCode, apiVersion: destination.apiVersion, paused: destination.pausedAt !== null, pauseMessage: destination.pauseMessage }
+          : null,
+        events: { total, ...events },
+      },
+      null,
+      2,
+    );
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case "event":
         process.stdout.write(`${eventCommand(rest)}\n`);
+        return 0;
+      case "connect":
+        process.stdout.write(`${await connectCommand(rest)}\n`);
+        return 0;
+      case "status":
+        process.stdout.write(`${await statusCommand(rest)}\n`);
         return 0;
       default:
         throw new CliError(command ? `unknown command "${command}"\n${USAGE}` : USAGE, 2);
@@ -81,4 +149,4 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -1,73 +1,80 @@
 // Opens the database: PostgreSQL when DATABASE_URL is set, else an embedded PGlite under
-// ./data so that the app runs on a fresh machine. PGlite is single-process: web and worker
-// must then share one process, and the database must be closed on shutdown.
+// ./data so that the app runs on a fresh machine. The client exists at once (Shopify's session
+// storage wants one synchronously); `ready` resolves when migrations have run. PGlite is
+// single-process: web and worker then share one process, and `close()` must run on shutdown.
 import path from "node:path";
-import { mkdir } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
 import { PrismaClient } from "@prisma/client";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import pg from "pg";
 import { migrate } from "./migrate.server";
 
 export interface Database {
   prisma: PrismaClient;
   kind: "postgres" | "pglite";
+  /** Resolves once the schema is migrated; every user awaits it before the first query. */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
-export interface OpenOptions {
+export interface DatabaseOptions {
   databaseUrl?: string;
   /** Folder of the embedded database when no URL is given. */
   dataDir?: string;
-  /** Pool size per process (PostgreSQL only). */
+  /** Connections per process (PostgreSQL only). */
   poolSize?: number;
 }
 
-export async function openDatabase(options: OpenOptions = {}): Promise<Database> {
+type Adapter = NonNullable<ConstructorParameters<typeof PrismaClient>[0]> extends { adapter?: infer A } ? A : never;
+
+export function createDatabase(options: DatabaseOptions = {}): Database {
   if (options.databaseUrl) {
-    const { Pool } = await import("pg");
-    const { PrismaPg } = await import("@prisma/adapter-pg");
-    const pool = new Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
-    // A dropped connection must not crash the process: the pool reconnects on next use.
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // A dropped connection (PostgreSQL restarting) must not crash the process: the pool
+    // replaces it on next use.
     pool.on("error", () => undefined);
-    const client = await pool.connect();
-    try {
-      await migrate(
-        async (sql) => void (await client.query(sql)),
-        async () => (await client.query<{ name: string }>(`SELECT "name" FROM "_capi_migrations"`)).rows.map((r) => r.name),
-      );
-    } finally {
-      client.release();
-    }
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    const ready = (async () => {
+      const client = await pool.connect();
+      try {
+        await migrate(
+          async (sql) => void (await client.query(sql)),
+          async () => (await client.query<{ name: string }>(`SELECT "name" FROM "_capi_migrations"`)).rows.map((r) => r.name),
+        );
+      } finally {
+        client.release();
+      }
+    })();
+    ready.catch(() => undefined);
     return {
       prisma,
       kind: "postgres",
+      ready,
       close: async () => {
-        await prisma.$disconnect();
+        await prisma.$disconnect().catch(() => undefined);
         await pool.end().catch(() => undefined);
       },
     };
   }
-  const dataDir = path.resolve(options.dataDir ?? "data/pglite");
-  await mkdir(dataDir, { recursive: true });
-  const { PGlite } = await import("@electric-sql/pglite");
-  const { PrismaPGlite } = await import("pglite-prisma-adapter");
+  const dataDir = path.resolve(options.dataDir ?? "data", "pglite");
+  mkdirSync(dataDir, { recursive: true });
   const pglite = new PGlite(dataDir);
-  await migrate(
+  // The adapter ships its own copy of Prisma's adapter types; they agree at run time.
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) as unknown as Adapter });
+  const ready = migrate(
     async (sql) => void (await pglite.exec(sql)),
     async () => (await pglite.query<{ name: string }>(`SELECT "name" FROM "_capi_migrations"`)).rows.map((r) => r.name),
-  );
-  // The adapter ships its own copy of Prisma's adapter types; they agree at run time.
-  const adapter = new PrismaPGlite(pglite) as unknown as ConstructorParameters<typeof PrismaClient>[0] extends infer O
-    ? O extends { adapter?: infer A }
-      ? A
-      : never
-    : never;
-  const prisma = new PrismaClient({ adapter });
+  ).then(() => undefined);
+  ready.catch(() => undefined);
   return {
     prisma,
     kind: "pglite",
+    ready,
     close: async () => {
-      await prisma.$disconnect();
-      await pglite.close();
+      await prisma.$disconnect().catch(() => undefined);
+      await pglite.close().catch(() => undefined);
     },
   };
 }

@@ -13,8 +13,11 @@ export type BuildOutcome =
     }
   /** Deliberately not sent: a test order, a source the shop excluded, a declined consent. */
   | { status: "skipped"; reason: string }
-  /** Cannot or must not be sent as it is; `code` is stable for storage and statistics. */
-  | { status: "rejected"; code: string; reason: string };
+  /**
+   * Cannot or must not be sent as it is; `code` is stable for storage and statistics. `event`
+   * is the built (hashed) event when the payload was readable, so the merchant can see it.
+   */
+  | { status: "rejected"; code: string; reason: string; event?: MetaEvent };
 
 export interface BuildContext {
   /** The shop's myshopify domain, e.g. "example.myshopify.com". */

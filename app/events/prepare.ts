@@ -37,5 +37,6 @@ export function prepareEvent(
     status: "rejected",
     code: problems[0]!.code,
     reason: problems.map((p) => p.message).join("; "),
+    event: outcome.event,
   };
 }

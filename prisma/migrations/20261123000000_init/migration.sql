@@ -59,6 +59,7 @@ CREATE TABLE "WebhookReceipt" (
     "topic" TEXT NOT NULL,
     "webhookId" TEXT NOT NULL,
     "eventId" TEXT,
+    "dedupeKey" TEXT NOT NULL,
     "triggeredAt" TIMESTAMP(3),
     "receivedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "outcome" TEXT NOT NULL,
@@ -113,7 +114,7 @@ CREATE INDEX "Destination_pixelId_idx" ON "Destination"("pixelId");
 CREATE INDEX "WebhookReceipt_shop_receivedAt_idx" ON "WebhookReceipt"("shop", "receivedAt");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "WebhookReceipt_shop_topic_webhookId_key" ON "WebhookReceipt"("shop", "topic", "webhookId");
+CREATE UNIQUE INDEX "WebhookReceipt_shop_topic_dedupeKey_key" ON "WebhookReceipt"("shop", "topic", "dedupeKey");
 
 -- CreateIndex
 CREATE INDEX "Event_state_nextAttemptAt_idx" ON "Event"("state", "nextAttemptAt");

@@ -1,0 +1,132 @@
+// What happens to a verified webhook: de-duplicate, build the Meta event with the event core,
+// persist it (hashed) and announce it. Raw payloads are never stored: only the hashed event.
+import type { PrismaClient } from "@prisma/client";
+import { isEventTopic, prepareEvent } from "../events/prepare";
+import { DEFAULT_SETTINGS, shopEventSettingsSchema, type ShopEventSettings } from "../events/settings";
+import { sha256Hex } from "../meta/user-data";
+import { insertEvent, receiptExists, recordReceipt } from "./event-store.server";
+import type { DeliveryQueue } from "./queue.server";
+
+export interface VerifiedWebhook {
+  shop: string;
+  topic: string;
+  webhookId: string;
+  eventId?: string | null;
+  triggeredAt?: string | null;
+  payload: unknown;
+}
+
+export type IngestOutcome = "queued" | "paused" | "duplicate" | "skipped" | "rejected" | "ignored";
+
+export interface IngestResult {
+  outcome: IngestOutcome;
+  reason?: string;
+}
+
+interface ShopContext {
+  settings: ShopEventSettings;
+  pixelId?: string;
+  paused: boolean;
+  testEventCode?: string | null;
+  loadedAt: number;
+}
+
+// Settings change rarely and webhooks come in bursts: a short cache keeps the webhook answer
+// to a couple of writes.
+const CONTEXT_TTL_MS = 2_000;
+const contexts = new Map<string, ShopContext>();
+
+export function forgetShopContext(shop: string): void {
+  contexts.delete(shop);
+}
+
+async function shopContext(prisma: PrismaClient, shop: string, nowMs: number): Promise<ShopContext> {
+  const cached = contexts.get(shop);
+  if (cached && nowMs - cached.loadedAt < CONTEXT_TTL_MS) return cached;
+  const [row, destination] = await Promise.all([
+    prisma.shop.findUnique({ where: { shop } }),
+    prisma.destination.findUnique({ where: { shop }, select: { pixelId: true, pausedAt: true, testEventCode: true } }),
+  ]);
+  const parsed = shopEventSettingsSchema.safeParse(row?.settings ?? {});
+  const settings = parsed.success ? parsed.data : DEFAULT_SETTINGS;
+  const context: ShopContext = {
+    // The destination's test code is the one the merchant typed in the admin page.
+    settings: destination?.testEventCode ? { ...settings, testEventCode: destination.testEventCode } : settings,
+    pixelId: destination?.pixelId,
+    paused: !destination || destination.pausedAt !== null,
+    testEventCode: destination?.testEventCode,
+    loadedAt: nowMs,
+  };
+  contexts.set(shop, context);
+  return context;
+}
+
+function customerHash(payload: unknown): string | null {
+  const id = (payload as { customer?: { id?: unknown } } | null)?.customer?.id;
+  return typeof id === "number" || typeof id === "string" ? sha256Hex(String(id)) : null;
+}
+
+export async function ingestWebhook(
+  deps: { prisma: PrismaClient; queue?: DeliveryQueue },
+  webhook: VerifiedWebhook,
+  now = new Date(),
+): Promise<IngestResult> {
+  const { prisma } = deps;
+  const receipt = {
+    shop: webhook.shop,
+    topic: webhook.topic,
+    webhookId: webhook.webhookId,
+    eventId: webhook.eventId,
+    triggeredAt: webhook.triggeredAt ? new Date(webhook.triggeredAt) : null,
+  };
+  const done = async (result: IngestResult): Promise<IngestResult> => {
+    const fresh = await recordReceipt(prisma, { ...receipt, outcome: result.outcome, reason: result.reason });
+    return fresh ? result : { outcome: "duplicate", reason: "Shopify delivered this webhook before" };
+  };
+  if (await receiptExists(prisma, webhook.shop, webhook.topic, webhook.eventId || webhook.webhookId)) {
+    return { outcome: "duplicate", reason: "Shopify delivered this webhook before" };
+  }
+  if (!isEventTopic(webhook.topic)) return done({ outcome: "ignored", reason: `no event is built from ${webhook.topic}` });
+
+  const context = await shopContext(prisma, webhook.shop, now.getTime());
+  const built = prepareEvent(webhook.topic, webhook.payload, context.settings, {
+    shop: webhook.shop,
+    nowSeconds: Math.floor(now.getTime() / 1000),
+  });
+  if (built.status === "skipped") return done({ outcome: "skipped", reason: built.reason });
+  if (built.status === "rejected" && built.code === "invalid_payload") return done({ outcome: "rejected", reason: built.reason });
+
+  // A built event is stored even when it cannot go yet (no pixel, paused) or at all (Meta
+  // would reject it): the merchant sees every conversion and what became of it.
+  const state = built.status === "rejected" ? (built.code === "event_too_old" ? "expired" : "rejected") : context.paused ? "paused" : "queued";
+  const event = built.event;
+  if (!event) return done({ outcome: "rejected", reason: built.status === "rejected" ? built.reason : undefined });
+  const id = await insertEvent(
+    prisma,
+    {
+      shop: webhook.shop,
+      topic: webhook.topic,
+      event,
+      state,
+      pixelId: context.pixelId,
+      testEventCode: built.status === "ready" ? built.testEventCode : null,
+      reasonCode: built.status === "rejected" ? built.code : state === "paused" ? (context.pixelId ? "pixel_paused" : "no_destination") : null,
+      reason:
+        built.status === "rejected"
+          ? built.reason
+          : state === "paused"
+            ? context.pixelId
+              ? "the pixel is paused until the merchant acts"
+              : "no Meta pixel is connected yet"
+            : null,
+      customerHash: customerHash(webhook.payload),
+    },
+    now,
+  );
+  if (id === undefined) return done({ outcome: "duplicate", reason: `${event.event_name} ${event.event_id} was already recorded` });
+  const result = await done(
+    built.status === "rejected" ? { outcome: "rejected", reason: built.reason } : { outcome: state === "queued" ? "queued" : "paused" },
+  );
+  if (state === "queued") await deps.queue?.kick(webhook.shop);
+  return result;
+}

@@ -1,0 +1,67 @@
+// BullMQ on Redis carries one message: "shop S has events due". The events themselves live
+// in PostgreSQL, so a lost or duplicated message costs a little latency, never an event.
+import { Queue } from "bullmq";
+import { Redis, type RedisOptions } from "ioredis";
+
+export const QUEUE_NAME = "capi-deliveries";
+export const FLUSH_JOB = "flush";
+/** Light traffic is flushed within this window; heavy traffic fills batches sooner. */
+export const FLUSH_WINDOW_MS = 1_000;
+
+export interface FlushJob {
+  shop: string;
+}
+
+export interface DeliveryQueue {
+  queue: Queue<FlushJob>;
+  /** Announces due work for a shop; never throws and never waits long when Redis is down. */
+  kick(shop: string, delayMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function redisConnection(redisUrl: string, options: RedisOptions = {}): Redis {
+  return new Redis(redisUrl, { maxRetriesPerRequest: null, ...options });
+}
+
+export function createDeliveryQueue(redisUrl: string, prefix = "capi"): DeliveryQueue {
+  // Fail fast while Redis is away: a webhook must be answered within Shopify's 5 seconds and
+  // the event is already safe in PostgreSQL.
+  const connection = redisConnection(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  connection.on("error", () => undefined);
+  const queue = new Queue<FlushJob>(QUEUE_NAME, { connection, prefix });
+  queue.on("error", () => undefined);
+  return {
+    queue,
+    async kick(shop, delayMs = FLUSH_WINDOW_MS) {
+      const now = Date.now();
+      // One job per shop per window: concurrent webhooks of one shop share it.
+      const bucket = Math.floor((now + delayMs) / FLUSH_WINDOW_MS);
+      try {
+        await withTimeout(
+          queue.add(FLUSH_JOB, { shop }, {
+            jobId: `${FLUSH_JOB}-${shop}-${bucket}`,
+            delay: delayMs,
+            removeOnComplete: true,
+            removeOnFail: { count: 1000 },
+          }),
+          500,
+        );
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await queue.close().catch(() => undefined);
+      connection.disconnect();
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("timed out")), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

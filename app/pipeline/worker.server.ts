@@ -1,0 +1,193 @@
+// The delivery worker: takes "shop S has work" messages from BullMQ, claims that shop's due
+// events from PostgreSQL, sends them to Meta in batches of up to 1,000 and records each
+// event's fate. Any number of workers may run on any number of machines.
+import type { PrismaClient } from "@prisma/client";
+import { Worker } from "bullmq";
+import { deliverBatch, type EventFate } from "../meta/deliver";
+import type { MetaEvent } from "../meta/event";
+import { sendGraphRequest } from "../meta/graph-client.server";
+import { graphRequest, MAX_EVENTS_PER_REQUEST, planBatches } from "../meta/request";
+import { openDestination, pauseDestination, slowDestination, type OpenDestination } from "./destinations.server";
+import { applyTransitions, claimDue, shopsWithDueEvents, type AppliedTransition, type ClaimedEvent } from "./event-store.server";
+import { createDeliveryQueue, FLUSH_JOB, QUEUE_NAME, redisConnection, type DeliveryQueue, type FlushJob } from "./queue.server";
+import { afterAttempt, deadlineMs, RATE_LIMIT_BACKOFF_MS } from "./schedule";
+
+export interface WorkerOptions {
+  prisma: PrismaClient;
+  redisUrl: string;
+  graphUrl: string;
+  queuePrefix?: string;
+  /** Shops processed at once by this process. */
+  concurrency?: number;
+  /** How often due work is re-announced (Redis restarted, retries coming due, lost leases). */
+  sweepEveryMs?: number;
+  /** How long a claimed batch stays ours before another worker may take it over. */
+  leaseMs?: number;
+  requestTimeoutMs?: number;
+  appSecret?: string;
+  vaultKey?: Buffer;
+  now?: () => number;
+  random?: () => number;
+  log?: (line: string) => void;
+}
+
+export interface RunningWorker {
+  queue: DeliveryQueue;
+  /** Delivers every due event of one shop now (used by tests and the CLI). */
+  flushShop(shop: string): Promise<FlushReport>;
+  close(): Promise<void>;
+}
+
+export interface FlushReport {
+  claimed: number;
+  requests: number;
+  delivered: number;
+}
+
+type Item = Omit<ClaimedEvent, "testEventCode"> & { event: MetaEvent; pixelId: string; testEventCode?: string };
+
+export async function flushShop(options: WorkerOptions & { queue?: DeliveryQueue }, shop: string): Promise<FlushReport> {
+  const { prisma } = options;
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const report: FlushReport = { claimed: 0, requests: 0, delivered: 0 };
+  const destination = await openDestination(prisma, shop, options.vaultKey);
+  if (!destination || destination.pausedAt) return report;
+  if (destination.slowUntil && destination.slowUntil.getTime() > now()) {
+    await options.queue?.kick(shop, destination.slowUntil.getTime() - now());
+    return report;
+  }
+  for (;;) {
+    const claimed = await claimDue(prisma, shop, MAX_EVENTS_PER_REQUEST, options.leaseMs ?? 60_000, new Date(now()));
+    if (claimed.length === 0) break;
+    report.claimed += claimed.length;
+    const stop = await deliverClaimed(options, destination, claimed, report, now, random);
+    if (stop || claimed.length < MAX_EVENTS_PER_REQUEST) break;
+  }
+  return report;
+}
+
+async function deliverClaimed(
+  options: WorkerOptions & { queue?: DeliveryQueue },
+  destination: OpenDestination,
+  claimed: ClaimedEvent[],
+  report: FlushReport,
+  now: () => number,
+  random: () => number,
+): Promise<boolean> {
+  const { prisma } = options;
+  const transitions: AppliedTransition[] = [];
+  const sendable: Item[] = [];
+  for (const row of claimed) {
+    const event = row.payload;
+    // Queued too long (a paused pixel, an outage): Meta would reject the whole batch for it.
+    if (now() > deadlineMs(event.event_time, event.action_source)) {
+      transitions.push({ id: row.id, state: "expired", reasonCode: "event_too_old", reason: "Meta's 7-day window closed before the event could be delivered" });
+      continue;
+    }
+    sendable.push({ ...row, event, pixelId: destination.pixelId, testEventCode: row.testEventCode ?? undefined });
+  }
+
+  let pauseVerdict: Extract<EventFate, { status: "deferred" }>["verdict"] | undefined;
+  let rateLimited = false;
+  for (const batch of planBatches(sendable)) {
+    const testEventCode = batch[0]!.testEventCode;
+    const result = await deliverBatch(batch, (events) =>
+      sendGraphRequest(
+        graphRequest(
+          { pixelId: destination.pixelId, accessToken: destination.accessToken, apiVersion: destination.apiVersion, appSecret: options.appSecret },
+          events,
+          { testEventCode, graphUrl: options.graphUrl },
+        ),
+        options.requestTimeoutMs,
+      ),
+    );
+    report.requests += result.requests;
+    for (const { item, fate } of result.fates) {
+      if (fate.status === "delivered") report.delivered++;
+      if (fate.status === "deferred" && fate.verdict.action === "pause-pixel") pauseVerdict = fate.verdict;
+      if (fate.status === "deferred" && fate.verdict.action === "rate-limited") rateLimited = true;
+      transitions.push({
+        id: item.id,
+        ...afterAttempt(fate, {
+          attempts: item.attempts,
+          eventTimeSeconds: item.event.event_time,
+          actionSource: item.event.action_source,
+          nowMs: now(),
+          random: random(),
+        }),
+      });
+    }
+    if (pauseVerdict || rateLimited) break;
+  }
+  // Batches not attempted after a pause or a rate limit go back untouched.
+  const attempted = new Set(transitions.map((t) => t.id));
+  for (const row of sendable) {
+    if (!attempted.has(row.id)) transitions.push({ id: row.id, state: pauseVerdict ? "paused" : "retrying", nextAttemptAt: new Date(now() + RATE_LIMIT_BACKOFF_MS), reasonCode: pauseVerdict ? "pixel_paused" : "rate_limited", reason: "held back with the rest of the batch" });
+  }
+  await applyTransitions(prisma, transitions, new Date(now()));
+  if (pauseVerdict && pauseVerdict.action === "pause-pixel") {
+    await pauseDestination(prisma, destination.shop, pauseVerdict.reason, pauseVerdict.merchantMessage, new Date(now()));
+    options.log?.(`paused ${destination.shop}: ${pauseVerdict.reason}`);
+    return true;
+  }
+  if (rateLimited) {
+    const until = new Date(now() + RATE_LIMIT_BACKOFF_MS);
+    await slowDestination(prisma, destination.shop, until);
+    await options.queue?.kick(destination.shop, RATE_LIMIT_BACKOFF_MS);
+    return true;
+  }
+  return false;
+}
+
+export async function sweepDueWork(prisma: PrismaClient, queue: DeliveryQueue, now = new Date()): Promise<number> {
+  const shops = await shopsWithDueEvents(prisma, now);
+  await Promise.all(shops.map((shop) => queue.kick(shop, 0)));
+  return shops.length;
+}
+
+export function startWorker(options: WorkerOptions): RunningWorker {
+  const log = options.log ?? (() => undefined);
+  const queue = createDeliveryQueue(options.redisUrl, options.queuePrefix);
+  const opts = { ...options, queue };
+  const connection = redisConnection(options.redisUrl);
+  connection.on("error", () => undefined);
+  const worker = new Worker<FlushJob>(
+    QUEUE_NAME,
+    async (job) => {
+      if (job.name !== FLUSH_JOB) return;
+      const report = await flushShop(opts, job.data.shop);
+      if (report.claimed) log(`${job.data.shop}: ${report.delivered}/${report.claimed} delivered in ${report.requests} request(s)`);
+    },
+    { connection, prefix: options.queuePrefix ?? "capi", concurrency: options.concurrency ?? 2, autorun: true },
+  );
+  worker.on("error", (error) => log(`worker: ${error.message}`));
+  worker.on("failed", (job, error) => log(`flush ${job?.data.shop ?? "?"} failed: ${error.message}`));
+
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      await sweepDueWork(options.prisma, queue, new Date((options.now ?? Date.now)()));
+    } catch (error) {
+      log(`sweep: ${(error as Error).message}`);
+    } finally {
+      sweeping = false;
+    }
+  };
+  const timer = setInterval(sweep, options.sweepEveryMs ?? 2_000);
+  void sweep();
+
+  return {
+    queue,
+    flushShop: (shop) => flushShop(opts, shop),
+    async close() {
+      clearInterval(timer);
+      await worker.close().catch(() => undefined);
+      connection.disconnect();
+      await queue.close();
+    },
+  };
+}
+

@@ -1,0 +1,44 @@
+// `npm run worker`: one delivery worker process. Run as many as the load needs, on any
+// machine that reaches the same PostgreSQL and Redis.
+import { ConfigError, env } from "../app/config/env.server";
+import { database } from "../app/db/db.server";
+import { startWorker, type RunningWorker } from "../app/pipeline/worker.server";
+import { checkRedis } from "./services";
+
+export async function startWorkerProcess(): Promise<RunningWorker> {
+  const settings = env();
+  const db = database();
+  await db.ready;
+  await checkRedis(settings.REDIS_URL);
+  return startWorker({
+    prisma: db.prisma,
+    redisUrl: settings.REDIS_URL,
+    graphUrl: settings.META_GRAPH_URL,
+    appSecret: settings.META_APP_SECRET,
+    concurrency: settings.WORKER_CONCURRENCY,
+    log: (line) => console.log(`worker: ${line}`),
+  });
+}
+
+export function exitOnStartupError(error: unknown): never {
+  const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+  console.error(`capi-relay: ${message}`);
+  process.exit(1);
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("server/worker.ts");
+if (isMain) {
+  try {
+    const worker = await startWorkerProcess();
+    console.log(`CAPI Relay worker started (Meta at ${env().META_GRAPH_URL})`);
+    const stop = async () => {
+      await worker.close();
+      await database().close();
+      process.exit(0);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  } catch (error) {
+    exitOnStartupError(error);
+  }
+}
