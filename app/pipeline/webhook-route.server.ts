@@ -1,0 +1,76 @@
+// The shell of every /webhooks/<topic> route: Shopify's HMAC check (401 and nothing stored on
+// a bad signature), then the topic's handler. A failure to persist answers 500, so that
+// Shopify delivers the webhook again rather than losing it.
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { env } from "../config/env.server";
+import { database } from "../db/db.server";
+import { authenticate } from "../shopify.server";
+import { recordReceipt } from "./event-store.server";
+import { ingestWebhook } from "./ingest.server";
+import { customerDataReport, handleCustomerRedact, handleShopRedact, handleUninstalled } from "./privacy.server";
+import { createDeliveryQueue, type DeliveryQueue } from "./queue.server";
+
+declare global {
+  var __capiQueue: DeliveryQueue | undefined;
+}
+
+function deliveryQueue(): DeliveryQueue {
+  globalThis.__capiQueue ??= createDeliveryQueue(env().REDIS_URL);
+  return globalThis.__capiQueue;
+}
+
+export const WEBHOOK_TOPICS = [
+  "orders/create",
+  "orders/paid",
+  "checkouts/create",
+  "app/uninstalled",
+  "customers/data_request",
+  "customers/redact",
+  "shop/redact",
+] as const;
+export type WebhookTopic = (typeof WEBHOOK_TOPICS)[number];
+
+/** Shopify's library reports topics as ORDERS_CREATE; our routes and rows use orders/create. */
+export function topicFromLibrary(topic: string): string {
+  return topic.toLowerCase().replace("_", "/");
+}
+
+export function webhookAction(expected: WebhookTopic) {
+  return async ({ request }: ActionFunctionArgs): Promise<Response> => {
+    const { shop, topic, payload, webhookId, eventId, triggeredAt } = await authenticate.webhook(request);
+    if (topicFromLibrary(topic) !== expected) {
+      return new Response(`this endpoint takes ${expected}, not ${topic}`, { status: 400 });
+    }
+    const db = database();
+    await db.ready;
+    const prisma = db.prisma;
+    const receipt = { shop, topic: expected, webhookId, eventId, triggeredAt: triggeredAt ? new Date(triggeredAt) : null };
+    try {
+      switch (expected) {
+        case "orders/create":
+        case "orders/paid":
+        case "checkouts/create": {
+          const result = await ingestWebhook({ prisma, queue: deliveryQueue() }, { shop, topic: expected, webhookId, eventId, triggeredAt, payload });
+          return Response.json(result);
+        }
+        case "app/uninstalled":
+          await recordReceipt(prisma, { ...receipt, outcome: "handled", reason: await handleUninstalled(prisma, shop) });
+          return new Response(null, { status: 200 });
+        case "shop/redact":
+          await handleShopRedact(prisma, shop);
+          return new Response(null, { status: 200 });
+        case "customers/redact":
+          await recordReceipt(prisma, { ...receipt, outcome: "handled", reason: await handleCustomerRedact(prisma, shop, payload) });
+          return new Response(null, { status: 200 });
+        case "customers/data_request": {
+          const report = await customerDataReport(prisma, shop, payload);
+          await recordReceipt(prisma, { ...receipt, outcome: "handled", reason: `data request: ${report.events.length} hashed event(s) held` });
+          return Response.json(report);
+        }
+      }
+    } catch (error) {
+      console.error(`webhook ${expected} for ${shop} failed: ${(error as Error).message}`);
+      return new Response("could not record the webhook; please retry", { status: 500 });
+    }
+  };
+}

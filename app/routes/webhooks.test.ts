@@ -1,0 +1,104 @@
+// The webhook routes as Shopify calls them: signed with Shopify's test helper, against the
+// real PostgreSQL and Redis of this machine.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, REDIS_URL, type TestDatabase } from "../../test/support/services";
+import { signedWebhookRequest } from "../../test/support/shopify-webhooks";
+import type { ActionFunctionArgs } from "@remix-run/node";
+
+const SECRET = "test-webhook-secret";
+const SHOP = "routes.myshopify.com";
+const fixture = (name: string) => JSON.parse(readFileSync(path.resolve(__dirname, "../../test/fixtures/shopify", `${name}.json`), "utf8"));
+
+type Action = (args: ActionFunctionArgs) => Promise<Response>;
+let db: TestDatabase;
+const actions: Record<string, Action> = {};
+
+async function call(topic: string, payload: unknown, options: { secret?: string; eventId?: string; shop?: string } = {}) {
+  const request = signedWebhookRequest("https://app.example.com", { topic, shop: options.shop ?? SHOP, payload, secret: options.secret ?? SECRET, eventId: options.eventId });
+  try {
+    return await actions[topic]!({ request, params: {}, context: {} });
+  } catch (thrown) {
+    if (thrown instanceof Response) return thrown;
+    throw thrown;
+  }
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  Object.assign(process.env, { SHOPIFY_API_SECRET: SECRET, SHOPIFY_API_KEY: "test-key", DATABASE_URL: db.url, REDIS_URL, NODE_ENV: "test" });
+  for (const [topic, file] of [
+    ["orders/create", "webhooks.orders.create"],
+    ["orders/paid", "webhooks.orders.paid"],
+    ["checkouts/create", "webhooks.checkouts.create"],
+    ["app/uninstalled", "webhooks.app.uninstalled"],
+    ["customers/data_request", "webhooks.customers.data_request"],
+    ["customers/redact", "webhooks.customers.redact"],
+    ["shop/redact", "webhooks.shop.redact"],
+  ]) {
+    actions[topic!] = (await import(`./${file}.tsx`)).action;
+  }
+});
+afterAll(async () => {
+  const { database } = await import("../db/db.server");
+  await database().close();
+  await globalThis.__capiQueue?.close();
+  await db?.drop();
+});
+
+describe("webhook routes", () => {
+  it("a bad signature answers 401 and stores nothing, on every topic", async () => {
+    for (const topic of Object.keys(actions)) {
+      const response = await call(topic, fixture("orders-create-web"), { secret: "not-the-secret" });
+      expect(response.status, topic).toBe(401);
+    }
+    expect(await db.prisma.webhookReceipt.count()).toBe(0);
+    expect(await db.prisma.event.count()).toBe(0);
+  });
+
+  it("orders/create is recorded within the request and deduplicated on X-Shopify-Event-Id", async () => {
+    const first = await call("orders/create", fixture("orders-create-web"), { eventId: "e-1" });
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ outcome: "paused" }); // no pixel connected yet
+    const again = await call("orders/create", fixture("orders-create-web"), { eventId: "e-1" });
+    expect(await again.json()).toMatchObject({ outcome: "duplicate" });
+    const paid = await call("orders/paid", fixture("orders-paid-web"), { eventId: "e-2" });
+    expect(await paid.json()).toMatchObject({ outcome: "duplicate" });
+    expect(await db.prisma.event.count({ where: { shop: SHOP } })).toBe(1);
+    expect(await db.prisma.webhookReceipt.count({ where: { shop: SHOP } })).toBe(2);
+  });
+
+  it("an unreadable order is answered 200 (Shopify must not retry it forever) with the reason recorded", async () => {
+    const response = await call("orders/create", { id: "not-a-number" }, { eventId: "e-3" });
+    expect(response.status).toBe(200);
+    const receipt = await db.prisma.webhookReceipt.findFirstOrThrow({ where: { shop: SHOP, dedupeKey: "e-3" } });
+    expect(receipt.outcome).toBe("rejected");
+    expect(receipt.reason).toMatch(/payload/);
+  });
+
+  it("customers/data_request answers with hashed data only; customers/redact deletes that customer's events", async () => {
+    const order = fixture("orders-create-web");
+    const request = { shop_domain: SHOP, customer: { id: order.customer.id, email: order.customer.email }, orders_requested: [order.id] };
+    const report = await (await call("customers/data_request", request)).json();
+    expect(report.events).toHaveLength(1);
+    expect(JSON.stringify(report)).not.toContain(order.customer.email.trim());
+    await call("customers/redact", { ...request, orders_to_redact: [order.id] });
+    expect(await db.prisma.event.count({ where: { shop: SHOP } })).toBe(0);
+  });
+
+  it("app/uninstalled removes the sessions and stops delivery; shop/redact deletes every row of the shop", async () => {
+    await db.prisma.session.create({ data: { id: `offline_${SHOP}`, shop: SHOP, state: "s", accessToken: "shpat_x" } });
+    await db.prisma.destination.create({ data: { shop: SHOP, pixelId: "123456789", accessTokenEnc: "v1.x.y.z", tokenFingerprint: "f" } });
+    await call("orders/create", fixture("orders-create-pos"), { eventId: "e-4" });
+    await call("orders/create", fixture("orders-create-pos"), { eventId: "e-5", shop: "other.myshopify.com" });
+    await call("app/uninstalled", { domain: SHOP });
+    expect(await db.prisma.session.count({ where: { shop: SHOP } })).toBe(0);
+    expect((await db.prisma.destination.findUniqueOrThrow({ where: { shop: SHOP } })).pausedAt).not.toBeNull();
+    await call("shop/redact", { shop_domain: SHOP });
+    for (const count of [db.prisma.event.count({ where: { shop: SHOP } }), db.prisma.webhookReceipt.count({ where: { shop: SHOP } }), db.prisma.destination.count({ where: { shop: SHOP } })]) {
+      expect(await count).toBe(0);
+    }
+    expect(await db.prisma.event.count({ where: { shop: "other.myshopify.com" } })).toBe(1);
+  });
+});
