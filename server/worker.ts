@@ -16,6 +16,8 @@ export async function startWorkerProcess(): Promise<RunningWorker> {
     graphUrl: settings.META_GRAPH_URL,
     appSecret: settings.META_APP_SECRET,
     concurrency: settings.WORKER_CONCURRENCY,
+    leaseMs: settings.WORKER_LEASE_MS,
+    queuePrefix: settings.QUEUE_PREFIX,
     log: (line) => console.log(`worker: ${line}`),
   });
 }

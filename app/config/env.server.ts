@@ -19,6 +19,10 @@ const base = z.object({
   SHOPIFY_APP_URL: z.string().url().optional(),
   SCOPES: z.string().default("read_orders,write_pixels,read_customer_events"),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** How long a worker holds a claimed batch before another may take it over. */
+  WORKER_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** Redis key prefix: lets several installations (or test runs) share one Redis. */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default("capi"),
 });
 
 export type Env = z.output<typeof base> & {

@@ -15,7 +15,7 @@ declare global {
 }
 
 function deliveryQueue(): DeliveryQueue {
-  globalThis.__capiQueue ??= createDeliveryQueue(env().REDIS_URL);
+  globalThis.__capiQueue ??= createDeliveryQueue(env().REDIS_URL, env().QUEUE_PREFIX);
   return globalThis.__capiQueue;
 }
 
