@@ -19,6 +19,15 @@ export async function startWorkerProcess(): Promise<RunningWorker> {
     leaseMs: settings.WORKER_LEASE_MS,
     queuePrefix: settings.QUEUE_PREFIX,
     log: (line) => console.log(`worker: ${line}`),
+    reconcile: {
+      everyMs: 15 * 60_000,
+      async graphqlFor(shop) {
+        // Loaded lazily: the worker needs Shopify's library only for this.
+        const { unauthenticated } = await import("../app/shopify.server");
+        const { admin } = await unauthenticated.admin(shop);
+        return async (query, variables) => (await admin.graphql(query, { variables })).json();
+      },
+    },
   });
 }
 

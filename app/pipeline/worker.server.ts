@@ -10,6 +10,9 @@ import { graphRequest, MAX_EVENTS_PER_REQUEST, planBatches } from "../meta/reque
 import { openDestination, pauseDestination, slowDestination, type OpenDestination } from "./destinations.server";
 import { applyTransitions, claimDue, shopsWithDueEvents, type AppliedTransition, type ClaimedEvent } from "./event-store.server";
 import { createDeliveryQueue, FLUSH_JOB, QUEUE_NAME, redisConnection, type DeliveryQueue, type FlushJob } from "./queue.server";
+import { reconcileShop, type AdminGraphql } from "./reconcile.server";
+
+export const RECONCILE_JOB = "reconcile";
 import { afterAttempt, deadlineMs, RATE_LIMIT_BACKOFF_MS } from "./schedule";
 
 export interface WorkerOptions {
@@ -29,6 +32,8 @@ export interface WorkerOptions {
   now?: () => number;
   random?: () => number;
   log?: (line: string) => void;
+  /** Scheduled reconciliation through the Admin API; off when absent (tests, the demo). */
+  reconcile?: { everyMs: number; graphqlFor(shop: string): Promise<AdminGraphql | undefined> };
 }
 
 export interface RunningWorker {
@@ -140,6 +145,22 @@ async function deliverClaimed(
   return false;
 }
 
+async function reconcileAll(options: WorkerOptions & { queue?: DeliveryQueue }): Promise<void> {
+  if (!options.reconcile) return;
+  const shops = await options.prisma.destination.findMany({ where: { pausedAt: null }, select: { shop: true } });
+  for (const { shop } of shops) {
+    try {
+      const graphql = await options.reconcile.graphqlFor(shop);
+      if (!graphql) continue;
+      const report = await reconcileShop({ prisma: options.prisma, queue: options.queue, graphql }, shop);
+      if (report.recovered) options.log?.(`${shop}: reconciliation recovered ${report.recovered} order(s)`);
+    } catch (error) {
+      // One shop's failure (no session, API down) must not stop the others.
+      options.log?.(`${shop}: reconciliation failed: ${(error as Error).message}`);
+    }
+  }
+}
+
 export async function sweepDueWork(prisma: PrismaClient, queue: DeliveryQueue, now = new Date()): Promise<number> {
   const shops = await shopsWithDueEvents(prisma, now);
   await Promise.all(shops.map((shop) => queue.kick(shop, 0)));
@@ -155,6 +176,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   const worker = new Worker<FlushJob>(
     QUEUE_NAME,
     async (job) => {
+      if (job.name === RECONCILE_JOB) return reconcileAll(opts);
       if (job.name !== FLUSH_JOB) return;
       const report = await flushShop(opts, job.data.shop);
       if (report.claimed) log(`${job.data.shop}: ${report.delivered}/${report.claimed} delivered in ${report.requests} request(s)`);
@@ -162,6 +184,12 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     { connection, prefix: options.queuePrefix ?? "capi", concurrency: options.concurrency ?? 2, autorun: true },
   );
   worker.on("error", (error) => log(`worker: ${error.message}`));
+  if (options.reconcile) {
+    // One scheduler id for all workers: Redis runs it once per period, on whichever is free.
+    void queue.queue
+      .upsertJobScheduler(RECONCILE_JOB, { every: options.reconcile.everyMs }, { name: RECONCILE_JOB, data: { shop: "*" } })
+      .catch((error: Error) => log(`reconcile schedule: ${error.message}`));
+  }
   worker.on("failed", (job, error) => log(`flush ${job?.data.shop ?? "?"} failed: ${error.message}`));
 
   let sweeping = false;
