@@ -25,7 +25,7 @@ describe("requestBody", () => {
 describe("graphRequest", () => {
   it("puts the token in the Authorization header, never in the URL or body", () => {
     const req = graphRequest({ pixelId: "1234567890", accessToken: "EAAtoken" }, [event("1")], { graphUrl: "http://127.0.0.1:4100/" });
-    expect(req.url).toBe("http://127.0.0.1:4100/v24.0/1234567890/events");
+    expect(req.url).toBe("http://127.0.0.1:4100/v26.0/1234567890/events");
     expect(req.headers.authorization).toBe("Bearer EAAtoken");
     expect(req.body).not.toContain("EAAtoken");
     expect(JSON.parse(req.body).data).toHaveLength(1);

@@ -3,7 +3,7 @@ import { createHmac } from "node:crypto";
 import type { MetaEvent } from "./event";
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
-export const DEFAULT_API_VERSION = "v24.0";
+export const DEFAULT_API_VERSION = "v26.0";
 export const DEFAULT_GRAPH_URL = "https://graph.facebook.com";
 /** Identifies our integration to Meta, as partner platforms do. */
 export const PARTNER_AGENT = "capirelay-shopify";

@@ -19,7 +19,7 @@ export function webhookHeaders(o: SignedWebhookOptions, body: string): Record<st
     "x-shopify-hmac-sha256": getHmac(body, o.secret),
     "x-shopify-shop-domain": o.shop,
     "x-shopify-topic": o.topic,
-    "x-shopify-api-version": o.apiVersion ?? "2025-10",
+    "x-shopify-api-version": o.apiVersion ?? "2026-10",
     "x-shopify-webhook-id": o.webhookId ?? randomUUID(),
     "x-shopify-event-id": o.eventId ?? randomUUID(),
     "x-shopify-triggered-at": o.triggeredAt ?? new Date().toISOString(),

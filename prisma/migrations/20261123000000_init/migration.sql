@@ -42,7 +42,7 @@ CREATE TABLE "Destination" (
     "accessTokenEnc" TEXT NOT NULL,
     "tokenFingerprint" TEXT NOT NULL,
     "testEventCode" TEXT,
-    "apiVersion" TEXT NOT NULL DEFAULT 'v24.0',
+    "apiVersion" TEXT NOT NULL DEFAULT 'v26.0',
     "pausedAt" TIMESTAMP(3),
     "pauseReason" TEXT,
     "pauseMessage" TEXT,

@@ -1,0 +1,155 @@
+// The admin page's form posts: what is validated, what reaches saveDestination, and what the
+// settings row becomes. Against the real PostgreSQL of this machine, in a database of its own.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createDatabase, type Database } from "../db/client.server";
+import { DEFAULT_SETTINGS, shopEventSettingsSchema } from "../events/settings";
+import { runAdminAction, type DestinationSaveInput } from "./actions.server";
+
+const ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+const NAME = `capi_t_${randomBytes(6).toString("hex")}`;
+const SHOP = "actions.myshopify.com";
+const OTHER = "other.myshopify.com";
+const TOKEN = "EAAG" + "x".repeat(60);
+
+let db: Database;
+let saved: Array<{ shop: string; input: DestinationSaveInput }> = [];
+const fakeSave = async (_prisma: unknown, shop: string, input: DestinationSaveInput) => {
+  saved.push({ shop, input });
+};
+
+async function admin(sql: string) {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+function form(fields: Record<string, string>): FormData {
+  const data = new FormData();
+  for (const [k, v] of Object.entries(fields)) data.set(k, v);
+  return data;
+}
+
+const destination = (fields: Record<string, string> = {}) =>
+  form({ intent: "save-destination", pixelId: "123456789012345", accessToken: TOKEN, testEventCode: "", apiVersion: "v24.0", ...fields });
+
+const settingsForm = (fields: Record<string, string> = {}) =>
+  form({
+    intent: "save-settings",
+    purchaseTrigger: "orders/paid",
+    valueMode: "subtotal",
+    contentIdSource: "sku",
+    "sources.web": "website",
+    "sources.pos": "skip",
+    "sources.shopify_draft_order": "system_generated",
+    "sources.other": "other",
+    respectMarketingConsent: "false",
+    ...fields,
+  });
+
+beforeAll(async () => {
+  await admin(`CREATE DATABASE "${NAME}"`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${NAME}`;
+  db = createDatabase({ databaseUrl: url.toString(), poolSize: 4 });
+  await db.ready;
+});
+
+afterAll(async () => {
+  await db?.close();
+  await admin(`DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
+});
+
+beforeEach(() => {
+  saved = [];
+});
+
+describe("save-destination", () => {
+  it("passes a valid form to saveDestination for the session's shop", async () => {
+    const result = await runAdminAction(db.prisma, SHOP, destination({ testEventCode: " TEST123 " }), fakeSave);
+    expect(result).toMatchObject({ intent: "save-destination", ok: true });
+    expect(saved).toEqual([{ shop: SHOP, input: { pixelId: "123456789012345", accessToken: TOKEN, testEventCode: "TEST123", apiVersion: "v24.0" } }]);
+  });
+
+  it("answers field errors, and never echoes the token", async () => {
+    const result = await runAdminAction(db.prisma, SHOP, destination({ pixelId: "12ab", accessToken: "short token", testEventCode: "no spaces!", apiVersion: "latest" }), fakeSave);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(Object.keys(result.fieldErrors).sort()).toEqual(["accessToken", "apiVersion", "pixelId", "testEventCode"]);
+    expect(JSON.stringify(result)).not.toContain("short token");
+    expect(saved).toEqual([]);
+  });
+
+  it("requires a token for a first connection", async () => {
+    const result = await runAdminAction(db.prisma, SHOP, destination({ accessToken: "" }), fakeSave);
+    expect(result).toMatchObject({ ok: false, fieldErrors: { accessToken: expect.any(String) } });
+    expect(saved).toEqual([]);
+  });
+
+  it("keeps the stored token when the field is left empty on update, and clears the test event code", async () => {
+    await db.prisma.destination.create({ data: { shop: SHOP, pixelId: "123456789012345", accessTokenEnc: "sealed", tokenFingerprint: "fp", apiVersion: "v21.0" } });
+    const result = await runAdminAction(db.prisma, SHOP, destination({ accessToken: "   ", apiVersion: "v21.0" }), fakeSave);
+    expect(result).toMatchObject({ ok: true });
+    // The shop's current (older) API version stays selectable; others outside the list do not.
+    expect(saved).toEqual([{ shop: SHOP, input: { pixelId: "123456789012345", testEventCode: null, apiVersion: "v21.0" } }]);
+    expect(await runAdminAction(db.prisma, SHOP, destination({ apiVersion: "v20.0" }), fakeSave)).toMatchObject({
+      ok: false,
+      fieldErrors: { apiVersion: expect.any(String) },
+    });
+  });
+
+  it("reports a failed save without details", async () => {
+    const failing = async () => {
+      throw new Error(`database down; token ${TOKEN}`);
+    };
+    const original = console.error;
+    console.error = () => undefined;
+    try {
+      const result = await runAdminAction(db.prisma, OTHER, destination(), failing);
+      expect(result).toMatchObject({ ok: false, formError: expect.any(String) });
+      expect(JSON.stringify(result)).not.toContain(TOKEN);
+    } finally {
+      console.error = original;
+    }
+  });
+});
+
+describe("save-settings", () => {
+  it("stores the validated settings for the shop, keeping fields the form does not show", async () => {
+    await db.prisma.shop.create({ data: { shop: SHOP, settings: { defaultCountry: "DE", testEventCode: "TEST9" } } });
+    const result = await runAdminAction(db.prisma, SHOP, settingsForm(), fakeSave);
+    expect(result).toMatchObject({ intent: "save-settings", ok: true });
+    const row = await db.prisma.shop.findUniqueOrThrow({ where: { shop: SHOP } });
+    expect(shopEventSettingsSchema.parse(row.settings)).toEqual({
+      purchaseTrigger: "orders/paid",
+      valueMode: "subtotal",
+      contentIdSource: "sku",
+      sources: { web: "website", pos: "skip", shopify_draft_order: "system_generated", other: "other" },
+      respectMarketingConsent: false,
+      defaultCountry: "DE",
+      testEventCode: "TEST9",
+    });
+    expect(await db.prisma.shop.findUnique({ where: { shop: OTHER } })).toBeNull();
+  });
+
+  it("creates the shop row when there is none", async () => {
+    await runAdminAction(db.prisma, "new.myshopify.com", settingsForm({ purchaseTrigger: "orders/create", respectMarketingConsent: "true" }), fakeSave);
+    const row = await db.prisma.shop.findUniqueOrThrow({ where: { shop: "new.myshopify.com" } });
+    expect(shopEventSettingsSchema.parse(row.settings)).toMatchObject({ ...DEFAULT_SETTINGS, valueMode: "subtotal", contentIdSource: "sku", sources: { pos: "skip" } });
+  });
+
+  it("answers field errors for values outside the choices and stores nothing", async () => {
+    const result = await runAdminAction(db.prisma, "invalid.myshopify.com", settingsForm({ valueMode: "everything", "sources.pos": "teleport" }), fakeSave);
+    expect(result).toMatchObject({ ok: false, fieldErrors: { valueMode: expect.any(String), "sources.pos": expect.any(String) } });
+    expect(await db.prisma.shop.findUnique({ where: { shop: "invalid.myshopify.com" } })).toBeNull();
+  });
+});
+
+it("refuses an unknown intent", async () => {
+  expect(await runAdminAction(db.prisma, SHOP, form({ intent: "drop-tables" }), fakeSave)).toMatchObject({ ok: false, intent: null });
+});

@@ -1,0 +1,138 @@
+// The admin page's form posts: validated with zod, answered with field errors the page shows
+// next to each field. Nothing in an answer echoes what was typed into the token field.
+import { Prisma, type PrismaClient } from "@prisma/client";
+import { z } from "zod";
+import { DEFAULT_SETTINGS, shopEventSettingsSchema, type ShopEventSettings } from "../events/settings";
+import { META_API_VERSIONS } from "./options";
+
+export interface DestinationSaveInput {
+  pixelId: string;
+  accessToken?: string;
+  testEventCode?: string | null;
+  apiVersion?: string;
+}
+
+/** Saves a destination (sealing the token, resuming a paused pixel): app/pipeline/destinations.server.ts. */
+export type SaveDestination = (prisma: PrismaClient, shop: string, input: DestinationSaveInput) => Promise<void>;
+
+export type Intent = "save-destination" | "save-settings";
+
+export type ActionResult =
+  | { intent: Intent; ok: true; message: string }
+  | { intent: Intent | null; ok: false; fieldErrors: Record<string, string>; formError?: string };
+
+const trimmed = z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string());
+
+export const destinationFormSchema = z.object({
+  pixelId: trimmed.pipe(z.string().regex(/^\d{5,20}$/, "Enter the pixel (dataset) ID: the number shown in Meta Events Manager")),
+  // Empty keeps the stored token.
+  accessToken: trimmed.pipe(
+    z
+      .string()
+      .refine((v) => v === "" || v.length >= 20, "Paste the whole access token from Events Manager")
+      .refine((v) => !/\s/.test(v), "An access token has no spaces")
+      .transform((v) => v || undefined),
+  ),
+  testEventCode: trimmed.pipe(
+    z
+      .string()
+      .regex(/^([A-Za-z0-9_-]{1,64})?$/, "A test event code is letters and digits, like TEST12345")
+      .transform((v) => v || null),
+  ),
+  apiVersion: trimmed.pipe(z.string().regex(/^v\d{2}\.0$/, "Choose an API version")),
+});
+
+const sourceRule = z.enum([
+  "website",
+  "app",
+  "email",
+  "phone_call",
+  "chat",
+  "physical_store",
+  "system_generated",
+  "business_messaging",
+  "other",
+  "skip",
+]);
+
+export const settingsFormSchema = z.object({
+  purchaseTrigger: z.enum(["orders/create", "orders/paid"], "Choose when a Purchase is sent"),
+  valueMode: z.enum(["total", "subtotal"], "Choose the Purchase value"),
+  contentIdSource: z.enum(["variant", "product", "sku"], "Choose the content ID"),
+  "sources.web": sourceRule,
+  "sources.pos": sourceRule,
+  "sources.shopify_draft_order": sourceRule,
+  "sources.other": sourceRule,
+  respectMarketingConsent: z.enum(["true", "false"]).transform((v) => v === "true"),
+});
+
+function fieldErrors(error: z.ZodError): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = String(issue.path[0] ?? "form");
+    errors[key] ??= issue.message;
+  }
+  return errors;
+}
+
+function formValues(form: FormData): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [key, value] of form.entries()) if (typeof value === "string") values[key] = value;
+  return values;
+}
+
+async function saveDestinationForm(prisma: PrismaClient, shop: string, form: FormData, save: SaveDestination): Promise<ActionResult> {
+  const intent = "save-destination";
+  const parsed = destinationFormSchema.safeParse(formValues(form));
+  const existing = await prisma.destination.findUnique({ where: { shop }, select: { apiVersion: true } });
+  const errors = parsed.success ? {} : fieldErrors(parsed.error);
+  if (parsed.success) {
+    const allowed: readonly string[] = existing ? [...META_API_VERSIONS, existing.apiVersion] : META_API_VERSIONS;
+    if (!allowed.includes(parsed.data.apiVersion)) errors.apiVersion = "Choose one of the listed API versions";
+  }
+  if (!existing && !errors.accessToken && !(parsed.success && parsed.data.accessToken)) {
+    errors.accessToken = "Paste the access token generated in Events Manager for this pixel";
+  }
+  if (!parsed.success || Object.keys(errors).length > 0) return { intent, ok: false, fieldErrors: errors };
+
+  const { pixelId, accessToken, testEventCode, apiVersion } = parsed.data;
+  try {
+    await save(prisma, shop, { pixelId, testEventCode, apiVersion, ...(accessToken ? { accessToken } : {}) });
+  } catch (error) {
+    console.error(`capi-relay: saving the destination of ${shop} failed:`, error instanceof Error ? error.message : error);
+    return { intent, ok: false, fieldErrors: {}, formError: "The connection could not be saved. Try again in a moment." };
+  }
+  return { intent, ok: true, message: accessToken ? "Pixel connection saved" : "Pixel settings saved; the stored token is kept" };
+}
+
+/** Validates the settings form and stores it over the shop's current settings (keeping fields the form does not show). */
+export async function saveShopSettings(prisma: PrismaClient, shop: string, form: FormData): Promise<ActionResult> {
+  const intent = "save-settings";
+  const parsed = settingsFormSchema.safeParse(formValues(form));
+  if (!parsed.success) return { intent, ok: false, fieldErrors: fieldErrors(parsed.error) };
+
+  const row = await prisma.shop.findUnique({ where: { shop }, select: { settings: true } });
+  const stored = shopEventSettingsSchema.safeParse(row?.settings ?? {});
+  const current: ShopEventSettings = stored.success ? stored.data : DEFAULT_SETTINGS;
+  const f = parsed.data;
+  const next = shopEventSettingsSchema.safeParse({
+    ...current,
+    purchaseTrigger: f.purchaseTrigger,
+    valueMode: f.valueMode,
+    contentIdSource: f.contentIdSource,
+    sources: { web: f["sources.web"], pos: f["sources.pos"], shopify_draft_order: f["sources.shopify_draft_order"], other: f["sources.other"] },
+    respectMarketingConsent: f.respectMarketingConsent,
+  });
+  if (!next.success) return { intent, ok: false, fieldErrors: fieldErrors(next.error) };
+
+  const settings = JSON.parse(JSON.stringify(next.data)) as Prisma.InputJsonObject;
+  await prisma.shop.upsert({ where: { shop }, create: { shop, settings }, update: { settings } });
+  return { intent, ok: true, message: "Settings saved" };
+}
+
+export async function runAdminAction(prisma: PrismaClient, shop: string, form: FormData, save: SaveDestination): Promise<ActionResult> {
+  const intent = form.get("intent");
+  if (intent === "save-destination") return saveDestinationForm(prisma, shop, form, save);
+  if (intent === "save-settings") return saveShopSettings(prisma, shop, form);
+  return { intent: null, ok: false, fieldErrors: {}, formError: "Unknown form" };
+}

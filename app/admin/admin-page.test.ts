@@ -1,0 +1,156 @@
+// The admin page's loader and action as the embedded admin calls them: a session token signed
+// with the app's secret (Shopify's own test helper), an offline session already stored (so
+// token exchange does not call Shopify), the real saveDestination and the real PostgreSQL.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import { Session } from "@shopify/shopify-api";
+import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
+import { createDatabase, type Database } from "../db/client.server";
+
+const ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+const NAME = `capi_t_${randomBytes(6).toString("hex")}`;
+const API_KEY = "admin-page-test-key";
+const API_SECRET = "admin-page-test-secret";
+const APP_URL = "https://capi-relay.example.com";
+const TOKEN = "EAAGadminpagetoken" + "z".repeat(48);
+
+type Loader = (args: LoaderFunctionArgs) => Promise<Response>;
+type Action = (args: ActionFunctionArgs) => Promise<Response>;
+let route: { loader: Loader; action: Action };
+let db: Database;
+
+async function admin(sql: string) {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fetch from the embedded page of `store` (e.g. "shop-a" = shop-a.myshopify.com), with its session token. */
+async function fromAdmin(store: string, init: RequestInit = {}, secret = API_SECRET): Promise<Request> {
+  return setUpValidRequest(
+    { type: RequestType.Bearer, store, apiKey: API_KEY, apiSecretKey: secret },
+    new Request(`${APP_URL}/app?index&_data=routes%2Fapp._index`, init),
+  );
+}
+
+async function settle(promise: Promise<Response>): Promise<Response> {
+  try {
+    return await promise;
+  } catch (thrown) {
+    if (thrown instanceof Response) return thrown;
+    throw thrown;
+  }
+}
+
+async function load(store: string) {
+  const response = await settle(route.loader({ request: await fromAdmin(store), params: {}, context: {} }));
+  expect(response.status).toBe(200);
+  return { text: await response.clone().text(), data: (await response.json()) as Record<string, any> };
+}
+
+async function post(store: string, fields: Record<string, string>) {
+  const body = new URLSearchParams(fields);
+  const request = await fromAdmin(store, { method: "POST", body, headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+  const response = await settle(route.action({ request, params: {}, context: {} }));
+  return { status: response.status, text: await response.clone().text(), data: (await response.json()) as Record<string, any> };
+}
+
+beforeAll(async () => {
+  await admin(`CREATE DATABASE "${NAME}"`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${NAME}`;
+  Object.assign(process.env, {
+    NODE_ENV: "test",
+    SHOPIFY_API_KEY: API_KEY,
+    SHOPIFY_API_SECRET: API_SECRET,
+    SHOPIFY_APP_URL: APP_URL,
+    DATABASE_URL: url.toString(),
+    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
+  });
+  // Imported only now: shopify.server and the database read the settings above once.
+  const { database } = await import("../db/db.server");
+  db = database();
+  await db.ready;
+  const { sessionStorage } = await import("../shopify.server");
+  for (const shop of ["shop-a.myshopify.com", "shop-b.myshopify.com"]) {
+    await sessionStorage.storeSession(
+      new Session({ id: `offline_${shop}`, shop, state: "test", isOnline: false, accessToken: `shpat_${shop}`, scope: "read_orders,write_pixels,read_customer_events" }),
+    );
+  }
+  route = (await import("../routes/app._index")) as unknown as typeof route;
+
+  await db.prisma.event.create({
+    data: { shop: "shop-b.myshopify.com", eventName: "Purchase", eventId: "B-ORDER-1", topic: "orders/create", state: "rejected", eventTime: new Date(), fbtraceId: "B-TRACE" },
+  });
+});
+
+afterAll(async () => {
+  await db?.close();
+  await admin(`DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
+});
+
+describe("admin page", () => {
+  it("refuses a request without a valid session token", async () => {
+    const response = await settle(route.loader({ request: await fromAdmin("shop-a", {}, "not-the-secret"), params: {}, context: {} }));
+    expect(response.status).toBe(401);
+  });
+
+  it("shows a shop with nothing set up: no destination, default settings, none of another shop's events", async () => {
+    const { data, text } = await load("shop-a");
+    expect(data.shop).toBe("shop-a.myshopify.com");
+    expect(data.destination).toBeNull();
+    expect(data.events).toEqual([]);
+    expect(data.stats.last7d.counts.total).toBe(0);
+    expect(data.settings.settings.purchaseTrigger).toBe("orders/create");
+    expect(text).not.toContain("B-TRACE");
+  });
+
+  it("connects the pixel with the real saveDestination: token sealed, never sent back", async () => {
+    const saved = await post("shop-a", { intent: "save-destination", pixelId: "987654321098765", accessToken: TOKEN, testEventCode: "TEST42", apiVersion: "v24.0" });
+    expect(saved.status).toBe(200);
+    expect(saved.data).toMatchObject({ ok: true });
+    expect(saved.text).not.toContain(TOKEN);
+
+    const row = await db.prisma.destination.findUniqueOrThrow({ where: { shop: "shop-a.myshopify.com" } });
+    expect(row.accessTokenEnc).not.toContain(TOKEN);
+
+    const { data, text } = await load("shop-a");
+    expect(data.destination).toMatchObject({ pixelId: "987654321098765", testEventCode: "TEST42", hasAccessToken: true, paused: false });
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain(row.accessTokenEnc);
+    expect(text).not.toContain(row.tokenFingerprint);
+
+    // Shop B still has no destination.
+    expect((await load("shop-b")).data.destination).toBeNull();
+  });
+
+  it("answers invalid forms with field errors (400) and changes nothing", async () => {
+    const result = await post("shop-a", { intent: "save-destination", pixelId: "pixel", accessToken: "", testEventCode: "", apiVersion: "v24.0" });
+    expect(result.status).toBe(400);
+    expect(result.data.fieldErrors).toHaveProperty("pixelId");
+    expect((await db.prisma.destination.findUniqueOrThrow({ where: { shop: "shop-a.myshopify.com" } })).pixelId).toBe("987654321098765");
+  });
+
+  it("saves settings for the session's shop only", async () => {
+    const result = await post("shop-b", {
+      intent: "save-settings",
+      purchaseTrigger: "orders/paid",
+      valueMode: "total",
+      contentIdSource: "product",
+      "sources.web": "website",
+      "sources.pos": "physical_store",
+      "sources.shopify_draft_order": "skip",
+      "sources.other": "other",
+      respectMarketingConsent: "true",
+    });
+    expect(result.data).toMatchObject({ ok: true });
+    expect((await load("shop-b")).data.settings.settings).toMatchObject({ purchaseTrigger: "orders/paid", contentIdSource: "product", sources: { shopify_draft_order: "skip" } });
+    expect((await load("shop-a")).data.settings.settings.purchaseTrigger).toBe("orders/create");
+  });
+});

@@ -1,0 +1,191 @@
+// The admin page's queries against the real PostgreSQL of this machine, in a database of this
+// file's own: one shop never sees another's rows, and the token never leaves the server.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDatabase, type Database } from "../db/client.server";
+import { DEFAULT_SETTINGS } from "../events/settings";
+import { DAY_MS, deliveryRate, loadDashboard, loadDeliveryStats, loadDestinationView, loadRecentEvents, loadShopSettings } from "./dashboard.server";
+
+const ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+const NAME = `capi_t_${randomBytes(6).toString("hex")}`;
+const A = "shop-a.myshopify.com";
+const B = "shop-b.myshopify.com";
+const NOW = new Date("2026-11-20T12:00:00Z");
+const TOKEN_A = "EAAGsecret-token-of-shop-a-0123456789abcdef";
+const CIPHERTEXT_A = "v1:ciphertext-of-shop-a:9f8e7d6c5b4a";
+const FINGERPRINT_A = "fp-a-1234";
+
+let db: Database;
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function ago(ms: number): Date {
+  return new Date(NOW.getTime() - ms);
+}
+
+let seq = 0;
+async function addEvent(shop: string, state: string, createdAt: Date, extra: { reason?: string; fbtraceId?: string } = {}) {
+  seq++;
+  return db.prisma.event.create({
+    data: {
+      shop,
+      eventName: "Purchase",
+      eventId: `${shop}-${seq}`,
+      topic: "orders/create",
+      state,
+      payload: { event_name: "Purchase", event_id: `${shop}-${seq}`, user_data: { em: ["a".repeat(64)] } },
+      eventTime: createdAt,
+      createdAt,
+      attempts: state === "sent" ? 1 : 0,
+      reason: extra.reason ?? null,
+      fbtraceId: extra.fbtraceId ?? null,
+      history: { create: [{ at: createdAt, state: "queued", detail: "from orders/create" }] },
+    },
+  });
+}
+
+beforeAll(async () => {
+  await admin((c) => c.query(`CREATE DATABASE "${NAME}"`));
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${NAME}`;
+  db = createDatabase({ databaseUrl: url.toString(), poolSize: 4 });
+  await db.ready;
+
+  await db.prisma.destination.create({
+    data: {
+      shop: A,
+      pixelId: "111111111111111",
+      accessTokenEnc: CIPHERTEXT_A,
+      tokenFingerprint: FINGERPRINT_A,
+      testEventCode: "TEST123",
+      apiVersion: "v24.0",
+      pausedAt: ago(3_600_000),
+      pauseReason: "token_invalid",
+      pauseMessage: "Meta no longer accepts the access token. Generate a new one in Events Manager.",
+    },
+  });
+  await db.prisma.destination.create({
+    data: { shop: B, pixelId: "222222222222222", accessTokenEnc: "v1:ciphertext-of-shop-b", tokenFingerprint: "fp-b" },
+  });
+
+  // Shop A: within 24 h 3 sent, 1 rejected, 1 queued, 1 skipped; 2-6 days ago 2 sent, 1 expired; 8 days ago 1 sent.
+  for (const state of ["sent", "sent", "sent", "rejected", "queued", "skipped"]) await addEvent(A, state, ago(3_600_000));
+  for (const state of ["sent", "sent", "expired"]) await addEvent(A, state, ago(3 * DAY_MS));
+  await addEvent(A, "sent", ago(8 * DAY_MS));
+  // Shop B: lots of rows in every state, which A must never count.
+  for (const state of ["sent", "rejected", "paused", "paused", "retrying", "queued", "expired"]) {
+    await addEvent(B, state, ago(1_800_000), { reason: "shop B's reason", fbtraceId: "B-TRACE" });
+  }
+  await db.prisma.shop.create({ data: { shop: A, settings: { purchaseTrigger: "orders/paid", defaultCountry: "fr" } } });
+  await db.prisma.shop.create({ data: { shop: B, settings: { purchaseTrigger: 42 } } });
+});
+
+afterAll(async () => {
+  await db?.close();
+  await admin((c) => c.query(`DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`));
+});
+
+describe("loadDestinationView", () => {
+  it("shows the pixel, the pause and whether a token is set, never the token or its ciphertext", async () => {
+    const view = await loadDestinationView(db.prisma, A);
+    expect(view).toEqual({
+      pixelId: "111111111111111",
+      testEventCode: "TEST123",
+      apiVersion: "v24.0",
+      hasAccessToken: true,
+      paused: true,
+      pausedAt: ago(3_600_000).toISOString(),
+      pauseReason: "token_invalid",
+      pauseMessage: "Meta no longer accepts the access token. Generate a new one in Events Manager.",
+      updatedAt: expect.any(String),
+    });
+    const text = JSON.stringify(view);
+    expect(text).not.toContain(CIPHERTEXT_A);
+    expect(text).not.toContain(FINGERPRINT_A);
+    expect(text).not.toContain(TOKEN_A);
+    expect(Object.keys(view!)).not.toContain("accessTokenEnc");
+  });
+
+  it("answers null for a shop without a destination, and each shop its own", async () => {
+    expect(await loadDestinationView(db.prisma, "nobody.myshopify.com")).toBeNull();
+    expect((await loadDestinationView(db.prisma, B))?.pixelId).toBe("222222222222222");
+    expect((await loadDestinationView(db.prisma, B))?.paused).toBe(false);
+  });
+});
+
+describe("loadDeliveryStats", () => {
+  it("counts shop A's events by state over 24 hours and 7 days, none of shop B's", async () => {
+    const stats = await loadDeliveryStats(db.prisma, A, NOW);
+    expect(stats.last24h.counts).toMatchObject({ sent: 3, rejected: 1, queued: 1, skipped: 1, paused: 0, retrying: 0, expired: 0, total: 6 });
+    expect(stats.last7d.counts).toMatchObject({ sent: 5, rejected: 1, queued: 1, skipped: 1, expired: 1, paused: 0, retrying: 0, total: 9 });
+    expect(stats.last24h.deliveryRate).toBeCloseTo(3 / 4);
+    expect(stats.last7d.deliveryRate).toBeCloseTo(5 / 7);
+  });
+
+  it("counts shop B's own rows for shop B", async () => {
+    const stats = await loadDeliveryStats(db.prisma, B, NOW);
+    expect(stats.last24h.counts).toMatchObject({ sent: 1, rejected: 1, paused: 2, retrying: 1, queued: 1, expired: 1, total: 7 });
+  });
+
+  it("has no delivery rate without settled events", async () => {
+    const stats = await loadDeliveryStats(db.prisma, "nobody.myshopify.com", NOW);
+    expect(stats.last7d.counts.total).toBe(0);
+    expect(stats.last7d.deliveryRate).toBeNull();
+    expect(deliveryRate({ ...stats.last7d.counts, queued: 4, retrying: 2 })).toBeNull();
+  });
+});
+
+describe("loadRecentEvents", () => {
+  it("lists only the shop's events, newest first, with payload and history", async () => {
+    const events = await loadRecentEvents(db.prisma, A);
+    expect(events).toHaveLength(10);
+    expect(events.every((e) => e.eventId.startsWith(A))).toBe(true);
+    expect(events.some((e) => e.fbtraceId === "B-TRACE" || e.reason === "shop B's reason")).toBe(false);
+    const times = events.map((e) => e.createdAt);
+    expect([...times].sort().reverse()).toEqual(times);
+    expect(events[0]).toMatchObject({ eventName: "Purchase", state: expect.any(String), id: expect.stringMatching(/^\d+$/) });
+    expect(events[0]!.payload).toMatchObject({ event_name: "Purchase" });
+    expect(events[0]!.history).toEqual([{ at: expect.any(String), state: "queued", detail: "from orders/create" }]);
+  });
+
+  it("stops at the limit (50 by default)", async () => {
+    for (let i = 0; i < 55; i++) await addEvent("busy.myshopify.com", "sent", ago(i * 60_000));
+    expect(await loadRecentEvents(db.prisma, "busy.myshopify.com")).toHaveLength(50);
+    expect(await loadRecentEvents(db.prisma, "busy.myshopify.com", 5)).toHaveLength(5);
+  });
+});
+
+describe("loadShopSettings", () => {
+  it("parses the stored settings with defaults", async () => {
+    const { settings, invalidStored } = await loadShopSettings(db.prisma, A);
+    expect(invalidStored).toBe(false);
+    expect(settings).toEqual({ ...DEFAULT_SETTINGS, purchaseTrigger: "orders/paid", defaultCountry: "FR" });
+  });
+
+  it("falls back to the defaults for invalid or missing settings", async () => {
+    expect(await loadShopSettings(db.prisma, B)).toEqual({ settings: DEFAULT_SETTINGS, invalidStored: true });
+    expect(await loadShopSettings(db.prisma, "nobody.myshopify.com")).toEqual({ settings: DEFAULT_SETTINGS, invalidStored: false });
+  });
+});
+
+describe("loadDashboard", () => {
+  it("holds nothing of another shop and no secret", async () => {
+    const dashboard = await loadDashboard(db.prisma, A, NOW);
+    const text = JSON.stringify(dashboard);
+    expect(dashboard.shop).toBe(A);
+    expect(text).not.toContain(B);
+    expect(text).not.toContain("B-TRACE");
+    expect(text).not.toContain("222222222222222");
+    expect(text).not.toContain(CIPHERTEXT_A);
+    expect(text).not.toContain("ciphertext");
+  });
+});

@@ -1,0 +1,536 @@
+// The merchant's one page: connect the Meta pixel, see whether events reach Meta (and why not
+// when they don't), and choose how orders become events. Everything is scoped to the shop of
+// the authenticated session; the access token is write-only from here.
+import { useEffect, useState, type ReactNode } from "react";
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import { useFetcher, useLoaderData } from "@remix-run/react";
+import {
+  Badge,
+  Banner,
+  BlockStack,
+  Box,
+  Button,
+  Card,
+  Checkbox,
+  DataTable,
+  EmptyState,
+  Form,
+  FormLayout,
+  IndexTable,
+  InlineStack,
+  Layout,
+  Link,
+  Modal,
+  Page,
+  Select,
+  Text,
+  TextField,
+} from "@shopify/polaris";
+import { runAdminAction, type ActionResult } from "../admin/actions.server";
+import { loadDashboard } from "../admin/dashboard.server";
+import {
+  CONTENT_ID_SOURCES,
+  META_API_VERSIONS,
+  ORDER_SOURCES,
+  PURCHASE_TRIGGERS,
+  SOURCE_RULES,
+  STATE_LABELS,
+  VALUE_MODES,
+} from "../admin/options";
+import { database } from "../db/db.server";
+import { saveDestination } from "../pipeline/destinations.server";
+import { authenticate } from "../shopify.server";
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const { session } = await authenticate.admin(request);
+  const db = database();
+  await db.ready;
+  return json(await loadDashboard(db.prisma, session.shop));
+}
+
+export async function action({ request }: ActionFunctionArgs) {
+  const { session } = await authenticate.admin(request);
+  const db = database();
+  await db.ready;
+  const result: ActionResult = await runAdminAction(db.prisma, session.shop, await request.formData(), saveDestination);
+  return json(result, { status: result.ok ? 200 : 400 });
+}
+
+type LoaderData = ReturnType<typeof useLoaderData<typeof loader>>;
+type Destination = LoaderData["destination"];
+type EventRow = LoaderData["events"][number];
+type Stats = LoaderData["stats"];
+type Settings = LoaderData["settings"];
+
+export default function Index() {
+  const { shop, destination, stats, events, settings } = useLoaderData<typeof loader>();
+  const [selected, setSelected] = useState<EventRow | null>(null);
+
+  return (
+    <Page title="CAPI Relay">
+      <BlockStack gap="500">
+        {destination?.paused && <PausedBanner destination={destination} />}
+        {!destination && (
+          <Banner tone="warning" title="Connect your Meta pixel">
+            <p>
+              No events are sent to Meta until a pixel (dataset) ID and its Conversions API access token are saved
+              below. Orders and checkouts that arrive before then are kept and sent once the pixel is connected.
+            </p>
+          </Banner>
+        )}
+        <Layout>
+          <Layout.Section>
+            <BlockStack gap="500">
+              <DestinationCard destination={destination} />
+              <StatsCard stats={stats} />
+              <EventsCard events={events} onOpen={setSelected} />
+            </BlockStack>
+          </Layout.Section>
+          <Layout.Section variant="oneThird">
+            <BlockStack gap="500">
+              <ThemeEmbedCard shop={shop} />
+              <SettingsCard settings={settings} />
+            </BlockStack>
+          </Layout.Section>
+        </Layout>
+      </BlockStack>
+      <EventModal event={selected} onClose={() => setSelected(null)} />
+    </Page>
+  );
+}
+
+function PausedBanner({ destination }: { destination: NonNullable<Destination> }) {
+  return (
+    <Banner tone="critical" title={`Meta is not accepting events for pixel ${destination.pixelId}`}>
+      <BlockStack gap="200">
+        <p>
+          {destination.pauseMessage ??
+            "Meta refused the access token of this pixel, so sending is paused. Generate a new access token in Meta Events Manager and save it below."}
+        </p>
+        <p>
+          New orders are kept while sending is paused{destination.pausedAt ? ` (since ${formatTime(destination.pausedAt)})` : ""} and
+          go out as soon as a working token is saved.
+        </p>
+      </BlockStack>
+    </Banner>
+  );
+}
+
+function useActionResult(intent: ActionResult["intent"]) {
+  const fetcher = useFetcher<typeof action>({ key: intent ?? undefined });
+  const result = fetcher.data && fetcher.data.intent === intent ? fetcher.data : undefined;
+  const fieldErrors: Record<string, string> = result && !result.ok ? result.fieldErrors : {};
+  return {
+    fetcher,
+    busy: fetcher.state !== "idle",
+    fieldErrors,
+    formError: result && !result.ok ? result.formError : undefined,
+    message: result && result.ok ? result.message : undefined,
+  };
+}
+
+function DestinationCard({ destination }: { destination: Destination }) {
+  const { fetcher, busy, fieldErrors, formError, message } = useActionResult("save-destination");
+  const [pixelId, setPixelId] = useState(destination?.pixelId ?? "");
+  const [accessToken, setAccessToken] = useState("");
+  const [testEventCode, setTestEventCode] = useState(destination?.testEventCode ?? "");
+  const [apiVersion, setApiVersion] = useState<string>(destination?.apiVersion ?? META_API_VERSIONS[0]);
+
+  // A saved token leaves the page's memory at once.
+  useEffect(() => {
+    if (message) setAccessToken("");
+  }, [message]);
+
+  const versions: string[] = [...META_API_VERSIONS];
+  if (destination && !versions.includes(destination.apiVersion)) versions.push(destination.apiVersion);
+
+  const submit = () =>
+    fetcher.submit({ intent: "save-destination", pixelId, accessToken, testEventCode, apiVersion }, { method: "post" });
+
+  return (
+    <Card>
+      <Form onSubmit={submit}>
+        <BlockStack gap="400">
+          <BlockStack gap="100">
+            <Text as="h2" variant="headingMd">
+              Meta pixel
+            </Text>
+            <Text as="p" tone="subdued">
+              In Meta Events Manager, open your pixel (dataset), then Settings: copy its ID, and under Conversions API
+              generate an access token.
+            </Text>
+          </BlockStack>
+          {formError && <Banner tone="critical">{formError}</Banner>}
+          <FormLayout>
+            <TextField
+              label="Pixel (dataset) ID"
+              name="pixelId"
+              value={pixelId}
+              onChange={setPixelId}
+              inputMode="numeric"
+              autoComplete="off"
+              error={fieldErrors.pixelId}
+            />
+            <TextField
+              label="Conversions API access token"
+              name="accessToken"
+              type="password"
+              value={accessToken}
+              onChange={setAccessToken}
+              autoComplete="off"
+              placeholder={destination?.hasAccessToken ? "•••• saved" : undefined}
+              helpText={
+                destination?.hasAccessToken
+                  ? "Leave empty to keep the saved token. Paste a new one to replace it."
+                  : "Stored encrypted; it is never shown again."
+              }
+              error={fieldErrors.accessToken}
+            />
+            <TextField
+              label="Test event code (optional)"
+              name="testEventCode"
+              value={testEventCode}
+              onChange={setTestEventCode}
+              autoComplete="off"
+              helpText="From Events Manager > Test events. Shopify test orders are sent only with a test event code, and land in Test events."
+              error={fieldErrors.testEventCode}
+            />
+            <Select
+              label="Graph API version"
+              name="apiVersion"
+              options={versions.map((v) => ({ label: v, value: v }))}
+              value={apiVersion}
+              onChange={setApiVersion}
+              error={fieldErrors.apiVersion}
+            />
+          </FormLayout>
+          <InlineStack gap="300" blockAlign="center">
+            <Button submit variant="primary" loading={busy}>
+              {destination ? "Save" : "Connect pixel"}
+            </Button>
+            {message && <Text as="span" tone="success">{message}</Text>}
+          </InlineStack>
+        </BlockStack>
+      </Form>
+    </Card>
+  );
+}
+
+function ThemeEmbedCard({ shop }: { shop: string }) {
+  return (
+    <Card>
+      <BlockStack gap="200">
+        <Text as="h2" variant="headingMd">
+          Theme app embed
+        </Text>
+        <Text as="p">
+          Turn on the CAPI Relay embed in Online Store &gt; Themes &gt; Customize &gt; App embeds, so browser ids and
+          consent reach the orders.
+        </Text>
+        <Text as="p" tone="subdued">
+          Without it, Meta still receives every order, but can match fewer of them to the people who saw your ads.
+        </Text>
+        <Box>
+          <Link url={`https://${shop}/admin/themes/current/editor?context=apps`} target="_top">
+            Open app embeds
+          </Link>
+        </Box>
+      </BlockStack>
+    </Card>
+  );
+}
+
+const STAT_ROWS: Array<{ label: string; states: string[] }> = [
+  { label: "Delivered", states: ["sent"] },
+  { label: "Queued", states: ["queued", "sending"] },
+  { label: "Retrying", states: ["retrying"] },
+  { label: "Paused", states: ["paused"] },
+  { label: "Rejected", states: ["rejected"] },
+  { label: "Expired", states: ["expired"] },
+  { label: "Not sent (by your settings)", states: ["skipped"] },
+];
+
+function StatsCard({ stats }: { stats: Stats }) {
+  const count = (counts: Record<string, number>, states: string[]) => states.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
+  const rows: ReactNode[][] = STAT_ROWS.map(({ label, states }) => [
+    label,
+    count(stats.last24h.counts, states),
+    count(stats.last7d.counts, states),
+  ]);
+  rows.push(["Delivery rate", formatRate(stats.last24h.deliveryRate), formatRate(stats.last7d.deliveryRate)]);
+  return (
+    <Card>
+      <BlockStack gap="200">
+        <Text as="h2" variant="headingMd">
+          Delivery
+        </Text>
+        <DataTable
+          columnContentTypes={["text", "numeric", "numeric"]}
+          headings={["Events", "Last 24 hours", "Last 7 days"]}
+          rows={rows}
+          increasedTableDensity
+        />
+        <Text as="p" tone="subdued" variant="bodySm">
+          Delivery rate: events Meta accepted, out of those delivered, rejected, expired or paused.
+        </Text>
+      </BlockStack>
+    </Card>
+  );
+}
+
+function StateBadge({ state }: { state: string }) {
+  const tone =
+    state === "sent"
+      ? "success"
+      : state === "paused" || state === "rejected"
+        ? "critical"
+        : state === "expired"
+          ? "warning"
+          : state === "retrying"
+            ? "attention"
+            : state === "queued" || state === "sending"
+              ? "info"
+              : undefined;
+  return <Badge tone={tone}>{STATE_LABELS[state] ?? state}</Badge>;
+}
+
+function EventsCard({ events, onOpen }: { events: EventRow[]; onOpen: (event: EventRow) => void }) {
+  return (
+    <Card padding="0">
+      <Box padding="400">
+        <BlockStack gap="100">
+          <Text as="h2" variant="headingMd">
+            Recent events
+          </Text>
+          <Text as="p" tone="subdued">
+            Your latest events (up to 50). Click one to see exactly what was sent and how Meta answered.
+          </Text>
+        </BlockStack>
+      </Box>
+      {events.length === 0 ? (
+        <EmptyState heading="No events yet" image="">
+          <p>Events appear here as orders and checkouts arrive from your store.</p>
+        </EmptyState>
+      ) : (
+        <IndexTable
+          resourceName={{ singular: "event", plural: "events" }}
+          itemCount={events.length}
+          selectable={false}
+          headings={[
+            { title: "Event" },
+            { title: "State" },
+            { title: "Attempts", alignment: "end" },
+            { title: "Reason" },
+            { title: "fbtrace_id" },
+            { title: "Created" },
+          ]}
+        >
+          {events.map((event, index) => (
+            <IndexTable.Row id={event.id} key={event.id} position={index} onClick={() => onOpen(event)}>
+              <IndexTable.Cell>
+                <BlockStack>
+                  <Text as="span" fontWeight="semibold">
+                    {event.eventName}
+                  </Text>
+                  <Text as="span" tone="subdued" variant="bodySm">
+                    {event.eventId}
+                  </Text>
+                </BlockStack>
+              </IndexTable.Cell>
+              <IndexTable.Cell>
+                <StateBadge state={event.state} />
+              </IndexTable.Cell>
+              <IndexTable.Cell>
+                <Text as="span" alignment="end" numeric>
+                  {event.attempts}
+                </Text>
+              </IndexTable.Cell>
+              <IndexTable.Cell>
+                <Text as="span" breakWord>
+                  {event.reason ?? ""}
+                </Text>
+              </IndexTable.Cell>
+              <IndexTable.Cell>
+                <Text as="span" variant="bodySm">
+                  {event.fbtraceId ?? ""}
+                </Text>
+              </IndexTable.Cell>
+              <IndexTable.Cell>{formatTime(event.createdAt)}</IndexTable.Cell>
+            </IndexTable.Row>
+          ))}
+        </IndexTable>
+      )}
+    </Card>
+  );
+}
+
+function EventModal({ event, onClose }: { event: EventRow | null; onClose: () => void }) {
+  return (
+    <Modal open={event !== null} onClose={onClose} title={event ? `${event.eventName} ${event.eventId}` : ""} size="large">
+      {event && (
+        <>
+          <Modal.Section>
+            <BlockStack gap="200">
+              <InlineStack gap="200" blockAlign="center">
+                <StateBadge state={event.state} />
+                <Text as="span" tone="subdued">
+                  from {event.topic}, {event.attempts} attempt{event.attempts === 1 ? "" : "s"}
+                  {event.testEventCode ? `, test event code ${event.testEventCode}` : ""}
+                </Text>
+              </InlineStack>
+              {event.reason && (
+                <Text as="p">
+                  {event.reasonCode ? `${event.reasonCode}: ` : ""}
+                  {event.reason}
+                </Text>
+              )}
+              {event.fbtraceId && (
+                <Text as="p" tone="subdued">
+                  fbtrace_id {event.fbtraceId} (give it to Meta support to trace this request)
+                </Text>
+              )}
+            </BlockStack>
+          </Modal.Section>
+          <Modal.Section>
+            <BlockStack gap="200">
+              <Text as="h3" variant="headingSm">
+                Meta&apos;s answers
+              </Text>
+              {event.history.length === 0 ? (
+                <Text as="p" tone="subdued">
+                  No history recorded.
+                </Text>
+              ) : (
+                <BlockStack gap="100">
+                  {event.history.map((step, i) => (
+                    <InlineStack key={i} gap="200" blockAlign="center" wrap={false}>
+                      <Text as="span" tone="subdued" variant="bodySm">
+                        {formatTime(step.at)}
+                      </Text>
+                      <StateBadge state={step.state} />
+                      <Text as="span" breakWord>
+                        {step.detail ?? ""}
+                      </Text>
+                    </InlineStack>
+                  ))}
+                </BlockStack>
+              )}
+            </BlockStack>
+          </Modal.Section>
+          <Modal.Section>
+            <BlockStack gap="200">
+              <Text as="h3" variant="headingSm">
+                Event sent to Meta (customer data hashed)
+              </Text>
+              <Box background="bg-surface-secondary" padding="300" borderRadius="200" overflowX="scroll">
+                <pre style={{ margin: 0, fontSize: 12, lineHeight: 1.5 }}>
+                  {event.payload === null ? "(no payload)" : JSON.stringify(event.payload, null, 2)}
+                </pre>
+              </Box>
+            </BlockStack>
+          </Modal.Section>
+        </>
+      )}
+    </Modal>
+  );
+}
+
+function SettingsCard({ settings: view }: { settings: Settings }) {
+  const { fetcher, busy, fieldErrors, formError, message } = useActionResult("save-settings");
+  const s = view.settings;
+  const [purchaseTrigger, setPurchaseTrigger] = useState<string>(s.purchaseTrigger);
+  const [valueMode, setValueMode] = useState<string>(s.valueMode);
+  const [contentIdSource, setContentIdSource] = useState<string>(s.contentIdSource);
+  const [sources, setSources] = useState<Record<string, string>>({ ...s.sources });
+  const [respectMarketingConsent, setRespectMarketingConsent] = useState(s.respectMarketingConsent);
+
+  const submit = () =>
+    fetcher.submit(
+      {
+        intent: "save-settings",
+        purchaseTrigger,
+        valueMode,
+        contentIdSource,
+        ...Object.fromEntries(ORDER_SOURCES.map(({ value }) => [`sources.${value}`, sources[value] ?? ""])),
+        respectMarketingConsent: String(respectMarketingConsent),
+      },
+      { method: "post" },
+    );
+
+  return (
+    <Card>
+      <Form onSubmit={submit}>
+        <BlockStack gap="400">
+          <Text as="h2" variant="headingMd">
+            Settings
+          </Text>
+          {view.invalidStored && (
+            <Banner tone="warning">The saved settings could not be read; the defaults below apply until you save.</Banner>
+          )}
+          {formError && <Banner tone="critical">{formError}</Banner>}
+          <FormLayout>
+            <Select
+              label="Send the Purchase"
+              name="purchaseTrigger"
+              options={PURCHASE_TRIGGERS}
+              value={purchaseTrigger}
+              onChange={setPurchaseTrigger}
+              error={fieldErrors.purchaseTrigger}
+            />
+            <Select
+              label="Purchase value"
+              name="valueMode"
+              options={VALUE_MODES}
+              value={valueMode}
+              onChange={setValueMode}
+              error={fieldErrors.valueMode}
+            />
+            <Select
+              label="Content IDs"
+              name="contentIdSource"
+              options={CONTENT_ID_SOURCES}
+              value={contentIdSource}
+              onChange={setContentIdSource}
+              helpText="Match the IDs of your Meta catalogue."
+              error={fieldErrors.contentIdSource}
+            />
+            {ORDER_SOURCES.map(({ value, label }) => (
+              <Select
+                key={value}
+                label={label}
+                name={`sources.${value}`}
+                options={SOURCE_RULES}
+                value={sources[value] ?? ""}
+                onChange={(rule) => setSources((current) => ({ ...current, [value]: rule }))}
+                error={fieldErrors[`sources.${value}`]}
+              />
+            ))}
+            <Checkbox
+              label="Respect marketing consent"
+              helpText="When the theme embed recorded that the buyer declined marketing, their order is not sent to Meta."
+              checked={respectMarketingConsent}
+              onChange={setRespectMarketingConsent}
+              error={fieldErrors.respectMarketingConsent}
+            />
+          </FormLayout>
+          <InlineStack gap="300" blockAlign="center">
+            <Button submit loading={busy}>
+              Save settings
+            </Button>
+            {message && <Text as="span" tone="success">{message}</Text>}
+          </InlineStack>
+        </BlockStack>
+      </Form>
+    </Card>
+  );
+}
+
+function formatTime(iso: string): string {
+  // UTC, so that the server-rendered page and the browser agree.
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+function formatRate(rate: number | null): string {
+  return rate === null ? "—" : `${(rate * 100).toFixed(rate === 1 ? 0 : 1)}%`;
+}

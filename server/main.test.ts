@@ -1,0 +1,207 @@
+// The HTTP server's node:http ↔ Fetch adapter and static files, with a stand-in handler.
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startHttpServer, type WebServer } from "./main";
+
+let dir: string;
+let server: WebServer;
+let base: string;
+const seen: Request[] = [];
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A request with the path sent exactly as given (fetch would normalise "..", "//"). */
+function raw(method: string, pathAndQuery: string, options: { body?: Buffer; headers?: Record<string, string>; agent?: http.Agent } = {}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port: server.port, method, path: pathAndQuery, headers: options.headers, agent: options.agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on("error", reject);
+    if (options.body) {
+      // Two writes: the body arrives chunked, as a proxy may send it.
+      const middle = Math.floor(options.body.length / 2);
+      req.write(options.body.subarray(0, middle));
+      req.end(options.body.subarray(middle));
+    } else req.end();
+  });
+}
+
+async function handler(request: Request): Promise<Response> {
+  seen.push(request);
+  const url = new URL(request.url);
+  if (url.pathname === "/echo") {
+    const bytes = Buffer.from(await request.arrayBuffer());
+    return Response.json({ sha256: createHash("sha256").update(bytes).digest("hex"), length: bytes.length, method: request.method });
+  }
+  if (url.pathname === "/cookies") {
+    const headers = new Headers();
+    headers.append("Set-Cookie", "a=1; Path=/");
+    headers.append("Set-Cookie", "b=2; Path=/; HttpOnly");
+    return new Response("ok", { headers });
+  }
+  if (url.pathname === "/stream") {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    (globalThis as { __releaseStream?: () => void }).__releaseStream = release;
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(new TextEncoder().encode("first;"));
+        await gate;
+        controller.enqueue(new TextEncoder().encode("second"));
+        controller.close();
+      },
+    });
+    return new Response(body, { headers: { "Content-Type": "text/plain" } });
+  }
+  if (url.pathname === "/slow") {
+    await new Promise((r) => setTimeout(r, 200));
+    return new Response("slow done");
+  }
+  return Response.json({ url: request.url, method: request.method }, { status: url.pathname === "/" ? 200 : 404 });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "capi-http-"));
+  mkdirSync(path.join(dir, "public", "build", "_assets"), { recursive: true });
+  writeFileSync(path.join(dir, "public", "build", "entry-ABC123.js"), "console.log('entry');");
+  writeFileSync(path.join(dir, "public", "build", "_assets", "styles-XYZ.css"), "body{}");
+  writeFileSync(path.join(dir, "public", "robots.txt"), "User-agent: *\n");
+  writeFileSync(path.join(dir, "public", ".env"), "SECRET=1\n");
+  writeFileSync(path.join(dir, "outside.txt"), "outside the public folder\n");
+  server = await startHttpServer({ port: 0, host: "127.0.0.1", handler, assetsDir: path.join(dir, "public", "build"), assetsPath: "/build/", publicDir: path.join(dir, "public") });
+  base = `http://127.0.0.1:${server.port}`;
+});
+
+afterAll(async () => {
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("request bodies", () => {
+  it("reach the handler byte for byte (what the webhook HMAC is computed over)", async () => {
+    const body = Buffer.concat([Buffer.from('{"note":"caf\u00e9 \u2603","raw":"'), randomBytes(4096), Buffer.from([0xff, 0xfe, 0x00, 0x0d, 0x0a]), Buffer.from('"}')]);
+    const res = await raw("POST", "/echo", { body, headers: { "Content-Type": "application/json", "X-Shopify-Hmac-Sha256": "abc" } });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body.toString())).toEqual({ sha256: createHash("sha256").update(body).digest("hex"), length: body.length, method: "POST" });
+    expect(seen.at(-1)!.headers.get("x-shopify-hmac-sha256")).toBe("abc");
+  });
+
+  it("can be empty", async () => {
+    const res = await fetch(`${base}/echo`, { method: "POST" });
+    expect(await res.json()).toMatchObject({ length: 0 });
+  });
+});
+
+describe("responses", () => {
+  it("keep every Set-Cookie header", async () => {
+    const res = await fetch(`${base}/cookies`);
+    expect(res.headers.getSetCookie()).toEqual(["a=1; Path=/", "b=2; Path=/; HttpOnly"]);
+  });
+
+  it("are streamed as they are produced", async () => {
+    const res = await fetch(`${base}/stream`);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toBe("first;");
+    (globalThis as { __releaseStream?: () => void }).__releaseStream!();
+    let rest = "";
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+    expect(rest).toBe("second");
+  });
+
+  it("have no body for HEAD", async () => {
+    const res = await raw("HEAD", "/");
+    expect(res.status).toBe(200);
+    expect(res.body.length).toBe(0);
+  });
+});
+
+describe("request URLs", () => {
+  it("keep a path starting with // as a path, and honour the proxy's scheme and host", async () => {
+    const res = await raw("GET", "//evil.example/x?y=1", { headers: { "X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.example.com" } });
+    expect(JSON.parse(res.body.toString()).url).toBe("https://app.example.com//evil.example/x?y=1");
+  });
+
+  it("refuse a request target that is not a path", async () => {
+    expect((await raw("GET", "*")).status).toBe(400);
+  });
+});
+
+describe("static files", () => {
+  it("serve build assets with year-long caching", async () => {
+    const res = await fetch(`${base}/build/entry-ABC123.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(res.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(await res.text()).toBe("console.log('entry');");
+    const css = await fetch(`${base}/build/_assets/styles-XYZ.css`);
+    expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
+  });
+
+  it("answer 304 to a conditional request", async () => {
+    const first = await fetch(`${base}/build/entry-ABC123.js`);
+    const again = await fetch(`${base}/build/entry-ABC123.js`, { headers: { "If-Modified-Since": first.headers.get("last-modified")! } });
+    expect(again.status).toBe(304);
+  });
+
+  it("answer 404 for a missing asset without asking the app", async () => {
+    const before = seen.length;
+    expect((await fetch(`${base}/build/missing-123.js`)).status).toBe(404);
+    expect(seen.length).toBe(before);
+  });
+
+  it("serve other public files with short caching", async () => {
+    const res = await fetch(`${base}/robots.txt`);
+    expect(res.headers.get("cache-control")).toBe("public, max-age=3600");
+    expect(await res.text()).toBe("User-agent: *\n");
+  });
+
+  it("never serve dot files or anything outside the folder", async () => {
+    for (const target of ["/.env", "/build/../.env", "/build/..%2f..%2foutside.txt", "/..%2foutside.txt", "/build/%2e%2e/%2e%2e/outside.txt", "/build/..%5c..%5coutside.txt"]) {
+      const res = await raw("GET", target);
+      expect(res.body.toString(), target).not.toContain("SECRET");
+      expect(res.body.toString(), target).not.toContain("outside the public folder");
+    }
+  });
+});
+
+describe("close()", () => {
+  it("closes keep-alive connections and lets a request in flight finish", async () => {
+    const own = await startHttpServer({ port: 0, host: "127.0.0.1", handler, assetsDir: path.join(dir, "public", "build"), assetsPath: "/build/", publicDir: path.join(dir, "public") });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+    const get = (p: string) =>
+      new Promise<string>((resolve, reject) => {
+        http
+          .get({ host: "127.0.0.1", port: own.port, path: p, agent }, (res) => {
+            let text = "";
+            res.on("data", (c) => (text += c));
+            res.on("end", () => resolve(text));
+          })
+          .on("error", reject);
+      });
+    await get("/");
+    const sockets = Object.values(agent.freeSockets).flat();
+    expect(sockets.length).toBe(1);
+    const closedSocket = new Promise<void>((resolve) => sockets[0]!.once("close", () => resolve()));
+
+    const slow = get("/slow");
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    await own.close();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await slow).toBe("slow done");
+    await closedSocket;
+    await expect(get("/")).rejects.toThrow();
+    agent.destroy();
+  });
+});

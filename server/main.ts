@@ -1,0 +1,401 @@
+// The production HTTP server (`npm start`): Remix's server build behind node:http, plus the
+// browser assets. Request bodies are streamed to Remix byte for byte: Shopify's webhook HMAC
+// is computed over the exact raw body, so nothing here parses or re-encodes it.
+//
+// `startWebServer()` runs the same server in-process for tests, `npm run dev` and benchmarks;
+// running this file checks the settings and the database first, then listens on PORT.
+import { createReadStream, realpathSync, watch, type Stats } from "node:fs";
+import { stat } from "node:fs/promises";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { broadcastDevReady, createRequestHandler, type ServerBuild } from "@remix-run/node";
+import { checkRedis } from "./services";
+import { startWorkerProcess } from "./worker";
+import { ConfigError, env } from "../app/config/env.server";
+import { database } from "../app/db/db.server";
+
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const BUILD_PATH = path.join(PROJECT_ROOT, "build", "index.js");
+const PUBLIC_DIR = path.join(PROJECT_ROOT, "public");
+
+/** Fingerprinted assets under /build/ never change: cache them for a year. */
+const IMMUTABLE = "public, max-age=31536000, immutable";
+/** Other files of public/ may change between releases. */
+const SHORT = "public, max-age=3600";
+/** How long close() lets requests in flight finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 5_000;
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".webmanifest": "application/manifest+json",
+  ".html": "text/html; charset=utf-8",
+  ".txt": "text/plain; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".gif": "image/gif",
+  ".webp": "image/webp",
+  ".avif": "image/avif",
+  ".ico": "image/x-icon",
+  ".woff": "font/woff",
+  ".woff2": "font/woff2",
+};
+
+export interface WebServerOptions {
+  port: number;
+  /** Defaults to 0.0.0.0 (all interfaces), as a container needs. */
+  host?: string;
+  /** The Remix server build; loaded from build/index.js when omitted. */
+  build?: ServerBuild;
+  /** Remix's mode (error details in development); defaults to NODE_ENV. */
+  mode?: string;
+  /**
+   * Development under `remix dev --manual`: reload build/index.js whenever Remix rebuilds it
+   * (without restarting the process, which the embedded database would make slow) and tell
+   * `remix dev` each new build is live.
+   */
+  watch?: boolean;
+}
+
+export interface WebServer {
+  port: number;
+  /** Stops accepting, lets requests in flight finish (briefly), and closes every connection, keep-alive ones included. */
+  close(): Promise<void>;
+}
+
+export async function loadBuild(file: string = BUILD_PATH, fresh = false): Promise<ServerBuild> {
+  // `fresh` bypasses Node's module cache to pick up a rebuilt file (development only: every
+  // build loaded stays in memory).
+  return (await import(pathToFileURL(file).href + (fresh ? `?t=${Date.now()}` : ""))) as ServerBuild;
+}
+
+export interface HttpServerOptions {
+  port: number;
+  /** Defaults to 0.0.0.0 (all interfaces), as a container needs. */
+  host?: string;
+  /** Everything that is not a static file. */
+  handler: (request: Request) => Promise<Response>;
+  /** Served under `assetsPath` with year-long caching (fingerprinted names). */
+  assetsDir: string;
+  assetsPath: string;
+  /** Other static files, served at their path with short caching. */
+  publicDir: string;
+}
+
+/** The Remix app behind node:http, with its assets. */
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const build = options.build ?? (await loadBuild());
+  const mode = options.mode ?? process.env.NODE_ENV ?? "production";
+  let handleRemix = createRequestHandler(build, mode);
+  const server = await startHttpServer({
+    port: options.port,
+    host: options.host,
+    handler: (request) => handleRemix(request),
+    assetsDir: path.resolve(PROJECT_ROOT, build.assetsBuildDirectory),
+    assetsPath: build.publicPath,
+    publicDir: PUBLIC_DIR,
+  });
+  if (!options.watch) return server;
+
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(path.dirname(BUILD_PATH), (_event, name) => {
+    if (name !== "version.txt" && name !== path.basename(BUILD_PATH)) return;
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      try {
+        const next = await loadBuild(BUILD_PATH, true);
+        handleRemix = createRequestHandler(next, mode);
+        await broadcastDevReady(next);
+      } catch (error) {
+        console.error("capi-relay: could not load the new build:", error);
+      }
+    }, 100);
+  });
+  return {
+    port: server.port,
+    async close() {
+      clearTimeout(timer);
+      watcher.close();
+      await server.close();
+    },
+  };
+}
+
+/** node:http ↔ Fetch, static files first. */
+export async function startHttpServer(options: HttpServerOptions): Promise<WebServer> {
+  const assetsDir = path.resolve(options.assetsDir);
+  const publicDir = path.resolve(options.publicDir);
+  const assetsPath = options.assetsPath.endsWith("/") ? options.assetsPath : `${options.assetsPath}/`;
+  let closing = false;
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+
+  const server = http.createServer(async (req, res) => {
+    inFlight++;
+    try {
+      if (closing) res.setHeader("Connection", "close");
+      await handle(req, res);
+    } catch (error) {
+      console.error("capi-relay: request failed:", error);
+      if (!res.headersSent) {
+        res.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" });
+        res.end("Internal Server Error");
+      } else {
+        res.destroy();
+      }
+    } finally {
+      if (--inFlight === 0) idle?.();
+    }
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const rawUrl = req.url ?? "/";
+    if (!rawUrl.startsWith("/")) {
+      res.writeHead(400, { "Content-Type": "text/plain; charset=utf-8" }).end("Bad Request");
+      return;
+    }
+    const pathname = rawUrl.split("?", 1)[0]!;
+    if (req.method === "GET" || req.method === "HEAD") {
+      if (pathname.startsWith(assetsPath)) {
+        // Assets are never the app's business: a missing one is a plain 404.
+        if (!(await sendFile(req, res, assetsDir, pathname.slice(assetsPath.length), IMMUTABLE))) notFound(res);
+        return;
+      }
+      if (pathname !== "/" && (await sendFile(req, res, publicDir, pathname.slice(1), SHORT))) return;
+    }
+    const response = await options.handler(toFetchRequest(req, res));
+    await sendFetchResponse(res, response, req.method === "HEAD");
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host ?? "0.0.0.0", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+
+  let closed: Promise<void> | undefined;
+  return {
+    port: (server.address() as AddressInfo).port,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        if (inFlight > 0) {
+          await Promise.race([
+            new Promise<void>((resolve) => (idle = resolve)),
+            new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref()),
+          ]);
+        }
+        server.closeAllConnections();
+        await stopped;
+      })();
+      return closed;
+    },
+  };
+}
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" }).end("Not Found");
+}
+
+/**
+ * Sends `relative` from `root` when it is a regular file inside it; false otherwise. Dot
+ * files, directories, encoded separators and paths escaping `root` are never served.
+ */
+async function sendFile(req: IncomingMessage, res: ServerResponse, root: string, relative: string, cacheControl: string): Promise<boolean> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(relative);
+  } catch {
+    return false;
+  }
+  if (!decoded || decoded.includes("\0") || decoded.includes("\\") || decoded.split("/").some((part) => part.startsWith("."))) return false;
+  const file = path.resolve(root, decoded);
+  if (!file.startsWith(root + path.sep)) return false;
+  let info: Stats;
+  try {
+    info = await stat(file);
+  } catch {
+    return false;
+  }
+  if (!info.isFile()) return false;
+
+  const lastModified = info.mtime.toUTCString();
+  const headers: Record<string, string | number> = {
+    "Content-Type": CONTENT_TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream",
+    "Cache-Control": cacheControl,
+    "Last-Modified": lastModified,
+    "X-Content-Type-Options": "nosniff",
+  };
+  const since = req.headers["if-modified-since"];
+  if (since && !Number.isNaN(Date.parse(since)) && Math.floor(info.mtimeMs / 1000) <= Math.floor(Date.parse(since) / 1000)) {
+    res.writeHead(304, headers).end();
+    return true;
+  }
+  res.writeHead(200, { ...headers, "Content-Length": info.size });
+  if (req.method === "HEAD") {
+    res.end();
+    return true;
+  }
+  await pipeline(createReadStream(file), res).catch(() => undefined);
+  return true;
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first?.split(",", 1)[0]?.trim() || undefined;
+}
+
+/** node:http request → Fetch Request. The body is the request stream itself, untouched. */
+export function toFetchRequest(req: IncomingMessage, res: ServerResponse): Request {
+  // Behind a TLS-terminating proxy the app must see its public https URL (Shopify's auth compares it).
+  const proto = firstHeader(req.headers["x-forwarded-proto"]) === "https" ? "https" : "http";
+  const host = firstHeader(req.headers["x-forwarded-host"]) ?? req.headers.host ?? "localhost";
+  // Concatenation, not new URL(req.url, base): "//other.host/x" must stay a path.
+  const url = new URL(`${proto}://${host}${req.url ?? "/"}`);
+
+  const headers = new Headers();
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    try {
+      headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+    } catch {
+      // A header Fetch cannot hold is dropped rather than failing the request.
+    }
+  }
+
+  const controller = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
+
+  const method = req.method ?? "GET";
+  const init: RequestInit & { duplex?: "half" } = { method, headers, signal: controller.signal };
+  if (method !== "GET" && method !== "HEAD") {
+    init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+    init.duplex = "half";
+  }
+  return new Request(url, init);
+}
+
+/** Fetch Response → node:http response, streamed (Remix streams HTML as it renders). */
+export async function sendFetchResponse(res: ServerResponse, response: Response, headOnly = false): Promise<void> {
+  res.statusCode = response.status;
+  if (response.statusText) res.statusMessage = response.statusText;
+  for (const [name, value] of response.headers) {
+    if (name !== "set-cookie") res.appendHeader(name, value);
+  }
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length) res.setHeader("Set-Cookie", cookies);
+
+  if (!response.body || headOnly) {
+    await response.body?.cancel().catch(() => undefined);
+    res.end();
+    return;
+  }
+  res.flushHeaders();
+  // A client that hangs up ends the pipeline early; that is not a server error.
+  await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>), res).catch(() => undefined);
+}
+
+async function main(): Promise<void> {
+  let settings: ReturnType<typeof env>;
+  try {
+    settings = env();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`capi-relay: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const db = database();
+  try {
+    await db.ready;
+  } catch (error) {
+    const where =
+      db.kind === "postgres"
+        ? "the PostgreSQL database of DATABASE_URL"
+        : `the embedded database in ${path.resolve(settings.DATA_DIR, "pglite")} (DATA_DIR; set DATABASE_URL for PostgreSQL)`;
+    console.error(`capi-relay: cannot open ${where}: ${error instanceof Error ? error.message : String(error)}`);
+    await db.close();
+    process.exit(1);
+  }
+
+  try {
+    await checkRedis(settings.REDIS_URL);
+  } catch (error) {
+    console.error(`capi-relay: ${(error as Error).message}`);
+    await db.close();
+    process.exit(1);
+  }
+
+  let build: ServerBuild;
+  try {
+    build = await loadBuild();
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && String((error as Error).message).includes(BUILD_PATH);
+    console.error(missing ? `capi-relay: ${BUILD_PATH} is missing; run \`npm run build\` first` : `capi-relay: cannot load the server build: ${(error as Error).stack}`);
+    await db.close();
+    process.exit(1);
+  }
+
+  // Under `remix dev`, follow its rebuilds and tell it when each build is served.
+  const underRemixDev = settings.NODE_ENV === "development" && Boolean(process.env.REMIX_DEV_ORIGIN);
+  const server = await startWebServer({ port: settings.PORT, build, mode: settings.NODE_ENV, watch: underRemixDev }).catch(async (error: NodeJS.ErrnoException) => {
+    console.error(
+      error.code === "EADDRINUSE" ? `capi-relay: port ${settings.PORT} is already in use (PORT)` : `capi-relay: cannot listen: ${error.message}`,
+    );
+    await db.close();
+    process.exit(1);
+  });
+  console.log(`CAPI Relay listening on http://localhost:${server.port}`);
+  if (underRemixDev) await broadcastDevReady(build);
+  // The embedded database belongs to one process: its worker must run here. `npm run dev`
+  // asks for the same with RUN_WORKER=1 so that one command runs everything.
+  const worker = db.kind === "pglite" || process.env.RUN_WORKER === "1" ? await startWorkerProcess() : undefined;
+  if (worker) console.log(`CAPI Relay worker running in this process (Meta at ${settings.META_GRAPH_URL})`);
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.error(`capi-relay: ${signal} again, exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    await server.close();
+    await worker?.close();
+    await db.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+function isEntryPoint(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main().catch((error) => {
+    console.error("capi-relay: start-up failed:", error);
+    process.exit(1);
+  });
+}
