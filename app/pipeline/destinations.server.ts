@@ -29,9 +29,8 @@ export interface OpenDestination {
   slowUntil: Date | null;
 }
 
-export async function saveDestination(prisma: PrismaClient, shop: string, input: DestinationInput, key = vaultKey()): Promise<void> {
+export async function saveDestination(prisma: PrismaClient, shop: string, input: DestinationInput, key = vaultKey(), now = new Date()): Promise<void> {
   const data = destinationInputSchema.parse(input);
-  const now = new Date();
   const existing = await prisma.destination.findUnique({ where: { shop } });
   if (!existing && !data.accessToken) throw new Error("an access token is required to connect a pixel");
   const fingerprint = data.accessToken ? tokenFingerprint(data.accessToken) : existing!.tokenFingerprint;
