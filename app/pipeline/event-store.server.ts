@@ -73,6 +73,59 @@ export async function insertEvent(prisma: PrismaClient, e: NewEvent, now: Date):
   return id;
 }
 
+/** How many events of a shop are due (capped at `cap`) and since when the oldest waits. */
+export async function dueSummary(prisma: PrismaClient, shop: string, cap: number, now: Date): Promise<{ count: number; oldest: Date | null }> {
+  const rows = await prisma.$queryRaw<Array<{ count: number; oldest: Date | null }>>`
+    SELECT COUNT(*)::int AS "count", MIN("nextAttemptAt") AS "oldest" FROM (
+      SELECT "nextAttemptAt" FROM "Event"
+      WHERE "shop" = ${shop}
+        AND (("state" IN ('queued', 'retrying') AND "nextAttemptAt" <= ${now})
+             OR ("state" = 'sending' AND "leaseUntil" < ${now}))
+      LIMIT ${cap}) AS due`;
+  return rows[0] ?? { count: 0, oldest: null };
+}
+
+export interface IngestWrite {
+  /** False when Shopify had delivered this webhook before (same event id). */
+  receiptInserted: boolean;
+  /** The new event row, or undefined when the natural key already existed. */
+  eventPk?: bigint;
+}
+
+/**
+ * Records a webhook and its event in one statement: one round trip and one commit per
+ * webhook, which is what keeps the answer to Shopify in milliseconds under a burst. The
+ * event is inserted only when the receipt is new, and only when its natural key is new.
+ */
+export async function recordWebhookEvent(prisma: PrismaClient, r: ReceiptInput, e: NewEvent, now: Date): Promise<IngestWrite> {
+  const dedupeKey = r.eventId || r.webhookId;
+  const rows = await prisma.$queryRaw<Array<{ receipt: number; event: bigint | null }>>`
+    WITH receipt AS (
+      INSERT INTO "WebhookReceipt" ("shop", "topic", "webhookId", "eventId", "dedupeKey", "triggeredAt", "receivedAt", "outcome", "reason")
+      VALUES (${r.shop}, ${r.topic}, ${r.webhookId}, ${r.eventId ?? null}, ${dedupeKey}, ${r.triggeredAt ?? null}, ${now},
+              CASE WHEN EXISTS (SELECT 1 FROM "Event" WHERE "shop" = ${e.shop} AND "eventName" = ${e.event.event_name} AND "eventId" = ${e.event.event_id})
+                   THEN 'duplicate' ELSE ${r.outcome} END,
+              ${r.reason ?? null})
+      ON CONFLICT ("shop", "topic", "dedupeKey") DO NOTHING
+      RETURNING "id"
+    ), event AS (
+      INSERT INTO "Event" ("shop", "eventName", "eventId", "topic", "state", "pixelId", "testEventCode", "payload",
+                           "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "createdAt", "updatedAt")
+      SELECT ${e.shop}, ${e.event.event_name}, ${e.event.event_id}, ${e.topic}, ${e.state}, ${e.pixelId ?? null},
+             ${e.testEventCode ?? null}, ${JSON.stringify(e.event)}::jsonb, ${new Date(e.event.event_time * 1000)}, ${now},
+             ${e.reasonCode ?? null}, ${e.reason ?? null}, ${e.customerHash ?? null}, ${now}, ${now}
+      WHERE EXISTS (SELECT 1 FROM receipt)
+      ON CONFLICT ("shop", "eventName", "eventId") DO NOTHING
+      RETURNING "id"
+    ), transition AS (
+      INSERT INTO "EventTransition" ("eventPk", "at", "state", "detail")
+      SELECT "id", ${now}, ${e.state}, ${e.reason ?? `from ${e.topic}`} FROM event
+    )
+    SELECT (SELECT COUNT(*) FROM receipt)::int AS "receipt", (SELECT "id" FROM event) AS "event"`;
+  const row = rows[0]!;
+  return { receiptInserted: row.receipt === 1, eventPk: row.event ?? undefined };
+}
+
 export interface ClaimedEvent {
   id: bigint;
   eventId: string;

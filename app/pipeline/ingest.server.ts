@@ -4,7 +4,7 @@ import type { PrismaClient } from "@prisma/client";
 import { isEventTopic, prepareEvent } from "../events/prepare";
 import { DEFAULT_SETTINGS, shopEventSettingsSchema, type ShopEventSettings } from "../events/settings";
 import { sha256Hex } from "../meta/user-data";
-import { insertEvent, receiptExists, recordReceipt } from "./event-store.server";
+import { recordReceipt, recordWebhookEvent } from "./event-store.server";
 import type { DeliveryQueue } from "./queue.server";
 
 export interface VerifiedWebhook {
@@ -79,30 +79,29 @@ export async function ingestWebhook(
     eventId: webhook.eventId,
     triggeredAt: webhook.triggeredAt ? new Date(webhook.triggeredAt) : null,
   };
-  const done = async (result: IngestResult): Promise<IngestResult> => {
-    const fresh = await recordReceipt(prisma, { ...receipt, outcome: result.outcome, reason: result.reason });
-    return fresh ? result : { outcome: "duplicate", reason: "Shopify delivered this webhook before" };
-  };
-  if (await receiptExists(prisma, webhook.shop, webhook.topic, webhook.eventId || webhook.webhookId)) {
-    return { outcome: "duplicate", reason: "Shopify delivered this webhook before" };
-  }
-  if (!isEventTopic(webhook.topic)) return done({ outcome: "ignored", reason: `no event is built from ${webhook.topic}` });
+  const duplicate: IngestResult = { outcome: "duplicate", reason: "Shopify delivered this webhook before" };
+  const receiptOnly = async (result: IngestResult): Promise<IngestResult> =>
+    (await recordReceipt(prisma, { ...receipt, outcome: result.outcome, reason: result.reason })) ? result : duplicate;
 
+  if (!isEventTopic(webhook.topic)) return receiptOnly({ outcome: "ignored", reason: `no event is built from ${webhook.topic}` });
   const context = await shopContext(prisma, webhook.shop, now.getTime());
   const built = prepareEvent(webhook.topic, webhook.payload, context.settings, {
     shop: webhook.shop,
     nowSeconds: Math.floor(now.getTime() / 1000),
   });
-  if (built.status === "skipped") return done({ outcome: "skipped", reason: built.reason });
-  if (built.status === "rejected" && built.code === "invalid_payload") return done({ outcome: "rejected", reason: built.reason });
+  if (built.status === "skipped") return receiptOnly({ outcome: "skipped", reason: built.reason });
+  if (built.status === "rejected" && !built.event) return receiptOnly({ outcome: "rejected", reason: built.reason });
 
   // A built event is stored even when it cannot go yet (no pixel, paused) or at all (Meta
   // would reject it): the merchant sees every conversion and what became of it.
-  const state = built.status === "rejected" ? (built.code === "event_too_old" ? "expired" : "rejected") : context.paused ? "paused" : "queued";
-  const event = built.event;
-  if (!event) return done({ outcome: "rejected", reason: built.status === "rejected" ? built.reason : undefined });
-  const id = await insertEvent(
+  const event = built.event!;
+  const rejected = built.status === "rejected" ? built : undefined;
+  const state = rejected ? (rejected.code === "event_too_old" ? "expired" : "rejected") : context.paused ? "paused" : "queued";
+  const pausedReason = context.pixelId ? "the pixel is paused until the merchant acts" : "no Meta pixel is connected yet";
+  const result: IngestResult = rejected ? { outcome: "rejected", reason: rejected.reason } : { outcome: state === "queued" ? "queued" : "paused" };
+  const write = await recordWebhookEvent(
     prisma,
+    { ...receipt, outcome: result.outcome, reason: result.reason },
     {
       shop: webhook.shop,
       topic: webhook.topic,
@@ -110,23 +109,14 @@ export async function ingestWebhook(
       state,
       pixelId: context.pixelId,
       testEventCode: built.status === "ready" ? built.testEventCode : null,
-      reasonCode: built.status === "rejected" ? built.code : state === "paused" ? (context.pixelId ? "pixel_paused" : "no_destination") : null,
-      reason:
-        built.status === "rejected"
-          ? built.reason
-          : state === "paused"
-            ? context.pixelId
-              ? "the pixel is paused until the merchant acts"
-              : "no Meta pixel is connected yet"
-            : null,
+      reasonCode: rejected ? rejected.code : state === "paused" ? (context.pixelId ? "pixel_paused" : "no_destination") : null,
+      reason: rejected ? rejected.reason : state === "paused" ? pausedReason : null,
       customerHash: customerHash(webhook.payload),
     },
     now,
   );
-  if (id === undefined) return done({ outcome: "duplicate", reason: `${event.event_name} ${event.event_id} was already recorded` });
-  const result = await done(
-    built.status === "rejected" ? { outcome: "rejected", reason: built.reason } : { outcome: state === "queued" ? "queued" : "paused" },
-  );
+  if (!write.receiptInserted) return duplicate;
+  if (write.eventPk === undefined) return { outcome: "duplicate", reason: `${event.event_name} ${event.event_id} was already recorded` };
   if (state === "queued") await deps.queue?.kick(webhook.shop);
   return result;
 }

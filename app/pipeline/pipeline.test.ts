@@ -27,7 +27,7 @@ let queue: DeliveryQueue;
 let clock = T0;
 
 function workerOptions(): WorkerOptions & { queue: DeliveryQueue } {
-  return { prisma: db.prisma, redisUrl: REDIS_URL, graphUrl: meta.url, vaultKey: key, now: () => clock, random: () => 0.5, queue, leaseMs: 30_000 };
+  return { prisma: db.prisma, redisUrl: REDIS_URL, graphUrl: meta.url, vaultKey: key, now: () => clock, random: () => 0.5, queue, leaseMs: 30_000, batchWindowMs: 0 };
 }
 
 let webhookCounter = 0;

@@ -14,8 +14,12 @@ export interface FlushJob {
 
 export interface DeliveryQueue {
   queue: Queue<FlushJob>;
-  /** Announces due work for a shop; never throws and never waits long when Redis is down. */
-  kick(shop: string, delayMs?: number): Promise<boolean>;
+  /**
+   * Announces due work for a shop; never throws and never waits long when Redis is down.
+   * `tag` separates kinds of announcement, so that a worker re-announcing from inside a
+   * running job is not swallowed by that job's own id.
+   */
+  kick(shop: string, delayMs?: number, tag?: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -32,14 +36,14 @@ export function createDeliveryQueue(redisUrl: string, prefix = "capi"): Delivery
   queue.on("error", () => undefined);
   return {
     queue,
-    async kick(shop, delayMs = FLUSH_WINDOW_MS) {
+    async kick(shop, delayMs = FLUSH_WINDOW_MS, tag = "") {
       const now = Date.now();
       // One job per shop per window: concurrent webhooks of one shop share it.
       const bucket = Math.floor((now + delayMs) / FLUSH_WINDOW_MS);
       try {
         await withTimeout(
           queue.add(FLUSH_JOB, { shop }, {
-            jobId: `${FLUSH_JOB}-${shop}-${bucket}`,
+            jobId: `${FLUSH_JOB}-${shop}-${tag}${bucket}`,
             delay: delayMs,
             removeOnComplete: true,
             removeOnFail: { count: 1000 },

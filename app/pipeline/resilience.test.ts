@@ -83,7 +83,7 @@ describe("a worker killed mid-batch", () => {
     meta.setFault({ mode: "none" });
     // After the lease runs out, any worker takes the batch over.
     await new Promise((r) => setTimeout(r, 2_100));
-    const report = await flushShop({ prisma: db.prisma, redisUrl: REDIS_URL, graphUrl: meta.url, vaultKey: key }, shop);
+    const report = await flushShop({ prisma: db.prisma, redisUrl: REDIS_URL, graphUrl: meta.url, vaultKey: key, batchWindowMs: 0 }, shop);
     expect(report.delivered).toBe(40);
     expect(await countByState(db.prisma, shop)).toEqual({ sent: 40 });
     expect(meta.unique("3000000001")).toHaveLength(40);

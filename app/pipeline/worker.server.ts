@@ -8,8 +8,8 @@ import type { MetaEvent } from "../meta/event";
 import { sendGraphRequest } from "../meta/graph-client.server";
 import { graphRequest, MAX_EVENTS_PER_REQUEST, planBatches } from "../meta/request";
 import { openDestination, pauseDestination, slowDestination, type OpenDestination } from "./destinations.server";
-import { applyTransitions, claimDue, shopsWithDueEvents, type AppliedTransition, type ClaimedEvent } from "./event-store.server";
-import { createDeliveryQueue, FLUSH_JOB, QUEUE_NAME, redisConnection, type DeliveryQueue, type FlushJob } from "./queue.server";
+import { applyTransitions, claimDue, dueSummary, shopsWithDueEvents, type AppliedTransition, type ClaimedEvent } from "./event-store.server";
+import { createDeliveryQueue, FLUSH_JOB, FLUSH_WINDOW_MS, QUEUE_NAME, redisConnection, type DeliveryQueue, type FlushJob } from "./queue.server";
 import { reconcileShop, type AdminGraphql } from "./reconcile.server";
 
 export const RECONCILE_JOB = "reconcile";
@@ -26,6 +26,11 @@ export interface WorkerOptions {
   sweepEveryMs?: number;
   /** How long a claimed batch stays ours before another worker may take it over. */
   leaseMs?: number;
+  /**
+   * A batch goes when it is full or its oldest event has waited this long: light traffic is
+   * flushed within a second, heavy traffic fills requests of 1,000.
+   */
+  batchWindowMs?: number;
   requestTimeoutMs?: number;
   appSecret?: string;
   vaultKey?: Buffer;
@@ -59,10 +64,20 @@ export async function flushShop(options: WorkerOptions & { queue?: DeliveryQueue
   const destination = await openDestination(prisma, shop, options.vaultKey);
   if (!destination || destination.pausedAt) return report;
   if (destination.slowUntil && destination.slowUntil.getTime() > now()) {
-    await options.queue?.kick(shop, destination.slowUntil.getTime() - now());
+    await options.queue?.kick(shop, destination.slowUntil.getTime() - now(), "s");
     return report;
   }
+  const window = options.batchWindowMs ?? FLUSH_WINDOW_MS;
   for (;;) {
+    if (window > 0) {
+      const due = await dueSummary(prisma, shop, MAX_EVENTS_PER_REQUEST, new Date(now()));
+      if (due.count === 0) break;
+      const waited = now() - (due.oldest?.getTime() ?? now());
+      if (due.count < MAX_EVENTS_PER_REQUEST && waited < window) {
+        await options.queue?.kick(shop, window - waited, "w");
+        break;
+      }
+    }
     const claimed = await claimDue(prisma, shop, MAX_EVENTS_PER_REQUEST, options.leaseMs ?? 60_000, new Date(now()));
     if (claimed.length === 0) break;
     report.claimed += claimed.length;
@@ -139,7 +154,7 @@ async function deliverClaimed(
   if (rateLimited) {
     const until = new Date(now() + RATE_LIMIT_BACKOFF_MS);
     await slowDestination(prisma, destination.shop, until);
-    await options.queue?.kick(destination.shop, RATE_LIMIT_BACKOFF_MS);
+    await options.queue?.kick(destination.shop, RATE_LIMIT_BACKOFF_MS, "s");
     return true;
   }
   return false;
