@@ -69,5 +69,12 @@ export function measurePhases(orders: Array<Record<string, any>>, nowSeconds: nu
     { name: "    SHA-256", what: `sha256Hex (${(toHash.reduce((n, h) => n + h.length, 0) / toHash.length).toFixed(1)} hashes per order)`, microsPerEvent: microsPer(toHash, (hs) => { for (const h of hs) sha256Hex(h); }, reps, gc) },
     { name: "validateEvent", what: "app/meta/validate.ts", microsPerEvent: microsPer(events, (e) => validateEvent(e, nowSeconds), reps, gc) },
   ];
+  const build = steps.find((s) => s.name === "buildPurchase")!.microsPerEvent;
+  const user = steps.find((s) => s.name === "  user data")!.microsPerEvent;
+  steps.splice(6, 0, {
+    name: "  rest of buildPurchase",
+    what: "consent, fbp/fbc and landing URL, event_source_url, custom_data (difference of the two rows above)",
+    microsPerEvent: Math.max(0, build - user),
+  });
   return steps.map((s) => ({ ...s, share: s.microsPerEvent / whole }));
 }

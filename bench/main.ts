@@ -35,7 +35,7 @@ if (!values.only || values.only === "pipeline") {
   const p = await runPipeline({ webhooks: values.webhooks ? Number(values.webhooks) : undefined });
   writeFileSync(path.join(out, "pipeline.json"), JSON.stringify(p, null, 2));
   const mark = (ok: boolean) => (ok ? "✅" : "❌");
-  console.log(`## Pipeline: ${fmt(p.webhooks)} signed orders/create webhooks → app → ${p.workers} workers → Meta stand-in
+  console.log(`## Pipeline: ${fmt(p.webhooks)} signed orders/create webhooks → app (${p.webProcesses} web processes) → ${p.workers} workers → Meta stand-in
 
 | figure | measured | target |
 |---|---:|---:|

@@ -21,6 +21,7 @@ const PIXEL = "4000000001";
 export interface PipelineResult {
   webhooks: number;
   workers: number;
+  webProcesses: number;
   concurrency: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   postSeconds: number;
@@ -37,7 +38,8 @@ function quantile(sorted: number[], q: number): number {
 }
 
 function spawnNode(script: string, env: Record<string, string>, name: string): ChildProcess {
-  const child = spawn(process.execPath, [TSX, script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // A process group of its own: tsx runs the script in a child process, and both must go.
+  const child = spawn(process.execPath, [TSX, script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
   child.stderr!.on("data", (d) => process.env.BENCH_VERBOSE && process.stderr.write(`[${name}] ${d}`));
   child.stdout!.on("data", (d) => process.env.BENCH_VERBOSE && process.stdout.write(`[${name}] ${d}`));
   return child;
@@ -57,7 +59,7 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
-export async function runPipeline(options: { webhooks?: number; workers?: number; concurrency?: number } = {}): Promise<PipelineResult> {
+export async function runPipeline(options: { webhooks?: number; workers?: number; concurrency?: number; webProcesses?: number } = {}): Promise<PipelineResult> {
   const n = options.webhooks ?? 20_000;
   const workers = options.workers ?? 2;
   const concurrency = options.concurrency ?? 16;
@@ -82,6 +84,7 @@ export async function runPipeline(options: { webhooks?: number; workers?: number
     SHOPIFY_API_KEY: "bench-key",
     SHOPIFY_API_SECRET: SECRET,
     SHOPIFY_APP_URL: `http://localhost:${port}`,
+    WEB_CONCURRENCY: String(options.webProcesses ?? 2),
   };
   const children: ChildProcess[] = [];
   try {
@@ -124,6 +127,7 @@ export async function runPipeline(options: { webhooks?: number; workers?: number
     return {
       webhooks: n,
       workers,
+      webProcesses: options.webProcesses ?? 2,
       concurrency,
       latencyMs: { p50: quantile(latencies, 0.5), p90: quantile(latencies, 0.9), p99: quantile(latencies, 0.99), max: latencies.at(-1)! },
       postSeconds: (posted - started) / 1000,
@@ -135,9 +139,16 @@ export async function runPipeline(options: { webhooks?: number; workers?: number
       nonOk,
     };
   } finally {
-    for (const child of children) child.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 500));
-    for (const child of children) child.kill("SIGKILL");
+    const signal = (child: ChildProcess, sig: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        // already gone
+      }
+    };
+    for (const child of children) signal(child, "SIGTERM");
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const child of children) signal(child, "SIGKILL");
     await meta.close();
     await db.drop();
   }

@@ -23,6 +23,11 @@ function present(values: unknown[]): string[] {
   return out;
 }
 
+/** Only non-empty lists: an empty one would still put `"em": []` in the event. */
+function setAll(userData: any, setter: string, values: string[]): void {
+  if (values.length > 0) userData[setter](values);
+}
+
 function attribute(order: Json, name: string): string | undefined {
   const found = (order.note_attributes as Json[] | null | undefined)?.find((a) => a.name === name)?.value;
   return typeof found === "string" && found !== "" ? found : undefined;
@@ -35,17 +40,14 @@ export function sdkEvent(order: Json): Json {
   const placedMs = Date.parse(order.processed_at ?? order.created_at);
 
   const userData = new UserData();
-  const set = (setter: string, values: string[]) => {
-    if (values.length > 0) userData[setter](values);
-  };
-  set("setEmails", present([order.email, order.contact_email, customer?.email]));
-  set("setPhones", present([order.phone, customer?.phone, ...addresses.map((a) => a.phone)]));
-  set("setFirstNames", present([customer?.first_name, ...addresses.map((a) => a.first_name)]));
-  set("setLastNames", present([customer?.last_name, ...addresses.map((a) => a.last_name)]));
-  set("setCities", present(addresses.map((a) => a.city)));
-  set("setStates", present(addresses.map((a) => a.province_code)));
-  set("setZips", present(addresses.map((a) => a.zip)));
-  set("setCountries", present(addresses.map((a) => a.country_code)));
+  setAll(userData, "setEmails", present([order.email, order.contact_email, customer?.email]));
+  setAll(userData, "setPhones", present([order.phone, customer?.phone, ...addresses.map((a) => a.phone)]));
+  setAll(userData, "setFirstNames", present([customer?.first_name, ...addresses.map((a) => a.first_name)]));
+  setAll(userData, "setLastNames", present([customer?.last_name, ...addresses.map((a) => a.last_name)]));
+  setAll(userData, "setCities", present(addresses.map((a) => a.city)));
+  setAll(userData, "setStates", present(addresses.map((a) => a.province_code)));
+  setAll(userData, "setZips", present(addresses.map((a) => a.zip)));
+  setAll(userData, "setCountries", present(addresses.map((a) => a.country_code)));
   if (customer?.id != null) userData.setExternalIds([String(customer.id)]);
   const browser: Json | null | undefined = order.client_details;
   if (browser?.browser_ip) userData.setClientIpAddress(browser.browser_ip);

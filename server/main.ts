@@ -6,6 +6,7 @@
 // running this file checks the settings and the database first, then listens on PORT.
 import { createReadStream, realpathSync, watch, type Stats } from "node:fs";
 import { stat } from "node:fs/promises";
+import cluster from "node:cluster";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -393,9 +394,34 @@ function isEntryPoint(): boolean {
   }
 }
 
+/**
+ * WEB_CONCURRENCY > 1 forks that many web processes sharing the port (Node's cluster): one
+ * Node thread answers a few hundred webhooks a second, a burst needs more. The embedded
+ * database belongs to one process, so it always runs one.
+ */
+function webProcesses(): number {
+  const wanted = Number(process.env.WEB_CONCURRENCY ?? 1);
+  if (!process.env.DATABASE_URL) return 1;
+  return Number.isInteger(wanted) && wanted > 1 ? Math.min(wanted, 32) : 1;
+}
+
 if (isEntryPoint()) {
-  main().catch((error) => {
-    console.error("capi-relay: start-up failed:", error);
-    process.exit(1);
-  });
+  const processes = webProcesses();
+  if (processes > 1 && cluster.isPrimary) {
+    for (let i = 0; i < processes; i++) cluster.fork();
+    cluster.on("exit", (_worker, code) => {
+      // A child that cannot start (bad settings) takes the whole server down with its code.
+      if (code !== 0) process.exit(code ?? 1);
+    });
+    const stop = () => {
+      for (const child of Object.values(cluster.workers ?? {})) child?.kill("SIGTERM");
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  } else {
+    main().catch((error) => {
+      console.error("capi-relay: start-up failed:", error);
+      process.exit(1);
+    });
+  }
 }

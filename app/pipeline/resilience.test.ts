@@ -47,7 +47,11 @@ afterAll(async () => {
 describe("a worker killed mid-batch", () => {
   let child: ChildProcess | undefined;
   afterAll(() => {
-    child?.kill("SIGKILL");
+    try {
+      if (child?.pid) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
   });
 
   it("loses nothing: another worker finishes the batch, and Meta keeps each event once", async () => {
@@ -73,11 +77,14 @@ describe("a worker killed mid-batch", () => {
         NODE_ENV: "development",
       },
       stdio: "ignore",
+      // Its own process group: tsx runs the worker in a child, and SIGKILL must reach both.
+      detached: true,
     });
     // The batch is in flight once Meta's stand-in holds the request.
     await waitFor(async () => (await countByState(db.prisma, shop)).sending === 40, 20_000, "the batch in flight");
-    child.kill("SIGKILL");
-    await new Promise((r) => child!.once("exit", r));
+    const exited = new Promise((r) => child!.once("exit", r));
+    process.kill(-child.pid!, "SIGKILL");
+    await exited;
     expect(meta.unique("3000000001")).toHaveLength(0);
 
     meta.setFault({ mode: "none" });
