@@ -16,8 +16,17 @@ import type { Database } from "./db/client.server";
  * early, PrismaSessionStorage probes the Session table at once and, on a fresh database,
  * logs errors and sleeps 5 s between probes while the migrations are still running.
  */
+const SESSION_CACHE_MS = 5_000;
+
 class MigratedSessionStorage implements PrismaSessionStorageInterface {
   private readonly storage: Promise<PrismaSessionStorage<PrismaClient>>;
+  /**
+   * Every webhook makes Shopify's library load the shop's offline session, and a Prisma query
+   * costs milliseconds of CPU under the offline query compiler: during a burst the same
+   * session is read thousands of times. Reads are cached briefly; this process's own writes
+   * and deletes update the cache at once, another process's within SESSION_CACHE_MS.
+   */
+  private readonly cache = new Map<string, { session: Session | undefined; at: number }>();
 
   constructor(db: Database) {
     this.storage = db.ready.then(() => new PrismaSessionStorage(db.prisma));
@@ -26,15 +35,23 @@ class MigratedSessionStorage implements PrismaSessionStorageInterface {
   }
 
   async storeSession(session: Session): Promise<boolean> {
+    this.cache.delete(session.id);
     return (await this.storage).storeSession(session);
   }
   async loadSession(id: string): Promise<Session | undefined> {
-    return (await this.storage).loadSession(id);
+    const hit = this.cache.get(id);
+    if (hit && Date.now() - hit.at < SESSION_CACHE_MS) return hit.session;
+    const session = await (await this.storage).loadSession(id);
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(id, { session, at: Date.now() });
+    return session;
   }
   async deleteSession(id: string): Promise<boolean> {
+    this.cache.delete(id);
     return (await this.storage).deleteSession(id);
   }
   async deleteSessions(ids: string[]): Promise<boolean> {
+    for (const id of ids) this.cache.delete(id);
     return (await this.storage).deleteSessions(ids);
   }
   async findSessionsByShop(shop: string): Promise<Session[]> {

@@ -19,6 +19,8 @@ import { sdkEvent } from "./sdk-baseline";
 
 type Json = Record<string, any>;
 
+const PHASE_ORDERS = 1000;
+
 export interface EventCoreOptions {
   orders?: number;
   rounds?: number;
@@ -226,7 +228,7 @@ export function runEventCore(options: EventCoreOptions = {}): EventCoreResult {
   const startedAt = process.hrtime.bigint();
   const n = options.orders ?? 5000;
   const rounds = options.rounds ?? 7;
-  const warmupOrders = Math.min(n, 2000);
+  const warmupOrders = Math.min(n, 1500);
   const { gc, available } = collector();
   const { orders, truth } = makeOrderSet(n, 42, BENCH_NOW_SECONDS);
   const json = orders.map((o) => JSON.stringify(o));
@@ -251,7 +253,7 @@ export function runEventCore(options: EventCoreOptions = {}): EventCoreResult {
   const sdkPerSecond = median(rates.map((x) => x.sdk));
   const ratios = rates.map((x) => x.ratio);
   const phones = phoneQuality(orders, truth, lastOurs.out, lastSdk.out);
-  const phases = options.phases === false ? undefined : measurePhases(orders.slice(0, 2000), BENCH_NOW_SECONDS, gc);
+  const phases = options.phases === false ? undefined : measurePhases(orders.slice(0, PHASE_ORDERS), BENCH_NOW_SECONDS, gc);
 
   return {
     orders: n,
@@ -331,7 +333,7 @@ export function formatEventCore(r: EventCoreResult): string {
   );
   if (r.phases) {
     lines.push(
-      `Where the core's time goes (each step timed alone on 2,000 of the same orders; steps overlap):`,
+      `Where the core's time goes (each step timed alone on ${fmt(PHASE_ORDERS)} of the same orders, median of 3; steps overlap):`,
       ``,
       `| step | µs/event | share of prepareEvent | covers |`,
       `|---|---:|---:|---|`,

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { runEventCore } from "./event-core";
+import { formatEventCore, runEventCore } from "./event-core";
 import { runPipeline } from "./pipeline";
 
 const { values } = parseArgs({ options: { only: { type: "string" }, webhooks: { type: "string" } }, strict: true });
@@ -18,17 +18,7 @@ console.log(`# CAPI Relay benchmarks — ${new Date().toISOString()} — ${os.cp
 if (!values.only || values.only === "event-core") {
   const core = runEventCore();
   writeFileSync(path.join(out, "event-core.json"), JSON.stringify(core, null, 2));
-  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
-  console.log(`## Event core: orders/create payload to a hashed, validated Meta event (one core)
-
-| | events/s (median of ${core.rounds} rounds of ${core.orders}) |
-|---|---:|
-| CAPI Relay event core | ${fmt(core.oursPerSecond)} |
-| Meta facebook-nodejs-business-sdk (ServerEvent.normalize) | ${fmt(core.sdkPerSecond)} |
-| **ratio** | **${core.ratio.toFixed(2)}x** (worst round ${core.ratioMin.toFixed(2)}x; target ≥ 3x) |
-
-Matching quality on the same orders: phone hashes carrying the country calling code — ours ${pct(core.phonesWithCountryCode.ours)}, SDK ${pct(core.phonesWithCountryCode.sdk)}; SDK exceptions: ${core.sdkFailures}.
-`);
+  console.log(formatEventCore(core));
 }
 
 if (!values.only || values.only === "pipeline") {
@@ -45,3 +35,6 @@ if (!values.only || values.only === "pipeline") {
 | non-2xx webhook answers | ${p.nonOk} | 0 ${mark(p.nonOk === 0)} |
 `);
 }
+
+// Handles of finished benchmarks (pools, sockets) must not keep the process alive.
+process.exit(0);

@@ -3,7 +3,6 @@
 // Measures webhook answer latency, events delivered per second and Meta requests used.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { Agent, request } from "undici";
 import { saveDestination } from "../app/pipeline/destinations.server";
@@ -63,7 +62,8 @@ export async function runPipeline(options: { webhooks?: number; workers?: number
   const n = options.webhooks ?? 20_000;
   const workers = options.workers ?? 2;
   const concurrency = options.concurrency ?? 16;
-  if (!existsSync(path.join(ROOT, "build/index.js"))) {
+  // Always rebuild: a stale build would measure yesterday's code.
+  {
     await new Promise<void>((resolve, reject) => {
       const build = spawn(process.execPath, [path.join(ROOT, "node_modules/@remix-run/dev/dist/cli.js"), "build"], { cwd: ROOT, stdio: "ignore" });
       build.on("exit", (code) => (code === 0 ? resolve() : reject(new Error("remix build failed"))));
@@ -86,10 +86,11 @@ export async function runPipeline(options: { webhooks?: number; workers?: number
     SHOPIFY_APP_URL: `http://localhost:${port}`,
     WEB_CONCURRENCY: String(options.webProcesses ?? 2),
   };
+  const webEnv = process.env.BENCH_WEB_PROFILE ? { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_WEB_PROFILE}` } : env;
   const children: ChildProcess[] = [];
   try {
     await saveDestination(db.prisma, SHOP, { pixelId: PIXEL, accessToken: "EAAbench-token-0123456789abcdef" }, key);
-    children.push(spawnNode("server/main.ts", env, "web"));
+    children.push(spawnNode("server/main.ts", webEnv, "web"));
     for (let i = 0; i < workers; i++) children.push(spawnNode("server/worker.ts", env, `worker${i + 1}`));
     await waitForHttp(`http://127.0.0.1:${port}/`, 60_000);
 

@@ -5,6 +5,7 @@ import { isEventTopic, prepareEvent } from "../events/prepare";
 import { DEFAULT_SETTINGS, shopEventSettingsSchema, type ShopEventSettings } from "../events/settings";
 import { sha256Hex } from "../meta/user-data";
 import { recordReceipt, recordWebhookEvent } from "./event-store.server";
+import type { WriteBatcher } from "./ingest-batcher.server";
 import type { DeliveryQueue } from "./queue.server";
 
 export interface VerifiedWebhook {
@@ -67,7 +68,7 @@ function customerHash(payload: unknown): string | null {
 }
 
 export async function ingestWebhook(
-  deps: { prisma: PrismaClient; queue?: DeliveryQueue },
+  deps: { prisma: PrismaClient; queue?: DeliveryQueue; batcher?: WriteBatcher },
   webhook: VerifiedWebhook,
   now = new Date(),
 ): Promise<IngestResult> {
@@ -99,8 +100,7 @@ export async function ingestWebhook(
   const state = rejected ? (rejected.code === "event_too_old" ? "expired" : "rejected") : context.paused ? "paused" : "queued";
   const pausedReason = context.pixelId ? "the pixel is paused until the merchant acts" : "no Meta pixel is connected yet";
   const result: IngestResult = rejected ? { outcome: "rejected", reason: rejected.reason } : { outcome: state === "queued" ? "queued" : "paused" };
-  const write = await recordWebhookEvent(
-    prisma,
+  const write = await (deps.batcher ? deps.batcher.write.bind(deps.batcher) : recordWebhookEvent.bind(null, prisma))(
     { ...receipt, outcome: result.outcome, reason: result.reason },
     {
       shop: webhook.shop,

@@ -6,12 +6,14 @@ import { env } from "../config/env.server";
 import { database } from "../db/db.server";
 import { authenticate } from "../shopify.server";
 import { recordReceipt } from "./event-store.server";
+import { WriteBatcher } from "./ingest-batcher.server";
 import { ingestWebhook } from "./ingest.server";
 import { customerDataReport, handleCustomerRedact, handleShopRedact, handleUninstalled } from "./privacy.server";
 import { createDeliveryQueue, type DeliveryQueue } from "./queue.server";
 
 declare global {
   var __capiQueue: DeliveryQueue | undefined;
+  var __capiBatcher: WriteBatcher | undefined;
 }
 
 function deliveryQueue(): DeliveryQueue {
@@ -50,7 +52,11 @@ export function webhookAction(expected: WebhookTopic) {
         case "orders/create":
         case "orders/paid":
         case "checkouts/create": {
-          const result = await ingestWebhook({ prisma, queue: deliveryQueue() }, { shop, topic: expected, webhookId, eventId, triggeredAt, payload });
+          globalThis.__capiBatcher ??= new WriteBatcher(prisma);
+          const result = await ingestWebhook(
+            { prisma, queue: deliveryQueue(), batcher: globalThis.__capiBatcher },
+            { shop, topic: expected, webhookId, eventId, triggeredAt, payload },
+          );
           return Response.json(result);
         }
         case "app/uninstalled":

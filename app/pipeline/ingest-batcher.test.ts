@@ -1,0 +1,42 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../test/support/services";
+import { WriteBatcher } from "./ingest-batcher.server";
+import { ingestWebhook } from "./ingest.server";
+
+const order = JSON.parse(readFileSync(path.resolve(__dirname, "../../test/fixtures/shopify/orders-create-web.json"), "utf8"));
+const NOW = new Date("2026-11-21T12:00:00Z");
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => db?.drop());
+
+describe("WriteBatcher", () => {
+  it("writes a burst in shared commits with the same outcomes as one by one, duplicates included", async () => {
+    const batcher = new WriteBatcher(db.prisma, { lingerMs: 20, maxBatch: 50 });
+    const shop = "burst.myshopify.com";
+    const deliveries = [
+      ...Array.from({ length: 120 }, (_, i) => ({ id: 9_000_000 + i, eventId: `e-${i}`, topic: "orders/create" })),
+      // Redeliveries of the same webhook, and orders/paid of an order already created, in the same burst.
+      { id: 9_000_000, eventId: "e-0", topic: "orders/create" },
+      { id: 9_000_001, eventId: "e-1", topic: "orders/create" },
+      { id: 9_000_002, eventId: "p-2", topic: "orders/paid" },
+    ];
+    const results = await Promise.all(
+      deliveries.map((d, i) =>
+        ingestWebhook(
+          { prisma: db.prisma, batcher },
+          { shop, topic: d.topic, webhookId: `w-${i}`, eventId: d.eventId, payload: { ...order, id: d.id, created_at: "2026-11-21T10:00:00Z", processed_at: "2026-11-21T10:00:00Z" } },
+          NOW,
+        ),
+      ),
+    );
+    expect(results.filter((r) => r.outcome === "paused")).toHaveLength(120); // no pixel connected
+    expect(results.slice(120).map((r) => r.outcome)).toEqual(["duplicate", "duplicate", "duplicate"]);
+    expect(await db.prisma.event.count({ where: { shop } })).toBe(120);
+    expect(await db.prisma.webhookReceipt.count({ where: { shop } })).toBe(121);
+    expect(await db.prisma.eventTransition.count({ where: { event: { shop } } })).toBe(120);
+  });
+});
