@@ -3,28 +3,16 @@
 // embedded admin would open it (signed session token, stored offline session) and checks the
 // pages, redirects, assets and a webhook signature refusal. No browser, no network.
 import { createHmac, randomBytes } from "node:crypto";
-import pg from "pg";
 import { Session } from "@shopify/shopify-api";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
+import { createTestDatabase, REDIS_URL } from "../test/support/services";
 import { loadBuild, startWebServer } from "./main";
 
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
-const NAME = `capi_t_${randomBytes(6).toString("hex")}`;
 const STORE = "smoke-shop";
 const SHOP = `${STORE}.myshopify.com`;
 const API_KEY = "smoke-key";
 const API_SECRET = "smoke-secret";
 const BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 let failures = 0;
 function check(name: string, ok: boolean, detail = ""): void {
@@ -33,17 +21,15 @@ function check(name: string, ok: boolean, detail = ""): void {
 }
 
 async function main(): Promise<void> {
-  await adminQuery(`CREATE DATABASE "${NAME}"`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${NAME}`;
+  const testDb = await createTestDatabase();
   Object.assign(process.env, {
     NODE_ENV: "production",
     SHOPIFY_API_KEY: API_KEY,
     SHOPIFY_API_SECRET: API_SECRET,
     SHOPIFY_APP_URL: "https://capi-relay.example.com",
-    DATABASE_URL: url.toString(),
+    DATABASE_URL: testDb.url,
     ENCRYPTION_KEY: randomBytes(32).toString("hex"),
-    REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
+    REDIS_URL,
   });
   const { database } = await import("../app/db/db.server");
   const db = database();
@@ -132,7 +118,7 @@ async function main(): Promise<void> {
   } finally {
     await server?.close();
     await db.close();
-    await adminQuery(`DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
+    await testDb.drop();
   }
   console.log(failures ? `smoke: ${failures} check(s) failed` : "smoke: all checks passed");
   process.exit(failures ? 1 : 0);

@@ -1,33 +1,19 @@
 // The admin page's form posts: what is validated, what reaches saveDestination, and what the
 // settings row becomes. Against the real PostgreSQL of this machine, in a database of its own.
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createDatabase, type Database } from "../db/client.server";
+import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { DEFAULT_SETTINGS, shopEventSettingsSchema } from "../events/settings";
 import { runAdminAction, type DestinationSaveInput } from "./actions.server";
 
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
-const NAME = `capi_t_${randomBytes(6).toString("hex")}`;
 const SHOP = "actions.myshopify.com";
 const OTHER = "other.myshopify.com";
 const TOKEN = "EAAG" + "x".repeat(60);
 
-let db: Database;
+let db: TestDatabase;
 let saved: Array<{ shop: string; input: DestinationSaveInput }> = [];
 const fakeSave = async (_prisma: unknown, shop: string, input: DestinationSaveInput) => {
   saved.push({ shop, input });
 };
-
-async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 function form(fields: Record<string, string>): FormData {
   const data = new FormData();
@@ -53,16 +39,11 @@ const settingsForm = (fields: Record<string, string> = {}) =>
   });
 
 beforeAll(async () => {
-  await admin(`CREATE DATABASE "${NAME}"`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${NAME}`;
-  db = createDatabase({ databaseUrl: url.toString(), poolSize: 4 });
-  await db.ready;
+  db = await createTestDatabase();
 });
 
 afterAll(async () => {
-  await db?.close();
-  await admin(`DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
+  await db?.drop();
 });
 
 beforeEach(() => {

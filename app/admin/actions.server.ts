@@ -2,7 +2,7 @@
 // next to each field. Nothing in an answer echoes what was typed into the token field.
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { z } from "zod";
-import { DEFAULT_SETTINGS, shopEventSettingsSchema, type ShopEventSettings } from "../events/settings";
+import { ACTION_SOURCES, DEFAULT_SETTINGS, shopEventSettingsSchema, type ShopEventSettings } from "../events/settings";
 import { META_API_VERSIONS } from "./options";
 
 export interface DestinationSaveInput {
@@ -42,18 +42,7 @@ export const destinationFormSchema = z.object({
   apiVersion: trimmed.pipe(z.string().regex(/^v\d{2}\.0$/, "Choose an API version")),
 });
 
-const sourceRule = z.enum([
-  "website",
-  "app",
-  "email",
-  "phone_call",
-  "chat",
-  "physical_store",
-  "system_generated",
-  "business_messaging",
-  "other",
-  "skip",
-]);
+const sourceRule = z.enum([...ACTION_SOURCES, "skip"]);
 
 export const settingsFormSchema = z.object({
   purchaseTrigger: z.enum(["orders/create", "orders/paid"], "Choose when a Purchase is sent"),

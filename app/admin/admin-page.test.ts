@@ -2,15 +2,12 @@
 // with the app's secret (Shopify's own test helper), an offline session already stored (so
 // token exchange does not call Shopify), the real saveDestination and the real PostgreSQL.
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { Session } from "@shopify/shopify-api";
 import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
-import { createDatabase, type Database } from "../db/client.server";
+import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
-const NAME = `capi_t_${randomBytes(6).toString("hex")}`;
 const API_KEY = "admin-page-test-key";
 const API_SECRET = "admin-page-test-secret";
 const APP_URL = "https://capi-relay.example.com";
@@ -19,17 +16,7 @@ const TOKEN = "EAAGadminpagetoken" + "z".repeat(48);
 type Loader = (args: LoaderFunctionArgs) => Promise<Response>;
 type Action = (args: ActionFunctionArgs) => Promise<Response>;
 let route: { loader: Loader; action: Action };
-let db: Database;
-
-async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+let db: TestDatabase;
 
 /** A fetch from the embedded page of `store` (e.g. "shop-a" = shop-a.myshopify.com), with its session token. */
 async function fromAdmin(store: string, init: RequestInit = {}, secret = API_SECRET): Promise<Request> {
@@ -62,21 +49,18 @@ async function post(store: string, fields: Record<string, string>) {
 }
 
 beforeAll(async () => {
-  await admin(`CREATE DATABASE "${NAME}"`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${NAME}`;
+  db = await createTestDatabase();
   Object.assign(process.env, {
     NODE_ENV: "test",
     SHOPIFY_API_KEY: API_KEY,
     SHOPIFY_API_SECRET: API_SECRET,
     SHOPIFY_APP_URL: APP_URL,
-    DATABASE_URL: url.toString(),
+    DATABASE_URL: db.url,
     ENCRYPTION_KEY: randomBytes(32).toString("hex"),
   });
   // Imported only now: shopify.server and the database read the settings above once.
   const { database } = await import("../db/db.server");
-  db = database();
-  await db.ready;
+  await database().ready;
   const { sessionStorage } = await import("../shopify.server");
   for (const shop of ["shop-a.myshopify.com", "shop-b.myshopify.com"]) {
     await sessionStorage.storeSession(
@@ -91,8 +75,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await db?.close();
-  await admin(`DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
+  await globalThis.__capiDatabase?.close();
+  await db?.drop();
 });
 
 describe("admin page", () => {

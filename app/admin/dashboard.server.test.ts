@@ -1,14 +1,10 @@
 // The admin page's queries against the real PostgreSQL of this machine, in a database of this
 // file's own: one shop never sees another's rows, and the token never leaves the server.
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase, type Database } from "../db/client.server";
+import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { DEFAULT_SETTINGS } from "../events/settings";
 import { DAY_MS, deliveryRate, loadDashboard, loadDeliveryStats, loadDestinationView, loadRecentEvents, loadShopSettings } from "./dashboard.server";
 
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
-const NAME = `capi_t_${randomBytes(6).toString("hex")}`;
 const A = "shop-a.myshopify.com";
 const B = "shop-b.myshopify.com";
 const NOW = new Date("2026-11-20T12:00:00Z");
@@ -16,17 +12,7 @@ const TOKEN_A = "EAAGsecret-token-of-shop-a-0123456789abcdef";
 const CIPHERTEXT_A = "v1:ciphertext-of-shop-a:9f8e7d6c5b4a";
 const FINGERPRINT_A = "fp-a-1234";
 
-let db: Database;
-
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+let db: TestDatabase;
 
 function ago(ms: number): Date {
   return new Date(NOW.getTime() - ms);
@@ -54,11 +40,7 @@ async function addEvent(shop: string, state: string, createdAt: Date, extra: { r
 }
 
 beforeAll(async () => {
-  await admin((c) => c.query(`CREATE DATABASE "${NAME}"`));
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${NAME}`;
-  db = createDatabase({ databaseUrl: url.toString(), poolSize: 4 });
-  await db.ready;
+  db = await createTestDatabase();
 
   await db.prisma.destination.create({
     data: {
@@ -90,8 +72,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await db?.close();
-  await admin((c) => c.query(`DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`));
+  await db?.drop();
 });
 
 describe("loadDestinationView", () => {
