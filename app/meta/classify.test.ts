@@ -38,6 +38,7 @@ const table: Array<[string, MetaAnswer, Verdict["action"], Record<string, unknow
   ["code 190/460 password changed", metaError(400, 190, 460), "pause-pixel"],
   ["code 190/463 token expired", metaError(400, 190, 463), "pause-pixel"],
   ["code 190/467 token invalid", metaError(400, 190, 467), "pause-pixel"],
+  ["code 104 no access token", metaError(400, 104), "pause-pixel"],
   ["code 10 permission denied", metaError(403, 10), "pause-pixel"],
   ["code 200 permission", metaError(403, 200), "pause-pixel"],
   ["code 270 permission", metaError(403, 270), "pause-pixel"],

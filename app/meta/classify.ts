@@ -66,6 +66,14 @@ export function classifyMetaError(error: MetaError): Verdict {
       merchantMessage: `Meta no longer accepts your access token: ${why}. Generate a new token in Events Manager (Settings, Conversions API) and paste it here. Events are kept and will be sent once the token changes.`,
     };
   }
+  if (code === 104) {
+    return {
+      action: "pause-pixel",
+      reason,
+      fbtraceId,
+      merchantMessage: "Meta received no access token for this pixel. Paste the access token from Events Manager (Settings, Conversions API). Events are kept until then.",
+    };
+  }
   if (code === 10 || (code >= 200 && code <= 299)) {
     return {
       action: "pause-pixel",

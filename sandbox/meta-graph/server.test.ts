@@ -2,170 +2,466 @@ import { spawn } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startMetaSandbox, type MetaSandbox } from "./server";
+import { checkEvent } from "./rules";
+import { DEDUP_WINDOW_MS, startMetaSandbox, type Fault, type MetaSandbox } from "./server";
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
-const NOW = 1_795_262_400_000;
+const START = Date.UTC(2026, 10, 20, 12, 0, 0);
+const DAY_S = 86_400;
+const PIXEL = "1234567890";
+const TOKEN = "EAAtoken123";
+
+let clock = START;
+const nowS = () => Math.floor(clock / 1000);
 let sandbox: MetaSandbox;
 
-const good = (over: Record<string, unknown> = {}, ud: Record<string, unknown> = {}) => ({
-  event_name: "Purchase",
-  event_time: NOW / 1000 - 3600,
-  event_id: "5678901234567",
-  action_source: "website",
-  event_source_url: "https://shop.example.com/orders/1",
-  user_data: { em: sha("jane@example.com"), client_user_agent: "Mozilla/5.0", client_ip_address: "203.0.113.7", fbc: "fb.1.1795258800000.IwAR2F4", fbp: "fb.1.1795258800000.1234567890", ...ud },
-  custom_data: { value: 10, currency: "USD" },
-  ...over,
-});
+type Event = Record<string, unknown> & { user_data: Record<string, unknown> };
 
-async function post(body: unknown, options: { token?: string | null; pixel?: string; form?: boolean; query?: string } = {}) {
-  const headers: Record<string, string> = { "content-type": options.form ? "application/x-www-form-urlencoded" : "application/json" };
-  if (options.token !== null) headers.authorization = `Bearer ${options.token ?? "EAAtoken"}`;
-  const payload = options.form
-    ? new URLSearchParams(Object.entries(body as Record<string, unknown>).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])).toString()
-    : JSON.stringify(body);
-  const response = await fetch(`${sandbox.url}/v26.0/${options.pixel ?? "1234567890"}/events${options.query ?? ""}`, { method: "POST", headers, body: payload });
-  return { status: response.status, body: (await response.json()) as any };
+/** A Purchase as Meta documents it, hashed by hand with node:crypto. */
+function goodEvent(id = "order-1001"): Event {
+  return {
+    event_name: "Purchase",
+    event_time: nowS() - 3600,
+    event_id: id,
+    action_source: "website",
+    event_source_url: "https://shop.example.com/checkouts/abc/thank_you",
+    user_data: {
+      em: [sha("jane@example.com")],
+      ph: [sha("14155550132")],
+      fn: [sha("jane")],
+      ln: [sha("doe")],
+      ge: [sha("f")],
+      db: [sha("19900214")],
+      ct: [sha("sanfrancisco")],
+      st: [sha("ca")],
+      zp: [sha("94103")],
+      country: [sha("us")],
+      external_id: [sha("customer-42")],
+      client_ip_address: "203.0.113.7",
+      client_user_agent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15",
+      fbc: "fb.1.1795180805221.IwAR2F4-Nn8kXq_7",
+      fbp: "fb.1.1795180805221.1234567890",
+    },
+    custom_data: { value: 129.5, currency: "USD", content_type: "product", content_ids: ["sku-1"] },
+  };
+}
+
+function withEvent(change: (e: Event) => void, id?: string): Event {
+  const e = goodEvent(id);
+  change(e);
+  return e;
+}
+
+interface PostOptions {
+  token?: string | null;
+  pixel?: string;
+  form?: boolean;
+  query?: string;
+  target?: MetaSandbox;
+}
+
+async function post(body: unknown, o: PostOptions = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const headers: Record<string, string> = { "content-type": o.form ? "application/x-www-form-urlencoded" : "application/json" };
+  if (o.token !== null) headers.authorization = `Bearer ${o.token ?? TOKEN}`;
+  const payload =
+    typeof body === "string"
+      ? body
+      : o.form
+        ? new URLSearchParams(Object.entries(body as object).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])).toString()
+        : JSON.stringify(body);
+  const target = o.target ?? sandbox;
+  const response = await fetch(`${target.url}/v24.0/${o.pixel ?? PIXEL}/events${o.query ?? ""}`, { method: "POST", headers, body: payload });
+  return { status: response.status, body: await response.json(), headers: response.headers };
+}
+
+async function control(route: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${sandbox.url}${route}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
+  return { status: response.status, body: await response.json() };
 }
 
 beforeAll(async () => {
-  sandbox = await startMetaSandbox({ now: () => NOW });
+  sandbox = await startMetaSandbox({ now: () => clock });
 });
 afterAll(async () => sandbox.close());
-beforeEach(() => sandbox.reset());
+beforeEach(() => {
+  clock = START;
+  sandbox.reset();
+});
 
-describe("Meta Graph API stand-in", () => {
-  it("accepts a well-formed request and answers in Meta's shape", async () => {
-    const { status, body } = await post({ data: [good()], test_event_code: "TEST1" });
+describe("a well-formed request", () => {
+  it("is accepted in Meta's shape and recorded with its test_event_code", async () => {
+    const { status, body } = await post({ data: [goodEvent()], test_event_code: "TEST4039", partner_agent: "capi-relay" });
     expect(status).toBe(200);
-    expect(body).toEqual({ events_received: 1, messages: [], fbtrace_id: expect.any(String) });
-    expect(sandbox.accepted("1234567890")).toMatchObject([{ testEventCode: "TEST1", event: { event_id: "5678901234567" } }]);
+    expect(body).toEqual({ events_received: 1, messages: [], fbtrace_id: expect.stringMatching(/^\S{8,}$/) });
+    expect(sandbox.accepted(PIXEL)).toEqual([{ pixelId: PIXEL, event: goodEvent(), testEventCode: "TEST4039", receivedAt: START }]);
+    expect(sandbox.requests()).toEqual({ total: 1, accepted: 1, rejected: 0, unanswered: 0, eventsReceived: 1, rejectedByCode: {} });
   });
 
-  it.each([
-    ["event older than 7 days", good({ event_time: NOW / 1000 - 8 * 86400 }), 100, 2804003],
-    ["store event older than 62 days", good({ action_source: "physical_store", event_time: NOW / 1000 - 63 * 86400 }), 100, 2804003],
-    ["event in the future", good({ event_time: NOW / 1000 + 600 }), 100, 2804004],
-    ["unhashed email", good({}, { em: "jane@example.com" }), 100, 2804016],
-    ["unhashed phone in an array", good({}, { ph: [sha("1"), "+14155550132"] }), 100, 2804016],
-    ["malformed fbc", good({}, { fbc: "IwAR2F4" }), 100, 2804001],
-    ["website without user agent", good({}, { client_user_agent: undefined }), 100, 2804050],
-    ["website without URL", good({ event_source_url: undefined }), 100, 2804050],
-    ["unknown action_source", good({ action_source: "web" }), 100, 2804050],
-    ["no event_name", good({ event_name: "" }), 100, 2804050],
-    ["event_time as a string", good({ event_time: "yesterday" }), 100, 2804050],
-    ["no customer information", good({ action_source: "system_generated", user_data: {} }), 100, 2804050],
-    ["Purchase without currency", good({ custom_data: { value: 1 } }), 100, 2804019],
-    ["bad IP", good({}, { client_ip_address: "999.0.0.1" }), 100, 2804050],
-  ])("rejects the whole request for one event with %s", async (_name, bad, code, subcode) => {
-    const { status, body } = await post({ data: [good({ event_id: "ok-1" }), bad] });
+  it.each<[string, (e: Event) => void]>([
+    ["exactly 7 days old", (e) => void (e.event_time = nowS() - 7 * DAY_S)],
+    ["exactly 60 s in the future", (e) => void (e.event_time = nowS() + 60)],
+    ["a physical_store event 61 days old", (e) => Object.assign(e, { action_source: "physical_store", event_time: nowS() - 61 * DAY_S })],
+    ["hashes with Meta's appendix", (e) => Object.assign(e.user_data, { em: `${sha("a@b.co")}.AQYBAQIA`, ph: [`${sha("1")}.AQYBAQIA`] })],
+    ["fbc and fbp with an appendix", (e) => Object.assign(e.user_data, { fbc: "fb.1.1795180805221.IwAR2F4.AQYBAQIA", fbp: "fb.2.1795180805221.987654321.AQYBAQIA" })],
+    ["a raw external_id", (e) => void (e.user_data.external_id = "customer-42")],
+    ["an IPv6 address", (e) => void (e.user_data.client_ip_address = "2001:db8::7")],
+    ["no fbc, fbp or IP", (e) => void (e.user_data = { em: sha("a@b.co"), client_user_agent: "Mozilla/5.0" })],
+    ["a non-website event without URL or user agent", (e) => Object.assign(e, { action_source: "email", event_source_url: undefined, user_data: { em: sha("a@b.co") } })],
+    ["a non-Purchase event without custom_data", (e) => Object.assign(e, { event_name: "PageView", custom_data: undefined })],
+    ["lowercase currency", (e) => void (e.custom_data = { value: 1, currency: "eur" })],
+    ["Limited Data Use", (e) => Object.assign(e, { data_processing_options: ["LDU"], data_processing_options_country: 1, data_processing_options_state: 1000 })],
+    ["no data processing options", (e) => void (e.data_processing_options = [])],
+  ])("accepts %s", async (_name, change) => {
+    const { status, body } = await post({ data: [withEvent(change)] });
+    expect(body).toMatchObject({ events_received: 1 });
+    expect(status).toBe(200);
+  });
+
+  it("accepts exactly 1,000 events", async () => {
+    const data = Array.from({ length: 1000 }, (_, i) => goodEvent(`order-${i}`));
+    expect((await post({ data })).body.events_received).toBe(1000);
+    expect(sandbox.accepted()).toHaveLength(1000);
+  });
+});
+
+describe("one invalid event rejects the whole request", () => {
+  const TOO_OLD = 2804003;
+  const FUTURE = 2804004;
+  const UNHASHED = 2804016;
+  const FBC = 2804001;
+  const PARAM = 2804019;
+  const unhashed: [string, (e: Event) => void, number][] = (["em", "ph", "fn", "ln", "ge", "db", "ct", "st", "zp", "country"] as const).map((key) => [
+    `an unhashed ${key}`,
+    (e) => void (e.user_data[key] = key === "em" ? "jane@example.com" : "Jane Doe"),
+    UNHASHED,
+  ]);
+  it.each<[string, (e: Event) => void, number]>([
+    ["an event 7 days and 1 s old", (e) => void (e.event_time = nowS() - 7 * DAY_S - 1), TOO_OLD],
+    ["a physical_store event 63 days old", (e) => Object.assign(e, { action_source: "physical_store", event_time: nowS() - 63 * DAY_S }), TOO_OLD],
+    ["an event 61 s in the future", (e) => void (e.event_time = nowS() + 61), FUTURE],
+    ["event_time in milliseconds", (e) => void (e.event_time = clock), FUTURE],
+    ["event_time as a string", (e) => void (e.event_time = String(nowS())), PARAM],
+    ["a fractional event_time", (e) => void (e.event_time = nowS() + 0.5), PARAM],
+    ["no event_time", (e) => void delete e.event_time, PARAM],
+    ["no event_name", (e) => void delete e.event_name, PARAM],
+    ["an empty event_name", (e) => void (e.event_name = " "), PARAM],
+    ["no action_source", (e) => void delete e.action_source, PARAM],
+    ["an unknown action_source", (e) => void (e.action_source = "web"), PARAM],
+    ["a website event without event_source_url", (e) => void delete e.event_source_url, PARAM],
+    ["a website event with a relative event_source_url", (e) => void (e.event_source_url = "/thank_you"), PARAM],
+    ["a website event without client_user_agent", (e) => void delete e.user_data.client_user_agent, PARAM],
+    ["no user_data", (e) => void delete (e as Record<string, unknown>).user_data, PARAM],
+    ["user_data without customer information", (e) => Object.assign(e, { action_source: "system_generated", user_data: { em: [] } }), PARAM],
+    ...unhashed,
+    ["a hash in uppercase hex", (e) => void (e.user_data.em = sha("a@b.co").toUpperCase()), UNHASHED],
+    ["one raw value in an array of hashes", (e) => void (e.user_data.ph = [sha("1"), "+14155550132"]), UNHASHED],
+    ["an MD5 instead of SHA-256", (e) => void (e.user_data.em = createHash("md5").update("a@b.co").digest("hex")), UNHASHED],
+    ["an fbclid sent as fbc", (e) => void (e.user_data.fbc = "IwAR2F4-Nn8kXq_7"), FBC],
+    ["an fbc without creation time", (e) => void (e.user_data.fbc = "fb.1.IwAR2F4"), FBC],
+    ["a malformed fbp", (e) => void (e.user_data.fbp = "GA1.1.123.456"), PARAM],
+    ["an invalid IP address", (e) => void (e.user_data.client_ip_address = "999.0.0.1"), PARAM],
+    ["a value as a string", (e) => void (e.custom_data = { value: "129.50", currency: "USD" }), PARAM],
+    ["a two-letter currency", (e) => void (e.custom_data = { value: 1, currency: "US" }), PARAM],
+    ["a Purchase without currency", (e) => void (e.custom_data = { value: 1 }), PARAM],
+    ["a Purchase without value", (e) => void (e.custom_data = { currency: "USD" }), PARAM],
+    ["a Purchase without custom_data", (e) => void delete e.custom_data, PARAM],
+    ["data_processing_options as a string", (e) => void (e.data_processing_options = "LDU"), PARAM],
+  ])("rejects %s", async (_name, change, subcode) => {
+    const { status, body } = await post({ data: [goodEvent("fine-0"), withEvent(change, "bad-1"), goodEvent("fine-2")] });
     expect(status).toBe(400);
-    expect(body.error).toMatchObject({ code, error_subcode: subcode, type: "OAuthException", fbtrace_id: expect.any(String) });
-    expect(body.error.error_user_msg).toMatch(/index 1/);
+    expect(body).toEqual({
+      error: {
+        message: "Invalid parameter",
+        type: "OAuthException",
+        code: 100,
+        error_subcode: subcode,
+        error_user_title: expect.any(String),
+        error_user_msg: expect.stringContaining("(event at index 1)"),
+        fbtrace_id: expect.any(String),
+        is_transient: false,
+      },
+    });
+    expect(sandbox.accepted()).toHaveLength(0);
+    expect(sandbox.requests()).toMatchObject({ total: 1, accepted: 0, rejected: 1, rejectedByCode: { [`100/${subcode}`]: 1 } });
+  });
+
+  it("names the unhashed key in Meta's words", async () => {
+    const { body } = await post({ data: [withEvent((e) => void (e.user_data.ct = "San Francisco"))] });
+    expect(body.error).toMatchObject({ error_user_title: "User Parameter Not Hashed", error_user_msg: expect.stringMatching(/^The ct parameter isn't hashed/) });
+  });
+});
+
+describe("the request envelope", () => {
+  it.each<[string, unknown]>([
+    ["an empty data array", { data: [] }],
+    ["no data", { test_event_code: "TEST1" }],
+    ["data that is not an array", { data: { event_name: "Purchase" } }],
+    ["an event that is not an object", { data: ["Purchase"] }],
+    ["1,001 events", { data: Array.from({ length: 1001 }, (_, i) => goodEvent(`o-${i}`)) }],
+    ["a body that is not JSON", "{data: [}"],
+  ])("rejects %s with 400 and code 100", async (_name, body) => {
+    const answer = await post(body);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toMatchObject({ code: 100, type: "OAuthException", is_transient: false });
     expect(sandbox.accepted()).toHaveLength(0);
   });
 
-  it.each([
-    ["empty data", { data: [] }],
-    ["no data", {}],
-    ["1,001 events", { data: Array.from({ length: 1001 }, (_, i) => good({ event_id: String(i) })) }],
-  ])("rejects %s with code 100", async (_name, body) => {
-    const answer = await post(body);
-    expect(answer.status).toBe(400);
-    expect(answer.body.error.code).toBe(100);
+  it("takes form-encoded bodies with data as a JSON string, token and test code included", async () => {
+    const { status } = await post({ data: [goodEvent()], access_token: TOKEN, test_event_code: "TEST77" }, { form: true, token: null });
+    expect(status).toBe(200);
+    expect(sandbox.accepted()).toMatchObject([{ testEventCode: "TEST77", event: { event_id: "order-1001" } }]);
   });
 
-  it("accepts 1,000 events and Meta's appendix on hashes", async () => {
-    const data = Array.from({ length: 1000 }, (_, i) => good({ event_id: String(i) }, { em: `${sha("a@b.co")}.AQYBAQIA` }));
-    expect((await post({ data })).body.events_received).toBe(1000);
+  it("rejects form-encoded data that is not JSON", async () => {
+    const answer = await post("data=%5Bnot+json", { form: true });
+    expect(answer.body.error).toMatchObject({ code: 100 });
   });
 
-  it("takes the token from the header, the body or the query; refuses none or a revoked one with 190", async () => {
-    expect((await post({ data: [good()], access_token: "EAAbody" }, { token: null })).status).toBe(200);
-    expect((await post({ data: [good()] }, { token: null, query: "?access_token=EAAquery" })).status).toBe(200);
-    expect((await post({ data: [good()] }, { token: null })).body.error.code).toBe(190);
-    sandbox.revokeToken("EAAtoken");
-    expect((await post({ data: [good()] })).body.error).toMatchObject({ code: 190, error_subcode: 460 });
-    sandbox.allowToken("EAAtoken");
-    expect((await post({ data: [good()] })).status).toBe(200);
+  it("answers an unknown path and a GET on the edge as the Graph API does", async () => {
+    const unknown = await fetch(`${sandbox.url}/v24.0/${PIXEL}/evnts`, { method: "POST" });
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as any).error).toMatchObject({ code: 2500, type: "OAuthException" });
+    const get = await fetch(`${sandbox.url}/v24.0/${PIXEL}/events`);
+    expect(((await get.json()) as any).error).toMatchObject({ code: 100, error_subcode: 33 });
+    expect(sandbox.requests().total).toBe(0);
+  });
+});
+
+describe("the access token", () => {
+  it("travels in the Authorization header, the body or the query", async () => {
+    expect((await post({ data: [goodEvent()] })).status).toBe(200);
+    expect((await post({ data: [goodEvent()], access_token: TOKEN }, { token: null })).status).toBe(200);
+    expect((await post({ data: [goodEvent()] }, { token: null, query: `?access_token=${TOKEN}` })).status).toBe(200);
   });
 
-  it("takes form-encoded bodies with data as a JSON string", async () => {
-    expect((await post({ data: [good()] }, { form: true })).status).toBe(200);
+  it("missing: Meta's code 104 OAuthException", async () => {
+    const { status, body } = await post({ data: [goodEvent()] }, { token: null });
+    expect(status).toBe(400);
+    expect(body.error).toMatchObject({ code: 104, type: "OAuthException", message: "An access token is required to request this resource." });
   });
 
-  it("deduplicates as Meta does: one event per pixel, event_name and event_id", async () => {
-    await post({ data: [good(), good()] });
-    await post({ data: [good()] });
-    await post({ data: [good({ event_name: "InitiateCheckout" })] });
-    await post({ data: [good()] }, { pixel: "999" });
-    expect(sandbox.accepted()).toHaveLength(5);
-    expect(sandbox.unique("1234567890")).toHaveLength(2);
-    expect(sandbox.unique()).toHaveLength(3);
+  it("revoked: code 190, subcode 460, until allowed again", async () => {
+    sandbox.revokeToken(TOKEN);
+    const { status, body, headers } = await post({ data: [goodEvent()] });
+    expect(status).toBe(400);
+    expect(body.error).toMatchObject({ code: 190, error_subcode: 460, type: "OAuthException", is_transient: false });
+    expect(headers.get("www-authenticate")).toMatch(/invalid_token/);
+    expect((await post({ data: [goodEvent()] }, { token: "EAAother" })).status).toBe(200);
+    sandbox.allowToken(TOKEN);
+    expect((await post({ data: [goodEvent()] })).status).toBe(200);
+    expect(sandbox.requests().rejectedByCode).toEqual({ "190/460": 1 });
   });
 
-  it.each([
-    [{ mode: "server-error", count: 1 } as const, 500, 2],
-    [{ mode: "server-error", status: 503, count: 1 } as const, 503, 2],
-    [{ mode: "token-invalid", subcode: 463, count: 1 } as const, 400, 190],
-    [{ mode: "rate-limit", code: 613, count: 1 } as const, 400, 613],
-  ])("fault %j answers %i with code %i, then recovers", async (fault, status, code) => {
+  describe("with an app secret", () => {
+    let strict: MetaSandbox;
+    beforeAll(async () => {
+      strict = await startMetaSandbox({ now: () => clock, appSecret: "app-secret-1" });
+    });
+    afterAll(async () => strict.close());
+    const proof = createHmac("sha256", "app-secret-1").update(TOKEN).digest("hex");
+
+    it.each<[string, Record<string, unknown>, string, number, string | RegExp]>([
+      ["no proof", {}, "", 400, "API calls from the server require an appsecret_proof argument"],
+      ["a wrong proof", { appsecret_proof: createHmac("sha256", "other").update(TOKEN).digest("hex") }, "", 400, "Invalid appsecret_proof provided in the API argument"],
+      ["a proof of another token", { appsecret_proof: createHmac("sha256", "app-secret-1").update("EAAother").digest("hex") }, "", 400, /Invalid appsecret_proof/],
+      ["the right proof in the body", { appsecret_proof: proof }, "", 200, ""],
+      ["the right proof in the query", {}, `?appsecret_proof=${proof}`, 200, ""],
+    ])("%s: %i", async (_name, extra, query, status, message) => {
+      const answer = await post({ data: [goodEvent()], ...extra }, { target: strict, query });
+      expect(answer.status).toBe(status);
+      if (status !== 200) expect(answer.body.error).toMatchObject({ code: 100, type: "GraphMethodException", message });
+    });
+  });
+});
+
+describe("faults", () => {
+  it.each<[Fault, number, Record<string, unknown>]>([
+    [{ mode: "server-error", count: 1 }, 500, { code: 2, is_transient: true }],
+    [{ mode: "server-error", status: 502, count: 1 }, 502, { code: 2, is_transient: true }],
+    [{ mode: "server-error", status: 503, code: 1, count: 1 }, 503, { code: 1, is_transient: true }],
+    [{ mode: "token-invalid", count: 1 }, 400, { code: 190, error_subcode: 463, is_transient: false }],
+    [{ mode: "token-invalid", subcode: 460, count: 1 }, 400, { code: 190, error_subcode: 460 }],
+    [{ mode: "token-invalid", subcode: 467, count: 1 }, 400, { code: 190, error_subcode: 467 }],
+    [{ mode: "rate-limit", count: 1 }, 400, { code: 17, is_transient: true }],
+    ...([4, 32, 613, 80003] as const).map((code): [Fault, number, Record<string, unknown>] => [{ mode: "rate-limit", code, count: 1 }, 400, { code, is_transient: true }]),
+  ])("%j answers %i in Meta's shape, then turns itself off", async (fault, status, error) => {
     sandbox.setFault(fault);
-    const failed = await post({ data: [good()] });
+    const failed = await post({ data: [goodEvent()] });
     expect(failed.status).toBe(status);
-    expect(failed.body.error.code).toBe(code);
-    expect((await post({ data: [good()] })).status).toBe(200);
+    expect(failed.body.error).toMatchObject({ type: "OAuthException", message: expect.any(String), fbtrace_id: expect.any(String), ...error });
+    expect((await post({ data: [goodEvent()] })).status).toBe(200);
+    expect(sandbox.accepted()).toHaveLength(1);
   });
 
-  it("can reset the connection, hang, or answer slowly", async () => {
+  it("counts down `count` requests; without a count it stays until replaced", async () => {
+    sandbox.setFault({ mode: "server-error", count: 2 });
+    expect((await post({ data: [goodEvent()] })).status).toBe(500);
+    expect((await post({ data: [goodEvent()] })).status).toBe(500);
+    expect((await post({ data: [goodEvent()] })).status).toBe(200);
+    sandbox.setFault({ mode: "rate-limit", code: 4 });
+    for (let i = 0; i < 3; i++) expect((await post({ data: [goodEvent()] })).body.error.code).toBe(4);
+    sandbox.setFault({ mode: "none" });
+    expect((await post({ data: [goodEvent()] })).status).toBe(200);
+    expect(sandbox.requests()).toMatchObject({ total: 7, accepted: 2, rejected: 5, rejectedByCode: { "2": 2, "4": 3 } });
+  });
+
+  it("reset: the connection is destroyed without an answer", async () => {
     sandbox.setFault({ mode: "reset", count: 1 });
-    await expect(post({ data: [good()] })).rejects.toThrow();
-    sandbox.setFault({ mode: "timeout", count: 1 });
-    await expect(
-      fetch(`${sandbox.url}/v26.0/1/events`, { method: "POST", headers: { authorization: "Bearer t" }, body: JSON.stringify({ data: [good()] }), signal: AbortSignal.timeout(300) }),
-    ).rejects.toThrow();
-    sandbox.setFault({ mode: "latency", ms: 150, count: 1 });
+    await expect(post({ data: [goodEvent()] })).rejects.toThrow();
+    expect((await post({ data: [goodEvent()] })).status).toBe(200);
+    expect(sandbox.requests()).toMatchObject({ total: 2, unanswered: 1, accepted: 1 });
+  });
+
+  it("timeout: the request is never answered, and close() still returns", async () => {
+    const own = await startMetaSandbox({ now: () => clock });
+    own.setFault({ mode: "timeout" });
     const started = Date.now();
-    expect((await post({ data: [good()] })).status).toBe(200);
+    await expect(
+      fetch(`${own.url}/v24.0/${PIXEL}/events`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ data: [goodEvent()] }), signal: AbortSignal.timeout(300) }),
+    ).rejects.toThrow();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    const hung = post({ data: [goodEvent()] }, { target: own });
+    await new Promise((r) => setTimeout(r, 50));
+    await own.close();
+    await expect(hung).rejects.toThrow();
+    expect(own.requests()).toMatchObject({ total: 2, unanswered: 2, accepted: 0 });
+  });
+
+  it("latency: adds the delay, then answers normally", async () => {
+    sandbox.setFault({ mode: "latency", ms: 200, count: 1 });
+    let started = Date.now();
+    expect((await post({ data: [goodEvent()] })).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    started = Date.now();
+    await post({ data: [goodEvent()] });
+    expect(Date.now() - started).toBeLessThan(150);
+  });
+
+  it("latencyMs delays every answer, and a long delay does not hold close()", async () => {
+    const slow = await startMetaSandbox({ now: () => clock, latencyMs: 150 });
+    const started = Date.now();
+    expect((await post({ data: [goodEvent()] }, { target: slow })).status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    slow.setFault({ mode: "latency", ms: 60_000 });
+    const pending = post({ data: [goodEvent()] }, { target: slow });
+    await new Promise((r) => setTimeout(r, 50));
+    const closing = Date.now();
+    await slow.close();
+    expect(Date.now() - closing).toBeLessThan(1000);
+    await expect(pending).rejects.toThrow();
   });
 
-  it("checks appsecret_proof when it knows the app secret", async () => {
-    const strict = await startMetaSandbox({ now: () => NOW, appSecret: "shh" });
-    try {
-      const send = (proof?: string) =>
-        fetch(`${strict.url}/v26.0/1/events`, { method: "POST", headers: { authorization: "Bearer tok", "content-type": "application/json" }, body: JSON.stringify({ data: [good()], appsecret_proof: proof }) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
-      expect((await send("wrong")).body.error.message).toMatch(/appsecret_proof/);
-      expect((await send(createHmac("sha256", "shh").update("tok").digest("hex"))).status).toBe(200);
-    } finally {
-      await strict.close();
-    }
+  it("refuses a malformed fault in-process", () => {
+    expect(() => sandbox.setFault({ mode: "rate-limit", code: 5 } as unknown as Fault)).toThrow();
+  });
+});
+
+describe("deduplication as Meta does it", () => {
+  it("keeps the first of each (pixel, event_name, event_id)", async () => {
+    await post({ data: [goodEvent("A"), goodEvent("A")] });
+    await post({ data: [goodEvent("A"), goodEvent("B")] });
+    await post({ data: [{ ...goodEvent("A"), event_name: "InitiateCheckout" }] });
+    await post({ data: [goodEvent("A")] }, { pixel: "999" });
+    expect(sandbox.accepted()).toHaveLength(6);
+    expect(sandbox.accepted(PIXEL)).toHaveLength(5);
+    expect(sandbox.unique(PIXEL).map((a) => `${a.event.event_name}:${a.event.event_id}`)).toEqual(["Purchase:A", "Purchase:B", "InitiateCheckout:A"]);
+    expect(sandbox.unique("999")).toHaveLength(1);
+    expect(sandbox.unique()).toHaveLength(4);
   });
 
-  it("is driven over HTTP by other processes", async () => {
-    await fetch(`${sandbox.url}/__sandbox/fault`, { method: "POST", body: JSON.stringify({ mode: "server-error", count: 1 }) });
-    expect((await post({ data: [good()] })).status).toBe(500);
-    await post({ data: [good()] });
-    const stats = await (await fetch(`${sandbox.url}/__sandbox/stats`)).json();
-    expect(stats).toMatchObject({ requests: 2, accepted: 1, rejected: 1, eventsReceived: 1, unique: 1 });
-    expect(await (await fetch(`${sandbox.url}/__sandbox/unique?pixel=1234567890`)).json()).toHaveLength(1);
+  it("keeps every event without an event_id", async () => {
+    const anonymous = withEvent((e) => void delete e.event_id);
+    await post({ data: [anonymous, anonymous] });
+    expect(sandbox.unique()).toHaveLength(2);
+  });
+
+  it("only within 48 hours of the copy it kept", async () => {
+    await post({ data: [goodEvent("A")] });
+    clock += DEDUP_WINDOW_MS;
+    await post({ data: [goodEvent("A")] });
+    expect(sandbox.unique()).toHaveLength(1);
+    clock += 1;
+    await post({ data: [goodEvent("A")] });
+    expect(sandbox.unique().map((a) => a.receivedAt)).toEqual([START, START + DEDUP_WINDOW_MS + 1]);
+  });
+});
+
+describe("control over HTTP, for other processes", () => {
+  it("reads events, unique events and counters", async () => {
+    await post({ data: [goodEvent("A"), goodEvent("A")] });
+    await post({ data: [goodEvent("B")] }, { pixel: "999" });
+    expect((await control(`/__sandbox/events?pixel=${PIXEL}`)).body).toHaveLength(2);
+    expect((await control("/__sandbox/events")).body).toHaveLength(3);
+    expect((await control(`/__sandbox/unique?pixel=${PIXEL}`)).body).toMatchObject([{ pixelId: PIXEL, event: { event_id: "A" }, receivedAt: START }]);
+    expect((await control("/__sandbox/stats")).body).toEqual({ total: 2, accepted: 2, rejected: 0, unanswered: 0, eventsReceived: 3, rejectedByCode: {}, unique: 2 });
+  });
+
+  it("sets faults, revokes and allows tokens, resets", async () => {
+    expect((await control("/__sandbox/fault", { mode: "server-error", status: 503, count: 1 })).status).toBe(200);
+    expect((await post({ data: [goodEvent()] })).status).toBe(503);
+    expect((await control("/__sandbox/fault", { mode: "explode" })).status).toBe(400);
+
+    expect((await control("/__sandbox/revoke", { token: TOKEN })).status).toBe(200);
+    expect((await post({ data: [goodEvent()] })).body.error).toMatchObject({ code: 190, error_subcode: 460 });
+    expect((await control("/__sandbox/allow", { token: TOKEN })).status).toBe(200);
+    expect((await post({ data: [goodEvent()] })).status).toBe(200);
+    expect((await control("/__sandbox/revoke", {})).status).toBe(400);
+
+    expect((await control("/__sandbox/stats")).body).toMatchObject({ total: 3, accepted: 1, rejected: 2, rejectedByCode: { "2": 1, "190/460": 1 } });
+    expect((await control("/__sandbox/reset", {})).status).toBe(200);
+    expect((await control("/__sandbox/stats")).body).toMatchObject({ total: 0, unique: 0 });
+    expect(sandbox.accepted()).toHaveLength(0);
+  });
+
+  it("answers 404 for an unknown control endpoint", async () => {
+    expect((await control("/__sandbox/nothing")).status).toBe(404);
+  });
+});
+
+describe("checkEvent", () => {
+  it("is pure: the same event passes or fails by the clock it is given", () => {
+    const e = goodEvent();
+    expect(checkEvent(e, clock)).toBeUndefined();
+    expect(checkEvent(e, clock + 7 * DAY_S * 1000)).toMatchObject({ code: 100, subcode: 2804003 });
+    expect(checkEvent(e, clock - 3600_000 - 61_000)).toMatchObject({ code: 100, subcode: 2804004 });
+    expect(e).toEqual(goodEvent());
   });
 });
 
 describe("npm run meta-sandbox", () => {
-  it("prints where it listens and serves", async () => {
-    const root = path.resolve(__dirname, "../..");
-    const child = spawn(process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "sandbox/meta-graph/main.ts", "--port", "0"], { cwd: root });
+  const root = path.resolve(__dirname, "../..");
+  const tsx = path.join(root, "node_modules/tsx/dist/cli.mjs");
+
+  it("prints the port it really listens on, serves, and exits 0 on SIGTERM", async () => {
+    const child = spawn(process.execPath, [tsx, "sandbox/meta-graph/main.ts", "--port", "0", "--app-secret", "s3cret"], { cwd: root });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     try {
+      let out = "";
       const line = await new Promise<string>((resolve, reject) => {
-        child.stdout.on("data", (d) => resolve(String(d)));
-        child.on("exit", () => reject(new Error("exited")));
+        child.stdout.on("data", (d) => {
+          out += String(d);
+          if (out.includes("\n")) resolve(out);
+        });
+        void exited.then(() => reject(new Error(`exited before listening: ${out}`)));
       });
-      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1]!;
-      expect((await (await fetch(`${url}/__sandbox/stats`)).json()).requests).toBe(0);
+      expect(line).toMatch(/^Meta Graph API stand-in listening on http:\/\/127\.0\.0\.1:\d+\n$/);
+      const url = line.trim().split(" ").pop()!;
+      expect(url).not.toMatch(/:0$/);
+      expect((await (await fetch(`${url}/__sandbox/stats`)).json()) as object).toMatchObject({ total: 0 });
+      const answer = await fetch(`${url}/v24.0/${PIXEL}/events`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ data: [goodEvent()] }) });
+      expect(((await answer.json()) as any).error.message).toMatch(/appsecret_proof/);
     } finally {
       child.kill("SIGTERM");
     }
+    expect(await exited).toBe(0);
+  });
+
+  it("exits 2 with a usage line on a bad argument", async () => {
+    const child = spawn(process.execPath, [tsx, "sandbox/meta-graph/main.ts", "--port", "http"], { cwd: root });
+    let err = "";
+    child.stderr.on("data", (d) => (err += String(d)));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(2);
+    expect(err).toMatch(/--port/);
   });
 });

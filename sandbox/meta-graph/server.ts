@@ -1,77 +1,123 @@
-// A stand-in for Meta's Graph API `/{version}/{pixel}/events`, owned by the project for tests,
-// the demo and benchmarks: it checks requests as Meta documents, answers in Meta's shapes,
-// records what it accepted, and can be told to fail. It only ever listens on loopback.
+// A stand-in for Meta's Graph API `POST /{version}/{pixel}/events`, owned by the project for
+// tests, the demo and benchmarks: it checks requests as Meta documents, answers in Meta's
+// shapes, records what it accepted, and can be told to fail. It listens on loopback only.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
-import { errorBody, fbtraceId, type SandboxError } from "./errors";
+import {
+  appsecretProofInvalid,
+  appsecretProofMissing,
+  codeKey,
+  errorBody,
+  fbtraceId,
+  noToken,
+  parameterError,
+  rateLimited,
+  serverError,
+  tokenInvalid,
+  unknownPath,
+  unsupportedMethod,
+  type MetaError,
+} from "./errors";
 import { checkEvent } from "./rules";
 
-export type Fault =
-  | { mode: "none" }
-  | { mode: "server-error"; status?: 500 | 502 | 503; count?: number }
-  | { mode: "timeout"; count?: number }
-  | { mode: "reset"; count?: number }
-  | { mode: "token-invalid"; subcode?: 460 | 463 | 467; count?: number }
-  | { mode: "rate-limit"; code?: 4 | 17 | 32 | 613 | 80003; count?: number }
-  | { mode: "latency"; ms: number; count?: number };
+export const MAX_EVENTS_PER_REQUEST = 1000;
+/** Meta keeps one event per (pixel, event_name, event_id) received within 48 hours. */
+export const DEDUP_WINDOW_MS = 48 * 3600_000;
 
-export const faultSchema: z.ZodType<Fault> = z.discriminatedUnion("mode", [
+const count = z.number().int().positive().optional();
+export const faultSchema = z.discriminatedUnion("mode", [
   z.object({ mode: z.literal("none") }),
-  z.object({ mode: z.literal("server-error"), status: z.union([z.literal(500), z.literal(502), z.literal(503)]).optional(), count: z.number().int().positive().optional() }),
-  z.object({ mode: z.literal("timeout"), count: z.number().int().positive().optional() }),
-  z.object({ mode: z.literal("reset"), count: z.number().int().positive().optional() }),
-  z.object({ mode: z.literal("token-invalid"), subcode: z.union([z.literal(460), z.literal(463), z.literal(467)]).optional(), count: z.number().int().positive().optional() }),
-  z.object({ mode: z.literal("rate-limit"), code: z.union([z.literal(4), z.literal(17), z.literal(32), z.literal(613), z.literal(80003)]).optional(), count: z.number().int().positive().optional() }),
-  z.object({ mode: z.literal("latency"), ms: z.number().int().nonnegative(), count: z.number().int().positive().optional() }),
+  z.object({
+    mode: z.literal("server-error"),
+    status: z.union([z.literal(500), z.literal(502), z.literal(503)]).optional(),
+    code: z.union([z.literal(1), z.literal(2)]).optional(),
+    count,
+  }),
+  z.object({ mode: z.literal("timeout"), count }),
+  z.object({ mode: z.literal("reset"), count }),
+  z.object({ mode: z.literal("token-invalid"), subcode: z.union([z.literal(460), z.literal(463), z.literal(467)]).optional(), count }),
+  z.object({
+    mode: z.literal("rate-limit"),
+    code: z.union([z.literal(4), z.literal(17), z.literal(32), z.literal(613), z.literal(80003)]).optional(),
+    count,
+  }),
+  z.object({ mode: z.literal("latency"), ms: z.number().int().nonnegative(), count }),
 ]);
+/**
+ * How the next requests to the events endpoint fail. `count` limits the fault to that many
+ * requests, after which it turns itself off; without it the fault stays until replaced.
+ */
+export type Fault = z.infer<typeof faultSchema>;
 
 export interface SandboxOptions {
+  /** 0 (the default) picks a free port; read it back from `port`. */
   port?: number;
   host?: string;
-  /** Clock in ms for Meta's event_time window; tests simulate time through it. */
+  /** Clock in ms for Meta's event_time window and the dedup window; tests move time through it. */
   now?: () => number;
-  /** When set, every request must carry appsecret_proof = HMAC-SHA256(appSecret, token). */
+  /** When set, every request must carry appsecret_proof = hex HMAC-SHA256(key = appSecret, message = token). */
   appSecret?: string;
+  /** Added before every answer from the events endpoint. */
   latencyMs?: number;
 }
 
 export interface AcceptedEvent {
   pixelId: string;
-  event: Record<string, any>;
+  event: Record<string, unknown> & { event_name: string; event_id?: string };
   testEventCode?: string;
+  /** By the sandbox's clock (`now`). */
   receivedAt: number;
 }
 
-export interface SandboxStats {
-  requests: number;
+export interface RequestCounts {
+  /** Requests that reached the events endpoint. */
+  total: number;
   accepted: number;
+  /** Answered with a Meta error. */
   rejected: number;
+  /** Never answered: the timeout and reset faults. */
+  unanswered: number;
   eventsReceived: number;
-  byCode: Record<string, number>;
+  /** Rejections by Meta code, "code" or "code/subcode": { "100/2804003": 2, "190/460": 1 }. */
+  rejectedByCode: Record<string, number>;
 }
 
 export interface MetaSandbox {
   url: string;
   port: number;
   close(): Promise<void>;
+  /** Every event Meta answered 200 for, duplicates included, in arrival order. */
   accepted(pixelId?: string): AcceptedEvent[];
-  /** What Meta would keep: one event per (pixel, event_name, event_id). */
+  /** What Meta would keep: the first of each (pixel, event_name, event_id) within 48 hours. */
   unique(pixelId?: string): AcceptedEvent[];
-  stats(): SandboxStats;
+  requests(): RequestCounts;
+  /** requests() plus `requests` (= total), the shape bench/pipeline.ts reads. */
+  stats(): RequestCounts & { requests: number };
   setFault(fault: Fault): void;
+  /** Forgets events, counters, revoked tokens and the fault. */
   reset(): void;
+  /** Later requests with this token get code 190, subcode 460. */
   revokeToken(token: string): void;
   allowToken(token: string): void;
 }
 
-const MAX_EVENTS = 1000;
 const EVENTS_PATH = /^\/(v\d+\.\d+)\/(\d+)\/events\/?$/;
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+const envelopeSchema = z
+  .object({
+    data: z.array(z.unknown()).min(1).max(MAX_EVENTS_PER_REQUEST),
+    test_event_code: z.string().optional(),
+    partner_agent: z.string().optional(),
+  })
+  .loose();
+
+const tokenBodySchema = z.object({ token: z.string().min(1) });
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=UTF-8", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, { "content-type": "application/json; charset=UTF-8", "content-length": String(Buffer.byteLength(text)), ...headers });
   res.end(text);
 }
 
@@ -81,200 +127,276 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** JSON, or form-encoded with `data` as a JSON string, as Meta takes both. */
-function parseRequestBody(text: string, contentType: string | undefined): Record<string, unknown> | undefined {
-  try {
-    if (contentType?.includes("application/x-www-form-urlencoded")) {
-      const params = new URLSearchParams(text);
-      const out: Record<string, unknown> = Object.fromEntries(params.entries());
-      if (typeof out.data === "string") out.data = JSON.parse(out.data);
-      return out;
+/**
+ * Query and body parameters merged, body winning, as the Graph API treats them. The body is
+ * JSON or form-encoded; in a form, `data` is a JSON string, as Meta takes it.
+ */
+function requestParams(text: string, contentType: string | undefined, url: URL): { params: Record<string, unknown>; problem?: string } {
+  const params: Record<string, unknown> = Object.fromEntries(url.searchParams.entries());
+  const isForm = contentType?.includes("application/x-www-form-urlencoded") ?? false;
+  if (text.trim() !== "") {
+    if (isForm) {
+      Object.assign(params, Object.fromEntries(new URLSearchParams(text).entries()));
+    } else {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return { params, problem: "The request body is not valid JSON." };
+      }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        return { params, problem: "The request body must be a JSON object." };
+      }
+      Object.assign(params, parsed);
     }
-    const parsed = JSON.parse(text);
-    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
   }
+  if (typeof params.data === "string") {
+    try {
+      params.data = JSON.parse(params.data);
+    } catch {
+      return { params, problem: "The parameter data must be a JSON array of events." };
+    }
+  }
+  return { params };
 }
 
-function sameProof(expected: string, given: unknown): boolean {
-  if (typeof given !== "string" || given.length !== expected.length) return false;
-  return timingSafeEqual(Buffer.from(expected), Buffer.from(given));
+function envelopeError(issues: z.core.$ZodIssue[]): MetaError {
+  const issue = issues[0];
+  if (issue?.path[0] === "data") {
+    if (issue.code === "too_big") {
+      return parameterError(`A request may hold at most ${MAX_EVENTS_PER_REQUEST} events; send the rest in another request.`);
+    }
+    if (issue.code === "too_small") return parameterError("The parameter data must hold at least one event.");
+    return parameterError("The parameter data is required and must be an array of events.");
+  }
+  return parameterError(`The parameter ${issue?.path.join(".") || "body"} is invalid.`);
+}
+
+function sameProof(expected: string, given: string): boolean {
+  return given.length === expected.length && timingSafeEqual(Buffer.from(expected), Buffer.from(given));
+}
+
+function bearer(header: string | undefined): string | undefined {
+  // The Graph API takes the older "OAuth" scheme as well as "Bearer".
+  return /^(?:Bearer|OAuth)\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
 }
 
 export async function startMetaSandbox(options: SandboxOptions = {}): Promise<MetaSandbox> {
   const now = options.now ?? Date.now;
-  let accepted: AcceptedEvent[] = [];
+  const host = options.host ?? "127.0.0.1";
+  const revoked = new Set<string>();
+  const hanging = new Set<ServerResponse>();
+  const timers = new Set<NodeJS.Timeout>();
+
   let fault: Fault = { mode: "none" };
   let faultLeft = Infinity;
-  const revoked = new Set<string>();
-  let stats: SandboxStats = { requests: 0, accepted: 0, rejected: 0, eventsReceived: 0, byCode: {} };
-  const hanging = new Set<ServerResponse>();
+  let all: AcceptedEvent[] = [];
+  let kept: AcceptedEvent[] = [];
+  /** Dedup key -> when the copy Meta kept arrived. */
+  let keptAt = new Map<string, number>();
+  let counts: RequestCounts = emptyCounts();
 
-  const setFault = (f: Fault) => {
-    fault = f;
-    faultLeft = "count" in f && f.count ? f.count : Infinity;
-  };
-  const takeFault = (): Fault => {
-    if (fault.mode === "none") return fault;
+  function emptyCounts(): RequestCounts {
+    return { total: 0, accepted: 0, rejected: 0, unanswered: 0, eventsReceived: 0, rejectedByCode: {} };
+  }
+
+  function setFault(f: Fault): void {
+    fault = faultSchema.parse(f);
+    faultLeft = "count" in fault && fault.count !== undefined ? fault.count : Infinity;
+  }
+
+  function takeFault(): Fault {
     const current = fault;
-    faultLeft--;
-    if (faultLeft <= 0) setFault({ mode: "none" });
+    if (current.mode !== "none" && --faultLeft <= 0) setFault({ mode: "none" });
     return current;
-  };
-  const reject = (res: ServerResponse, e: SandboxError) => {
-    stats.rejected++;
-    stats.byCode[e.subcode ? `${e.code}/${e.subcode}` : String(e.code)] = (stats.byCode[e.subcode ? `${e.code}/${e.subcode}` : String(e.code)] ?? 0) + 1;
-    send(res, e.status, errorBody(e));
-  };
-  const unique = (pixelId?: string) => {
-    const seen = new Map<string, AcceptedEvent>();
-    for (const a of accepted) {
-      if (pixelId && a.pixelId !== pixelId) continue;
-      const key = `${a.pixelId}\u0000${a.event.event_name}\u0000${a.event.event_id ?? Math.random()}`;
-      if (!seen.has(key)) seen.set(key, a);
+  }
+
+  // Timers are tracked so that close() does not leave a long latency fault holding the process open.
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+  }
+
+  function reject(res: ServerResponse, e: MetaError): void {
+    counts.rejected++;
+    const key = codeKey(e);
+    counts.rejectedByCode[key] = (counts.rejectedByCode[key] ?? 0) + 1;
+    // Meta names the token problem in WWW-Authenticate as well as in the body.
+    const headers: Record<string, string> = e.code === 190 || e.code === 104 ? { "www-authenticate": `OAuth "Facebook Platform" "invalid_token" "${e.message}"` } : {};
+    send(res, e.status, errorBody(e), headers);
+  }
+
+  function record(pixelId: string, events: AcceptedEvent["event"][], testEventCode: string | undefined): void {
+    const receivedAt = now();
+    for (const event of events) {
+      const entry: AcceptedEvent = { pixelId, event, receivedAt, ...(testEventCode === undefined ? {} : { testEventCode }) };
+      all.push(entry);
+      const id = event.event_id;
+      // Without an event_id Meta has nothing to deduplicate on and keeps every copy.
+      if (typeof id !== "string" && typeof id !== "number") {
+        kept.push(entry);
+        continue;
+      }
+      const key = `${pixelId}\u0000${event.event_name}\u0000${id}`;
+      const first = keptAt.get(key);
+      if (first === undefined || receivedAt - first > DEDUP_WINDOW_MS) {
+        keptAt.set(key, receivedAt);
+        kept.push(entry);
+      }
     }
-    return [...seen.values()];
-  };
+  }
 
   async function handleEvents(req: IncomingMessage, res: ServerResponse, pixelId: string, url: URL): Promise<void> {
-    stats.requests++;
+    counts.total++;
     const text = await readBody(req);
     const active = takeFault();
     const delay = (options.latencyMs ?? 0) + (active.mode === "latency" ? active.ms : 0);
-    if (delay) await new Promise((r) => setTimeout(r, delay));
+    if (delay > 0) await sleep(delay);
+
     switch (active.mode) {
       case "timeout":
+        counts.unanswered++;
         hanging.add(res);
+        res.once("close", () => hanging.delete(res));
         return;
       case "reset":
+        counts.unanswered++;
         req.socket.destroy();
         return;
       case "server-error":
-        return reject(res, { status: active.status ?? 500, code: 2, message: "An unexpected error has occurred. Please retry your request later.", transient: true });
+        return reject(res, serverError(active.status ?? 500, active.code ?? 2));
       case "rate-limit":
-        return reject(res, { status: 400, code: active.code ?? 17, message: "User request limit reached", transient: true });
+        return reject(res, rateLimited(active.code ?? 17));
     }
-    const body = parseRequestBody(text, req.headers["content-type"]);
-    const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? "")?.[1];
-    const token = bearer ?? (typeof body?.access_token === "string" ? body.access_token : undefined) ?? url.searchParams.get("access_token") ?? undefined;
-    if (!token) {
-      return reject(res, { status: 400, code: 190, message: "An access token is required to request this resource." });
+
+    const { params, problem } = requestParams(text, req.headers["content-type"], url);
+    const token = bearer(req.headers.authorization) ?? (typeof params.access_token === "string" && params.access_token ? params.access_token : undefined);
+    if (!token) return reject(res, noToken());
+    if (active.mode === "token-invalid") return reject(res, tokenInvalid(active.subcode ?? 463));
+    if (revoked.has(token)) return reject(res, tokenInvalid(460));
+    if (options.appSecret !== undefined) {
+      const given = params.appsecret_proof;
+      if (given === undefined || given === "") return reject(res, appsecretProofMissing());
+      const expected = createHmac("sha256", options.appSecret).update(token).digest("hex");
+      if (typeof given !== "string" || !sameProof(expected, given)) return reject(res, appsecretProofInvalid());
     }
-    if (active.mode === "token-invalid" || revoked.has(token)) {
-      const subcode = active.mode === "token-invalid" ? active.subcode ?? 463 : 460;
-      return reject(res, { status: 400, code: 190, subcode, message: "Error validating access token: The session has been invalidated." });
-    }
-    if (options.appSecret) {
-      const proof = createHmac("sha256", options.appSecret).update(token).digest("hex");
-      if (!sameProof(proof, body?.appsecret_proof ?? url.searchParams.get("appsecret_proof"))) {
-        return reject(res, { status: 400, code: 100, message: "Invalid appsecret_proof provided in the API argument" });
-      }
-    }
-    if (!body) return reject(res, { status: 400, code: 100, message: "Invalid parameter", userMessage: "The request body is not valid JSON" });
-    const data = body.data;
-    if (!Array.isArray(data) || data.length === 0) {
-      return reject(res, { status: 400, code: 100, message: "The parameter data is required", userMessage: "data must be a non-empty array of events" });
-    }
-    if (data.length > MAX_EVENTS) {
-      return reject(res, { status: 400, code: 100, message: "Invalid parameter", userMessage: `A request may hold at most ${MAX_EVENTS} events` });
-    }
-    // One invalid event rejects the whole request, as Meta does.
+    if (problem) return reject(res, parameterError(problem));
+
+    const envelope = envelopeSchema.safeParse(params);
+    if (!envelope.success) return reject(res, envelopeError(envelope.error.issues));
+    const { data, test_event_code } = envelope.data;
+
+    // One invalid event rejects the whole request, as Meta does. The index is for people
+    // reading the message; clients must not parse it.
+    const checkedAt = now();
     for (const [index, event] of data.entries()) {
-      const problem = checkEvent(event, index, now());
-      if (problem) return reject(res, problem);
+      const error = checkEvent(event, checkedAt);
+      if (error) return reject(res, { ...error, userMessage: `${error.userMessage ?? error.message} (event at index ${index})` });
     }
-    const testEventCode = typeof body.test_event_code === "string" ? body.test_event_code : undefined;
-    const receivedAt = now();
-    for (const event of data) accepted.push({ pixelId, event: event as Record<string, any>, testEventCode, receivedAt });
-    stats.accepted++;
-    stats.eventsReceived += data.length;
+
+    record(pixelId, data as AcceptedEvent["event"][], test_event_code);
+    counts.accepted++;
+    counts.eventsReceived += data.length;
     send(res, 200, { events_received: data.length, messages: [], fbtrace_id: fbtraceId() });
   }
 
   async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const pixel = url.searchParams.get("pixel") ?? undefined;
-    const json = async () => {
+    const json = async (): Promise<unknown> => {
+      const text = await readBody(req);
       try {
-        return JSON.parse((await readBody(req)) || "{}");
+        return JSON.parse(text || "{}");
       } catch {
         return undefined;
       }
     };
-    const route = `${req.method} ${url.pathname}`;
+    const route = `${req.method} ${url.pathname.replace(/\/$/, "")}`;
     switch (route) {
       case "GET /__sandbox/events":
-        return send(res, 200, accepted.filter((a) => !pixel || a.pixelId === pixel));
+        return send(res, 200, sandbox.accepted(pixel));
       case "GET /__sandbox/unique":
-        return send(res, 200, unique(pixel));
+        return send(res, 200, sandbox.unique(pixel));
       case "GET /__sandbox/stats":
-        return send(res, 200, { ...stats, unique: unique().length });
+        return send(res, 200, { ...sandbox.requests(), unique: kept.length });
       case "POST /__sandbox/reset":
+        await readBody(req);
         sandbox.reset();
         return send(res, 200, { ok: true });
       case "POST /__sandbox/fault": {
         const parsed = faultSchema.safeParse(await json());
-        if (!parsed.success) return send(res, 400, { error: parsed.error.issues[0]?.message });
+        if (!parsed.success) return send(res, 400, { error: `invalid fault: ${z.prettifyError(parsed.error)}` });
         setFault(parsed.data);
-        return send(res, 200, { ok: true });
+        return send(res, 200, { ok: true, fault: parsed.data });
       }
       case "POST /__sandbox/revoke":
       case "POST /__sandbox/allow": {
-        const token = (await json())?.token;
-        if (typeof token !== "string") return send(res, 400, { error: "token is required" });
-        if (route.endsWith("revoke")) revoked.add(token);
-        else revoked.delete(token);
+        const parsed = tokenBodySchema.safeParse(await json());
+        if (!parsed.success) return send(res, 400, { error: 'expected {"token": "..."}' });
+        if (route.endsWith("revoke")) revoked.add(parsed.data.token);
+        else revoked.delete(parsed.data.token);
         return send(res, 200, { ok: true });
       }
     }
-    send(res, 404, { error: "unknown control endpoint" });
+    send(res, 404, { error: `no control endpoint ${route}` });
   }
 
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://sandbox.local");
+    const url = new URL(req.url ?? "/", "http://sandbox.invalid");
     const match = EVENTS_PATH.exec(url.pathname);
-    const work =
-      req.method === "POST" && match
-        ? handleEvents(req, res, match[2]!, url)
-        : url.pathname.startsWith("/__sandbox/")
-          ? handleControl(req, res, url)
-          : Promise.resolve(
-              send(res, 400, errorBody({ status: 400, code: 803, message: `Unknown path components: ${url.pathname}` })),
-            );
+    let work: Promise<void>;
+    if (match && req.method === "POST") work = handleEvents(req, res, match[2]!, url);
+    else if (match) work = Promise.resolve(send(res, 400, errorBody(unsupportedMethod(req.method ?? "GET", match[2]!))));
+    else if (url.pathname.startsWith("/__sandbox/")) work = handleControl(req, res, url);
+    else work = Promise.resolve(send(res, 400, errorBody(unknownPath(url.pathname))));
     work.catch(() => {
-      if (!res.headersSent) send(res, 500, errorBody({ status: 500, code: 1, message: "An unknown error occurred", transient: true }));
+      if (!res.headersSent && !res.destroyed) send(res, 500, errorBody(serverError(500, 1)));
     });
   });
-  server.keepAliveTimeout = 30_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  await new Promise<void>((resolve, rejectListen) => {
+    server.once("error", rejectListen);
+    server.listen(options.port ?? 0, host, () => {
+      server.off("error", rejectListen);
+      resolve();
+    });
   });
   const { port } = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
 
   const sandbox: MetaSandbox = {
-    url: `http://${options.host ?? "127.0.0.1"}:${port}`,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
-    accepted: (pixelId) => accepted.filter((a) => !pixelId || a.pixelId === pixelId),
-    unique,
-    stats: () => ({ ...stats, byCode: { ...stats.byCode } }),
+    accepted: (pixelId) => (pixelId === undefined ? all.slice() : all.filter((a) => a.pixelId === pixelId)),
+    unique: (pixelId) => (pixelId === undefined ? kept.slice() : kept.filter((a) => a.pixelId === pixelId)),
+    requests: () => ({ ...counts, rejectedByCode: { ...counts.rejectedByCode } }),
+    stats: () => ({ ...sandbox.requests(), requests: counts.total }),
     setFault,
     reset() {
-      accepted = [];
-      stats = { requests: 0, accepted: 0, rejected: 0, eventsReceived: 0, byCode: {} };
+      all = [];
+      kept = [];
+      keptAt = new Map();
+      counts = emptyCounts();
       revoked.clear();
       setFault({ mode: "none" });
     },
     revokeToken: (token) => void revoked.add(token),
     allowToken: (token) => void revoked.delete(token),
-    async close() {
-      for (const res of hanging) res.destroy();
-      hanging.clear();
-      await new Promise<void>((resolve) => {
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+        for (const res of hanging) res.destroy();
+        hanging.clear();
         server.close(() => resolve());
+        // Keep-alive sockets would otherwise hold close() open until they time out.
         server.closeAllConnections();
       });
+      return closing;
     },
   };
   return sandbox;
