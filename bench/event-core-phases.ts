@@ -22,16 +22,36 @@ export interface Phase {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function microsPer<T>(items: T[], fn: (item: T) => unknown, reps: number, gc: () => void): number {
-  for (let i = 0; i < Math.min(items.length, 1000); i++) fn(items[i]!);
-  const runs: number[] = [];
+interface Step {
+  name: string;
+  what: string;
+  /** time fn over all items; returns µs per item */
+  time: () => number;
+}
+
+function step<T>(name: string, what: string, items: T[], fn: (item: T) => unknown): Step {
+  return {
+    name,
+    what,
+    time: () => {
+      const started = process.hrtime.bigint();
+      for (const item of items) fn(item);
+      return Number(process.hrtime.bigint() - started) / 1e3 / items.length;
+    },
+  };
+}
+
+/** Warm each step, then time them round-robin (so load from elsewhere spreads over all); medians. */
+function timeSteps(steps: Step[], reps: number, gc: () => void): number[] {
+  for (const s of steps) s.time();
+  const runs = steps.map(() => [] as number[]);
   for (let r = 0; r < reps; r++) {
-    gc();
-    const started = process.hrtime.bigint();
-    for (const item of items) fn(item);
-    runs.push(Number(process.hrtime.bigint() - started) / 1e3 / items.length);
+    steps.forEach((s, k) => {
+      gc();
+      runs[k]!.push(s.time());
+    });
   }
-  return median(runs);
+  return runs.map(median);
 }
 
 export function measurePhases(orders: Array<Record<string, any>>, nowSeconds: number, gc: () => void, reps = 3): Phase[] {
@@ -59,22 +79,30 @@ export function measurePhases(orders: Array<Record<string, any>>, nowSeconds: nu
       .map((h) => h.slice(0, 16)),
   );
 
-  const whole = microsPer(orders, (o) => prepareEvent("orders/create", o, DEFAULT_SETTINGS, context), reps, gc);
-  const steps: Array<Omit<Phase, "share">> = [
-    { name: "prepareEvent", what: "the whole core, as benchmarked above", microsPerEvent: whole },
-    { name: "zod parse", what: "orderSchema.safeParse (app/shopify/payloads.ts)", microsPerEvent: microsPer(orders, (o) => orderSchema.safeParse(o), reps, gc) },
-    { name: "buildPurchase", what: "parsed order to event (app/events/purchase.ts)", microsPerEvent: microsPer(parsed, (o) => buildPurchase(o, "orders/create", DEFAULT_SETTINGS, context), reps, gc) },
-    { name: "  user data", what: "userDataInput + buildUserData (app/meta/user-data.ts)", microsPerEvent: microsPer(parsed, (o) => buildUserData(userDataInput(o, { ipAddress: o.client_details?.browser_ip, userAgent: o.client_details?.user_agent })), reps, gc) },
-    { name: "    phones", what: `normalizePhone, libphonenumber (${(phones.reduce((n, p) => n + p.length, 0) / phones.length).toFixed(2)} per order)`, microsPerEvent: microsPer(phones, (ps) => { for (const p of ps) normalizePhone(String(p.value), p.country); }, reps, gc) },
-    { name: "    SHA-256", what: `sha256Hex (${(toHash.reduce((n, h) => n + h.length, 0) / toHash.length).toFixed(1)} hashes per order)`, microsPerEvent: microsPer(toHash, (hs) => { for (const h of hs) sha256Hex(h); }, reps, gc) },
-    { name: "validateEvent", what: "app/meta/validate.ts", microsPerEvent: microsPer(events, (e) => validateEvent(e, nowSeconds), reps, gc) },
+  const steps = [
+    step("prepareEvent", "the whole core, as benchmarked above", orders, (o) => prepareEvent("orders/create", o, DEFAULT_SETTINGS, context)),
+    step("zod parse", "orderSchema.safeParse (app/shopify/payloads.ts)", orders, (o) => orderSchema.safeParse(o)),
+    step("buildPurchase", "parsed order to event (app/events/purchase.ts)", parsed, (o) => buildPurchase(o, "orders/create", DEFAULT_SETTINGS, context)),
+    step("  user data", "userDataInput + buildUserData (app/events/customer-data.ts, app/meta/user-data.ts)", parsed, (o) =>
+      buildUserData(userDataInput(o, { ipAddress: o.client_details?.browser_ip, userAgent: o.client_details?.user_agent })),
+    ),
+    step("    phones", `normalizePhone, libphonenumber (${(phones.reduce((n, p) => n + p.length, 0) / phones.length).toFixed(2)} per order)`, phones, (ps) => {
+      for (const p of ps) normalizePhone(String(p.value), p.country);
+    }),
+    step("    SHA-256", `sha256Hex (${(toHash.reduce((n, h) => n + h.length, 0) / toHash.length).toFixed(1)} hashes per order)`, toHash, (hs) => {
+      for (const h of hs) sha256Hex(h);
+    }),
+    step("validateEvent", "app/meta/validate.ts", events, (e) => validateEvent(e, nowSeconds)),
   ];
-  const build = steps.find((s) => s.name === "buildPurchase")!.microsPerEvent;
-  const user = steps.find((s) => s.name === "  user data")!.microsPerEvent;
-  steps.splice(6, 0, {
+  const micros = timeSteps(steps, reps, gc);
+  const rows: Array<Omit<Phase, "share">> = steps.map((s, k) => ({ name: s.name, what: s.what, microsPerEvent: micros[k]! }));
+  const whole = micros[0]!;
+  const build = micros[2]!;
+  const user = micros[3]!;
+  rows.splice(6, 0, {
     name: "  rest of buildPurchase",
     what: "consent, fbp/fbc and landing URL, event_source_url, custom_data (difference of the two rows above)",
     microsPerEvent: Math.max(0, build - user),
   });
-  return steps.map((s) => ({ ...s, share: s.microsPerEvent / whole }));
+  return rows.map((s) => ({ ...s, share: s.microsPerEvent / whole }));
 }

@@ -4,9 +4,10 @@
 //
 // Fairness: both sides start from the parsed JSON object of each order (a fresh JSON.parse copy
 // per run, made before the clock starts), both end with the JSON-serialisable event object,
-// neither serialises nor sends. Runs alternate ours, SDK, ours, SDK... after a warm-up of both,
-// with a full GC before each run so that neither pays for the other's garbage; ratios are taken
-// within each pair of neighbouring runs, because the machine is noisy.
+// neither serialises nor sends. After a warm-up of both, each round puts all orders through
+// both sides, alternating ours, SDK, ours, SDK... every 500 orders, with a full GC before each
+// run so that neither pays for the other's garbage; the ratio is taken per round, because the
+// machine is noisy (other processes come and go within seconds), and reported min/median/max.
 import * as crypto from "node:crypto";
 import os from "node:os";
 import v8 from "node:v8";
@@ -20,6 +21,7 @@ import { sdkEvent } from "./sdk-baseline";
 type Json = Record<string, any>;
 
 const PHASE_ORDERS = 1000;
+const MIN_ROUNDS = 5;
 
 export interface EventCoreOptions {
   orders?: number;
@@ -28,6 +30,10 @@ export interface EventCoreOptions {
   sample?: number;
   /** time each step of the core too */
   phases?: boolean;
+  /** orders per alternation inside a round */
+  chunk?: number;
+  /** after MIN_ROUNDS rounds, start no new round past this many seconds */
+  budgetSeconds?: number;
 }
 
 export interface FieldCheck {
@@ -44,6 +50,10 @@ export interface FieldCheck {
 export interface EventCoreResult {
   orders: number;
   rounds: number;
+  /** fewer rounds than planned: the time budget ended the series on a loaded machine */
+  plannedRounds: number;
+  /** orders per alternation inside a round */
+  chunk: number;
   warmupOrders: number;
   nowSeconds: number;
   rates: Array<{ round: number; ours: number; sdk: number; ratio: number }>;
@@ -65,6 +75,9 @@ export interface EventCoreResult {
     ordersWithPhone: number;
     eventsWithPh: { ours: number; sdk: number };
     withCountryCode: { ours: number; sdk: number };
+    /** orders whose every phone is written without its calling code */
+    nationalOnly: number;
+    nationalOnlyWithCountryCode: { ours: number; sdk: number };
   };
   /** same as phones.withCountryCode, as fractions (kept for earlier readers of this file) */
   phonesWithCountryCode: { ours: number; sdk: number };
@@ -89,11 +102,43 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-interface Run {
-  perSecond: number;
-  failures: number;
-  reasons: Record<string, number>;
-  out: Array<Json | undefined>;
+/** What one side did over a round: time spent on each chunk summed, so chunks interleave. */
+class Side {
+  seconds = 0;
+  done = 0;
+  failures = 0;
+  reasons: Record<string, number> = {};
+  out: Array<Json | undefined> = [];
+  constructor(readonly build: (order: Json) => Json) {}
+
+  /** Time one chunk: a fresh JSON.parse copy and a full GC first, both off the clock. */
+  chunk(json: string[], from: number, gc: () => void, keep: boolean): void {
+    const orders = json.map((s) => JSON.parse(s) as Json);
+    const out = new Array<Json | undefined>(orders.length);
+    const errors: unknown[] = [];
+    gc();
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < orders.length; i++) {
+      try {
+        out[i] = this.build(orders[i]!);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    this.seconds += Number(process.hrtime.bigint() - started) / 1e9;
+    this.done += orders.length;
+    this.failures += errors.length;
+    for (const e of errors) {
+      // "Invalid email format for the passed email:'…'" -> "Invalid email format"
+      const reason = (e instanceof Error ? e.message : String(e)).replace(/\s*(for|:)[\s\S]*$/, "");
+      this.reasons[reason] = (this.reasons[reason] ?? 0) + 1;
+    }
+    if (keep) for (let i = 0; i < out.length; i++) this.out[from + i] = out[i];
+  }
+
+  get perSecond(): number {
+    return this.done / this.seconds;
+  }
 }
 
 function ours(order: Json): Json {
@@ -102,27 +147,19 @@ function ours(order: Json): Json {
   return outcome.event as unknown as Json;
 }
 
-function run(side: (order: Json) => Json, json: string[], gc: () => void): Run {
-  const orders = json.map((s) => JSON.parse(s) as Json);
-  const out = new Array<Json | undefined>(orders.length);
-  const errors: unknown[] = [];
-  gc();
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < orders.length; i++) {
-    try {
-      out[i] = side(orders[i]!);
-    } catch (error) {
-      errors.push(error);
-    }
+/**
+ * One round: every order through both sides, alternating ours and the SDK chunk by chunk
+ * (ours, SDK, ours, SDK...), so that a burst of load from elsewhere hits both alike.
+ */
+function round(json: string[], chunk: number, gc: () => void, keep: boolean): { ours: Side; sdk: Side } {
+  const a = new Side(ours);
+  const b = new Side(sdkEvent);
+  for (let from = 0; from < json.length; from += chunk) {
+    const slice = json.slice(from, from + chunk);
+    a.chunk(slice, from, gc, keep);
+    b.chunk(slice, from, gc, keep);
   }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const reasons: Record<string, number> = {};
-  for (const e of errors) {
-    // "Invalid email format for the passed email:'…'" -> "Invalid email format"
-    const reason = (e instanceof Error ? e.message : String(e)).replace(/\s*(for|:)[\s\S]*$/, "");
-    reasons[reason] = (reasons[reason] ?? 0) + 1;
-  }
-  return { perSecond: orders.length / seconds, failures: errors.length, reasons, out };
+  return { ours: a, sdk: b };
 }
 
 const asList = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
@@ -208,56 +245,74 @@ function checkEquivalence(orders: Json[], oursOut: Array<Json | undefined>, sdkO
 
 function phoneQuality(orders: Json[], truth: OrderTruth[], oursOut: Array<Json | undefined>, sdkOut: Array<Json | undefined>) {
   let ordersWithPhone = 0;
+  let nationalOnly = 0;
   const withPh = { ours: 0, sdk: 0 };
   const withCode = { ours: 0, sdk: 0 };
+  const nationalWithCode = { ours: 0, sdk: 0 };
   for (let i = 0; i < orders.length; i++) {
-    if (!orders[i]!.billing_address?.phone) continue;
+    const o = orders[i]!;
+    if (!o.billing_address?.phone) continue;
     ordersWithPhone++;
+    // Every phone the order carries is written without its calling code.
+    const national = present([o.phone, o.customer?.phone, o.billing_address?.phone, o.shipping_address?.phone]).every((p) => !/^\s*(\+|00)/.test(p));
+    if (national) nationalOnly++;
     const expected = crypto.createHash("sha256").update(truth[i]!.phoneE164).digest("hex");
     const a = asList(oursOut[i]?.user_data?.ph);
     const b = asList(sdkOut[i]?.user_data?.ph);
     if (a.length) withPh.ours++;
     if (b.length) withPh.sdk++;
-    if (a.includes(expected)) withCode.ours++;
-    if (b.includes(expected)) withCode.sdk++;
+    if (a.includes(expected)) {
+      withCode.ours++;
+      if (national) nationalWithCode.ours++;
+    }
+    if (b.includes(expected)) {
+      withCode.sdk++;
+      if (national) nationalWithCode.sdk++;
+    }
   }
-  return { ordersWithPhone, eventsWithPh: withPh, withCountryCode: withCode };
+  return { ordersWithPhone, eventsWithPh: withPh, withCountryCode: withCode, nationalOnly, nationalOnlyWithCountryCode: nationalWithCode };
 }
 
 export function runEventCore(options: EventCoreOptions = {}): EventCoreResult {
   const startedAt = process.hrtime.bigint();
   const n = options.orders ?? 5000;
-  const rounds = options.rounds ?? 7;
+  const rounds = Math.max(MIN_ROUNDS, options.rounds ?? 7);
+  const chunk = options.chunk ?? 500;
+  const budgetSeconds = options.budgetSeconds ?? 30;
   const warmupOrders = Math.min(n, 1500);
   const { gc, available } = collector();
-  const { orders, truth } = makeOrderSet(n, 42, BENCH_NOW_SECONDS);
-  const json = orders.map((o) => JSON.stringify(o));
+  // Only the JSON text stays alive during the rounds: a small heap keeps each full GC short.
+  const { json, truth } = (() => {
+    const set = makeOrderSet(n, 42, BENCH_NOW_SECONDS);
+    return { json: set.orders.map((o) => JSON.stringify(o)), truth: set.truth };
+  })();
 
   // Warm-up: both sides, twice, so that both run optimised code when the clock starts.
   const warm = json.slice(0, warmupOrders);
-  for (let w = 0; w < 2; w++) {
-    run(ours, warm, gc);
-    run(sdkEvent, warm, gc);
-  }
+  for (let w = 0; w < 2; w++) round(warm, chunk, gc, false);
 
   const rates: EventCoreResult["rates"] = [];
-  let last: { ours: Run; sdk: Run } | undefined;
   for (let r = 1; r <= rounds; r++) {
-    const a = run(ours, json, gc);
-    const b = run(sdkEvent, json, gc);
-    rates.push({ round: r, ours: a.perSecond, sdk: b.perSecond, ratio: a.perSecond / b.perSecond });
-    last = { ours: a, sdk: b };
+    // Past the minimum of rounds, a loaded machine ends the series early (it only adds noise).
+    if (r > MIN_ROUNDS && Number(process.hrtime.bigint() - startedAt) / 1e9 > budgetSeconds) break;
+    const pair = round(json, chunk, gc, false);
+    rates.push({ round: r, ours: pair.ours.perSecond, sdk: pair.sdk.perSecond, ratio: pair.ours.perSecond / pair.sdk.perSecond });
   }
-  const { ours: lastOurs, sdk: lastSdk } = last!;
   const oursPerSecond = median(rates.map((x) => x.ours));
   const sdkPerSecond = median(rates.map((x) => x.sdk));
   const ratios = rates.map((x) => x.ratio);
+
+  // Off the clock: one more pass of both sides, keeping every event, for the checks.
+  const { ours: lastOurs, sdk: lastSdk } = round(json, json.length, () => {}, true);
+  const orders = json.map((s) => JSON.parse(s) as Json);
   const phones = phoneQuality(orders, truth, lastOurs.out, lastSdk.out);
   const phases = options.phases === false ? undefined : measurePhases(orders.slice(0, PHASE_ORDERS), BENCH_NOW_SECONDS, gc);
 
   return {
     orders: n,
-    rounds,
+    rounds: rates.length,
+    plannedRounds: rounds,
+    chunk,
     warmupOrders,
     nowSeconds: BENCH_NOW_SECONDS,
     rates,
@@ -290,7 +345,7 @@ export function runEventCore(options: EventCoreOptions = {}): EventCoreResult {
 }
 
 const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
-const pct = (x: number, of: number) => `${((100 * x) / Math.max(1, of)).toFixed(0)}%`;
+const pct = (x: number, of: number) => `${Math.floor((100 * x) / Math.max(1, of))}%`;
 
 /** The markdown section `npm run bench` prints. */
 export function formatEventCore(r: EventCoreResult): string {
@@ -299,8 +354,8 @@ export function formatEventCore(r: EventCoreResult): string {
   lines.push(
     `## Event core: orders/create payload → hashed, validated Meta event (one core, one thread)`,
     ``,
-    `${fmt(r.orders)} orders (seeded; US/CA/DE/FR/GB, national-format phones), ${r.rounds} alternating rounds after a warm-up of ${fmt(r.warmupOrders)}, ` +
-      `GC before each run: ${r.environment.gcBetweenRuns ? "yes" : "no"}; load average ${r.environment.loadAverage1m.toFixed(2)}; ${r.seconds.toFixed(1)} s.`,
+    `${fmt(r.orders)} orders (seeded; US/CA/DE/FR/GB, mostly national-format phones) per round, ${r.rounds} rounds${r.rounds < r.plannedRounds ? ` (of ${r.plannedRounds} planned: time budget)` : ""} alternating ours/SDK every ${fmt(r.chunk)} orders, ` +
+      `after a warm-up of ${fmt(r.warmupOrders)}; full GC before each run: ${r.environment.gcBetweenRuns ? "yes" : "no"}; load average ${r.environment.loadAverage1m.toFixed(2)} on ${r.environment.cpus} CPUs; ${r.seconds.toFixed(1)} s.`,
     ``,
     `| | events/s (median) |`,
     `|---|---:|`,
@@ -326,9 +381,10 @@ export function formatEventCore(r: EventCoreResult): string {
       (f) => `| ${f.field} | ${f.compared} | ${f.equal} | ${f.differByRule} | ${f.unexpected}${f.unexpected ? " ❌" : " ✅"} | ${f.examples.join(", ") || "—"} |`,
     ),
     ``,
-    `Matching quality, phones (${fmt(r.phones.ordersWithPhone)} orders with a billing phone): events with a \`ph\` — ours ${pct(r.phones.eventsWithPh.ours, r.phones.ordersWithPhone)}, SDK ${pct(r.phones.eventsWithPh.sdk, r.phones.ordersWithPhone)}; ` +
-      `phones with country code (a \`ph\` equal to the hash of the buyer's E.164 number) — **ours ${pct(r.phones.withCountryCode.ours, r.phones.ordersWithPhone)}, SDK ${pct(r.phones.withCountryCode.sdk, r.phones.ordersWithPhone)}**. ` +
-      `The SDK hashes national numbers without their calling code (and "212.555.0199" with its dots), so those cannot match.`,
+    `Matching quality, phones (${fmt(r.phones.ordersWithPhone)} orders with a billing phone): events with a \`ph\` — ours ${fmt(r.phones.eventsWithPh.ours)}, SDK ${fmt(r.phones.eventsWithPh.sdk)}; ` +
+      `**phones with country code** (a \`ph\` equal to the hash of the buyer's E.164 number) — **ours ${pct(r.phones.withCountryCode.ours, r.phones.ordersWithPhone)}, SDK ${pct(r.phones.withCountryCode.sdk, r.phones.ordersWithPhone)}**; ` +
+      `on the ${fmt(r.phones.nationalOnly)} orders whose phones are all in national format — ours ${pct(r.phones.nationalOnlyWithCountryCode.ours, r.phones.nationalOnly)}, SDK ${pct(r.phones.nationalOnlyWithCountryCode.sdk, r.phones.nationalOnly)}. ` +
+      `The SDK hashes a national number as typed, without its calling code (and "212.555.0199" with its dots), so it cannot match; it only gets the numbers written internationally.`,
     ``,
   );
   if (r.phases) {
