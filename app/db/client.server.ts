@@ -16,7 +16,20 @@ export interface Database {
   kind: "postgres" | "pglite";
   /** Resolves once the schema is migrated; every user awaits it before the first query. */
   ready: Promise<void>;
+  /**
+   * Plain SQL on the same connections, past Prisma's query compiler, for the statement every
+   * webhook burst runs: compiling a statement that carries hundreds of event payloads cost
+   * more CPU than running it. Placeholders are $1, $2, …
+   */
+  sql: SqlRunner;
   close(): Promise<void>;
+}
+
+export type SqlRunner = <T>(text: string, params: unknown[]) => Promise<T[]>;
+
+/** The same channel through Prisma, for callers that hold only a client (tests, the CLI). */
+export function prismaSql(prisma: PrismaClient): SqlRunner {
+  return (text, params) => prisma.$queryRawUnsafe(text, ...params);
 }
 
 export interface DatabaseOptions {
@@ -52,6 +65,7 @@ export function createDatabase(options: DatabaseOptions = {}): Database {
       prisma,
       kind: "postgres",
       ready,
+      sql: async <T>(text: string, params: unknown[]) => (await pool.query(text, params)).rows as T[],
       close: async () => {
         await prisma.$disconnect().catch(() => undefined);
         await pool.end().catch(() => undefined);
@@ -72,6 +86,7 @@ export function createDatabase(options: DatabaseOptions = {}): Database {
     prisma,
     kind: "pglite",
     ready,
+    sql: async <T>(text: string, params: unknown[]) => (await pglite.query<T>(text, params)).rows,
     close: async () => {
       await prisma.$disconnect().catch(() => undefined);
       await pglite.close().catch(() => undefined);

@@ -2,6 +2,7 @@
 // truth for an event's fate; Redis only says "there is work for this shop". Every query is
 // scoped by shop.
 import { Prisma, type PrismaClient } from "@prisma/client";
+import { prismaSql, type SqlRunner } from "../db/client.server";
 import type { MetaEvent } from "../meta/event";
 import type { EventState, Transition } from "./schedule";
 
@@ -93,37 +94,108 @@ export interface IngestWrite {
 }
 
 /**
- * Records a webhook and its event in one statement: one round trip and one commit per
- * webhook, which is what keeps the answer to Shopify in milliseconds under a burst. The
- * event is inserted only when the receipt is new, and only when its natural key is new.
+ * Records webhooks and their events in one statement and one commit, whatever their number:
+ * that is what keeps the answer to Shopify in milliseconds under a burst. An event is
+ * inserted only when its receipt is new and its natural key (shop, event name, event id) is
+ * new; a receipt whose natural key is already held is recorded as a duplicate. The text never
+ * changes (one array per column), so the driver parses nothing new per batch.
  */
-export async function recordWebhookEvent(prisma: PrismaClient, r: ReceiptInput, e: NewEvent, now: Date): Promise<IngestWrite> {
-  const dedupeKey = r.eventId || r.webhookId;
-  const rows = await prisma.$queryRaw<Array<{ receipt: number; event: bigint | null }>>`
-    WITH receipt AS (
-      INSERT INTO "WebhookReceipt" ("shop", "topic", "webhookId", "eventId", "dedupeKey", "triggeredAt", "receivedAt", "outcome", "reason")
-      VALUES (${r.shop}, ${r.topic}, ${r.webhookId}, ${r.eventId ?? null}, ${dedupeKey}, ${r.triggeredAt ?? null}, ${now},
-              CASE WHEN EXISTS (SELECT 1 FROM "Event" WHERE "shop" = ${e.shop} AND "eventName" = ${e.event.event_name} AND "eventId" = ${e.event.event_id})
-                   THEN 'duplicate' ELSE ${r.outcome} END,
-              ${r.reason ?? null})
-      ON CONFLICT ("shop", "topic", "dedupeKey") DO NOTHING
-      RETURNING "id"
-    ), event AS (
-      INSERT INTO "Event" ("shop", "eventName", "eventId", "topic", "state", "pixelId", "testEventCode", "payload",
-                           "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "createdAt", "updatedAt")
-      SELECT ${e.shop}, ${e.event.event_name}, ${e.event.event_id}, ${e.topic}, ${e.state}, ${e.pixelId ?? null},
-             ${e.testEventCode ?? null}, ${JSON.stringify(e.event)}::jsonb, ${new Date(e.event.event_time * 1000)}, ${now},
-             ${e.reasonCode ?? null}, ${e.reason ?? null}, ${e.customerHash ?? null}, ${now}, ${now}
-      WHERE EXISTS (SELECT 1 FROM receipt)
-      ON CONFLICT ("shop", "eventName", "eventId") DO NOTHING
-      RETURNING "id"
-    ), transition AS (
-      INSERT INTO "EventTransition" ("eventPk", "at", "state", "detail")
-      SELECT "id", ${now}, ${e.state}, ${e.reason ?? `from ${e.topic}`} FROM event
-    )
-    SELECT (SELECT COUNT(*) FROM receipt)::int AS "receipt", (SELECT "id" FROM event) AS "event"`;
-  const row = rows[0]!;
-  return { receiptInserted: row.receipt === 1, eventPk: row.event ?? undefined };
+const RECORD_WEBHOOK_EVENTS = `
+  WITH input AS (
+    SELECT t."idx", t."shop", t."topic", t."webhookId", t."eventId", t."dedupeKey",
+           (t."triggeredAt"::timestamptz AT TIME ZONE 'UTC') AS "triggeredAt", (t."now"::timestamptz AT TIME ZONE 'UTC') AS "now",
+           t."outcome", t."reason", t."eventName", t."evId", t."evTopic", t."state", t."pixelId", t."testEventCode",
+           t."payload"::jsonb AS "payload", (t."eventTime"::timestamptz AT TIME ZONE 'UTC') AS "eventTime",
+           t."reasonCode", t."evReason", t."customerHash"
+    FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
+                $18::text[], $19::text[], $20::text[], $21::text[])
+      AS t("idx", "shop", "topic", "webhookId", "eventId", "dedupeKey", "triggeredAt", "now", "outcome", "reason",
+           "eventName", "evId", "evTopic", "state", "pixelId", "testEventCode", "payload", "eventTime", "reasonCode",
+           "evReason", "customerHash")
+  ),
+  receipt AS (
+    INSERT INTO "WebhookReceipt" ("shop", "topic", "webhookId", "eventId", "dedupeKey", "triggeredAt", "receivedAt", "outcome", "reason")
+    SELECT i."shop", i."topic", i."webhookId", i."eventId", i."dedupeKey", i."triggeredAt", i."now",
+           CASE WHEN EXISTS (SELECT 1 FROM "Event" x WHERE x."shop" = i."shop" AND x."eventName" = i."eventName" AND x."eventId" = i."evId")
+                THEN 'duplicate' ELSE i."outcome" END,
+           i."reason"
+    FROM input i
+    ON CONFLICT ("shop", "topic", "dedupeKey") DO NOTHING
+    RETURNING "shop", "topic", "dedupeKey"
+  ),
+  fresh AS (
+    SELECT DISTINCT ON (i."shop", i."eventName", i."evId") i.*
+    FROM input i JOIN receipt r ON r."shop" = i."shop" AND r."topic" = i."topic" AND r."dedupeKey" = i."dedupeKey"
+    ORDER BY i."shop", i."eventName", i."evId", i."idx"
+  ),
+  event AS (
+    INSERT INTO "Event" ("shop", "eventName", "eventId", "topic", "state", "pixelId", "testEventCode", "payload",
+                         "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "createdAt", "updatedAt")
+    SELECT f."shop", f."eventName", f."evId", f."evTopic", f."state", f."pixelId", f."testEventCode", f."payload",
+           f."eventTime", f."now", f."reasonCode", f."evReason", f."customerHash", f."now", f."now"
+    FROM fresh f
+    ON CONFLICT ("shop", "eventName", "eventId") DO NOTHING
+    RETURNING "id", "shop", "eventName", "eventId", "state", "reason", "topic", "createdAt"
+  ),
+  transition AS (
+    INSERT INTO "EventTransition" ("eventPk", "at", "state", "detail")
+    SELECT "id", "createdAt", "state", COALESCE("reason", 'from ' || "topic") FROM event
+  )
+  SELECT i."idx", (r."dedupeKey" IS NOT NULL) AS "receipt", e."id"::text AS "event"
+  FROM input i
+  LEFT JOIN (SELECT DISTINCT "shop", "topic", "dedupeKey" FROM receipt) r
+    ON r."shop" = i."shop" AND r."topic" = i."topic" AND r."dedupeKey" = i."dedupeKey"
+  LEFT JOIN fresh f ON f."idx" = i."idx"
+  LEFT JOIN event e ON f."idx" IS NOT NULL AND e."shop" = f."shop" AND e."eventName" = f."eventName" AND e."eventId" = f."evId"
+  ORDER BY i."idx"`;
+
+export interface WebhookWrite {
+  receipt: ReceiptInput;
+  event: NewEvent;
+  now: Date;
+}
+
+export async function recordWebhookEvents(sql: SqlRunner, rows: WebhookWrite[]): Promise<IngestWrite[]> {
+  const column = <T>(pick: (w: WebhookWrite) => T) => rows.map(pick);
+  const result = await sql<{ idx: number; receipt: boolean; event: string | null }>(RECORD_WEBHOOK_EVENTS, [
+    rows.map((_, i) => i),
+    column((w) => w.receipt.shop),
+    column((w) => w.receipt.topic),
+    column((w) => w.receipt.webhookId),
+    column((w) => w.receipt.eventId ?? null),
+    column((w) => w.receipt.eventId || w.receipt.webhookId),
+    column((w) => w.receipt.triggeredAt?.toISOString() ?? null),
+    column((w) => w.now.toISOString()),
+    column((w) => w.receipt.outcome),
+    column((w) => w.receipt.reason ?? null),
+    column((w) => w.event.event.event_name),
+    column((w) => w.event.event.event_id),
+    column((w) => w.event.topic),
+    column((w) => w.event.state),
+    column((w) => w.event.pixelId ?? null),
+    column((w) => w.event.testEventCode ?? null),
+    column((w) => JSON.stringify(w.event.event)),
+    column((w) => new Date(w.event.event.event_time * 1000).toISOString()),
+    column((w) => w.event.reasonCode ?? null),
+    column((w) => w.event.reason ?? null),
+    column((w) => w.event.customerHash ?? null),
+  ]);
+  // Two copies of one webhook in a batch: the receipt is new for the first only.
+  const seen = new Set<string>();
+  return result.map((row) => {
+    const r = rows[row.idx]!.receipt;
+    const key = `${r.shop}\u0000${r.topic}\u0000${r.eventId || r.webhookId}`;
+    const first = !seen.has(key);
+    seen.add(key);
+    return { receiptInserted: row.receipt && first, eventPk: row.event === null ? undefined : BigInt(row.event) };
+  });
+}
+
+/** One webhook and its event (tests, the CLI, reconciliation): the same statement. */
+export async function recordWebhookEvent(prisma: PrismaClient, receipt: ReceiptInput, event: NewEvent, now: Date): Promise<IngestWrite> {
+  const [write] = await recordWebhookEvents(prismaSql(prisma), [{ receipt, event, now }]);
+  return write!;
 }
 
 export interface ClaimedEvent {

@@ -15,7 +15,7 @@ afterAll(async () => db?.drop());
 
 describe("WriteBatcher", () => {
   it("writes a burst in shared commits with the same outcomes as one by one, duplicates included", async () => {
-    const batcher = new WriteBatcher(db.prisma, { lingerMs: 20, maxBatch: 50 });
+    const batcher = new WriteBatcher(db.sql, { lingerMs: 20, maxBatch: 50 });
     const shop = "burst.myshopify.com";
     const deliveries = [
       ...Array.from({ length: 120 }, (_, i) => ({ id: 9_000_000 + i, eventId: `e-${i}`, topic: "orders/create" })),
