@@ -34,12 +34,20 @@ export function createDeliveryQueue(redisUrl: string, prefix = "capi"): Delivery
   connection.on("error", () => undefined);
   const queue = new Queue<FlushJob>(QUEUE_NAME, { connection, prefix });
   queue.on("error", () => undefined);
+  // The window each shop (and tag) was last announced for by this process. A burst of one
+  // shop is hundreds of webhooks per window; BullMQ would drop all but the first as
+  // duplicates of its job id, but only after a Redis script round trip each. Only kicks
+  // delayed by a whole window are remembered: their job fires after every kick that shares
+  // its id, so skipping those can never leave an event unannounced.
+  const announced = new Map<string, number>();
   return {
     queue,
     async kick(shop, delayMs = FLUSH_WINDOW_MS, tag = "") {
       const now = Date.now();
       // One job per shop per window: concurrent webhooks of one shop share it.
       const bucket = Math.floor((now + delayMs) / FLUSH_WINDOW_MS);
+      const key = delayMs >= FLUSH_WINDOW_MS ? `${shop}\u0000${tag}` : undefined;
+      if (key && announced.get(key) === bucket) return true;
       try {
         await withTimeout(
           queue.add(FLUSH_JOB, { shop }, {
@@ -50,6 +58,10 @@ export function createDeliveryQueue(redisUrl: string, prefix = "capi"): Delivery
           }),
           500,
         );
+        if (key) {
+          if (announced.size > 10_000) announced.clear();
+          announced.set(key, bucket);
+        }
         return true;
       } catch {
         return false;
