@@ -8,7 +8,7 @@ query RecentOrders($query: String!, $after: String) {
   orders(first: 100, after: $after, query: $query, sortKey: CREATED_AT) {
     pageInfo { hasNextPage endCursor }
     nodes {
-      id name createdAt processedAt email phone test sourceName statusPageUrl clientIp
+      id name createdAt processedAt email phone test sourceName statusPageUrl clientIp checkoutToken cartToken
       displayFinancialStatus currencyCode presentmentCurrencyCode
       totalPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }
       subtotalPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }
@@ -56,6 +56,9 @@ export const graphqlOrderSchema = z.object({
   sourceName: z.string().nullish(),
   statusPageUrl: z.string().nullish(),
   clientIp: z.string().nullish(),
+  /** Since API 2026-07: the checkout's token, which the web pixel's checkout_started carries. */
+  checkoutToken: z.string().nullish(),
+  cartToken: z.string().nullish(),
   displayFinancialStatus: z.string().nullish(),
   currencyCode: z.string(),
   presentmentCurrencyCode: z.string().nullish(),
@@ -142,6 +145,8 @@ export function graphqlOrderToPayload(o: GraphqlOrder): Record<string, unknown> 
     billing_address: restAddress(o.billingAddress),
     shipping_address: restAddress(o.shippingAddress),
     client_details: o.clientIp ? { browser_ip: o.clientIp, user_agent: null } : null,
+    checkout_token: o.checkoutToken ?? null,
+    cart_token: o.cartToken ?? null,
     landing_site: o.customerJourneySummary?.firstVisit?.landingPage ?? null,
     note_attributes: (o.customAttributes ?? []).map((a) => ({ name: a.key, value: a.value ?? null })),
     line_items: o.lineItems.nodes.map((li) => ({
