@@ -9,8 +9,10 @@ import { CART_ATTRIBUTE, browserIds, isValidFbc, isValidFbp, noteAttribute, pars
 import type { BuildOutcome } from "../app/events/outcome";
 import { prepareEvent } from "../app/events/prepare";
 import { DEFAULT_SETTINGS } from "../app/events/settings";
+import { PIXEL_ID_PATTERN } from "../app/meta/pixel-id";
 import {
   addToCartCall,
+  isPixelId,
   checkoutParams,
   initiateCheckoutCall,
   pixelRequest,
@@ -630,5 +632,14 @@ describe("web pixel: mapping details", () => {
     expect(big.method).toBe("POST");
     expect(big.url).toBe("https://www.facebook.com/tr/");
     expect(new URLSearchParams(big.body).get("eid")).toBe("1");
+  });
+});
+
+describe("pixel IDs", () => {
+  it("are accepted by both extensions exactly when the app accepts them", () => {
+    for (const id of ["1234", "12345", "123456", "123456789012345", "12345678901234567890", "123456789012345678901", "12a456", " 123456", ""]) {
+      expect([id, isPixelId(id)]).toEqual([id, PIXEL_ID_PATTERN.test(id)]);
+      expect([id, embed.isPixelId(id)]).toEqual([id, PIXEL_ID_PATTERN.test(id)]);
+    }
   });
 });

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { DEFAULT_SETTINGS, shopEventSettingsSchema } from "../events/settings";
+import { fakeShopify } from "../shopify/web-pixel.fake";
 import { runAdminAction, type DestinationSaveInput } from "./actions.server";
 
 const SHOP = "actions.myshopify.com";
@@ -97,6 +98,62 @@ describe("save-destination", () => {
     } finally {
       console.error = original;
     }
+  });
+});
+
+describe("save-destination turns the storefront pixel on", () => {
+  const GRANTED = "read_orders,write_pixels,read_customer_events";
+
+  it("creates the web pixel with the saved pixel ID, then updates it when the pixel changes", async () => {
+    const shop = "pixel-on.myshopify.com";
+    const shopify = fakeShopify();
+    const first = await runAdminAction(db.prisma, shop, destination({ pixelId: "111111111111111" }), fakeSave, { graphql: shopify, grantedScopes: GRANTED });
+    expect(first).toEqual({ intent: "save-destination", ok: true, message: "Pixel connection saved; storefront pixel on" });
+    expect(shopify.pixel).toEqual({ id: "gid://shopify/WebPixel/1", settings: '{"pixelId":"111111111111111"}' });
+
+    await runAdminAction(db.prisma, shop, destination({ pixelId: "222222222222222" }), fakeSave, { graphql: shopify, grantedScopes: GRANTED });
+    expect(shopify.calls).toEqual(["webPixelCreate", "webPixelUpdate"]);
+    expect(shopify.pixel?.settings).toBe('{"pixelId":"222222222222222"}');
+    expect(await db.prisma.shop.findUniqueOrThrow({ where: { shop } })).toMatchObject({
+      webPixelId: "gid://shopify/WebPixel/1",
+      webPixelPixelId: "222222222222222",
+      webPixelStatus: "active",
+      webPixelMessage: null,
+    });
+  });
+
+  it("saves the destination and says plainly why the pixel is off when Shopify refuses", async () => {
+    const shop = "pixel-denied.myshopify.com";
+    const shopify = fakeShopify();
+    shopify.deny = true;
+    const result = await runAdminAction(db.prisma, shop, destination(), fakeSave, { graphql: shopify, grantedScopes: GRANTED });
+    expect(result).toMatchObject({ ok: true, message: "Pixel connection saved", warning: expect.stringContaining("Access denied for webPixelCreate field.") });
+    expect(saved).toHaveLength(1);
+    const row = await db.prisma.shop.findUniqueOrThrow({ where: { shop } });
+    expect(row).toMatchObject({ webPixelStatus: "failed", webPixelMessage: (result as { warning: string }).warning });
+  });
+
+  it("names the missing permissions without calling Shopify", async () => {
+    const shopify = fakeShopify();
+    const result = await runAdminAction(db.prisma, "pixel-scopes.myshopify.com", destination(), fakeSave, { graphql: shopify, grantedScopes: "read_orders" });
+    expect(result).toMatchObject({ ok: true, warning: expect.stringContaining("write_pixels and read_customer_events permissions") });
+    expect(shopify.calls).toEqual([]);
+  });
+
+  it("calls Shopify only for a destination that was saved", async () => {
+    const shopify = fakeShopify();
+    await runAdminAction(db.prisma, "pixel-invalid.myshopify.com", destination({ pixelId: "12ab" }), fakeSave, { graphql: shopify, grantedScopes: GRANTED });
+    const failing = async () => {
+      throw new Error("database down");
+    };
+    const original = console.error;
+    console.error = () => undefined;
+    try {
+      await runAdminAction(db.prisma, "pixel-unsaved.myshopify.com", destination(), failing, { graphql: shopify, grantedScopes: GRANTED });
+    } finally {
+      console.error = original;
+    }
+    expect(shopify.calls).toEqual([]);
   });
 });
 

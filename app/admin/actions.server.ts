@@ -3,7 +3,9 @@
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { ACTION_SOURCES, DEFAULT_SETTINGS, shopEventSettingsSchema, type ShopEventSettings } from "../events/settings";
+import { activateWebPixel, type ShopifyAccess } from "../shopify/web-pixel.server";
 import { META_API_VERSIONS } from "./options";
+import { PIXEL_ID_PATTERN } from "../meta/pixel-id";
 
 export interface DestinationSaveInput {
   pixelId: string;
@@ -18,13 +20,14 @@ export type SaveDestination = (prisma: PrismaClient, shop: string, input: Destin
 export type Intent = "save-destination" | "save-settings";
 
 export type ActionResult =
-  | { intent: Intent; ok: true; message: string }
+  /** `warning`: saved, but something the merchant must know went wrong (the storefront pixel). */
+  | { intent: Intent; ok: true; message: string; warning?: string }
   | { intent: Intent | null; ok: false; fieldErrors: Record<string, string>; formError?: string };
 
 const trimmed = z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string());
 
 export const destinationFormSchema = z.object({
-  pixelId: trimmed.pipe(z.string().regex(/^\d{5,20}$/, "Enter the pixel (dataset) ID: the number shown in Meta Events Manager")),
+  pixelId: trimmed.pipe(z.string().regex(PIXEL_ID_PATTERN, "Enter the pixel (dataset) ID: the number shown in Meta Events Manager")),
   // Empty keeps the stored token.
   accessToken: trimmed.pipe(
     z
@@ -70,7 +73,13 @@ function formValues(form: FormData): Record<string, string> {
   return values;
 }
 
-async function saveDestinationForm(prisma: PrismaClient, shop: string, form: FormData, save: SaveDestination): Promise<ActionResult> {
+async function saveDestinationForm(
+  prisma: PrismaClient,
+  shop: string,
+  form: FormData,
+  save: SaveDestination,
+  shopify: ShopifyAccess | undefined,
+): Promise<ActionResult> {
   const intent = "save-destination";
   const parsed = destinationFormSchema.safeParse(formValues(form));
   const existing = await prisma.destination.findUnique({ where: { shop }, select: { apiVersion: true } });
@@ -91,7 +100,16 @@ async function saveDestinationForm(prisma: PrismaClient, shop: string, form: For
     console.error(`capi-relay: saving the destination of ${shop} failed:`, error instanceof Error ? error.message : error);
     return { intent, ok: false, fieldErrors: {}, formError: "The connection could not be saved. Try again in a moment." };
   }
-  return { intent, ok: true, message: accessToken ? "Pixel connection saved" : "Pixel settings saved; the stored token is kept" };
+  const message = accessToken ? "Pixel connection saved" : "Pixel settings saved; the stored token is kept";
+  if (!shopify) return { intent, ok: true, message };
+  // The storefront pixel follows the saved pixel ID; the destination stands whatever Shopify answers.
+  try {
+    const pixel = await activateWebPixel(prisma, shopify, shop, pixelId);
+    return pixel.status === "active" ? { intent, ok: true, message: `${message}; storefront pixel on` } : { intent, ok: true, message, warning: pixel.message };
+  } catch (error) {
+    console.error(`capi-relay: recording the web pixel of ${shop} failed:`, error instanceof Error ? error.message : error);
+    return { intent, ok: true, message, warning: "The storefront pixel could not be turned on this time; it is tried again when you open this page." };
+  }
 }
 
 /** Validates the settings form and stores it over the shop's current settings (keeping fields the form does not show). */
@@ -119,9 +137,13 @@ export async function saveShopSettings(prisma: PrismaClient, shop: string, form:
   return { intent, ok: true, message: "Settings saved" };
 }
 
-export async function runAdminAction(prisma: PrismaClient, shop: string, form: FormData, save: SaveDestination): Promise<ActionResult> {
+/**
+ * `shopify`: the Admin API of the session's shop, for the web pixel. Without it (a caller with
+ * no Shopify session) the destination is saved and the web pixel left as it is.
+ */
+export async function runAdminAction(prisma: PrismaClient, shop: string, form: FormData, save: SaveDestination, shopify?: ShopifyAccess): Promise<ActionResult> {
   const intent = form.get("intent");
-  if (intent === "save-destination") return saveDestinationForm(prisma, shop, form, save);
+  if (intent === "save-destination") return saveDestinationForm(prisma, shop, form, save, shopify);
   if (intent === "save-settings") return saveShopSettings(prisma, shop, form);
   return { intent: null, ok: false, fieldErrors: {}, formError: "Unknown form" };
 }

@@ -6,9 +6,10 @@ import { DEFAULT_API_VERSION } from "../meta/request";
 import { decryptToken, encryptToken, tokenFingerprint } from "../security/token-vault";
 import { vaultKey } from "../security/vault-key.server";
 import { setPendingState } from "./event-store.server";
+import { PIXEL_ID_PATTERN } from "../meta/pixel-id";
 
 export const destinationInputSchema = z.object({
-  pixelId: z.string().trim().regex(/^\d{5,20}$/, "a pixel (dataset) ID is the number shown in Events Manager"),
+  pixelId: z.string().trim().regex(PIXEL_ID_PATTERN, "a pixel (dataset) ID is the number shown in Events Manager"),
   accessToken: z.string().trim().min(20, "paste the whole access token from Events Manager").optional(),
   testEventCode: z
     .string()

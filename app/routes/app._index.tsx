@@ -40,20 +40,25 @@ import {
 } from "../admin/options";
 import { database } from "../db/db.server";
 import { saveDestination } from "../pipeline/destinations.server";
+import { adminGraphqlOf } from "../shopify/admin-graphql";
+import { ensureWebPixel } from "../shopify/web-pixel.server";
 import { authenticate } from "../shopify.server";
 
 export async function loader({ request }: LoaderFunctionArgs) {
-  const { session } = await authenticate.admin(request);
+  const { session, admin } = await authenticate.admin(request);
   const db = database();
   await db.ready;
-  return json(await loadDashboard(db.prisma, session.shop));
+  // First load after install: the web pixel is created here when a destination already exists.
+  const webPixel = await ensureWebPixel(db.prisma, { graphql: adminGraphqlOf(admin), grantedScopes: session.scope }, session.shop);
+  return json({ ...(await loadDashboard(db.prisma, session.shop)), webPixel });
 }
 
 export async function action({ request }: ActionFunctionArgs) {
-  const { session } = await authenticate.admin(request);
+  const { session, admin } = await authenticate.admin(request);
   const db = database();
   await db.ready;
-  const result: ActionResult = await runAdminAction(db.prisma, session.shop, await request.formData(), saveDestination);
+  const shopify = { graphql: adminGraphqlOf(admin), grantedScopes: session.scope };
+  const result: ActionResult = await runAdminAction(db.prisma, session.shop, await request.formData(), saveDestination, shopify);
   return json(result, { status: result.ok ? 200 : 400 });
 }
 
@@ -64,13 +69,18 @@ type Stats = LoaderData["stats"];
 type Settings = LoaderData["settings"];
 
 export default function Index() {
-  const { shop, destination, stats, events, settings } = useLoaderData<typeof loader>();
+  const { shop, destination, stats, events, settings, webPixel } = useLoaderData<typeof loader>();
   const [selected, setSelected] = useState<EventRow | null>(null);
 
   return (
     <Page title="CAPI Relay">
       <BlockStack gap="500">
         {destination?.paused && <PausedBanner destination={destination} />}
+        {webPixel.status === "failed" && webPixel.message && (
+          <Banner tone="warning" title="Storefront pixel">
+            <p>{webPixel.message}</p>
+          </Banner>
+        )}
         {!destination && (
           <Banner tone="warning" title="Connect your Meta pixel">
             <p>
@@ -251,7 +261,7 @@ const STAT_ROWS: Array<{ label: string; states: string[] }> = [
   { label: "Not sent (by your settings)", states: ["skipped"] },
 ];
 
-function StatsCard({ stats }: { stats: Stats }) {
+export function StatsCard({ stats }: { stats: Stats }) {
   const count = (counts: Record<string, number>, states: string[]) => states.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
   const rows: ReactNode[][] = STAT_ROWS.map(({ label, states }) => [
     label,
@@ -295,7 +305,7 @@ function StateBadge({ state }: { state: string }) {
   return <Badge tone={tone}>{STATE_LABELS[state] ?? state}</Badge>;
 }
 
-function EventsCard({ events, onOpen }: { events: EventRow[]; onOpen: (event: EventRow) => void }) {
+export function EventsCard({ events, onOpen }: { events: EventRow[]; onOpen: (event: EventRow) => void }) {
   return (
     <Card padding="0">
       <Box padding="400">

@@ -1,0 +1,150 @@
+// The pure side of the app's web pixel (extensions/capi-relay-pixel): the settings Shopify
+// stores for it, the answers of webPixelCreate / webPixelUpdate / webPixel, and what the
+// merchant is told when Shopify refuses. The pixel runs on a shop only once the app created
+// it there with settings matching the extension's [settings] fields.
+import { z } from "zod";
+import type { GraphqlErrorEntry } from "./admin-graphql";
+import { PIXEL_ID_PATTERN } from "../meta/pixel-id";
+
+/** webPixelCreate needs write_pixels, and read_customer_events besides (Shopify's reference). */
+export const WEB_PIXEL_SCOPES = ["write_pixels", "read_customer_events"] as const;
+
+export const WEB_PIXEL_CREATE = `#graphql
+mutation CapiRelayWebPixelCreate($webPixel: WebPixelInput!) {
+  webPixelCreate(webPixel: $webPixel) {
+    userErrors { code field message }
+    webPixel { id settings }
+  }
+}`;
+
+export const WEB_PIXEL_UPDATE = `#graphql
+mutation CapiRelayWebPixelUpdate($id: ID!, $webPixel: WebPixelInput!) {
+  webPixelUpdate(id: $id, webPixel: $webPixel) {
+    userErrors { code field message }
+    webPixel { id settings }
+  }
+}`;
+
+/** Without an id, Shopify answers with this app's web pixel on the shop. */
+export const WEB_PIXEL_QUERY = `#graphql
+query CapiRelayWebPixel {
+  webPixel { id settings }
+}`;
+
+/**
+ * extensions/capi-relay-pixel/shopify.extension.toml declares one field, `pixelId`
+ * (single_line_text_field, min 1); Shopify refuses settings that do not match it. The
+ * extension itself ignores anything but digits, so only a pixel ID gets this far.
+ */
+export const webPixelSettingsSchema = z.object({ pixelId: z.string().regex(PIXEL_ID_PATTERN, "a Meta pixel ID is digits only") }).strict();
+export type WebPixelSettings = z.infer<typeof webPixelSettingsSchema>;
+
+/** The `settings` argument: a JSON string, as Shopify's reference passes it. */
+export function webPixelSettings(pixelId: string): string {
+  return JSON.stringify(webPixelSettingsSchema.parse({ pixelId: pixelId.trim() }));
+}
+
+/** The Meta pixel ID inside a web pixel's settings (Shopify's JSON scalar: a string or an object). */
+export function settingsPixelId(settings: unknown): string | undefined {
+  let value = settings;
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  const parsed = z.object({ pixelId: z.string() }).safeParse(value);
+  return parsed.success ? parsed.data.pixelId : undefined;
+}
+
+const webPixelSchema = z.object({ id: z.string().min(1), settings: z.unknown() });
+const userErrorSchema = z.object({ code: z.string().nullish(), field: z.array(z.string()).nullish(), message: z.string() });
+export type WebPixelUserError = z.infer<typeof userErrorSchema>;
+const mutationPayload = z.object({ userErrors: z.array(userErrorSchema), webPixel: webPixelSchema.nullish() });
+
+export const webPixelCreateResponseSchema = z.object({ data: z.object({ webPixelCreate: mutationPayload }) });
+export const webPixelUpdateResponseSchema = z.object({ data: z.object({ webPixelUpdate: mutationPayload }) });
+export const webPixelQueryResponseSchema = z.object({ data: z.object({ webPixel: webPixelSchema.nullish() }) });
+
+/** The scopes of WEB_PIXEL_SCOPES a session was not granted; none when the grant is unknown. */
+export function missingWebPixelScopes(granted: string | null | undefined): string[] {
+  if (granted === null || granted === undefined) return [];
+  const have = new Set(granted.split(",").map((s) => s.trim()).filter(Boolean));
+  // write_x includes read_x.
+  const covers = (scope: string) => have.has(scope) || (scope.startsWith("read_") && have.has(`write_${scope.slice(5)}`));
+  return WEB_PIXEL_SCOPES.filter((s) => !covers(s));
+}
+
+const PERMISSIONS_HINT =
+  "Approve the app's updated permissions in your Shopify admin (Settings > Apps and sales channels > CAPI Relay), then open this page again.";
+
+export function missingScopesMessage(missing: string[]): string {
+  return `The storefront pixel is off: CAPI Relay has not been granted the ${missing.join(" and ")} permission${missing.length > 1 ? "s" : ""} it needs. ${PERMISSIONS_HINT}`;
+}
+
+const quoted = (message: string) => `Shopify said: “${message.trim()}”`;
+
+/** The merchant's message for userErrors of webPixelCreate / webPixelUpdate. */
+export function userErrorsMessage(errors: WebPixelUserError[]): string {
+  const codes = new Set(errors.map((e) => e.code ?? ""));
+  const said = quoted(errors.map((e) => e.message).join(" "));
+  if (codes.has("NO_EXTENSION") || codes.has("INVALID_SETTINGS_DEFINITION") || codes.has("INVALID_RUNTIME_CONTEXT")) {
+    return `The storefront pixel is off: this version of CAPI Relay has no usable web pixel extension on Shopify, so the app's developer has to deploy it (shopify app deploy). ${said}`;
+  }
+  if (codes.has("INVALID_SETTINGS") || codes.has("INVALID_CONFIGURATION_JSON") || codes.has("BLANK")) {
+    return `The storefront pixel is off: Shopify refused its settings (the Meta pixel ID). Check the pixel ID above and save again. ${said}`;
+  }
+  if (codes.has("UNEXPECTED_ERROR")) {
+    return `The storefront pixel is off: Shopify could not turn it on this time; it is tried again when you open this page. ${said}`;
+  }
+  return `The storefront pixel is off: Shopify refused it. ${said}`;
+}
+
+/** The merchant's message for an operation Shopify refused as a whole (top-level errors). */
+export function graphqlErrorsMessage(errors: GraphqlErrorEntry[]): string {
+  const codes = new Set(errors.map((e) => e.extensions?.code ?? ""));
+  const said = quoted(errors.map((e) => e.message).join(" "));
+  if (codes.has("ACCESS_DENIED")) {
+    return `The storefront pixel is off: Shopify refused access (CAPI Relay needs the ${WEB_PIXEL_SCOPES.join(" and ")} permissions). ${PERMISSIONS_HINT} ${said}`;
+  }
+  if (codes.has("THROTTLED")) {
+    return `The storefront pixel is off for now: Shopify asked the app to slow down; it is tried again when you open this page. ${said}`;
+  }
+  return `The storefront pixel is off: Shopify refused the request. ${said}`;
+}
+
+/** The merchant's message when the call itself failed: no answer, or an HTTP error. */
+export function thrownMessage(error: unknown): string {
+  if (error instanceof Response) {
+    if (error.status === 401 || error.status === 403) {
+      return `The storefront pixel is off: Shopify did not accept the app's access (HTTP ${error.status}). Reload this page to sign in again.`;
+    }
+    return `The storefront pixel is off: Shopify answered HTTP ${error.status}; it is tried again when you open this page.`;
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return `The storefront pixel is off: Shopify could not be reached (${detail}); it is tried again when you open this page.`;
+}
+
+export interface WebPixelState {
+  webPixelStatus: string | null;
+  webPixelPixelId: string | null;
+  webPixelSyncedAt: Date | null;
+  uninstalledAt: Date | null;
+}
+
+/** How long a failed attempt stands before a page load tries again (the action's revalidation is not a retry). */
+export const WEB_PIXEL_RETRY_MS = 30_000;
+
+/**
+ * Whether opening the admin page should create or update the web pixel: never without a Meta
+ * pixel; at first (nothing recorded), after a failure, when the Meta pixel changed since, and
+ * after a reinstall (Shopify removes an app's web pixel with the app).
+ */
+export function webPixelNeedsSync(state: WebPixelState | null, pixelId: string | null | undefined, now: Date): boolean {
+  if (!pixelId) return false;
+  if (!state || !state.webPixelStatus || !state.webPixelSyncedAt) return true;
+  if (state.webPixelStatus !== "active") return now.getTime() - state.webPixelSyncedAt.getTime() >= WEB_PIXEL_RETRY_MS;
+  if (state.webPixelPixelId !== pixelId) return true;
+  return state.uninstalledAt !== null && state.webPixelSyncedAt.getTime() <= state.uninstalledAt.getTime();
+}
