@@ -137,6 +137,17 @@ describe("request URLs", () => {
   });
 });
 
+describe("health", () => {
+  it("answers /healthz itself, without asking the app", async () => {
+    const before = seen.length;
+    const r = await raw("GET", "/healthz");
+    expect(r.status).toBe(200);
+    expect(r.body.toString()).toBe("ok");
+    expect(r.headers["cache-control"]).toBe("no-store");
+    expect(seen.length).toBe(before);
+  });
+});
+
 describe("static files", () => {
   it("serve build assets with year-long caching", async () => {
     const res = await fetch(`${base}/build/entry-ABC123.js`);

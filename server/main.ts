@@ -27,6 +27,8 @@ const PUBLIC_DIR = path.join(PROJECT_ROOT, "public");
 const IMMUTABLE = "public, max-age=31536000, immutable";
 /** Other files of public/ may change between releases. */
 const SHORT = "public, max-age=3600";
+/** Answered by the HTTP server itself (see handle()). */
+export const HEALTH_PATH = "/healthz";
 /** How long close() lets requests in flight finish before it cuts their connections. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -165,6 +167,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<WebSe
       return;
     }
     const pathname = rawUrl.split("?", 1)[0]!;
+    if (pathname === HEALTH_PATH && (req.method === "GET" || req.method === "HEAD")) {
+      // Liveness for a load balancer or container orchestrator: answered without the app, so
+      // a slow database never gets a healthy process restarted.
+      res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" }).end(req.method === "HEAD" ? undefined : "ok");
+      return;
+    }
     if (req.method === "GET" || req.method === "HEAD") {
       if (pathname.startsWith(assetsPath)) {
         // Assets are never the app's business: a missing one is a plain 404.
