@@ -118,6 +118,13 @@ const RECORD_WEBHOOK_EVENTS = `
     INSERT INTO "WebhookReceipt" ("shop", "topic", "webhookId", "eventId", "dedupeKey", "triggeredAt", "receivedAt", "outcome", "reason")
     SELECT i."shop", i."topic", i."webhookId", i."eventId", i."dedupeKey", i."triggeredAt", i."now",
            CASE WHEN EXISTS (SELECT 1 FROM "Event" x WHERE x."shop" = i."shop" AND x."eventName" = i."eventName" AND x."eventId" = i."evId")
+                  -- An earlier new webhook of this batch carries the same event (orders/create
+                  -- and orders/paid of one order arriving together): its event is the one kept.
+                  OR EXISTS (SELECT 1 FROM input j
+                             WHERE j."shop" = i."shop" AND j."eventName" = i."eventName" AND j."evId" = i."evId"
+                               AND j."idx" < i."idx" AND j."dedupeKey" <> i."dedupeKey"
+                               AND NOT EXISTS (SELECT 1 FROM "WebhookReceipt" w
+                                               WHERE w."shop" = j."shop" AND w."topic" = j."topic" AND w."dedupeKey" = j."dedupeKey"))
                 THEN 'duplicate' ELSE i."outcome" END,
            i."reason"
     FROM input i

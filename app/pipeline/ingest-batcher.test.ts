@@ -38,5 +38,23 @@ describe("WriteBatcher", () => {
     expect(await db.prisma.event.count({ where: { shop } })).toBe(120);
     expect(await db.prisma.webhookReceipt.count({ where: { shop } })).toBe(121);
     expect(await db.prisma.eventTransition.count({ where: { event: { shop } } })).toBe(120);
+    // The receipts say the same as the answers: the paid webhook of order 2 found its Purchase held.
+    const paid = await db.prisma.webhookReceipt.findFirst({ where: { shop, dedupeKey: "p-2" } });
+    expect(paid?.outcome).toBe("duplicate");
+  });
+
+  it("records orders/paid as a duplicate when it shares a batch with the orders/create of its order", async () => {
+    const batcher = new WriteBatcher(db.sql, { lingerMs: 50, maxBatch: 50 });
+    const shop = "together.myshopify.com";
+    const payload = { ...order, id: 9_100_000, created_at: "2026-11-21T10:00:00Z", processed_at: "2026-11-21T10:00:00Z" };
+    const results = await Promise.all(
+      (["orders/create", "orders/paid"] as const).map((topic, i) =>
+        ingestWebhook({ prisma: db.prisma, batcher }, { shop, topic, webhookId: `t-${i}`, eventId: `t-${i}`, payload }, NOW),
+      ),
+    );
+    expect(results.map((r) => r.outcome)).toEqual(["paused", "duplicate"]);
+    const receipts = await db.prisma.webhookReceipt.findMany({ where: { shop }, orderBy: { dedupeKey: "asc" } });
+    expect(receipts.map((r) => [r.topic, r.outcome])).toEqual([["orders/create", "paused"], ["orders/paid", "duplicate"]]);
+    expect(await db.prisma.event.count({ where: { shop } })).toBe(1);
   });
 });
