@@ -1,0 +1,61 @@
+// The demo's account as the database keeps it: what became of every webhook the demo shop
+// received. Read by the demo's summary and by its dashboard (app/routes/demo.tsx), so that
+// both show the same numbers. Every query is scoped by the shop; nothing personal is read
+// (reasons and states only, never payloads).
+import type { PrismaClient } from "@prisma/client";
+import type { DbAccount, ReasonCount, RunFacts } from "./ledger";
+
+/** States an event leaves only by being delivered, refused or expired. */
+export const WAITING_STATES = ["queued", "sending", "retrying", "paused"] as const;
+
+export async function loadDemoAccount(prisma: PrismaClient, shop: string): Promise<DbAccount> {
+  const [receipts, receiptGroups, stateGroups, notDelivered, requests] = await Promise.all([
+    prisma.webhookReceipt.count({ where: { shop } }),
+    prisma.webhookReceipt.groupBy({
+      by: ["outcome", "reason"],
+      where: { shop, outcome: { in: ["skipped", "rejected"] } },
+      _count: { _all: true },
+    }),
+    prisma.event.groupBy({ by: ["state"], where: { shop }, _count: { _all: true } }),
+    // attempts = 0: refused before any request to Meta (the event core's validation).
+    prisma.event.groupBy({
+      by: ["state", "reasonCode", "reason", "attempts"],
+      where: { shop, state: { in: ["rejected", "expired"] } },
+      _count: { _all: true },
+    }),
+    prisma.event.findMany({ where: { shop, state: "sent", fbtraceId: { not: null } }, distinct: ["fbtraceId"], select: { fbtraceId: true } }),
+  ]);
+  const reasons = (outcome: string): ReasonCount[] =>
+    receiptGroups
+      .filter((g) => g.outcome === outcome)
+      .map((g) => ({ reason: g.reason ?? "(no reason recorded)", count: g._count._all }));
+  return {
+    receipts,
+    skipped: reasons("skipped"),
+    rejectedReceipts: reasons("rejected"),
+    events: Object.fromEntries(stateGroups.map((g) => [g.state, g._count._all])),
+    notDelivered: notDelivered.map((g) => ({
+      state: g.state,
+      reasonCode: g.reasonCode,
+      reason: g.reason ?? "(no reason recorded)",
+      atIngest: g.attempts === 0,
+      count: g._count._all,
+    })),
+    requestsThatDelivered: requests.length,
+  };
+}
+
+declare global {
+  // The demo process publishes what only it measured (webhook answers, the stand-in's
+  // counters) for its dashboard route, which the Remix build loads as a separate module graph.
+  var __capiDemoRun: RunFacts | undefined;
+}
+
+export function publishDemoRun(run: RunFacts): void {
+  globalThis.__capiDemoRun = run;
+}
+
+export function demoRun(shop: string): RunFacts | undefined {
+  const run = globalThis.__capiDemoRun;
+  return run && run.shop === shop ? run : undefined;
+}
