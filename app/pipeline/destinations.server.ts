@@ -27,6 +27,7 @@ export interface OpenDestination {
   testEventCode: string | null;
   apiVersion: string;
   pausedAt: Date | null;
+  pauseReason: string | null;
   slowUntil: Date | null;
 }
 
@@ -66,6 +67,7 @@ export async function openDestination(prisma: PrismaClient, shop: string, key = 
     testEventCode: row.testEventCode,
     apiVersion: row.apiVersion,
     pausedAt: row.pausedAt,
+    pauseReason: row.pauseReason,
     slowUntil: row.slowUntil,
   };
 }

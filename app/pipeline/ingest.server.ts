@@ -62,6 +62,18 @@ async function shopContext(prisma: PrismaClient, shop: string, nowMs: number): P
   return context;
 }
 
+/**
+ * The SQLSTATE of an error caused by the data itself (class 22, or 54000 "too large to
+ * index"), from the driver or through Prisma; undefined for anything a retry may cure.
+ */
+function refusedData(error: unknown): string | undefined {
+  const e = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: { code?: unknown } } } } | null;
+  for (const code of [e?.code, e?.meta?.driverAdapterError?.cause?.code]) {
+    if (typeof code === "string" && /^(22[0-9A-Z]{3}|54000)$/.test(code)) return code;
+  }
+  return undefined;
+}
+
 function customerHash(payload: unknown): string | null {
   const id = (payload as { customer?: { id?: unknown } } | null)?.customer?.id;
   return typeof id === "number" || typeof id === "string" ? sha256Hex(String(id)) : null;
@@ -114,7 +126,14 @@ export async function ingestWebhook(
       customerHash: customerHash(webhook.payload),
     },
     now,
-  );
+  ).catch((error: unknown) => {
+    // A value PostgreSQL cannot store (a NUL character, a broken surrogate, a date out of
+    // range, an id too long to index) fails the same way on each of Shopify's retries.
+    const code = refusedData(error);
+    if (!code) throw error;
+    return receiptOnly({ outcome: "rejected", reason: `the database cannot store this event (PostgreSQL ${code})` });
+  });
+  if ("outcome" in write) return write;
   if (!write.receiptInserted) return duplicate;
   if (write.eventPk === undefined) return { outcome: "duplicate", reason: `${event.event_name} ${event.event_id} was already recorded` };
   if (state === "queued") await deps.queue?.kick(webhook.shop);

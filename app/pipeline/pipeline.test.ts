@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { createTestDatabase, REDIS_URL, uniquePrefix, type TestDatabase } from "../../test/support/services";
 import { sha256Hex } from "../meta/user-data";
-import { openDestination, saveDestination } from "./destinations.server";
+import { openDestination, pauseDestination, saveDestination } from "./destinations.server";
 import { countByState, insertEvent } from "./event-store.server";
 import { forgetShopContext, ingestWebhook, type VerifiedWebhook } from "./ingest.server";
 import { createDeliveryQueue, type DeliveryQueue } from "./queue.server";
@@ -143,6 +143,19 @@ describe("failures end delivered or with a recorded reason", () => {
     await flushShop(workerOptions(), shop);
     expect(await countByState(db.prisma, shop)).toEqual({ sent: 2 });
     expect((await openDestination(db.prisma, shop, key))!.pausedAt).toBeNull();
+  });
+
+  it("events that arrive queued just after a pause (ingest's cached view) are moved to paused with the reason", async () => {
+    const shop = "late-pause.myshopify.com";
+    await connect(shop, "1000000015");
+    await ingest(webhook(shop, "orders/create", fixture("orders-create-web"))); // caches "not paused"
+    await pauseDestination(db.prisma, shop, "token_invalid", "Meta refused the token", new Date(clock));
+    expect((await ingest(webhook(shop, "orders/create", fixture("orders-create-pos")))).outcome).toBe("queued");
+    await flushShop(workerOptions(), shop);
+    expect(await countByState(db.prisma, shop)).toEqual({ paused: 2 });
+    expect(meta.accepted("1000000015")).toHaveLength(0);
+    const reasons = await db.prisma.event.findMany({ where: { shop }, select: { reason: true } });
+    expect(reasons.every((r) => /token_invalid/.test(r.reason ?? ""))).toBe(true);
   });
 
   it("a batch with one invalid event delivers the others; the bad one is rejected with Meta's reason", async () => {

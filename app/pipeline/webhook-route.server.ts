@@ -52,7 +52,14 @@ export function withShopifyHeadersOnly(request: Request): Request {
 
 export function webhookAction(expected: WebhookTopic) {
   return async ({ request }: ActionFunctionArgs): Promise<Response> => {
-    const { shop, topic, payload, webhookId, eventId, triggeredAt } = await authenticate.webhook(withShopifyHeadersOnly(request));
+    const authenticated = await authenticate.webhook(withShopifyHeadersOnly(request)).catch((error: unknown) => {
+      // The library parses the body only once the signature holds: a signed body that is not
+      // JSON is a sender's bug, not a server error for Shopify to retry for two days.
+      if (error instanceof SyntaxError) return new Response("the webhook body is not JSON", { status: 400 });
+      throw error;
+    });
+    if (authenticated instanceof Response) return authenticated;
+    const { shop, topic, payload, webhookId, eventId, triggeredAt } = authenticated;
     if (topicFromLibrary(topic) !== expected) {
       return new Response(`this endpoint takes ${expected}, not ${topic}`, { status: 400 });
     }

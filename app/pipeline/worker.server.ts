@@ -8,7 +8,7 @@ import type { MetaEvent } from "../meta/event";
 import { sendGraphRequest } from "../meta/graph-client.server";
 import { graphRequest, MAX_EVENTS_PER_REQUEST, planBatches } from "../meta/request";
 import { openDestination, pauseDestination, slowDestination, type OpenDestination } from "./destinations.server";
-import { applyTransitions, claimDue, dueSummary, shopsWithDueEvents, type AppliedTransition, type ClaimedEvent } from "./event-store.server";
+import { applyTransitions, claimDue, dueSummary, setPendingState, shopsWithDueEvents, type AppliedTransition, type ClaimedEvent } from "./event-store.server";
 import { createDeliveryQueue, FLUSH_JOB, FLUSH_WINDOW_MS, QUEUE_NAME, redisConnection, type DeliveryQueue, type FlushJob } from "./queue.server";
 import { reconcileShop, type AdminGraphql } from "./reconcile.server";
 
@@ -62,7 +62,13 @@ export async function flushShop(options: WorkerOptions & { queue?: DeliveryQueue
   const random = options.random ?? Math.random;
   const report: FlushReport = { claimed: 0, requests: 0, delivered: 0 };
   const destination = await openDestination(prisma, shop, options.vaultKey);
-  if (!destination || destination.pausedAt) return report;
+  if (!destination) return report;
+  if (destination.pausedAt) {
+    // Ingest caches a shop's state for a moment, so events can arrive queued just after the
+    // pause: they wait with the others, with the reason, rather than stay queued for ever.
+    await setPendingState(prisma, shop, ["queued", "retrying"], "paused", `pixel paused: ${destination.pauseReason ?? "until the merchant acts"}`, new Date(now()));
+    return report;
+  }
   if (destination.slowUntil && destination.slowUntil.getTime() > now()) {
     await options.queue?.kick(shop, destination.slowUntil.getTime() - now(), "s");
     return report;
@@ -168,7 +174,9 @@ async function reconcileAll(options: WorkerOptions & { queue?: DeliveryQueue }):
       const graphql = await options.reconcile.graphqlFor(shop);
       if (!graphql) continue;
       const report = await reconcileShop({ prisma: options.prisma, queue: options.queue, graphql }, shop);
-      if (report.recovered) options.log?.(`${shop}: reconciliation recovered ${report.recovered} order(s)`);
+      if (report.recovered || report.checkouts.recovered) {
+        options.log?.(`${shop}: reconciliation recovered ${report.recovered} order(s) and ${report.checkouts.recovered} checkout(s)`);
+      }
     } catch (error) {
       // One shop's failure (no session, API down) must not stop the others.
       options.log?.(`${shop}: reconciliation failed: ${(error as Error).message}`);

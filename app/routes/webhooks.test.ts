@@ -77,6 +77,25 @@ describe("webhook routes", () => {
     expect(receipt.reason).toMatch(/payload/);
   });
 
+  it("a signed body that is not JSON answers 400 and stores nothing", async () => {
+    const body = "{not json";
+    const { webhookHeaders } = await import("../../test/support/shopify-webhooks");
+    const headers = webhookHeaders({ topic: "orders/create", shop: SHOP, payload: undefined, secret: SECRET, eventId: "e-nojson" }, body);
+    const request = new Request("https://app.example.com/webhooks/orders/create", { method: "POST", headers, body });
+    const response = await actions["orders/create"]!({ request, params: {}, context: {} });
+    expect(response.status).toBe(400);
+    expect(await db.prisma.webhookReceipt.count({ where: { dedupeKey: "e-nojson" } })).toBe(0);
+  });
+
+  it("a value PostgreSQL cannot store (a NUL character) is answered 200 and recorded as rejected, not retried for ever", async () => {
+    const order = fixture("orders-create-web");
+    const response = await call("orders/create", { ...order, id: 5_550_001, client_details: { ...order.client_details, user_agent: "Mozilla/5.0\u0000" } }, { eventId: "e-nul" });
+    expect(response.status).toBe(200);
+    const receipt = await db.prisma.webhookReceipt.findFirstOrThrow({ where: { shop: SHOP, dedupeKey: "e-nul" } });
+    expect(receipt.outcome).toBe("rejected");
+    expect(receipt.reason).toMatch(/cannot store/);
+  });
+
   it("customers/data_request answers with hashed data only; customers/redact deletes that customer's events", async () => {
     const order = fixture("orders-create-web");
     const request = { shop_domain: SHOP, customer: { id: order.customer.id, email: order.customer.email }, orders_requested: [order.id] };
