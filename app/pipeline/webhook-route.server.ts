@@ -45,7 +45,7 @@ export function topicFromLibrary(topic: string): string {
 export function withShopifyHeadersOnly(request: Request): Request {
   const headers = new Headers();
   request.headers.forEach((value, name) => {
-    if (name.startsWith("x-shopify-") || name === "content-type") headers.set(name, value);
+    if (name.startsWith("x-shopify-")) headers.set(name, value);
   });
   return new Request(request.url, { method: request.method, headers, body: request.body, duplex: "half" } as RequestInit);
 }
