@@ -1,12 +1,14 @@
 // The admin page's loader and action as the embedded admin calls them: a session token signed
 // with the app's secret (Shopify's own test helper), an offline session already stored (so
 // token exchange does not call Shopify), the real saveDestination and the real PostgreSQL.
+// Shopify's Admin API (web pixel creation) is a stand-in behind fetch: no test reaches the network.
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { Session } from "@shopify/shopify-api";
 import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
+import { fakeShopify, type FakeShopify } from "../shopify/web-pixel.fake";
 
 const API_KEY = "admin-page-test-key";
 const API_SECRET = "admin-page-test-secret";
@@ -48,7 +50,19 @@ async function post(store: string, fields: Record<string, string>) {
   return { status: response.status, text: await response.clone().text(), data: (await response.json()) as Record<string, any> };
 }
 
+const shopifyApi = new Map<string, FakeShopify>();
+const realFetch = globalThis.fetch;
+
 beforeAll(async () => {
+  // Before Shopify's library is imported: its Node adapter keeps the fetch it finds.
+  vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const shop = url.hostname.endsWith(".myshopify.com") && url.pathname.endsWith("/graphql.json") ? url.hostname : undefined;
+    if (!shop) return realFetch(input, init);
+    const { query, variables } = JSON.parse(String(init?.body ?? (input instanceof Request ? await input.text() : "{}")));
+    if (!shopifyApi.has(shop)) shopifyApi.set(shop, fakeShopify());
+    return Response.json(await shopifyApi.get(shop)!(query, variables ?? {}));
+  });
   db = await createTestDatabase();
   Object.assign(process.env, {
     NODE_ENV: "test",
@@ -75,6 +89,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  vi.unstubAllGlobals();
   await globalThis.__capiDatabase?.close();
   await db?.drop();
 });
@@ -109,6 +124,10 @@ describe("admin page", () => {
     expect(text).not.toContain(TOKEN);
     expect(text).not.toContain(row.accessTokenEnc);
     expect(text).not.toContain(row.tokenFingerprint);
+
+    // The storefront pixel was turned on with the saved pixel ID, through the Admin API.
+    expect(JSON.parse(shopifyApi.get("shop-a.myshopify.com")!.pixel!.settings)).toEqual({ pixelId: "987654321098765" });
+    expect(data.webPixel.status).not.toBe("failed");
 
     // Shop B still has no destination.
     expect((await load("shop-b")).data.destination).toBeNull();
