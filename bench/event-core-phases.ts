@@ -10,6 +10,10 @@ import { validateEvent } from "../app/meta/validate";
 import type { MetaEvent } from "../app/meta/event";
 import { orderSchema, type ShopifyOrder } from "../app/shopify/payloads";
 import { BENCH_SHOP } from "./orders";
+import { sdkEvent } from "./sdk-baseline";
+
+/** The name of the row timing Meta's SDK on the same orders under the same conditions. */
+export const SDK_STEP = "Meta SDK, same orders";
 
 export interface Phase {
   name: string;
@@ -86,13 +90,20 @@ export function measurePhases(orders: Array<Record<string, any>>, nowSeconds: nu
     step("  user data", "userDataInput + buildUserData (app/events/customer-data.ts, app/meta/user-data.ts)", parsed, (o) =>
       buildUserData(userDataInput(o, { ipAddress: o.client_details?.browser_ip, userAgent: o.client_details?.user_agent })),
     ),
-    step("    phones", `normalizePhone, libphonenumber (${(phones.reduce((n, p) => n + p.length, 0) / phones.length).toFixed(2)} per order)`, phones, (ps) => {
+    step("    phones", `normalizePhone: libphonenumber-js metadata, patterns compiled once (app/meta/phone.ts) (${(phones.reduce((n, p) => n + p.length, 0) / phones.length).toFixed(2)} per order)`, phones, (ps) => {
       for (const p of ps) normalizePhone(String(p.value), p.country);
     }),
-    step("    SHA-256", `sha256Hex (${(toHash.reduce((n, h) => n + h.length, 0) / toHash.length).toFixed(1)} hashes per order)`, toHash, (hs) => {
+    step("    SHA-256", `sha256Hex, once per hash the event carries (${(toHash.reduce((n, h) => n + h.length, 0) / toHash.length).toFixed(1)}); the core itself takes city, state, zip and country hashes from its memo`, toHash, (hs) => {
       for (const h of hs) sha256Hex(h);
     }),
     step("validateEvent", "app/meta/validate.ts", events, (e) => validateEvent(e, nowSeconds)),
+    step(SDK_STEP, "sdkEvent (bench/sdk-baseline.ts), timed like the steps above, for comparison", orders, (o) => {
+      try {
+        sdkEvent(o);
+      } catch {
+        // counted in the main series; here only the time matters
+      }
+    }),
   ];
   const micros = timeSteps(steps, reps, gc);
   const rows: Array<Omit<Phase, "share">> = steps.map((s, k) => ({ name: s.name, what: s.what, microsPerEvent: micros[k]! }));

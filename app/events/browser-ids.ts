@@ -28,8 +28,20 @@ export function isValidFbp(value: string): boolean {
   return FBP.test(value);
 }
 
+// Without these a URL cannot carry an fbclid parameter: its name would have to be written out,
+// percent-encoded, or split by a tab or line break (which URL parsing removes).
+const MAY_NAME_FBCLID = /fbclid|%|[\t\n\r]/;
+
 /** The fbclid of a landing URL or path ("/?fbclid=..."), if it carries a plausible one. */
 export function fbclidFrom(landingSite: string | null | undefined): string | undefined {
+  if (!landingSite) return undefined;
+  // Most landing pages have no click id: no URL to parse for them.
+  if (!MAY_NAME_FBCLID.test(landingSite)) return undefined;
+  return fbclidByParsing(landingSite);
+}
+
+/** fbclidFrom without the shortcut: what the shortcut is tested against. */
+export function fbclidByParsing(landingSite: string | null | undefined): string | undefined {
   if (!landingSite) return undefined;
   let url: URL;
   try {
@@ -87,13 +99,24 @@ export function parseConsent(attributes: NoteAttributes): Consent {
   const raw = noteAttribute(attributes, CART_ATTRIBUTE.consent);
   if (!raw) return {};
   const consent: Consent = {};
-  for (const part of raw.split(/[;&,]/)) {
-    const [key, value] = part.split("=").map((s) => s.trim().toLowerCase());
-    const flag = value === "1" || value === "true" || value === "granted" ? true : value === "0" || value === "false" || value === "denied" ? false : undefined;
-    if (flag === undefined) continue;
-    if (key === "marketing") consent.marketing = flag;
-    else if (key === "analytics") consent.analytics = flag;
-    else if (key === "sale_of_data") consent.saleOfData = flag;
+  // Pairs separated by ";", "&" or ","; in "key=value=more" the value is "value".
+  let start = 0;
+  while (start <= raw.length) {
+    let end = start;
+    while (end < raw.length && raw[end] !== ";" && raw[end] !== "&" && raw[end] !== ",") end++;
+    const equals = raw.indexOf("=", start);
+    if (equals >= 0 && equals < end) {
+      const next = raw.indexOf("=", equals + 1);
+      const value = raw.slice(equals + 1, next >= 0 && next < end ? next : end).trim().toLowerCase();
+      const flag = value === "1" || value === "true" || value === "granted" ? true : value === "0" || value === "false" || value === "denied" ? false : undefined;
+      if (flag !== undefined) {
+        const key = raw.slice(start, equals).trim().toLowerCase();
+        if (key === "marketing") consent.marketing = flag;
+        else if (key === "analytics") consent.analytics = flag;
+        else if (key === "sale_of_data") consent.saleOfData = flag;
+      }
+    }
+    start = end + 1;
   }
   return consent;
 }

@@ -14,43 +14,59 @@ export interface BrowserContext {
   fbc?: string;
 }
 
-function addressesOf(buyer: Buyer): ShopifyAddress[] {
-  return [buyer.billing_address, buyer.shipping_address, buyer.customer?.default_address].filter(
-    (a): a is ShopifyAddress => !!a,
-  );
-}
-
 export function userDataInput(buyer: Buyer, browser: BrowserContext, defaultCountry?: string): UserDataInput {
-  const addresses = addressesOf(buyer);
+  // Billing, shipping, then the customer's default address. Plain loops: this runs for every
+  // webhook, and each closure or spread here was garbage to collect.
+  const addresses: ShopifyAddress[] = [];
+  if (buyer.billing_address) addresses.push(buyer.billing_address);
+  if (buyer.shipping_address) addresses.push(buyer.shipping_address);
+  if (buyer.customer?.default_address) addresses.push(buyer.customer.default_address);
   // A phone without its own address takes the country of the first address we know.
-  const buyerCountry = addresses.find((a) => a.country_code)?.country_code ?? defaultCountry;
-  const of = (pick: (a: ShopifyAddress) => string | null | undefined): RawValue[] =>
-    addresses.map((a) => ({ value: pick(a), country: a.country_code ?? buyerCountry }));
-  return {
-    em: [buyer.email, buyer.contact_email, buyer.customer?.email],
-    ph: [
-      { value: buyer.phone, country: buyerCountry },
-      { value: buyer.customer?.phone, country: buyerCountry },
-      ...of((a) => a.phone),
-    ],
-    fn: [buyer.customer?.first_name, ...addresses.map((a) => a.first_name)],
-    ln: [buyer.customer?.last_name, ...addresses.map((a) => a.last_name)],
-    ct: of((a) => a.city),
+  let buyerCountry: string | null | undefined = defaultCountry;
+  for (const a of addresses) {
+    if (a.country_code) {
+      buyerCountry = a.country_code;
+      break;
+    }
+  }
+  const customer = buyer.customer;
+  const ph: RawValue[] = [
+    { value: buyer.phone, country: buyerCountry },
+    { value: customer?.phone, country: buyerCountry },
+  ];
+  const fn: Array<string | null | undefined> = [customer?.first_name];
+  const ln: Array<string | null | undefined> = [customer?.last_name];
+  const ct: RawValue[] = [];
+  const st: RawValue[] = [];
+  const zp: RawValue[] = [];
+  const country: Array<string | null | undefined> = [];
+  for (const a of addresses) {
+    const addressCountry = a.country_code ?? buyerCountry;
+    ph.push({ value: a.phone, country: addressCountry });
+    fn.push(a.first_name);
+    ln.push(a.last_name);
+    ct.push({ value: a.city, country: addressCountry });
     // US/CA: the 2-letter code. Elsewhere Meta asks for the region "in lowercase, no spaces"
     // without saying code or name, so both go: either may be what Meta holds.
-    st: addresses.flatMap((a) => {
-      const country = a.country_code ?? buyerCountry;
-      const twoLetter = ["US", "CA"].includes((country ?? "").toUpperCase());
-      const values = twoLetter ? [a.province_code || a.province] : [a.province_code, a.province];
-      return values.map((value) => ({ value, country }));
-    }),
-    zp: of((a) => a.zip),
-    country: addresses.map((a) => a.country_code),
-    external_id: [buyer.customer?.id],
+    const upper = (addressCountry ?? "").toUpperCase();
+    if (upper === "US" || upper === "CA") st.push({ value: a.province_code || a.province, country: addressCountry });
+    else st.push({ value: a.province_code, country: addressCountry }, { value: a.province, country: addressCountry });
+    zp.push({ value: a.zip, country: addressCountry });
+    country.push(a.country_code);
+  }
+  return {
+    em: [buyer.email, buyer.contact_email, customer?.email],
+    ph,
+    fn,
+    ln,
+    ct,
+    st,
+    zp,
+    country,
+    external_id: [customer?.id],
     client_ip_address: browser.ipAddress,
     client_user_agent: browser.userAgent,
     fbp: browser.fbp,
     fbc: browser.fbc,
   };
 }
-

@@ -4,7 +4,8 @@
 // match a person and only lowers Event Match Quality.
 import * as crypto from "node:crypto";
 import { isIP } from "node:net";
-import { getCountries, parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
+import { getCountries } from "libphonenumber-js";
+import { parsePhone, validPhone, viaLibrary, type ParsedPhone } from "./phone";
 
 export const HASHED_KEYS = [
   "em",
@@ -46,6 +47,7 @@ export type UserDataInput = Partial<Record<HashedKey, Array<RawValue | string | 
   Partial<Record<PlainKey, string | null | undefined>>;
 
 const SHA256_HEX = /^[a-f0-9]{64}$/;
+const SHA256_HEX_LENGTH = 64;
 // A pre-hashed value is recognised and passed through, never hashed twice.
 // Meta's newer libraries append ".<appendix>" to hashes; the hash part is what matters.
 const SHA256_HEX_WITH_APPENDIX = /^[a-f0-9]{64}(\.[A-Za-z0-9_-]+)?$/;
@@ -59,19 +61,37 @@ export function sha256Hex(text: string): string {
   return oneShot ? oneShot("sha256", text, "hex") : crypto.createHash("sha256").update(text, "utf8").digest("hex");
 }
 
+/** 64 lowercase hex digits, optionally with Meta's ".<appendix>". */
 export function isSha256Hex(value: string): boolean {
+  // The common case, a bare hash, checked without a regexp: every event carries about ten.
+  if (value.length === SHA256_HEX_LENGTH) {
+    for (let i = 0; i < SHA256_HEX_LENGTH; i++) {
+      const c = value.charCodeAt(i);
+      if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+    }
+    return true;
+  }
   return SHA256_HEX_WITH_APPENDIX.test(value);
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+const LONGEST_PLACEHOLDER = 9;
+
 function clean(raw: string | number | null | undefined): string | undefined {
   if (raw === null || raw === undefined) return undefined;
-  // NFC so that "é" typed as e + combining accent hashes like the precomposed "é".
-  const text = String(raw).normalize("NFC").trim();
-  return PLACEHOLDERS.has(text.toLowerCase()) ? undefined : text;
+  const string = String(raw);
+  // NFC so that "é" typed as e + combining accent hashes like the precomposed "é". ASCII text
+  // is already in NFC (no ASCII character composes), and most values are ASCII.
+  const text = (NON_ASCII.test(string) ? string.normalize("NFC") : string).trim();
+  return text.length <= LONGEST_PLACEHOLDER && PLACEHOLDERS.has(text.toLowerCase()) ? undefined : text;
 }
 
 function lettersOnly(text: string): string {
-  return text.toLowerCase().replace(/[^\p{L}\p{M}]/gu, "");
+  const lower = text.toLowerCase();
+  // In ASCII the letters are exactly a-z once lowercased, and there are no marks: the same
+  // result as the Unicode classes, without a Unicode regexp.
+  if (!NON_ASCII.test(lower)) return /[^a-z]/.test(lower) ? lower.replace(/[^a-z]/g, "") : lower;
+  return lower.replace(/[^\p{L}\p{M}]/gu, "");
 }
 
 // Pragmatic address check: one @, no spaces, a dot in the domain, a TLD of 2+ letters.
@@ -83,24 +103,40 @@ export function normalizeEmail(raw: string): string | undefined {
   return EMAIL.test(email) && !email.includes("..") ? email : undefined;
 }
 
-export function normalizePhone(raw: string, country?: string | null): string | undefined {
+/** The text normalizePhone parses: digits and "+", "00" read as "+"; undefined when no number. */
+function phoneDigits(raw: string): string | undefined {
   let text = raw.replace(/[^\d+]/g, "");
   if (text.startsWith("00")) text = `+${text.slice(2)}`;
   const digitCount = text.replace(/\D/g, "").length;
-  if (digitCount < 7 || digitCount > 15) return undefined;
-  const region = country ? (country.toUpperCase() as CountryCode) : undefined;
+  return digitCount < 7 || digitCount > 15 ? undefined : text;
+}
+
+type PhoneParser = (text: string, defaultCountry?: string) => ParsedPhone | undefined;
+
+function normalizePhoneWith(parse: PhoneParser, raw: string, country?: string | null): string | undefined {
+  const text = phoneDigits(raw);
+  if (text === undefined) return undefined;
+  const region = country ? country.toUpperCase() : undefined;
   if (text.startsWith("+")) {
-    const parsed = parsePhoneNumberFromString(text);
-    return parsed?.isPossible() ? parsed.number.slice(1) : undefined;
+    const parsed = parse(text);
+    return parsed?.possible ? parsed.number.slice(1) : undefined;
   }
   if (region) {
     // The address's country supplies the calling code a national number lacks.
-    const national = parsePhoneNumberFromString(text, { defaultCountry: region });
-    if (national?.isPossible()) return national.number.slice(1);
+    const national = parse(text, region);
+    if (national?.possible) return national.number.slice(1);
   }
   // A number written with its calling code but without "+", e.g. "16505551212".
-  const international = parsePhoneNumberFromString(`+${text}`);
-  return international?.isValid() ? international.number.slice(1) : undefined;
+  return validPhone(`+${text}`)?.slice(1);
+}
+
+export function normalizePhone(raw: string, country?: string | null): string | undefined {
+  return normalizePhoneWith(parsePhone, raw, country);
+}
+
+/** normalizePhone with every number parsed by libphonenumber-js itself: the reference for tests. */
+export function normalizePhoneByLibrary(raw: string, country?: string | null): string | undefined {
+  return normalizePhoneWith(viaLibrary, raw, country);
 }
 
 export function normalizeName(raw: string): string | undefined {
@@ -222,25 +258,69 @@ export function normalizeValue(key: HashedKey, raw: string, country?: string | n
   }
 }
 
-/**
- * The normalised text to hash, or the value itself when it already is a SHA-256 (passed
- * through, never hashed twice), or undefined when the value must be omitted.
- */
-function prepareValue(key: HashedKey, raw: RawValue | string | null | undefined): { hashed: string } | { plain: string } | undefined {
-  const { value, country } = typeof raw === "object" && raw !== null ? raw : { value: raw, country: undefined };
-  const text = clean(value);
-  if (text === undefined) return undefined;
-  if (SHA256_HEX_WITH_APPENDIX.test(text)) return { hashed: text };
-  if (SHA256_HEX.test(text.toLowerCase())) return { hashed: text.toLowerCase() };
+/** A cleaned value that already is a SHA-256 (passed through, never hashed twice), as sent. */
+function preHashed(text: string): string | undefined {
+  // Only a value of 64+ characters can be one: most values skip both patterns.
+  if (text.length < SHA256_HEX_LENGTH) return undefined;
+  if (SHA256_HEX_WITH_APPENDIX.test(text)) return text;
+  const lower = text.toLowerCase();
+  return SHA256_HEX.test(lower) ? lower : undefined;
+}
+
+/** The hash to send for one cleaned value, or undefined when the value must be omitted. */
+function hashOfClean(key: HashedKey, text: string, country: string | null | undefined): string | undefined {
+  const hashed = preHashed(text);
+  if (hashed !== undefined) return hashed;
   const normalized = normalizeValue(key, text, country);
-  return normalized === undefined ? undefined : { plain: normalized };
+  return normalized === undefined ? undefined : sha256Hex(normalized);
+}
+
+// Cities, states, zips, countries and genders repeat from order to order (a shop's buyers live
+// in a few thousand places), and their normalisation is pure: the hash of each cleaned value is
+// kept, in a map emptied whenever it reaches its bound. Only these keys: emails, phones and
+// names are nearly unique per buyer, so keeping them would only hold personal data longer.
+const MEMO_LIMIT = 4096;
+type Memo = Map<string, string | null>;
+const memo = {
+  ct: new Map() as Memo,
+  country: new Map() as Memo,
+  ge: new Map() as Memo,
+  // A state's or zip's normalisation depends on its country, but only as far as these classes.
+  stTwoLetter: new Map() as Memo,
+  stOther: new Map() as Memo,
+  zpUs: new Map() as Memo,
+  zpOther: new Map() as Memo,
+};
+
+function memoFor(key: HashedKey, country: string | null | undefined): Memo | undefined {
+  switch (key) {
+    case "ct":
+    case "country":
+    case "ge":
+      return memo[key];
+    case "st":
+      return country && TWO_LETTER_STATE_COUNTRIES.has(country.toLowerCase()) ? memo.stTwoLetter : memo.stOther;
+    case "zp":
+      return country?.toLowerCase() === "us" ? memo.zpUs : memo.zpOther;
+    default:
+      return undefined;
+  }
+}
+
+function memoised(known: Memo, key: HashedKey, text: string, country: string | null | undefined): string | undefined {
+  const hit = known.get(text);
+  if (hit !== undefined) return hit ?? undefined;
+  const hash = hashOfClean(key, text, country);
+  if (known.size >= MEMO_LIMIT) known.clear();
+  known.set(text, hash ?? null);
+  return hash;
 }
 
 /** Normalise then hash one value; a value that already is a SHA-256 passes through untouched. */
 export function hashValue(key: HashedKey, raw: RawValue | string | null | undefined): string | undefined {
-  const prepared = prepareValue(key, raw);
-  if (!prepared) return undefined;
-  return "hashed" in prepared ? prepared.hashed : sha256Hex(prepared.plain);
+  const { value, country } = typeof raw === "object" && raw !== null ? raw : { value: raw, country: undefined };
+  const text = clean(value);
+  return text === undefined ? undefined : hashOfClean(key, text, country);
 }
 
 function plainValue(key: PlainKey, raw: string | null | undefined): string | undefined {
@@ -248,6 +328,19 @@ function plainValue(key: PlainKey, raw: string | null | undefined): string | und
   if (text === undefined) return undefined;
   if (key === "client_ip_address") return isIP(text) ? text : undefined;
   return text;
+}
+
+const valueOf = (v: RawValue | string | null | undefined) => (typeof v === "object" && v !== null ? v.value : v);
+const countryOf = (v: RawValue | string | null | undefined) => (typeof v === "object" && v !== null ? v.country : undefined);
+
+/** An earlier entry of the list holds the same raw value for the same country. */
+function seenBefore(values: Array<RawValue | string | null | undefined>, index: number): boolean {
+  const value = valueOf(values[index]);
+  const country = countryOf(values[index]) ?? undefined;
+  for (let i = 0; i < index; i++) {
+    if (valueOf(values[i]) === value && (countryOf(values[i]) ?? undefined) === country) return true;
+  }
+  return false;
 }
 
 /**
@@ -260,25 +353,34 @@ export function buildUserData(input: UserDataInput): MetaUserData {
   for (const key of HASHED_KEYS) {
     const values = input[key];
     if (!values) continue;
-    // The same fact often appears several times (customer, billing and shipping name): each
-    // distinct raw value is normalised once and each distinct normalised value hashed once.
-    const seenRaw = new Set<string>();
-    const plain = new Set<string>();
-    const hashes = new Set<string>();
-    for (const v of values) {
-      const rawKey = typeof v === "object" && v !== null ? `${v.value}\u0000${v.country ?? ""}` : String(v);
-      if (seenRaw.has(rawKey)) continue;
-      seenRaw.add(rawKey);
-      const prepared = prepareValue(key, v);
-      if (!prepared) continue;
-      if ("hashed" in prepared) hashes.add(prepared.hashed);
-      else if (!plain.has(prepared.plain)) {
-        plain.add(prepared.plain);
-        hashes.add(sha256Hex(prepared.plain));
+    // The same fact often appears several times (customer, billing and shipping name): a raw
+    // value met before is skipped, a normalised text met before is not hashed again, and equal
+    // hashes are one value.
+    let hashes: string[] | undefined;
+    let plains: string[] | undefined;
+    for (let i = 0; i < values.length; i++) {
+      const value = valueOf(values[i]);
+      if (value === null || value === undefined || seenBefore(values, i)) continue;
+      const text = clean(value);
+      if (text === undefined) continue;
+      const country = countryOf(values[i]);
+      const known = memoFor(key, country);
+      let hash: string | undefined;
+      if (known) hash = memoised(known, key, text, country);
+      else {
+        hash = preHashed(text);
+        if (hash === undefined) {
+          const normalized = normalizeValue(key, text, country);
+          if (normalized === undefined || plains?.includes(normalized)) continue;
+          (plains ??= []).push(normalized);
+          hash = sha256Hex(normalized);
+        }
       }
+      if (hash === undefined) continue;
+      if (!hashes) hashes = [hash];
+      else if (!hashes.includes(hash)) hashes.push(hash);
     }
-    if (hashes.size === 1) out[key] = hashes.values().next().value;
-    else if (hashes.size > 1) out[key] = [...hashes];
+    if (hashes) out[key] = hashes.length === 1 ? hashes[0] : hashes;
   }
   for (const key of PLAIN_KEYS) {
     const value = plainValue(key, input[key]);

@@ -2,6 +2,7 @@
 // bad event, so each event is judged on its own and only the good ones are batched.
 import { isIP } from "node:net";
 import { isValidFbc, isValidFbp } from "../events/browser-ids";
+import { isPageUrlJustBuilt } from "../events/page-url";
 import { ACTION_SOURCES } from "../events/settings";
 import type { MetaEvent } from "./event";
 import { HASHED_KEYS, isSha256Hex } from "./user-data";
@@ -47,7 +48,10 @@ const STANDARD_BY_LOWER = new Map(STANDARD_EVENTS.map((n) => [n.toLowerCase(), n
 // Keys Meta counts as customer information; at least one must be present.
 const MATCH_KEYS = [...HASHED_KEYS, "client_ip_address", "client_user_agent", "fbc", "fbp", "subscription_id", "lead_id"] as const;
 
+const isHash = (v: unknown) => typeof v === "string" && isSha256Hex(v);
+
 function isAbsoluteHttpUrl(value: string): boolean {
+  if (isPageUrlJustBuilt(value)) return true;
   try {
     const url = new URL(value);
     return url.protocol === "https:" || url.protocol === "http:";
@@ -96,14 +100,18 @@ export function validateEvent(event: MetaEvent, nowSeconds: number): Problem[] {
     }
   }
 
-  if (!MATCH_KEYS.some((k) => ud[k] !== undefined && ud[k] !== "")) {
-    add("no_customer_information", "user_data holds no customer information to match on");
+  let matchable = false;
+  for (const k of MATCH_KEYS) {
+    if (ud[k] !== undefined && ud[k] !== "") {
+      matchable = true;
+      break;
+    }
   }
+  if (!matchable) add("no_customer_information", "user_data holds no customer information to match on");
   for (const key of HASHED_KEYS) {
     const value = ud[key];
     if (value === undefined) continue;
-    const values = Array.isArray(value) ? value : [value];
-    if (values.length === 0 || values.some((v) => typeof v !== "string" || !isSha256Hex(v))) {
+    if (Array.isArray(value) ? value.length === 0 || !value.every(isHash) : !isHash(value)) {
       add("unhashed_user_data", `user_data.${key} is not a SHA-256 hash: personal data must never leave unhashed`);
     }
   }
