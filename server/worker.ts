@@ -12,6 +12,7 @@ export async function startWorkerProcess(): Promise<RunningWorker> {
   await checkRedis(settings.REDIS_URL);
   return startWorker({
     prisma: db.prisma,
+    sql: db.sql,
     redisUrl: settings.REDIS_URL,
     graphUrl: settings.META_GRAPH_URL,
     appSecret: settings.META_APP_SECRET,

@@ -219,56 +219,65 @@ export interface ClaimedEvent {
  * workers claim side by side; a lease that runs out (worker killed mid-batch) makes the rows
  * claimable again, and Meta's event_id deduplication makes the resend harmless.
  */
-export async function claimDue(prisma: PrismaClient, shop: string, limit: number, leaseMs: number, now: Date): Promise<ClaimedEvent[]> {
+export async function claimDue(sql: SqlRunner, shop: string, limit: number, leaseMs: number, now: Date): Promise<ClaimedEvent[]> {
   const leaseUntil = new Date(now.getTime() + leaseMs);
-  return prisma.$queryRaw<ClaimedEvent[]>`
-    UPDATE "Event" SET "state" = 'sending', "leaseUntil" = ${leaseUntil}, "attempts" = "attempts" + 1, "updatedAt" = ${now}
-    WHERE "id" IN (
-      SELECT "id" FROM "Event"
-      WHERE "shop" = ${shop}
-        AND (("state" IN ('queued', 'retrying') AND "nextAttemptAt" <= ${now})
-             OR ("state" = 'sending' AND "leaseUntil" < ${now}))
-      ORDER BY "nextAttemptAt"
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED)
-    RETURNING "id", "eventId", "eventName", "testEventCode", "attempts", "payload"`;
+  const rows = await sql<Omit<ClaimedEvent, "id"> & { id: string }>(
+    `UPDATE "Event" SET "state" = 'sending', "leaseUntil" = ($1::timestamptz AT TIME ZONE 'UTC'), "attempts" = "attempts" + 1,
+                        "updatedAt" = ($2::timestamptz AT TIME ZONE 'UTC')
+     WHERE "id" IN (
+       SELECT "id" FROM "Event"
+       WHERE "shop" = $3
+         AND (("state" IN ('queued', 'retrying') AND "nextAttemptAt" <= ($2::timestamptz AT TIME ZONE 'UTC'))
+              OR ("state" = 'sending' AND "leaseUntil" < ($2::timestamptz AT TIME ZONE 'UTC')))
+       ORDER BY "nextAttemptAt"
+       LIMIT $4
+       FOR UPDATE SKIP LOCKED)
+     RETURNING "id"::text AS "id", "eventId", "eventName", "testEventCode", "attempts", "payload"`,
+    [leaseUntil.toISOString(), now.toISOString(), shop, limit],
+  );
+  return rows.map((r) => ({ ...r, id: BigInt(r.id) }));
 }
 
 export interface AppliedTransition extends Transition {
   id: bigint;
 }
 
-/** Writes the outcome of an attempt, grouped so a batch of 1,000 costs a few statements. */
-export async function applyTransitions(prisma: PrismaClient, transitions: AppliedTransition[], now: Date): Promise<void> {
+/**
+ * Writes the outcome of an attempt: every event's new state and its history line, for a batch
+ * of 1,000 in one statement (one array per column, so its text never changes).
+ */
+const APPLY_TRANSITIONS = `
+  WITH t AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[], $5::text[], $6::text[], $7::text[], $8::text[])
+      AS t("id", "state", "nextAttemptAt", "setReason", "reasonCode", "reason", "fbtraceId", "detail")
+  ),
+  changed AS (
+    UPDATE "Event" e
+    SET "state" = t."state", "leaseUntil" = NULL, "updatedAt" = ($9::timestamptz AT TIME ZONE 'UTC'),
+        "nextAttemptAt" = COALESCE(t."nextAttemptAt"::timestamptz AT TIME ZONE 'UTC', e."nextAttemptAt"),
+        "reasonCode" = CASE WHEN t."setReason" THEN t."reasonCode" ELSE e."reasonCode" END,
+        "reason" = CASE WHEN t."setReason" THEN t."reason" ELSE e."reason" END,
+        "fbtraceId" = COALESCE(t."fbtraceId", e."fbtraceId")
+    FROM t WHERE e."id" = t."id"
+    RETURNING e."id"
+  )
+  INSERT INTO "EventTransition" ("eventPk", "at", "state", "detail")
+  SELECT t."id", ($9::timestamptz AT TIME ZONE 'UTC'), t."state", t."detail" FROM t JOIN changed c ON c."id" = t."id"`;
+
+export async function applyTransitions(sql: SqlRunner, transitions: AppliedTransition[], now: Date): Promise<void> {
   if (transitions.length === 0) return;
-  const groups = new Map<string, AppliedTransition[]>();
-  for (const t of transitions) {
-    const key = JSON.stringify([t.state, t.reasonCode ?? null, t.reason ?? null, t.fbtraceId ?? null, t.nextAttemptAt?.getTime() ?? null]);
-    groups.set(key, [...(groups.get(key) ?? []), t]);
-  }
-  await prisma.$transaction([
-    ...[...groups.values()].map((group) => {
-      const t = group[0]!;
-      return prisma.event.updateMany({
-        where: { id: { in: group.map((g) => g.id) } },
-        data: {
-          state: t.state,
-          leaseUntil: null,
-          updatedAt: now,
-          ...(t.nextAttemptAt ? { nextAttemptAt: t.nextAttemptAt } : {}),
-          ...(t.reasonCode !== undefined || t.state === "sent" ? { reasonCode: t.reasonCode ?? null, reason: t.reason ?? null } : {}),
-          ...(t.fbtraceId ? { fbtraceId: t.fbtraceId } : {}),
-        },
-      });
-    }),
-    prisma.eventTransition.createMany({
-      data: transitions.map((t) => ({
-        eventPk: t.id,
-        at: now,
-        state: t.state,
-        detail: [t.reason, t.fbtraceId && `fbtrace_id ${t.fbtraceId}`].filter(Boolean).join(" · ") || null,
-      })),
-    }),
+  const column = <T>(pick: (t: AppliedTransition) => T) => transitions.map(pick);
+  await sql(APPLY_TRANSITIONS, [
+    column((t) => t.id.toString()),
+    column((t) => t.state),
+    column((t) => t.nextAttemptAt?.toISOString() ?? null),
+    // A delivery clears the reason of an earlier failure; other transitions set theirs.
+    column((t) => t.reasonCode !== undefined || t.state === "sent"),
+    column((t) => t.reasonCode ?? null),
+    column((t) => t.reason ?? null),
+    column((t) => t.fbtraceId || null),
+    column((t) => [t.reason, t.fbtraceId && `fbtrace_id ${t.fbtraceId}`].filter(Boolean).join(" · ") || null),
+    now.toISOString(),
   ]);
 }
 

@@ -5,6 +5,7 @@ import type { PrismaClient } from "@prisma/client";
 import { Worker } from "bullmq";
 import { deliverBatch, type EventFate } from "../meta/deliver";
 import type { MetaEvent } from "../meta/event";
+import { prismaSql, type SqlRunner } from "../db/client.server";
 import { sendGraphRequest } from "../meta/graph-client.server";
 import { graphRequest, MAX_EVENTS_PER_REQUEST, planBatches } from "../meta/request";
 import { openDestination, pauseDestination, slowDestination, type OpenDestination } from "./destinations.server";
@@ -17,6 +18,8 @@ import { afterAttempt, deadlineMs, RATE_LIMIT_BACKOFF_MS } from "./schedule";
 
 export interface WorkerOptions {
   prisma: PrismaClient;
+  /** The database's plain SQL channel for claims and outcomes (Prisma's when absent). */
+  sql?: SqlRunner;
   redisUrl: string;
   graphUrl: string;
   queuePrefix?: string;
@@ -84,7 +87,7 @@ export async function flushShop(options: WorkerOptions & { queue?: DeliveryQueue
         break;
       }
     }
-    const claimed = await claimDue(prisma, shop, MAX_EVENTS_PER_REQUEST, options.leaseMs ?? 60_000, new Date(now()));
+    const claimed = await claimDue(options.sql ?? prismaSql(prisma), shop, MAX_EVENTS_PER_REQUEST, options.leaseMs ?? 60_000, new Date(now()));
     if (claimed.length === 0) break;
     report.claimed += claimed.length;
     const stop = await deliverClaimed(options, destination, claimed, report, now, random);
@@ -151,7 +154,7 @@ async function deliverClaimed(
   for (const row of sendable) {
     if (!attempted.has(row.id)) transitions.push({ id: row.id, state: pauseVerdict ? "paused" : "retrying", nextAttemptAt: new Date(now() + RATE_LIMIT_BACKOFF_MS), reasonCode: pauseVerdict ? "pixel_paused" : "rate_limited", reason: "held back with the rest of the batch" });
   }
-  await applyTransitions(prisma, transitions, new Date(now()));
+  await applyTransitions(options.sql ?? prismaSql(prisma), transitions, new Date(now()));
   if (pauseVerdict && pauseVerdict.action === "pause-pixel") {
     await pauseDestination(prisma, destination.shop, pauseVerdict.reason, pauseVerdict.merchantMessage, new Date(now()));
     options.log?.(`paused ${destination.shop}: ${pauseVerdict.reason}`);
