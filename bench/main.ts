@@ -1,40 +1,222 @@
-// `npm run bench [-- --only event-core|pipeline]`: every figure is measured in this run,
-// against a baseline or a target, and printed; the machine is noisy, so ratios are taken
-// between runs made side by side in the same process.
-import { mkdirSync, writeFileSync } from "node:fs";
+// `npm run bench`: one report, every figure measured in this run against its baseline or
+// target, written to docs/benchmarks.md with a chart (docs/benchmarks.png) and the raw figures
+// in bench/out/*.json.
+//
+//   npm run bench                                   everything (about 10 to 15 minutes)
+//   npm run bench -- --quick                        everything, small sizes (a couple of minutes)
+//   npm run bench -- --only burst[,scaling,...]     some parts: event-core, pipeline, burst, latency, scaling
+//   npm run bench -- --only pipeline --webhooks 5000
+//
+// A partial or scaled-down run writes its report to bench/out/ only; docs/ holds full runs
+// (or pass --report to write docs/ anyway). `npm run bench -- --help` lists every option.
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { formatEventCore, runEventCore } from "./event-core";
-import { runPipeline } from "./pipeline";
+import { runBurst, type BurstResult } from "./burst";
+import { renderChart } from "./chart";
+import { formatEventCore, runEventCore, type EventCoreResult } from "./event-core";
+import { runLatency, type LatencyResult } from "./latency";
+import { startMetaStandIn } from "./meta-stand-in";
+import { runPipeline, type PipelineResult } from "./pipeline";
+import { formatReport, type Machine } from "./report";
+import { runScaling, type ScalingResult } from "./scaling";
+import { buildApp, ROOT } from "./stack";
 
-const { values } = parseArgs({ options: { only: { type: "string" }, webhooks: { type: "string" } }, strict: true });
-const out = path.resolve("bench/out");
+const PARTS = ["event-core", "pipeline", "burst", "latency", "scaling"] as const;
+type Part = (typeof PARTS)[number];
+
+const HELP = `npm run bench -- [options]
+  --only P[,P...]        parts to run: ${PARTS.join(", ")} (default: all)
+  --quick                small sizes everywhere (a couple of minutes)
+  --webhooks N           pipeline: webhooks posted (default 20000)
+  --burst N              burst: orders (default 50000)
+  --burst-seconds S      burst: offered over S seconds (default 60)
+  --shops N              burst, latency: shops (pixels) the orders are spread over (default 1: one big store)
+  --scale-shops N        scaling: shops the orders are spread over (default 8, so that workers have shops to share)
+  --workers N            pipeline, burst, latency: worker processes (default 2)
+  --web N                web processes, WEB_CONCURRENCY (default 2)
+  --meta-latency A-B     Meta stand-in latency per request, uniform in [A, B] ms (default 100-300)
+  --meta-rate-limit N    Meta stand-in: at most N requests per second per pixel (default: none)
+  --connections N        burst, latency: most sockets a paced load opens (default 256)
+  --naive-mode M         inline (answer after Meta) or background (fire and forget); default inline
+  --rates R,R,...        latency: offered webhooks per second (default 200,500,1000)
+  --step-seconds S       latency: seconds per rate (default 10)
+  --scale-orders N       scaling: webhooks per worker count (default 10000)
+  --backlog N            scaling: stored events drained by each worker count (default 20000)
+  --report               write docs/benchmarks.md and .png even for a partial or scaled-down run`;
+
+const { values } = parseArgs({
+  options: {
+    only: { type: "string" },
+    quick: { type: "boolean", default: false },
+    webhooks: { type: "string" },
+    burst: { type: "string" },
+    "burst-seconds": { type: "string" },
+    shops: { type: "string" },
+    "scale-shops": { type: "string" },
+    workers: { type: "string" },
+    web: { type: "string" },
+    "meta-latency": { type: "string" },
+    "meta-rate-limit": { type: "string" },
+    "naive-mode": { type: "string" },
+    connections: { type: "string" },
+    rates: { type: "string" },
+    "step-seconds": { type: "string" },
+    "scale-orders": { type: "string" },
+    backlog: { type: "string" },
+    report: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+  strict: true,
+});
+
+function fail(message: string): never {
+  console.error(`${message}\n\n${HELP}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+function int(name: keyof typeof values, fallback: number, min = 1): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (typeof raw !== "string" || !Number.isInteger(n) || n < min) fail(`--${name} takes a whole number ≥ ${min}`);
+  return n;
+}
+
+const only = values.only?.split(",").map((s) => s.trim()) ?? [...PARTS];
+for (const p of only) if (!(PARTS as readonly string[]).includes(p)) fail(`--only: unknown part "${p}"`);
+const want = (p: Part) => only.includes(p);
+const quick = values.quick;
+const latencyMatch = /^(\d+)-(\d+)$/.exec(values["meta-latency"] ?? "100-300");
+if (!latencyMatch || Number(latencyMatch[1]) > Number(latencyMatch[2])) fail("--meta-latency takes MIN-MAX in ms, e.g. 100-300");
+const metaLatency = { min: Number(latencyMatch[1]), max: Number(latencyMatch[2]) };
+const naiveMode = values["naive-mode"] ?? "inline";
+if (naiveMode !== "inline" && naiveMode !== "background") fail("--naive-mode takes inline or background");
+const rates = (values.rates ?? (quick ? "100,200,400" : "200,500,1000")).split(",").map(Number);
+if (rates.some((r) => !Number.isInteger(r) || r < 1)) fail("--rates takes whole numbers of webhooks per second, e.g. 200,500,1000");
+const cpus = os.cpus().length;
+const shops = int("shops", 1);
+const scaleShops = int("scale-shops", 8);
+const workers = int("workers", 2);
+const web = int("web", 2);
+const sizes = {
+  pipeline: int("webhooks", quick ? 2_000 : 20_000),
+  burst: int("burst", quick ? 5_000 : 50_000),
+  burstSeconds: int("burst-seconds", quick ? 10 : 60),
+  stepSeconds: int("step-seconds", quick ? 3 : 10),
+  scaleOrders: int("scale-orders", quick ? 1_000 : 10_000),
+  backlog: int("backlog", quick ? 2_000 : 20_000),
+};
+const scaled = quick || ["webhooks", "burst", "burst-seconds", "step-seconds", "scale-orders", "backlog", "shops", "scale-shops", "meta-latency", "meta-rate-limit", "connections", "rates", "workers", "web", "naive-mode"].some((k) => values[k as keyof typeof values] !== undefined);
+const toDocs = values.report || (only.length === PARTS.length && !scaled);
+
+const out = path.join(ROOT, "bench/out");
 mkdirSync(out, { recursive: true });
-const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
+const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+const save = (name: string, data: unknown) => writeFileSync(path.join(out, `${name}.json`), JSON.stringify(data, null, 2));
 
-console.log(`# CAPI Relay benchmarks — ${new Date().toISOString()} — ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}\n`);
-
-if (!values.only || values.only === "event-core") {
-  const core = runEventCore();
-  writeFileSync(path.join(out, "event-core.json"), JSON.stringify(core, null, 2));
-  console.log(formatEventCore(core));
+function git(...args: string[]): string {
+  try {
+    return execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
+  } catch {
+    return "";
+  }
 }
 
-if (!values.only || values.only === "pipeline") {
-  const p = await runPipeline({ webhooks: values.webhooks ? Number(values.webhooks) : undefined });
-  writeFileSync(path.join(out, "pipeline.json"), JSON.stringify(p, null, 2));
-  const mark = (ok: boolean) => (ok ? "✅" : "❌");
-  console.log(`## Pipeline: ${fmt(p.webhooks)} signed orders/create webhooks → app (${p.webProcesses} web processes) → ${p.workers} workers → Meta stand-in
+const started = new Date();
+const machine: Machine = {
+  date: started.toISOString(),
+  cpu: os.cpus()[0]?.model.trim() ?? "unknown CPU",
+  cpus,
+  memoryGiB: os.totalmem() / 2 ** 30,
+  node: process.version,
+  platform: `${os.type()} ${os.release()}`,
+  commit: git("rev-parse", "--short", "HEAD") || "unknown",
+  dirty: git("status", "--porcelain").length > 0,
+  loadAverageStart: os.loadavg()[0] ?? 0,
+  loadAverageEnd: 0,
+  seconds: 0,
+};
 
-| figure | measured | target |
-|---|---:|---:|
-| webhook answer p50 / p90 / p99 / max | ${p.latencyMs.p50.toFixed(1)} / ${p.latencyMs.p90.toFixed(1)} / ${p.latencyMs.p99.toFixed(1)} / ${p.latencyMs.max.toFixed(1)} ms | p99 < 50 ms ${mark(p.latencyMs.p99 < 50)} |
-| events delivered per second, end to end | ${fmt(p.eventsPerSecond)} (${fmt(p.delivered)} in ${p.endToEndSeconds.toFixed(1)} s; posting took ${p.postSeconds.toFixed(1)} s) | ≥ 1,000 ${mark(p.eventsPerSecond >= 1000)} |
-| Meta requests used | ${p.metaRequests} | ≤ ${p.requestBudget} ${mark(p.metaRequests <= p.requestBudget)} |
-| non-2xx webhook answers | ${p.nonOk} | 0 ${mark(p.nonOk === 0)} |
-`);
+const results: { eventCore?: EventCoreResult; pipeline?: PipelineResult; burst?: BurstResult; latency?: LatencyResult; scaling?: ScalingResult } = {};
+
+// The event core first, alone: it times one thread and wants the machine quiet.
+if (want("event-core")) {
+  log("event core vs Meta's SDK");
+  results.eventCore = runEventCore(quick ? { orders: 1000, rounds: 5, budgetSeconds: 5 } : {});
+  save("event-core", results.eventCore);
 }
 
-// Handles of finished benchmarks (pools, sockets) must not keep the process alive.
-process.exit(0);
+const system = only.some((p) => p !== "event-core");
+if (system) {
+  log("building the app (remix build)");
+  await buildApp();
+  const meta = await startMetaStandIn({
+    latencyMs: metaLatency,
+    ratePerPixel: values["meta-rate-limit"] === undefined ? undefined : int("meta-rate-limit", 1),
+  });
+  try {
+    if (want("pipeline")) {
+      log(`pipeline: ${sizes.pipeline} webhooks, 16 in flight`);
+      results.pipeline = await runPipeline(meta, { webhooks: sizes.pipeline, workers, webProcesses: web, profileDir: process.env.BENCH_WEB_PROFILE });
+      save("pipeline", results.pipeline);
+    }
+    if (want("burst")) {
+      results.burst = await runBurst(
+        meta,
+        { orders: sizes.burst, seconds: sizes.burstSeconds, shops, workers, webProcesses: web, naiveMode, connections: int("connections", 256), drainTimeoutSeconds: 300 },
+        log,
+      );
+      save("burst", results.burst);
+    }
+    if (want("latency")) {
+      results.latency = await runLatency(meta, { rates, stepSeconds: sizes.stepSeconds, maxConcurrency: 64, connections: int("connections", 256), shops, workers, webProcesses: web }, log);
+      save("latency", results.latency);
+    }
+    if (want("scaling")) {
+      results.scaling = await runScaling(
+        meta,
+        { workerCounts: [1, 2, 3, 4], orders: sizes.scaleOrders, rate: Math.round(sizes.burst / sizes.burstSeconds), backlog: sizes.backlog, shops: scaleShops, webProcesses: web, cpus },
+        log,
+      );
+      save("scaling", results.scaling);
+    }
+  } finally {
+    await meta.close();
+  }
+}
+
+machine.loadAverageEnd = os.loadavg()[0] ?? 0;
+machine.seconds = (Date.now() - started.getTime()) / 1000;
+const settings = { metaLatency, metaRateLimit: values["meta-rate-limit"] ? Number(values["meta-rate-limit"]) : undefined, naiveMode, quick, sizes, shops, scaleShops, workers, web };
+const markdown = formatReport({ machine, settings, ...results, eventCoreSection: results.eventCore ? formatEventCore(results.eventCore) : undefined });
+writeFileSync(path.join(out, "benchmarks.md"), markdown);
+save("machine", machine);
+console.log(markdown);
+
+const chartFile = path.join(out, "benchmarks.png");
+const charted = await renderChart(results, chartFile).then(
+  () => true,
+  (error: Error) => {
+    log(`chart not drawn: ${error.message}`);
+    return false;
+  },
+);
+if (toDocs) {
+  mkdirSync(path.join(ROOT, "docs"), { recursive: true });
+  writeFileSync(path.join(ROOT, "docs/benchmarks.md"), markdown);
+  if (charted) copyFileSync(chartFile, path.join(ROOT, "docs/benchmarks.png"));
+  log("report written to docs/benchmarks.md and docs/benchmarks.png");
+} else {
+  log(`report written to bench/out/benchmarks.md${charted ? " and bench/out/benchmarks.png" : ""} (docs/ is for full runs; --report forces it)`);
+}
+
+// Handles of finished benchmarks (pools, sockets) must not keep the process alive. A report
+// without its chart is not a finished run.
+process.exit(charted ? 0 : 1);

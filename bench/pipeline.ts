@@ -1,21 +1,12 @@
-// The pipeline end to end: signed order webhooks posted to the running app (its own process),
-// two worker processes, the Meta stand-in, the real PostgreSQL and Redis of this machine.
+// The pipeline end to end (issue 3's figure): signed order webhooks posted to the running app
+// (its own processes, WEB_CONCURRENCY web processes), two worker processes, the Meta stand-in,
+// the real PostgreSQL and Redis of this machine, 16 webhooks in flight (closed loop).
 // Measures webhook answer latency, events delivered per second and Meta requests used.
-import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import path from "node:path";
-import { Agent, request } from "undici";
-import { saveDestination } from "../app/pipeline/destinations.server";
-import { startMetaSandbox } from "../sandbox/meta-graph/server";
-import { createTestDatabase, freePort, REDIS_URL, uniquePrefix } from "../test/support/services";
-import { webhookHeaders } from "../test/support/shopify-webhooks";
-import { makeOrders } from "./orders";
-
-const ROOT = path.resolve(import.meta.dirname, "..");
-const TSX = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
-const SECRET = "bench-webhook-secret";
-const SHOP = "bench.myshopify.com";
-const PIXEL = "4000000001";
+import { waitForMeta } from "./burst";
+import { sendClosed, signedOrders } from "./load";
+import { meterCpu, type CpuShare } from "./memory";
+import type { MetaStandIn } from "./meta-stand-in";
+import { benchShops, startAppStack } from "./stack";
 
 export interface PipelineResult {
   webhooks: number;
@@ -30,127 +21,52 @@ export interface PipelineResult {
   requestBudget: number;
   delivered: number;
   nonOk: number;
+  drained: boolean;
+  /** CPU from the first webhook until the last event was at Meta */
+  cpu: CpuShare;
 }
 
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+/** Issue 3: at most ceil(n / 1000) requests, plus 5%. */
+export function requestBudget(eventsPerPixel: number[]): number {
+  return Math.ceil(eventsPerPixel.reduce((sum, n) => sum + Math.ceil(n / 1000), 0) * 1.05);
 }
 
-function spawnNode(script: string, env: Record<string, string>, name: string): ChildProcess {
-  // A process group of its own: tsx runs the script in a child process, and both must go.
-  const child = spawn(process.execPath, [TSX, script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  child.stderr!.on("data", (d) => process.env.BENCH_VERBOSE && process.stderr.write(`[${name}] ${d}`));
-  child.stdout!.on("data", (d) => process.env.BENCH_VERBOSE && process.stdout.write(`[${name}] ${d}`));
-  return child;
-}
-
-async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch(url);
-      await r.arrayBuffer();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-export async function runPipeline(options: { webhooks?: number; workers?: number; concurrency?: number; webProcesses?: number } = {}): Promise<PipelineResult> {
+export async function runPipeline(
+  meta: MetaStandIn,
+  options: { webhooks?: number; workers?: number; concurrency?: number; webProcesses?: number; profileDir?: string } = {},
+): Promise<PipelineResult> {
   const n = options.webhooks ?? 20_000;
   const workers = options.workers ?? 2;
+  const webProcesses = options.webProcesses ?? 2;
   const concurrency = options.concurrency ?? 16;
-  // Always rebuild: a stale build would measure yesterday's code.
-  {
-    await new Promise<void>((resolve, reject) => {
-      const build = spawn(process.execPath, [path.join(ROOT, "node_modules/@remix-run/dev/dist/cli.js"), "build"], { cwd: ROOT, stdio: "ignore" });
-      build.on("exit", (code) => (code === 0 ? resolve() : reject(new Error("remix build failed"))));
-    });
-  }
-  const db = await createTestDatabase();
-  const meta = await startMetaSandbox({ port: await freePort() });
-  const key = randomBytes(32);
-  const port = await freePort();
-  const env = {
-    NODE_ENV: "production",
-    PORT: String(port),
-    DATABASE_URL: db.url,
-    REDIS_URL,
-    QUEUE_PREFIX: uniquePrefix(),
-    META_GRAPH_URL: meta.url,
-    ENCRYPTION_KEY: key.toString("hex"),
-    SHOPIFY_API_KEY: "bench-key",
-    SHOPIFY_API_SECRET: SECRET,
-    SHOPIFY_APP_URL: `http://localhost:${port}`,
-    WEB_CONCURRENCY: String(options.webProcesses ?? 2),
-  };
-  const webEnv = process.env.BENCH_WEB_PROFILE ? { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_WEB_PROFILE}` } : env;
-  const children: ChildProcess[] = [];
+  const [shop] = benchShops(1, "pipeline");
+  const stack = await startAppStack({ metaUrl: meta.url, shops: [shop!], webProcesses, workers, profileDir: options.profileDir });
   try {
-    await saveDestination(db.prisma, SHOP, { pixelId: PIXEL, accessToken: "EAAbench-token-0123456789abcdef" }, key);
-    children.push(spawnNode("server/main.ts", webEnv, "web"));
-    for (let i = 0; i < workers; i++) children.push(spawnNode("server/worker.ts", env, `worker${i + 1}`));
-    await waitForHttp(`http://127.0.0.1:${port}/`, 60_000);
-
-    // Orders placed within the last day, so that Meta's window accepts them.
-    const nowSeconds = Math.floor(Date.now() / 1000);
-    const bodies = makeOrders(n, 7, nowSeconds).map((o) => JSON.stringify(o));
-    const agent = new Agent({ connections: concurrency, pipelining: 1 });
-    const latencies: number[] = [];
-    let nonOk = 0;
-    let next = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        for (;;) {
-          const i = next++;
-          if (i >= n) return;
-          const body = bodies[i]!;
-          const headers = webhookHeaders({ topic: "orders/create", shop: SHOP, payload: undefined, secret: SECRET, eventId: `bench-${i}` }, body);
-          const t0 = performance.now();
-          const response = await request(`http://127.0.0.1:${port}/webhooks/orders/create`, { method: "POST", headers, body, dispatcher: agent });
-          await response.body.arrayBuffer();
-          latencies.push(performance.now() - t0);
-          if (response.statusCode !== 200) nonOk++;
-        }
-      }),
-    );
-    const posted = performance.now();
-    const deadline = Date.now() + 300_000;
-    while (meta.unique(PIXEL).length < n - nonOk && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    const finished = performance.now();
-    await agent.close();
-    latencies.sort((a, b) => a - b);
-    const delivered = meta.unique(PIXEL).length;
-    const endToEndSeconds = (finished - started) / 1000;
+    await meta.reset();
+    const hooks = signedOrders(n, [shop!], "pipeline");
+    const cpu = meterCpu({ "web processes": () => [stack.webPid()], "worker processes": () => stack.workerPids(), "Meta stand-in": () => [meta.pid] });
+    const load = await sendClosed(stack.url, hooks, concurrency);
+    const { stats, drained } = await waitForMeta(meta, [shop!.pixelId], load.ok, 300, 30);
+    const cpuShare = cpu.stop();
+    const endToEndSeconds = ((stats.lastAt ?? Date.now()) - load.startedAt) / 1000;
     return {
       webhooks: n,
       workers,
-      webProcesses: options.webProcesses ?? 2,
+      webProcesses,
       concurrency,
-      latencyMs: { p50: quantile(latencies, 0.5), p90: quantile(latencies, 0.9), p99: quantile(latencies, 0.99), max: latencies.at(-1)! },
-      postSeconds: (posted - started) / 1000,
+      latencyMs: { p50: load.latency.p50, p90: load.latency.p90, p99: load.latency.p99, max: load.latency.max },
+      postSeconds: load.seconds,
       endToEndSeconds,
-      eventsPerSecond: delivered / endToEndSeconds,
-      metaRequests: meta.stats().requests,
-      requestBudget: Math.ceil((Math.ceil(n / 1000)) * 1.05),
-      delivered,
-      nonOk,
+      eventsPerSecond: stats.unique / endToEndSeconds,
+      metaRequests: stats.requests,
+      requestBudget: requestBudget([n]),
+      delivered: stats.unique,
+      nonOk: load.sent - load.ok,
+      drained,
+      cpu: cpuShare,
     };
   } finally {
-    const signal = (child: ChildProcess, sig: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, sig);
-      } catch {
-        // already gone
-      }
-    };
-    for (const child of children) signal(child, "SIGTERM");
-    await new Promise((r) => setTimeout(r, 1000));
-    for (const child of children) signal(child, "SIGKILL");
-    await meta.close();
-    await db.drop();
+    await stack.close();
+    await meta.reset();
   }
 }
