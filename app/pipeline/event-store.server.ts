@@ -219,21 +219,27 @@ export interface ClaimedEvent {
  * workers claim side by side; a lease that runs out (worker killed mid-batch) makes the rows
  * claimable again, and Meta's event_id deduplication makes the resend harmless.
  */
-export async function claimDue(sql: SqlRunner, shop: string, limit: number, leaseMs: number, now: Date): Promise<ClaimedEvent[]> {
+export async function claimDue(sql: SqlRunner, shop: string, limit: number, leaseMs: number, now: Date, onlyIfOlderThan: Date = now): Promise<ClaimedEvent[]> {
+  // A batch is taken when it is full, or when its oldest event is due since `onlyIfOlderThan`
+  // (the batching window); otherwise nothing is claimed and the rows stay free.
   const leaseUntil = new Date(now.getTime() + leaseMs);
   const rows = await sql<Omit<ClaimedEvent, "id"> & { id: string }>(
-    `UPDATE "Event" SET "state" = 'sending', "leaseUntil" = ($1::timestamptz AT TIME ZONE 'UTC'), "attempts" = "attempts" + 1,
-                        "updatedAt" = ($2::timestamptz AT TIME ZONE 'UTC')
-     WHERE "id" IN (
-       SELECT "id" FROM "Event"
+    `WITH picked AS (
+       SELECT "id", "nextAttemptAt" FROM "Event"
        WHERE "shop" = $3
          AND (("state" IN ('queued', 'retrying') AND "nextAttemptAt" <= ($2::timestamptz AT TIME ZONE 'UTC'))
               OR ("state" = 'sending' AND "leaseUntil" < ($2::timestamptz AT TIME ZONE 'UTC')))
        ORDER BY "nextAttemptAt"
        LIMIT $4
-       FOR UPDATE SKIP LOCKED)
+       FOR UPDATE SKIP LOCKED
+     ), go AS (
+       SELECT COUNT(*) >= $4 OR MIN("nextAttemptAt") <= ($5::timestamptz AT TIME ZONE 'UTC') AS "go" FROM picked
+     )
+     UPDATE "Event" SET "state" = 'sending', "leaseUntil" = ($1::timestamptz AT TIME ZONE 'UTC'), "attempts" = "attempts" + 1,
+                        "updatedAt" = ($2::timestamptz AT TIME ZONE 'UTC')
+     WHERE "id" IN (SELECT "id" FROM picked) AND (SELECT "go" FROM go)
      RETURNING "id"::text AS "id", "eventId", "eventName", "testEventCode", "attempts", "payload"`,
-    [leaseUntil.toISOString(), now.toISOString(), shop, limit],
+    [leaseUntil.toISOString(), now.toISOString(), shop, limit, onlyIfOlderThan.toISOString()],
   );
   return rows.map((r) => ({ ...r, id: BigInt(r.id) }));
 }

@@ -158,6 +158,20 @@ describe("failures end delivered or with a recorded reason", () => {
     expect(reasons.every((r) => /token_invalid/.test(r.reason ?? ""))).toBe(true);
   });
 
+  it("light traffic waits for the batching window, then goes in one request", async () => {
+    const shop = "window.myshopify.com";
+    await connect(shop, "1000000016");
+    const order = fixture("orders-create-web");
+    for (let i = 0; i < 3; i++) await ingest(webhook(shop, "orders/create", { ...order, id: 8_800_000 + i }));
+    const windowed = { ...workerOptions(), batchWindowMs: 1_000 };
+    expect((await flushShop(windowed, shop)).claimed).toBe(0);
+    clock += 999;
+    expect((await flushShop(windowed, shop)).claimed).toBe(0);
+    clock += 1;
+    expect(await flushShop(windowed, shop)).toMatchObject({ claimed: 3, requests: 1, delivered: 3 });
+    expect(await countByState(db.prisma, shop)).toEqual({ sent: 3 });
+  });
+
   it("a batch with one invalid event delivers the others; the bad one is rejected with Meta's reason", async () => {
     const shop = "poison.myshopify.com";
     await connect(shop, "1000000006");

@@ -14,6 +14,8 @@ import { createDeliveryQueue, FLUSH_JOB, FLUSH_WINDOW_MS, QUEUE_NAME, redisConne
 import { reconcileShop, type AdminGraphql } from "./reconcile.server";
 
 export const RECONCILE_JOB = "reconcile";
+/** How soon a shop is looked at again when its due events are all held by another worker. */
+const RECHECK_MS = 200;
 import { afterAttempt, deadlineMs, RATE_LIMIT_BACKOFF_MS } from "./schedule";
 
 export interface WorkerOptions {
@@ -78,17 +80,18 @@ export async function flushShop(options: WorkerOptions & { queue?: DeliveryQueue
   }
   const window = options.batchWindowMs ?? FLUSH_WINDOW_MS;
   for (;;) {
-    if (window > 0) {
-      const due = await dueSummary(prisma, shop, MAX_EVENTS_PER_REQUEST, new Date(now()));
-      if (due.count === 0) break;
-      const waited = now() - (due.oldest?.getTime() ?? now());
-      if (due.count < MAX_EVENTS_PER_REQUEST && waited < window) {
-        await options.queue?.kick(shop, window - waited, "w");
-        break;
+    // Full batches, or whatever has waited a whole window: decided inside the claim, so that
+    // two workers flushing one shop at once cannot split a batch into a full one and a scrap.
+    const claimed = await claimDue(options.sql ?? prismaSql(prisma), shop, MAX_EVENTS_PER_REQUEST, options.leaseMs ?? 60_000, new Date(now()), new Date(now() - window));
+    if (claimed.length === 0) {
+      if (window > 0) {
+        const due = await dueSummary(prisma, shop, MAX_EVENTS_PER_REQUEST, new Date(now()));
+        const waited = now() - (due.oldest?.getTime() ?? now());
+        // Rows another worker holds are its business; look again shortly in case it dies.
+        if (due.count > 0) await options.queue?.kick(shop, Math.max(window - waited, RECHECK_MS), "w");
       }
+      break;
     }
-    const claimed = await claimDue(options.sql ?? prismaSql(prisma), shop, MAX_EVENTS_PER_REQUEST, options.leaseMs ?? 60_000, new Date(now()));
-    if (claimed.length === 0) break;
     report.claimed += claimed.length;
     const stop = await deliverClaimed(options, destination, claimed, report, now, random);
     if (stop || claimed.length < MAX_EVENTS_PER_REQUEST) break;
