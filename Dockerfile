@@ -22,6 +22,7 @@ COPY --from=build --chown=node:node /app /app
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# tsx forwards SIGTERM to the app, which finishes requests in flight and closes its database.
-ENTRYPOINT ["node_modules/.bin/tsx"]
+# Node itself with tsx's loader (not tsx's CLI, whose signal relay SIGKILLs a busy process):
+# SIGTERM reaches the app, which finishes requests in flight and closes its database.
+ENTRYPOINT ["node", "--import", "tsx"]
 CMD ["server/main.ts"]

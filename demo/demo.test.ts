@@ -12,7 +12,6 @@ import { freePort, REDIS_URL, uniquePrefix } from "../test/support/services";
 import type { Ledger, RunFacts } from "./ledger";
 
 const ROOT = path.resolve(__dirname, "..");
-const TSX = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
 const work = mkdtempSync(path.join(tmpdir(), "capi-demo-test-"));
 const children: ChildProcess[] = [];
 
@@ -23,7 +22,7 @@ afterAll(() => {
 
 function signal(child: ChildProcess, sig: NodeJS.Signals): void {
   try {
-    // tsx runs the script in a child of its own: the whole group goes.
+    // Anything the script started goes with it.
     if (child.pid && child.exitCode === null) process.kill(-child.pid, sig);
   } catch {
     // already gone
@@ -39,7 +38,9 @@ interface Running {
 }
 
 function run(script: string, args: string[], env: Record<string, string | undefined>): Running {
-  const child = spawn(process.execPath, [TSX, script, ...args], {
+  // Node with tsx's loader, not tsx's CLI: the CLI relays signals through a parent process that
+  // SIGKILLs a child which does not acknowledge one within 60 ms (a loaded machine, PGlite busy).
+  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
