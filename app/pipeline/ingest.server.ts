@@ -28,6 +28,7 @@ interface ShopContext {
   settings: ShopEventSettings;
   pixelId?: string;
   paused: boolean;
+  pauseReason?: string | null;
   testEventCode?: string | null;
   loadedAt: number;
 }
@@ -46,7 +47,7 @@ async function shopContext(prisma: PrismaClient, shop: string, nowMs: number): P
   if (cached && nowMs - cached.loadedAt < CONTEXT_TTL_MS) return cached;
   const [row, destination] = await Promise.all([
     prisma.shop.findUnique({ where: { shop } }),
-    prisma.destination.findUnique({ where: { shop }, select: { pixelId: true, pausedAt: true, testEventCode: true } }),
+    prisma.destination.findUnique({ where: { shop }, select: { pixelId: true, pausedAt: true, pauseReason: true, testEventCode: true } }),
   ]);
   const parsed = shopEventSettingsSchema.safeParse(row?.settings ?? {});
   const settings = parsed.success ? parsed.data : DEFAULT_SETTINGS;
@@ -55,6 +56,7 @@ async function shopContext(prisma: PrismaClient, shop: string, nowMs: number): P
     settings: destination?.testEventCode ? { ...settings, testEventCode: destination.testEventCode } : settings,
     pixelId: destination?.pixelId,
     paused: !destination || destination.pausedAt !== null,
+    pauseReason: destination?.pauseReason,
     testEventCode: destination?.testEventCode,
     loadedAt: nowMs,
   };
@@ -110,7 +112,8 @@ export async function ingestWebhook(
   const event = built.event!;
   const rejected = built.status === "rejected" ? built : undefined;
   const state = rejected ? (rejected.code === "event_too_old" ? "expired" : "rejected") : context.paused ? "paused" : "queued";
-  const pausedReason = context.pixelId ? "the pixel is paused until the merchant acts" : "no Meta pixel is connected yet";
+  // Worded as the worker and the pause itself word it, so one cause reads the same everywhere.
+  const pausedReason = !context.pixelId ? "no Meta pixel is connected yet" : `pixel paused: ${context.pauseReason ?? "until the merchant acts"}`;
   const result: IngestResult = rejected ? { outcome: "rejected", reason: rejected.reason } : { outcome: state === "queued" ? "queued" : "paused" };
   const write = await (deps.batcher ? deps.batcher.write.bind(deps.batcher) : recordWebhookEvent.bind(null, prisma))(
     { ...receipt, outcome: result.outcome, reason: result.reason },

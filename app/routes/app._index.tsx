@@ -305,7 +305,8 @@ function StateBadge({ state }: { state: string }) {
   return <Badge tone={tone}>{STATE_LABELS[state] ?? state}</Badge>;
 }
 
-export function EventsCard({ events, onOpen }: { events: EventRow[]; onOpen: (event: EventRow) => void }) {
+/** Without `onOpen` (the demo's read-only dashboard) rows are not clickable and say so. */
+export function EventsCard({ events, onOpen }: { events: EventRow[]; onOpen?: (event: EventRow) => void }) {
   return (
     <Card padding="0">
       <Box padding="400">
@@ -314,7 +315,7 @@ export function EventsCard({ events, onOpen }: { events: EventRow[]; onOpen: (ev
             Recent events
           </Text>
           <Text as="p" tone="subdued">
-            Your latest events (up to 50). Click one to see exactly what was sent and how Meta answered.
+            Your latest events (up to 50).{onOpen ? " Click one to see exactly what was sent and how Meta answered." : ""}
           </Text>
         </BlockStack>
       </Box>
@@ -337,7 +338,7 @@ export function EventsCard({ events, onOpen }: { events: EventRow[]; onOpen: (ev
           ]}
         >
           {events.map((event, index) => (
-            <IndexTable.Row id={event.id} key={event.id} position={index} onClick={() => onOpen(event)}>
+            <IndexTable.Row id={event.id} key={event.id} position={index} onClick={onOpen ? () => onOpen(event) : undefined}>
               <IndexTable.Cell>
                 <BlockStack>
                   <Text as="span" fontWeight="semibold">

@@ -106,7 +106,7 @@ export default function DemoDashboard() {
                   </BlockStack>
                 </Card>
                 <StatsCard stats={stats} />
-                <EventsCard events={events} onOpen={() => undefined} />
+                <EventsCard events={events} />
               </BlockStack>
             </Layout.Section>
           </Layout>
