@@ -74,7 +74,7 @@ export async function openDestination(prisma: PrismaClient, shop: string, key = 
 
 export async function pauseDestination(prisma: PrismaClient, shop: string, reason: string, message: string, now: Date): Promise<void> {
   await prisma.destination.updateMany({ where: { shop }, data: { pausedAt: now, pauseReason: reason, pauseMessage: message } });
-  await setPendingState(prisma, shop, ["queued", "retrying"], "paused", `pixel paused: ${reason}`, now);
+  await setPendingState(prisma, shop, ["queued", "retrying"], "paused", reason, now);
 }
 
 export async function slowDestination(prisma: PrismaClient, shop: string, until: Date): Promise<void> {

@@ -112,8 +112,8 @@ export async function ingestWebhook(
   const event = built.event!;
   const rejected = built.status === "rejected" ? built : undefined;
   const state = rejected ? (rejected.code === "event_too_old" ? "expired" : "rejected") : context.paused ? "paused" : "queued";
-  // Worded as the worker and the pause itself word it, so one cause reads the same everywhere.
-  const pausedReason = !context.pixelId ? "no Meta pixel is connected yet" : `pixel paused: ${context.pauseReason ?? "until the merchant acts"}`;
+  // The pause's own reason (reasonCode says it is a pause), as the worker and the pause word it.
+  const pausedReason = !context.pixelId ? "no Meta pixel is connected yet" : context.pauseReason ?? "the pixel is paused until the merchant acts";
   const result: IngestResult = rejected ? { outcome: "rejected", reason: rejected.reason } : { outcome: state === "queued" ? "queued" : "paused" };
   const write = await (deps.batcher ? deps.batcher.write.bind(deps.batcher) : recordWebhookEvent.bind(null, prisma))(
     { ...receipt, outcome: result.outcome, reason: result.reason },

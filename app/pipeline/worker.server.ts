@@ -71,7 +71,7 @@ export async function flushShop(options: WorkerOptions & { queue?: DeliveryQueue
   if (destination.pausedAt) {
     // Ingest caches a shop's state for a moment, so events can arrive queued just after the
     // pause: they wait with the others, with the reason, rather than stay queued for ever.
-    await setPendingState(prisma, shop, ["queued", "retrying"], "paused", `pixel paused: ${destination.pauseReason ?? "until the merchant acts"}`, new Date(now()));
+    await setPendingState(prisma, shop, ["queued", "retrying"], "paused", destination.pauseReason ?? "the pixel is paused until the merchant acts", new Date(now()));
     return report;
   }
   if (destination.slowUntil && destination.slowUntil.getTime() > now()) {
