@@ -287,12 +287,24 @@ export async function applyTransitions(sql: SqlRunner, transitions: AppliedTrans
   ]);
 }
 
-/** Pauses or resumes all pending events of a shop (token revoked, or replaced). */
-export async function setPendingState(prisma: PrismaClient, shop: string, from: EventState[], to: EventState, detail: string, now: Date): Promise<number> {
+/**
+ * Pauses or resumes all pending events of a shop (token revoked, or replaced). With
+ * `abandonedSending`, rows a dead worker left in 'sending' (lease run out) are taken too.
+ */
+export async function setPendingState(
+  prisma: PrismaClient,
+  shop: string,
+  from: EventState[],
+  to: EventState,
+  detail: string,
+  now: Date,
+  abandonedSending = false,
+): Promise<number> {
   const rows = await prisma.$queryRaw<Array<{ id: bigint }>>`
     UPDATE "Event" SET "state" = ${to}, "nextAttemptAt" = ${now}, "leaseUntil" = NULL, "updatedAt" = ${now},
                        "reasonCode" = ${to === "paused" ? "pixel_paused" : null}, "reason" = ${to === "paused" ? detail : null}
-    WHERE "shop" = ${shop} AND "state" IN (${Prisma.join(from)})
+    WHERE "shop" = ${shop}
+      AND ("state" IN (${Prisma.join(from)}) OR (${abandonedSending} AND "state" = 'sending' AND "leaseUntil" < ${now}))
     RETURNING "id"`;
   if (rows.length) {
     await prisma.eventTransition.createMany({ data: rows.map((r) => ({ eventPk: r.id, at: now, state: to, detail })) });

@@ -9,7 +9,8 @@ import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/ser
 import { createTestDatabase, REDIS_URL, uniquePrefix, type TestDatabase } from "../../test/support/services";
 import { sha256Hex } from "../meta/user-data";
 import { openDestination, pauseDestination, saveDestination } from "./destinations.server";
-import { countByState, insertEvent } from "./event-store.server";
+import { claimDue, countByState, insertEvent } from "./event-store.server";
+import { prismaSql } from "../db/client.server";
 import { forgetShopContext, ingestWebhook, type VerifiedWebhook } from "./ingest.server";
 import { createDeliveryQueue, type DeliveryQueue } from "./queue.server";
 import { flushShop, type WorkerOptions } from "./worker.server";
@@ -156,6 +157,20 @@ describe("failures end delivered or with a recorded reason", () => {
     expect(meta.accepted("1000000015")).toHaveLength(0);
     const reasons = await db.prisma.event.findMany({ where: { shop }, select: { reason: true } });
     expect(reasons.every((r) => /token_invalid/.test(r.reason ?? ""))).toBe(true);
+  });
+
+  it("rows a dead worker left 'sending' while the pixel is paused join the paused ones once their lease runs out", async () => {
+    const shop = "dead-worker-pause.myshopify.com";
+    await connect(shop, "1000000017");
+    await ingest(webhook(shop, "orders/create", fixture("orders-create-web")));
+    // A worker claims the batch and dies with it.
+    expect(await claimDue(prismaSql(db.prisma), shop, 1000, 1_000, new Date(clock))).toHaveLength(1);
+    await pauseDestination(db.prisma, shop, "token_invalid", "Meta refused the token", new Date(clock));
+    await flushShop(workerOptions(), shop);
+    expect(await countByState(db.prisma, shop)).toEqual({ sending: 1 }); // still leased
+    clock += 1_001;
+    await flushShop(workerOptions(), shop);
+    expect(await countByState(db.prisma, shop)).toEqual({ paused: 1 });
   });
 
   it("light traffic waits for the batching window, then goes in one request", async () => {

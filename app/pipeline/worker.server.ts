@@ -70,8 +70,9 @@ export async function flushShop(options: WorkerOptions & { queue?: DeliveryQueue
   if (!destination) return report;
   if (destination.pausedAt) {
     // Ingest caches a shop's state for a moment, so events can arrive queued just after the
-    // pause: they wait with the others, with the reason, rather than stay queued for ever.
-    await setPendingState(prisma, shop, ["queued", "retrying"], "paused", destination.pauseReason ?? "the pixel is paused until the merchant acts", new Date(now()));
+    // pause, and a worker killed mid-batch leaves its rows 'sending': they wait with the
+    // others, with the reason, rather than stay where they are for ever.
+    await setPendingState(prisma, shop, ["queued", "retrying"], "paused", destination.pauseReason ?? "the pixel is paused until the merchant acts", new Date(now()), true);
     return report;
   }
   if (destination.slowUntil && destination.slowUntil.getTime() > now()) {
