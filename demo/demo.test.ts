@@ -113,7 +113,7 @@ describe("npm run demo", () => {
     expect(html).toContain(`>${l.delivered.toLocaleString("en-US")}<`);
     expect(html).toContain("the conversion happened 9 days ago");
     // No access token, and no personal data: no email address, no buyer IP, no hashed payload.
-    expect(html).not.toContain("EAAdemo");
+    expect(html).not.toContain("EAA-demo-token");
     expect(html).not.toMatch(/[\w.+-]+@[\w-]+\.[a-z]{2,}/i);
     expect(html).not.toContain("198.51.100.");
     expect(html).not.toMatch(/[0-9a-f]{64}/);

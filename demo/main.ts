@@ -26,8 +26,8 @@ const DEFAULT_PORT = 3000;
 /** Shopify sends a shop's webhooks a few at a time, not one by one. */
 const CONCURRENCY = 8;
 const REDIS_CHECK_MS = 3_000;
-// An access token in the shape Meta issues; the stand-in accepts any token it has not revoked.
-const DEMO_TOKEN = "EAAdemo0CAPIrelay0token0000000000000000000000";
+// Plainly not a real token: the stand-in accepts any token it has not revoked.
+const DEMO_TOKEN = "EAA-demo-token-not-a-real-one";
 
 const USAGE = `usage: npm run demo -- [--orders N] [--seed N] [--port N] [--data-dir DIR] [--timeout SECONDS] [--exit] [--json FILE]
 
