@@ -18,22 +18,26 @@ export interface ReceiptInput {
 
 /** Records a delivery; false when Shopify already delivered this one (same event id). */
 export async function recordReceipt(prisma: PrismaClient, r: ReceiptInput): Promise<boolean> {
+  return (await recordReceipts(prisma, [r])) === 1;
+}
+
+/** Records deliveries in one statement; those already recorded (same dedupe key) are skipped. Returns how many were new. */
+export async function recordReceipts(prisma: PrismaClient, receipts: ReceiptInput[]): Promise<number> {
+  if (receipts.length === 0) return 0;
   const { count } = await prisma.webhookReceipt.createMany({
-    data: [
-      {
-        shop: r.shop,
-        topic: r.topic,
-        webhookId: r.webhookId,
-        eventId: r.eventId ?? null,
-        dedupeKey: r.eventId || r.webhookId,
-        triggeredAt: r.triggeredAt ?? null,
-        outcome: r.outcome,
-        reason: r.reason ?? null,
-      },
-    ],
+    data: receipts.map((r) => ({
+      shop: r.shop,
+      topic: r.topic,
+      webhookId: r.webhookId,
+      eventId: r.eventId ?? null,
+      dedupeKey: r.eventId || r.webhookId,
+      triggeredAt: r.triggeredAt ?? null,
+      outcome: r.outcome,
+      reason: r.reason ?? null,
+    })),
     skipDuplicates: true,
   });
-  return count === 1;
+  return count;
 }
 
 export async function receiptExists(prisma: PrismaClient, shop: string, topic: string, dedupeKey: string): Promise<boolean> {

@@ -10,12 +10,11 @@ import {
   graphqlOrderToCheckoutPayload,
   NO_CHECKOUT_TOKEN_REASON,
   RECENT_ABANDONED_CHECKOUTS_QUERY,
-  recentAbandonedCheckoutsResponseSchema,
   recoveryPath,
 } from "../shopify/admin-checkouts";
-import { graphqlData, type AdminGraphql } from "../shopify/admin-graphql";
-import { graphqlOrderSchema, graphqlOrderToPayload, RECENT_ORDERS_QUERY, recentOrdersResponseSchema, type GraphqlOrder } from "../shopify/admin-orders";
-import { recordReceipt } from "./event-store.server";
+import { connectionPages, type AdminGraphql } from "../shopify/admin-graphql";
+import { graphqlOrderSchema, graphqlOrderToPayload, RECENT_ORDERS_QUERY, type GraphqlOrder } from "../shopify/admin-orders";
+import { recordReceipts } from "./event-store.server";
 import { ingestWebhook } from "./ingest.server";
 import type { DeliveryQueue } from "./queue.server";
 
@@ -82,14 +81,9 @@ export async function reconcileShop(deps: Deps, shop: string, now = new Date(), 
 
 /** Purchase for every order, and InitiateCheckout for the checkout it came from, unless held. */
 async function reconcileOrders(deps: Deps, shop: string, since: Date, now: Date, report: ReconcileReport): Promise<void> {
-  let after: string | null | undefined;
-  do {
-    const page = graphqlData(
-      await deps.graphql(RECENT_ORDERS_QUERY, { query: `created_at:>='${since.toISOString()}'`, after }),
-      recentOrdersResponseSchema,
-    ).data.orders;
+  for await (const nodes of connectionPages(deps.graphql, RECENT_ORDERS_QUERY, "orders", { query: `created_at:>='${since.toISOString()}'` })) {
     const orders: GraphqlOrder[] = [];
-    for (const node of page.nodes) {
+    for (const node of nodes) {
       report.seen++;
       const parsed = graphqlOrderSchema.safeParse(node);
       if (parsed.success) orders.push(parsed.data);
@@ -125,8 +119,7 @@ async function reconcileOrders(deps: Deps, shop: string, since: Date, now: Date,
       );
       if (sent(result.outcome)) report.checkouts.recovered++;
     }
-    after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : undefined;
-  } while (after);
+  }
 }
 
 /**
@@ -137,14 +130,10 @@ async function reconcileOrders(deps: Deps, shop: string, since: Date, now: Date,
  */
 async function reconcileAbandonedCheckouts(deps: Deps, shop: string, since: Date, report: CheckoutReconcileReport): Promise<void> {
   const held = await heldCheckoutPaths(deps.prisma, shop, since);
-  let after: string | null | undefined;
-  do {
-    const page = graphqlData(
-      await deps.graphql(RECENT_ABANDONED_CHECKOUTS_QUERY, { query: `created_at:>='${since.toISOString()}'`, after }),
-      recentAbandonedCheckoutsResponseSchema,
-    ).data.abandonedCheckouts;
+  const variables = { query: `created_at:>='${since.toISOString()}'` };
+  for await (const nodes of connectionPages(deps.graphql, RECENT_ABANDONED_CHECKOUTS_QUERY, "abandonedCheckouts", variables)) {
     const unsendable: string[] = [];
-    for (const node of page.nodes) {
+    for (const node of nodes) {
       report.abandoned++;
       const parsed = graphqlAbandonedCheckoutSchema.safeParse(node);
       if (!parsed.success) {
@@ -158,29 +147,19 @@ async function reconcileAbandonedCheckouts(deps: Deps, shop: string, since: Date
       else unsendable.push(abandonedCheckoutNumericId(checkout));
     }
     report.withoutToken += unsendable.length;
-    // Every run meets them again; each is recorded once.
-    const key = (id: string) => `reconcile:checkouts/create:abandoned:${id}`;
-    const recorded = new Set(
-      (
-        await deps.prisma.webhookReceipt.findMany({
-          where: { shop, topic: "checkouts/create", dedupeKey: { in: unsendable.map(key) } },
-          select: { dedupeKey: true },
-        })
-      ).map((r) => r.dedupeKey),
-    );
-    for (const id of unsendable) {
-      if (recorded.has(key(id))) continue;
-      await recordReceipt(deps.prisma, {
+    // Every run meets them again; each is recorded once (a receipt's dedupe key is unique).
+    await recordReceipts(
+      deps.prisma,
+      unsendable.map((id) => ({
         shop,
         topic: "checkouts/create",
         webhookId: `reconcile:abandoned:${id}`,
-        eventId: key(id),
+        eventId: `reconcile:checkouts/create:abandoned:${id}`,
         outcome: "skipped",
         reason: NO_CHECKOUT_TOKEN_REASON,
-      });
-    }
-    after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : undefined;
-  } while (after);
+      })),
+    );
+  }
 }
 
 async function heldEventIds(prisma: PrismaClient, shop: string, eventName: string, ids: string[]): Promise<Set<string>> {

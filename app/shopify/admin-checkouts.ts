@@ -34,15 +34,6 @@ export const graphqlAbandonedCheckoutSchema = z.object({
 });
 export type GraphqlAbandonedCheckout = z.infer<typeof graphqlAbandonedCheckoutSchema>;
 
-export const recentAbandonedCheckoutsResponseSchema = z.object({
-  data: z.object({
-    abandonedCheckouts: z.object({
-      pageInfo: z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullish() }),
-      nodes: z.array(z.unknown()),
-    }),
-  }),
-});
-
 export const NO_CHECKOUT_TOKEN_REASON =
   "no InitiateCheckout is held for this abandoned checkout, and Shopify's Admin API does not give an abandoned " +
   "checkout's token, the event_id the browser pixel used: sent under another id it would count twice in Meta, so it is not sent";

@@ -32,6 +32,25 @@ export function graphqlData<T>(answer: unknown, schema: z.ZodType<T>): T {
   return schema.parse(answer);
 }
 
+const connectionPageSchema = z.object({
+  pageInfo: z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullish() }),
+  nodes: z.array(z.unknown()),
+});
+
+/**
+ * Every page of the connection `field` that `query` (which takes `$after`) selects, as the
+ * nodes of each page, still unvalidated: one unreadable node must not hide its neighbours.
+ */
+export async function* connectionPages(graphql: AdminGraphql, query: string, field: string, variables: Record<string, unknown>): AsyncGenerator<unknown[]> {
+  const schema = z.object({ data: z.object({ [field]: connectionPageSchema }) });
+  let after: string | null | undefined;
+  do {
+    const page = graphqlData(await graphql(query, { ...variables, after }), schema).data[field]!;
+    yield page.nodes;
+    after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : undefined;
+  } while (after);
+}
+
 /** The part of `authenticate.admin(...).admin` (and `unauthenticated.admin`) used here. */
 export interface RemixAdminClient {
   graphql(query: string, options?: { variables?: Record<string, unknown> }): Promise<Response>;

@@ -84,15 +84,6 @@ export const graphqlOrderSchema = z.object({
 });
 export type GraphqlOrder = z.infer<typeof graphqlOrderSchema>;
 
-export const recentOrdersResponseSchema = z.object({
-  data: z.object({
-    orders: z.object({
-      pageInfo: z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullish() }),
-      nodes: z.array(z.unknown()),
-    }),
-  }),
-});
-
 const numericId = (id: string) => Number(id.slice(id.lastIndexOf("/") + 1));
 
 function restMoney(bag: z.infer<typeof moneyBag>) {
