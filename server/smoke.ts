@@ -3,8 +3,8 @@
 // embedded admin would open it (signed session token, stored offline session) and checks the
 // pages, redirects, assets and a webhook signature refusal. No browser, no network.
 import { createHmac, randomBytes } from "node:crypto";
-import { Session } from "@shopify/shopify-api";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
+import { seedEmbeddedShop } from "../test/support/embedded-shop";
 import { createTestDatabase, REDIS_URL } from "../test/support/services";
 import { loadBuild, startWebServer } from "./main";
 
@@ -38,19 +38,11 @@ async function main(): Promise<void> {
     await db.ready;
     const build = await loadBuild();
     const { sessionStorage } = await import("../app/shopify.server");
-    await sessionStorage.storeSession(
-      new Session({ id: `offline_${SHOP}`, shop: SHOP, state: "smoke", isOnline: false, accessToken: "shpat_smoke", scope: "read_orders,write_pixels,read_customer_events" }),
-    );
-    await db.prisma.destination.create({
-      data: {
-        shop: SHOP,
-        pixelId: "123456789012345",
-        accessTokenEnc: "sealed-ciphertext-smoke",
-        tokenFingerprint: "fingerprint-smoke",
-        pausedAt: new Date(),
-        pauseReason: "token_invalid",
-        pauseMessage: "Meta no longer accepts the access token of this pixel.",
-      },
+    await seedEmbeddedShop(db.prisma, sessionStorage, {
+      shop: SHOP,
+      label: "smoke",
+      scope: "read_orders,write_pixels,read_customer_events",
+      pause: { reason: "token_invalid", message: "Meta no longer accepts the access token of this pixel." },
     });
     for (const [i, state] of ["sent", "rejected", "queued"].entries()) {
       await db.prisma.event.create({

@@ -6,10 +6,10 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { Session } from "@shopify/shopify-api";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedEmbeddedShop } from "../../test/support/embedded-shop";
 import { createTestDatabase, REDIS_URL, type TestDatabase } from "../../test/support/services";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -40,19 +40,11 @@ beforeAll(async () => {
   });
   const { loadBuild, startWebServer } = await import("../../server/main");
   const { sessionStorage } = await import("../shopify.server");
-  await sessionStorage!.storeSession(
-    new Session({ id: `offline_${SHOP}`, shop: SHOP, state: "s", isOnline: false, accessToken: "shpat_browser", scope: "read_orders" }),
-  );
-  await testDb.prisma.destination.create({
-    data: {
-      shop: SHOP,
-      pixelId: "123456789012345",
-      accessTokenEnc: "sealed-ciphertext-browser",
-      tokenFingerprint: "fingerprint-browser",
-      pausedAt: new Date(),
-      pauseReason: "Meta error 190/463",
-      pauseMessage: "Meta no longer accepts your access token: it expired.",
-    },
+  await seedEmbeddedShop(testDb.prisma, sessionStorage!, {
+    shop: SHOP,
+    label: "browser",
+    scope: "read_orders",
+    pause: { reason: "Meta error 190/463", message: "Meta no longer accepts your access token: it expired." },
   });
   await testDb.prisma.event.create({
     data: {
