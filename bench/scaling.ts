@@ -41,15 +41,8 @@ export interface ScalingStep {
   };
 }
 
-export interface ScalingResult {
-  orders: number;
-  rate: number;
-  backlog: number;
-  shops: number;
-  webProcesses: number;
-  cpus: number;
-  steps: ScalingStep[];
-}
+/** The run's settings (but the worker counts, which are the steps) and its steps. */
+export type ScalingResult = Omit<ScalingOptions, "workerCounts"> & { steps: ScalingStep[] };
 
 type EndToEnd = Omit<ScalingStep, "drain">;
 

@@ -260,15 +260,7 @@ const input = fc.record({
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  routes = await webhookRoutes({
-    NODE_ENV: "test",
-    SHOPIFY_API_KEY: "faults-key",
-    SHOPIFY_API_SECRET: "faults-webhook-secret",
-    DATABASE_URL: db.url,
-    REDIS_URL,
-    QUEUE_PREFIX: uniquePrefix(),
-    ENCRYPTION_KEY: key.toString("hex"),
-  });
+  routes = await webhookRoutes({ databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: uniquePrefix(), vaultKey: key });
   scan = new pg.Client({ connectionString: db.url });
   await scan.connect();
 });

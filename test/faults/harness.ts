@@ -258,13 +258,32 @@ export interface RouteAnswer {
  * settings from the environment on first use, so `env` is applied before the routes load.
  * A thrown error is answered as Remix answers it: 500, which Shopify retries.
  */
-export async function webhookRoutes(env: Record<string, string>) {
-  Object.assign(process.env, env);
+/** What differs between scenarios; the Shopify app's test credentials are the harness's. */
+export interface RouteSettings {
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  /** The token vault's key (the scenario saves destinations with the same key). */
+  vaultKey: Buffer;
+}
+
+const ROUTE_SECRET = "faults-webhook-secret";
+
+export async function webhookRoutes(s: RouteSettings) {
+  Object.assign(process.env, {
+    NODE_ENV: "test",
+    SHOPIFY_API_KEY: "faults-key",
+    SHOPIFY_API_SECRET: ROUTE_SECRET,
+    DATABASE_URL: s.databaseUrl,
+    REDIS_URL: s.redisUrl,
+    QUEUE_PREFIX: s.queuePrefix,
+    ENCRYPTION_KEY: s.vaultKey.toString("hex"),
+  });
   const actions: Record<string, Action> = {};
   for (const [topic, file] of Object.entries(ROUTE_FILES)) {
     actions[topic] = (await import(`../../app/routes/${file}.tsx`)).action as Action;
   }
-  const secret = env.SHOPIFY_API_SECRET!;
+  const secret = ROUTE_SECRET;
   return {
     async post(o: { topic: string; shop: string; payload: unknown; eventId?: string; webhookId?: string; rawBody?: string }): Promise<RouteAnswer> {
       const started = performance.now();

@@ -34,15 +34,7 @@ beforeAll(async () => {
   await db.ready;
   meta = await startMetaSandbox();
   prefix = uniquePrefix();
-  routes = await webhookRoutes({
-    NODE_ENV: "test",
-    SHOPIFY_API_KEY: "faults-key",
-    SHOPIFY_API_SECRET: "faults-webhook-secret",
-    DATABASE_URL: databaseUrl,
-    REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    ENCRYPTION_KEY: key.toString("hex"),
-  });
+  routes = await webhookRoutes({ databaseUrl: databaseUrl, redisUrl: REDIS_URL, queuePrefix: prefix, vaultKey: key });
   await saveDestination(db.prisma, SHOP, { pixelId: PIXEL, accessToken: "EAApgrestart-0123456789abcdef" }, key);
 });
 afterAll(async () => {

@@ -29,15 +29,7 @@ beforeAll(async () => {
   redis = new OwnRedis(await freePort());
   await redis.start();
   prefix = uniquePrefix();
-  routes = await webhookRoutes({
-    NODE_ENV: "test",
-    SHOPIFY_API_KEY: "faults-key",
-    SHOPIFY_API_SECRET: "faults-webhook-secret",
-    DATABASE_URL: db.url,
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: prefix,
-    ENCRYPTION_KEY: key.toString("hex"),
-  });
+  routes = await webhookRoutes({ databaseUrl: db.url, redisUrl: redis.url, queuePrefix: prefix, vaultKey: key });
   await saveDestination(db.prisma, SHOP, { pixelId: PIXEL, accessToken: "EAAredis-0123456789abcdef" }, key);
 });
 afterAll(async () => {

@@ -27,15 +27,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   meta = await startMetaSandbox();
   const prefix = uniquePrefix();
-  routes = await webhookRoutes({
-    NODE_ENV: "test",
-    SHOPIFY_API_KEY: "faults-key",
-    SHOPIFY_API_SECRET: "faults-webhook-secret",
-    DATABASE_URL: db.url,
-    REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    ENCRYPTION_KEY: key.toString("hex"),
-  });
+  routes = await webhookRoutes({ databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: prefix, vaultKey: key });
   for (const [shop, pixelId] of Object.entries(PIXELS)) {
     await saveDestination(db.prisma, shop, { pixelId, accessToken: `EAA${shop.slice(0, 8)}-0123456789abcdef` }, key);
   }
