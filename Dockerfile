@@ -11,7 +11,10 @@ WORKDIR /app
 # as the postinstall step and needs the schema and the Prisma config.
 COPY package.json package-lock.json prisma.config.ts ./
 COPY prisma ./prisma
-RUN npm install --no-audit --no-fund
+# The extensions are npm workspaces: npm ci needs their package.json files to match the lock.
+COPY extensions/capi-relay-embed/package.json extensions/capi-relay-embed/
+COPY extensions/capi-relay-pixel/package.json extensions/capi-relay-pixel/
+RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
