@@ -25,13 +25,15 @@ export async function pendingMigrations(applied: Set<string>, dir = MIGRATIONS_D
 
 /**
  * Runs pending migrations inside one transaction holding an advisory lock, so that several
- * processes starting at once (web, workers) apply each migration exactly once.
+ * processes starting at once (web, workers) apply each migration exactly once. The lock comes
+ * first: even CREATE TABLE IF NOT EXISTS races on a fresh database (two sessions both see no
+ * table, and the second fails on the catalogue's unique index).
  */
 export async function migrate(exec: ExecSql, appliedNames: QueryNames, dir?: string): Promise<string[]> {
-  await exec(`CREATE TABLE IF NOT EXISTS "_capi_migrations" ("name" TEXT PRIMARY KEY, "appliedAt" TIMESTAMPTZ NOT NULL DEFAULT now())`);
   await exec("BEGIN");
   try {
     await exec("SELECT pg_advisory_xact_lock(727274)");
+    await exec(`CREATE TABLE IF NOT EXISTS "_capi_migrations" ("name" TEXT PRIMARY KEY, "appliedAt" TIMESTAMPTZ NOT NULL DEFAULT now())`);
     const pending = await pendingMigrations(new Set(await appliedNames()), dir);
     for (const m of pending) {
       await exec(m.sql);
