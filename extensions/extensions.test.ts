@@ -1,15 +1,14 @@
 // Tests of the two app extensions against the server's own code: the cart attributes the theme
 // embed writes must read back through app/events/browser-ids.ts, and the web pixel's event ids
 // must equal the server events' event_id for the same order / checkout (Meta's deduplication).
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CART_ATTRIBUTE, browserIds, isValidFbc, isValidFbp, noteAttribute, parseConsent, type Consent } from "../app/events/browser-ids";
 import type { BuildOutcome } from "../app/events/outcome";
 import { prepareEvent } from "../app/events/prepare";
 import { DEFAULT_SETTINGS } from "../app/events/settings";
 import { PIXEL_ID_PATTERN } from "../app/meta/pixel-id";
+import { RECORDED_NOW_SECONDS, shopifyFixture } from "../test/support/fixtures";
 import {
   addToCartCall,
   isPixelId,
@@ -26,11 +25,10 @@ import {
 const require = createRequire(import.meta.url);
 const embed = require("./capi-relay-embed/assets/capi-relay.js");
 
-const FIXTURES = path.resolve(__dirname, "../test/fixtures/shopify");
-const fixture = (name: string): Record<string, any> => JSON.parse(readFileSync(path.join(FIXTURES, `${name}.json`), "utf8"));
+// A pinned clock, with the fixtures as recorded.
+const fixture = (name: string) => shopifyFixture(name, { asRecorded: true });
 const SHOP = "northwind-woolens-demo.myshopify.com";
-// 2026-11-21T12:00:00Z: the fixtures were placed on 2026-11-20.
-const NOW_SECONDS = 1_795_262_400;
+const NOW_SECONDS = RECORDED_NOW_SECONDS;
 const NOW_MS = NOW_SECONDS * 1000;
 
 function ready(outcome: BuildOutcome) {

@@ -1,12 +1,12 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RECORDED_NOW, shopifyFixture } from "../../test/support/fixtures";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { WriteBatcher } from "./ingest-batcher.server";
 import { ingestWebhook } from "./ingest.server";
 
-const order = JSON.parse(readFileSync(path.resolve(__dirname, "../../test/fixtures/shopify/orders-create-web.json"), "utf8"));
-const NOW = new Date("2026-11-21T12:00:00Z");
+// A pinned clock: the orders below are placed two hours before it.
+const order = shopifyFixture("orders-create-web", { asRecorded: true });
+const NOW = RECORDED_NOW;
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();

@@ -1,11 +1,10 @@
 // The delivery pipeline against the real PostgreSQL and Redis of this machine, with Meta
 // replaced by the project's stand-in. Time is simulated through the `now` option, so that
 // backoff and Meta's 7-day window are exercised without waiting.
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
+import { RECORDED_NOW, shopifyFixture } from "../../test/support/fixtures";
 import { createTestDatabase, REDIS_URL, uniquePrefix, type TestDatabase } from "../../test/support/services";
 import { sha256Hex } from "../meta/user-data";
 import { openDestination, pauseDestination, saveDestination } from "./destinations.server";
@@ -15,10 +14,9 @@ import { forgetShopContext, ingestWebhook, type VerifiedWebhook } from "./ingest
 import { createDeliveryQueue, type DeliveryQueue } from "./queue.server";
 import { flushShop, type WorkerOptions } from "./worker.server";
 
-const FIXTURES = path.resolve(__dirname, "../../test/fixtures/shopify");
-const fixture = (name: string): Record<string, any> => JSON.parse(readFileSync(path.join(FIXTURES, `${name}.json`), "utf8"));
-// 2026-11-21T12:00:00Z, a day after the fixtures' orders.
-const T0 = 1_795_262_400_000;
+// The simulated clock starts at the fixtures' own, with the fixtures as recorded.
+const fixture = (name: string) => shopifyFixture(name, { asRecorded: true });
+const T0 = RECORDED_NOW.getTime();
 const key = randomBytes(32);
 const TOKEN = "EAAtesttoken-0123456789abcdef";
 

@@ -1,8 +1,7 @@
 // Reconciliation against the real PostgreSQL of this machine, with an Admin API stand-in that
 // answers the orders and abandoned-checkouts queries as Shopify's GraphQL does.
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RECORDED_NOW, shopifyFixture } from "../../test/support/fixtures";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { prepareEvent } from "../events/prepare";
 import { DEFAULT_SETTINGS } from "../events/settings";
@@ -12,10 +11,11 @@ import { graphqlOrderSchema, graphqlOrderToPayload } from "../shopify/admin-orde
 import { ingestWebhook } from "./ingest.server";
 import { META_WINDOW_MS, ReconcileError, reconcileShop, type AdminGraphql } from "./reconcile.server";
 
-const NOW = new Date("2026-11-21T12:00:00Z");
+// A pinned clock (the Admin API answers below are dated against it), with the fixtures as recorded.
+const NOW = RECORDED_NOW;
 let db: TestDatabase;
 
-const fixture = (name: string) => JSON.parse(readFileSync(path.resolve(__dirname, "../../test/fixtures/shopify", name), "utf8"));
+const fixture = (name: string) => shopifyFixture(name, { asRecorded: true });
 const money = (amount: string, currencyCode = "USD") => ({ shopMoney: { amount, currencyCode }, presentmentMoney: { amount, currencyCode } });
 
 const graphqlOrder = (id: number, overrides: Record<string, unknown> = {}) => ({
@@ -182,8 +182,8 @@ describe("reconcileShop: orders", () => {
 
   it("builds the InitiateCheckout the checkouts/create webhook would have built: same event_id as the browser, same buyer", async () => {
     const shop = "northwind-woolens-demo.myshopify.com";
-    const restOrder = fixture("orders-create-web.json");
-    const restCheckout = fixture("checkouts-create.json");
+    const restOrder = fixture("orders-create-web");
+    const restCheckout = fixture("checkouts-create");
     await reconcileShop({ prisma: db.prisma, graphql: adminApi({ orders: [[graphqlOrderFromRest(restOrder)]] }) }, shop, NOW);
 
     const recovered = await db.prisma.event.findUniqueOrThrow({
@@ -208,7 +208,7 @@ describe("reconcileShop: orders", () => {
 
   it("sends no InitiateCheckout for a checkout whose webhook came, a test order, or an order from no checkout", async () => {
     const shop = "held.myshopify.com";
-    const restCheckout = fixture("checkouts-create.json");
+    const restCheckout = fixture("checkouts-create");
     await ingestWebhook({ prisma: db.prisma }, { shop, topic: "checkouts/create", webhookId: "c1", payload: restCheckout }, NOW);
     const api = adminApi({
       orders: [
@@ -243,7 +243,7 @@ describe("reconcileShop: orders", () => {
 describe("reconcileShop: abandoned checkouts", () => {
   it("knows held checkouts by their recovery path, leaves completed ones to their order, and records the rest as not sendable", async () => {
     const shop = "abandoned.myshopify.com";
-    const restCheckout = fixture("checkouts-create.json");
+    const restCheckout = fixture("checkouts-create");
     await ingestWebhook({ prisma: db.prisma }, { shop, topic: "checkouts/create", webhookId: "c-held", payload: restCheckout }, NOW);
     // The same checkout as the Admin API lists it: another domain and key, the same path.
     const heldPath = new URL(restCheckout.abandoned_checkout_url).pathname;

@@ -2,10 +2,10 @@
 // a batch in flight, and Redis restarted while webhooks keep coming.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
+import { shopifyFixture } from "../../test/support/fixtures";
 import { createTestDatabase, freePort, OwnRedis, REDIS_URL, uniquePrefix, type TestDatabase } from "../../test/support/services";
 import { saveDestination } from "./destinations.server";
 import { countByState } from "./event-store.server";
@@ -14,7 +14,6 @@ import { createDeliveryQueue } from "./queue.server";
 import { flushShop, startWorker } from "./worker.server";
 
 const ROOT = path.resolve(__dirname, "../..");
-const order = JSON.parse(readFileSync(path.join(ROOT, "test/fixtures/shopify/orders-create-web.json"), "utf8"));
 const key = randomBytes(32);
 
 let db: TestDatabase;
@@ -22,8 +21,8 @@ let meta: MetaSandbox;
 
 /** n distinct orders placed a minute ago. */
 function orders(n: number, offset = 0) {
-  const placed = new Date(Date.now() - 60_000).toISOString();
-  return Array.from({ length: n }, (_, i) => ({ ...order, id: 7_000_000_000 + offset + i, created_at: placed, processed_at: placed }));
+  const order = shopifyFixture("orders-create-web", { ageSeconds: 60 });
+  return Array.from({ length: n }, (_, i) => ({ ...order, id: 7_000_000_000 + offset + i }));
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

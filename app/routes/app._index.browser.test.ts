@@ -9,6 +9,7 @@ import path from "node:path";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { canRunBrowserTests, chromiumLaunchOptions } from "../../test/support/browser";
 import { seedEmbeddedShop } from "../../test/support/embedded-shop";
 import { createTestDatabase, REDIS_URL, type TestDatabase } from "../../test/support/services";
 
@@ -63,10 +64,7 @@ beforeAll(async () => {
     },
   });
   server = await startWebServer({ port: 0, host: "127.0.0.1", build: await loadBuild(), mode: "production" });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await chromium.launch(chromiumLaunchOptions);
 }, 120_000);
 
 afterAll(async () => {
@@ -76,7 +74,8 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
-describe("admin page in Chromium", () => {
+const SUITE = "admin page in Chromium";
+describe.skipIf(!canRunBrowserTests(`${SUITE} (app/routes/app._index.browser.test.ts)`))(SUITE, () => {
   it("shows the pause in plain words, the delivery table, and each event's payload and Meta's answer", async () => {
     const page = await browser.newPage({ userAgent: USER_AGENT, viewport: { width: 1280, height: 1600 } });
     // Nothing leaves this machine: Shopify's CDN scripts are refused.

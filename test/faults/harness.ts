@@ -9,6 +9,7 @@ import path from "node:path";
 import type { ActionFunctionArgs } from "@remix-run/node";
 import pg from "pg";
 import { makeOrders, prng } from "../../bench/orders";
+import { machineClockEnv } from "../support/machine-clock";
 import { freePort } from "../support/services";
 import { signedWebhookRequest } from "../support/shopify-webhooks";
 
@@ -37,8 +38,6 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
     await sleep(everyMs);
   }
 }
-
-export const fixture = (name: string): Record<string, any> => JSON.parse(readFileSync(path.join(ROOT, "test/fixtures/shopify", `${name}.json`), "utf8"));
 
 /**
  * n realistic orders/create payloads placed within the day before `nowMs`, with order ids
@@ -167,7 +166,7 @@ export class OwnPostgres {
   private run(tool: string, args: string[]): void {
     const command = this.asRoot ? "runuser" : postgresBin(tool);
     const argv = this.asRoot ? ["-u", "postgres", "--", postgresBin(tool), ...args] : args;
-    const result = spawnSync(command, argv, { encoding: "utf8", timeout: 60_000 });
+    const result = spawnSync(command, argv, { encoding: "utf8", timeout: 60_000, env: machineClockEnv() });
     if (result.status !== 0) throw new Error(`${tool} ${args.join(" ")} failed: ${result.stderr || result.stdout}\n${this.log()}`);
   }
 
@@ -220,7 +219,7 @@ export class OwnPostgres {
   private stopSync(): void {
     const command = this.asRoot ? "runuser" : postgresBin("pg_ctl");
     const args = ["-D", path.join(this.dir, "data"), "-m", "immediate", "-w", "stop"];
-    spawnSync(command, this.asRoot ? ["-u", "postgres", "--", postgresBin("pg_ctl"), ...args] : args, { stdio: "ignore" });
+    spawnSync(command, this.asRoot ? ["-u", "postgres", "--", postgresBin("pg_ctl"), ...args] : args, { stdio: "ignore", env: machineClockEnv() });
   }
 
   async destroy(): Promise<void> {

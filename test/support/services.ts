@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, Socket } from "node:net";
 import pg from "pg";
 import { createDatabase, type Database } from "../../app/db/client.server";
+import { machineClockEnv } from "./machine-clock";
 
 export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -65,7 +66,7 @@ export class OwnRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
   async start(): Promise<void> {
-    this.child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    this.child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore", env: machineClockEnv() });
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {
       if (await canConnect(this.port)) return;

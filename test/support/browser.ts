@@ -1,0 +1,35 @@
+// The browser tests drive Debian's Chromium through playwright-core, never a browser that npm
+// or Playwright downloads. A developer without it gets those tests skipped, with a line saying
+// which and how to install it; CI (CI=true) must run them, so there a missing browser fails.
+import { existsSync } from "node:fs";
+import type { LaunchOptions } from "playwright-core";
+import { machineClockEnv } from "./machine-clock";
+
+/** CHROMIUM_PATH points elsewhere (another install, or a missing one to try the skip). */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+
+export const chromiumLaunchOptions: LaunchOptions = {
+  executablePath: CHROMIUM_PATH,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  // Chromium crashes under libfaketime (.ci/clock-ahead), and a real browser has its own clock.
+  env: machineClockEnv(),
+};
+
+export function browserMissingMessage(tests: string): string {
+  return (
+    `${tests}: not run, there is no Chromium at ${CHROMIUM_PATH}. ` +
+    `Install Debian's (apt-get install chromium) or set CHROMIUM_PATH; never npx playwright install.`
+  );
+}
+
+/**
+ * Whether the browser tests named can run: false (and a line saying so) when the browser is
+ * missing; under CI=true a missing browser throws, which fails the test file.
+ */
+export function canRunBrowserTests(tests: string): boolean {
+  if (existsSync(CHROMIUM_PATH)) return true;
+  const message = browserMissingMessage(tests);
+  if (process.env.CI === "true") throw new Error(`${message} CI runs every browser test.`);
+  console.warn(`SKIPPED ${message}`);
+  return false;
+}
