@@ -66,6 +66,7 @@ export function measurePhases(orders: Array<Record<string, any>>, nowSeconds: nu
     const outcome = buildPurchase(order, "orders/create", DEFAULT_SETTINGS, context);
     if (outcome.status === "ready") events.push(outcome.event);
   }
+  const placedMs = (o: ShopifyOrder) => Date.parse(o.processed_at ?? o.created_at);
   const inputs = parsed.map((o) => userDataInput(o, { ipAddress: o.client_details?.browser_ip, userAgent: o.client_details?.user_agent }));
   // The distinct phone values buildUserData normalises per order (it skips repeated raws).
   const phones = inputs.map((input) => {
@@ -88,12 +89,12 @@ export function measurePhases(orders: Array<Record<string, any>>, nowSeconds: nu
     step("zod parse", "orderSchema.safeParse (app/shopify/payloads.ts)", orders, (o) => orderSchema.safeParse(o)),
     step("buildPurchase", "parsed order to event (app/events/purchase.ts)", parsed, (o) => buildPurchase(o, "orders/create", DEFAULT_SETTINGS, context)),
     step("  user data", "userDataInput + buildUserData (app/events/customer-data.ts, app/meta/user-data.ts)", parsed, (o) =>
-      buildUserData(userDataInput(o, { ipAddress: o.client_details?.browser_ip, userAgent: o.client_details?.user_agent })),
+      buildUserData(userDataInput(o, { ipAddress: o.client_details?.browser_ip, userAgent: o.client_details?.user_agent }), placedMs(o)),
     ),
-    step("    phones", `normalizePhone: libphonenumber-js metadata, patterns compiled once (app/meta/phone.ts) (${(phones.reduce((n, p) => n + p.length, 0) / phones.length).toFixed(2)} per order)`, phones, (ps) => {
+    step("    phones", `normalizePhone: libphonenumber-js, max metadata (app/meta/user-data.ts) (${(phones.reduce((n, p) => n + p.length, 0) / phones.length).toFixed(2)} per order)`, phones, (ps) => {
       for (const p of ps) normalizePhone(String(p.value), p.country);
     }),
-    step("    SHA-256", `sha256Hex, once per hash the event carries (${(toHash.reduce((n, h) => n + h.length, 0) / toHash.length).toFixed(1)}); the core itself takes city, state, zip and country hashes from its memo`, toHash, (hs) => {
+    step("    SHA-256", `sha256Hex, once per hash the event carries (${(toHash.reduce((n, h) => n + h.length, 0) / toHash.length).toFixed(1)}); the core hashes each distinct raw value, so "Jane" and "JANE" once each`, toHash, (hs) => {
       for (const h of hs) sha256Hex(h);
     }),
     step("validateEvent", "app/meta/validate.ts", events, (e) => validateEvent(e, nowSeconds)),

@@ -4,8 +4,15 @@
 // match a person and only lowers Event Match Quality.
 import * as crypto from "node:crypto";
 import { isIP } from "node:net";
-import { getCountries } from "libphonenumber-js";
-import { parsePhone, validPhone, viaLibrary, type ParsedPhone } from "./phone";
+import {
+  getCountries,
+  getCountryCallingCode,
+  isSupportedCountry,
+  parsePhoneNumberFromString,
+  type CountryCode,
+  type PhoneNumber,
+} from "libphonenumber-js/max";
+import { PROVINCE_NAMES } from "./provinces";
 
 export const HASHED_KEYS = [
   "em",
@@ -47,51 +54,37 @@ export type UserDataInput = Partial<Record<HashedKey, Array<RawValue | string | 
   Partial<Record<PlainKey, string | null | undefined>>;
 
 const SHA256_HEX = /^[a-f0-9]{64}$/;
-const SHA256_HEX_LENGTH = 64;
 // A pre-hashed value is recognised and passed through, never hashed twice.
 // Meta's newer libraries append ".<appendix>" to hashes; the hash part is what matters.
 const SHA256_HEX_WITH_APPENDIX = /^[a-f0-9]{64}(\.[A-Za-z0-9_-]+)?$/;
 const PLACEHOLDERS = new Set(["", "null", "undefined", "none", "n/a", "na", "-", "nil"]);
 
-// One-shot hashing (Node 21.7+) costs a fraction of a createHash object per value; a webhook
-// burst hashes a dozen values per event.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }).hash;
-
 export function sha256Hex(text: string): string {
-  return oneShot ? oneShot("sha256", text, "hex") : crypto.createHash("sha256").update(text, "utf8").digest("hex");
+  return crypto.hash("sha256", text, "hex");
 }
 
 /** 64 lowercase hex digits, optionally with Meta's ".<appendix>". */
 export function isSha256Hex(value: string): boolean {
-  // The common case, a bare hash, checked without a regexp: every event carries about ten.
-  if (value.length === SHA256_HEX_LENGTH) {
-    for (let i = 0; i < SHA256_HEX_LENGTH; i++) {
-      const c = value.charCodeAt(i);
-      if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
-    }
-    return true;
-  }
   return SHA256_HEX_WITH_APPENDIX.test(value);
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
-const LONGEST_PLACEHOLDER = 9;
-
 function clean(raw: string | number | null | undefined): string | undefined {
   if (raw === null || raw === undefined) return undefined;
-  const string = String(raw);
-  // NFC so that "é" typed as e + combining accent hashes like the precomposed "é". ASCII text
-  // is already in NFC (no ASCII character composes), and most values are ASCII.
-  const text = (NON_ASCII.test(string) ? string.normalize("NFC") : string).trim();
-  return text.length <= LONGEST_PLACEHOLDER && PLACEHOLDERS.has(text.toLowerCase()) ? undefined : text;
+  // NFC so that "é" typed as e + combining accent hashes like the precomposed "é".
+  const text = String(raw).normalize("NFC").trim();
+  return PLACEHOLDERS.has(text.toLowerCase()) ? undefined : text;
 }
 
+// A letter of any script with the combining marks written after it (accents, Devanagari vowel
+// signs and viramas, Hebrew points). Everything else goes: digits, spaces, punctuation, and
+// emoji with the pieces they are built from. Variation selectors are combining marks too, so a
+// mark counts only after a letter, and VS15/VS16 (text/emoji presentation) never; joiners,
+// skin-tone modifiers, keycaps, flags and tags are no letters. "ℹ" is the one letter that is
+// also a pictograph.
+const LETTER_WITH_MARKS = /(?!\p{Extended_Pictographic})\p{L}(?:(?![\uFE0E\uFE0F])\p{M})*/gu;
+
 function lettersOnly(text: string): string {
-  const lower = text.toLowerCase();
-  // In ASCII the letters are exactly a-z once lowercased, and there are no marks: the same
-  // result as the Unicode classes, without a Unicode regexp.
-  if (!NON_ASCII.test(lower)) return /[^a-z]/.test(lower) ? lower.replace(/[^a-z]/g, "") : lower;
-  return lower.replace(/[^\p{L}\p{M}]/gu, "");
+  return text.toLowerCase().match(LETTER_WITH_MARKS)?.join("") ?? "";
 }
 
 // Pragmatic address check: one @, no spaces, a dot in the domain, a TLD of 2+ letters.
@@ -103,40 +96,51 @@ export function normalizeEmail(raw: string): string | undefined {
   return EMAIL.test(email) && !email.includes("..") ? email : undefined;
 }
 
-/** The text normalizePhone parses: digits and "+", "00" read as "+"; undefined when no number. */
-function phoneDigits(raw: string): string | undefined {
-  let text = raw.replace(/[^\d+]/g, "");
-  if (text.startsWith("00")) text = `+${text.slice(2)}`;
-  const digitCount = text.replace(/\D/g, "").length;
-  return digitCount < 7 || digitCount > 15 ? undefined : text;
+const parsePhone = (text: string, country?: CountryCode) =>
+  parsePhoneNumberFromString(text, country ? { defaultCountry: country } : {});
+// Digits of a phone number with its calling code: 7 or more (a shorter "possible" one is a
+// fragment), 15 at most (E.164).
+const E164_DIGITS = /^\d{7,15}$/;
+
+/** E.164 without the "+", the way Meta hashes it. */
+function e164(phone: PhoneNumber): string | undefined {
+  const digits = phone.number.slice(1);
+  return E164_DIGITS.test(digits) ? digits : undefined;
 }
 
-type PhoneParser = (text: string, defaultCountry?: string) => ParsedPhone | undefined;
-
-function normalizePhoneWith(parse: PhoneParser, raw: string, country?: string | null): string | undefined {
-  const text = phoneDigits(raw);
-  if (text === undefined) return undefined;
-  const region = country ? country.toUpperCase() : undefined;
-  if (text.startsWith("+")) {
-    const parsed = parse(text);
-    return parsed?.possible ? parsed.number.slice(1) : undefined;
-  }
-  if (region) {
-    // The address's country supplies the calling code a national number lacks.
-    const national = parse(text, region);
-    if (national?.possible) return national.number.slice(1);
-  }
-  // A number written with its calling code but without "+", e.g. "16505551212".
-  return validPhone(`+${text}`)?.slice(1);
-}
-
+/**
+ * E.164 without the "+", as libphonenumber-js reads the number, with its full ("max")
+ * metadata: with a number's digit patterns, not only its lengths, it tells "49 1512 3456789"
+ * on a German address (the calling code written without "+") from a German national number,
+ * where length alone would also take "393 123 4567", an Italian mobile, for +39 3123 4567.
+ *
+ * Without "+" the number is read with the address's (or the shop's) country, which supplies
+ * the calling code of a national number and its international dialling prefix (0011 in
+ * Australia, 011 in the US, 010 in Japan...). Without a country a national number is omitted:
+ * "(201) 555-0144" read as +20 1555 0144 would be a guess, and a wrong hash matches nobody.
+ * "00" at the start is read as "+", the prefix of most countries.
+ */
 export function normalizePhone(raw: string, country?: string | null): string | undefined {
-  return normalizePhoneWith(parsePhone, raw, country);
-}
-
-/** normalizePhone with every number parsed by libphonenumber-js itself: the reference for tests. */
-export function normalizePhoneByLibrary(raw: string, country?: string | null): string | undefined {
-  return normalizePhoneWith(viaLibrary, raw, country);
+  const text = raw.replace(/[^\d+]/g, "");
+  if (text.startsWith("+")) {
+    const phone = parsePhone(text);
+    return phone?.isPossible() ? e164(phone) : undefined;
+  }
+  const afterZeroZero = text.startsWith("00") ? parsePhone(`+${text.slice(2)}`) : undefined;
+  const region = country?.toUpperCase();
+  if (!region || !isSupportedCountry(region)) return afterZeroZero?.isPossible() ? e164(afterZeroZero) : undefined;
+  // The country's own calling code written without "+", when that makes a valid number.
+  if (text.startsWith(getCountryCallingCode(region))) {
+    const withPlus = parsePhone(`+${text}`);
+    if (withPlus?.isValid()) return e164(withPlus);
+  }
+  // A national number, or one after the country's international prefix.
+  const national = parsePhone(text, region);
+  if (national?.isPossible()) return e164(national);
+  if (afterZeroZero?.isPossible()) return e164(afterZeroZero);
+  // Another country's calling code without "+" (a German number on a US address).
+  const withPlus = parsePhone(`+${text}`);
+  return withPlus?.isValid() ? e164(withPlus) : undefined;
 }
 
 export function normalizeName(raw: string): string | undefined {
@@ -155,11 +159,15 @@ function isRealDate(y: number, m: number, d: number): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
+/** YYYYMMDD of a moment, in UTC. */
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10).replaceAll("-", "");
+
 /**
  * Accepts YYYYMMDD, YYYY-MM-DD (or with / and .), an ISO timestamp, M/D/YYYY (US order, as in
- * Meta's own example "2/16/1997") and D.M.YYYY (European order); answers YYYYMMDD.
+ * Meta's own example "2/16/1997") and D.M.YYYY (European order); answers YYYYMMDD. A date after
+ * the day of `nowMs` (the conversion's time: nobody buys before being born) is refused.
  */
-export function normalizeDateOfBirth(raw: string): string | undefined {
+export function normalizeDateOfBirth(raw: string, nowMs: number): string | undefined {
   const text = raw.trim();
   let parts: [number, number, number] | undefined;
   const yearFirst = /^(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})(T.*)?$/.exec(text);
@@ -168,24 +176,32 @@ export function normalizeDateOfBirth(raw: string): string | undefined {
   if (yearFirst) parts = [Number(yearFirst[1]), Number(yearFirst[2]), Number(yearFirst[3])];
   else if (usOrder) parts = [Number(usOrder[3]), Number(usOrder[1]), Number(usOrder[2])];
   else if (dayFirst) parts = [Number(dayFirst[3]), Number(dayFirst[2]), Number(dayFirst[1])];
-  if (!parts) return undefined;
+  if (!parts || !Number.isFinite(nowMs)) return undefined;
   const [y, m, d] = parts;
   if (y < 1900 || !isRealDate(y, m, d)) return undefined;
-  return `${y}${String(m).padStart(2, "0")}${String(d).padStart(2, "0")}`;
+  const date = `${y}${String(m).padStart(2, "0")}${String(d).padStart(2, "0")}`;
+  return date <= dayOf(nowMs) ? date : undefined;
 }
 
 export function normalizeCity(raw: string): string | undefined {
   return lettersOnly(raw) || undefined;
 }
 
-const TWO_LETTER_STATE_COUNTRIES = new Set(["us", "ca"]);
+/** A name compared without case, accents, spaces or punctuation: "Québec" and "quebec" meet. */
+const nameKey = (name: string) => name.normalize("NFD").toLowerCase().replace(/[^a-z]/g, "");
+
+const PROVINCE_CODES = {
+  us: new Map(PROVINCE_NAMES.us.map(([name, code]) => [nameKey(name), code])),
+  ca: new Map(PROVINCE_NAMES.ca.map(([name, code]) => [nameKey(name), code])),
+};
 
 export function normalizeState(raw: string, country?: string | null): string | undefined {
   const c = country?.toLowerCase();
-  if (c && TWO_LETTER_STATE_COUNTRIES.has(c)) {
+  if (c === "us" || c === "ca") {
     // Shopify's province_code for US/CA is already the 2-letter code; "US-CA" also occurs.
+    // Without one, the province's name ("British Columbia") stands for its code.
     const code = raw.toLowerCase().replace(/^(us|ca)-/, "").replace(/[^a-z]/g, "");
-    return code.length === 2 ? code : undefined;
+    return code.length === 2 ? code : PROVINCE_CODES[c].get(nameKey(raw));
   }
   return raw.toLowerCase().replace(/[^\p{L}\p{M}\p{N}]/gu, "") || undefined;
 }
@@ -203,36 +219,40 @@ export function normalizeZip(raw: string, country?: string | null): string | und
   return zip;
 }
 
-// English country names to ISO codes ("United States" -> "us", as in Meta's example), built
-// once from the runtime's own region names: no list of ours to maintain.
-let countryNames: Map<string, string> | undefined;
-function countryByName(name: string): string | undefined {
-  if (!countryNames) {
-    countryNames = new Map();
-    const names = new Intl.DisplayNames(["en"], { type: "region" });
-    for (const code of getCountries()) {
-      const english = names.of(code);
-      if (english) countryNames.set(lettersOnly(english), code.toLowerCase());
-    }
-    for (const [alias, code] of [["usa", "us"], ["unitedstatesofamerica", "us"], ["uk", "gb"], ["greatbritain", "gb"], ["england", "gb"]]) {
-      countryNames.set(alias!, code!);
-    }
-  }
-  return countryNames.get(lettersOnly(name));
-}
+// ISO 3166-1 codes: libphonenumber's countries (with XK, Kosovo, as Shopify writes it, and the
+// reserved AC and TA) and the territories that have no telephone plan of their own.
+const COUNTRY_CODES = [...getCountries(), "AQ", "BV", "GS", "HM", "PN", "TF", "UM"].map((c) => c.toLowerCase());
+const ISO_COUNTRIES = new Set(COUNTRY_CODES);
+// Aliases people write: "UK" is not an ISO code (GB is), even though it has two letters.
+const COUNTRY_ALIASES: Array<[string, string]> = [
+  ["uk", "gb"], ["usa", "us"], ["unitedstatesofamerica", "us"], ["greatbritain", "gb"], ["england", "gb"],
+];
+// English country names to ISO codes ("United States" -> "us", as in Meta's example), from the
+// runtime's own region names: no list of ours to maintain.
+const regionNames = new Intl.DisplayNames(["en"], { type: "region", fallback: "none" });
+const COUNTRY_BY_NAME = new Map<string, string>([
+  ...COUNTRY_CODES.flatMap((code): Array<[string, string]> => {
+    const english = regionNames.of(code.toUpperCase());
+    return english ? [[lettersOnly(english), code]] : [];
+  }),
+  ...COUNTRY_ALIASES,
+]);
 
 export function normalizeCountry(raw: string): string | undefined {
   const c = raw.toLowerCase();
-  if (/^[a-z]{2}$/.test(c)) return c;
-  return countryByName(raw);
+  if (/^[a-z]{2}$/.test(c) && ISO_COUNTRIES.has(c)) return c;
+  return COUNTRY_BY_NAME.get(lettersOnly(raw));
 }
 
 export function normalizeExternalId(raw: string): string | undefined {
   return raw || undefined;
 }
 
-/** The normalised (unhashed) form of one value, or undefined when it must be omitted. */
-export function normalizeValue(key: HashedKey, raw: string, country?: string | null): string | undefined {
+/**
+ * The normalised (unhashed) form of one value, or undefined when it must be omitted. A birth
+ * date needs `nowMs` (see normalizeDateOfBirth): without it none is sent.
+ */
+export function normalizeValue(key: HashedKey, raw: string, country?: string | null, nowMs?: number): string | undefined {
   switch (key) {
     case "em":
       return normalizeEmail(raw);
@@ -244,7 +264,7 @@ export function normalizeValue(key: HashedKey, raw: string, country?: string | n
     case "ge":
       return normalizeGender(raw);
     case "db":
-      return normalizeDateOfBirth(raw);
+      return nowMs === undefined ? undefined : normalizeDateOfBirth(raw, nowMs);
     case "ct":
       return normalizeCity(raw);
     case "st":
@@ -258,69 +278,18 @@ export function normalizeValue(key: HashedKey, raw: string, country?: string | n
   }
 }
 
-/** A cleaned value that already is a SHA-256 (passed through, never hashed twice), as sent. */
-function preHashed(text: string): string | undefined {
-  // Only a value of 64+ characters can be one: most values skip both patterns.
-  if (text.length < SHA256_HEX_LENGTH) return undefined;
-  if (SHA256_HEX_WITH_APPENDIX.test(text)) return text;
-  const lower = text.toLowerCase();
-  return SHA256_HEX.test(lower) ? lower : undefined;
-}
-
-/** The hash to send for one cleaned value, or undefined when the value must be omitted. */
-function hashOfClean(key: HashedKey, text: string, country: string | null | undefined): string | undefined {
-  const hashed = preHashed(text);
-  if (hashed !== undefined) return hashed;
-  const normalized = normalizeValue(key, text, country);
-  return normalized === undefined ? undefined : sha256Hex(normalized);
-}
-
-// Cities, states, zips, countries and genders repeat from order to order (a shop's buyers live
-// in a few thousand places), and their normalisation is pure: the hash of each cleaned value is
-// kept, in a map emptied whenever it reaches its bound. Only these keys: emails, phones and
-// names are nearly unique per buyer, so keeping them would only hold personal data longer.
-const MEMO_LIMIT = 4096;
-type Memo = Map<string, string | null>;
-const memo = {
-  ct: new Map() as Memo,
-  country: new Map() as Memo,
-  ge: new Map() as Memo,
-  // A state's or zip's normalisation depends on its country, but only as far as these classes.
-  stTwoLetter: new Map() as Memo,
-  stOther: new Map() as Memo,
-  zpUs: new Map() as Memo,
-  zpOther: new Map() as Memo,
-};
-
-function memoFor(key: HashedKey, country: string | null | undefined): Memo | undefined {
-  switch (key) {
-    case "ct":
-    case "country":
-    case "ge":
-      return memo[key];
-    case "st":
-      return country && TWO_LETTER_STATE_COUNTRIES.has(country.toLowerCase()) ? memo.stTwoLetter : memo.stOther;
-    case "zp":
-      return country?.toLowerCase() === "us" ? memo.zpUs : memo.zpOther;
-    default:
-      return undefined;
-  }
-}
-
-function memoised(known: Memo, key: HashedKey, text: string, country: string | null | undefined): string | undefined {
-  const hit = known.get(text);
-  if (hit !== undefined) return hit ?? undefined;
-  const hash = hashOfClean(key, text, country);
-  if (known.size >= MEMO_LIMIT) known.clear();
-  known.set(text, hash ?? null);
-  return hash;
-}
-
-/** Normalise then hash one value; a value that already is a SHA-256 passes through untouched. */
-export function hashValue(key: HashedKey, raw: RawValue | string | null | undefined): string | undefined {
+/**
+ * Normalise then hash one value; a value that already is a SHA-256 passes through untouched
+ * (lowercased when it was written in capitals). `nowMs` as for normalizeValue.
+ */
+export function hashValue(key: HashedKey, raw: RawValue | string | null | undefined, nowMs?: number): string | undefined {
   const { value, country } = typeof raw === "object" && raw !== null ? raw : { value: raw, country: undefined };
   const text = clean(value);
-  return text === undefined ? undefined : hashOfClean(key, text, country);
+  if (text === undefined) return undefined;
+  if (isSha256Hex(text)) return text;
+  if (SHA256_HEX.test(text.toLowerCase())) return text.toLowerCase();
+  const normalized = normalizeValue(key, text, country, nowMs);
+  return normalized === undefined ? undefined : sha256Hex(normalized);
 }
 
 function plainValue(key: PlainKey, raw: string | null | undefined): string | undefined {
@@ -330,57 +299,27 @@ function plainValue(key: PlainKey, raw: string | null | undefined): string | und
   return text;
 }
 
-const valueOf = (v: RawValue | string | null | undefined) => (typeof v === "object" && v !== null ? v.value : v);
-const countryOf = (v: RawValue | string | null | undefined) => (typeof v === "object" && v !== null ? v.country : undefined);
-
-/** An earlier entry of the list holds the same raw value for the same country. */
-function seenBefore(values: Array<RawValue | string | null | undefined>, index: number): boolean {
-  const value = valueOf(values[index]);
-  const country = countryOf(values[index]) ?? undefined;
-  for (let i = 0; i < index; i++) {
-    if (valueOf(values[i]) === value && (countryOf(values[i]) ?? undefined) === country) return true;
-  }
-  return false;
-}
-
 /**
  * Builds Meta's user_data from raw customer facts: each hashed key normalised, hashed and
  * de-duplicated (one string, or an array when the customer has several distinct values),
- * plain keys passed as received.
+ * plain keys passed as received. `nowMs` is the moment the facts are judged at: the
+ * conversion's time, so that building the same order twice gives the same user_data.
  */
-export function buildUserData(input: UserDataInput): MetaUserData {
+export function buildUserData(input: UserDataInput, nowMs: number): MetaUserData {
   const out: MetaUserData = {};
   for (const key of HASHED_KEYS) {
-    const values = input[key];
-    if (!values) continue;
-    // The same fact often appears several times (customer, billing and shipping name): a raw
-    // value met before is skipped, a normalised text met before is not hashed again, and equal
-    // hashes are one value.
-    let hashes: string[] | undefined;
-    let plains: string[] | undefined;
-    for (let i = 0; i < values.length; i++) {
-      const value = valueOf(values[i]);
-      if (value === null || value === undefined || seenBefore(values, i)) continue;
-      const text = clean(value);
-      if (text === undefined) continue;
-      const country = countryOf(values[i]);
-      const known = memoFor(key, country);
-      let hash: string | undefined;
-      if (known) hash = memoised(known, key, text, country);
-      else {
-        hash = preHashed(text);
-        if (hash === undefined) {
-          const normalized = normalizeValue(key, text, country);
-          if (normalized === undefined || plains?.includes(normalized)) continue;
-          (plains ??= []).push(normalized);
-          hash = sha256Hex(normalized);
-        }
-      }
-      if (hash === undefined) continue;
-      if (!hashes) hashes = [hash];
-      else if (!hashes.includes(hash)) hashes.push(hash);
+    // The same fact often appears several times (customer, billing and shipping phone): each
+    // distinct raw value (with its country) is read once, and equal hashes are one value.
+    const seen: string[] = [];
+    const hashes: string[] = [];
+    for (const raw of input[key] ?? []) {
+      const fact = typeof raw === "object" && raw !== null ? `${raw.country ?? ""}\u0000${raw.value}` : `\u0000${raw}`;
+      if (seen.includes(fact)) continue;
+      seen.push(fact);
+      const hash = hashValue(key, raw, nowMs);
+      if (hash !== undefined && !hashes.includes(hash)) hashes.push(hash);
     }
-    if (hashes) out[key] = hashes.length === 1 ? hashes[0] : hashes;
+    if (hashes.length > 0) out[key] = hashes.length === 1 ? hashes[0] : hashes;
   }
   for (const key of PLAIN_KEYS) {
     const value = plainValue(key, input[key]);
