@@ -242,7 +242,7 @@ export function makeDemoDay(options: DayOptions): Delivery[] {
   send("orders/create", imported, importedAt, "imported-late");
 
   // A checkout from a headless storefront that does not load the theme embed: no browser was
-  // ever seen, and Meta refuses website events without a user agent.
+  // ever seen, so it goes without a user agent (Meta matches it less well), noted as such.
   const headlessAt = placedAt(headless) - between(120, 1200);
   send("checkouts/create", checkoutFor(headless, headlessAt, shop, false), headlessAt, "checkout-without-browser");
 

@@ -169,10 +169,25 @@ describe("save-settings", () => {
       contentIdSource: "sku",
       sources: { web: "website", pos: "skip", shopify_draft_order: "system_generated", other: "other" },
       respectMarketingConsent: false,
+      includeGiftCards: false,
+      includeTips: false,
       defaultCountry: "DE",
       testEventCode: "TEST9",
     });
     expect(await db.prisma.shop.findUnique({ where: { shop: OTHER } })).toBeNull();
+  });
+
+  it("stores whether gift cards and tips count in the value, and keeps them when a form leaves them out", async () => {
+    const shop = "gift-cards.myshopify.com";
+    await runAdminAction(db.prisma, shop, settingsForm({ includeGiftCards: "true", includeTips: "true" }), fakeSave);
+    const stored = async () => shopEventSettingsSchema.parse((await db.prisma.shop.findUniqueOrThrow({ where: { shop } })).settings);
+    expect(await stored()).toMatchObject({ includeGiftCards: true, includeTips: true });
+    await runAdminAction(db.prisma, shop, settingsForm(), fakeSave);
+    expect(await stored()).toMatchObject({ includeGiftCards: true, includeTips: true });
+    await runAdminAction(db.prisma, shop, settingsForm({ includeGiftCards: "false", includeTips: "false" }), fakeSave);
+    expect(await stored()).toMatchObject({ includeGiftCards: false, includeTips: false });
+    const bad = await runAdminAction(db.prisma, shop, settingsForm({ includeTips: "maybe" }), fakeSave);
+    expect(bad).toMatchObject({ ok: false, fieldErrors: { includeTips: expect.any(String) } });
   });
 
   it("creates the shop row when there is none", async () => {

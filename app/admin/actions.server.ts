@@ -56,6 +56,9 @@ export const settingsFormSchema = z.object({
   "sources.shopify_draft_order": sourceRule,
   "sources.other": sourceRule,
   respectMarketingConsent: z.enum(["true", "false"]).transform((v) => v === "true"),
+  // Optional: a form without them keeps what the shop has.
+  includeGiftCards: z.enum(["true", "false"]).optional().transform((v) => (v === undefined ? undefined : v === "true")),
+  includeTips: z.enum(["true", "false"]).optional().transform((v) => (v === undefined ? undefined : v === "true")),
 });
 
 function fieldErrors(error: z.ZodError): Record<string, string> {
@@ -129,6 +132,8 @@ export async function saveShopSettings(prisma: PrismaClient, shop: string, form:
     contentIdSource: f.contentIdSource,
     sources: { web: f["sources.web"], pos: f["sources.pos"], shopify_draft_order: f["sources.shopify_draft_order"], other: f["sources.other"] },
     respectMarketingConsent: f.respectMarketingConsent,
+    ...(f.includeGiftCards === undefined ? {} : { includeGiftCards: f.includeGiftCards }),
+    ...(f.includeTips === undefined ? {} : { includeTips: f.includeTips }),
   });
   if (!next.success) return { intent, ok: false, fieldErrors: fieldErrors(next.error) };
 

@@ -31,7 +31,23 @@ describe("fbclidFrom", () => {
     ["/?fbclid=", undefined],
     ["/?fbclid=<script>", undefined],
     [null, undefined],
-  ])("%s -> %s", (landing, fbclid) => expect(fbclidFrom(landing)).toBe(fbclid));
+    // Landing pages as Shopify records them, and the ways a parameter name can be written.
+    ["/", undefined],
+    ["/collections/all", undefined],
+    ["/products/merino-crew-socks?fbclid=IwAR123456abcDEF12345678&utm_source=facebook", "IwAR123456abcDEF12345678"],
+    ["/?FBCLID=IwAR1abcDEF_ghi-JKL", undefined],
+    ["/?fbcl%69d=IwAR1abcDEF_ghi-JKL", "IwAR1abcDEF_ghi-JKL"],
+    ["/?fb\tclid=IwAR1abcDEF_ghi-JKL", "IwAR1abcDEF_ghi-JKL"],
+    ["/?fb\nclid=IwAR1abcDEF_ghi-JKL", "IwAR1abcDEF_ghi-JKL"],
+    ["https://shop.example/?a=1&fbclid=%49wAR1abcDEF_ghi-JKL", "IwAR1abcDEF_ghi-JKL"],
+    ["/?fbclid=IwAR1abcDEF_ghi-JKL#fbclid=other", "IwAR1abcDEF_ghi-JKL"],
+    ["/?fbclid=+IwAR1abcDEF_ghi-JKL+", "IwAR1abcDEF_ghi-JKL"],
+    ["/?fbclid=IwAR1abcDEF&fbclid=IwAR2second", "IwAR1abcDEF"],
+    ["http://[bad", undefined],
+    ["/?fbclid=short", undefined],
+    ["", undefined],
+    [undefined, undefined],
+  ])("%j -> %s", (landing, fbclid) => expect(fbclidFrom(landing)).toBe(fbclid));
 });
 
 describe("browserIds", () => {
@@ -46,7 +62,14 @@ describe("browserIds", () => {
   });
   it("drops malformed cookie values (Meta rejects a request for a malformed fbc) and says why", () => {
     const ids = browserIds(attrs({ _fbp: "garbage", _fbc: "IwAR2F4-not-an-fbc" }), null, MS);
-    expect(ids).toEqual({ fbp: undefined, fbc: undefined, dropped: ["malformed _fbp cart attribute", "malformed _fbc cart attribute"] });
+    expect(ids).toEqual({
+      fbp: undefined,
+      fbc: undefined,
+      dropped: [
+        { code: "malformed_fbp", message: "malformed _fbp cart attribute" },
+        { code: "malformed_fbc", message: "malformed _fbc cart attribute" },
+      ],
+    });
   });
   it("replaces a malformed _fbc with one built from the landing fbclid", () => {
     expect(browserIds(attrs({ _fbc: "oops" }), "/?fbclid=IwAR1abcDEF_ghi", MS).fbc).toBe(`fb.1.${MS}.IwAR1abcDEF_ghi`);
@@ -60,5 +83,20 @@ describe("parseConsent", () => {
     [{ _capi_consent: "marketing=granted&analytics=denied" }, { marketing: true, analytics: false }],
     [{ _capi_consent: "marketing=maybe" }, {}],
     [{}, {}],
+    // Pairs split on ";", "&" or ","; keys and values trimmed, in any case; the last pair wins.
+    [{ _capi_consent: "Marketing = TRUE ; SALE_OF_DATA=denied" }, { marketing: true, saleOfData: false }],
+    [{ _capi_consent: "marketing=granted&analytics=denied&sale_of_data=false" }, { marketing: true, analytics: false, saleOfData: false }],
+    [{ _capi_consent: "sale_of_data=0,analytics=true" }, { saleOfData: false, analytics: true }],
+    [{ _capi_consent: "\u00a0marketing\u00a0=\u00a01" }, { marketing: true }],
+    [{ _capi_consent: "marketing=1,marketing=0" }, { marketing: false }],
+    // In "key=value=more" the value is "value"; a pair without a key or a value says nothing.
+    [{ _capi_consent: "marketing=1=0" }, { marketing: true }],
+    [{ _capi_consent: "marketing==1" }, {}],
+    [{ _capi_consent: "marketing;=1" }, {}],
+    [{ _capi_consent: "=1;analytics=0" }, { analytics: false }],
+    [{ _capi_consent: "analytics" }, {}],
+    [{ _capi_consent: ";;&&,," }, {}],
+    [{ _capi_consent: "marketing=yes" }, {}],
+    [{ _capi_consent: "   " }, {}],
   ])("%j -> %j", (pairs, consent) => expect(parseConsent(attrs(pairs))).toEqual(consent));
 });

@@ -1,6 +1,8 @@
 // The browser's identifiers travel to the server order as cart attributes, written by our
 // theme app embed (Shopify turns cart attributes into the order's `note_attributes`). These
 // names are the contract between extensions/ and this module.
+import type { Note } from "./outcome";
+
 export const CART_ATTRIBUTE = {
   fbp: "_fbp",
   fbc: "_fbc",
@@ -28,20 +30,8 @@ export function isValidFbp(value: string): boolean {
   return FBP.test(value);
 }
 
-// Without these a URL cannot carry an fbclid parameter: its name would have to be written out,
-// percent-encoded, or split by a tab or line break (which URL parsing removes).
-const MAY_NAME_FBCLID = /fbclid|%|[\t\n\r]/;
-
 /** The fbclid of a landing URL or path ("/?fbclid=..."), if it carries a plausible one. */
 export function fbclidFrom(landingSite: string | null | undefined): string | undefined {
-  if (!landingSite) return undefined;
-  // Most landing pages have no click id: no URL to parse for them.
-  if (!MAY_NAME_FBCLID.test(landingSite)) return undefined;
-  return fbclidByParsing(landingSite);
-}
-
-/** fbclidFrom without the shortcut: what the shortcut is tested against. */
-export function fbclidByParsing(landingSite: string | null | undefined): string | undefined {
   if (!landingSite) return undefined;
   let url: URL;
   try {
@@ -66,17 +56,17 @@ export interface BrowserIds {
   fbp?: string;
   fbc?: string;
   /** Why an identifier we were given was left out (malformed values make Meta reject events). */
-  dropped: string[];
+  dropped: Note[];
 }
 
 export function browserIds(attributes: NoteAttributes, landingSite: string | null | undefined, conversionMs: number): BrowserIds {
-  const dropped: string[] = [];
+  const dropped: Note[] = [];
   const fbpRaw = noteAttribute(attributes, CART_ATTRIBUTE.fbp);
   const fbcRaw = noteAttribute(attributes, CART_ATTRIBUTE.fbc);
   const fbp = fbpRaw && isValidFbp(fbpRaw) ? fbpRaw : undefined;
-  if (fbpRaw && !fbp) dropped.push("malformed _fbp cart attribute");
+  if (fbpRaw && !fbp) dropped.push({ code: "malformed_fbp", message: "malformed _fbp cart attribute" });
   let fbc = fbcRaw && isValidFbc(fbcRaw) ? fbcRaw : undefined;
-  if (fbcRaw && !fbc) dropped.push("malformed _fbc cart attribute");
+  if (fbcRaw && !fbc) dropped.push({ code: "malformed_fbc", message: "malformed _fbc cart attribute" });
   if (!fbc) {
     const fbclid = fbclidFrom(landingSite);
     if (fbclid) fbc = fbcFromClickId(fbclid, conversionMs);
@@ -100,23 +90,13 @@ export function parseConsent(attributes: NoteAttributes): Consent {
   if (!raw) return {};
   const consent: Consent = {};
   // Pairs separated by ";", "&" or ","; in "key=value=more" the value is "value".
-  let start = 0;
-  while (start <= raw.length) {
-    let end = start;
-    while (end < raw.length && raw[end] !== ";" && raw[end] !== "&" && raw[end] !== ",") end++;
-    const equals = raw.indexOf("=", start);
-    if (equals >= 0 && equals < end) {
-      const next = raw.indexOf("=", equals + 1);
-      const value = raw.slice(equals + 1, next >= 0 && next < end ? next : end).trim().toLowerCase();
-      const flag = value === "1" || value === "true" || value === "granted" ? true : value === "0" || value === "false" || value === "denied" ? false : undefined;
-      if (flag !== undefined) {
-        const key = raw.slice(start, equals).trim().toLowerCase();
-        if (key === "marketing") consent.marketing = flag;
-        else if (key === "analytics") consent.analytics = flag;
-        else if (key === "sale_of_data") consent.saleOfData = flag;
-      }
-    }
-    start = end + 1;
+  for (const pair of raw.split(/[;&,]/)) {
+    const [key, value] = pair.split("=").map((s) => s.trim().toLowerCase());
+    const flag = value === "1" || value === "true" || value === "granted" ? true : value === "0" || value === "false" || value === "denied" ? false : undefined;
+    if (flag === undefined) continue;
+    if (key === "marketing") consent.marketing = flag;
+    else if (key === "analytics") consent.analytics = flag;
+    else if (key === "sale_of_data") consent.saleOfData = flag;
   }
   return consent;
 }

@@ -1,8 +1,11 @@
 // Gathers every fact an order or checkout holds about the buyer into raw user_data input.
 // More distinct values mean more chances for Meta to match; buildUserData normalises,
 // hashes and de-duplicates them.
+import { firstPublicIp, NON_PUBLIC_LABELS, type ClientIpChoice } from "../meta/client-ip";
+import type { MetaEvent } from "../meta/event";
 import type { RawValue, UserDataInput } from "../meta/user-data";
 import type { ShopifyAddress, ShopifyOrder } from "../shopify/payloads";
+import type { Note } from "./outcome";
 
 type Buyer = Pick<ShopifyOrder, "email" | "phone" | "customer" | "billing_address" | "shipping_address"> &
   Partial<Pick<ShopifyOrder, "contact_email">>;
@@ -69,4 +72,34 @@ export function userDataInput(buyer: Buyer, browser: BrowserContext, defaultCoun
     fbp: browser.fbp,
     fbc: browser.fbc,
   };
+}
+
+export const NO_IP: ClientIpChoice = { dropped: [] };
+
+/** The buyer's IP from the candidates, best source first: only a public address is ever sent. */
+export function clientIp(candidates: ReadonlyArray<string | null | undefined>): ClientIpChoice {
+  return candidates.length === 0 ? NO_IP : firstPublicIp(candidates);
+}
+
+/**
+ * Notes on the browser facts of a built event: browser IPs left out, and a website event going
+ * without a user agent (Meta takes it and matches it less well; the usual cause is the theme
+ * app embed not being on). `noUaCause` says what the payload itself lacked.
+ */
+export function browserNotes(ip: ClientIpChoice, event: MetaEvent, noUaCause: string): Note[] {
+  const notes: Note[] = [];
+  for (const { reason } of ip.dropped) {
+    notes.push(
+      reason === "not_an_ip"
+        ? { code: "malformed_client_ip", message: "the browser IP given is not an IP address: sent without client_ip_address" }
+        : { code: "client_ip_not_public", message: `the browser IP given is ${NON_PUBLIC_LABELS[reason]}, not the buyer's: not sent` },
+    );
+  }
+  if (event.action_source === "website" && !event.user_data.client_user_agent) {
+    notes.push({
+      code: "no_user_agent",
+      message: `sent without the browser's user agent: ${noUaCause} the theme app embed recorded none (is the CAPI Relay app embed on in the theme?); Meta accepts it but matches it less well`,
+    });
+  }
+  return notes;
 }

@@ -5,8 +5,8 @@ import type { MetaEvent } from "../meta/event";
 import type { ShopifyCheckout } from "../shopify/payloads";
 import { CART_ATTRIBUTE, browserIds, noteAttribute, parseConsent } from "./browser-ids";
 import { consentDecision } from "./consent";
-import { commerceData, pickMoney } from "./custom-data";
-import { userDataInput } from "./customer-data";
+import { commerceData, eventValue, onlyGiftCards, pickMoney } from "./custom-data";
+import { browserNotes, NO_IP, userDataInput } from "./customer-data";
 import type { BuildContext, BuildOutcome } from "./outcome";
 import { pageUrlWithoutSecrets } from "./page-url";
 import { actionSourceFor, type ShopEventSettings } from "./settings";
@@ -18,6 +18,9 @@ export function buildInitiateCheckout(checkout: ShopifyCheckout, settings: ShopE
   }
   const consent = consentDecision(parseConsent(checkout.note_attributes), settings);
   if (consent.skip) return { status: "skipped", reason: consent.skip };
+  if (!settings.includeGiftCards && onlyGiftCards(checkout.line_items)) {
+    return { status: "skipped", reason: "the checkout holds only gift cards, and the shop leaves gift-card sales out (a gift card counts when it is spent)" };
+  }
 
   const startedMs = Date.parse(checkout.created_at);
   const ids = browserIds(checkout.note_attributes, checkout.landing_site, startedMs);
@@ -28,8 +31,12 @@ export function buildInitiateCheckout(checkout: ShopifyCheckout, settings: ShopE
       { userAgent: noteAttribute(checkout.note_attributes, CART_ATTRIBUTE.userAgent), fbp: ids.fbp, fbc: ids.fbc },
       settings.defaultCountry,
     ),
+    startedMs,
   );
-  const money = pickMoney(undefined, checkout.total_price, checkout.presentment_currency ?? checkout.currency);
+  // Tips are chosen after the checkout starts: only gift cards come off its value.
+  const total = pickMoney(undefined, checkout.total_price, checkout.presentment_currency ?? checkout.currency);
+  const value = eventValue(total, { items: checkout.line_items, includesTips: false }, settings);
+  const money = value.money;
   const event: MetaEvent = {
     event_name: "InitiateCheckout",
     event_time: Math.floor(startedMs / 1000),
@@ -41,5 +48,6 @@ export function buildInitiateCheckout(checkout: ShopifyCheckout, settings: ShopE
     ...consent.processing,
   };
   if (actionSource !== "website") delete event.event_source_url;
-  return { status: "ready", event, notes: [...ids.dropped, ...consent.notes] };
+  const noted = browserNotes(NO_IP, event, "checkouts carry no client_details, and");
+  return { status: "ready", event, notes: [...ids.dropped, ...noted, ...consent.notes, ...value.notes] };
 }

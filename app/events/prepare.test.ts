@@ -1,16 +1,14 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { RECORDED_NOW_SECONDS, shopifyFixture } from "../../test/support/fixtures";
 import { sha256Hex } from "../meta/user-data";
 import { validateEvent } from "../meta/validate";
 import type { BuildOutcome } from "./outcome";
 import { prepareEvent, type EventTopic } from "./prepare";
 import { DEFAULT_SETTINGS, shopEventSettingsSchema, type ShopEventSettingsInput } from "./settings";
 
-const FIXTURES = path.resolve(__dirname, "../../test/fixtures/shopify");
-const fixture = (name: string): Record<string, any> => JSON.parse(readFileSync(path.join(FIXTURES, `${name}.json`), "utf8"));
-// 2026-11-21T12:00:00Z: the fixtures were placed on 2026-11-20.
-const NOW = 1_795_262_400;
+// A pinned clock, with the fixtures as recorded: exact event times, snapshots that never change.
+const fixture = (name: string) => shopifyFixture(name, { asRecorded: true });
+const NOW = RECORDED_NOW_SECONDS;
 const SHOP = "wool-and-wander.myshopify.com";
 
 function prepare(topic: EventTopic, payload: unknown, settings: ShopEventSettingsInput = {}): BuildOutcome {
@@ -170,7 +168,7 @@ describe("consent recorded by the storefront embed", () => {
   it("an opt-out of the sale of data goes with Limited Data Use", () => {
     const { event, notes } = ready(prepare("orders/create", withConsent("marketing=1;sale_of_data=0")));
     expect(event).toMatchObject({ data_processing_options: ["LDU"], data_processing_options_country: 0, data_processing_options_state: 0 });
-    expect(notes[0]).toMatch(/Limited Data Use/);
+    expect(notes[0]).toMatchObject({ code: "limited_data_use", message: expect.stringMatching(/Limited Data Use/) });
   });
 });
 
@@ -188,10 +186,13 @@ describe("InitiateCheckout from checkouts/create", () => {
     expect(validateEvent(event, NOW)).toEqual([]);
   });
 
-  it("without the embed's user agent a website checkout is held back, as Meta would reject it", () => {
+  it("without the embed's user agent a website checkout is still sent, with a note saying why it matches less", () => {
     const checkout = fixture("checkouts-create");
     checkout.note_attributes = checkout.note_attributes.filter((a: any) => a.name !== "_capi_ua");
-    expect(prepare("checkouts/create", checkout)).toMatchObject({ status: "rejected", code: "missing_user_agent" });
+    const { event, notes } = ready(prepare("checkouts/create", checkout));
+    expect(event.user_data.client_user_agent).toBeUndefined();
+    expect(notes).toEqual([{ code: "no_user_agent", message: expect.stringMatching(/app embed/) }]);
+    expect(validateEvent(event, NOW)).toEqual([]);
   });
 
   it("a checkout with no contact yet is held back with a clear reason", () => {

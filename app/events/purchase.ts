@@ -4,8 +4,8 @@ import { buildUserData } from "../meta/user-data";
 import type { MetaEvent } from "../meta/event";
 import type { ShopifyOrder } from "../shopify/payloads";
 import { CART_ATTRIBUTE, browserIds, noteAttribute, parseConsent } from "./browser-ids";
-import { commerceData, pickMoney } from "./custom-data";
-import { userDataInput } from "./customer-data";
+import { commerceData, eventValue, onlyGiftCards, pickMoney } from "./custom-data";
+import { browserNotes, clientIp, userDataInput } from "./customer-data";
 import type { BuildContext, BuildOutcome } from "./outcome";
 import { pageUrlWithoutSecrets } from "./page-url";
 import { actionSourceFor, type ShopEventSettings } from "./settings";
@@ -23,8 +23,18 @@ export function buildPurchase(
   if (order.test && !settings.testEventCode) {
     return { status: "skipped", reason: "Shopify test order, and the shop has no test event code" };
   }
+  // A conversion that no longer stands is not reported (Meta has no way to take one back).
+  if (order.cancelled_at) {
+    return { status: "skipped", reason: `the order was cancelled (at ${order.cancelled_at}) before its Purchase was sent` };
+  }
+  if (order.financial_status === "voided") {
+    return { status: "skipped", reason: "the order's payment was voided before its Purchase was sent" };
+  }
   if (topic === "orders/create" && settings.purchaseTrigger === "orders/paid" && order.financial_status !== "paid") {
     return { status: "skipped", reason: "the shop sends Purchase when the order is paid" };
+  }
+  if (!settings.includeGiftCards && onlyGiftCards(order.line_items)) {
+    return { status: "skipped", reason: "the order holds only gift cards, and the shop leaves gift-card sales out (a gift card counts when it is spent)" };
   }
   const source = (order.source_name ?? "").toLowerCase();
   const actionSource = actionSourceFor(order.source_name, settings);
@@ -38,23 +48,29 @@ export function buildPurchase(
   const placedMs = Date.parse(order.processed_at ?? order.created_at);
   const buyerBrowser = !MERCHANT_BROWSER_SOURCES.has(source);
   const ids = buyerBrowser ? browserIds(order.note_attributes, order.landing_site, placedMs) : { dropped: [] };
+  // The buyer's IP: client_details, then the order's own browser_ip (the embed records none).
+  const ip = clientIp(buyerBrowser ? [order.client_details?.browser_ip, order.browser_ip] : []);
   const userData = buildUserData(
     userDataInput(
       order,
       {
-        ipAddress: buyerBrowser ? order.client_details?.browser_ip : undefined,
+        ipAddress: ip.ip,
         userAgent: buyerBrowser
-          ? order.client_details?.user_agent ?? noteAttribute(order.note_attributes, CART_ATTRIBUTE.userAgent)
+          ? order.client_details?.user_agent || noteAttribute(order.note_attributes, CART_ATTRIBUTE.userAgent)
           : undefined,
         fbp: ids.fbp,
         fbc: ids.fbc,
       },
       settings.defaultCountry,
     ),
+    placedMs,
   );
-  const set = settings.valueMode === "subtotal" ? order.subtotal_price_set : order.total_price_set;
-  const shopAmount = settings.valueMode === "subtotal" ? order.subtotal_price : order.total_price;
-  const money = pickMoney(set, shopAmount, order.currency);
+  const subtotal = settings.valueMode === "subtotal";
+  const set = subtotal ? order.subtotal_price_set : order.total_price_set;
+  const shopAmount = subtotal ? order.subtotal_price : order.total_price;
+  // The subtotal is before tips already; the total includes them.
+  const value = eventValue(pickMoney(set, shopAmount, order.currency), { items: order.line_items, order, includesTips: !subtotal }, settings);
+  const money = value.money;
 
   const event: MetaEvent = {
     event_name: "Purchase",
@@ -71,6 +87,6 @@ export function buildPurchase(
     status: "ready",
     event,
     ...(order.test ? { testEventCode: settings.testEventCode } : {}),
-    notes: [...ids.dropped, ...consent.notes],
+    notes: [...ids.dropped, ...browserNotes(ip, event, "Shopify sent no client_details user agent and"), ...consent.notes, ...value.notes],
   };
 }

@@ -28,6 +28,14 @@ export const shopEventSettingsSchema = z.object({
   purchaseTrigger: z.enum(["orders/create", "orders/paid"]).default("orders/create"),
   /** Purchase value: the order total, or the subtotal (before shipping and taxes). */
   valueMode: z.enum(["total", "subtotal"]).default("total"),
+  /**
+   * Gift cards sold in an order: a gift card is revenue only when it is spent, so by default
+   * its sale is left out of value, contents and num_items (and an order of gift cards only is
+   * not sent).
+   */
+  includeGiftCards: z.boolean().default(false),
+  /** Tips the buyer added: not a sale of the shop's products, so left out of value by default. */
+  includeTips: z.boolean().default(false),
   /** Catalogue ids: Meta's Shopify catalogue uses variant ids as `product` ids. */
   contentIdSource: z.enum(["variant", "product", "sku"]).default("variant"),
   /**

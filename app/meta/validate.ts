@@ -2,7 +2,6 @@
 // bad event, so each event is judged on its own and only the good ones are batched.
 import { isIP } from "node:net";
 import { isValidFbc, isValidFbp } from "../events/browser-ids";
-import { isPageUrlJustBuilt } from "../events/page-url";
 import { ACTION_SOURCES } from "../events/settings";
 import type { MetaEvent } from "./event";
 import { HASHED_KEYS, isSha256Hex } from "./user-data";
@@ -20,7 +19,6 @@ export type InvalidCode =
   | "event_in_future"
   | "bad_action_source"
   | "missing_event_source_url"
-  | "missing_user_agent"
   | "no_customer_information"
   | "unhashed_user_data"
   | "malformed_fbc"
@@ -51,7 +49,6 @@ const MATCH_KEYS = [...HASHED_KEYS, "client_ip_address", "client_user_agent", "f
 const isHash = (v: unknown) => typeof v === "string" && isSha256Hex(v);
 
 function isAbsoluteHttpUrl(value: string): boolean {
-  if (isPageUrlJustBuilt(value)) return true;
   try {
     const url = new URL(value);
     return url.protocol === "https:" || url.protocol === "http:";
@@ -95,9 +92,8 @@ export function validateEvent(event: MetaEvent, nowSeconds: number): Problem[] {
     if (!event.event_source_url || !isAbsoluteHttpUrl(event.event_source_url)) {
       add("missing_event_source_url", "a website event needs an absolute event_source_url");
     }
-    if (!ud.client_user_agent) {
-      add("missing_user_agent", "a website event needs client_user_agent (no browser was seen for this conversion)");
-    }
+    // Without client_user_agent Meta accepts the event and matches it less well: that is a
+    // note of the building (app/events, "no_user_agent"), not a reason to refuse it.
   }
 
   let matchable = false;

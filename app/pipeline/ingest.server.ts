@@ -76,9 +76,16 @@ function refusedData(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * SHA-256 of the payload's customer id, as user_data.external_id hashes it. The payload must
+ * come from a lossless parse (app/shopify/webhook-json.ts): an id above 2^53 is then its exact
+ * digits. A number that is not a safe integer was rounded on the way; its hash would match no
+ * customers/redact request, so none is stored (the event core rejects such an id too).
+ */
 function customerHash(payload: unknown): string | null {
   const id = (payload as { customer?: { id?: unknown } } | null)?.customer?.id;
-  return typeof id === "number" || typeof id === "string" ? sha256Hex(String(id)) : null;
+  if (typeof id === "string") return /^\d+$/.test(id.trim()) ? sha256Hex(id.trim()) : null;
+  return typeof id === "number" && Number.isSafeInteger(id) ? sha256Hex(String(id)) : null;
 }
 
 export async function ingestWebhook(
@@ -127,6 +134,7 @@ export async function ingestWebhook(
       reasonCode: rejected ? rejected.code : state === "paused" ? (context.pixelId ? "pixel_paused" : "no_destination") : null,
       reason: rejected ? rejected.reason : state === "paused" ? pausedReason : null,
       customerHash: customerHash(webhook.payload),
+      notes: built.notes,
     },
     now,
   ).catch((error: unknown) => {

@@ -455,6 +455,8 @@ function SettingsCard({ settings: view }: { settings: Settings }) {
   const [contentIdSource, setContentIdSource] = useState<string>(s.contentIdSource);
   const [sources, setSources] = useState<Record<string, string>>({ ...s.sources });
   const [respectMarketingConsent, setRespectMarketingConsent] = useState(s.respectMarketingConsent);
+  const [includeGiftCards, setIncludeGiftCards] = useState(s.includeGiftCards);
+  const [includeTips, setIncludeTips] = useState(s.includeTips);
 
   const submit = () =>
     fetcher.submit(
@@ -465,6 +467,8 @@ function SettingsCard({ settings: view }: { settings: Settings }) {
         contentIdSource,
         ...Object.fromEntries(ORDER_SOURCES.map(({ value }) => [`sources.${value}`, sources[value] ?? ""])),
         respectMarketingConsent: String(respectMarketingConsent),
+        includeGiftCards: String(includeGiftCards),
+        includeTips: String(includeTips),
       },
       { method: "post" },
     );
@@ -523,6 +527,19 @@ function SettingsCard({ settings: view }: { settings: Settings }) {
               checked={respectMarketingConsent}
               onChange={setRespectMarketingConsent}
               error={fieldErrors.respectMarketingConsent}
+            />
+            <Checkbox
+              label="Count gift card sales in the Purchase value"
+              helpText="Off: a gift card counts when it is spent, not when it is sold; orders of gift cards only are not sent."
+              checked={includeGiftCards}
+              onChange={setIncludeGiftCards}
+              error={fieldErrors.includeGiftCards}
+            />
+            <Checkbox
+              label="Count tips in the Purchase value"
+              checked={includeTips}
+              onChange={setIncludeTips}
+              error={fieldErrors.includeTips}
             />
           </FormLayout>
           <InlineStack gap="300" blockAlign="center">

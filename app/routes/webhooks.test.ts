@@ -1,15 +1,13 @@
 // The webhook routes as Shopify calls them: signed with Shopify's test helper, against the
 // real PostgreSQL and Redis of this machine.
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shopifyFixture } from "../../test/support/fixtures";
 import { createTestDatabase, REDIS_URL, type TestDatabase } from "../../test/support/services";
 import { signedWebhookRequest } from "../../test/support/shopify-webhooks";
 import type { ActionFunctionArgs } from "@remix-run/node";
 
 const SECRET = "test-webhook-secret";
 const SHOP = "routes.myshopify.com";
-const fixture = (name: string) => JSON.parse(readFileSync(path.resolve(__dirname, "../../test/fixtures/shopify", `${name}.json`), "utf8"));
 
 type Action = (args: ActionFunctionArgs) => Promise<Response>;
 let db: TestDatabase;
@@ -50,7 +48,7 @@ afterAll(async () => {
 describe("webhook routes", () => {
   it("a bad signature answers 401 and stores nothing, on every topic", async () => {
     for (const topic of Object.keys(actions)) {
-      const response = await call(topic, fixture("orders-create-web"), { secret: "not-the-secret" });
+      const response = await call(topic, shopifyFixture("orders-create-web"), { secret: "not-the-secret" });
       expect(response.status, topic).toBe(401);
     }
     expect(await db.prisma.webhookReceipt.count()).toBe(0);
@@ -58,12 +56,12 @@ describe("webhook routes", () => {
   });
 
   it("orders/create is recorded within the request and deduplicated on X-Shopify-Event-Id", async () => {
-    const first = await call("orders/create", fixture("orders-create-web"), { eventId: "e-1" });
+    const first = await call("orders/create", shopifyFixture("orders-create-web"), { eventId: "e-1" });
     expect(first.status).toBe(200);
     expect(await first.json()).toMatchObject({ outcome: "paused" }); // no pixel connected yet
-    const again = await call("orders/create", fixture("orders-create-web"), { eventId: "e-1" });
+    const again = await call("orders/create", shopifyFixture("orders-create-web"), { eventId: "e-1" });
     expect(await again.json()).toMatchObject({ outcome: "duplicate" });
-    const paid = await call("orders/paid", fixture("orders-paid-web"), { eventId: "e-2" });
+    const paid = await call("orders/paid", shopifyFixture("orders-paid-web"), { eventId: "e-2" });
     expect(await paid.json()).toMatchObject({ outcome: "duplicate" });
     expect(await db.prisma.event.count({ where: { shop: SHOP } })).toBe(1);
     expect(await db.prisma.webhookReceipt.count({ where: { shop: SHOP } })).toBe(2);
@@ -88,7 +86,7 @@ describe("webhook routes", () => {
   });
 
   it("a value PostgreSQL cannot store (a NUL character) is answered 200 and recorded as rejected, not retried for ever", async () => {
-    const order = fixture("orders-create-web");
+    const order = shopifyFixture("orders-create-web");
     const response = await call("orders/create", { ...order, id: 5_550_001, client_details: { ...order.client_details, user_agent: "Mozilla/5.0\u0000" } }, { eventId: "e-nul" });
     expect(response.status).toBe(200);
     const receipt = await db.prisma.webhookReceipt.findFirstOrThrow({ where: { shop: SHOP, dedupeKey: "e-nul" } });
@@ -97,7 +95,7 @@ describe("webhook routes", () => {
   });
 
   it("customers/data_request answers with hashed data only; customers/redact deletes that customer's events", async () => {
-    const order = fixture("orders-create-web");
+    const order = shopifyFixture("orders-create-web");
     const request = { shop_domain: SHOP, customer: { id: order.customer.id, email: order.customer.email }, orders_requested: [order.id] };
     const report = await (await call("customers/data_request", request)).json();
     expect(report.events).toHaveLength(1);
@@ -109,8 +107,8 @@ describe("webhook routes", () => {
   it("app/uninstalled removes the sessions and stops delivery; shop/redact deletes every row of the shop", async () => {
     await db.prisma.session.create({ data: { id: `offline_${SHOP}`, shop: SHOP, state: "s", accessToken: "shpat_x" } });
     await db.prisma.destination.create({ data: { shop: SHOP, pixelId: "123456789", accessTokenEnc: "v1.x.y.z", tokenFingerprint: "f" } });
-    await call("orders/create", fixture("orders-create-pos"), { eventId: "e-4" });
-    await call("orders/create", fixture("orders-create-pos"), { eventId: "e-5", shop: "other.myshopify.com" });
+    await call("orders/create", shopifyFixture("orders-create-pos"), { eventId: "e-4" });
+    await call("orders/create", shopifyFixture("orders-create-pos"), { eventId: "e-5", shop: "other.myshopify.com" });
     await call("app/uninstalled", { domain: SHOP });
     expect(await db.prisma.session.count({ where: { shop: SHOP } })).toBe(0);
     expect((await db.prisma.destination.findUniqueOrThrow({ where: { shop: SHOP } })).pausedAt).not.toBeNull();
@@ -119,5 +117,41 @@ describe("webhook routes", () => {
       expect(await count).toBe(0);
     }
     expect(await db.prisma.event.count({ where: { shop: "other.myshopify.com" } })).toBe(1);
+  });
+
+  it("Shopify's documented order (ids above 2^53) is stored under its exact ids with its notes, and redacted by the exact customer id", async () => {
+    const { webhookHeaders } = await import("../../test/support/shopify-webhooks");
+    const { shopifyFixtureText } = await import("../../test/support/fixtures");
+    const { sha256Hex } = await import("../meta/user-data");
+    const shop = "samples.myshopify.com";
+    const post = (topic: string, body: string, eventId: string) => {
+      const headers = webhookHeaders({ topic, shop, payload: undefined, secret: SECRET, eventId }, body);
+      return actions[topic]!({ request: new Request(`https://app.example.com/webhooks/${topic}`, { method: "POST", headers, body }), params: {}, context: {} });
+    };
+    // The sample as a live order would be: not a test, not cancelled, paid. Sent as text: the
+    // signature covers these very bytes.
+    const order = shopifyFixtureText("shopify-sample-orders-create")
+      .replace(/"cancelled_at": "[^"]*"/, '"cancelled_at": null')
+      .replace('"financial_status": "voided"', '"financial_status": "paid"')
+      .replace('"test": true', '"test": false');
+    const response = await post("orders/create", order, "e-sample");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ outcome: "paused" });
+    const rows = await db.prisma.$queryRaw<Array<Record<string, unknown>>>`
+      SELECT "eventId", "customerHash", "notes", "payload"->'custom_data'->>'order_id' AS "orderId",
+             "payload"->'custom_data'->'content_ids' AS "contentIds"
+      FROM "Event" WHERE "shop" = ${shop}`;
+    expect(rows).toEqual([
+      {
+        eventId: "820982911946154508",
+        orderId: "820982911946154508",
+        contentIds: ["788032119674292922", "LENS-PROTECT-2YR", "CASE-LEATHER-PREM"],
+        customerHash: sha256Hex("115310627314723954"),
+        notes: [{ code: "no_user_agent", message: expect.stringMatching(/app embed/) }],
+      },
+    ]);
+    // customers/redact names the customer by the same 18-digit id, as a JSON number.
+    await post("customers/redact", `{"shop_domain":"${shop}","customer":{"id":115310627314723954},"orders_to_redact":[]}`, "e-sample-redact");
+    expect(await db.prisma.event.count({ where: { shop } })).toBe(0);
   });
 });

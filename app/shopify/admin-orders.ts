@@ -8,8 +8,9 @@ query RecentOrders($query: String!, $after: String) {
   orders(first: 100, after: $after, query: $query, sortKey: CREATED_AT) {
     pageInfo { hasNextPage endCursor }
     nodes {
-      id name createdAt processedAt email phone test sourceName statusPageUrl clientIp checkoutToken cartToken
+      id name createdAt processedAt cancelledAt email phone test sourceName statusPageUrl clientIp checkoutToken cartToken
       displayFinancialStatus currencyCode presentmentCurrencyCode
+      totalTipReceivedSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }
       totalPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }
       subtotalPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }
       customer { id email phone firstName lastName }
@@ -50,6 +51,7 @@ export const graphqlOrderSchema = z.object({
   name: z.string().nullish(),
   createdAt: z.string(),
   processedAt: z.string().nullish(),
+  cancelledAt: z.string().nullish(),
   email: z.string().nullish(),
   phone: z.string().nullish(),
   test: z.boolean().nullish(),
@@ -64,6 +66,7 @@ export const graphqlOrderSchema = z.object({
   presentmentCurrencyCode: z.string().nullish(),
   totalPriceSet: moneyBag,
   subtotalPriceSet: moneyBag,
+  totalTipReceivedSet: moneyBag,
   customer: z.object({ id: gid, email: z.string().nullish(), phone: z.string().nullish(), firstName: z.string().nullish(), lastName: z.string().nullish() }).nullish(),
   billingAddress: address,
   shippingAddress: address,
@@ -84,7 +87,12 @@ export const graphqlOrderSchema = z.object({
 });
 export type GraphqlOrder = z.infer<typeof graphqlOrderSchema>;
 
-const numericId = (id: string) => Number(id.slice(id.lastIndexOf("/") + 1));
+/** The id of a gid as REST writes it: a number, or its exact digits above 2^53 (never rounded). */
+function numericId(id: string): number | string {
+  const digits = id.slice(id.lastIndexOf("/") + 1);
+  const n = Number(digits);
+  return Number.isSafeInteger(n) ? n : digits;
+}
 
 function restMoney(bag: z.infer<typeof moneyBag>) {
   if (!bag) return null;
@@ -118,6 +126,7 @@ export function graphqlOrderToPayload(o: GraphqlOrder): Record<string, unknown> 
     name: o.name,
     created_at: o.createdAt,
     processed_at: o.processedAt ?? o.createdAt,
+    cancelled_at: o.cancelledAt ?? null,
     email: o.email,
     phone: o.phone,
     test: o.test ?? false,
@@ -130,6 +139,7 @@ export function graphqlOrderToPayload(o: GraphqlOrder): Record<string, unknown> 
     subtotal_price: o.subtotalPriceSet?.shopMoney.amount ?? null,
     total_price_set: restMoney(o.totalPriceSet),
     subtotal_price_set: restMoney(o.subtotalPriceSet),
+    total_tip_received: o.totalTipReceivedSet?.shopMoney.amount ?? null,
     customer: o.customer
       ? { id: numericId(o.customer.id), email: o.customer.email, phone: o.customer.phone, first_name: o.customer.firstName, last_name: o.customer.lastName }
       : null,

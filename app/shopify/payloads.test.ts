@@ -2,7 +2,7 @@
 // transforms). What they accept, what they hand on, and the reason a merchant reads for a
 // payload they refuse must not have moved: these are the answers of the earlier schemas.
 import { describe, expect, it } from "vitest";
-import { describeIssues, orderSchema } from "./payloads";
+import { describeIssues, gidMismatch, orderSchema } from "./payloads";
 
 const order = () => ({
   id: 6100000000001,
@@ -64,5 +64,24 @@ describe("orderSchema", () => {
   it("reads cart attributes written as numbers or booleans as text, and a missing value as null", () => {
     const parsed = orderSchema.parse(withValue("note_attributes", [{ name: 7, value: true }, { name: "_fbp", value: 12 }, { name: "x", value: null }, { name: "y" }]));
     expect(parsed.note_attributes).toEqual([{ name: "7", value: "true" }, { name: "_fbp", value: "12" }, { name: "x", value: null }, { name: "y", value: null }]);
+  });
+});
+
+describe("gidMismatch: an id above 2^53 must agree with its admin_graphql_api_id", () => {
+  it.each([
+    ["the same id", "820982911946154508", "gid://shopify/Order/820982911946154508", undefined],
+    ["no gid given", "820982911946154508", null, undefined],
+    // Below 2^53 nothing rounds: a re-numbered payload keeps its id.
+    ["a small re-numbered id", "5550001", "gid://shopify/Order/5678901234567", undefined],
+    [
+      "a rounded id",
+      "820982911946154500",
+      "gid://shopify/Order/820982911946154508",
+      "admin_graphql_api_id names Order 820982911946154508 but id is 820982911946154500: an id was rounded on the way (a JSON parser without big integers?)",
+    ],
+    ["another big id", "820982911946154999", "gid://shopify/Order/820982911946154508", "admin_graphql_api_id names Order 820982911946154508 but id is 820982911946154999"],
+    ["a gid of another kind", "820982911946154508", "gid://shopify/Customer/820982911946154508", 'admin_graphql_api_id "gid://shopify/Customer/820982911946154508" is not a Shopify Order id'],
+  ])("%s", (_name, id, gid, reason) => {
+    expect(gidMismatch("Order", id, gid)).toBe(reason);
   });
 });

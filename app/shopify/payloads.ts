@@ -41,6 +41,7 @@ const optionalAddress = addressSchema.nullish();
 
 export const customerSchema = z.object({
   id: optionalId,
+  admin_graphql_api_id: text,
   email: text,
   phone: text,
   first_name: text,
@@ -68,12 +69,38 @@ export const lineItemSchema = z.object({
   quantity: z.number().int().nonnegative(),
   price: money,
   price_set: moneySet,
+  gift_card: z.boolean().nullish(),
+  /** Present only on a tip's line (with tip_payment_method): the gateway that took the tip. */
+  tip_payment_gateway: text,
 });
 export type ShopifyLineItem = z.infer<typeof lineItemSchema>;
 const lineItems = z.array(lineItemSchema);
 
+// "gid://shopify/Order/820982911946154508": the same id as text, which no JSON parser rounds.
+const GID = /^gid:\/\/shopify\/([A-Za-z]+)\/(\d+)(\?.*)?$/;
+
+const isSafeId = (digits: string) => Number.isSafeInteger(Number(digits));
+
+/**
+ * Why a record's `admin_graphql_api_id` does not name the record's own `id`, if it does not.
+ * Shopify always sends the two alike; ids above 2^53 that differ mean one was rounded on the
+ * way (a JSON parser without big integers, somewhere between Shopify and us), and events built
+ * from it would name another order or customer. Below 2^53 nothing rounds, and a differing
+ * pair is a re-numbered payload (test data, a replay tool): `id` stands, as it always has.
+ */
+export function gidMismatch(kind: string, id: string | null | undefined, gid: string | null | undefined): string | undefined {
+  if (!gid || id === null || id === undefined) return undefined;
+  const match = GID.exec(gid);
+  if (!match || match[1] !== kind) return `admin_graphql_api_id "${gid}" is not a Shopify ${kind} id`;
+  const named = match[2]!;
+  if (named === id || (isSafeId(named) && isSafeId(id))) return undefined;
+  const rounded = Number(named) === Number(id) ? ": an id was rounded on the way (a JSON parser without big integers?)" : "";
+  return `admin_graphql_api_id names ${kind} ${named} but id is ${id}${rounded}`;
+}
+
 export const orderSchema = z.object({
   id,
+  admin_graphql_api_id: text,
   created_at: timestamp,
   processed_at: timestamp.nullish(),
   email: text,
@@ -84,16 +111,21 @@ export const orderSchema = z.object({
   subtotal_price: money,
   total_price_set: moneySet,
   subtotal_price_set: moneySet,
+  /** Tips in the shop currency (REST orders); tip lines carry them in both currencies. */
+  total_tip_received: money,
   customer: optionalCustomer,
   billing_address: optionalAddress,
   shipping_address: optionalAddress,
   client_details: z.object({ browser_ip: text, user_agent: text }).nullish(),
+  /** The buyer's IP as Shopify saw it at checkout, next to client_details. */
+  browser_ip: text,
   landing_site: text,
   note_attributes: noteAttributes,
   order_status_url: text,
   test: z.boolean().nullish(),
   source_name: text,
   financial_status: text,
+  cancelled_at: timestamp.nullish(),
   line_items: lineItems,
 });
 export type ShopifyOrder = z.infer<typeof orderSchema>;

@@ -120,9 +120,8 @@ export function checkEvent(event: unknown, nowMs: number): MetaError | undefined
   if (event.action_source === "website") {
     if (!present(event.event_source_url)) return parameterError("The parameter event_source_url is required for website events.");
     if (!httpUrl(event.event_source_url)) return parameterError("The parameter event_source_url must be an http(s) URL.");
-    if (typeof ud.client_user_agent !== "string" || ud.client_user_agent === "") {
-      return parameterError("The parameter user_data.client_user_agent is required for website events.");
-    }
+    // A website event without client_user_agent is taken, and may not be used for
+    // optimisation or matched as well: a degraded event, not a refused request.
   }
   if (!CUSTOMER_KEYS.some((k) => present(ud[k]))) {
     return parameterError("user_data must contain at least one customer information parameter.");
