@@ -6,10 +6,12 @@ import { isEventTopic, prepareEvent, EVENT_TOPICS } from "../events/prepare";
 import { shopEventSettingsSchema } from "../events/settings";
 import { requestBody } from "../meta/request";
 import { describeIssues } from "../shopify/payloads";
+import { parseWebhookJson } from "../shopify/webhook-json";
 
 const USAGE = `usage:
   capi event --topic <${EVENT_TOPICS.join("|")}> [--shop <domain>] [--now <unix seconds>] [--settings <json>] < payload.json
-  capi connect --shop <domain> --pixel <id> --token <access token> [--test-code <code>]
+  capi connect --shop <domain> --pixel <id> (--token-file <path> | --token - < token.txt | --token <access token>) [--test-code <code>]
+  capi rotate-key
   capi status --shop <domain>`;
 
 class CliError extends Error {
@@ -18,11 +20,11 @@ class CliError extends Error {
   }
 }
 
-function readStdin(): string {
+function readStdin(what = "the payload"): string {
   try {
     return readFileSync(0, "utf8");
   } catch {
-    throw new CliError("could not read the payload from standard input", 1);
+    throw new CliError(`could not read ${what} from standard input`, 1);
   }
 }
 
@@ -55,7 +57,8 @@ function eventCommand(args: string[]): string {
   const raw = readStdin();
   let payload: unknown;
   try {
-    payload = JSON.parse(raw);
+    // As the webhook route reads it: ids above 2^53 kept exact.
+    payload = parseWebhookJson(raw);
   } catch (error) {
     throw new CliError(`the payload on standard input is not JSON (${(error as Error).message})`, 1);
   }
@@ -84,20 +87,60 @@ async function withDatabase<T>(work: (prisma: import("@prisma/client").PrismaCli
   }
 }
 
+/**
+ * The token from a file or standard input: the command line of a running process is visible
+ * to every user of the machine (ps, /proc), so --token T still works but says so.
+ */
+function tokenArg(values: { token?: string; "token-file"?: string }): string | undefined {
+  if (values.token !== undefined && values["token-file"] !== undefined) throw new CliError("give --token-file or --token, not both", 2);
+  if (values["token-file"] !== undefined) {
+    try {
+      return readFileSync(values["token-file"], "utf8").trim();
+    } catch {
+      throw new CliError(`could not read --token-file ${values["token-file"]}`, 1);
+    }
+  }
+  if (values.token === "-") return readStdin("the token").trim();
+  if (values.token !== undefined) {
+    process.stderr.write("warning: --token on the command line is visible to other users of this machine; use --token-file <path> or --token - (standard input)\n");
+  }
+  return values.token;
+}
+
 async function connectCommand(args: string[]): Promise<string> {
   const { values } = parseArgs({
     args,
-    options: { shop: { type: "string" }, pixel: { type: "string" }, token: { type: "string" }, "test-code": { type: "string" } },
+    options: { shop: { type: "string" }, pixel: { type: "string" }, token: { type: "string" }, "token-file": { type: "string" }, "test-code": { type: "string" } },
     strict: true,
   });
   const shop = shopArg(values.shop);
   const { destinationInputSchema, saveDestination } = await import("../pipeline/destinations.server");
-  const input = destinationInputSchema.safeParse({ pixelId: values.pixel, accessToken: values.token, testEventCode: values["test-code"] });
+  const input = destinationInputSchema.safeParse({ pixelId: values.pixel, accessToken: tokenArg(values), testEventCode: values["test-code"] });
   if (!input.success) throw new CliError(describeIssues(input.error), 2);
-  if (!input.data.accessToken) throw new CliError("--token is required", 2);
+  if (!input.data.accessToken) throw new CliError("--token-file or --token is required", 2);
   await withDatabase((prisma) => saveDestination(prisma, shop, input.data));
   // The token is never echoed back.
   return JSON.stringify({ shop, pixelId: input.data.pixelId, testEventCode: input.data.testEventCode ?? null, connected: true });
+}
+
+/**
+ * Seals every Meta token and Shopify session token again under ENCRYPTION_KEY, opening each
+ * with it or ENCRYPTION_KEY_PREVIOUS; values already sealed under the current key are skipped,
+ * so running it twice is harmless. Prints counts and key ids, never a token or a key.
+ */
+async function rotateKeyCommand(args: string[]): Promise<{ report: string; unreadable: number }> {
+  parseArgs({ args, options: {}, strict: true });
+  const { keyId } = await import("../security/token-vault");
+  const { vaultKeys } = await import("../security/vault-key.server");
+  const { resealDestinationTokens } = await import("../pipeline/destinations.server");
+  const { resealSessionTokens } = await import("../shopify/session-storage.server");
+  const keys = vaultKeys();
+  const counts = await withDatabase(async (prisma) => ({
+    destinations: await resealDestinationTokens(prisma, keys),
+    sessions: await resealSessionTokens(prisma, keys),
+  }));
+  const report = JSON.stringify({ keyId: keyId(keys.current), previousKeyId: keys.previous ? keyId(keys.previous) : null, ...counts }, null, 2);
+  return { report, unreadable: counts.destinations.unreadable + counts.sessions.unreadable };
 }
 
 async function statusCommand(args: string[]): Promise<string> {
@@ -135,6 +178,14 @@ async function main(argv: string[]): Promise<number> {
       case "connect":
         process.stdout.write(`${await connectCommand(rest)}\n`);
         return 0;
+      case "rotate-key": {
+        const { report, unreadable } = await rotateKeyCommand(rest);
+        process.stdout.write(`${report}\n`);
+        if (unreadable) {
+          throw new CliError(`${unreadable} value(s) open with neither ENCRYPTION_KEY nor ENCRYPTION_KEY_PREVIOUS and were left as they are`, 1);
+        }
+        return 0;
+      }
       case "status":
         process.stdout.write(`${await statusCommand(rest)}\n`);
         return 0;

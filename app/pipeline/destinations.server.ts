@@ -1,10 +1,11 @@
 // A shop's Meta destination: saving it (token sealed), reading it for the worker (token
-// opened), pausing it when Meta refuses the token and resuming when the merchant replaces it.
+// opened), pausing it when Meta refuses the token (or this app can no longer open it) and
+// resuming when the merchant replaces it.
 import type { PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { DEFAULT_API_VERSION } from "../meta/request";
-import { decryptToken, encryptToken, tokenFingerprint } from "../security/token-vault";
-import { vaultKey } from "../security/vault-key.server";
+import { isSealedUnderCurrentKey, openSecret, sealSecret, tokenFingerprint, VaultError, type SealContext, type VaultKeyInput } from "../security/token-vault";
+import { vaultKeys } from "../security/vault-key.server";
 import { setPendingState } from "./event-store.server";
 import { PIXEL_ID_PATTERN } from "../meta/pixel-id";
 
@@ -20,6 +21,13 @@ export const destinationInputSchema = z.object({
 });
 export type DestinationInput = z.input<typeof destinationInputSchema>;
 
+const sealContext = (shop: string): SealContext => ({ purpose: "meta-access-token", shop });
+
+/** Why a destination whose token no key opens is paused: the same words on the pixel and its events. */
+export const UNREADABLE_TOKEN_REASON = "the app can no longer read the access token (the encryption key changed)";
+export const UNREADABLE_TOKEN_MESSAGE =
+  "Your Meta access token can no longer be read by the app (the encryption key changed). Reconnect it: paste your access token under Meta pixel below and save. Events are kept and will be sent once you do.";
+
 export interface OpenDestination {
   shop: string;
   pixelId: string;
@@ -31,15 +39,17 @@ export interface OpenDestination {
   slowUntil: Date | null;
 }
 
-export async function saveDestination(prisma: PrismaClient, shop: string, input: DestinationInput, key = vaultKey(), now = new Date()): Promise<void> {
+export async function saveDestination(prisma: PrismaClient, shop: string, input: DestinationInput, key: VaultKeyInput = vaultKeys(), now = new Date()): Promise<void> {
   const data = destinationInputSchema.parse(input);
   const existing = await prisma.destination.findUnique({ where: { shop } });
   if (!existing && !data.accessToken) throw new Error("an access token is required to connect a pixel");
   const fingerprint = data.accessToken ? tokenFingerprint(data.accessToken) : existing!.tokenFingerprint;
-  const tokenChanged = !existing || existing.tokenFingerprint !== fingerprint || existing.pixelId !== data.pixelId;
+  // Pasting the same token again is the answer to a token the app could no longer read.
+  const tokenChanged =
+    !existing || existing.tokenFingerprint !== fingerprint || existing.pixelId !== data.pixelId || (!!data.accessToken && existing.pauseReason === UNREADABLE_TOKEN_REASON);
   const fields = {
     pixelId: data.pixelId,
-    ...(data.accessToken ? { accessTokenEnc: encryptToken(data.accessToken, key), tokenFingerprint: fingerprint } : {}),
+    ...(data.accessToken ? { accessTokenEnc: sealSecret(data.accessToken, sealContext(shop), key), tokenFingerprint: fingerprint } : {}),
     ...(data.testEventCode !== undefined ? { testEventCode: data.testEventCode || null } : {}),
     ...(data.apiVersion ? { apiVersion: data.apiVersion } : {}),
     // A new token or pixel is the merchant's answer to a pause: try again.
@@ -49,7 +59,7 @@ export async function saveDestination(prisma: PrismaClient, shop: string, input:
   if (existing) await prisma.destination.update({ where: { shop }, data: fields });
   else
     await prisma.destination.create({
-      data: { shop, accessTokenEnc: encryptToken(data.accessToken!, key), tokenFingerprint: fingerprint, apiVersion: data.apiVersion ?? DEFAULT_API_VERSION, ...fields },
+      data: { shop, accessTokenEnc: sealSecret(data.accessToken!, sealContext(shop), key), tokenFingerprint: fingerprint, apiVersion: data.apiVersion ?? DEFAULT_API_VERSION, ...fields },
     });
   if (tokenChanged) {
     await setPendingState(prisma, shop, ["paused"], "queued", existing ? "destination changed: resumed" : "pixel connected", now);
@@ -57,13 +67,14 @@ export async function saveDestination(prisma: PrismaClient, shop: string, input:
   }
 }
 
-export async function openDestination(prisma: PrismaClient, shop: string, key = vaultKey()): Promise<OpenDestination | undefined> {
+/** Throws VaultError when no key opens the token (see pauseUnreadableDestination). */
+export async function openDestination(prisma: PrismaClient, shop: string, key: VaultKeyInput = vaultKeys()): Promise<OpenDestination | undefined> {
   const row = await prisma.destination.findUnique({ where: { shop } });
   if (!row) return undefined;
   return {
     shop,
     pixelId: row.pixelId,
-    accessToken: decryptToken(row.accessTokenEnc, key),
+    accessToken: openSecret(row.accessTokenEnc, sealContext(shop), key),
     testEventCode: row.testEventCode,
     apiVersion: row.apiVersion,
     pausedAt: row.pausedAt,
@@ -75,6 +86,58 @@ export async function openDestination(prisma: PrismaClient, shop: string, key = 
 export async function pauseDestination(prisma: PrismaClient, shop: string, reason: string, message: string, now: Date): Promise<void> {
   await prisma.destination.updateMany({ where: { shop }, data: { pausedAt: now, pauseReason: reason, pauseMessage: message } });
   await setPendingState(prisma, shop, ["queued", "retrying"], "paused", reason, now);
+}
+
+/**
+ * A token no key opens will not open on the next try either: the pixel is paused with words
+ * the merchant can act on, instead of the worker failing every sweep while events wait
+ * `queued` for ever. Already paused, only late arrivals join the paused events (as in the
+ * worker's paused path). Returns whether this call paused it.
+ */
+export async function pauseUnreadableDestination(prisma: PrismaClient, shop: string, now: Date): Promise<boolean> {
+  const row = await prisma.destination.findUnique({ where: { shop }, select: { pausedAt: true, pauseReason: true } });
+  if (!row) return false;
+  if (!row.pausedAt) {
+    await pauseDestination(prisma, shop, UNREADABLE_TOKEN_REASON, UNREADABLE_TOKEN_MESSAGE, now);
+    return true;
+  }
+  await setPendingState(prisma, shop, ["queued", "retrying"], "paused", row.pauseReason ?? UNREADABLE_TOKEN_REASON, now, true);
+  return false;
+}
+
+export interface ResealCounts {
+  resealed: number;
+  current: number;
+  unreadable: number;
+}
+
+/**
+ * `capi rotate-key`: every token sealed again under the current key (v1 values become v2).
+ * A row written meanwhile by a merchant is left alone: the update matches the old value only.
+ */
+export async function resealDestinationTokens(prisma: PrismaClient, keys: VaultKeyInput): Promise<ResealCounts> {
+  const counts: ResealCounts = { resealed: 0, current: 0, unreadable: 0 };
+  const rows = await prisma.destination.findMany({ select: { shop: true, accessTokenEnc: true } });
+  for (const row of rows) {
+    if (isSealedUnderCurrentKey(row.accessTokenEnc, keys)) {
+      counts.current++;
+      continue;
+    }
+    let token: string;
+    try {
+      token = openSecret(row.accessTokenEnc, sealContext(row.shop), keys);
+    } catch (error) {
+      if (!(error instanceof VaultError)) throw error;
+      counts.unreadable++;
+      continue;
+    }
+    const { count } = await prisma.destination.updateMany({
+      where: { shop: row.shop, accessTokenEnc: row.accessTokenEnc },
+      data: { accessTokenEnc: sealSecret(token, sealContext(row.shop), keys) },
+    });
+    counts.resealed += count;
+  }
+  return counts;
 }
 
 export async function slowDestination(prisma: PrismaClient, shop: string, until: Date): Promise<void> {

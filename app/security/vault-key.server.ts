@@ -1,10 +1,11 @@
 // Where the token vault's key comes from: ENCRYPTION_KEY, or on embedded defaults (no
 // DATABASE_URL) a key generated once into the data folder, so a fresh machine just runs.
+// During a rotation ENCRYPTION_KEY_PREVIOUS still opens what the old key sealed.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { env } from "../config/env.server";
-import { parseVaultKey } from "./token-vault";
+import { parseVaultKey, type VaultKeys } from "./token-vault";
 
 let key: Buffer | undefined;
 
@@ -19,4 +20,10 @@ export function vaultKey(): Buffer {
     writeFileSync(file, randomBytes(32).toString("hex"), { mode: 0o600 });
   }
   return (key = parseVaultKey(readFileSync(file, "utf8")));
+}
+
+/** The current key and, while a rotation is under way, the previous one. */
+export function vaultKeys(): VaultKeys {
+  const previous = env().ENCRYPTION_KEY_PREVIOUS;
+  return { current: vaultKey(), ...(previous ? { previous: parseVaultKey(previous) } : {}) };
 }
