@@ -2,15 +2,19 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHttpServer, type WebServer } from "./main";
+import { ConfigError, parseEnv } from "../app/config/env.server";
+import { DEFAULT_HTTP_LIMITS, startHttpServer, type HttpLimits, type WebServer } from "./main";
 
 let dir: string;
 let server: WebServer;
 let base: string;
 const seen: Request[] = [];
+/** Bytes each /count request's handler read. */
+const counted: number[] = [];
 
 interface RawResponse {
   status: number;
@@ -62,6 +66,17 @@ async function handler(request: Request): Promise<Response> {
       },
     });
     return new Response(body, { headers: { "Content-Type": "text/plain" } });
+  }
+  if (url.pathname === "/count") {
+    // Reads the body as a handler does, without keeping it: how far did the bridge let it go?
+    let bytes = 0;
+    try {
+      const reader = request.body!.getReader();
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) bytes += chunk.value.byteLength;
+    } finally {
+      counted.push(bytes);
+    }
+    return Response.json({ length: bytes });
   }
   if (url.pathname === "/slow") {
     await new Promise((r) => setTimeout(r, 200));
@@ -214,5 +229,174 @@ describe("close()", () => {
     await closedSocket;
     await expect(get("/")).rejects.toThrow();
     agent.destroy();
+  });
+});
+
+describe("limits", () => {
+  const LIMIT = 1024 * 1024;
+  const limits: Partial<HttpLimits> = { maxBodyBytes: LIMIT, requestTimeoutMs: 1_000, headersTimeoutMs: 500 };
+  let limited: WebServer;
+  beforeAll(async () => {
+    limited = await startHttpServer({ port: 0, host: "127.0.0.1", handler, assetsDir: path.join(dir, "public", "build"), assetsPath: "/build/", publicDir: path.join(dir, "public"), limits });
+  });
+  afterAll(() => limited?.close());
+
+  /** Raw bytes over one socket: everything the server answered, and when it closed. */
+  function rawExchange(port: number, write: (socket: net.Socket) => void): Promise<{ answer: string; closedAfterMs: number }> {
+    return new Promise((resolve) => {
+      const socket = net.connect(port, "127.0.0.1");
+      const started = Date.now();
+      let answer = "";
+      socket.on("data", (chunk) => (answer += chunk.toString("latin1")));
+      socket.on("error", () => undefined);
+      socket.on("close", () => resolve({ answer, closedAfterMs: Date.now() - started }));
+      socket.on("connect", () => write(socket));
+    });
+  }
+
+  /**
+   * Posts up to `total` bytes in chunks (chunked transfer encoding), as fast as the server
+   * reads them, and stops once it answers: the status and how much the client got to send.
+   */
+  function pump(port: number, pathName: string, total: number): Promise<{ status: number; sent: number; body: string }> {
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    return new Promise((resolve, reject) => {
+      let sent = 0;
+      let answered = false;
+      const req = http.request({ host: "127.0.0.1", port, method: "POST", path: pathName, headers: { "Content-Type": "application/json" }, agent: false }, (res) => {
+        answered = true;
+        let body = "";
+        res.on("data", (c) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode!, sent, body }));
+        res.on("error", () => resolve({ status: res.statusCode!, sent, body }));
+      });
+      // Once answered, the server closes the connection: a write failing then is expected.
+      req.on("error", (error) => (answered ? undefined : reject(error)));
+      const write = () => {
+        while (!answered && sent < total) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once("drain", write);
+        }
+        if (!answered) req.end();
+      };
+      write();
+    });
+  }
+
+  it("a declared Content-Length over the limit is answered 413 at once, without reading the body", async () => {
+    const before = seen.length;
+    const { answer, closedAfterMs } = await rawExchange(limited.port, (socket) =>
+      // A gigabyte announced, not a byte of it sent: only refusing on the header answers this.
+      socket.write("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n"),
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/connection: close/i);
+    expect(answer).toContain(`exceeds ${LIMIT} bytes`);
+    expect(closedAfterMs).toBeLessThan(800); // closed by the server, before its 1 s request timeout
+    expect(seen.length).toBe(before); // the app never saw it
+  });
+
+  it("a client that asks first (Expect: 100-continue) is told 413 instead of Continue", async () => {
+    const { answer } = await rawExchange(limited.port, (socket) =>
+      socket.write(`POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${LIMIT + 1}\r\n\r\n`),
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).not.toContain("100 Continue");
+  });
+
+  it("a body of exactly the limit passes, byte for byte", async () => {
+    const body = randomBytes(LIMIT);
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ host: "127.0.0.1", port: limited.port, method: "POST", path: "/echo" }, (r) => {
+        let text = "";
+        r.on("data", (c) => (text += c));
+        r.on("end", () => resolve({ status: r.statusCode!, body: text }));
+      });
+      req.on("error", reject);
+      req.write(body.subarray(0, 1000)); // chunked: counted as it streams
+      req.end(body.subarray(1000));
+    });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ length: LIMIT, sha256: createHash("sha256").update(body).digest("hex") });
+  });
+
+  it("a chunked body is cut off with 413 once it passes the limit; the handler never reads past it", async () => {
+    counted.length = 0;
+    const result = await pump(limited.port, "/count", 64 * 1024 * 1024);
+    expect(result.status).toBe(413);
+    expect(result.body).toContain(`exceeds ${LIMIT} bytes`);
+    expect(counted).toHaveLength(1);
+    expect(counted[0]).toBeLessThanOrEqual(LIMIT);
+    // What the client got to send past the limit is what the sockets' kernel buffers hold.
+    expect(result.sent).toBeLessThan(24 * 1024 * 1024);
+  });
+
+  it("several oversized posts at once leave memory bounded", async () => {
+    const PARALLEL = 8;
+    const ATTEMPTED = 64 * 1024 * 1024;
+    const rssBefore = process.memoryUsage().rss;
+    // /echo keeps the whole body, as Shopify's webhook check does.
+    const results = await Promise.all(Array.from({ length: PARALLEL }, () => pump(limited.port, "/echo", ATTEMPTED)));
+    const grownMiB = (process.memoryUsage().rss - rssBefore) / 1024 / 1024;
+    for (const r of results) {
+      expect(r.status).toBe(413);
+      expect(r.sent).toBeLessThan(24 * 1024 * 1024);
+    }
+    // Unbounded, the server would have buffered PARALLEL x 64 MiB = 512 MiB.
+    expect(grownMiB).toBeLessThan(100);
+  });
+
+  it("a slow upload is dropped at the request timeout, and slow headers at the headers timeout", async () => {
+    const slowBody = rawExchange(limited.port, (socket) => {
+      socket.write("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n");
+      const timer = setInterval(() => socket.write("x".repeat(10)), 100);
+      socket.on("close", () => clearInterval(timer));
+    });
+    const slowHeaders = rawExchange(limited.port, (socket) => {
+      socket.write("POST /echo HTTP/1.1\r\nHost: x\r\n");
+      const timer = setInterval(() => socket.write("X-Drip: 1\r\n"), 100);
+      socket.on("close", () => clearInterval(timer));
+    });
+    const silent = rawExchange(limited.port, () => undefined);
+    const [body, headers, none] = await Promise.all([slowBody, slowHeaders, silent]);
+    expect(body.answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(body.closedAfterMs).toBeGreaterThanOrEqual(900);
+    expect(body.closedAfterMs).toBeLessThan(2_500);
+    for (const r of [headers, none]) {
+      expect(r.answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(r.closedAfterMs).toBeLessThan(1_800);
+    }
+  });
+
+  it("connections past the cap are dropped at accept", async () => {
+    const capped = await startHttpServer({ port: 0, host: "127.0.0.1", handler, assetsDir: path.join(dir, "public", "build"), assetsPath: "/build/", publicDir: path.join(dir, "public"), limits: { maxConnections: 2 } });
+    const open = (): Promise<net.Socket> =>
+      new Promise((resolve) => {
+        const socket = net.connect(capped.port, "127.0.0.1", () => resolve(socket));
+        socket.on("error", () => undefined);
+      });
+    const held = [await open(), await open()];
+    await new Promise((r) => setTimeout(r, 50));
+    const third = await rawExchange(capped.port, (socket) => socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    expect(third.answer).toBe("");
+    held[0]!.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    const again = await rawExchange(capped.port, (socket) => socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    expect(again.answer).toMatch(/^HTTP\/1\.1 200 /);
+    held[1]!.destroy();
+    await capped.close();
+  });
+});
+
+describe("settings of the limits", () => {
+  it("MAX_BODY_BYTES and WEB_MAX_CONNECTIONS default to the server's own defaults, and refuse nonsense", () => {
+    const defaults = parseEnv({});
+    expect(defaults.MAX_BODY_BYTES).toBe(DEFAULT_HTTP_LIMITS.maxBodyBytes);
+    expect(defaults.MAX_BODY_BYTES).toBe(4 * 1024 * 1024);
+    expect(defaults.WEB_MAX_CONNECTIONS).toBe(DEFAULT_HTTP_LIMITS.maxConnections);
+    expect(parseEnv({ MAX_BODY_BYTES: "8388608", WEB_MAX_CONNECTIONS: "64" })).toMatchObject({ MAX_BODY_BYTES: 8_388_608, WEB_MAX_CONNECTIONS: 64 });
+    for (const bad of [{ MAX_BODY_BYTES: "lots" }, { MAX_BODY_BYTES: "0" }, { WEB_MAX_CONNECTIONS: "0" }, { WEB_MAX_CONNECTIONS: "1.5" }]) {
+      expect(() => parseEnv(bad), JSON.stringify(bad)).toThrow(ConfigError);
+    }
   });
 });

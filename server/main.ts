@@ -1,6 +1,7 @@
 // The production HTTP server (`npm start`): Remix's server build behind node:http, plus the
 // browser assets. Request bodies are streamed to Remix byte for byte: Shopify's webhook HMAC
-// is computed over the exact raw body, so nothing here parses or re-encodes it.
+// is computed over the exact raw body, so nothing here parses or re-encodes it. Every route
+// sees a bounded body (413 past MAX_BODY_BYTES) and every connection bounded time.
 //
 // `startWebServer()` runs the same server in-process for tests, `npm run dev` and benchmarks;
 // running this file checks the settings and the database first, then listens on PORT.
@@ -16,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { broadcastDevReady, createRequestHandler, type ServerBuild } from "@remix-run/node";
 import { checkRedis } from "./services";
 import { startWorkerProcess } from "./worker";
-import { ConfigError, env } from "../app/config/env.server";
+import { ConfigError, DEFAULT_MAX_BODY_BYTES, DEFAULT_WEB_MAX_CONNECTIONS, env } from "../app/config/env.server";
 import { database } from "../app/db/db.server";
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -53,6 +54,41 @@ const CONTENT_TYPES: Record<string, string> = {
   ".woff2": "font/woff2",
 };
 
+/**
+ * What one client may cost a web process. Shopify waits 5 s for a webhook's answer, so a
+ * request still arriving after that is a failed delivery anyway: the limits drop it rather
+ * than hold a socket and a buffer for it.
+ */
+export interface HttpLimits {
+  /** Larger bodies are answered 413 before being read in full (MAX_BODY_BYTES). */
+  maxBodyBytes: number;
+  /** The whole request, body included, must arrive within this (Node answers 408). */
+  requestTimeoutMs: number;
+  /** The headers must arrive within this, also on a connection that has sent nothing yet. */
+  headersTimeoutMs: number;
+  /**
+   * How long an idle keep-alive connection stays open: longer than the 60 s idle timeout of
+   * common load balancers, so that none reuses a connection this server is closing (a 502).
+   */
+  keepAliveTimeoutMs: number;
+  /** Sockets open at once; further connections are dropped at accept (WEB_MAX_CONNECTIONS). */
+  maxConnections: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  requestTimeoutMs: 10_000,
+  headersTimeoutMs: 5_000,
+  keepAliveTimeoutMs: 65_000,
+  maxConnections: DEFAULT_WEB_MAX_CONNECTIONS,
+};
+
+export class BodyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`the request body exceeds ${limit} bytes`);
+  }
+}
+
 export interface WebServerOptions {
   port: number;
   /** Defaults to 0.0.0.0 (all interfaces), as a container needs. */
@@ -67,6 +103,8 @@ export interface WebServerOptions {
    * `remix dev` each new build is live.
    */
   watch?: boolean;
+  /** Defaults to DEFAULT_HTTP_LIMITS, field by field. */
+  limits?: Partial<HttpLimits>;
 }
 
 export interface WebServer {
@@ -92,6 +130,8 @@ export interface HttpServerOptions {
   assetsPath: string;
   /** Other static files, served at their path with short caching. */
   publicDir: string;
+  /** Defaults to DEFAULT_HTTP_LIMITS, field by field. */
+  limits?: Partial<HttpLimits>;
 }
 
 /** The Remix app behind node:http, with its assets. */
@@ -106,6 +146,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     assetsDir: path.resolve(PROJECT_ROOT, build.assetsBuildDirectory),
     assetsPath: build.publicPath,
     publicDir: PUBLIC_DIR,
+    limits: options.limits,
   });
   if (!options.watch) return server;
 
@@ -138,16 +179,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<WebSe
   const assetsDir = path.resolve(options.assetsDir);
   const publicDir = path.resolve(options.publicDir);
   const assetsPath = options.assetsPath.endsWith("/") ? options.assetsPath : `${options.assetsPath}/`;
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
   let closing = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
 
-  const server = http.createServer(async (req, res) => {
+  const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
     try {
       if (closing) res.setHeader("Connection", "close");
       await handle(req, res);
     } catch (error) {
+      if (res.writableEnded) return; // answered 413 already; the handler's failure to read the body is that
+      if (res.destroyed || req.socket.destroyed) return; // the client is gone (or Node answered 408)
       console.error("capi-relay: request failed:", error);
       if (!res.headersSent) {
         res.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" });
@@ -158,9 +202,30 @@ export async function startHttpServer(options: HttpServerOptions): Promise<WebSe
     } finally {
       if (--inFlight === 0) idle?.();
     }
+  };
+  const server = http.createServer(
+    {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      // Node checks the two timeouts above only this often (every 30 s by default).
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+    onRequest,
+  );
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  // "Expect: 100-continue": a client that asks first is told 413 before it sends anything.
+  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    if (declaredLength(req) <= limits.maxBodyBytes) res.writeContinue();
+    void onRequest(req, res);
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (declaredLength(req) > limits.maxBodyBytes) {
+      // Refused on the header alone: not a byte of the body is buffered.
+      refuseTooLarge(req, res, limits.maxBodyBytes);
+      return;
+    }
     const rawUrl = req.url ?? "/";
     if (!rawUrl.startsWith("/")) {
       res.writeHead(400, { "Content-Type": "text/plain; charset=utf-8" }).end("Bad Request");
@@ -181,7 +246,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<WebSe
       }
       if (pathname !== "/" && (await sendFile(req, res, publicDir, pathname.slice(1), SHORT))) return;
     }
-    const response = await options.handler(toFetchRequest(req, res));
+    const response = await options.handler(toFetchRequest(req, res, limits.maxBodyBytes));
+    if (res.writableEnded) {
+      // The body ran past the limit while the handler read it: the 413 is the answer.
+      await response.body?.cancel().catch(() => undefined);
+      return;
+    }
     await sendFetchResponse(res, response, req.method === "HEAD");
   }
 
@@ -213,6 +283,27 @@ export async function startHttpServer(options: HttpServerOptions): Promise<WebSe
       return closed;
     },
   };
+}
+
+/** Content-Length as a number; 0 when absent (a chunked body is counted as it streams). */
+function declaredLength(req: IncomingMessage): number {
+  const header = req.headers["content-length"];
+  return header === undefined ? 0 : Number(header);
+}
+
+/**
+ * 413, then the connection closes. What the client is still sending is read and thrown away
+ * while the answer goes out: closing a socket with unread data makes the kernel send a reset,
+ * which can destroy the 413 before the client has read it. Node closes the socket once the
+ * answer is written (Connection: close), which bounds the bytes discarded.
+ */
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
+  req.resume();
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(413, { "Content-Type": "text/plain; charset=utf-8", Connection: "close" }).end(`the request body exceeds ${limit} bytes\n`);
 }
 
 function notFound(res: ServerResponse): void {
@@ -267,8 +358,11 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
   return first?.split(",", 1)[0]?.trim() || undefined;
 }
 
-/** node:http request → Fetch Request. The body is the request stream itself, untouched. */
-export function toFetchRequest(req: IncomingMessage, res: ServerResponse): Request {
+/**
+ * node:http request → Fetch Request. The body is the request stream itself, untouched, up to
+ * `maxBodyBytes`: one byte more and the handler's read fails while the client is answered 413.
+ */
+export function toFetchRequest(req: IncomingMessage, res: ServerResponse, maxBodyBytes = Number.POSITIVE_INFINITY): Request {
   // Behind a TLS-terminating proxy the app must see its public https URL (Shopify's auth compares it).
   const proto = firstHeader(req.headers["x-forwarded-proto"]) === "https" ? "https" : "http";
   const host = firstHeader(req.headers["x-forwarded-host"]) ?? req.headers.host ?? "localhost";
@@ -292,10 +386,63 @@ export function toFetchRequest(req: IncomingMessage, res: ServerResponse): Reque
   const method = req.method ?? "GET";
   const init: RequestInit & { duplex?: "half" } = { method, headers, signal: controller.signal };
   if (method !== "GET" && method !== "HEAD") {
-    init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+    init.body = limitedBody(req, maxBodyBytes, () => {
+      refuseTooLarge(req, res, maxBodyBytes);
+      // The request is over for the app too (and Remix logs no error for an aborted request).
+      controller.abort(new BodyTooLargeError(maxBodyBytes));
+    });
     init.duplex = "half";
   }
   return new Request(url, init);
+}
+
+/**
+ * The request stream as a web stream that ends in BodyTooLargeError past `limit` bytes (a
+ * chunked body, or one whose Content-Length was not checked), calling `onTooLarge` then. It
+ * reads only as fast as the handler consumes.
+ */
+function limitedBody(req: IncomingMessage, limit: number, onTooLarge: () => void): ReadableStream<Uint8Array> {
+  let received = 0;
+  let finished = false;
+  let onData: (chunk: Buffer) => void;
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        const finish = (error?: Error) => {
+          if (finished) return;
+          finished = true;
+          req.off("data", onData);
+          if (error) controller.error(error);
+          else controller.close();
+        };
+        onData = (chunk) => {
+          received += chunk.length;
+          if (received > limit) {
+            finish(new BodyTooLargeError(limit));
+            onTooLarge();
+            return;
+          }
+          controller.enqueue(chunk);
+          if ((controller.desiredSize ?? 1) <= 0) req.pause();
+        };
+        req.on("data", onData);
+        req.once("end", () => finish());
+        req.once("error", (error) => finish(error));
+        // A client hanging up mid-body: 'close' without 'end'.
+        req.once("close", () => finish(new Error("the client closed the connection before the body ended")));
+      },
+      pull() {
+        req.resume();
+      },
+      cancel() {
+        // The handler wants no more: discard the rest rather than leave the socket stalled.
+        finished = true;
+        req.off("data", onData);
+        req.resume();
+      },
+    },
+    { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
+  );
 }
 
 /** Fetch Response → node:http response, streamed (Remix streams HTML as it renders). */
@@ -363,7 +510,13 @@ async function main(): Promise<void> {
 
   // Under `remix dev`, follow its rebuilds and tell it when each build is served.
   const underRemixDev = settings.NODE_ENV === "development" && Boolean(process.env.REMIX_DEV_ORIGIN);
-  const server = await startWebServer({ port: settings.PORT, build, mode: settings.NODE_ENV, watch: underRemixDev }).catch(async (error: NodeJS.ErrnoException) => {
+  const server = await startWebServer({
+    port: settings.PORT,
+    build,
+    mode: settings.NODE_ENV,
+    watch: underRemixDev,
+    limits: { maxBodyBytes: settings.MAX_BODY_BYTES, maxConnections: settings.WEB_MAX_CONNECTIONS },
+  }).catch(async (error: NodeJS.ErrnoException) => {
     console.error(
       error.code === "EADDRINUSE" ? `capi-relay: port ${settings.PORT} is already in use (PORT)` : `capi-relay: cannot listen: ${error.message}`,
     );

@@ -7,7 +7,8 @@ import { checkRedis } from "./services";
 
 export async function startWorkerProcess(): Promise<RunningWorker> {
   const settings = env();
-  const db = database();
+  // The worker's statement limits, unless this process opened the database as a web server first.
+  const db = database("worker");
   await db.ready;
   await checkRedis(settings.REDIS_URL);
   return startWorker({

@@ -3,6 +3,26 @@
 // the Shopify credentials and the encryption key are required and their absence stops start-up
 // with a message that names them.
 import { z } from "zod";
+import { parseVaultKey } from "../security/token-vault";
+
+/** A vault key (32 bytes, 64 hex characters or base64); empty counts as unset. */
+const vaultKeyText = z.preprocess(
+  (value) => (value === "" ? undefined : value),
+  z
+    .string()
+    .refine((text) => {
+      try {
+        return parseVaultKey(text).length === 32;
+      } catch {
+        return false;
+      }
+    }, "must be 32 bytes, as 64 hex characters or base64")
+    .optional(),
+);
+
+/** See MAX_BODY_BYTES and WEB_MAX_CONNECTIONS below; server/main.ts uses the same defaults in-process. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_WEB_MAX_CONNECTIONS = 512;
 
 const base = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -12,8 +32,10 @@ const base = z.object({
   REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
   META_GRAPH_URL: z.string().url().default("https://graph.facebook.com"),
   META_APP_SECRET: z.string().optional(),
-  /** 32 bytes, base64 or hex: the key of the access-token vault. */
-  ENCRYPTION_KEY: z.string().optional(),
+  /** 32 bytes, base64 or hex: the key of the token vault. */
+  ENCRYPTION_KEY: vaultKeyText,
+  /** The key before a rotation: still opens what it sealed until `capi rotate-key` re-seals it. */
+  ENCRYPTION_KEY_PREVIOUS: vaultKeyText,
   SHOPIFY_API_KEY: z.string().optional(),
   SHOPIFY_API_SECRET: z.string().optional(),
   SHOPIFY_APP_URL: z.string().url().optional(),
@@ -21,6 +43,18 @@ const base = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** How long a worker holds a claimed batch before another may take it over. */
   WORKER_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
+  /**
+   * Largest request body a web process reads (413 beyond). Shopify caps an order at 500 line
+   * items on most shops; such an order's webhook measures 0.65 to 1.2 MiB (lines with several
+   * tax lines, discounts and custom properties), so 4 MiB keeps a wide margin for real orders
+   * while no sender can make the process buffer more than this per connection.
+   */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_MAX_BODY_BYTES),
+  /**
+   * Sockets one web process keeps open at once (idle keep-alive ones included); further
+   * connections are dropped at accept. With MAX_BODY_BYTES it bounds the bodies held in memory.
+   */
+  WEB_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(65_535).default(DEFAULT_WEB_MAX_CONNECTIONS),
   /** Redis key prefix: lets several installations (or test runs) share one Redis. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default("capi"),
 });

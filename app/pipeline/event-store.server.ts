@@ -1,8 +1,10 @@
 // Every read and write of webhook receipts and Meta event rows. PostgreSQL is the source of
 // truth for an event's fate; Redis only says "there is work for this shop". Every query is
 // scoped by shop.
+import { randomUUID } from "node:crypto";
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { prismaSql, type SqlRunner } from "../db/client.server";
+import type { Note } from "../events/outcome";
 import type { MetaEvent } from "../meta/event";
 import type { EventState, Transition } from "./schedule";
 
@@ -55,6 +57,13 @@ export interface NewEvent {
   reasonCode?: string | null;
   reason?: string | null;
   customerHash?: string | null;
+  /** What the event went without and why (no user agent, a private IP...): stored as given. */
+  notes?: Note[] | null;
+}
+
+/** The notes column: null rather than an empty list, so that only events with notes hold any. */
+function notesJson(notes: Note[] | null | undefined): string | null {
+  return notes && notes.length > 0 ? JSON.stringify(notes) : null;
 }
 
 /**
@@ -65,10 +74,10 @@ export interface NewEvent {
 export async function insertEvent(prisma: PrismaClient, e: NewEvent, now: Date): Promise<bigint | undefined> {
   const rows = await prisma.$queryRaw<Array<{ id: bigint }>>`
     INSERT INTO "Event" ("shop", "eventName", "eventId", "topic", "state", "pixelId", "testEventCode", "payload",
-                         "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "createdAt", "updatedAt")
+                         "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "notes", "createdAt", "updatedAt")
     VALUES (${e.shop}, ${e.event.event_name}, ${e.event.event_id}, ${e.topic}, ${e.state}, ${e.pixelId ?? null},
             ${e.testEventCode ?? null}, ${JSON.stringify(e.event)}::jsonb, ${new Date(e.event.event_time * 1000)}, ${now},
-            ${e.reasonCode ?? null}, ${e.reason ?? null}, ${e.customerHash ?? null}, ${now}, ${now})
+            ${e.reasonCode ?? null}, ${e.reason ?? null}, ${e.customerHash ?? null}, ${notesJson(e.notes)}::jsonb, ${now}, ${now})
     ON CONFLICT ("shop", "eventName", "eventId") DO NOTHING
     RETURNING "id"`;
   const id = rows[0]?.id;
@@ -110,13 +119,13 @@ const RECORD_WEBHOOK_EVENTS = `
            (t."triggeredAt"::timestamptz AT TIME ZONE 'UTC') AS "triggeredAt", (t."now"::timestamptz AT TIME ZONE 'UTC') AS "now",
            t."outcome", t."reason", t."eventName", t."evId", t."evTopic", t."state", t."pixelId", t."testEventCode",
            t."payload"::jsonb AS "payload", (t."eventTime"::timestamptz AT TIME ZONE 'UTC') AS "eventTime",
-           t."reasonCode", t."evReason", t."customerHash"
+           t."reasonCode", t."evReason", t."customerHash", t."notes"::jsonb AS "notes"
     FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
                 $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
-                $18::text[], $19::text[], $20::text[], $21::text[])
+                $18::text[], $19::text[], $20::text[], $21::text[], $22::text[])
       AS t("idx", "shop", "topic", "webhookId", "eventId", "dedupeKey", "triggeredAt", "now", "outcome", "reason",
            "eventName", "evId", "evTopic", "state", "pixelId", "testEventCode", "payload", "eventTime", "reasonCode",
-           "evReason", "customerHash")
+           "evReason", "customerHash", "notes")
   ),
   receipt AS (
     INSERT INTO "WebhookReceipt" ("shop", "topic", "webhookId", "eventId", "dedupeKey", "triggeredAt", "receivedAt", "outcome", "reason")
@@ -133,7 +142,7 @@ const RECORD_WEBHOOK_EVENTS = `
            i."reason"
     FROM input i
     ON CONFLICT ("shop", "topic", "dedupeKey") DO NOTHING
-    RETURNING "shop", "topic", "dedupeKey"
+    RETURNING "shop", "topic", "dedupeKey", "outcome"
   ),
   fresh AS (
     SELECT DISTINCT ON (i."shop", i."eventName", i."evId") i.*
@@ -142,9 +151,9 @@ const RECORD_WEBHOOK_EVENTS = `
   ),
   event AS (
     INSERT INTO "Event" ("shop", "eventName", "eventId", "topic", "state", "pixelId", "testEventCode", "payload",
-                         "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "createdAt", "updatedAt")
+                         "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "notes", "createdAt", "updatedAt")
     SELECT f."shop", f."eventName", f."evId", f."evTopic", f."state", f."pixelId", f."testEventCode", f."payload",
-           f."eventTime", f."now", f."reasonCode", f."evReason", f."customerHash", f."now", f."now"
+           f."eventTime", f."now", f."reasonCode", f."evReason", f."customerHash", f."notes", f."now", f."now"
     FROM fresh f
     ON CONFLICT ("shop", "eventName", "eventId") DO NOTHING
     RETURNING "id", "shop", "eventName", "eventId", "state", "reason", "topic", "createdAt"
@@ -153,9 +162,9 @@ const RECORD_WEBHOOK_EVENTS = `
     INSERT INTO "EventTransition" ("eventPk", "at", "state", "detail")
     SELECT "id", "createdAt", "state", COALESCE("reason", 'from ' || "topic") FROM event
   )
-  SELECT i."idx", (r."dedupeKey" IS NOT NULL) AS "receipt", e."id"::text AS "event"
+  SELECT i."idx", (r."dedupeKey" IS NOT NULL) AS "receipt", r."outcome", e."id"::text AS "event"
   FROM input i
-  LEFT JOIN (SELECT DISTINCT "shop", "topic", "dedupeKey" FROM receipt) r
+  LEFT JOIN (SELECT DISTINCT "shop", "topic", "dedupeKey", "outcome" FROM receipt) r
     ON r."shop" = i."shop" AND r."topic" = i."topic" AND r."dedupeKey" = i."dedupeKey"
   LEFT JOIN fresh f ON f."idx" = i."idx"
   LEFT JOIN event e ON f."idx" IS NOT NULL AND e."shop" = f."shop" AND e."eventName" = f."eventName" AND e."eventId" = f."evId"
@@ -169,7 +178,7 @@ export interface WebhookWrite {
 
 export async function recordWebhookEvents(sql: SqlRunner, rows: WebhookWrite[]): Promise<IngestWrite[]> {
   const column = <T>(pick: (w: WebhookWrite) => T) => rows.map(pick);
-  const result = await sql<{ idx: number; receipt: boolean; event: string | null }>(RECORD_WEBHOOK_EVENTS, [
+  const result = await sql<{ idx: number; receipt: boolean; outcome: string | null; event: string | null }>(RECORD_WEBHOOK_EVENTS, [
     rows.map((_, i) => i),
     column((w) => w.receipt.shop),
     column((w) => w.receipt.topic),
@@ -191,17 +200,38 @@ export async function recordWebhookEvents(sql: SqlRunner, rows: WebhookWrite[]):
     column((w) => w.event.reasonCode ?? null),
     column((w) => w.event.reason ?? null),
     column((w) => w.event.customerHash ?? null),
+    column((w) => notesJson(w.event.notes)),
   ]);
   // Two copies of one webhook in a batch: the receipt is new for the first only.
   const seen = new Set<string>();
-  return result.map((row) => {
+  const writes = result.map((row) => {
     const r = rows[row.idx]!.receipt;
     const key = `${r.shop}\u0000${r.topic}\u0000${r.eventId || r.webhookId}`;
     const first = !seen.has(key);
     seen.add(key);
     return { receiptInserted: row.receipt && first, eventPk: row.event === null ? undefined : BigInt(row.event) };
   });
+  // The receipt's outcome was decided on the statement's snapshot, which cannot see another
+  // batch's Event row that was not committed yet (orders/create and orders/paid of one order
+  // in two batches writing at once); the event insert then waited for that row and found it.
+  // The webhook was answered "duplicate", so its receipt must say so too.
+  const late = result.filter((row, i) => writes[i]!.receiptInserted && row.event === null && row.outcome !== "duplicate");
+  if (late.length) {
+    const receipts = late.map((row) => rows[row.idx]!);
+    await sql(MARK_DUPLICATE_RECEIPTS, [
+      receipts.map((w) => w.receipt.shop),
+      receipts.map((w) => w.receipt.topic),
+      receipts.map((w) => w.receipt.eventId || w.receipt.webhookId),
+      receipts.map((w) => `${w.event.event.event_name} ${w.event.event.event_id} was already recorded`),
+    ]);
+  }
+  return writes;
 }
+
+const MARK_DUPLICATE_RECEIPTS = `
+  UPDATE "WebhookReceipt" w SET "outcome" = 'duplicate', "reason" = t."reason"
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t("shop", "topic", "dedupeKey", "reason")
+  WHERE w."shop" = t."shop" AND w."topic" = t."topic" AND w."dedupeKey" = t."dedupeKey"`;
 
 /** One webhook and its event (tests, the CLI, reconciliation): the same statement. */
 export async function recordWebhookEvent(prisma: PrismaClient, receipt: ReceiptInput, event: NewEvent, now: Date): Promise<IngestWrite> {
@@ -216,12 +246,16 @@ export interface ClaimedEvent {
   testEventCode: string | null;
   attempts: number;
   payload: MetaEvent;
+  /** The claim's fencing token, the same on every row of one claim. */
+  leaseId: string;
 }
 
 /**
  * Takes up to `limit` due events of one shop for `leaseMs`. SKIP LOCKED lets any number of
  * workers claim side by side; a lease that runs out (worker killed mid-batch) makes the rows
- * claimable again, and Meta's event_id deduplication makes the resend harmless.
+ * claimable again, and Meta's event_id deduplication makes the resend harmless. Each claim
+ * writes a new lease id on its rows: whoever claims a row after us replaces it, and our
+ * outcomes (applyTransitions) and renewals (renewLease) then no longer match the row.
  */
 export async function claimDue(sql: SqlRunner, shop: string, limit: number, leaseMs: number, now: Date, onlyIfOlderThan: Date = now): Promise<ClaimedEvent[]> {
   // A batch is taken when it is full, or when its oldest event is due since `onlyIfOlderThan`
@@ -239,11 +273,11 @@ export async function claimDue(sql: SqlRunner, shop: string, limit: number, leas
      ), go AS (
        SELECT COUNT(*) >= $4 OR MIN("nextAttemptAt") <= ($5::timestamptz AT TIME ZONE 'UTC') AS "go" FROM picked
      )
-     UPDATE "Event" SET "state" = 'sending', "leaseUntil" = ($1::timestamptz AT TIME ZONE 'UTC'), "attempts" = "attempts" + 1,
-                        "updatedAt" = ($2::timestamptz AT TIME ZONE 'UTC')
+     UPDATE "Event" SET "state" = 'sending', "leaseUntil" = ($1::timestamptz AT TIME ZONE 'UTC'), "leaseId" = $6,
+                        "attempts" = "attempts" + 1, "updatedAt" = ($2::timestamptz AT TIME ZONE 'UTC')
      WHERE "id" IN (SELECT "id" FROM picked) AND (SELECT "go" FROM go)
-     RETURNING "id"::text AS "id", "eventId", "eventName", "testEventCode", "attempts", "payload"`,
-    [leaseUntil.toISOString(), now.toISOString(), shop, limit, onlyIfOlderThan.toISOString()],
+     RETURNING "id"::text AS "id", "eventId", "eventName", "testEventCode", "attempts", "payload", "leaseId"`,
+    [leaseUntil.toISOString(), now.toISOString(), shop, limit, onlyIfOlderThan.toISOString(), randomUUID()],
   );
   return rows.map((r) => ({ ...r, id: BigInt(r.id) }));
 }
@@ -253,8 +287,45 @@ export interface AppliedTransition extends Transition {
 }
 
 /**
+ * Keeps a claim's rows ours for `leaseMs` more, before a further Meta request of a batch that
+ * would outlast its lease (isolating a bad event under a slow Meta). Only rows that still
+ * carry `leaseId` are extended; returns how many did, so the caller knows whether it still
+ * holds the whole batch.
+ */
+export async function renewLease(sql: SqlRunner, leaseId: string, ids: bigint[], leaseMs: number, now: Date): Promise<number> {
+  if (ids.length === 0) return 0;
+  // By primary key (no index on leaseId needed); the lease id is the fence.
+  const rows = await sql<{ id: string }>(
+    `UPDATE "Event" SET "leaseUntil" = ($3::timestamptz AT TIME ZONE 'UTC')
+     WHERE "id" = ANY($1::bigint[]) AND "leaseId" = $2
+     RETURNING "id"::text AS "id"`,
+    [ids.map(String), leaseId, new Date(now.getTime() + leaseMs).toISOString()],
+  );
+  return rows.length;
+}
+
+/**
+ * Gives a claim's rows up at once (the worker stops working on them): rows still carrying
+ * `leaseId` become claimable by any worker now rather than when their lease would run out.
+ */
+export async function releaseLease(sql: SqlRunner, leaseId: string, ids: bigint[], now: Date): Promise<number> {
+  if (ids.length === 0) return 0;
+  // "Run out a millisecond ago": the claim's own condition (leaseUntil < now) takes them over.
+  const rows = await sql<{ id: string }>(
+    `UPDATE "Event" SET "leaseUntil" = ($3::timestamptz AT TIME ZONE 'UTC'), "leaseId" = NULL
+     WHERE "id" = ANY($1::bigint[]) AND "leaseId" = $2 AND "state" = 'sending'
+     RETURNING "id"::text AS "id"`,
+    [ids.map(String), leaseId, new Date(now.getTime() - 1).toISOString()],
+  );
+  return rows.length;
+}
+
+/**
  * Writes the outcome of an attempt: every event's new state and its history line, for a batch
- * of 1,000 in one statement (one array per column, so its text never changes).
+ * of 1,000 in one statement (one array per column, so its text never changes). Fenced: only
+ * rows still carrying the claim's lease id are written, in the same statement, so a worker
+ * whose lease ran out and was taken over cannot overwrite the new holder's work. The rows it
+ * could not write come back.
  */
 const APPLY_TRANSITIONS = `
   WITH t AS (
@@ -267,17 +338,21 @@ const APPLY_TRANSITIONS = `
         "nextAttemptAt" = COALESCE(t."nextAttemptAt"::timestamptz AT TIME ZONE 'UTC', e."nextAttemptAt"),
         "reasonCode" = CASE WHEN t."setReason" THEN t."reasonCode" ELSE e."reasonCode" END,
         "reason" = CASE WHEN t."setReason" THEN t."reason" ELSE e."reason" END,
-        "fbtraceId" = COALESCE(t."fbtraceId", e."fbtraceId")
-    FROM t WHERE e."id" = t."id"
+        "fbtraceId" = COALESCE(t."fbtraceId", e."fbtraceId"), "leaseId" = NULL
+    FROM t WHERE e."id" = t."id" AND e."leaseId" = $10
     RETURNING e."id"
+  ),
+  history AS (
+    INSERT INTO "EventTransition" ("eventPk", "at", "state", "detail")
+    SELECT t."id", ($9::timestamptz AT TIME ZONE 'UTC'), t."state", t."detail" FROM t JOIN changed c ON c."id" = t."id"
   )
-  INSERT INTO "EventTransition" ("eventPk", "at", "state", "detail")
-  SELECT t."id", ($9::timestamptz AT TIME ZONE 'UTC'), t."state", t."detail" FROM t JOIN changed c ON c."id" = t."id"`;
+  SELECT t."id"::text AS "id" FROM t WHERE NOT EXISTS (SELECT 1 FROM changed c WHERE c."id" = t."id")`;
 
-export async function applyTransitions(sql: SqlRunner, transitions: AppliedTransition[], now: Date): Promise<void> {
-  if (transitions.length === 0) return;
+/** Returns the ids whose outcome was not written: no longer held under `leaseId` (taken over, or deleted by a redact). */
+export async function applyTransitions(sql: SqlRunner, leaseId: string, transitions: AppliedTransition[], now: Date): Promise<bigint[]> {
+  if (transitions.length === 0) return [];
   const column = <T>(pick: (t: AppliedTransition) => T) => transitions.map(pick);
-  await sql(APPLY_TRANSITIONS, [
+  const lost = await sql<{ id: string }>(APPLY_TRANSITIONS, [
     column((t) => t.id.toString()),
     column((t) => t.state),
     column((t) => t.nextAttemptAt?.toISOString() ?? null),
@@ -288,7 +363,9 @@ export async function applyTransitions(sql: SqlRunner, transitions: AppliedTrans
     column((t) => t.fbtraceId || null),
     column((t) => [t.reason, t.fbtraceId && `fbtrace_id ${t.fbtraceId}`].filter(Boolean).join(" · ") || null),
     now.toISOString(),
+    leaseId,
   ]);
+  return lost.map((r) => BigInt(r.id));
 }
 
 /**

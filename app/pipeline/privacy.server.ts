@@ -40,13 +40,21 @@ export async function handleUninstalled(prisma: PrismaClient, shop: string, now 
 
 /** 48 hours after uninstall: every row of the shop goes. */
 export async function handleShopRedact(prisma: PrismaClient, shop: string): Promise<string> {
-  const [events] = await prisma.$transaction([
-    prisma.event.deleteMany({ where: { shop } }),
-    prisma.webhookReceipt.deleteMany({ where: { shop } }),
-    prisma.destination.deleteMany({ where: { shop } }),
-    prisma.session.deleteMany({ where: { shop } }),
-    prisma.shop.deleteMany({ where: { shop } }),
-  ]);
+  // A large shop's rows take longer to delete than the web tier's statement limit (3 s) and
+  // Prisma's default transaction time (5 s): both are lifted here, else every retry of the
+  // redact would fail the same way and the shop's data would stay.
+  const events = await prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`SET LOCAL statement_timeout = 0`;
+      const deleted = await tx.event.deleteMany({ where: { shop } });
+      await tx.webhookReceipt.deleteMany({ where: { shop } });
+      await tx.destination.deleteMany({ where: { shop } });
+      await tx.session.deleteMany({ where: { shop } });
+      await tx.shop.deleteMany({ where: { shop } });
+      return deleted;
+    },
+    { timeout: 15 * 60_000 },
+  );
   return `shop redacted: ${events.count} event(s) deleted`;
 }
 

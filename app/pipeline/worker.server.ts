@@ -8,14 +8,24 @@ import type { MetaEvent } from "../meta/event";
 import { prismaSql, type SqlRunner } from "../db/client.server";
 import { sendGraphRequest } from "../meta/graph-client.server";
 import { graphRequest, MAX_EVENTS_PER_REQUEST, planBatches } from "../meta/request";
-import { openDestination, pauseDestination, slowDestination, type OpenDestination } from "./destinations.server";
-import { applyTransitions, claimDue, dueSummary, setPendingState, shopsWithDueEvents, type AppliedTransition, type ClaimedEvent } from "./event-store.server";
+import { openDestination, pauseDestination, pauseUnreadableDestination, slowDestination, UNREADABLE_TOKEN_REASON, type OpenDestination } from "./destinations.server";
+import { VaultError, type VaultKeyInput } from "../security/token-vault";
+import { applyTransitions, claimDue, dueSummary, releaseLease, renewLease, setPendingState, shopsWithDueEvents, type AppliedTransition, type ClaimedEvent } from "./event-store.server";
 import { createDeliveryQueue, FLUSH_JOB, FLUSH_WINDOW_MS, QUEUE_NAME, redisConnection, type DeliveryQueue, type FlushJob } from "./queue.server";
 import { reconcileShop, type AdminGraphql } from "./reconcile.server";
 
 export const RECONCILE_JOB = "reconcile";
 /** How soon a shop is looked at again when its due events are all held by another worker. */
 const RECHECK_MS = 200;
+/** sendGraphRequest's own default: the longest one Meta request may take. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
+/** Some rows of the batch were claimed by another worker (our lease ran out): stop working on it. */
+class LeaseLostError extends Error {
+  constructor(readonly lost: number) {
+    super(`${lost} event(s) of the batch are held by another worker now`);
+  }
+}
 import { afterAttempt, deadlineMs, RATE_LIMIT_BACKOFF_MS } from "./schedule";
 
 export interface WorkerOptions {
@@ -38,7 +48,8 @@ export interface WorkerOptions {
   batchWindowMs?: number;
   requestTimeoutMs?: number;
   appSecret?: string;
-  vaultKey?: Buffer;
+  /** ENCRYPTION_KEY (and ENCRYPTION_KEY_PREVIOUS) when absent. */
+  vaultKey?: VaultKeyInput;
   now?: () => number;
   random?: () => number;
   log?: (line: string) => void;
@@ -66,7 +77,15 @@ export async function flushShop(options: WorkerOptions & { queue?: DeliveryQueue
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const report: FlushReport = { claimed: 0, requests: 0, delivered: 0 };
-  const destination = await openDestination(prisma, shop, options.vaultKey);
+  let destination: OpenDestination | undefined;
+  try {
+    destination = await openDestination(prisma, shop, options.vaultKey);
+  } catch (error) {
+    if (!(error instanceof VaultError)) throw error;
+    // No retry can open it: pause with a reason the merchant sees, not a failed job every sweep.
+    if (await pauseUnreadableDestination(prisma, shop, new Date(now()))) options.log?.(`paused ${shop}: ${UNREADABLE_TOKEN_REASON}`);
+    return report;
+  }
   if (!destination) return report;
   if (destination.pausedAt) {
     // Ingest caches a shop's state for a moment, so events can arrive queued just after the
@@ -83,7 +102,8 @@ export async function flushShop(options: WorkerOptions & { queue?: DeliveryQueue
   for (;;) {
     // Full batches, or whatever has waited a whole window: decided inside the claim, so that
     // two workers flushing one shop at once cannot split a batch into a full one and a scrap.
-    const claimed = await claimDue(options.sql ?? prismaSql(prisma), shop, MAX_EVENTS_PER_REQUEST, options.leaseMs ?? 60_000, new Date(now()), new Date(now() - window));
+    const claimedAt = now();
+    const claimed = await claimDue(options.sql ?? prismaSql(prisma), shop, MAX_EVENTS_PER_REQUEST, options.leaseMs ?? 60_000, new Date(claimedAt), new Date(claimedAt - window));
     if (claimed.length === 0) {
       if (window > 0) {
         const due = await dueSummary(prisma, shop, MAX_EVENTS_PER_REQUEST, new Date(now()));
@@ -94,7 +114,7 @@ export async function flushShop(options: WorkerOptions & { queue?: DeliveryQueue
       break;
     }
     report.claimed += claimed.length;
-    const stop = await deliverClaimed(options, destination, claimed, report, now, random);
+    const stop = await deliverClaimed(options, destination, claimed, claimedAt, report, now, random);
     if (stop || claimed.length < MAX_EVENTS_PER_REQUEST) break;
   }
   return report;
@@ -104,11 +124,27 @@ async function deliverClaimed(
   options: WorkerOptions & { queue?: DeliveryQueue },
   destination: OpenDestination,
   claimed: ClaimedEvent[],
+  claimedAt: number,
   report: FlushReport,
   now: () => number,
   random: () => number,
 ): Promise<boolean> {
   const { prisma } = options;
+  const sql = options.sql ?? prismaSql(prisma);
+  const leaseMs = options.leaseMs ?? 60_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const lease = { id: claimed[0]!.leaseId, until: claimedAt + leaseMs, ids: claimed.map((row) => row.id) };
+  /**
+   * Before each Meta request: a batch whose isolation (halving until the bad event is found,
+   * each half a request) could outlast the lease renews it while every row is still ours,
+   * and gives the batch up the moment one is not (another worker took it over).
+   */
+  const keepLease = async () => {
+    if (lease.until - now() >= Math.max(leaseMs / 2, requestTimeoutMs)) return;
+    const held = await renewLease(sql, lease.id, lease.ids, leaseMs, new Date(now()));
+    if (held < lease.ids.length) throw new LeaseLostError(lease.ids.length - held);
+    lease.until = now() + leaseMs;
+  };
   const transitions: AppliedTransition[] = [];
   const sendable: Item[] = [];
   for (const row of claimed) {
@@ -123,18 +159,25 @@ async function deliverClaimed(
 
   let pauseVerdict: Extract<EventFate, { status: "deferred" }>["verdict"] | undefined;
   let rateLimited = false;
+  let leaseLost: LeaseLostError | undefined;
   for (const batch of planBatches(sendable)) {
     const testEventCode = batch[0]!.testEventCode;
-    const result = await deliverBatch(batch, (events) =>
-      sendGraphRequest(
+    const result = await deliverBatch(batch, async (events) => {
+      await keepLease();
+      return sendGraphRequest(
         graphRequest(
           { pixelId: destination.pixelId, accessToken: destination.accessToken, apiVersion: destination.apiVersion, appSecret: options.appSecret },
           events,
           { testEventCode, graphUrl: options.graphUrl },
         ),
         options.requestTimeoutMs,
-      ),
-    );
+      );
+    }).catch((error: unknown) => {
+      if (!(error instanceof LeaseLostError)) throw error;
+      leaseLost = error;
+      return undefined;
+    });
+    if (!result) break;
     report.requests += result.requests;
     for (const { item, fate } of result.fates) {
       if (fate.status === "delivered") report.delivered++;
@@ -153,12 +196,26 @@ async function deliverClaimed(
     }
     if (pauseVerdict || rateLimited) break;
   }
+  if (leaseLost) {
+    // Write what is known of the rows still ours (earlier sub-batches), hand the rest back at
+    // once, and leave the batch to the worker that took part of it: Meta's event_id
+    // deduplication absorbs whatever both of us sent.
+    await applyTransitions(sql, lease.id, transitions, new Date(now()));
+    const released = await releaseLease(sql, lease.id, lease.ids, new Date(now()));
+    options.log?.(`${destination.shop}: lease lost mid-batch (${leaseLost.message}); stopped, ${released} event(s) handed back`);
+    return true;
+  }
   // Batches not attempted after a pause or a rate limit go back untouched.
   const attempted = new Set(transitions.map((t) => t.id));
   for (const row of sendable) {
     if (!attempted.has(row.id)) transitions.push({ id: row.id, state: pauseVerdict ? "paused" : "retrying", nextAttemptAt: new Date(now() + RATE_LIMIT_BACKOFF_MS), reasonCode: pauseVerdict ? "pixel_paused" : "rate_limited", reason: "held back with the rest of the batch" });
   }
-  await applyTransitions(options.sql ?? prismaSql(prisma), transitions, new Date(now()));
+  const lost = await applyTransitions(sql, lease.id, transitions, new Date(now()));
+  if (lost.length > 0) {
+    // The lease ran out before the outcome was written and another worker claimed these rows:
+    // theirs is the outcome that counts now.
+    options.log?.(`${destination.shop}: lease lost: ${lost.length} of ${transitions.length} outcome(s) not written, another worker holds those events now`);
+  }
   if (pauseVerdict && pauseVerdict.action === "pause-pixel") {
     await pauseDestination(prisma, destination.shop, pauseVerdict.reason, pauseVerdict.merchantMessage, new Date(now()));
     options.log?.(`paused ${destination.shop}: ${pauseVerdict.reason}`);
@@ -170,7 +227,8 @@ async function deliverClaimed(
     await options.queue?.kick(destination.shop, RATE_LIMIT_BACKOFF_MS, "s");
     return true;
   }
-  return false;
+  // A batch partly taken over: the other worker is on this shop now.
+  return lost.length > 0;
 }
 
 async function reconcileAll(options: WorkerOptions & { queue?: DeliveryQueue }): Promise<void> {
