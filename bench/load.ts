@@ -158,9 +158,11 @@ async function openConnections(pool: Pool, count: number): Promise<void> {
  * Webhook i is due at start + i / rate. `connections` bounds the sockets (Shopify's senders
  * are many, but not unbounded); a webhook due while all are busy waits, and the wait counts.
  */
-export async function sendPaced(baseUrl: string, hooks: SignedWebhook[], ratePerSecond: number, connections = 256): Promise<LoadResult> {
+export async function sendPaced(baseUrl: string, hooks: SignedWebhook[], ratePerSecond: number, connections = 256, onClockStart?: () => void): Promise<LoadResult> {
   const pool = new Pool(baseUrl, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
   await openConnections(pool, connections);
+  // For a caller metering the servers from the first webhook on, without the connections' set-up.
+  onClockStart?.();
   const startedAt = Date.now();
   const t0 = performance.now();
   const pending: Promise<Answer>[] = [];

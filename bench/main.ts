@@ -4,7 +4,7 @@
 //
 //   npm run bench                                   everything (about 10 to 15 minutes)
 //   npm run bench -- --quick                        everything, small sizes (a couple of minutes)
-//   npm run bench -- --only burst[,scaling,...]     some parts: event-core, pipeline, burst, latency, scaling
+//   npm run bench -- --only burst[,scaling,...]     some parts: event-core, pipeline, burst, latency, scaling, floor
 //   npm run bench -- --only pipeline --webhooks 5000
 //
 // A partial or scaled-down run writes its report to bench/out/ only; docs/ holds full runs
@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { runBurst, type BurstResult } from "./burst";
 import { renderChart } from "./chart";
 import { formatEventCore, runEventCore, type EventCoreResult } from "./event-core";
+import { runFloor, type FloorResult } from "./floor";
 import { runLatency, type LatencyResult } from "./latency";
 import { startMetaStandIn } from "./meta-stand-in";
 import { runPipeline, type PipelineResult } from "./pipeline";
@@ -24,7 +25,7 @@ import { formatReport, type Machine } from "./report";
 import { runScaling, type ScalingResult } from "./scaling";
 import { buildApp, ROOT } from "./stack";
 
-const PARTS = ["event-core", "pipeline", "burst", "latency", "scaling"] as const;
+const PARTS = ["event-core", "pipeline", "burst", "latency", "scaling", "floor"] as const;
 type Part = (typeof PARTS)[number];
 
 const HELP = `npm run bench -- [options]
@@ -45,6 +46,9 @@ const HELP = `npm run bench -- [options]
   --step-seconds S       latency: seconds per rate (default 10)
   --scale-orders N       scaling: webhooks per worker count (default 10000)
   --backlog N            scaling: stored events drained by each worker count (default 20000)
+  --floor-rate N         floor: offered webhooks per second to the app and to the floor (default 500)
+  --floor-rounds N       floor: rounds, each one run of the floor and one of the app (default 4)
+  --floor-seconds S      floor: seconds per run (default 10)
   --report               write docs/benchmarks.md and .png even for a partial or scaled-down run`;
 
 const { values } = parseArgs({
@@ -66,6 +70,9 @@ const { values } = parseArgs({
     "step-seconds": { type: "string" },
     "scale-orders": { type: "string" },
     backlog: { type: "string" },
+    "floor-rate": { type: "string" },
+    "floor-rounds": { type: "string" },
+    "floor-seconds": { type: "string" },
     report: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -115,8 +122,14 @@ const sizes = {
   stepSeconds: int("step-seconds", quick ? 3 : 10),
   scaleOrders: int("scale-orders", quick ? 1_000 : 10_000),
   backlog: int("backlog", quick ? 2_000 : 20_000),
+  // 500/s is well inside what one web process of the app answers on a quiet machine of this
+  // size (latency section: p99 36 ms), so neither side is measured while falling behind.
+  // CPU per webhook depends on the rate (batches grow with it): both get the same one.
+  floorRate: int("floor-rate", 500),
+  floorRounds: int("floor-rounds", quick ? 2 : 4),
+  floorSeconds: int("floor-seconds", quick ? 4 : 10),
 };
-const scaled = quick || ["webhooks", "burst", "burst-seconds", "step-seconds", "scale-orders", "backlog", "shops", "scale-shops", "meta-latency", "meta-rate-limit", "connections", "rates", "workers", "web", "naive-mode"].some((k) => values[k as keyof typeof values] !== undefined);
+const scaled = quick || ["webhooks", "burst", "burst-seconds", "step-seconds", "scale-orders", "backlog", "floor-rate", "floor-rounds", "floor-seconds", "shops", "scale-shops", "meta-latency", "meta-rate-limit", "connections", "rates", "workers", "web", "naive-mode"].some((k) => values[k as keyof typeof values] !== undefined);
 const toDocs = values.report || (only.length === PARTS.length && !scaled);
 
 const out = path.join(ROOT, "bench/out");
@@ -147,7 +160,7 @@ const machine: Machine = {
   seconds: 0,
 };
 
-const results: { eventCore?: EventCoreResult; pipeline?: PipelineResult; burst?: BurstResult; latency?: LatencyResult; scaling?: ScalingResult } = {};
+const results: { eventCore?: EventCoreResult; pipeline?: PipelineResult; burst?: BurstResult; latency?: LatencyResult; scaling?: ScalingResult; floor?: FloorResult } = {};
 
 // The event core first, alone: it times one thread and wants the machine quiet.
 if (want("event-core")) {
@@ -189,6 +202,14 @@ if (system) {
         log,
       );
       save("scaling", results.scaling);
+    }
+    if (want("floor")) {
+      results.floor = await runFloor(
+        meta,
+        { rounds: sizes.floorRounds, seconds: sizes.floorSeconds, rate: sizes.floorRate, warmup: 500, webProcesses: web, workers, connections: int("connections", 256) },
+        log,
+      );
+      save("floor", results.floor);
     }
   } finally {
     await meta.close();
