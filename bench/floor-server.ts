@@ -11,10 +11,10 @@
 // Same shape as the app's web tier: FLOOR_PROCESSES processes sharing the port (Node's cluster)
 // when more than one, like WEB_CONCURRENCY. Run as a script; startFloorServer() spawns it.
 import cluster from "node:cluster";
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import pg from "pg";
-import { ADMIN_DATABASE_URL, freePort } from "../test/support/services";
+import { createEmptyDatabase, freePort } from "../test/support/services";
 import { spawnScript, stopGroups, waitForHttp, WEBHOOK_SECRET } from "./stack";
 
 /** The floor's own table: one row per webhook, de-duplicated on Shopify's webhook id. */
@@ -45,25 +45,11 @@ export interface FloorServer {
 
 /** A bench database of its own with the floor's table, and the server on it. */
 export async function startFloorServer(options: { processes: number; lingerMs?: number; maxBatch?: number }): Promise<FloorServer> {
-  const name = `capi_t_floor_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(ADMIN_DATABASE_URL);
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
+  const { url: databaseUrl, drop } = await createEmptyDatabase("capi_t_floor");
   const setup = new pg.Client({ connectionString: databaseUrl });
   await setup.connect();
   await setup.query(CREATE_TABLE);
   await setup.end();
-
-  const drop = async () => {
-    const c = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await c.end();
-  };
 
   const port = await freePort();
   const child = spawnScript(

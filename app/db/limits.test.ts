@@ -1,15 +1,14 @@
 // Per-statement limits of each process kind, against this machine's PostgreSQL: a wait on a
 // lock, a long statement or a busy pool becomes an error soon enough for a webhook to answer
 // 503, and that error reads as transient; migrations run free of any limit.
-import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from "../../test/support/services";
+import { createEmptyDatabase, createTestDatabase, type EmptyDatabase, type TestDatabase } from "../../test/support/services";
 import { createDatabase, isTransientDatabaseError, WEB_DATABASE_LIMITS, WORKER_DATABASE_LIMITS, type Database } from "./client.server";
 
 let base: TestDatabase;
 let web: Database;
-const created: string[] = [];
+const created: EmptyDatabase[] = [];
 
 /** The error a promise rejects with, and how long it took. */
 async function failure(work: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
@@ -30,10 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await web?.close();
   await base?.drop();
-  const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
-  await admin.connect();
-  for (const name of created) await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin.end();
+  for (const empty of created) await empty.drop();
 });
 
 describe("web limits", () => {
@@ -93,14 +89,9 @@ describe("each process kind", () => {
   });
 
   it("migrations run free of the limits (a 1 ms statement limit would fail every one of them)", async () => {
-    const name = `capi_l_${randomBytes(6).toString("hex")}`;
-    created.push(name);
-    const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${name}"`);
-    await admin.end();
-    const url = new URL(ADMIN_DATABASE_URL);
-    url.pathname = `/${name}`;
+    const empty = await createEmptyDatabase("capi_l");
+    created.push(empty);
+    const url = empty.url;
     const strict = createDatabase({ databaseUrl: url.toString(), poolSize: 1, limits: { acquireMs: 5_000, lockMs: 1, statementMs: 1 } });
     try {
       await strict.ready;

@@ -2,24 +2,16 @@
 // client_details, else the order's browser_ip) and a website event without a user agent,
 // sent with a note rather than refused.
 import { describe, expect, it } from "vitest";
+import { preparerFor, ready as readyAt } from "../../test/support/event-cases";
 import { RECORDED_NOW_SECONDS, shopifyFixture } from "../../test/support/fixtures";
-import { validateEvent } from "../meta/validate";
 import type { BuildOutcome } from "./outcome";
-import { prepareEvent, type EventTopic } from "./prepare";
-import { shopEventSettingsSchema, type ShopEventSettingsInput } from "./settings";
 
 const NOW = RECORDED_NOW_SECONDS;
 const SHOP = "northwind-woolens-demo.myshopify.com";
 const fixture = (name: string) => shopifyFixture(name, { asRecorded: true });
 
-function prepare(topic: EventTopic, payload: unknown, settings: ShopEventSettingsInput = {}): BuildOutcome {
-  return prepareEvent(topic, payload, shopEventSettingsSchema.parse(settings), { shop: SHOP, nowSeconds: NOW });
-}
-function ready(outcome: BuildOutcome) {
-  if (outcome.status !== "ready") throw new Error(`expected ready, got ${outcome.status}: ${"reason" in outcome ? outcome.reason : ""}`);
-  expect(validateEvent(outcome.event, NOW)).toEqual([]);
-  return outcome;
-}
+const prepare = preparerFor(SHOP, NOW);
+const ready = (outcome: BuildOutcome) => readyAt(outcome, NOW);
 /** The web order with its browser facts replaced. */
 function webOrder(clientDetails: Record<string, unknown> | null, browserIp?: string | null) {
   const order = fixture("orders-create-web");

@@ -1,23 +1,17 @@
 import { describe, expect, it } from "vitest";
+import { preparerFor, ready } from "../../test/support/event-cases";
 import { RECORDED_NOW_SECONDS, shopifyFixture } from "../../test/support/fixtures";
 import { sha256Hex } from "../meta/user-data";
 import { validateEvent } from "../meta/validate";
-import type { BuildOutcome } from "./outcome";
 import { prepareEvent, type EventTopic } from "./prepare";
-import { DEFAULT_SETTINGS, shopEventSettingsSchema, type ShopEventSettingsInput } from "./settings";
+import { DEFAULT_SETTINGS } from "./settings";
 
 // A pinned clock, with the fixtures as recorded: exact event times, snapshots that never change.
 const fixture = (name: string) => shopifyFixture(name, { asRecorded: true });
 const NOW = RECORDED_NOW_SECONDS;
 const SHOP = "wool-and-wander.myshopify.com";
 
-function prepare(topic: EventTopic, payload: unknown, settings: ShopEventSettingsInput = {}): BuildOutcome {
-  return prepareEvent(topic, payload, shopEventSettingsSchema.parse(settings), { shop: SHOP, nowSeconds: NOW });
-}
-function ready(outcome: BuildOutcome) {
-  if (outcome.status !== "ready") throw new Error(`expected ready, got ${outcome.status}: ${"reason" in outcome ? outcome.reason : ""}`);
-  return outcome;
-}
+const prepare = preparerFor(SHOP, NOW);
 
 describe("Purchase from orders/create", () => {
   it("web order: every field Meta uses, with the order id as event_id", () => {

@@ -1,12 +1,12 @@
 // Shopify's own documented sample payloads (shopify.dev/docs/api/webhooks, 2026-07), as sent:
 // 18-digit ids that JSON.parse rounds, a test order that is cancelled and voided, no browser.
 import { describe, expect, it } from "vitest";
+import { preparerFor, ready } from "../../test/support/event-cases";
 import { shopifyFixtureText } from "../../test/support/fixtures";
 import { sha256Hex } from "../meta/user-data";
 import { validateEvent } from "../meta/validate";
 import { graphqlOrderSchema, graphqlOrderToPayload } from "../shopify/admin-orders";
 import { parseWebhookJson } from "../shopify/webhook-json";
-import type { BuildOutcome } from "./outcome";
 import { prepareEvent, type EventTopic } from "./prepare";
 import { shopEventSettingsSchema, type ShopEventSettingsInput } from "./settings";
 
@@ -22,13 +22,9 @@ const LIVE_ORDER = ORDER.replace('"cancelled_at": "2021-12-31T19:00:00-05:00"', 
 );
 const WITH_TEST_CODE: ShopEventSettingsInput = { testEventCode: "TEST123" };
 
-function prepare(topic: EventTopic, body: string, settings: ShopEventSettingsInput = {}): BuildOutcome {
-  return prepareEvent(topic, parseWebhookJson(body), shopEventSettingsSchema.parse(settings), { shop: SHOP, nowSeconds: NOW });
-}
-function ready(outcome: BuildOutcome) {
-  if (outcome.status !== "ready") throw new Error(`expected ready, got ${outcome.status}: ${"reason" in outcome ? outcome.reason : ""}`);
-  return outcome;
-}
+const prepareParsed = preparerFor(SHOP, NOW);
+/** The body as the webhook route reads it: ids above 2^53 kept exact. */
+const prepare = (topic: EventTopic, body: string, settings: ShopEventSettingsInput = {}) => prepareParsed(topic, parseWebhookJson(body), settings);
 
 describe("Shopify's documented orders/create sample", () => {
   it("as documented: a test order, so nothing goes without the shop's test code", () => {

@@ -2,24 +2,16 @@
 // cards and tips left out unless the shop counts them. Real-shaped orders: the recorded
 // fixtures with the lines and totals Shopify would send for such an order.
 import { describe, expect, it } from "vitest";
+import { preparerFor, ready as readyAt } from "../../test/support/event-cases";
 import { RECORDED_NOW_SECONDS, shopifyFixture } from "../../test/support/fixtures";
-import { validateEvent } from "../meta/validate";
 import type { BuildOutcome } from "./outcome";
-import { prepareEvent, type EventTopic } from "./prepare";
-import { shopEventSettingsSchema, type ShopEventSettingsInput } from "./settings";
 
 const NOW = RECORDED_NOW_SECONDS;
 const SHOP = "northwind-woolens-demo.myshopify.com";
 const fixture = (name: string) => shopifyFixture(name, { asRecorded: true });
 
-function prepare(topic: EventTopic, payload: unknown, settings: ShopEventSettingsInput = {}): BuildOutcome {
-  return prepareEvent(topic, payload, shopEventSettingsSchema.parse(settings), { shop: SHOP, nowSeconds: NOW });
-}
-function ready(outcome: BuildOutcome) {
-  if (outcome.status !== "ready") throw new Error(`expected ready, got ${outcome.status}: ${"reason" in outcome ? outcome.reason : ""}`);
-  expect(validateEvent(outcome.event, NOW)).toEqual([]);
-  return outcome;
-}
+const prepare = preparerFor(SHOP, NOW);
+const ready = (outcome: BuildOutcome) => readyAt(outcome, NOW);
 
 type Line = Record<string, any>;
 const usd = (amount: string) => ({ shop_money: { amount, currency_code: "USD" }, presentment_money: { amount, currency_code: "USD" } });

@@ -21,24 +21,39 @@ export interface TestDatabase extends Database {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `capi_t_${randomBytes(6).toString("hex")}`;
+export interface EmptyDatabase {
+  url: string;
+  /** Drops it, closing whatever connections are still open on it. */
+  drop(): Promise<void>;
+}
+
+async function onAdmin(sql: string): Promise<void> {
   const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
   await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = urlFor(name);
-  const db = createDatabase({ databaseUrl: url, poolSize: 5 });
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A new database on the machine's server, with nothing in it (not migrated). */
+export async function createEmptyDatabase(prefix = "capi_t"): Promise<EmptyDatabase> {
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  await onAdmin(`CREATE DATABASE "${name}"`);
+  return { url: urlFor(name), drop: () => onAdmin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const empty = await createEmptyDatabase();
+  const db = createDatabase({ databaseUrl: empty.url, poolSize: 5 });
   await db.ready;
   return {
     ...db,
-    url,
+    url: empty.url,
     async drop() {
       await db.close();
-      const c = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await c.end();
+      await empty.drop();
     },
   };
 }
