@@ -1,11 +1,12 @@
 // The Shopify side of the app: authentication of admin pages (token exchange, embedded),
 // webhooks, and the session table. Webhook subscriptions are declared in shopify.app.toml and
-// kept in sync by `shopify app deploy`; nothing here registers them (no afterAuth hook), so
-// no shop ever receives a delivery twice from an API-made duplicate.
+// kept in sync by `shopify app deploy`; nothing here registers them, so no shop ever receives
+// a delivery twice from an API-made duplicate. The afterAuth hook only records the install.
 import "@shopify/shopify-app-remix/adapters/node";
 import { ApiVersion, AppDistribution, shopifyApp } from "@shopify/shopify-app-remix/server";
 import { env } from "./config/env.server";
 import { database } from "./db/db.server";
+import { handleInstalled } from "./pipeline/privacy.server";
 import { vaultKeys } from "./security/vault-key.server";
 import { MigratedSessionStorage } from "./shopify/session-storage.server";
 
@@ -25,6 +26,17 @@ const shopify = shopifyApp({
   isEmbeddedApp: true,
   // Offline tokens are sealed in the Session table (app/shopify/session-storage.server.ts).
   sessionStorage: new MigratedSessionStorage(database(), vaultKeys),
+  hooks: {
+    // Runs when token exchange stores a new offline token: at install, at a reinstall (the
+    // uninstall deleted the sessions), or when the stored session was lost. Each means the app
+    // is installed now: the Shop row says so (webhooks of shops that never installed are
+    // refused) and what an uninstall paused resumes. Idempotent.
+    afterAuth: async ({ session }) => {
+      const db = database();
+      await db.ready;
+      await handleInstalled(db.prisma, session.shop);
+    },
+  },
   future: {
     // Token exchange: Shopify installs the app from the TOML's scopes, and admin pages trade
     // the App Bridge session token for an access token; no OAuth redirects inside the iframe.

@@ -21,15 +21,24 @@ export interface SignedWebhook {
   body: string;
 }
 
+/** Where the next set's order ids start: each set of a run has ids of its own. */
+let nextIdOffset = 0;
+
 /**
  * n webhooks spread round-robin over the shops; orders placed within the last day (Meta's
- * window), order ids unique within the set, webhook ids unique per tag.
+ * window), webhook ids unique per tag. Each order is its shop's: its status link on the shop's
+ * host, and an order id no other set of the run uses (Shopify's ids are global, and the app
+ * refuses an order id another shop holds as a replayed body).
  */
 export function signedOrders(n: number, shops: BenchShop[], tag: string, seed = 7): SignedWebhook[] {
   const nowSeconds = Math.floor(Date.now() / 1000);
   const out: SignedWebhook[] = [];
-  for (const [i, order] of makeOrders(n, seed, nowSeconds).entries()) {
+  const offset = nextIdOffset;
+  nextIdOffset += n;
+  for (const [i, made] of makeOrders(n, seed, nowSeconds).entries()) {
     const { shop } = shops[i % shops.length]!;
+    const id = made.id + offset;
+    const order = { ...made, id, admin_graphql_api_id: `gid://shopify/Order/${id}`, order_status_url: String(made.order_status_url).replace(/^https:\/\/[^/]+/, `https://${shop}`) };
     const body = JSON.stringify(order);
     const headers = webhookHeaders({ topic: "orders/create", shop, payload: undefined, secret: WEBHOOK_SECRET, eventId: `${tag}-${i}`, webhookId: `${tag}-w${i}` }, body);
     out.push({ shop, path: "/webhooks/orders/create", headers, body });

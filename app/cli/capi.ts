@@ -12,7 +12,8 @@ const USAGE = `usage:
   capi event --topic <${EVENT_TOPICS.join("|")}> [--shop <domain>] [--now <unix seconds>] [--settings <json>] < payload.json
   capi connect --shop <domain> --pixel <id> (--token-file <path> | --token - < token.txt | --token <access token>) [--test-code <code>]
   capi rotate-key
-  capi status --shop <domain>`;
+  capi status --shop <domain>
+  capi data-request --shop <domain> [--id <report id>]`;
 
 class CliError extends Error {
   constructor(message: string, readonly exitCode: number) {
@@ -168,6 +169,19 @@ async function statusCommand(args: string[]): Promise<string> {
   });
 }
 
+/** The shop's customers/data_request reports still kept (summaries), or one report whole (--id). */
+async function dataRequestCommand(args: string[]): Promise<string> {
+  const { values } = parseArgs({ args, options: { shop: { type: "string" }, id: { type: "string" } }, strict: true });
+  const shop = shopArg(values.shop);
+  const { listDataRequests, loadDataRequest } = await import("../pipeline/privacy.server");
+  return withDatabase(async (prisma) => {
+    if (values.id === undefined) return JSON.stringify({ shop, dataRequests: await listDataRequests(prisma, shop) }, null, 2);
+    const report = await loadDataRequest(prisma, shop, values.id);
+    if (!report) throw new CliError(`no data request report ${values.id} for ${shop}`, 1);
+    return JSON.stringify(report, null, 2);
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -188,6 +202,9 @@ async function main(argv: string[]): Promise<number> {
       }
       case "status":
         process.stdout.write(`${await statusCommand(rest)}\n`);
+        return 0;
+      case "data-request":
+        process.stdout.write(`${await dataRequestCommand(rest)}\n`);
         return 0;
       default:
         throw new CliError(command ? `unknown command "${command}"\n${USAGE}` : USAGE, 2);

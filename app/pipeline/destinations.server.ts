@@ -23,6 +23,9 @@ export type DestinationInput = z.input<typeof destinationInputSchema>;
 
 const sealContext = (shop: string): SealContext => ({ purpose: "meta-access-token", shop });
 
+/** Why app/uninstalled paused a destination and its events: the next install (or saving the pixel again) resumes them. */
+export const UNINSTALLED_REASON = "app uninstalled";
+
 /** Why a destination whose token no key opens is paused: the same words on the pixel and its events. */
 export const UNREADABLE_TOKEN_REASON = "the app can no longer read the access token (the encryption key changed)";
 export const UNREADABLE_TOKEN_MESSAGE =
@@ -44,9 +47,14 @@ export async function saveDestination(prisma: PrismaClient, shop: string, input:
   const existing = await prisma.destination.findUnique({ where: { shop } });
   if (!existing && !data.accessToken) throw new Error("an access token is required to connect a pixel");
   const fingerprint = data.accessToken ? tokenFingerprint(data.accessToken) : existing!.tokenFingerprint;
-  // Pasting the same token again is the answer to a token the app could no longer read.
+  // Pasting the same token again is the answer to a token the app could no longer read, and
+  // saving the same pixel the merchant's answer to an uninstall's pause (the app is back).
   const tokenChanged =
-    !existing || existing.tokenFingerprint !== fingerprint || existing.pixelId !== data.pixelId || (!!data.accessToken && existing.pauseReason === UNREADABLE_TOKEN_REASON);
+    !existing ||
+    existing.tokenFingerprint !== fingerprint ||
+    existing.pixelId !== data.pixelId ||
+    (!!data.accessToken && existing.pauseReason === UNREADABLE_TOKEN_REASON) ||
+    existing.pauseReason === UNINSTALLED_REASON;
   const fields = {
     pixelId: data.pixelId,
     ...(data.accessToken ? { accessTokenEnc: sealSecret(data.accessToken, sealContext(shop), key), tokenFingerprint: fingerprint } : {}),

@@ -16,7 +16,16 @@ export interface ReceiptInput {
   triggeredAt?: Date | null;
   outcome: string;
   reason?: string | null;
+  /** Default: the event id, else the webhook id. */
+  dedupeKey?: string;
 }
+
+/**
+ * The key of a refused webhook's receipt. Kept apart from the delivery's own key: the ids of
+ * a forged request are whatever its sender chose, and a refusal must never make the genuine
+ * delivery of those ids look like a duplicate.
+ */
+export const refusedDedupeKey = (r: { eventId?: string | null; webhookId: string }) => `refused:${r.eventId || r.webhookId}`;
 
 /** Records a delivery; false when Shopify already delivered this one (same event id). */
 export async function recordReceipt(prisma: PrismaClient, r: ReceiptInput): Promise<boolean> {
@@ -32,7 +41,7 @@ export async function recordReceipts(prisma: PrismaClient, receipts: ReceiptInpu
       topic: r.topic,
       webhookId: r.webhookId,
       eventId: r.eventId ?? null,
-      dedupeKey: r.eventId || r.webhookId,
+      dedupeKey: r.dedupeKey ?? (r.eventId || r.webhookId),
       triggeredAt: r.triggeredAt ?? null,
       outcome: r.outcome,
       reason: r.reason ?? null,
@@ -57,8 +66,16 @@ export interface NewEvent {
   reasonCode?: string | null;
   reason?: string | null;
   customerHash?: string | null;
+  /** A Purchase's order checkout_token (its InitiateCheckout's event id), for customers/redact. */
+  checkoutToken?: string | null;
   /** What the event went without and why (no user agent, a private IP...): stored as given. */
   notes?: Note[] | null;
+  /**
+   * The shop is only what a webhook's header claims: the event is refused when another shop
+   * holds its id (Shopify's order ids and checkout tokens are global, so the body is that
+   * shop's, replayed). Reconciliation reads a shop's own orders with its own token: not set.
+   */
+  refuseForeign?: boolean;
 }
 
 /** The notes column: null rather than an empty list, so that only events with notes hold any. */
@@ -74,10 +91,10 @@ function notesJson(notes: Note[] | null | undefined): string | null {
 export async function insertEvent(prisma: PrismaClient, e: NewEvent, now: Date): Promise<bigint | undefined> {
   const rows = await prisma.$queryRaw<Array<{ id: bigint }>>`
     INSERT INTO "Event" ("shop", "eventName", "eventId", "topic", "state", "pixelId", "testEventCode", "payload",
-                         "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "notes", "createdAt", "updatedAt")
+                         "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "checkoutToken", "notes", "createdAt", "updatedAt")
     VALUES (${e.shop}, ${e.event.event_name}, ${e.event.event_id}, ${e.topic}, ${e.state}, ${e.pixelId ?? null},
             ${e.testEventCode ?? null}, ${JSON.stringify(e.event)}::jsonb, ${new Date(e.event.event_time * 1000)}, ${now},
-            ${e.reasonCode ?? null}, ${e.reason ?? null}, ${e.customerHash ?? null}, ${notesJson(e.notes)}::jsonb, ${now}, ${now})
+            ${e.reasonCode ?? null}, ${e.reason ?? null}, ${e.customerHash ?? null}, ${e.checkoutToken ?? null}, ${notesJson(e.notes)}::jsonb, ${now}, ${now})
     ON CONFLICT ("shop", "eventName", "eventId") DO NOTHING
     RETURNING "id"`;
   const id = rows[0]?.id;
@@ -104,14 +121,17 @@ export interface IngestWrite {
   receiptInserted: boolean;
   /** The new event row, or undefined when the natural key already existed. */
   eventPk?: bigint;
+  /** Refused (NewEvent.refuseForeign): another shop holds the event's id. Nothing was stored but a receipt saying so. */
+  refused?: boolean;
 }
 
 /**
  * Records webhooks and their events in one statement and one commit, whatever their number:
  * that is what keeps the answer to Shopify in milliseconds under a burst. An event is
  * inserted only when its receipt is new and its natural key (shop, event name, event id) is
- * new; a receipt whose natural key is already held is recorded as a duplicate. The text never
- * changes (one array per column), so the driver parses nothing new per batch.
+ * new; a receipt whose natural key is already held is recorded as a duplicate; a webhook whose
+ * event id another shop holds (refuseForeign) is refused, its receipt under refusedDedupeKey.
+ * The text never changes (one array per column), so the driver parses nothing new per batch.
  */
 const RECORD_WEBHOOK_EVENTS = `
   WITH input AS (
@@ -119,18 +139,29 @@ const RECORD_WEBHOOK_EVENTS = `
            (t."triggeredAt"::timestamptz AT TIME ZONE 'UTC') AS "triggeredAt", (t."now"::timestamptz AT TIME ZONE 'UTC') AS "now",
            t."outcome", t."reason", t."eventName", t."evId", t."evTopic", t."state", t."pixelId", t."testEventCode",
            t."payload"::jsonb AS "payload", (t."eventTime"::timestamptz AT TIME ZONE 'UTC') AS "eventTime",
-           t."reasonCode", t."evReason", t."customerHash", t."notes"::jsonb AS "notes"
+           t."reasonCode", t."evReason", t."customerHash", t."notes"::jsonb AS "notes", t."checkoutToken", t."refuseForeign"
     FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
                 $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
-                $18::text[], $19::text[], $20::text[], $21::text[], $22::text[])
+                $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::boolean[])
       AS t("idx", "shop", "topic", "webhookId", "eventId", "dedupeKey", "triggeredAt", "now", "outcome", "reason",
            "eventName", "evId", "evTopic", "state", "pixelId", "testEventCode", "payload", "eventTime", "reasonCode",
-           "evReason", "customerHash", "notes")
+           "evReason", "customerHash", "notes", "checkoutToken", "refuseForeign")
+  ),
+  checked AS (
+    -- Held by another shop, or given to another shop by an earlier webhook of this batch
+    -- (Event_eventId_idx makes the look-up an index probe).
+    SELECT i.*, (i."refuseForeign" AND (
+             EXISTS (SELECT 1 FROM "Event" x WHERE x."eventId" = i."evId" AND x."eventName" = i."eventName" AND x."shop" <> i."shop")
+             OR EXISTS (SELECT 1 FROM input j WHERE j."evId" = i."evId" AND j."eventName" = i."eventName" AND j."shop" <> i."shop" AND j."idx" < i."idx")
+           )) AS "foreign"
+    FROM input i
   ),
   receipt AS (
     INSERT INTO "WebhookReceipt" ("shop", "topic", "webhookId", "eventId", "dedupeKey", "triggeredAt", "receivedAt", "outcome", "reason")
-    SELECT i."shop", i."topic", i."webhookId", i."eventId", i."dedupeKey", i."triggeredAt", i."now",
-           CASE WHEN EXISTS (SELECT 1 FROM "Event" x WHERE x."shop" = i."shop" AND x."eventName" = i."eventName" AND x."eventId" = i."evId")
+    SELECT i."shop", i."topic", i."webhookId", i."eventId",
+           CASE WHEN i."foreign" THEN 'refused:' || i."dedupeKey" ELSE i."dedupeKey" END, i."triggeredAt", i."now",
+           CASE WHEN i."foreign" THEN 'refused'
+                WHEN EXISTS (SELECT 1 FROM "Event" x WHERE x."shop" = i."shop" AND x."eventName" = i."eventName" AND x."eventId" = i."evId")
                   -- An earlier new webhook of this batch carries the same event (orders/create
                   -- and orders/paid of one order arriving together): its event is the one kept.
                   OR EXISTS (SELECT 1 FROM input j
@@ -139,21 +170,22 @@ const RECORD_WEBHOOK_EVENTS = `
                                AND NOT EXISTS (SELECT 1 FROM "WebhookReceipt" w
                                                WHERE w."shop" = j."shop" AND w."topic" = j."topic" AND w."dedupeKey" = j."dedupeKey"))
                 THEN 'duplicate' ELSE i."outcome" END,
-           i."reason"
-    FROM input i
+           CASE WHEN i."foreign" THEN i."eventName" || ' ' || i."evId" || ' is held for another shop (Shopify ids are global): another shop''s body under this shop''s header'
+                ELSE i."reason" END
+    FROM checked i
     ON CONFLICT ("shop", "topic", "dedupeKey") DO NOTHING
     RETURNING "shop", "topic", "dedupeKey", "outcome"
   ),
   fresh AS (
     SELECT DISTINCT ON (i."shop", i."eventName", i."evId") i.*
-    FROM input i JOIN receipt r ON r."shop" = i."shop" AND r."topic" = i."topic" AND r."dedupeKey" = i."dedupeKey"
+    FROM checked i JOIN receipt r ON r."shop" = i."shop" AND r."topic" = i."topic" AND r."dedupeKey" = i."dedupeKey" AND NOT i."foreign"
     ORDER BY i."shop", i."eventName", i."evId", i."idx"
   ),
   event AS (
     INSERT INTO "Event" ("shop", "eventName", "eventId", "topic", "state", "pixelId", "testEventCode", "payload",
-                         "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "notes", "createdAt", "updatedAt")
+                         "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "checkoutToken", "notes", "createdAt", "updatedAt")
     SELECT f."shop", f."eventName", f."evId", f."evTopic", f."state", f."pixelId", f."testEventCode", f."payload",
-           f."eventTime", f."now", f."reasonCode", f."evReason", f."customerHash", f."notes", f."now", f."now"
+           f."eventTime", f."now", f."reasonCode", f."evReason", f."customerHash", f."checkoutToken", f."notes", f."now", f."now"
     FROM fresh f
     ON CONFLICT ("shop", "eventName", "eventId") DO NOTHING
     RETURNING "id", "shop", "eventName", "eventId", "state", "reason", "topic", "createdAt"
@@ -162,8 +194,8 @@ const RECORD_WEBHOOK_EVENTS = `
     INSERT INTO "EventTransition" ("eventPk", "at", "state", "detail")
     SELECT "id", "createdAt", "state", COALESCE("reason", 'from ' || "topic") FROM event
   )
-  SELECT i."idx", (r."dedupeKey" IS NOT NULL) AS "receipt", r."outcome", e."id"::text AS "event"
-  FROM input i
+  SELECT i."idx", (r."dedupeKey" IS NOT NULL) AS "receipt", r."outcome", e."id"::text AS "event", i."foreign"
+  FROM checked i
   LEFT JOIN (SELECT DISTINCT "shop", "topic", "dedupeKey", "outcome" FROM receipt) r
     ON r."shop" = i."shop" AND r."topic" = i."topic" AND r."dedupeKey" = i."dedupeKey"
   LEFT JOIN fresh f ON f."idx" = i."idx"
@@ -178,7 +210,7 @@ export interface WebhookWrite {
 
 export async function recordWebhookEvents(sql: SqlRunner, rows: WebhookWrite[]): Promise<IngestWrite[]> {
   const column = <T>(pick: (w: WebhookWrite) => T) => rows.map(pick);
-  const result = await sql<{ idx: number; receipt: boolean; outcome: string | null; event: string | null }>(RECORD_WEBHOOK_EVENTS, [
+  const result = await sql<{ idx: number; receipt: boolean; outcome: string | null; event: string | null; foreign: boolean }>(RECORD_WEBHOOK_EVENTS, [
     rows.map((_, i) => i),
     column((w) => w.receipt.shop),
     column((w) => w.receipt.topic),
@@ -201,6 +233,8 @@ export async function recordWebhookEvents(sql: SqlRunner, rows: WebhookWrite[]):
     column((w) => w.event.reason ?? null),
     column((w) => w.event.customerHash ?? null),
     column((w) => notesJson(w.event.notes)),
+    column((w) => w.event.checkoutToken ?? null),
+    column((w) => w.event.refuseForeign ?? false),
   ]);
   // Two copies of one webhook in a batch: the receipt is new for the first only.
   const seen = new Set<string>();
@@ -209,7 +243,7 @@ export async function recordWebhookEvents(sql: SqlRunner, rows: WebhookWrite[]):
     const key = `${r.shop}\u0000${r.topic}\u0000${r.eventId || r.webhookId}`;
     const first = !seen.has(key);
     seen.add(key);
-    return { receiptInserted: row.receipt && first, eventPk: row.event === null ? undefined : BigInt(row.event) };
+    return { receiptInserted: row.receipt && first, eventPk: row.event === null ? undefined : BigInt(row.event), ...(row.foreign ? { refused: true } : {}) };
   });
   // The receipt's outcome was decided on the statement's snapshot, which cannot see another
   // batch's Event row that was not committed yet (orders/create and orders/paid of one order
@@ -389,6 +423,21 @@ export async function setPendingState(
     RETURNING "id"`;
   if (rows.length) {
     await prisma.eventTransition.createMany({ data: rows.map((r) => ({ eventPk: r.id, at: now, state: to, detail })) });
+  }
+  return rows.length;
+}
+
+/**
+ * The paused events of a shop whose pause had `reason` become queued again: what paused them
+ * is over (the app was installed again). Events paused for another reason stay paused.
+ */
+export async function resumePausedFor(prisma: PrismaClient, shop: string, reason: string, detail: string, now: Date): Promise<number> {
+  const rows = await prisma.$queryRaw<Array<{ id: bigint }>>`
+    UPDATE "Event" SET "state" = 'queued', "nextAttemptAt" = ${now}, "leaseUntil" = NULL, "updatedAt" = ${now}, "reasonCode" = NULL, "reason" = NULL
+    WHERE "shop" = ${shop} AND "state" = 'paused' AND "reason" = ${reason}
+    RETURNING "id"`;
+  if (rows.length) {
+    await prisma.eventTransition.createMany({ data: rows.map((r) => ({ eventPk: r.id, at: now, state: "queued", detail })) });
   }
   return rows.length;
 }

@@ -15,9 +15,16 @@ export interface VerifiedWebhook {
   eventId?: string | null;
   triggeredAt?: string | null;
   payload: unknown;
+  /**
+   * Arrived as a webhook, whose shop is only what its header claims (bound to the body by
+   * app/shopify/webhook-binding.ts as far as the body tells): an event whose id another shop
+   * holds is refused. Not set for reconciliation, which reads the shop's own orders.
+   */
+  shopFromHeader?: boolean;
 }
 
-export type IngestOutcome = "queued" | "paused" | "duplicate" | "skipped" | "rejected" | "ignored";
+/** `refused`: the webhook is another shop's (answered 400, never acted on). */
+export type IngestOutcome = "queued" | "paused" | "duplicate" | "skipped" | "rejected" | "ignored" | "refused";
 
 export interface IngestResult {
   outcome: IngestOutcome;
@@ -25,6 +32,8 @@ export interface IngestResult {
 }
 
 interface ShopContext {
+  /** The Shop row's install facts; null when there is no row. */
+  install: { installedAt: Date; uninstalledAt: Date | null; shopifyId: string | null } | null;
   settings: ShopEventSettings;
   pixelId?: string;
   paused: boolean;
@@ -52,6 +61,7 @@ async function shopContext(prisma: PrismaClient, shop: string, nowMs: number): P
   const parsed = shopEventSettingsSchema.safeParse(row?.settings ?? {});
   const settings = parsed.success ? parsed.data : DEFAULT_SETTINGS;
   const context: ShopContext = {
+    install: row ? { installedAt: row.installedAt, uninstalledAt: row.uninstalledAt, shopifyId: row.shopifyId } : null,
     // The destination's test code is the one the merchant typed in the admin page.
     settings: destination?.testEventCode ? { ...settings, testEventCode: destination.testEventCode } : settings,
     pixelId: destination?.pixelId,
@@ -62,6 +72,11 @@ async function shopContext(prisma: PrismaClient, shop: string, nowMs: number): P
   };
   contexts.set(shop, context);
   return context;
+}
+
+/** The Shop row's install facts, from the same short cache as the rest of the shop's context (the webhook route's binding). */
+export async function shopInstall(prisma: PrismaClient, shop: string, nowMs = Date.now()): Promise<ShopContext["install"]> {
+  return (await shopContext(prisma, shop, nowMs)).install;
 }
 
 /**
@@ -86,6 +101,12 @@ function customerHash(payload: unknown): string | null {
   const id = (payload as { customer?: { id?: unknown } } | null)?.customer?.id;
   if (typeof id === "string") return /^\d+$/.test(id.trim()) ? sha256Hex(id.trim()) : null;
   return typeof id === "number" && Number.isSafeInteger(id) ? sha256Hex(String(id)) : null;
+}
+
+/** An order's checkout_token: the event id of its checkout's InitiateCheckout (customers/redact removes both). */
+function checkoutToken(payload: unknown): string | null {
+  const token = (payload as { checkout_token?: unknown } | null)?.checkout_token;
+  return typeof token === "string" && token.trim() ? token.trim() : null;
 }
 
 export async function ingestWebhook(
@@ -134,7 +155,9 @@ export async function ingestWebhook(
       reasonCode: rejected ? rejected.code : state === "paused" ? (context.pixelId ? "pixel_paused" : "no_destination") : null,
       reason: rejected ? rejected.reason : state === "paused" ? pausedReason : null,
       customerHash: customerHash(webhook.payload),
+      checkoutToken: event.event_name === "Purchase" ? checkoutToken(webhook.payload) : null,
       notes: built.notes,
+      refuseForeign: webhook.shopFromHeader ?? false,
     },
     now,
   ).catch((error: unknown) => {
@@ -145,6 +168,7 @@ export async function ingestWebhook(
     return receiptOnly({ outcome: "rejected", reason: `the database cannot store this event (PostgreSQL ${code})` });
   });
   if ("outcome" in write) return write;
+  if (write.refused) return { outcome: "refused", reason: `${event.event_name} ${event.event_id} is held for another shop: this body is not ${webhook.shop}'s` };
   if (!write.receiptInserted) return duplicate;
   if (write.eventPk === undefined) return { outcome: "duplicate", reason: `${event.event_name} ${event.event_id} was already recorded` };
   if (state === "queued") await deps.queue?.kick(webhook.shop);

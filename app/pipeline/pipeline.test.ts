@@ -11,6 +11,7 @@ import { openDestination, pauseDestination, saveDestination } from "./destinatio
 import { claimDue, countByState, insertEvent } from "./event-store.server";
 import { prismaSql } from "../db/client.server";
 import { forgetShopContext, ingestWebhook, type VerifiedWebhook } from "./ingest.server";
+import { handleInstalled, handleUninstalled } from "./privacy.server";
 import { createDeliveryQueue, type DeliveryQueue } from "./queue.server";
 import { flushShop, type WorkerOptions } from "./worker.server";
 
@@ -222,5 +223,53 @@ describe("shops are isolated", () => {
     expect((await openDestination(db.prisma, "a.myshopify.com", key))!.accessToken).toBe("EAAtoken-of-shop-a-0123456789");
     await flushShop(workerOptions(), "b.myshopify.com");
     expect(meta.accepted("2000000002")).toHaveLength(1);
+  });
+});
+
+describe("uninstall, then install again", () => {
+  it("the events the uninstall paused (and those that came after it) are delivered once the app is installed again", async () => {
+    const shop = "reinstall.myshopify.com";
+    await connect(shop, "1000000020");
+    await db.prisma.shop.update({ where: { shop }, data: { webPixelId: "gid://shopify/WebPixel/1", webPixelStatus: "active", webPixelSyncedAt: new Date(clock) } });
+    await ingest(webhook(shop, "orders/create", fixture("orders-create-web")));
+    await handleUninstalled(db.prisma, shop, new Date(clock));
+    // An order Shopify had triggered before the uninstall, delivered after it.
+    expect((await ingest(webhook(shop, "orders/create", fixture("orders-create-pos")))).outcome).toBe("paused");
+    await flushShop(workerOptions(), shop);
+    expect(await countByState(db.prisma, shop)).toEqual({ paused: 2 });
+    expect(meta.accepted("1000000020")).toHaveLength(0);
+
+    clock += 3_600_000;
+    expect(await handleInstalled(db.prisma, shop, new Date(clock))).toBe("installed: 2 paused event(s) resumed");
+    // Shopify removed the storefront pixel with the app: the next admin load makes it again.
+    expect(await db.prisma.shop.findUniqueOrThrow({ where: { shop } })).toMatchObject({ uninstalledAt: null, installedAt: new Date(clock), webPixelStatus: null, webPixelSyncedAt: null });
+    expect((await openDestination(db.prisma, shop, key))!.pausedAt).toBeNull();
+    await flushShop(workerOptions(), shop);
+    expect(await countByState(db.prisma, shop)).toEqual({ sent: 2 });
+    expect(meta.unique("1000000020")).toHaveLength(2);
+    const history = await db.prisma.eventTransition.findMany({ where: { event: { shop } }, orderBy: { id: "asc" }, select: { state: true, detail: true } });
+    expect(history).toContainEqual({ state: "queued", detail: "app installed again: resumed" });
+  });
+
+  it("an install leaves a pause of another cause alone (a revoked token stays paused until it is replaced)", async () => {
+    const shop = "reinstall-revoked.myshopify.com";
+    await connect(shop, "1000000021");
+    await pauseDestination(db.prisma, shop, "token_invalid", "Meta refused the token", new Date(clock));
+    forgetShopContext(shop);
+    await ingest(webhook(shop, "orders/create", fixture("orders-create-web")));
+    expect(await handleInstalled(db.prisma, shop, new Date(clock))).toBe("installed: 0 paused event(s) resumed");
+    expect((await openDestination(db.prisma, shop, key))!.pauseReason).toBe("token_invalid");
+    expect(await countByState(db.prisma, shop)).toEqual({ paused: 1 });
+  });
+
+  it("saving the same pixel and token on a destination the uninstall paused resumes it", async () => {
+    const shop = "reinstall-save.myshopify.com";
+    await connect(shop, "1000000022");
+    await ingest(webhook(shop, "orders/create", fixture("orders-create-web")));
+    await handleUninstalled(db.prisma, shop, new Date(clock));
+    await connect(shop, "1000000022");
+    expect((await openDestination(db.prisma, shop, key))!.pausedAt).toBeNull();
+    await flushShop(workerOptions(), shop);
+    expect(await countByState(db.prisma, shop)).toEqual({ sent: 1 });
   });
 });

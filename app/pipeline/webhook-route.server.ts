@@ -1,17 +1,20 @@
 // The shell of every /webhooks/<topic> route: Shopify's HMAC check (401 and nothing stored on
-// a bad signature), then the topic's handler. A failure to persist answers 500, so that
-// Shopify delivers the webhook again rather than losing it.
+// a bad signature), the body bound to the shop its header names (app/shopify/webhook-binding.ts:
+// the signature does not cover the headers), then the topic's handler. A failure to persist
+// answers 500, so that Shopify delivers the webhook again rather than losing it.
 import type { ActionFunctionArgs } from "@remix-run/node";
+import type { PrismaClient } from "@prisma/client";
 import { InvalidShopError } from "@shopify/shopify-api";
 import { env } from "../config/env.server";
 import { isTransientDatabaseError } from "../db/client.server";
 import { database } from "../db/db.server";
 import { authenticate } from "../shopify.server";
+import { bindWebhook, isLifecycleTopic, type Binding, type ShopFacts } from "../shopify/webhook-binding";
 import { losslessPayload } from "../shopify/webhook-json";
-import { recordReceipt } from "./event-store.server";
+import { recordReceipt, refusedDedupeKey, type ReceiptInput } from "./event-store.server";
 import { WriteBatcher } from "./ingest-batcher.server";
-import { ingestWebhook } from "./ingest.server";
-import { customerDataReport, handleCustomerRedact, handleShopRedact, handleUninstalled } from "./privacy.server";
+import { ingestWebhook, shopInstall } from "./ingest.server";
+import { handleCustomerRedact, handleShopRedact, handleUninstalled, recordDataRequest, recordShopifyId } from "./privacy.server";
 import { createDeliveryQueue, type DeliveryQueue } from "./queue.server";
 
 declare global {
@@ -76,6 +79,43 @@ function busy(): Response {
   return new Response("the database is busy; please retry", { status: 503 });
 }
 
+/**
+ * What the binding rules need to know of the header's shop. Orders and checkouts read the
+ * Shop row from ingest's short cache (no query per webhook); the rare lifecycle topics read
+ * it fresh. A stored offline session counts as an install too (installs before Shop rows were
+ * made at install time).
+ */
+async function shopFacts(prisma: PrismaClient, shop: string, topic: WebhookTopic, hasSession: boolean): Promise<ShopFacts> {
+  const row = isLifecycleTopic(topic)
+    ? await prisma.shop.findUnique({ where: { shop }, select: { installedAt: true, uninstalledAt: true, shopifyId: true } })
+    : await shopInstall(prisma, shop);
+  return { installed: hasSession || !!row, installedAt: row?.installedAt ?? null, uninstalledAt: row?.uninstalledAt ?? null, shopifyId: row?.shopifyId ?? null };
+}
+
+/**
+ * The answer to a webhook that is not bound to its shop. 400, not 401: the signature is good
+ * (401 is what Shopify's review checks for a bad one, and what tells an operator the app's
+ * secret is wrong); the request contradicts itself, which no retry changes, and Shopify gives
+ * up on a non-2xx after its 8 retries in 4 hours. A shop that never installed gets no row at
+ * all; its lifecycle and compliance webhooks are answered 200, since nothing is held for it and
+ * there is nothing to retry, while its orders get 400 so that Shopify's retries can still land
+ * once the install is recorded (an order racing the first admin load).
+ */
+async function unbound(prisma: PrismaClient, binding: Exclude<Binding, { verdict: "bound" }>, topic: WebhookTopic, receipt: Omit<ReceiptInput, "outcome">): Promise<Response> {
+  if (binding.verdict === "unknown_shop") {
+    return isLifecycleTopic(topic)
+      ? Response.json({ outcome: "ignored", reason: `${binding.reason}: no data is held for it` })
+      : Response.json({ outcome: "refused", reason: binding.reason }, { status: 400 });
+  }
+  if (binding.verdict === "stale") {
+    await recordReceipt(prisma, { ...receipt, outcome: "ignored", reason: binding.reason });
+    return Response.json({ outcome: "ignored", reason: binding.reason });
+  }
+  console.warn(`webhook ${topic} for ${receipt.shop} refused: ${binding.reason}`);
+  await recordReceipt(prisma, { ...receipt, outcome: "refused", reason: binding.reason, dedupeKey: refusedDedupeKey(receipt) });
+  return Response.json({ outcome: "refused", reason: binding.reason }, { status: 400 });
+}
+
 export function webhookAction(expected: WebhookTopic) {
   return async ({ request }: ActionFunctionArgs): Promise<Response> => {
     // The body is read once, as text: the library verifies the signature on it, and we parse it
@@ -102,6 +142,10 @@ export function webhookAction(expected: WebhookTopic) {
     const prisma = db.prisma;
     const receipt = { shop, topic: expected, webhookId, eventId, triggeredAt: triggeredAt ? new Date(triggeredAt) : null };
     try {
+      const facts = await shopFacts(prisma, shop, expected, !!authenticated.session);
+      const binding = bindWebhook({ topic: expected, shop, payload, triggeredAt: receipt.triggeredAt }, facts);
+      if (binding.verdict !== "bound") return await unbound(prisma, binding, expected, receipt);
+      if (binding.shopifyId && !facts.shopifyId) await recordShopifyId(prisma, shop, binding.shopifyId);
       switch (expected) {
         case "orders/create":
         case "orders/paid":
@@ -109,9 +153,9 @@ export function webhookAction(expected: WebhookTopic) {
           globalThis.__capiBatcher ??= new WriteBatcher(db.sql);
           const result = await ingestWebhook(
             { prisma, queue: deliveryQueue(), batcher: globalThis.__capiBatcher },
-            { shop, topic: expected, webhookId, eventId, triggeredAt, payload },
+            { shop, topic: expected, webhookId, eventId, triggeredAt, payload, shopFromHeader: true },
           );
-          return Response.json(result);
+          return Response.json(result, { status: result.outcome === "refused" ? 400 : 200 });
         }
         case "app/uninstalled":
           await recordReceipt(prisma, { ...receipt, outcome: "handled", reason: await handleUninstalled(prisma, shop) });
@@ -123,9 +167,11 @@ export function webhookAction(expected: WebhookTopic) {
           await recordReceipt(prisma, { ...receipt, outcome: "handled", reason: await handleCustomerRedact(prisma, shop, payload) });
           return new Response(null, { status: 200 });
         case "customers/data_request": {
-          const report = await customerDataReport(prisma, shop, payload);
-          await recordReceipt(prisma, { ...receipt, outcome: "handled", reason: `data request: ${report.events.length} hashed event(s) held` });
-          return Response.json(report);
+          // Shopify discards the answer: the report is stored for the merchant to download.
+          const report = await recordDataRequest(prisma, shop, payload);
+          const reason = `data request: report ${report.id} lists ${report.events} event(s)`;
+          await recordReceipt(prisma, { ...receipt, outcome: "handled", reason });
+          return Response.json({ outcome: "handled", reason, dataRequest: report.id });
         }
       }
     } catch (error) {

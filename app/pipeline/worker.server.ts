@@ -12,6 +12,7 @@ import { openDestination, pauseDestination, pauseUnreadableDestination, slowDest
 import { VaultError, type VaultKeyInput } from "../security/token-vault";
 import { applyTransitions, claimDue, dueSummary, releaseLease, renewLease, setPendingState, shopsWithDueEvents, type AppliedTransition, type ClaimedEvent } from "./event-store.server";
 import { createDeliveryQueue, FLUSH_JOB, FLUSH_WINDOW_MS, QUEUE_NAME, redisConnection, type DeliveryQueue, type FlushJob } from "./queue.server";
+import { deleteExpiredDataRequests } from "./privacy.server";
 import { reconcileShop, type AdminGraphql } from "./reconcile.server";
 
 export const RECONCILE_JOB = "reconcile";
@@ -281,11 +282,18 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   worker.on("failed", (job, error) => log(`flush ${job?.data.shop ?? "?"} failed: ${error.message}`));
 
   let sweeping = false;
+  let purgedAt = 0;
   const sweep = async () => {
     if (sweeping) return;
     sweeping = true;
     try {
-      await sweepDueWork(options.prisma, queue, new Date((options.now ?? Date.now)()));
+      const nowMs = (options.now ?? Date.now)();
+      await sweepDueWork(options.prisma, queue, new Date(nowMs));
+      // Data request reports are kept DATA_REQUEST_RETENTION_DAYS; checking hourly is soon enough.
+      if (nowMs - purgedAt >= 3_600_000) {
+        purgedAt = nowMs;
+        await deleteExpiredDataRequests(options.prisma, new Date(nowMs));
+      }
     } catch (error) {
       log(`sweep: ${(error as Error).message}`);
     } finally {

@@ -40,6 +40,7 @@ import {
 } from "../admin/options";
 import { database } from "../db/db.server";
 import { saveDestination } from "../pipeline/destinations.server";
+import { listDataRequests, type DataRequestSummary } from "../pipeline/privacy.server";
 import { adminGraphqlOf } from "../shopify/admin-graphql";
 import { ensureWebPixel } from "../shopify/web-pixel.server";
 import { authenticate } from "../shopify.server";
@@ -50,7 +51,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   await db.ready;
   // First load after install: the web pixel is created here when a destination already exists.
   const webPixel = await ensureWebPixel(db.prisma, { graphql: adminGraphqlOf(admin), grantedScopes: session.scope }, session.shop);
-  return json({ ...(await loadDashboard(db.prisma, session.shop)), webPixel });
+  const dataRequests = await listDataRequests(db.prisma, session.shop);
+  return json({ ...(await loadDashboard(db.prisma, session.shop)), webPixel, dataRequests });
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -69,7 +71,7 @@ type Stats = LoaderData["stats"];
 type Settings = LoaderData["settings"];
 
 export default function Index() {
-  const { shop, destination, stats, events, settings, webPixel } = useLoaderData<typeof loader>();
+  const { shop, destination, stats, events, settings, webPixel, dataRequests } = useLoaderData<typeof loader>();
   const [selected, setSelected] = useState<EventRow | null>(null);
 
   return (
@@ -100,6 +102,7 @@ export default function Index() {
           <Layout.Section variant="oneThird">
             <BlockStack gap="500">
               <ThemeEmbedCard shop={shop} />
+              {dataRequests.length > 0 && <DataRequestsCard requests={dataRequests} />}
               <SettingsCard settings={settings} />
             </BlockStack>
           </Layout.Section>
@@ -246,6 +249,44 @@ function ThemeEmbedCard({ shop }: { shop: string }) {
             Open app embeds
           </Link>
         </Box>
+      </BlockStack>
+    </Card>
+  );
+}
+
+/**
+ * Customer data requests (customers/data_request) with their reports to download. The report
+ * is fetched with App Bridge's fetch, which carries the session token the route authenticates.
+ */
+function DataRequestsCard({ requests }: { requests: DataRequestSummary[] }) {
+  const download = async (id: string) => {
+    const response = await fetch(`/app/data-requests/${id}`);
+    if (!response.ok) return;
+    const url = URL.createObjectURL(await response.blob());
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = `data-request-${id}.json`;
+    a.click();
+    URL.revokeObjectURL(url);
+  };
+  return (
+    <Card>
+      <BlockStack gap="200">
+        <Text as="h2" variant="headingMd">
+          Customer data requests
+        </Text>
+        <Text as="p" tone="subdued">
+          What the app holds about each customer who asked (hashed identifiers and events). Send the report to the
+          customer; it is kept for 30 days.
+        </Text>
+        {requests.map((r) => (
+          <InlineStack key={r.id} align="space-between" blockAlign="center">
+            <Text as="span">
+              {new Date(r.requestedAt).toLocaleDateString()}: {r.events} event(s)
+            </Text>
+            <Button onClick={() => void download(r.id)}>Download</Button>
+          </InlineStack>
+        ))}
       </BlockStack>
     </Card>
   );

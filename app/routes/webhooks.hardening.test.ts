@@ -21,7 +21,9 @@ let ordersCreate: Action;
 function order(id: number) {
   const fixture = JSON.parse(readFileSync(path.resolve(__dirname, "../../test/fixtures/shopify/orders-create-web.json"), "utf8"));
   const placed = new Date(Date.now() - 60_000).toISOString();
-  return { ...fixture, id, admin_graphql_api_id: `gid://shopify/Order/${id}`, created_at: placed, processed_at: placed };
+  // Of the shop it is posted for: its status link names the shop (the route checks it).
+  const order_status_url = String(fixture.order_status_url).replace(/^https:\/\/[^/]+/, `https://${SHOP}`);
+  return { ...fixture, id, admin_graphql_api_id: `gid://shopify/Order/${id}`, created_at: placed, processed_at: placed, order_status_url };
 }
 
 /** Posts a signed orders/create; `headers` may replace or (with undefined) remove headers. */
@@ -45,6 +47,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
   Object.assign(process.env, { SHOPIFY_API_SECRET: SECRET, SHOPIFY_API_KEY: "test-key", DATABASE_URL: db.url, REDIS_URL, NODE_ENV: "test", ENCRYPTION_KEY: randomBytes(32).toString("hex") });
   ordersCreate = (await import("./webhooks.orders.create")).action;
+  // Installed, as a shop must be for its webhooks to be stored.
+  const { handleInstalled } = await import("../pipeline/privacy.server");
+  await handleInstalled(db.prisma, SHOP);
 });
 afterAll(async () => {
   const { database } = await import("../db/db.server");

@@ -1,13 +1,18 @@
 // The webhook routes as Shopify calls them: signed with Shopify's test helper, against the
-// real PostgreSQL and Redis of this machine.
+// real PostgreSQL and Redis of this machine. Each shop is installed first (the app refuses
+// webhooks of shops that never installed), and its orders carry its own status links.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { shopifyFixture } from "../../test/support/fixtures";
+import { atShop, shopifyFixture } from "../../test/support/fixtures";
 import { createTestDatabase, REDIS_URL, type TestDatabase } from "../../test/support/services";
 import { signedWebhookRequest } from "../../test/support/shopify-webhooks";
 import type { ActionFunctionArgs } from "@remix-run/node";
 
 const SECRET = "test-webhook-secret";
 const SHOP = "routes.myshopify.com";
+const OTHER = "other.myshopify.com";
+// Shopify's documented order sample, of its sample shop (its status link names it).
+const SAMPLE_SHOP = "jsmith.myshopify.com";
+const fixture = (name: string) => atShop(shopifyFixture(name), SHOP);
 
 type Action = (args: ActionFunctionArgs) => Promise<Response>;
 let db: TestDatabase;
@@ -37,6 +42,8 @@ beforeAll(async () => {
   ]) {
     actions[topic!] = (await import(`./${file}.tsx`)).action;
   }
+  const { handleInstalled } = await import("../pipeline/privacy.server");
+  for (const shop of [SHOP, OTHER, SAMPLE_SHOP]) await handleInstalled(db.prisma, shop);
 });
 afterAll(async () => {
   const { database } = await import("../db/db.server");
@@ -48,7 +55,7 @@ afterAll(async () => {
 describe("webhook routes", () => {
   it("a bad signature answers 401 and stores nothing, on every topic", async () => {
     for (const topic of Object.keys(actions)) {
-      const response = await call(topic, shopifyFixture("orders-create-web"), { secret: "not-the-secret" });
+      const response = await call(topic, fixture("orders-create-web"), { secret: "not-the-secret" });
       expect(response.status, topic).toBe(401);
     }
     expect(await db.prisma.webhookReceipt.count()).toBe(0);
@@ -56,12 +63,12 @@ describe("webhook routes", () => {
   });
 
   it("orders/create is recorded within the request and deduplicated on X-Shopify-Event-Id", async () => {
-    const first = await call("orders/create", shopifyFixture("orders-create-web"), { eventId: "e-1" });
+    const first = await call("orders/create", fixture("orders-create-web"), { eventId: "e-1" });
     expect(first.status).toBe(200);
     expect(await first.json()).toMatchObject({ outcome: "paused" }); // no pixel connected yet
-    const again = await call("orders/create", shopifyFixture("orders-create-web"), { eventId: "e-1" });
+    const again = await call("orders/create", fixture("orders-create-web"), { eventId: "e-1" });
     expect(await again.json()).toMatchObject({ outcome: "duplicate" });
-    const paid = await call("orders/paid", shopifyFixture("orders-paid-web"), { eventId: "e-2" });
+    const paid = await call("orders/paid", fixture("orders-paid-web"), { eventId: "e-2" });
     expect(await paid.json()).toMatchObject({ outcome: "duplicate" });
     expect(await db.prisma.event.count({ where: { shop: SHOP } })).toBe(1);
     expect(await db.prisma.webhookReceipt.count({ where: { shop: SHOP } })).toBe(2);
@@ -86,7 +93,7 @@ describe("webhook routes", () => {
   });
 
   it("a value PostgreSQL cannot store (a NUL character) is answered 200 and recorded as rejected, not retried for ever", async () => {
-    const order = shopifyFixture("orders-create-web");
+    const order = fixture("orders-create-web");
     const response = await call("orders/create", { ...order, id: 5_550_001, client_details: { ...order.client_details, user_agent: "Mozilla/5.0\u0000" } }, { eventId: "e-nul" });
     expect(response.status).toBe(200);
     const receipt = await db.prisma.webhookReceipt.findFirstOrThrow({ where: { shop: SHOP, dedupeKey: "e-nul" } });
@@ -94,21 +101,26 @@ describe("webhook routes", () => {
     expect(receipt.reason).toMatch(/cannot store/);
   });
 
-  it("customers/data_request answers with hashed data only; customers/redact deletes that customer's events", async () => {
-    const order = shopifyFixture("orders-create-web");
-    const request = { shop_domain: SHOP, customer: { id: order.customer.id, email: order.customer.email }, orders_requested: [order.id] };
-    const report = await (await call("customers/data_request", request)).json();
+  it("customers/data_request stores a report of hashed data only; customers/redact deletes that customer's events", async () => {
+    const order = fixture("orders-create-web");
+    const customer = { id: order.customer.id, email: order.customer.email };
+    const answer = await (await call("customers/data_request", { shop_domain: SHOP, customer, orders_requested: [order.id] })).json();
+    const stored = await db.prisma.dataRequest.findUniqueOrThrow({ where: { id: answer.dataRequest } });
+    expect(stored.shop).toBe(SHOP);
+    const report = stored.report as { events: unknown[] };
     expect(report.events).toHaveLength(1);
     expect(JSON.stringify(report)).not.toContain(order.customer.email.trim());
-    await call("customers/redact", { ...request, orders_to_redact: [order.id] });
+    await call("customers/redact", { shop_domain: SHOP, customer, orders_to_redact: [order.id] });
     expect(await db.prisma.event.count({ where: { shop: SHOP } })).toBe(0);
   });
 
   it("app/uninstalled removes the sessions and stops delivery; shop/redact deletes every row of the shop", async () => {
     await db.prisma.session.create({ data: { id: `offline_${SHOP}`, shop: SHOP, state: "s", accessToken: "shpat_x" } });
     await db.prisma.destination.create({ data: { shop: SHOP, pixelId: "123456789", accessTokenEnc: "v1.x.y.z", tokenFingerprint: "f" } });
-    await call("orders/create", shopifyFixture("orders-create-pos"), { eventId: "e-4" });
-    await call("orders/create", shopifyFixture("orders-create-pos"), { eventId: "e-5", shop: "other.myshopify.com" });
+    const pos = fixture("orders-create-pos");
+    await call("orders/create", pos, { eventId: "e-4" });
+    // Another shop's order: ids are global, so another one.
+    await call("orders/create", { ...pos, id: pos.id + 1, admin_graphql_api_id: `gid://shopify/Order/${pos.id + 1}` }, { eventId: "e-5", shop: OTHER });
     await call("app/uninstalled", { domain: SHOP });
     expect(await db.prisma.session.count({ where: { shop: SHOP } })).toBe(0);
     expect((await db.prisma.destination.findUniqueOrThrow({ where: { shop: SHOP } })).pausedAt).not.toBeNull();
@@ -116,14 +128,14 @@ describe("webhook routes", () => {
     for (const count of [db.prisma.event.count({ where: { shop: SHOP } }), db.prisma.webhookReceipt.count({ where: { shop: SHOP } }), db.prisma.destination.count({ where: { shop: SHOP } })]) {
       expect(await count).toBe(0);
     }
-    expect(await db.prisma.event.count({ where: { shop: "other.myshopify.com" } })).toBe(1);
+    expect(await db.prisma.event.count({ where: { shop: OTHER } })).toBe(1);
   });
 
   it("Shopify's documented order (ids above 2^53) is stored under its exact ids with its notes, and redacted by the exact customer id", async () => {
     const { webhookHeaders } = await import("../../test/support/shopify-webhooks");
     const { shopifyFixtureText } = await import("../../test/support/fixtures");
     const { sha256Hex } = await import("../meta/user-data");
-    const shop = "samples.myshopify.com";
+    const shop = SAMPLE_SHOP;
     const post = (topic: string, body: string, eventId: string) => {
       const headers = webhookHeaders({ topic, shop, payload: undefined, secret: SECRET, eventId }, body);
       return actions[topic]!({ request: new Request(`https://app.example.com/webhooks/${topic}`, { method: "POST", headers, body }), params: {}, context: {} });

@@ -2,8 +2,11 @@
 // real fixtures mutated (fields deleted, wrong types, huge strings, unicode, nested junk),
 // arbitrary JSON, order-shaped records of junk, and bodies that are not JSON at all. Every
 // body carries recognisable plaintext personal data (emails, phones, names, addresses).
+// Each run is a shop of its own, installed, and its fixture bodies carry that shop's links and
+// ids of their own (the routes bind a body to its shop; Shopify's ids are global).
 // Properties: no input crashes or throws through the route; every JSON body is answered 200
-// with an outcome, and a reason whenever it was not taken; what is stored matches the answer;
+// with an outcome, and a reason whenever it was not taken (or 400 "refused" when, and only
+// when, another run's shop already holds the event's id); what is stored matches the answer;
 // stored user_data is hashed; and no table, in any text column, holds the personal data.
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
@@ -11,8 +14,9 @@ import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { saveDestination } from "../../app/pipeline/destinations.server";
 import { forgetShopContext } from "../../app/pipeline/ingest.server";
+import { handleInstalled } from "../../app/pipeline/privacy.server";
 import { HASHED_KEYS, sha256Hex } from "../../app/meta/user-data";
-import { shopifyFixture, shopifyFixtureNames } from "../support/fixtures";
+import { atShop, shopifyFixture, shopifyFixtureNames } from "../support/fixtures";
 import { createTestDatabase, REDIS_URL, uniquePrefix, type TestDatabase } from "../support/services";
 import { faultSeed, webhookRoutes, type WebhookRoutes } from "./harness";
 
@@ -172,7 +176,23 @@ function mutateAt(body: Record<string, unknown>, m: Mutation): string | undefine
   return `${m.op} ${where} = ${preview(parent[last])}`;
 }
 
-type Body = { kind: string; topic: string; build(pii: Pii, nowMs: number): { json?: unknown; raw?: string; notes?: string[] } };
+/** The run's shop, and its number (which makes the fixture's ids the run's own). */
+interface Owner {
+  shop: string;
+  run: number;
+}
+type Body = { kind: string; topic: string; build(pii: Pii, nowMs: number, owner: Owner): { json?: unknown; raw?: string; notes?: string[] } };
+
+/** A fixture as the run's shop sends it: its links on the shop's host, its order id and checkout tokens its own. */
+function ownedBy(body: Record<string, any>, owner: Owner): Record<string, any> {
+  const out = atShop(body, owner.shop);
+  if (Number.isSafeInteger(out.id) && Number.isSafeInteger(out.id + owner.run)) {
+    out.id += owner.run;
+    if (typeof out.admin_graphql_api_id === "string") out.admin_graphql_api_id = out.admin_graphql_api_id.replace(/\d+$/, String(out.id));
+  }
+  for (const field of ["token", "checkout_token"]) if (typeof out[field] === "string") out[field] = `${out[field]}r${owner.run}`;
+  return out;
+}
 
 const mutatedFixture: fc.Arbitrary<Body> = fc
   .record({
@@ -185,10 +205,10 @@ const mutatedFixture: fc.Arbitrary<Body> = fc
   .map(({ fixture: i, otherTopic, recent, mutations }) => ({
     kind: `fixture ${FIXTURES[i]!} with ${mutations.length} mutation(s)`,
     topic: otherTopic ?? topicOf(FIXTURES[i]!),
-    build(pii, nowMs) {
+    build(pii, nowMs, owner) {
       // Half the bodies are of the last hour, so that they go all the way to a stored event;
       // the others are past Meta's 7-day window, whatever the day of the run.
-      const body = shopifyFixture(FIXTURES[i]!, { now: nowMs, ageSeconds: recent ? HOUR_S : 8 * 24 * HOUR_S });
+      const body = ownedBy(shopifyFixture(FIXTURES[i]!, { now: nowMs, ageSeconds: recent ? HOUR_S : 8 * 24 * HOUR_S }), owner);
       seedPii(body, pii);
       const notes = mutations.map((m) => mutate(body, m));
       return { json: body, notes };
@@ -320,12 +340,13 @@ async function postAndCheck(allTables: Array<{ name: string; hasShop: boolean }>
   const pii = piiFor(n);
   used.push(pii);
   const shop = `fuzz-${n}.myshopify.com`;
+  await handleInstalled(db.prisma, shop);
   if (connected) {
     await saveDestination(db.prisma, shop, { pixelId: "5700000001", accessToken: "EAAfuzz-0123456789abcdef" }, key);
     forgetShopContext(shop);
   }
   const eventId = `fz-${n}`;
-  const { json, raw, notes = [] } = body.build(pii, Date.now());
+  const { json, raw, notes = [] } = body.build(pii, Date.now(), { shop, run: n });
   const what = [body.kind, ...notes].join("; ");
   const answer = await routes.post({ topic: body.topic, shop, payload: json ?? null, eventId, rawBody: raw });
   const kind = body.kind.split(" ")[0]!;
@@ -337,8 +358,18 @@ async function postAndCheck(allTables: Array<{ name: string; hasShop: boolean }>
     expect(answer.thrown, `${what}: the route threw`).toBeUndefined();
     // Any JSON body: 200 with an outcome (a 5xx would make Shopify retry it for two days,
     // and then drop the subscription), and a reason whenever it was not taken.
-    expect(answer.status, `${what}: ${answer.body.slice(0, 300)}`).toBe(200);
     const result = JSON.parse(answer.body) as { outcome: string; reason?: string };
+    if (answer.status === 400 && result.outcome === "refused") {
+      // Junk ids (small numbers, short tokens) repeat across runs: another run's shop holds it.
+      const held = /^(Purchase|InitiateCheckout) (.+) is held for another shop/.exec(result.reason ?? "");
+      expect(held, `${what}: ${result.reason}`).not.toBeNull();
+      expect(await db.prisma.event.count({ where: { eventName: held![1], eventId: held![2], shop: { not: shop } } }), what).toBeGreaterThan(0);
+      expect(await db.prisma.event.count({ where: { shop } })).toBe(0);
+      tally.outcomes.refused = (tally.outcomes.refused ?? 0) + 1;
+      expect(leaks(await rowsOfShop(allTables, shop), pii), `${what}: personal data stored in plaintext`).toEqual([]);
+      return;
+    }
+    expect(answer.status, `${what}: ${answer.body.slice(0, 300)}`).toBe(200);
     expect(OUTCOMES).toContain(result.outcome);
     tally.outcomes[result.outcome] = (tally.outcomes[result.outcome] ?? 0) + 1;
     if (["skipped", "rejected", "ignored", "duplicate"].includes(result.outcome)) expect(result.reason, result.outcome).toBeTruthy();
@@ -410,9 +441,9 @@ it("bodies the fuzzer once broke ingest with are answered 200 and recorded with 
     const body: Body = {
       kind: c.kind,
       topic: c.topic,
-      build(pii) {
+      build(pii, _nowMs, owner) {
         // Of the last hour, so that only the value PostgreSQL refuses stands in the way.
-        const b = shopifyFixture(source, { ageSeconds: HOUR_S });
+        const b = ownedBy(shopifyFixture(source, { ageSeconds: HOUR_S }), owner);
         seedPii(b, pii);
         return { json: c.change(b) };
       },

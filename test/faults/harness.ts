@@ -10,6 +10,7 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import pg from "pg";
 import { makeOrders, prng } from "../../bench/orders";
 import { machineClockEnv } from "../support/machine-clock";
+import { atShop } from "../support/fixtures";
 import { freePort } from "../support/services";
 import { signedWebhookRequest } from "../support/shopify-webhooks";
 
@@ -41,11 +42,17 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
 
 /**
  * n realistic orders/create payloads placed within the day before `nowMs`, with order ids
- * from `firstId` on (bench/orders numbers every set from the same base).
+ * from `firstId` on (bench/orders numbers every set from the same base; Shopify's ids are
+ * global, so two shops' bursts need bases of their own). With `shop`, the status links are
+ * that shop's, as the webhook routes require.
  */
-export function orderBurst(n: number, options: { seed: number; firstId: number; nowMs?: number }): Array<Record<string, any>> {
+export function orderBurst(n: number, options: { seed: number; firstId: number; nowMs?: number; shop?: string }): Array<Record<string, any>> {
   const nowSeconds = Math.floor((options.nowMs ?? Date.now()) / 1000);
-  return makeOrders(n, options.seed, nowSeconds).map((order, i) => ({ ...order, id: options.firstId + i }));
+  return makeOrders(n, options.seed, nowSeconds).map((order, i) => {
+    const id = options.firstId + i;
+    const owned = options.shop ? atShop(order, options.shop) : order;
+    return { ...owned, id, admin_graphql_api_id: `gid://shopify/Order/${id}` };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ it("PostgreSQL restarted mid-burst: each webhook stored or retried, workers reco
   }
   await Promise.all(workers.map((w) => w.start().ready));
 
-  const orders = orderBurst(ORDERS, { seed, firstId: 8_600_000_000 });
+  const orders = orderBurst(ORDERS, { seed, firstId: 8_600_000_000, shop: SHOP });
   const webhooks = orders.map((payload, i) => ({ topic: "orders/create", shop: SHOP, payload, eventId: `pr-${i}` }));
   // A crash (immediate stop: connections cut, recovery at start) after a quarter to a half of
   // the burst, once deliveries are under way; down 1 to 3 s.

@@ -47,7 +47,7 @@ it("Redis restarted mid-burst: webhooks answered and stored throughout, each eve
   }
   await Promise.all(workers.map((w) => w.start().ready));
 
-  const orders = orderBurst(ORDERS, { seed, firstId: 8_500_000_000 });
+  const orders = orderBurst(ORDERS, { seed, firstId: 8_500_000_000, shop: SHOP });
   const webhooks = orders.map((payload, i) => ({ topic: "orders/create", shop: SHOP, payload, eventId: `rr-${i}` }));
   // Webhooks arrive at a steady 60 or so a second for about eight seconds. Redis goes away
   // after a quarter to a half of them, once deliveries are under way, and comes back empty

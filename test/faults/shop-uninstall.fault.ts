@@ -42,9 +42,10 @@ afterAll(async () => {
 
 it("a shop uninstalling mid-burst: its pending events stop with the reason, the other shop is delivered in full", async () => {
   const random = prng(seed);
-  const a = orderBurst(ORDERS_PER_SHOP, { seed, firstId: 8_300_000_000 });
-  const b = orderBurst(ORDERS_PER_SHOP, { seed: seed + 1, firstId: 8_300_000_000 });
-  // Interleaved as two busy shops' webhooks are; both shops use the same order ids on purpose.
+  const a = orderBurst(ORDERS_PER_SHOP, { seed, firstId: 8_300_000_000, shop: SHOP_A });
+  // Ids of its own: Shopify's order ids are global, and the routes refuse an id another shop holds.
+  const b = orderBurst(ORDERS_PER_SHOP, { seed: seed + 1, firstId: 8_310_000_000, shop: SHOP_B });
+  // Interleaved as two busy shops' webhooks are.
   const webhooks = a.flatMap((order, i) => [
     { topic: "orders/create", shop: SHOP_A, payload: order, eventId: `a-${i}` },
     { topic: "orders/create", shop: SHOP_B, payload: b[i]!, eventId: `b-${i}` },
@@ -71,7 +72,8 @@ it("a shop uninstalling mid-burst: its pending events stop with the reason, the 
       await hold(async () => {
         const pendingBefore = await db.prisma.event.count({ where: { shop: SHOP_A, state: { in: ["queued", "sending", "retrying"] } } });
         const started = Date.now();
-        const answer = await routes.post({ topic: "app/uninstalled", shop: SHOP_A, payload: { id: 1, domain: SHOP_A, myshopify_domain: SHOP_A }, eventId: "a-uninstalled" });
+        // The shop id is the one its orders' status links carry (bench/orders): the app records it and holds later orders to it.
+        const answer = await routes.post({ topic: "app/uninstalled", shop: SHOP_A, payload: { id: 74_210_000_000, domain: SHOP_A, myshopify_domain: SHOP_A }, eventId: "a-uninstalled" });
         expect(answer.status).toBe(200);
         uninstalled = { started, answered: Date.now(), pendingBefore };
       });

@@ -73,3 +73,18 @@ function shifted(iso: string, fraction: string | undefined, zone: string, shiftM
   const fractionText = digits ? `.${local.slice(20, 23).padEnd(digits, "0").slice(0, digits)}` : "";
   return `${seconds}${fractionText}${zone}`;
 }
+
+const MYSHOPIFY_HOST = /^https:\/\/[a-z0-9-]+\.myshopify\.com\//i;
+
+/**
+ * The payload as shop `shop` sends it: its order status and checkout recovery links on the
+ * shop's own myshopify.com host. The webhook routes bind a body to the shop of its header by
+ * those links (app/shopify/webhook-binding.ts), and the fixtures were recorded on other shops.
+ */
+export function atShop<T extends Record<string, any>>(payload: T, shop: string): T {
+  const out: Record<string, any> = { ...payload };
+  for (const field of ["order_status_url", "abandoned_checkout_url"]) {
+    if (typeof out[field] === "string") out[field] = out[field].replace(MYSHOPIFY_HOST, `https://${shop}/`);
+  }
+  return out as T;
+}
