@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { atShop, shopifyFixture } from "../../test/support/fixtures";
 import { createTestDatabase, REDIS_URL, type TestDatabase } from "../../test/support/services";
-import { signedWebhookRequest } from "../../test/support/shopify-webhooks";
+import { signedWebhookRequest, webhookRouteActions } from "../../test/support/shopify-webhooks";
 import type { ActionFunctionArgs } from "@remix-run/node";
 
 const SECRET = "test-webhook-secret";
@@ -31,17 +31,7 @@ async function call(topic: string, payload: unknown, options: { secret?: string;
 beforeAll(async () => {
   db = await createTestDatabase();
   Object.assign(process.env, { SHOPIFY_API_SECRET: SECRET, SHOPIFY_API_KEY: "test-key", DATABASE_URL: db.url, REDIS_URL, NODE_ENV: "test" });
-  for (const [topic, file] of [
-    ["orders/create", "webhooks.orders.create"],
-    ["orders/paid", "webhooks.orders.paid"],
-    ["checkouts/create", "webhooks.checkouts.create"],
-    ["app/uninstalled", "webhooks.app.uninstalled"],
-    ["customers/data_request", "webhooks.customers.data_request"],
-    ["customers/redact", "webhooks.customers.redact"],
-    ["shop/redact", "webhooks.shop.redact"],
-  ]) {
-    actions[topic!] = (await import(`./${file}.tsx`)).action;
-  }
+  Object.assign(actions, await webhookRouteActions());
   const { handleInstalled } = await import("../pipeline/privacy.server");
   for (const shop of [SHOP, OTHER, SAMPLE_SHOP]) await handleInstalled(db.prisma, shop);
 });

@@ -12,7 +12,7 @@ import { makeOrders, prng } from "../../bench/orders";
 import { machineClockEnv } from "../support/machine-clock";
 import { atShop } from "../support/fixtures";
 import { freePort } from "../support/services";
-import { signedWebhookRequest } from "../support/shopify-webhooks";
+import { signedWebhookRequest, webhookRouteActions } from "../support/shopify-webhooks";
 
 export const ROOT = path.resolve(__dirname, "../..");
 const TSX = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
@@ -241,15 +241,6 @@ export class OwnPostgres {
 
 type Action = (args: ActionFunctionArgs) => Promise<Response>;
 
-const ROUTE_FILES: Record<string, string> = {
-  "orders/create": "webhooks.orders.create",
-  "orders/paid": "webhooks.orders.paid",
-  "checkouts/create": "webhooks.checkouts.create",
-  "app/uninstalled": "webhooks.app.uninstalled",
-  "customers/data_request": "webhooks.customers.data_request",
-  "customers/redact": "webhooks.customers.redact",
-  "shop/redact": "webhooks.shop.redact",
-};
 
 export interface RouteAnswer {
   status: number;
@@ -285,10 +276,7 @@ export async function webhookRoutes(s: RouteSettings) {
     QUEUE_PREFIX: s.queuePrefix,
     ENCRYPTION_KEY: s.vaultKey.toString("hex"),
   });
-  const actions: Record<string, Action> = {};
-  for (const [topic, file] of Object.entries(ROUTE_FILES)) {
-    actions[topic] = (await import(`../../app/routes/${file}.tsx`)).action as Action;
-  }
+  const actions: Record<string, Action> = await webhookRouteActions();
   const secret = ROUTE_SECRET;
   return {
     async post(o: { topic: string; shop: string; payload: unknown; eventId?: string; webhookId?: string; rawBody?: string }): Promise<RouteAnswer> {

@@ -1,5 +1,8 @@
 // Webhook requests signed exactly as Shopify signs them, with Shopify's own test helper.
 import { randomUUID } from "node:crypto";
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import type { ActionFunctionArgs } from "@remix-run/node";
 import { getHmac } from "@shopify/shopify-api/test-helpers";
 
 export interface SignedWebhookOptions {
@@ -29,4 +32,19 @@ export function webhookHeaders(o: SignedWebhookOptions, body: string): Record<st
 export function signedWebhookRequest(baseUrl: string, o: SignedWebhookOptions): Request {
   const body = JSON.stringify(o.payload);
   return new Request(`${baseUrl.replace(/\/$/, "")}/webhooks/${o.topic}`, { method: "POST", headers: webhookHeaders(o, body), body });
+}
+
+/**
+ * Every webhook route's action by topic ("orders/create": app/routes/webhooks.orders.create.tsx),
+ * read from the route files themselves. Imported when called, after the test has set the
+ * environment the app reads at import time.
+ */
+export async function webhookRouteActions(): Promise<Record<string, (args: ActionFunctionArgs) => Promise<Response>>> {
+  const dir = path.resolve(__dirname, "../../app/routes");
+  const actions: Record<string, (args: ActionFunctionArgs) => Promise<Response>> = {};
+  for (const file of readdirSync(dir)) {
+    const match = /^webhooks\.([a-z_]+)\.([a-z_]+)\.tsx$/.exec(file);
+    if (match) actions[`${match[1]}/${match[2]}`] = (await import(path.join(dir, file))).action;
+  }
+  return actions;
 }
