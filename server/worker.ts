@@ -20,6 +20,7 @@ export async function startWorkerProcess(): Promise<RunningWorker> {
     concurrency: settings.WORKER_CONCURRENCY,
     leaseMs: settings.WORKER_LEASE_MS,
     queuePrefix: settings.QUEUE_PREFIX,
+    retentionDays: settings.RETENTION_DAYS,
     log: (line) => console.log(`worker: ${line}`),
     reconcile: {
       everyMs: 15 * 60_000,

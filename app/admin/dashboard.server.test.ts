@@ -11,6 +11,9 @@ const NOW = new Date("2026-11-20T12:00:00Z");
 const TOKEN_A = "EAAGsecret-token-of-shop-a-0123456789abcdef";
 const CIPHERTEXT_A = "v1:ciphertext-of-shop-a:9f8e7d6c5b4a";
 const FINGERPRINT_A = "fp-a-1234";
+// A queued event still holds the buyer's raw IP and user agent (Meta wants them unhashed).
+const BUYER_IP = "203.0.113.197";
+const BUYER_UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) BuyerBrowser/7.3";
 
 let db: TestDatabase;
 
@@ -19,7 +22,7 @@ function ago(ms: number): Date {
 }
 
 let seq = 0;
-async function addEvent(shop: string, state: string, createdAt: Date, extra: { reason?: string; fbtraceId?: string } = {}) {
+async function addEvent(shop: string, state: string, createdAt: Date, extra: { reason?: string; fbtraceId?: string; userData?: Record<string, string> } = {}) {
   seq++;
   return db.prisma.event.create({
     data: {
@@ -28,7 +31,7 @@ async function addEvent(shop: string, state: string, createdAt: Date, extra: { r
       eventId: `${shop}-${seq}`,
       topic: "orders/create",
       state,
-      payload: { event_name: "Purchase", event_id: `${shop}-${seq}`, user_data: { em: ["a".repeat(64)] } },
+      payload: { event_name: "Purchase", event_id: `${shop}-${seq}`, user_data: { em: ["a".repeat(64)], ...extra.userData } },
       eventTime: createdAt,
       createdAt,
       attempts: state === "sent" ? 1 : 0,
@@ -60,7 +63,9 @@ beforeAll(async () => {
   });
 
   // Shop A: within 24 h 3 sent, 1 rejected, 1 queued, 1 skipped; 2-6 days ago 2 sent, 1 expired; 8 days ago 1 sent.
-  for (const state of ["sent", "sent", "sent", "rejected", "queued", "skipped"]) await addEvent(A, state, ago(3_600_000));
+  for (const state of ["sent", "sent", "sent", "rejected", "queued", "skipped"]) {
+    await addEvent(A, state, ago(3_600_000), state === "queued" ? { userData: { client_ip_address: BUYER_IP, client_user_agent: BUYER_UA } } : {});
+  }
   for (const state of ["sent", "sent", "expired"]) await addEvent(A, state, ago(3 * DAY_MS));
   await addEvent(A, "sent", ago(8 * DAY_MS));
   // Shop B: lots of rows in every state, which A must never count.
@@ -159,6 +164,15 @@ describe("loadShopSettings", () => {
 });
 
 describe("loadDashboard", () => {
+  it("never holds a buyer's IP address or user agent, only their masks", async () => {
+    const text = JSON.stringify(await loadDashboard(db.prisma, A, NOW));
+    expect(text).not.toContain(BUYER_IP);
+    expect(text).not.toContain(BUYER_UA);
+    expect(text).not.toContain("BuyerBrowser");
+    expect(text).toContain('"client_ip_address":"203.0.113.x"');
+    expect(text).toContain(`"client_user_agent":"(user agent, ${BUYER_UA.length} characters)"`);
+  });
+
   it("holds nothing of another shop and no secret", async () => {
     const dashboard = await loadDashboard(db.prisma, A, NOW);
     const text = JSON.stringify(dashboard);

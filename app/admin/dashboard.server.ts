@@ -3,6 +3,7 @@
 // nothing returned here contains the access token or its ciphertext (it all goes to the
 // browser). Results are JSON-safe: ids and dates as strings.
 import type { PrismaClient } from "@prisma/client";
+import { maskPayload } from "./mask";
 import { DEFAULT_SETTINGS, shopEventSettingsSchema, type ShopEventSettings } from "../events/settings";
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
@@ -124,7 +125,7 @@ export interface EventView {
   fbtraceId: string | null;
   testEventCode: string | null;
   createdAt: string;
-  /** The Meta event as sent (hashed user data only). */
+  /** The Meta event as sent (hashed user data), its IP and user agent masked (./mask.ts). */
   payload: unknown;
   /** Oldest first: how the event got to its state, with Meta's answers. */
   history: EventTransitionView[];
@@ -164,7 +165,7 @@ export async function loadRecentEvents(prisma: PrismaClient, shop: string, limit
     fbtraceId: row.fbtraceId,
     testEventCode: row.testEventCode,
     createdAt: row.createdAt.toISOString(),
-    payload: row.payload ?? null,
+    payload: maskPayload(row.payload ?? null),
     history: row.history.map((t) => ({ at: t.at.toISOString(), state: t.state, detail: t.detail })),
   }));
 }

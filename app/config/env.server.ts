@@ -55,6 +55,12 @@ const base = z.object({
    * connections are dropped at accept. With MAX_BODY_BYTES it bounds the bodies held in memory.
    */
   WEB_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(65_535).default(DEFAULT_WEB_MAX_CONNECTIONS),
+  /**
+   * Days events (with their transitions), webhook receipts and data-request reports are kept
+   * (app/pipeline/retention.server.ts, run hourly by the worker). An event Meta could still
+   * accept is never deleted unsent, whatever this says.
+   */
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** Redis key prefix: lets several installations (or test runs) share one Redis. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default("capi"),
 });

@@ -21,7 +21,9 @@ export type NoteCode =
   /** Gift-card sales left out of value, contents and num_items (the shop's setting). */
   | "gift_cards_excluded"
   /** Tips left out of value (the shop's setting). */
-  | "tips_excluded";
+  | "tips_excluded"
+  /** The buyer's IP / user agent were dropped from the stored payload once it could no longer be sent (app/pipeline/event-store.server.ts). */
+  | "client_data_removed";
 
 export interface Note {
   code: NoteCode;

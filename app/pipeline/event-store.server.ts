@@ -355,6 +355,21 @@ export async function releaseLease(sql: SqlRunner, leaseId: string, ids: bigint[
 }
 
 /**
+ * The buyer's IP and user agent are the only raw personal data of a payload (Meta wants them
+ * unhashed). They are kept while the event may still be sent, and dropped once it was sent or
+ * never can be; a note says which were there, so match-key coverage stays countable.
+ * `e` is the Event row, `done` a SQL condition saying the event is past sending.
+ */
+export const CLIENT_KEYS_SQL = `ARRAY['client_ip_address', 'client_user_agent']`;
+export const scrubClientDataSql = (done: string) =>
+  `"payload" = CASE WHEN ${done} THEN e."payload" #- '{user_data,client_ip_address}' #- '{user_data,client_user_agent}' ELSE e."payload" END,
+   "notes" = CASE WHEN ${done} AND (e."payload"->'user_data') ?| ${CLIENT_KEYS_SQL}
+     THEN COALESCE(e."notes", '[]'::jsonb) || jsonb_build_array(jsonb_build_object('code', 'client_data_removed', 'message',
+       'removed from the stored payload once the event was past sending: ' ||
+       array_to_string(ARRAY(SELECT k FROM jsonb_object_keys(e."payload"->'user_data') k WHERE k = ANY(${CLIENT_KEYS_SQL}) ORDER BY k), ', ')))
+     ELSE e."notes" END`;
+
+/**
  * Writes the outcome of an attempt: every event's new state and its history line, for a batch
  * of 1,000 in one statement (one array per column, so its text never changes). Fenced: only
  * rows still carrying the claim's lease id are written, in the same statement, so a worker
@@ -372,7 +387,8 @@ const APPLY_TRANSITIONS = `
         "nextAttemptAt" = COALESCE(t."nextAttemptAt"::timestamptz AT TIME ZONE 'UTC', e."nextAttemptAt"),
         "reasonCode" = CASE WHEN t."setReason" THEN t."reasonCode" ELSE e."reasonCode" END,
         "reason" = CASE WHEN t."setReason" THEN t."reason" ELSE e."reason" END,
-        "fbtraceId" = COALESCE(t."fbtraceId", e."fbtraceId"), "leaseId" = NULL
+        "fbtraceId" = COALESCE(t."fbtraceId", e."fbtraceId"), "leaseId" = NULL,
+        ${scrubClientDataSql(`t."state" IN ('sent', 'rejected', 'expired', 'skipped')`)}
     FROM t WHERE e."id" = t."id" AND e."leaseId" = $10
     RETURNING e."id"
   ),

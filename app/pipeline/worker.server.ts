@@ -14,6 +14,7 @@ import { applyTransitions, claimDue, dueSummary, releaseLease, renewLease, setPe
 import { createDeliveryQueue, FLUSH_JOB, FLUSH_WINDOW_MS, QUEUE_NAME, redisConnection, type DeliveryQueue, type FlushJob } from "./queue.server";
 import { deleteExpiredDataRequests } from "./privacy.server";
 import { reconcileShop, type AdminGraphql } from "./reconcile.server";
+import { applyRetention } from "./retention.server";
 
 export const RECONCILE_JOB = "reconcile";
 /** How soon a shop is looked at again when its due events are all held by another worker. */
@@ -54,6 +55,8 @@ export interface WorkerOptions {
   now?: () => number;
   random?: () => number;
   log?: (line: string) => void;
+  /** RETENTION_DAYS: rows older than this are deleted hourly (app/pipeline/retention.server.ts); off when absent (tests, the demo). */
+  retentionDays?: number;
   /** Scheduled reconciliation through the Admin API; off when absent (tests, the demo). */
   reconcile?: { everyMs: number; graphqlFor(shop: string): Promise<AdminGraphql | undefined> };
 }
@@ -293,6 +296,18 @@ export function startWorker(options: WorkerOptions): RunningWorker {
       if (nowMs - purgedAt >= 3_600_000) {
         purgedAt = nowMs;
         await deleteExpiredDataRequests(options.prisma, new Date(nowMs));
+        // Not awaited: a first run on a large table takes many batches, and due work must
+        // keep being swept meanwhile.
+        if (options.retentionDays !== undefined) {
+          void applyRetention(options.sql ?? prismaSql(options.prisma), options.retentionDays, new Date(nowMs)).then(
+            (kept) => {
+              if (kept.events + kept.receipts + kept.dataRequests + kept.scrubbed > 0) {
+                log(`retention: deleted ${kept.events} event(s), ${kept.receipts} receipt(s), ${kept.dataRequests} data request(s); dropped IP/user agent of ${kept.scrubbed}`);
+              }
+            },
+            (error: Error) => log(`retention: ${error.message}`),
+          );
+        }
       }
     } catch (error) {
       log(`sweep: ${(error as Error).message}`);
