@@ -5,6 +5,7 @@
 import { createCipheriv, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { waitFor } from "../../test/support/wait";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { createTestDatabase, REDIS_URL, uniquePrefix, type TestDatabase } from "../../test/support/services";
@@ -33,13 +34,6 @@ const ingest = (shop: string, name: string) =>
 const flush = (shop: string, vaultKey: Parameters<typeof flushShop>[0]["vaultKey"]) =>
   flushShop({ prisma: db.prisma, redisUrl: REDIS_URL, graphUrl: meta.url, vaultKey, now: () => T0, random: () => 0.5, queue, batchWindowMs: 0 }, shop);
 
-async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   db = await createTestDatabase();

@@ -12,6 +12,7 @@ import { makeOrders, prng } from "../../bench/orders";
 import { machineClockEnv } from "../support/machine-clock";
 import { atShop } from "../support/fixtures";
 import { freePort } from "../support/services";
+import { sleep, waitFor as waitForState } from "../support/wait";
 import { signedWebhookRequest, webhookRouteActions } from "../support/shopify-webhooks";
 
 export const ROOT = path.resolve(__dirname, "../..");
@@ -25,19 +26,11 @@ export function faultSeed(fallback: number): number {
   return Number.isInteger(given) ? given : fallback;
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export { sleep };
 
-export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // A service being restarted: try again until the deadline.
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
+/** test/support/wait.ts's waitFor, where a failing check (a service being restarted) counts as "not yet". */
+export function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string, everyMs = 100): Promise<void> {
+  return waitForState(() => check().catch(() => false), timeoutMs, what, everyMs);
 }
 
 /**
