@@ -66,6 +66,11 @@ describe("bindWebhook", () => {
     ["a body that is not an order (ingest rejects it)", { topic: "orders/create", shop: A, payload: [1, 2] }, withId, "bound"],
     ["a checkout whose recovery link is the header's shop", { topic: "checkouts/create", shop: A, payload: { token: "t", abandoned_checkout_url: recoverUrl(A) } }, withId, "bound"],
     ["another shop's checkout", { topic: "checkouts/create", shop: B, payload: { token: "t", abandoned_checkout_url: recoverUrl(A) } }, installed, "refused"],
+    // The topic header again: an order carries a token, a checkout line items and prices.
+    ["the shop's own order posted as checkouts/create", { topic: "checkouts/create", shop: A, payload: { id: 5, token: "t", order_number: 1001, order_status_url: statusUrl(A) } }, withId, "refused", /order_number, order_status_url.*not a checkouts\/create/],
+    ["an order without a status link posted as checkouts/create", { topic: "checkouts/create", shop: A, payload: { id: 5, token: "t", financial_status: "paid" } }, withId, "refused", /financial_status/],
+    ["the shop's own checkout posted as orders/create", { topic: "orders/create", shop: A, payload: { token: "t", abandoned_checkout_url: recoverUrl(A) } }, withId, "refused", /abandoned_checkout_url.*not a orders\/create/],
+    ["a checkout posted as orders/paid, recovery link empty", { topic: "orders/paid", shop: A, payload: { token: "t", abandoned_checkout_url: null } }, withId, "refused"],
   ])("%s", (_name, claim, facts, verdict, reason) => {
     const binding = bindWebhook(claim, facts);
     expect(binding.verdict).toBe(verdict);

@@ -60,6 +60,10 @@ const checkoutSchema = z.object({ abandoned_checkout_url: z.string().nullish() }
 const CUSTOMER_FIELDS = ["customer", "orders_to_redact", "orders_requested", "data_request"] as const;
 const DATA_REQUEST_FIELDS = ["orders_requested", "data_request"] as const;
 const REDACT_FIELDS = ["orders_to_redact"] as const;
+// Likewise an order's body sent as checkouts/create would be a made-up InitiateCheckout (an
+// order carries a `token` too), and a checkout's as orders/create a Purchase nobody made.
+const ORDER_FIELDS = ["order_number", "order_status_url", "financial_status"] as const;
+const CHECKOUT_FIELDS = ["abandoned_checkout_url"] as const;
 
 /** The shop a status or recovery URL names: its host when on myshopify.com, and the shop id its path starts with. */
 export function shopInUrl(url: string | null | undefined): { host?: string; shopifyId?: string } {
@@ -82,7 +86,9 @@ function idMismatch(facts: ShopFacts, given: string | null | undefined, where: s
   return { verdict: "refused", reason: `${where} names shop id ${given}, not this shop's (${facts.shopifyId})` };
 }
 
-const present = (payload: Record<string, unknown>, fields: readonly string[]) => fields.filter((f) => payload[f] !== undefined);
+/** The fields of `fields` a body carries (none when it is not an object: the handlers refuse it). */
+const present = (payload: unknown, fields: readonly string[]) =>
+  typeof payload === "object" && payload !== null ? fields.filter((f) => (payload as Record<string, unknown>)[f] !== undefined) : [];
 
 function bindLifecycle(claim: WebhookClaim & { topic: LifecycleTopic }, facts: ShopFacts): Binding {
   const shop = claim.shop.toLowerCase();
@@ -124,6 +130,8 @@ export function bindWebhook(claim: WebhookClaim, facts: ShopFacts): Binding {
   // otherwise fill the tables under any number of made-up shop domains.
   if (!facts.installed) return { verdict: "unknown_shop", reason: `the app is not installed on ${claim.shop}` };
   if (isLifecycleTopic(claim.topic)) return bindLifecycle({ ...claim, topic: claim.topic }, facts);
+  const foreign = present(claim.payload, claim.topic === "checkouts/create" ? ORDER_FIELDS : CHECKOUT_FIELDS);
+  if (foreign.length) return { verdict: "refused", reason: `a body with ${foreign.join(", ")} is not a ${claim.topic}` };
   // An order or checkout names its shop only through its status or recovery link; a body
   // without one (POS, draft orders, the Admin API's) is bound by nothing more than its signature.
   const url =
