@@ -7,7 +7,6 @@ import type { LatencyResult } from "./latency";
 import type { CpuShare } from "./memory";
 import { SHOPIFY_TIMEOUT_MS, type LoadResult } from "./load";
 import type { PipelineResult } from "./pipeline";
-import { requestBudget } from "./pipeline";
 import type { ScalingResult } from "./scaling";
 
 export interface Machine {

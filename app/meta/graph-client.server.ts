@@ -22,7 +22,7 @@ export async function sendGraphRequest(request: GraphRequest, timeoutMs = 15_000
   } catch (error) {
     return { kind: "transport", error: "reset", message: (error as Error).message };
   }
-  let body: unknown = undefined;
+  let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
