@@ -291,18 +291,36 @@ function declaredLength(req: IncomingMessage): number {
   return header === undefined ? 0 : Number(header);
 }
 
+/** How long, and for how many more bytes, a refused client is read after its 413 (a lingering close). */
+const LINGER_MS = 2_000;
+export const LINGER_BYTES = 8 * 1024 * 1024;
+
 /**
- * 413, then the connection closes. What the client is still sending is read and thrown away
- * while the answer goes out: closing a socket with unread data makes the kernel send a reset,
- * which can destroy the 413 before the client has read it. Node closes the socket once the
- * answer is written (Connection: close), which bounds the bytes discarded.
+ * 413, then the connection closes, lingering. Closing a socket with unread data makes the
+ * kernel send a reset, which destroys the 413 before a client still sending has read it; so
+ * after the answer our side of the connection is ended (the client sees the 413 and the end)
+ * and what it still sends is read and thrown away for a moment, up to a cap, before the
+ * socket goes (nginx's lingering close). Node's server would destroy it as soon as the answer
+ * is written.
  */
 function refuseTooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
-  req.resume();
   if (res.headersSent) {
     res.destroy();
     return;
   }
+  const socket = req.socket;
+  let discarded = 0;
+  req.on("data", (chunk: Buffer) => {
+    discarded += chunk.length;
+    // Not a destroy: that would be the very reset the linger avoids. The client's writes
+    // stall on a full window until the socket goes.
+    if (discarded > LINGER_BYTES) req.pause();
+  });
+  req.resume();
+  socket.destroySoon = () => {
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
   res.writeHead(413, { "Content-Type": "text/plain; charset=utf-8", Connection: "close" }).end(`the request body exceeds ${limit} bytes\n`);
 }
 
