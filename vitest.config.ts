@@ -1,8 +1,6 @@
-import path from "node:path";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  resolve: { alias: { "~": path.resolve(__dirname, "app") } },
   test: {
     include: ["app/**/*.test.ts", "server/**/*.test.ts", "sandbox/**/*.test.ts", "extensions/**/*.test.ts", "test/**/*.test.ts", "demo/**/*.test.ts"],
     // Tests spawn the CLI and the Meta stand-in as child processes; the 2-core CI machine needs headroom.

@@ -8,8 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { Ledger, RunFacts } from "../app/demo/ledger";
 import { freePort, REDIS_URL, uniquePrefix } from "../test/support/services";
-import type { Ledger, RunFacts } from "./ledger";
 
 const ROOT = path.resolve(__dirname, "..");
 const work = mkdtempSync(path.join(tmpdir(), "capi-demo-test-"));

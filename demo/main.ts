@@ -13,10 +13,10 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { formatSummary, ledger, summaryRows, type RunFacts } from "../app/demo/ledger";
 import { startMetaSandbox, type MetaSandbox } from "../sandbox/meta-graph/server";
 import { checkRedis } from "../server/services";
 import { DEMO_PIXEL, DEMO_SHOP, describeDay, makeDemoDay, type Delivery, type DeliveryKind } from "./day-of-orders";
-import { formatSummary, ledger, summaryRows, type RunFacts } from "./ledger";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const DEFAULT_DATA_DIR = path.join(ROOT, "data", "demo");
@@ -298,7 +298,7 @@ async function main(): Promise<number> {
   const { startWorker } = await import("../app/pipeline/worker.server");
   const { redisConnection, QUEUE_NAME } = await import("../app/pipeline/queue.server");
   const { loadBuild, startWebServer } = await import("../server/main");
-  const { loadDemoAccount, publishDemoRun, WAITING_STATES } = await import("./account.server");
+  const { loadDemoAccount, publishDemoRun, WAITING_STATES } = await import("../app/demo/account.server");
   const settings = env();
 
   const db = database();

@@ -3,10 +3,11 @@
 // must equal the server events' event_id for the same order / checkout (Meta's deduplication).
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { CART_ATTRIBUTE, browserIds, isValidFbc, isValidFbp, noteAttribute, parseConsent, type Consent } from "../app/events/browser-ids";
+import { CART_ATTRIBUTE, browserIds, noteAttribute, parseConsent, type Consent } from "../app/events/browser-ids";
 import type { BuildOutcome } from "../app/events/outcome";
 import { prepareEvent } from "../app/events/prepare";
 import { DEFAULT_SETTINGS } from "../app/events/settings";
+import { isValidFbc, isValidFbp } from "../app/meta/browser-ids";
 import { PIXEL_ID_PATTERN } from "../app/meta/pixel-id";
 import { RECORDED_NOW_SECONDS, shopifyFixture } from "../test/support/fixtures";
 import {

@@ -3,16 +3,17 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { DEFAULT_SETTINGS, shopEventSettingsSchema } from "../events/settings";
+import type { DestinationInput } from "../pipeline/destinations.server";
 import { fakeShopify } from "../shopify/web-pixel.fake";
-import { runAdminAction, type DestinationSaveInput } from "./actions.server";
+import { runAdminAction } from "./actions.server";
 
 const SHOP = "actions.myshopify.com";
 const OTHER = "other.myshopify.com";
 const TOKEN = "EAAG" + "x".repeat(60);
 
 let db: TestDatabase;
-let saved: Array<{ shop: string; input: DestinationSaveInput }> = [];
-const fakeSave = async (_prisma: unknown, shop: string, input: DestinationSaveInput) => {
+let saved: Array<{ shop: string; input: DestinationInput }> = [];
+const fakeSave = async (_prisma: unknown, shop: string, input: DestinationInput) => {
   saved.push({ shop, input });
 };
 

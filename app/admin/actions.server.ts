@@ -2,20 +2,17 @@
 // next to each field. Nothing in an answer echoes what was typed into the token field.
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { z } from "zod";
-import { ACTION_SOURCES, DEFAULT_SETTINGS, shopEventSettingsSchema, type ShopEventSettings } from "../events/settings";
+import { shopEventSettingsSchema, storedSettings } from "../events/settings";
+import type { DestinationInput } from "../pipeline/destinations.server";
 import { activateWebPixel, type ShopifyAccess } from "../shopify/web-pixel.server";
 import { META_API_VERSIONS } from "./options";
+import { ACTION_SOURCES } from "../meta/action-source";
+import { API_VERSION_PATTERN } from "../meta/api-version";
 import { PIXEL_ID_PATTERN } from "../meta/pixel-id";
-
-export interface DestinationSaveInput {
-  pixelId: string;
-  accessToken?: string;
-  testEventCode?: string | null;
-  apiVersion?: string;
-}
+import { TEST_EVENT_CODE_PATTERN } from "../meta/test-event-code";
 
 /** Saves a destination (sealing the token, resuming a paused pixel): app/pipeline/destinations.server.ts. */
-export type SaveDestination = (prisma: PrismaClient, shop: string, input: DestinationSaveInput) => Promise<void>;
+export type SaveDestination = (prisma: PrismaClient, shop: string, input: DestinationInput) => Promise<void>;
 
 export type Intent = "save-destination" | "save-settings";
 
@@ -39,10 +36,11 @@ export const destinationFormSchema = z.object({
   testEventCode: trimmed.pipe(
     z
       .string()
-      .regex(/^([A-Za-z0-9_-]{1,64})?$/, "A test event code is letters and digits, like TEST12345")
+      // Empty clears the code.
+      .refine((v) => v === "" || TEST_EVENT_CODE_PATTERN.test(v), "A test event code is letters and digits, like TEST12345")
       .transform((v) => v || null),
   ),
-  apiVersion: trimmed.pipe(z.string().regex(/^v\d{2}\.0$/, "Choose an API version")),
+  apiVersion: trimmed.pipe(z.string().regex(API_VERSION_PATTERN, "Choose an API version")),
 });
 
 const sourceRule = z.enum([...ACTION_SOURCES, "skip"]);
@@ -122,8 +120,7 @@ export async function saveShopSettings(prisma: PrismaClient, shop: string, form:
   if (!parsed.success) return { intent, ok: false, fieldErrors: fieldErrors(parsed.error) };
 
   const row = await prisma.shop.findUnique({ where: { shop }, select: { settings: true } });
-  const stored = shopEventSettingsSchema.safeParse(row?.settings ?? {});
-  const current: ShopEventSettings = stored.success ? stored.data : DEFAULT_SETTINGS;
+  const current = storedSettings(row?.settings).settings;
   const f = parsed.data;
   const next = shopEventSettingsSchema.safeParse({
     ...current,

@@ -4,7 +4,7 @@
 // browser). Results are JSON-safe: ids and dates as strings.
 import type { PrismaClient } from "@prisma/client";
 import { maskPayload } from "./mask";
-import { DEFAULT_SETTINGS, shopEventSettingsSchema, type ShopEventSettings } from "../events/settings";
+import { storedSettings, type StoredSettings } from "../events/settings";
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 export const RECENT_EVENTS_LIMIT = 50;
@@ -170,16 +170,9 @@ export async function loadRecentEvents(prisma: PrismaClient, shop: string, limit
   }));
 }
 
-export interface SettingsView {
-  settings: ShopEventSettings;
-  /** The stored settings did not validate; defaults are shown (and used by the pipeline). */
-  invalidStored: boolean;
-}
-
-export async function loadShopSettings(prisma: PrismaClient, shop: string): Promise<SettingsView> {
+export async function loadShopSettings(prisma: PrismaClient, shop: string): Promise<StoredSettings> {
   const row = await prisma.shop.findUnique({ where: { shop }, select: { settings: true } });
-  const parsed = shopEventSettingsSchema.safeParse(row?.settings ?? {});
-  return parsed.success ? { settings: parsed.data, invalidStored: false } : { settings: DEFAULT_SETTINGS, invalidStored: true };
+  return storedSettings(row?.settings);
 }
 
 export interface Dashboard {
@@ -187,7 +180,7 @@ export interface Dashboard {
   destination: DestinationView | null;
   stats: DeliveryStats;
   events: EventView[];
-  settings: SettingsView;
+  settings: StoredSettings;
 }
 
 export async function loadDashboard(prisma: PrismaClient, shop: string, now: Date = new Date()): Promise<Dashboard> {

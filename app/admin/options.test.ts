@@ -1,7 +1,8 @@
 // The page's choice lists are written out (the browser bundle must not carry zod); they must
 // match the settings schema's enums exactly.
 import { describe, expect, it } from "vitest";
-import { ACTION_SOURCES, DEFAULT_SETTINGS, shopEventSettingsSchema } from "../events/settings";
+import { DEFAULT_SETTINGS, shopEventSettingsSchema } from "../events/settings";
+import { ACTION_SOURCES } from "../meta/action-source";
 import { settingsFormSchema } from "./actions.server";
 import { CONTENT_ID_SOURCES, META_API_VERSIONS, ORDER_SOURCES, PURCHASE_TRIGGERS, SOURCE_RULES, VALUE_MODES } from "./options";
 
@@ -19,7 +20,7 @@ describe("admin options", () => {
   });
 
   it("offer the default API version first", async () => {
-    const { DEFAULT_API_VERSION } = await import("../meta/request");
+    const { DEFAULT_API_VERSION } = await import("../meta/api-version");
     expect(META_API_VERSIONS[0]).toBe(DEFAULT_API_VERSION);
   });
 });

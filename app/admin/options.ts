@@ -2,7 +2,9 @@
 // No server code and no zod here: this module is bundled into the browser.
 // (app/events/settings.ts builds zod schemas at import, so only its types are imported;
 // options.test.ts checks that the lists below match its enums.)
-import type { ActionSource, ShopEventSettings } from "../events/settings";
+import type { ShopEventSettings } from "../events/settings";
+import type { ActionSource } from "../meta/action-source";
+import { DEFAULT_API_VERSION } from "../meta/api-version";
 
 export interface Choice<V extends string = string> {
   value: V;
@@ -10,7 +12,7 @@ export interface Choice<V extends string = string> {
 }
 
 /** Graph API versions the merchant may pick; the first is the default of a new destination. */
-export const META_API_VERSIONS = ["v26.0", "v25.0", "v24.0"] as const;
+export const META_API_VERSIONS = [DEFAULT_API_VERSION, "v25.0", "v24.0"] as const;
 
 export const PURCHASE_TRIGGERS: Choice<ShopEventSettings["purchaseTrigger"]>[] = [
   { value: "orders/create", label: "When the order is placed" },

@@ -1,6 +1,8 @@
 // The browser's identifiers travel to the server order as cart attributes, written by our
 // theme app embed (Shopify turns cart attributes into the order's `note_attributes`). These
-// names are the contract between extensions/ and this module.
+// names are the contract between extensions/ and this module; the formats of the values are
+// Meta's (app/meta/browser-ids.ts).
+import { fbcFromClickId, fbclidFrom, isValidFbc, isValidFbp } from "../meta/browser-ids";
 import type { Note } from "./outcome";
 
 export const CART_ATTRIBUTE = {
@@ -15,41 +17,6 @@ export type NoteAttributes = ReadonlyArray<{ name: string; value: string | null 
 export function noteAttribute(attributes: NoteAttributes, name: string): string | undefined {
   const value = attributes?.find((a) => a.name === name)?.value?.trim();
   return value ? value : undefined;
-}
-
-// fb.<subdomain index>.<creation time ms>.<fbclid or random>, optionally with Meta's appendix.
-const FBC = /^fb\.[0-2]\.\d{10,13}\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$/;
-const FBP = /^fb\.[0-2]\.\d{10,13}\.\d+(\.[A-Za-z0-9_-]+)?$/;
-const FBCLID = /^[A-Za-z0-9_-]{10,500}$/;
-
-export function isValidFbc(value: string): boolean {
-  return FBC.test(value);
-}
-
-export function isValidFbp(value: string): boolean {
-  return FBP.test(value);
-}
-
-/** The fbclid of a landing URL or path ("/?fbclid=..."), if it carries a plausible one. */
-export function fbclidFrom(landingSite: string | null | undefined): string | undefined {
-  if (!landingSite) return undefined;
-  let url: URL;
-  try {
-    url = new URL(landingSite, "https://landing.invalid");
-  } catch {
-    return undefined;
-  }
-  const fbclid = url.searchParams.get("fbclid")?.trim();
-  return fbclid && FBCLID.test(fbclid) ? fbclid : undefined;
-}
-
-/**
- * fbc as Meta defines it when no `_fbc` cookie is known: built from the click id with the
- * time we first saw it. We use the conversion's own timestamp, not "now", so that building
- * the same order twice (retries, reconciliation) yields the same fbc.
- */
-export function fbcFromClickId(fbclid: string, firstSeenMs: number): string {
-  return `fb.1.${firstSeenMs}.${fbclid}`;
 }
 
 export interface BrowserIds {

@@ -2,19 +2,8 @@
 // enters (admin form, CLI, database), with defaults that a merchant who never opens the
 // settings would choose.
 import { z } from "zod";
-
-export const ACTION_SOURCES = [
-  "website",
-  "app",
-  "email",
-  "phone_call",
-  "chat",
-  "physical_store",
-  "system_generated",
-  "business_messaging",
-  "other",
-] as const;
-export type ActionSource = (typeof ACTION_SOURCES)[number];
+import { ACTION_SOURCES } from "../meta/action-source";
+import { TEST_EVENT_CODE_PATTERN } from "../meta/test-event-code";
 
 /** What to do with orders from one Shopify `source_name`: send with this action_source, or skip. */
 const sourceRule = z.union([z.enum(ACTION_SOURCES), z.literal("skip")]);
@@ -54,7 +43,7 @@ export const shopEventSettingsSchema = z.object({
   testEventCode: z
     .string()
     .trim()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, "a test event code is letters and digits, like TEST12345")
+    .regex(TEST_EVENT_CODE_PATTERN, "a test event code is letters and digits, like TEST12345")
     .optional(),
   /** The shop's own country: the calling code for phone numbers of orders with no address. */
   defaultCountry: z
@@ -69,6 +58,21 @@ export type ShopEventSettings = z.output<typeof shopEventSettingsSchema>;
 export type ShopEventSettingsInput = z.input<typeof shopEventSettingsSchema>;
 
 export const DEFAULT_SETTINGS: ShopEventSettings = shopEventSettingsSchema.parse({});
+
+export interface StoredSettings {
+  settings: ShopEventSettings;
+  /** The stored settings did not validate; defaults are shown (and used by the pipeline). */
+  invalidStored: boolean;
+}
+
+/**
+ * The settings a shop's row holds (its JSON column, absent for a shop without a row). Stored
+ * settings that no longer validate must not stop its events: the defaults stand in for them.
+ */
+export function storedSettings(stored: unknown): StoredSettings {
+  const parsed = shopEventSettingsSchema.safeParse(stored ?? {});
+  return parsed.success ? { settings: parsed.data, invalidStored: false } : { settings: DEFAULT_SETTINGS, invalidStored: true };
+}
 
 export function actionSourceFor(sourceName: string | null | undefined, settings: ShopEventSettings): SourceRule {
   const name = (sourceName ?? "").toLowerCase();

@@ -1,5 +1,5 @@
 // The shape of one server event as Meta's Conversions API takes it.
-import type { ActionSource } from "../events/settings";
+import type { ActionSource } from "./action-source";
 import type { MetaUserData } from "./user-data";
 
 export interface MetaContent {

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { fbcFromClickId, fbclidFrom, isValidFbc, isValidFbp } from "../events/browser-ids";
+import { fbcFromClickId, fbclidFrom, isValidFbc, isValidFbp } from "./browser-ids";
 import { buildUserData, HASHED_KEYS, hashValue, normalizeValue, type HashedKey } from "./user-data";
 
 interface Example {

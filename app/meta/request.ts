@@ -1,9 +1,9 @@
 // Meta Graph API requests, built without sending: batching decisions and request shapes.
 import { createHmac } from "node:crypto";
+import { DEFAULT_API_VERSION } from "./api-version";
 import type { MetaEvent } from "./event";
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
-export const DEFAULT_API_VERSION = "v26.0";
 export const DEFAULT_GRAPH_URL = "https://graph.facebook.com";
 /** Identifies our integration to Meta, as partner platforms do. */
 export const PARTNER_AGENT = "capirelay-shopify";

@@ -1,8 +1,8 @@
 // Everything Meta would reject, caught before sending. Meta rejects a whole request for one
 // bad event, so each event is judged on its own and only the good ones are batched.
 import { isIP } from "node:net";
-import { isValidFbc, isValidFbp } from "../events/browser-ids";
-import { ACTION_SOURCES } from "../events/settings";
+import { ACTION_SOURCES } from "./action-source";
+import { isValidFbc, isValidFbp } from "./browser-ids";
 import type { MetaEvent } from "./event";
 import { HASHED_KEYS, isSha256Hex } from "./user-data";
 

@@ -3,11 +3,12 @@
 // resuming when the merchant replaces it.
 import type { PrismaClient } from "@prisma/client";
 import { z } from "zod";
-import { DEFAULT_API_VERSION } from "../meta/request";
+import { API_VERSION_PATTERN, DEFAULT_API_VERSION } from "../meta/api-version";
 import { isSealedUnderCurrentKey, openSecret, sealSecret, tokenFingerprint, VaultError, type SealContext, type VaultKeyInput } from "../security/token-vault";
 import { vaultKeys } from "../security/vault-key.server";
 import { setPendingState } from "./event-store.server";
 import { PIXEL_ID_PATTERN } from "../meta/pixel-id";
+import { TEST_EVENT_CODE_PATTERN } from "../meta/test-event-code";
 
 export const destinationInputSchema = z.object({
   pixelId: z.string().trim().regex(PIXEL_ID_PATTERN, "a pixel (dataset) ID is the number shown in Events Manager"),
@@ -15,9 +16,9 @@ export const destinationInputSchema = z.object({
   testEventCode: z
     .string()
     .trim()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, "a test event code looks like TEST12345")
+    .regex(TEST_EVENT_CODE_PATTERN, "a test event code looks like TEST12345")
     .nullish(),
-  apiVersion: z.string().regex(/^v\d{2}\.0$/, "an API version looks like v24.0").optional(),
+  apiVersion: z.string().regex(API_VERSION_PATTERN, "an API version looks like v24.0").optional(),
 });
 export type DestinationInput = z.input<typeof destinationInputSchema>;
 

@@ -2,7 +2,7 @@
 // persist it (hashed) and announce it. Raw payloads are never stored: only the hashed event.
 import type { PrismaClient } from "@prisma/client";
 import { isEventTopic, prepareEvent } from "../events/prepare";
-import { DEFAULT_SETTINGS, shopEventSettingsSchema, type ShopEventSettings } from "../events/settings";
+import { storedSettings, type ShopEventSettings } from "../events/settings";
 import { sha256Hex } from "../meta/user-data";
 import { recordReceipt, recordWebhookEvent } from "./event-store.server";
 import type { WriteBatcher } from "./ingest-batcher.server";
@@ -58,8 +58,7 @@ async function shopContext(prisma: PrismaClient, shop: string, nowMs: number): P
     prisma.shop.findUnique({ where: { shop } }),
     prisma.destination.findUnique({ where: { shop }, select: { pixelId: true, pausedAt: true, pauseReason: true, testEventCode: true } }),
   ]);
-  const parsed = shopEventSettingsSchema.safeParse(row?.settings ?? {});
-  const settings = parsed.success ? parsed.data : DEFAULT_SETTINGS;
+  const { settings } = storedSettings(row?.settings);
   const context: ShopContext = {
     install: row ? { installedAt: row.installedAt, uninstalledAt: row.uninstalledAt, shopifyId: row.shopifyId } : null,
     // The destination's test code is the one the merchant typed in the admin page.

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { z } from "zod";
-import { shopEventSettingsSchema } from "../events/settings";
+import { storedSettings } from "../events/settings";
 import { hashValue, sha256Hex } from "../meta/user-data";
 import { UNINSTALLED_REASON } from "./destinations.server";
 import { resumePausedFor, setPendingState } from "./event-store.server";
@@ -97,7 +97,7 @@ function withoutStatementLimit<T>(prisma: PrismaClient, work: (tx: Tx) => Promis
 
 async function defaultCountry(prisma: PrismaClient | Tx, shop: string): Promise<string | undefined> {
   const row = await prisma.shop.findUnique({ where: { shop }, select: { settings: true } });
-  return shopEventSettingsSchema.safeParse(row?.settings ?? {}).data?.defaultCountry;
+  return storedSettings(row?.settings).settings.defaultCountry;
 }
 
 /** The first bound lifecycle or compliance webhook tells Shopify's id of the shop; later ones must agree. */

@@ -1,6 +1,5 @@
 // What becomes of an event after a delivery attempt: pure decisions, no I/O, so that every
 // branch is tested with a table. The worker applies them.
-import type { Verdict } from "../meta/classify";
 import type { EventFate } from "../meta/deliver";
 import { MAX_AGE_PHYSICAL_STORE_SECONDS, MAX_AGE_SECONDS } from "../meta/validate";
 
@@ -69,9 +68,4 @@ export function afterDeferral(verdict: Extract<EventFate, { status: "deferred" }
     reason: verdict.reason,
     fbtraceId: verdict.fbtraceId,
   };
-}
-
-/** How long a rate-limited pixel is slowed down: no new batch before then. */
-export function slowDownUntil(verdict: Verdict, nowMs: number): Date | undefined {
-  return verdict.action === "rate-limited" ? new Date(nowMs + RATE_LIMIT_BACKOFF_MS) : undefined;
 }

@@ -1,23 +1,19 @@
 // The merchant's one page: connect the Meta pixel, see whether events reach Meta (and why not
 // when they don't), and choose how orders become events. Everything is scoped to the shop of
 // the authenticated session; the access token is write-only from here.
-import { useEffect, useState, type ReactNode } from "react";
+import { useEffect, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useFetcher, useLoaderData } from "@remix-run/react";
 import {
-  Badge,
   Banner,
   BlockStack,
   Box,
   Button,
   Card,
   Checkbox,
-  DataTable,
-  EmptyState,
   Form,
   FormLayout,
-  IndexTable,
   InlineStack,
   Layout,
   Link,
@@ -29,15 +25,18 @@ import {
 } from "@shopify/polaris";
 import { runAdminAction, type ActionResult } from "../admin/actions.server";
 import { loadDashboard } from "../admin/dashboard.server";
+import { EventsCard } from "../admin/events-card";
+import { formatTime } from "../admin/format-time";
 import {
   CONTENT_ID_SOURCES,
   META_API_VERSIONS,
   ORDER_SOURCES,
   PURCHASE_TRIGGERS,
   SOURCE_RULES,
-  STATE_LABELS,
   VALUE_MODES,
 } from "../admin/options";
+import { StateBadge } from "../admin/state-badge";
+import { StatsCard } from "../admin/stats-card";
 import { database } from "../db/db.server";
 import { saveDestination } from "../pipeline/destinations.server";
 import { listDataRequests, type DataRequestSummary } from "../pipeline/privacy.server";
@@ -67,7 +66,6 @@ export async function action({ request }: ActionFunctionArgs) {
 type LoaderData = ReturnType<typeof useLoaderData<typeof loader>>;
 type Destination = LoaderData["destination"];
 type EventRow = LoaderData["events"][number];
-type Stats = LoaderData["stats"];
 type Settings = LoaderData["settings"];
 
 export default function Index() {
@@ -292,131 +290,6 @@ function DataRequestsCard({ requests }: { requests: DataRequestSummary[] }) {
   );
 }
 
-const STAT_ROWS: Array<{ label: string; states: string[] }> = [
-  { label: "Delivered", states: ["sent"] },
-  { label: "Queued", states: ["queued", "sending"] },
-  { label: "Retrying", states: ["retrying"] },
-  { label: "Paused", states: ["paused"] },
-  { label: "Rejected", states: ["rejected"] },
-  { label: "Expired", states: ["expired"] },
-  { label: "Not sent (by your settings)", states: ["skipped"] },
-];
-
-export function StatsCard({ stats }: { stats: Stats }) {
-  const count = (counts: Record<string, number>, states: string[]) => states.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
-  const rows: ReactNode[][] = STAT_ROWS.map(({ label, states }) => [
-    label,
-    count(stats.last24h.counts, states),
-    count(stats.last7d.counts, states),
-  ]);
-  rows.push(["Delivery rate", formatRate(stats.last24h.deliveryRate), formatRate(stats.last7d.deliveryRate)]);
-  return (
-    <Card>
-      <BlockStack gap="200">
-        <Text as="h2" variant="headingMd">
-          Delivery
-        </Text>
-        <DataTable
-          columnContentTypes={["text", "numeric", "numeric"]}
-          headings={["Events", "Last 24 hours", "Last 7 days"]}
-          rows={rows}
-          increasedTableDensity
-        />
-        <Text as="p" tone="subdued" variant="bodySm">
-          Delivery rate: events Meta accepted, out of those delivered, rejected, expired or paused.
-        </Text>
-      </BlockStack>
-    </Card>
-  );
-}
-
-function StateBadge({ state }: { state: string }) {
-  const tone =
-    state === "sent"
-      ? "success"
-      : state === "paused" || state === "rejected"
-        ? "critical"
-        : state === "expired"
-          ? "warning"
-          : state === "retrying"
-            ? "attention"
-            : state === "queued" || state === "sending"
-              ? "info"
-              : undefined;
-  return <Badge tone={tone}>{STATE_LABELS[state] ?? state}</Badge>;
-}
-
-/** Without `onOpen` (the demo's read-only dashboard) rows are not clickable and say so. */
-export function EventsCard({ events, onOpen }: { events: EventRow[]; onOpen?: (event: EventRow) => void }) {
-  return (
-    <Card padding="0">
-      <Box padding="400">
-        <BlockStack gap="100">
-          <Text as="h2" variant="headingMd">
-            Recent events
-          </Text>
-          <Text as="p" tone="subdued">
-            Your latest events (up to 50).{onOpen ? " Click one to see exactly what was sent and how Meta answered." : ""}
-          </Text>
-        </BlockStack>
-      </Box>
-      {events.length === 0 ? (
-        <EmptyState heading="No events yet" image="">
-          <p>Events appear here as orders and checkouts arrive from your store.</p>
-        </EmptyState>
-      ) : (
-        <IndexTable
-          resourceName={{ singular: "event", plural: "events" }}
-          itemCount={events.length}
-          selectable={false}
-          headings={[
-            { title: "Event" },
-            { title: "State" },
-            { title: "Attempts", alignment: "end" },
-            { title: "Reason" },
-            { title: "fbtrace_id" },
-            { title: "Created" },
-          ]}
-        >
-          {events.map((event, index) => (
-            <IndexTable.Row id={event.id} key={event.id} position={index} onClick={onOpen ? () => onOpen(event) : undefined}>
-              <IndexTable.Cell>
-                <BlockStack>
-                  <Text as="span" fontWeight="semibold">
-                    {event.eventName}
-                  </Text>
-                  <Text as="span" tone="subdued" variant="bodySm">
-                    {event.eventId}
-                  </Text>
-                </BlockStack>
-              </IndexTable.Cell>
-              <IndexTable.Cell>
-                <StateBadge state={event.state} />
-              </IndexTable.Cell>
-              <IndexTable.Cell>
-                <Text as="span" alignment="end" numeric>
-                  {event.attempts}
-                </Text>
-              </IndexTable.Cell>
-              <IndexTable.Cell>
-                <Text as="span" breakWord>
-                  {event.reason ?? ""}
-                </Text>
-              </IndexTable.Cell>
-              <IndexTable.Cell>
-                <Text as="span" variant="bodySm">
-                  {event.fbtraceId ?? ""}
-                </Text>
-              </IndexTable.Cell>
-              <IndexTable.Cell>{formatTime(event.createdAt)}</IndexTable.Cell>
-            </IndexTable.Row>
-          ))}
-        </IndexTable>
-      )}
-    </Card>
-  );
-}
-
 function EventModal({ event, onClose }: { event: EventRow | null; onClose: () => void }) {
   return (
     <Modal open={event !== null} onClose={onClose} title={event ? `${event.eventName} ${event.eventId}` : ""} size="large">
@@ -593,13 +466,4 @@ function SettingsCard({ settings: view }: { settings: Settings }) {
       </Form>
     </Card>
   );
-}
-
-function formatTime(iso: string): string {
-  // UTC, so that the server-rendered page and the browser agree.
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
-}
-
-function formatRate(rate: number | null): string {
-  return rate === null ? "—" : `${(rate * 100).toFixed(rate === 1 ? 0 : 1)}%`;
 }

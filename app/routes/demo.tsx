@@ -8,13 +8,14 @@ import { json } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { Banner, BlockStack, Card, DataTable, Layout, Page, Text } from "@shopify/polaris";
 import polarisStyles from "@shopify/polaris/build/esm/styles.css";
-import { demoRun, loadDemoAccount } from "../../demo/account.server";
-import { ledger, summaryRows } from "../../demo/ledger";
 import { AppProvider } from "../admin/app-provider";
 import { loadDeliveryStats, loadDestinationView, loadRecentEvents, type EventTransitionView } from "../admin/dashboard.server";
+import { EventsCard } from "../admin/events-card";
+import { StatsCard } from "../admin/stats-card";
 import { env } from "../config/env.server";
 import { database } from "../db/db.server";
-import { EventsCard, StatsCard } from "./app._index";
+import { demoRun, loadDemoAccount } from "../demo/account.server";
+import { ledger, summaryRows } from "../demo/ledger";
 
 export const links: LinksFunction = () => [
   { rel: "stylesheet", href: polarisStyles },

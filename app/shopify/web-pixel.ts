@@ -37,7 +37,6 @@ query CapiRelayWebPixel {
  * extension itself ignores anything but digits, so only a pixel ID gets this far.
  */
 export const webPixelSettingsSchema = z.object({ pixelId: z.string().regex(PIXEL_ID_PATTERN, "a Meta pixel ID is digits only") }).strict();
-export type WebPixelSettings = z.infer<typeof webPixelSettingsSchema>;
 
 /** The `settings` argument: a JSON string, as Shopify's reference passes it. */
 export function webPixelSettings(pixelId: string): string {

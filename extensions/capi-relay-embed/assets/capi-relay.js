@@ -33,7 +33,7 @@
   var FBEVENTS_URL = "https://connect.facebook.net/en_US/fbevents.js";
   var SESSION_KEY = "capi_relay_sid";
 
-  // The same shapes the server accepts (app/events/browser-ids.ts): anything else would be
+  // The same shapes the server accepts (app/meta/browser-ids.ts): anything else would be
   // dropped there, so it is not worth writing.
   var FBC = /^fb\.[0-2]\.\d{10,13}\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$/;
   var FBP = /^fb\.[0-2]\.\d{10,13}\.\d+(\.[A-Za-z0-9_-]+)?$/;

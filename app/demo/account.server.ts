@@ -1,7 +1,7 @@
 // The demo's account as the database keeps it: what became of every webhook the demo shop
 // received. Read by the demo's summary and by its dashboard (app/routes/demo.tsx), so that
 // both show the same numbers. Every query is scoped by the shop; nothing personal is read
-// (reasons and states only, never payloads).
+// (reasons and states only, never payloads). In app/ beside ./ledger.ts, for the same reason.
 import type { PrismaClient } from "@prisma/client";
 import type { DbAccount, ReasonCount, RunFacts } from "./ledger";
 

@@ -1,7 +1,8 @@
 // The demo's account, pure: from what the database holds (DbAccount) and what the demo saw on
 // the wire (RunFacts: the app's answer to each webhook, the Meta stand-in's counters), the rows
 // of the summary and the reasons the account does not add up. The same function feeds the
-// terminal summary and the dashboard, so they cannot disagree.
+// terminal summary and the dashboard, so they cannot disagree. It lives in app/ because the
+// dashboard route (app/routes/demo.tsx) renders it, and the app never imports from demo/.
 
 export interface ReasonCount {
   reason: string;
