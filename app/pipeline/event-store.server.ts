@@ -51,11 +51,6 @@ export async function recordReceipts(prisma: PrismaClient, receipts: ReceiptInpu
   return count;
 }
 
-export async function receiptExists(prisma: PrismaClient, shop: string, topic: string, dedupeKey: string): Promise<boolean> {
-  const found = await prisma.webhookReceipt.findUnique({ where: { shop_topic_dedupeKey: { shop, topic, dedupeKey } }, select: { id: true } });
-  return found !== null;
-}
-
 export interface NewEvent {
   shop: string;
   topic: string;
@@ -454,6 +449,28 @@ export async function resumePausedFor(prisma: PrismaClient, shop: string, reason
     RETURNING "id"`;
   if (rows.length) {
     await prisma.eventTransition.createMany({ data: rows.map((r) => ({ eventPk: r.id, at: now, state: "queued", detail })) });
+  }
+  return rows.length;
+}
+
+/**
+ * Paused events of pixels that are no longer paused become queued. Ingest reads a shop's state
+ * from a cache of a moment, so an order arriving just after the merchant reconnected is stored
+ * paused under the old pause, after saving the destination resumed the others: nothing else
+ * would ever send it. Ingest dates such an event's nextAttemptAt to its arrival, so the
+ * index on (state, nextAttemptAt) finds the recent ones without reading every paused row of
+ * long-paused shops; a week covers any stop of the workers, and older events are past Meta's
+ * window anyway.
+ */
+export async function resumeStrayPaused(prisma: PrismaClient, now: Date): Promise<number> {
+  const since = new Date(now.getTime() - 7 * 24 * 3600_000);
+  const rows = await prisma.$queryRaw<Array<{ id: bigint }>>`
+    UPDATE "Event" AS e SET "state" = 'queued', "nextAttemptAt" = ${now}, "leaseUntil" = NULL, "updatedAt" = ${now}, "reasonCode" = NULL, "reason" = NULL
+    FROM "Destination" AS d
+    WHERE e."state" = 'paused' AND e."nextAttemptAt" >= ${since} AND d."shop" = e."shop" AND d."pausedAt" IS NULL
+    RETURNING e."id"`;
+  if (rows.length) {
+    await prisma.eventTransition.createMany({ data: rows.map((r) => ({ eventPk: r.id, at: now, state: "queued", detail: "the pixel is no longer paused" })) });
   }
   return rows.length;
 }

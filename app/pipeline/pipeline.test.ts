@@ -13,7 +13,7 @@ import { prismaSql } from "../db/client.server";
 import { forgetShopContext, ingestWebhook, type VerifiedWebhook } from "./ingest.server";
 import { handleInstalled, handleUninstalled } from "./privacy.server";
 import { createDeliveryQueue, type DeliveryQueue } from "./queue.server";
-import { flushShop, type WorkerOptions } from "./worker.server";
+import { flushShop, sweepDueWork, type WorkerOptions } from "./worker.server";
 
 // The simulated clock starts at the fixtures' own, with the fixtures as recorded.
 const fixture = (name: string) => shopifyFixture(name, { asRecorded: true });
@@ -156,6 +156,32 @@ describe("failures end delivered or with a recorded reason", () => {
     expect(meta.accepted("1000000015")).toHaveLength(0);
     const reasons = await db.prisma.event.findMany({ where: { shop }, select: { reason: true } });
     expect(reasons.every((r) => /token_invalid/.test(r.reason ?? ""))).toBe(true);
+  });
+
+  it("events stored paused just after the merchant reconnected (ingest's cached view) are sent after the next sweep", async () => {
+    const shop = "late-resume.myshopify.com";
+    await connect(shop, "1000000018");
+    await pauseDestination(db.prisma, shop, "token_invalid", "Meta refused the token", new Date(clock));
+    forgetShopContext(shop);
+    expect((await ingest(webhook(shop, "orders/create", fixture("orders-create-web")))).outcome).toBe("paused"); // caches "paused"
+    // Reconnected through another web process: this one's cache still says paused.
+    await saveDestination(db.prisma, shop, { pixelId: "1000000018", accessToken: "EAAnewtoken-9876543210fedcba" }, key, new Date(clock));
+    expect((await ingest(webhook(shop, "orders/create", fixture("orders-create-pos")))).outcome).toBe("paused");
+    expect(await countByState(db.prisma, shop)).toEqual({ queued: 1, paused: 1 });
+    const queue = workerOptions().queue;
+    await sweepDueWork(db.prisma, queue, new Date(clock));
+    await flushShop(workerOptions(), shop);
+    expect(await countByState(db.prisma, shop)).toEqual({ sent: 2 });
+    expect(meta.accepted("1000000018")).toHaveLength(2);
+  });
+
+  it("a paused pixel's events stay paused through the sweep", async () => {
+    const shop = "stays-paused.myshopify.com";
+    await connect(shop, "1000000019");
+    await ingest(webhook(shop, "orders/create", fixture("orders-create-web")));
+    await pauseDestination(db.prisma, shop, "token_invalid", "Meta refused the token", new Date(clock));
+    await sweepDueWork(db.prisma, workerOptions().queue, new Date(clock));
+    expect(await countByState(db.prisma, shop)).toEqual({ paused: 1 });
   });
 
   it("rows a dead worker left 'sending' while the pixel is paused join the paused ones once their lease runs out", async () => {

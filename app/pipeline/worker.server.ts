@@ -10,7 +10,7 @@ import { sendGraphRequest } from "../meta/graph-client.server";
 import { graphRequest, MAX_EVENTS_PER_REQUEST, planBatches } from "../meta/request";
 import { openDestination, pauseDestination, pauseUnreadableDestination, slowDestination, UNREADABLE_TOKEN_REASON, type OpenDestination } from "./destinations.server";
 import { VaultError, type VaultKeyInput } from "../security/token-vault";
-import { applyTransitions, claimDue, dueSummary, releaseLease, renewLease, setPendingState, shopsWithDueEvents, type AppliedTransition, type ClaimedEvent } from "./event-store.server";
+import { applyTransitions, claimDue, dueSummary, releaseLease, renewLease, resumeStrayPaused, setPendingState, shopsWithDueEvents, type AppliedTransition, type ClaimedEvent } from "./event-store.server";
 import { createDeliveryQueue, FLUSH_JOB, FLUSH_WINDOW_MS, QUEUE_NAME, redisConnection, type DeliveryQueue, type FlushJob } from "./queue.server";
 import { deleteExpiredDataRequests } from "./privacy.server";
 import { reconcileShop, type AdminGraphql } from "./reconcile.server";
@@ -254,6 +254,7 @@ async function reconcileAll(options: WorkerOptions & { queue?: DeliveryQueue }):
 }
 
 export async function sweepDueWork(prisma: PrismaClient, queue: DeliveryQueue, now = new Date()): Promise<number> {
+  await resumeStrayPaused(prisma, now);
   const shops = await shopsWithDueEvents(prisma, now);
   await Promise.all(shops.map((shop) => queue.kick(shop, 0)));
   return shops.length;
