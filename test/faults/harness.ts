@@ -126,6 +126,11 @@ export class WorkerProcess {
     await exited;
   }
 
+  /** A signal to the whole process group: SIGSTOP freezes the worker mid-request (a long GC, a starved VM), SIGCONT thaws it. */
+  signal(signal: "SIGSTOP" | "SIGCONT"): void {
+    if (this.child?.pid) process.kill(-this.child.pid, signal);
+  }
+
   /** Test teardown: the group goes even if the leader already exited. */
   destroy(): void {
     if (!this.child?.pid) return;
