@@ -5,6 +5,7 @@ import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, parseEnv } from "../app/config/env.server";
 import { DEFAULT_HTTP_LIMITS, startHttpServer, type HttpLimits, type WebServer } from "./main";
@@ -198,6 +199,21 @@ describe("static files", () => {
       expect(res.body.toString(), target).not.toContain("SECRET");
       expect(res.body.toString(), target).not.toContain("outside the public folder");
     }
+  });
+});
+
+describe("compression", () => {
+  it("compresses text for a client that accepts it, and a HEAD answer has no body", async () => {
+    const text = "console.log('a long bundle');\n".repeat(400);
+    writeFileSync(path.join(dir, "public", "build", "big-DEF456.js"), text);
+    const res = await raw("GET", "/build/big-DEF456.js", { headers: { "Accept-Encoding": "gzip" } });
+    expect(res.status).toBe(200);
+    expect(res.headers["content-encoding"]).toBe("gzip");
+    expect(res.headers["vary"]).toContain("Accept-Encoding");
+    expect(gunzipSync(res.body).toString()).toBe(text);
+    const head = await raw("HEAD", "/build/big-DEF456.js", { headers: { "Accept-Encoding": "gzip" } });
+    expect(head.status).toBe(200);
+    expect(head.body.length).toBe(0);
   });
 });
 

@@ -1,20 +1,20 @@
-// The production HTTP server (`npm start`): Remix's server build behind node:http, plus the
-// browser assets. Request bodies are streamed to Remix byte for byte: Shopify's webhook HMAC
-// is computed over the exact raw body, so nothing here parses or re-encodes it. Every route
-// sees a bounded body (413 past MAX_BODY_BYTES) and every connection bounded time.
+// The production HTTP server (`npm start`): Remix's server build on Express, behind node:http.
+// Express serves the browser assets (express.static) and compresses responses (compression).
+// Request bodies reach Remix byte for byte: Shopify's webhook HMAC is computed over the exact
+// raw body, so no body-parsing middleware runs. Every route sees a bounded body (413 past
+// MAX_BODY_BYTES) and every connection bounded time.
 //
 // `startWebServer()` runs the same server in-process for tests, `npm run dev` and benchmarks;
 // running this file checks the settings and the database first, then listens on PORT.
-import { createReadStream, realpathSync, watch, type Stats } from "node:fs";
-import { stat } from "node:fs/promises";
+import { realpathSync, watch } from "node:fs";
 import cluster from "node:cluster";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { broadcastDevReady, createRequestHandler, type ServerBuild } from "@remix-run/node";
+import { broadcastDevReady, createRequestHandler, writeReadableStreamToWritable, type ServerBuild } from "@remix-run/node";
+import compression from "compression";
+import express, { type ErrorRequestHandler, type Request as ExpressRequest, type RequestHandler } from "express";
 import { checkRedis } from "./services";
 import { startWorkerProcess } from "./worker";
 import { ConfigError, DEFAULT_MAX_BODY_BYTES, DEFAULT_WEB_MAX_CONNECTIONS, env } from "../app/config/env.server";
@@ -24,34 +24,28 @@ const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 export const BUILD_PATH = path.join(PROJECT_ROOT, "build", "index.js");
 const PUBLIC_DIR = path.join(PROJECT_ROOT, "public");
 
-/** Fingerprinted assets under /build/ never change: cache them for a year. */
-const IMMUTABLE = "public, max-age=31536000, immutable";
-/** Other files of public/ may change between releases. */
-const SHORT = "public, max-age=3600";
-/** Answered by the HTTP server itself (see handle()). */
+/** Fingerprinted assets under /build/ never change: cached for a year ("public, max-age=31536000, immutable"). */
+const YEAR_MS = 365 * 24 * 3600 * 1000;
+/** Other files of public/ may change between releases: an hour ("public, max-age=3600"). */
+const HOUR_MS = 3600 * 1000;
+/** Answered by the HTTP server itself, before Express (see onRequest). */
 export const HEALTH_PATH = "/healthz";
 /** How long close() lets requests in flight finish before it cuts their connections. */
 const CLOSE_GRACE_MS = 5_000;
 
+/**
+ * Where express.static's types (mime 1.x) are not the ones wanted: JavaScript as text/javascript
+ * (RFC 9239), charsets in lower case. Other extensions keep express.static's type.
+ */
 const CONTENT_TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
   ".mjs": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
   ".map": "application/json; charset=utf-8",
   ".json": "application/json; charset=utf-8",
-  ".webmanifest": "application/manifest+json",
   ".html": "text/html; charset=utf-8",
   ".txt": "text/plain; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".jpg": "image/jpeg",
-  ".jpeg": "image/jpeg",
-  ".gif": "image/gif",
-  ".webp": "image/webp",
   ".avif": "image/avif",
-  ".ico": "image/x-icon",
-  ".woff": "font/woff",
-  ".woff2": "font/woff2",
 };
 
 /**
@@ -174,34 +168,40 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   };
 }
 
-/** node:http ↔ Fetch, static files first. */
+/**
+ * node:http in front of Express: the connection limits, the body limit on the header, the
+ * answer to /healthz and close() live here; Express gets everything else.
+ */
 export async function startHttpServer(options: HttpServerOptions): Promise<WebServer> {
-  const assetsDir = path.resolve(options.assetsDir);
-  const publicDir = path.resolve(options.publicDir);
-  const assetsPath = options.assetsPath.endsWith("/") ? options.assetsPath : `${options.assetsPath}/`;
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+  const app = expressApp(options, limits.maxBodyBytes);
   let closing = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
 
-  const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
-    try {
-      if (closing) res.setHeader("Connection", "close");
-      await handle(req, res);
-    } catch (error) {
-      if (res.writableEnded) return; // answered 413 already; the handler's failure to read the body is that
-      if (res.destroyed || req.socket.destroyed) return; // the client is gone (or Node answered 408)
-      console.error("capi-relay: request failed:", error);
-      if (!res.headersSent) {
-        res.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" });
-        res.end("Internal Server Error");
-      } else {
-        res.destroy();
-      }
-    } finally {
+    res.once("close", () => {
       if (--inFlight === 0) idle?.();
+    });
+    if (closing) res.setHeader("Connection", "close");
+    if (declaredLength(req) > limits.maxBodyBytes) {
+      // Refused on the header alone: not a byte of the body is buffered.
+      refuseTooLarge(req, res, limits.maxBodyBytes);
+      return;
     }
+    const rawUrl = req.url ?? "/";
+    if (!rawUrl.startsWith("/")) {
+      plain(res, 400, "Bad Request");
+      return;
+    }
+    if (rawUrl.split("?", 1)[0] === HEALTH_PATH && (req.method === "GET" || req.method === "HEAD")) {
+      // Liveness for a load balancer or container orchestrator: answered without the app, so
+      // a slow database never gets a healthy process restarted.
+      plain(res, 200, "ok");
+      return;
+    }
+    app(req, res);
   };
   const server = http.createServer(
     {
@@ -217,43 +217,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<WebSe
   // "Expect: 100-continue": a client that asks first is told 413 before it sends anything.
   server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
     if (declaredLength(req) <= limits.maxBodyBytes) res.writeContinue();
-    void onRequest(req, res);
+    onRequest(req, res);
   });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (declaredLength(req) > limits.maxBodyBytes) {
-      // Refused on the header alone: not a byte of the body is buffered.
-      refuseTooLarge(req, res, limits.maxBodyBytes);
-      return;
-    }
-    const rawUrl = req.url ?? "/";
-    if (!rawUrl.startsWith("/")) {
-      res.writeHead(400, { "Content-Type": "text/plain; charset=utf-8" }).end("Bad Request");
-      return;
-    }
-    const pathname = rawUrl.split("?", 1)[0]!;
-    if (pathname === HEALTH_PATH && (req.method === "GET" || req.method === "HEAD")) {
-      // Liveness for a load balancer or container orchestrator: answered without the app, so
-      // a slow database never gets a healthy process restarted.
-      res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" }).end(req.method === "HEAD" ? undefined : "ok");
-      return;
-    }
-    if (req.method === "GET" || req.method === "HEAD") {
-      if (pathname.startsWith(assetsPath)) {
-        // Assets are never the app's business: a missing one is a plain 404.
-        if (!(await sendFile(req, res, assetsDir, pathname.slice(assetsPath.length), IMMUTABLE))) notFound(res);
-        return;
-      }
-      if (pathname !== "/" && (await sendFile(req, res, publicDir, pathname.slice(1), SHORT))) return;
-    }
-    const response = await options.handler(toFetchRequest(req, res, limits.maxBodyBytes));
-    if (res.writableEnded) {
-      // The body ran past the limit while the handler read it: the 413 is the answer.
-      await response.body?.cancel().catch(() => undefined);
-      return;
-    }
-    await sendFetchResponse(res, response, req.method === "HEAD");
-  }
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -285,6 +250,85 @@ export async function startHttpServer(options: HttpServerOptions): Promise<WebSe
   };
 }
 
+/**
+ * Compression, then the files (GET and HEAD only; dot files, directories and paths leaving the
+ * folder never): fingerprinted assets under `assetsPath`, a missing one a plain 404 that is
+ * never the app's business; other files of `publicDir`. Then `handler`, then errors.
+ */
+function expressApp(options: HttpServerOptions, maxBodyBytes: number): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", false); // Remix reads the URL itself
+  app.use(compression());
+  app.use(options.assetsPath, files(options.assetsDir, YEAR_MS, true), (req, res, next) =>
+    req.method === "GET" || req.method === "HEAD" ? plain(res, 404, "Not Found") : next(),
+  );
+  app.use(files(options.publicDir, HOUR_MS, false));
+  app.use(fetchHandler(options.handler, maxBodyBytes));
+  app.use(onError);
+  return app;
+}
+
+/** express.static for `dir`, with this server's cache lifetime, types and revalidation. */
+function files(dir: string, maxAge: number, immutable: boolean): RequestHandler {
+  const serve = express.static(path.resolve(dir), {
+    maxAge,
+    immutable,
+    index: false,
+    redirect: false,
+    setHeaders(res: ServerResponse, file: string) {
+      const type = CONTENT_TYPES[path.extname(file).toLowerCase()];
+      if (type) res.setHeader("Content-Type", type);
+      res.setHeader("X-Content-Type-Options", "nosniff");
+    },
+  });
+  return (req, res, next) => {
+    // A request's "Cache-Control: no-cache" is addressed to caches (RFC 9111, 5.2.1.4): the
+    // origin still answers a conditional request with 304. express.static would send the whole
+    // file, and fetch() adds no-cache to every request with If-Modified-Since or If-None-Match.
+    const cacheControl = req.headers["cache-control"];
+    delete req.headers["cache-control"];
+    serve(req, res, (error?: unknown) => {
+      if (cacheControl !== undefined) req.headers["cache-control"] = cacheControl;
+      next(error);
+    });
+  };
+}
+
+/**
+ * The app: `handler` with a Fetch Request, its Response written back. This is Remix's Express
+ * adapter (@remix-run/express) less two things it cannot do: stop the body at `maxBodyBytes`
+ * (it hands Remix the request stream unbounded, and cancelling that stream destroys the socket
+ * a 413 is going out on) and keep the public URL behind a proxy (it appends the Host header's
+ * port to X-Forwarded-Host's name).
+ */
+function fetchHandler(handler: (request: Request) => Promise<Response>, maxBodyBytes: number): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const response = await handler(toFetchRequest(req, res, maxBodyBytes));
+      if (refused.has(res)) {
+        // The body ran past the limit while the handler read it: the 413 is the answer.
+        await response.body?.cancel().catch(() => undefined);
+        return;
+      }
+      await sendResponse(req, res, response);
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+const onError: ErrorRequestHandler = (error, req, res, _next) => {
+  if (refused.has(res)) return; // answered 413 already; the handler's failure to read the body is that
+  if (res.destroyed || req.socket.destroyed) return; // the client is gone (or Node answered 408)
+  console.error("capi-relay: request failed:", error);
+  if (!res.headersSent) plain(res, 500, "Internal Server Error");
+  else res.destroy();
+};
+
+/** Responses answered 413 (at once or mid-body): nothing else is written to them. */
+const refused = new WeakSet<ServerResponse>();
+
 /** Content-Length as a number; 0 when absent (a chunked body is counted as it streams). */
 function declaredLength(req: IncomingMessage): number {
   const header = req.headers["content-length"];
@@ -304,6 +348,7 @@ export const LINGER_BYTES = 8 * 1024 * 1024;
  * is written.
  */
 function refuseTooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
+  refused.add(res);
   if (res.headersSent) {
     res.destroy();
     return;
@@ -321,54 +366,14 @@ function refuseTooLarge(req: IncomingMessage, res: ServerResponse, limit: number
     socket.end();
     setTimeout(() => socket.destroy(), LINGER_MS).unref();
   };
-  res.writeHead(413, { "Content-Type": "text/plain; charset=utf-8", Connection: "close" }).end(`the request body exceeds ${limit} bytes\n`);
+  plain(res, 413, `the request body exceeds ${limit} bytes\n`, { Connection: "close" });
 }
 
-function notFound(res: ServerResponse): void {
-  res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" }).end("Not Found");
-}
-
-/**
- * Sends `relative` from `root` when it is a regular file inside it; false otherwise. Dot
- * files, directories, encoded separators and paths escaping `root` are never served.
- */
-async function sendFile(req: IncomingMessage, res: ServerResponse, root: string, relative: string, cacheControl: string): Promise<boolean> {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(relative);
-  } catch {
-    return false;
-  }
-  if (!decoded || decoded.includes("\0") || decoded.includes("\\") || decoded.split("/").some((part) => part.startsWith("."))) return false;
-  const file = path.resolve(root, decoded);
-  if (!file.startsWith(root + path.sep)) return false;
-  let info: Stats;
-  try {
-    info = await stat(file);
-  } catch {
-    return false;
-  }
-  if (!info.isFile()) return false;
-
-  const lastModified = info.mtime.toUTCString();
-  const headers: Record<string, string | number> = {
-    "Content-Type": CONTENT_TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream",
-    "Cache-Control": cacheControl,
-    "Last-Modified": lastModified,
-    "X-Content-Type-Options": "nosniff",
-  };
-  const since = req.headers["if-modified-since"];
-  if (since && !Number.isNaN(Date.parse(since)) && Math.floor(info.mtimeMs / 1000) <= Math.floor(Date.parse(since) / 1000)) {
-    res.writeHead(304, headers).end();
-    return true;
-  }
-  res.writeHead(200, { ...headers, "Content-Length": info.size });
-  if (req.method === "HEAD") {
-    res.end();
-    return true;
-  }
-  await pipeline(createReadStream(file), res).catch(() => undefined);
-  return true;
+/** The server's own short answers (with a Content-Length, so that compression leaves them be). */
+function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  res
+    .writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(text), "Cache-Control": "no-store", ...headers })
+    .end(text);
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {
@@ -377,15 +382,15 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 }
 
 /**
- * node:http request → Fetch Request. The body is the request stream itself, untouched, up to
+ * Express request → Fetch Request. The body is the request stream itself, untouched, up to
  * `maxBodyBytes`: one byte more and the handler's read fails while the client is answered 413.
  */
-export function toFetchRequest(req: IncomingMessage, res: ServerResponse, maxBodyBytes = Number.POSITIVE_INFINITY): Request {
+function toFetchRequest(req: ExpressRequest, res: ServerResponse, maxBodyBytes: number): Request {
   // Behind a TLS-terminating proxy the app must see its public https URL (Shopify's auth compares it).
   const proto = firstHeader(req.headers["x-forwarded-proto"]) === "https" ? "https" : "http";
   const host = firstHeader(req.headers["x-forwarded-host"]) ?? req.headers.host ?? "localhost";
   // Concatenation, not new URL(req.url, base): "//other.host/x" must stay a path.
-  const url = new URL(`${proto}://${host}${req.url ?? "/"}`);
+  const url = new URL(`${proto}://${host}${req.originalUrl}`);
 
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
@@ -401,9 +406,8 @@ export function toFetchRequest(req: IncomingMessage, res: ServerResponse, maxBod
     if (!res.writableFinished) controller.abort();
   });
 
-  const method = req.method ?? "GET";
-  const init: RequestInit & { duplex?: "half" } = { method, headers, signal: controller.signal };
-  if (method !== "GET" && method !== "HEAD") {
+  const init: RequestInit & { duplex?: "half" } = { method: req.method, headers, signal: controller.signal };
+  if (req.method !== "GET" && req.method !== "HEAD") {
     init.body = limitedBody(req, maxBodyBytes, () => {
       refuseTooLarge(req, res, maxBodyBytes);
       // The request is over for the app too (and Remix logs no error for an aborted request).
@@ -463,8 +467,11 @@ function limitedBody(req: IncomingMessage, limit: number, onTooLarge: () => void
   );
 }
 
-/** Fetch Response → node:http response, streamed (Remix streams HTML as it renders). */
-export async function sendFetchResponse(res: ServerResponse, response: Response, headOnly = false): Promise<void> {
+/**
+ * Fetch Response → the Express response, streamed (Remix streams HTML as it renders): Remix's
+ * own writer, which flushes compression after every chunk.
+ */
+async function sendResponse(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
   res.statusCode = response.status;
   if (response.statusText) res.statusMessage = response.statusText;
   for (const [name, value] of response.headers) {
@@ -473,14 +480,12 @@ export async function sendFetchResponse(res: ServerResponse, response: Response,
   const cookies = response.headers.getSetCookie();
   if (cookies.length) res.setHeader("Set-Cookie", cookies);
 
-  if (!response.body || headOnly) {
+  if (!response.body || req.method === "HEAD") {
     await response.body?.cancel().catch(() => undefined);
     res.end();
     return;
   }
-  res.flushHeaders();
-  // A client that hangs up ends the pipeline early; that is not a server error.
-  await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>), res).catch(() => undefined);
+  await writeReadableStreamToWritable(response.body, res);
 }
 
 async function main(): Promise<void> {
