@@ -1,5 +1,5 @@
 // The demo's day is what it claims to be: each delivery goes through the real event core and
-// comes out as its story says (sent, held back, refused), the same seed gives the same day,
+// comes out as its story says (sent, held back, expired), the same seed gives the same day,
 // and nothing in it is dated in the future.
 import { describe, expect, it } from "vitest";
 import { prepareEvent } from "../app/events/prepare";
@@ -70,14 +70,14 @@ describe("a demo day", () => {
       switch (kind) {
         case "test-order":
           // Their checkouts are ordinary checkouts; only the orders are Shopify test orders.
-          if (d.topic !== "checkouts/create") expect(o).toMatchObject({ status: "skipped", reason: expect.stringContaining("test order") });
+          if (d.topic !== "checkouts/create") expect(o).toMatchObject({ status: "held_back", reason: expect.stringContaining("test order") });
           else expect(o.status).toBe("ready");
           break;
         case "declined-tracking":
-          expect(o).toMatchObject({ status: "skipped", reason: expect.stringContaining("declined marketing") });
+          expect(o).toMatchObject({ status: "held_back", reason: expect.stringContaining("declined marketing") });
           break;
         case "imported-late":
-          expect(o).toMatchObject({ status: "rejected", code: "event_too_old" });
+          expect(o).toMatchObject({ status: "invalid", code: "event_too_old" });
           break;
         case "checkout-without-browser":
           // Sent without a user agent, with the note that says why it matches less.

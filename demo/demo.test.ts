@@ -86,7 +86,7 @@ describe("npm run demo", () => {
     const posted = Object.values(summary.day).reduce((a, b) => a + b, 0);
     expect(l.received).toBe(posted);
     expect(facts.failed).toBe(0);
-    expect(l.duplicates! + l.heldBack + l.rejected + l.delivered).toBe(l.received);
+    expect(l.duplicates! + l.heldBack + l.notDelivered + l.delivered).toBe(l.received);
     expect(l.waiting).toBe(0);
     expect(l.redeliveries).toBe(summary.day.redelivery);
     expect(l.sameConversion).toBeGreaterThan(0);
@@ -95,13 +95,13 @@ describe("npm run demo", () => {
     expect(l.metaRequests).toBeGreaterThanOrEqual(1);
     expect(l.metaRequests).toBeLessThan(l.delivered);
     expect(l.heldBackReasons.map((r) => r.label).sort()).toEqual(["Shopify test order, and the shop has no test event code", "the buyer declined marketing tracking"]);
-    // A checkout without a browser is sent (with a note), not refused: only the late import is.
-    expect(l.rejectedReasons.map((r) => r.label).sort()).toEqual(["event_too_old"]);
+    // A checkout without a browser is sent (with a note), not invalid: only the late import is not delivered.
+    expect(l.notDeliveredReasons.map((r) => r.label).sort()).toEqual(["event_too_old"]);
     expect(l.latencyMs!.p99).toBeLessThan(5_000);
     // The printed table carries the same figures.
     expect(out).toMatch(new RegExp(`Webhooks received\\s+${l.received!.toLocaleString("en-US")}\\b`));
     expect(out).toMatch(new RegExp(`Delivered to Meta\\s+${l.delivered.toLocaleString("en-US")}\\b`));
-    expect(out).toMatch(/event_too_old\s+1\s+expired: the conversion happened 9 days ago/);
+    expect(out).toMatch(/event_too_old\s+1\s+Expired: the conversion happened 9 days ago/);
     expect(existsSync(path.join(dataDir, ".capi-demo"))).toBe(true);
     expect(existsSync(path.join(dataDir, "pglite"))).toBe(true);
 
@@ -109,10 +109,12 @@ describe("npm run demo", () => {
     const response = await fetch(url);
     expect(response.status).toBe(200);
     const html = await response.text();
-    for (const row of ["Webhooks received", "Shopify redeliveries", "Held back", "Rejected", "Delivered to Meta", "Meta requests used"]) expect(html).toContain(row);
+    for (const row of ["Webhooks received", "Shopify redeliveries", "Held back", "Not delivered", "Delivered to Meta", "Meta requests used"]) expect(html).toContain(row);
     expect(html).toContain(`>${l.received!.toLocaleString("en-US")}<`);
     expect(html).toContain(`>${l.delivered.toLocaleString("en-US")}<`);
     expect(html).toContain("the conversion happened 9 days ago");
+    // The admin page's delivery card counts the same held-back webhooks, from their receipts.
+    expect(html).toContain("Held back (not sent)");
     // No access token, and no personal data: no email address, no buyer IP, no hashed payload.
     expect(html).not.toContain("EAA-demo-token");
     expect(html).not.toMatch(/[\w.+-]+@[\w-]+\.[a-z]{2,}/i);

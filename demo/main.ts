@@ -14,6 +14,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { formatSummary, ledger, summaryRows, type RunFacts } from "../app/demo/ledger";
+import { PENDING_STATES } from "../app/pipeline/lifecycle";
 import { startMetaSandbox, type MetaSandbox } from "../sandbox/meta-graph/server";
 import { checkRedis } from "../server/services";
 import { DEMO_PIXEL, DEMO_SHOP, describeDay, makeDemoDay, type Delivery, type DeliveryKind } from "./day-of-orders";
@@ -298,7 +299,7 @@ async function main(): Promise<number> {
   const { startWorker } = await import("../app/pipeline/worker.server");
   const { redisConnection, QUEUE_NAME } = await import("../app/pipeline/queue.server");
   const { loadBuild, startWebServer } = await import("../server/main");
-  const { loadDemoAccount, publishDemoRun, WAITING_STATES } = await import("../app/demo/account.server");
+  const { loadDemoAccount, publishDemoRun } = await import("../app/demo/account.server");
   const settings = env();
 
   const db = database();
@@ -364,7 +365,7 @@ async function main(): Promise<number> {
     say(`  ${describe(describeDay(day), day.length)}`);
 
     const posting: Posting = { posted: 0, received: 0, failed: 0, answers: {}, latencies: [], failures: [] };
-    const waiting = () => db.prisma.event.count({ where: { shop: DEMO_SHOP, state: { in: [...WAITING_STATES] } } });
+    const waiting = () => db.prisma.event.count({ where: { shop: DEMO_SHOP, state: { in: PENDING_STATES } } });
     let lastLine = "";
     const progress = async (final = false) => {
       const line = `  posted ${posting.posted.toLocaleString("en-US")}/${day.length.toLocaleString("en-US")} · delivered to Meta ${meta

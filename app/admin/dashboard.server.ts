@@ -5,13 +5,12 @@
 import type { PrismaClient } from "@prisma/client";
 import { maskPayload } from "./mask";
 import { storedSettings, type StoredSettings } from "../events/settings";
+import { EVENT_STATE_INFO, EVENT_STATES, isEventState, type EventState, type ReceiptOutcome } from "../pipeline/lifecycle";
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 export const RECENT_EVENTS_LIMIT = 50;
-
-/** Every state an Event row can be in (app/pipeline/schedule.ts plus `skipped`). */
-export const EVENT_STATES = ["queued", "sending", "sent", "retrying", "paused", "rejected", "expired", "skipped"] as const;
-export type EventStateName = (typeof EVENT_STATES)[number];
+/** Held-back reasons listed one by one (most frequent first); the rest are only counted. */
+export const HELD_BACK_REASONS_LIMIT = 10;
 
 export interface DestinationView {
   pixelId: string;
@@ -55,14 +54,28 @@ export async function loadDestinationView(prisma: PrismaClient, shop: string): P
   };
 }
 
-export type StateCounts = Record<EventStateName, number> & { total: number };
+export type StateCounts = Record<EventState, number> & { total: number };
+
+/**
+ * Webhooks deliberately not sent (receipts `held_back`: a test order, a declined consent, the
+ * shop's settings...). No event is stored for them, so they are counted from their receipts:
+ * webhooks, not events (a held-back order's orders/create and orders/paid count once each).
+ */
+export interface HeldBackStats {
+  last24h: number;
+  last7d: number;
+  /** The most frequent reasons of the 7 days, as recorded, most frequent first, with their count in each window. */
+  reasons: Array<{ reason: string; last24h: number; last7d: number }>;
+  /** Held back for the reasons not listed (beyond HELD_BACK_REASONS_LIMIT). */
+  otherReasons: { last24h: number; last7d: number };
+}
 
 export interface WindowStats {
   counts: StateCounts;
   /**
-   * Share of events that reached Meta among those whose delivery is settled or stuck: sent /
-   * (sent + rejected + expired + paused). Events still on their way (queued, sending,
-   * retrying) and those deliberately not sent (skipped) do not count. Null when none qualify.
+   * Share of events that reached Meta among those no worker will move any more: sent / (the
+   * final states + paused). Events still on their way (queued, sending, retrying) do not count,
+   * nor do held-back webhooks, which never became events. Null when none qualify.
    */
   deliveryRate: number | null;
 }
@@ -70,6 +83,7 @@ export interface WindowStats {
 export interface DeliveryStats {
   last24h: WindowStats;
   last7d: WindowStats;
+  heldBack: HeldBackStats;
 }
 
 function emptyCounts(): StateCounts {
@@ -79,32 +93,73 @@ function emptyCounts(): StateCounts {
 }
 
 export function deliveryRate(counts: StateCounts): number | null {
-  const settled = counts.sent + counts.rejected + counts.expired + counts.paused;
+  const settled = EVENT_STATES.filter((s) => EVENT_STATE_INFO[s].waitsFor !== "worker").reduce((sum, s) => sum + counts[s], 0);
   return settled === 0 ? null : counts.sent / settled;
 }
 
-async function windowStats(prisma: PrismaClient, shop: string, since: Date): Promise<WindowStats> {
+/** The shop's events by state, created since `since` (all of them without). */
+export async function countEvents(prisma: PrismaClient, shop: string, since?: Date): Promise<StateCounts> {
   const groups = await prisma.event.groupBy({
     by: ["state"],
-    where: { shop, createdAt: { gte: since } },
+    where: { shop, ...(since ? { createdAt: { gte: since } } : {}) },
     _count: { _all: true },
   });
   const counts = emptyCounts();
   for (const group of groups) {
     const n = group._count._all;
     counts.total += n;
-    if ((EVENT_STATES as readonly string[]).includes(group.state)) counts[group.state as EventStateName] += n;
+    if (isEventState(group.state)) counts[group.state] += n;
   }
+  return counts;
+}
+
+/** The shop's held-back webhooks by reason, received since `since` (all of them without). */
+export async function countHeldBack(prisma: PrismaClient, shop: string, since?: Date): Promise<Map<string, number>> {
+  const groups = await prisma.webhookReceipt.groupBy({
+    by: ["reason"],
+    where: { shop, outcome: "held_back" satisfies ReceiptOutcome, ...(since ? { receivedAt: { gte: since } } : {}) },
+    _count: { _all: true },
+  });
+  return new Map(groups.map((g) => [g.reason ?? "(no reason recorded)", g._count._all]));
+}
+
+const total = (counts: Map<string, number>) => [...counts.values()].reduce((sum, n) => sum + n, 0);
+
+/** The reasons of `counts`, most frequent first, at most `limit` of them. */
+export function topReasons(counts: Map<string, number>, limit = HELD_BACK_REASONS_LIMIT): Array<{ reason: string; count: number }> {
+  return [...counts]
+    .map(([reason, count]) => ({ reason, count }))
+    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason))
+    .slice(0, limit);
+}
+
+async function windowStats(prisma: PrismaClient, shop: string, since: Date): Promise<WindowStats> {
+  const counts = await countEvents(prisma, shop, since);
   return { counts, deliveryRate: deliveryRate(counts) };
 }
 
-/** Events created in the last 24 hours and 7 days, counted by state. */
+async function heldBackStats(prisma: PrismaClient, shop: string, dayAgo: Date, weekAgo: Date): Promise<HeldBackStats> {
+  const [day, week] = await Promise.all([countHeldBack(prisma, shop, dayAgo), countHeldBack(prisma, shop, weekAgo)]);
+  const reasons = topReasons(week).map(({ reason, count }) => ({ reason, last24h: day.get(reason) ?? 0, last7d: count }));
+  const listed = (window: "last24h" | "last7d") => reasons.reduce((sum, r) => sum + r[window], 0);
+  return {
+    last24h: total(day),
+    last7d: total(week),
+    reasons,
+    otherReasons: { last24h: total(day) - listed("last24h"), last7d: total(week) - listed("last7d") },
+  };
+}
+
+/** Events created in the last 24 hours and 7 days, counted by state; webhooks held back in each, by reason. */
 export async function loadDeliveryStats(prisma: PrismaClient, shop: string, now: Date = new Date()): Promise<DeliveryStats> {
-  const [last24h, last7d] = await Promise.all([
-    windowStats(prisma, shop, new Date(now.getTime() - DAY_MS)),
-    windowStats(prisma, shop, new Date(now.getTime() - 7 * DAY_MS)),
+  const dayAgo = new Date(now.getTime() - DAY_MS);
+  const weekAgo = new Date(now.getTime() - 7 * DAY_MS);
+  const [last24h, last7d, heldBack] = await Promise.all([
+    windowStats(prisma, shop, dayAgo),
+    windowStats(prisma, shop, weekAgo),
+    heldBackStats(prisma, shop, dayAgo, weekAgo),
   ]);
-  return { last24h, last7d };
+  return { last24h, last7d, heldBack };
 }
 
 export interface EventTransitionView {

@@ -56,14 +56,3 @@ export const SOURCE_RULES: Choice[] = [
   })),
   { value: "skip", label: "Don't send" },
 ];
-
-export const STATE_LABELS: Record<string, string> = {
-  queued: "Queued",
-  sending: "Sending",
-  sent: "Delivered",
-  retrying: "Retrying",
-  paused: "Paused",
-  rejected: "Rejected",
-  expired: "Expired",
-  skipped: "Not sent",
-};

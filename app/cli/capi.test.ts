@@ -38,9 +38,9 @@ describe("capi event", () => {
 
   it.each([
     ["invalid JSON", ["event", "--topic", "orders/create"], "{not json", 1, /not JSON/],
-    ["an invalid payload", ["event", "--topic", "orders/create"], '{"id": 1}', 1, /^rejected \(invalid_payload\)/],
+    ["an invalid payload", ["event", "--topic", "orders/create"], '{"id": 1}', 1, /^invalid \(invalid_payload\)/],
     ["an order too old for Meta", ["event", "--topic", "orders/create", "--now", EIGHT_DAYS_LATER], fixture("orders-create-web"), 1, /event_too_old/],
-    ["a test order without a test code", ["event", "--topic", "orders/create", "--now", NOW], fixture("orders-create-test"), 3, /^not sent: .*test order/],
+    ["a test order without a test code", ["event", "--topic", "orders/create", "--now", NOW], fixture("orders-create-test"), 3, /^held back: .*test order/],
     ["an unknown topic", ["event", "--topic", "orders/updated"], "{}", 2, /--topic/],
     ["a bad clock", ["event", "--topic", "orders/create", "--now", "soon"], "{}", 2, /--now/],
   ])("exits non-zero with one line on stderr for %s", (_name, args, stdin, exitCode, message) => {
@@ -76,11 +76,11 @@ describe("capi event on Shopify's documented orders/create sample (ids above 2^5
     expect(body.data[0].user_data.external_id).toBe(sha256Hex("115310627314723954"));
   });
 
-  it("as documented it is not sent: cancelled before its Purchase", () => {
+  it("as documented it is held back: cancelled before its Purchase", () => {
     const { code, stdout, stderr } = capi(["event", "--topic", "orders/create", "--now", SAMPLE_NOW, "--settings", '{"testEventCode":"TEST123"}'], sample());
     expect(code).toBe(3);
     expect(stdout).toBe("");
-    expect(stderr).toMatch(/^not sent: the order was cancelled/);
+    expect(stderr).toMatch(/^held back: the order was cancelled/);
   });
 
   it("prints the documented checkouts/create sample with its exact customer id", () => {

@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { isEventTopic, prepareEvent, EVENT_TOPICS } from "../events/prepare";
 import { shopEventSettingsSchema } from "../events/settings";
 import { requestBody } from "../meta/request";
+import { EVENT_STATE_INFO, EVENT_STATES, RECEIPT_OUTCOME_INFO } from "../pipeline/lifecycle";
 import { describeIssues } from "../shopify/payloads";
 import { parseWebhookJson } from "../shopify/webhook-json";
 
@@ -64,8 +65,9 @@ function eventCommand(args: string[]): string {
     throw new CliError(`the payload on standard input is not JSON (${(error as Error).message})`, 1);
   }
   const outcome = prepareEvent(values.topic, payload, settings.data, { shop: values.shop, nowSeconds });
-  if (outcome.status === "skipped") throw new CliError(`not sent: ${outcome.reason}`, 3);
-  if (outcome.status === "rejected") throw new CliError(`rejected (${outcome.code}): ${outcome.reason}`, 1);
+  // In the words of the webhook's receipt (app/pipeline/lifecycle.ts).
+  if (outcome.status === "held_back") throw new CliError(`${RECEIPT_OUTCOME_INFO.held_back.label.toLowerCase()}: ${outcome.reason}`, 3);
+  if (outcome.status === "invalid") throw new CliError(`${RECEIPT_OUTCOME_INFO.invalid.label.toLowerCase()} (${outcome.code}): ${outcome.reason}`, 1);
   return JSON.stringify(requestBody([outcome.event], outcome.testEventCode), null, 2);
 }
 
@@ -147,21 +149,26 @@ async function rotateKeyCommand(args: string[]): Promise<{ report: string; unrea
 async function statusCommand(args: string[]): Promise<string> {
   const { values } = parseArgs({ args, options: { shop: { type: "string" } }, strict: true });
   const shop = shopArg(values.shop);
-  const { countByState } = await import("../pipeline/event-store.server");
+  const { countEvents, countHeldBack, topReasons } = await import("../admin/dashboard.server");
   return withDatabase(async (prisma) => {
     const destination = await prisma.destination.findUnique({
       where: { shop },
       select: { pixelId: true, testEventCode: true, apiVersion: true, pausedAt: true, pauseMessage: true },
     });
-    const events = await countByState(prisma, shop);
-    const total = Object.values(events).reduce((a, b) => a + b, 0);
+    // Everything still kept (RETENTION_DAYS), in the admin page's words.
+    const [events, heldBack] = await Promise.all([countEvents(prisma, shop), countHeldBack(prisma, shop)]);
+    const heldBackTotal = [...heldBack.values()].reduce((a, b) => a + b, 0);
     return JSON.stringify(
       {
         shop,
         destination: destination
           ? { pixelId: destination.pixelId, testEventCode: destination.testEventCode, apiVersion: destination.apiVersion, paused: destination.pausedAt !== null, pauseMessage: destination.pauseMessage }
           : null,
-        events: { total, ...events },
+        events: {
+          total: events.total,
+          byState: EVENT_STATES.filter((state) => events[state] > 0).map((state) => ({ state, label: EVENT_STATE_INFO[state].label, count: events[state] })),
+        },
+        heldBack: { label: RECEIPT_OUTCOME_INFO.held_back.label, total: heldBackTotal, reasons: topReasons(heldBack) },
       },
       null,
       2,

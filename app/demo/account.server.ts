@@ -3,36 +3,37 @@
 // both show the same numbers. Every query is scoped by the shop; nothing personal is read
 // (reasons and states only, never payloads). In app/ beside ./ledger.ts, for the same reason.
 import type { PrismaClient } from "@prisma/client";
+import { FINAL_STATES, type ReceiptOutcome } from "../pipeline/lifecycle";
 import type { DbAccount, ReasonCount, RunFacts } from "./ledger";
 
-/** States an event leaves only by being delivered, refused or expired. */
-export const WAITING_STATES = ["queued", "sending", "retrying", "paused"] as const;
+/** Final states other than delivered. */
+const NOT_DELIVERED_STATES = FINAL_STATES.filter((s) => s !== "sent");
 
 export async function loadDemoAccount(prisma: PrismaClient, shop: string): Promise<DbAccount> {
   const [receipts, receiptGroups, stateGroups, notDelivered, requests] = await Promise.all([
     prisma.webhookReceipt.count({ where: { shop } }),
     prisma.webhookReceipt.groupBy({
       by: ["outcome", "reason"],
-      where: { shop, outcome: { in: ["skipped", "rejected"] } },
+      where: { shop, outcome: { in: ["held_back", "invalid"] satisfies ReceiptOutcome[] } },
       _count: { _all: true },
     }),
     prisma.event.groupBy({ by: ["state"], where: { shop }, _count: { _all: true } }),
-    // attempts = 0: refused before any request to Meta (the event core's validation).
+    // attempts = 0: never in a request to Meta (invalid, or expired when it arrived).
     prisma.event.groupBy({
       by: ["state", "reasonCode", "reason", "attempts"],
-      where: { shop, state: { in: ["rejected", "expired"] } },
+      where: { shop, state: { in: NOT_DELIVERED_STATES } },
       _count: { _all: true },
     }),
     prisma.event.findMany({ where: { shop, state: "sent", fbtraceId: { not: null } }, distinct: ["fbtraceId"], select: { fbtraceId: true } }),
   ]);
-  const reasons = (outcome: string): ReasonCount[] =>
+  const reasons = (outcome: ReceiptOutcome): ReasonCount[] =>
     receiptGroups
       .filter((g) => g.outcome === outcome)
       .map((g) => ({ reason: g.reason ?? "(no reason recorded)", count: g._count._all }));
   return {
     receipts,
-    skipped: reasons("skipped"),
-    rejectedReceipts: reasons("rejected"),
+    heldBack: reasons("held_back"),
+    invalidReceipts: reasons("invalid"),
     events: Object.fromEntries(stateGroups.map((g) => [g.state, g._count._all])),
     notDelivered: notDelivered.map((g) => ({
       state: g.state,

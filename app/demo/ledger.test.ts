@@ -4,22 +4,22 @@ import { describe, expect, it } from "vitest";
 import { formatSummary, ledger, summaryRows, type DbAccount, type RunFacts } from "./ledger";
 
 // 100 webhooks: 5 Shopify redeliveries (no receipt), 20 orders/paid after orders/create, 4 held
-// back, 1 expired and 1 refused on arrival, 1 payload that did not parse, 68 delivered.
+// back, 1 expired and 1 invalid on arrival, 1 payload that did not parse, 68 delivered.
 const db: DbAccount = {
   receipts: 95,
-  skipped: [
+  heldBack: [
     { reason: "Shopify test order, and the shop has no test event code", count: 2 },
     { reason: "the buyer declined marketing tracking", count: 2 },
   ],
-  rejectedReceipts: [
+  invalidReceipts: [
     { reason: "the conversion happened 9 days ago; Meta accepts at most 7 days", count: 1 },
     { reason: "a website event needs client_user_agent", count: 1 },
     { reason: "orders/create payload: id: expected a numeric id", count: 1 },
   ],
-  events: { sent: 68, expired: 1, rejected: 1 },
+  events: { sent: 68, expired: 1, invalid: 1 },
   notDelivered: [
     { state: "expired", reasonCode: "event_too_old", reason: "the conversion happened 9 days ago; Meta accepts at most 7 days", atIngest: true, count: 1 },
-    { state: "rejected", reasonCode: "missing_user_agent", reason: "a website event needs client_user_agent", atIngest: true, count: 1 },
+    { state: "invalid", reasonCode: "missing_user_agent", reason: "a website event needs client_user_agent", atIngest: true, count: 1 },
   ],
   requestsThatDelivered: 2,
 };
@@ -28,7 +28,7 @@ const run: RunFacts = {
   pixelId: "1",
   received: 100,
   failed: 0,
-  answers: { queued: 68, duplicate: 25, skipped: 4, rejected: 3 },
+  answers: { queued: 68, duplicate: 25, held_back: 4, invalid: 3 },
   latencyMs: { p50: 3.2, p99: 41, max: 60 },
   meta: { requests: 2, acceptedRequests: 2, kept: 68, accepted: 68 },
   postSeconds: 1,
@@ -39,30 +39,31 @@ describe("the demo's ledger", () => {
   it("accounts for every webhook once", () => {
     const l = ledger(db, run);
     expect(l.problems).toEqual([]);
-    expect({ redeliveries: l.redeliveries, sameConversion: l.sameConversion, heldBack: l.heldBack, rejected: l.rejected, delivered: l.delivered }).toEqual({
+    expect({ redeliveries: l.redeliveries, sameConversion: l.sameConversion, heldBack: l.heldBack, notDelivered: l.notDelivered, delivered: l.delivered }).toEqual({
       redeliveries: 5,
       sameConversion: 20,
       heldBack: 4,
-      rejected: 3,
+      notDelivered: 3,
       delivered: 68,
     });
-    expect(l.duplicates! + l.heldBack + l.rejected + l.delivered).toBe(l.received);
-    expect(l.rejectedReasons).toEqual(
+    expect(l.duplicates! + l.heldBack + l.notDelivered + l.delivered).toBe(l.received);
+    expect(l.notDeliveredReasons).toEqual(
       expect.arrayContaining([
-        { label: "event_too_old", detail: "expired: the conversion happened 9 days ago; Meta accepts at most 7 days", count: 1 },
-        { label: "missing_user_agent", detail: "refused before sending: a website event needs client_user_agent", count: 1 },
-        { label: "invalid_payload", detail: "not readable: orders/create payload: id: expected a numeric id", count: 1 },
+        { label: "event_too_old", detail: "Expired: the conversion happened 9 days ago; Meta accepts at most 7 days", count: 1 },
+        { label: "missing_user_agent", detail: "Invalid: a website event needs client_user_agent", count: 1 },
+        { label: "invalid_payload", detail: "Invalid, no event stored: orders/create payload: id: expected a numeric id", count: 1 },
       ]),
     );
   });
 
-  it("tells an event Meta refused from one refused before sending", () => {
+  it("tells an event Meta refused from one invalid before sending", () => {
     const l = ledger(
-      { ...db, events: { sent: 67, expired: 1, rejected: 2 }, notDelivered: [...db.notDelivered, { state: "rejected", reasonCode: "meta_invalid_parameter", reason: "Meta error 100", atIngest: false, count: 1 }] },
+      { ...db, events: { sent: 67, expired: 1, invalid: 1, rejected: 1 }, notDelivered: [...db.notDelivered, { state: "rejected", reasonCode: "meta_invalid_parameter", reason: "Meta error 100", atIngest: false, count: 1 }] },
       { ...run, meta: { ...run.meta, kept: 67 } },
     );
     expect(l.problems).toEqual([]);
-    expect(l.rejectedReasons).toContainEqual({ label: "meta_invalid_parameter", detail: "refused by Meta: Meta error 100", count: 1 });
+    expect(l.notDeliveredReasons).toContainEqual({ label: "meta_invalid_parameter", detail: "Rejected by Meta: Meta error 100", count: 1 });
+    expect(l.notDeliveredReasons).toContainEqual({ label: "missing_user_agent", detail: "Invalid: a website event needs client_user_agent", count: 1 });
   });
 
   it("reports events still waiting, a lost webhook, and each side disagreeing", () => {
@@ -71,12 +72,12 @@ describe("the demo's ledger", () => {
     ]);
     expect(ledger(db, { ...run, received: 99, failed: 1, answers: { ...run.answers, duplicate: 24 } }).problems[0]).toMatch(/1 webhook\(s\) were not answered 200/);
     expect(ledger(db, { ...run, meta: { ...run.meta, kept: 67 } }).problems).toEqual(["the database counts 68 events delivered, Meta's stand-in kept 67"]);
-    expect(ledger(db, { ...run, answers: { ...run.answers, skipped: 3, queued: 69 } }).problems).toEqual([
-      'the app answered "skipped" 3 times, the database holds 4 held-back receipts',
+    expect(ledger(db, { ...run, answers: { ...run.answers, held_back: 3, queued: 69 } }).problems).toEqual([
+      'the app answered "held_back" 3 times, the database holds 4 held-back receipts',
     ]);
     // One event fewer in the database than the answers say: the account does not add up.
     expect(ledger({ ...db, events: { ...db.events, sent: 67 } }, { ...run, meta: { ...run.meta, kept: 67 } }).problems).toEqual([
-      "the account does not add up: 100 received, but 25 duplicates + 4 held back + 3 rejected + 67 delivered + 0 waiting = 99",
+      "the account does not add up: 100 received, but 25 duplicates + 4 held back + 3 not delivered + 67 delivered + 0 waiting = 99",
     ]);
     expect(ledger(db, { ...run, received: 90, answers: { ...run.answers, duplicate: 15 } }).problems[0]).toMatch(/answered "duplicate" 15 times, but the database holds 95 receipts of 90 webhooks/);
   });

@@ -2,7 +2,9 @@
 // the wire (RunFacts: the app's answer to each webhook, the Meta stand-in's counters), the rows
 // of the summary and the reasons the account does not add up. The same function feeds the
 // terminal summary and the dashboard, so they cannot disagree. It lives in app/ because the
-// dashboard route (app/routes/demo.tsx) renders it, and the app never imports from demo/.
+// dashboard route (app/routes/demo.tsx) renders it, and the app never imports from demo/. Its
+// words are the admin page's (app/pipeline/lifecycle.ts).
+import { EVENT_STATE_INFO, isEventState, RECEIPT_OUTCOME_INFO } from "../pipeline/lifecycle";
 
 export interface ReasonCount {
   reason: string;
@@ -12,13 +14,13 @@ export interface ReasonCount {
 export interface DbAccount {
   /** Webhook deliveries recorded (Shopify's redeliveries of one webhook share one). */
   receipts: number;
-  /** Receipts of webhooks deliberately not sent, by reason. */
-  skipped: ReasonCount[];
-  /** Receipts the event core refused, by reason (with or without a stored event). */
-  rejectedReceipts: ReasonCount[];
+  /** Receipts `held_back` (webhooks deliberately not sent), by reason. */
+  heldBack: ReasonCount[];
+  /** Receipts `invalid` (webhooks that could not become an event Meta takes), by reason, with or without a stored event. */
+  invalidReceipts: ReasonCount[];
   /** Events by state. */
   events: Record<string, number>;
-  /** Rejected and expired events by reason; atIngest: refused before any request to Meta. */
+  /** Events in a final state other than sent, by reason; atIngest: never in a request to Meta. */
   notDelivered: Array<{ state: string; reasonCode: string | null; reason: string; atIngest: boolean; count: number }>;
   /** Distinct fbtrace_id among delivered events: the Meta requests that delivered them. */
   requestsThatDelivered: number;
@@ -63,8 +65,9 @@ export interface Ledger {
   sameConversion: number | null;
   heldBack: number;
   heldBackReasons: LedgerLine[];
-  rejected: number;
-  rejectedReasons: LedgerLine[];
+  /** Events invalid, rejected by Meta or expired, and invalid webhooks that left no event. */
+  notDelivered: number;
+  notDeliveredReasons: LedgerLine[];
   delivered: number;
   /** Still queued, sending, retrying or paused. */
   waiting: number;
@@ -88,25 +91,25 @@ function merge(lines: LedgerLine[]): LedgerLine[] {
 }
 
 export function ledger(db: DbAccount, run: RunFacts | undefined): Ledger {
-  const heldBackReasons = merge(db.skipped.map((s) => ({ label: s.reason, count: s.count })));
+  const heldBackReasons = merge(db.heldBack.map((s) => ({ label: s.reason, count: s.count })));
   const heldBack = sum(heldBackReasons);
 
-  // Refused at the door without an event (a payload that does not parse): the receipts the
-  // event core rejected, less the events it stored as rejected or expired on arrival.
+  // Invalid without an event (a payload that does not parse): the invalid receipts, less the
+  // events stored invalid or expired on arrival.
   const storedAtIngest = new Map<string, number>();
   for (const n of db.notDelivered) if (n.atIngest) storedAtIngest.set(n.reason, (storedAtIngest.get(n.reason) ?? 0) + n.count);
-  const withoutEvent = db.rejectedReceipts
+  const withoutEvent = db.invalidReceipts
     .map((r) => ({ label: r.reason, count: r.count - (storedAtIngest.get(r.reason) ?? 0) }))
     .filter((l) => l.count > 0);
-  const rejectedReasons = merge([
+  const notDeliveredReasons = merge([
     ...db.notDelivered.map((n) => ({
       label: n.reasonCode ?? n.state,
-      detail: `${n.state === "expired" ? "expired" : n.atIngest ? "refused before sending" : "refused by Meta"}: ${n.reason}`,
+      detail: `${isEventState(n.state) ? EVENT_STATE_INFO[n.state].label : n.state}: ${n.reason}`,
       count: n.count,
     })),
-    ...withoutEvent.map((l) => ({ label: "invalid_payload", detail: `not readable: ${l.label}`, count: l.count })),
+    ...withoutEvent.map((l) => ({ label: "invalid_payload", detail: `${RECEIPT_OUTCOME_INFO.invalid.label}, no event stored: ${l.label}`, count: l.count })),
   ]);
-  const rejected = sum(rejectedReasons);
+  const notDelivered = sum(notDeliveredReasons);
   const delivered = db.events.sent ?? 0;
   const waiting = (db.events.queued ?? 0) + (db.events.sending ?? 0) + (db.events.retrying ?? 0) + (db.events.paused ?? 0);
 
@@ -125,14 +128,14 @@ export function ledger(db: DbAccount, run: RunFacts | undefined): Ledger {
     if (redeliveries < 0 || sameConversion < 0) {
       problems.push(`the app answered "duplicate" ${duplicates} times, but the database holds ${db.receipts} receipts of ${run.received} webhooks`);
     }
-    const accounted = duplicates + heldBack + rejected + delivered + waiting;
+    const accounted = duplicates + heldBack + notDelivered + delivered + waiting;
     if (accounted !== run.received) {
       problems.push(
-        `the account does not add up: ${run.received} received, but ${duplicates} duplicates + ${heldBack} held back + ${rejected} rejected + ${delivered} delivered + ${waiting} waiting = ${accounted}`,
+        `the account does not add up: ${run.received} received, but ${duplicates} duplicates + ${heldBack} held back + ${notDelivered} not delivered + ${delivered} delivered + ${waiting} waiting = ${accounted}`,
       );
     }
-    if ((run.answers.skipped ?? 0) !== heldBack) {
-      problems.push(`the app answered "skipped" ${run.answers.skipped ?? 0} times, the database holds ${heldBack} held-back receipts`);
+    if ((run.answers.held_back ?? 0) !== heldBack) {
+      problems.push(`the app answered "held_back" ${run.answers.held_back ?? 0} times, the database holds ${heldBack} held-back receipts`);
     }
     if (run.meta.kept !== delivered) {
       problems.push(`the database counts ${delivered} events delivered, Meta's stand-in kept ${run.meta.kept}`);
@@ -147,8 +150,8 @@ export function ledger(db: DbAccount, run: RunFacts | undefined): Ledger {
     sameConversion,
     heldBack,
     heldBackReasons,
-    rejected,
-    rejectedReasons,
+    notDelivered,
+    notDeliveredReasons,
     delivered,
     waiting,
     metaRequests: run?.meta.requests ?? null,
@@ -176,10 +179,10 @@ export function summaryRows(l: Ledger): SummaryRow[] {
     { label: "Duplicates dropped", value: fmt(l.duplicates), depth: 1 },
     { label: "Shopify redeliveries", value: fmt(l.redeliveries), note: "same X-Shopify-Event-Id as an earlier delivery", depth: 2 },
     { label: "Same conversion again", value: fmt(l.sameConversion), note: "orders/paid after orders/create: one Purchase per order", depth: 2 },
-    { label: "Held back", value: fmt(l.heldBack), note: "deliberately not sent", depth: 1 },
+    { label: RECEIPT_OUTCOME_INFO.held_back.label, value: fmt(l.heldBack), note: "deliberately not sent", depth: 1 },
     ...l.heldBackReasons.map((r): SummaryRow => ({ label: r.label, value: fmt(r.count), depth: 2 })),
-    { label: "Rejected", value: fmt(l.rejected), note: "with the reason the merchant sees", depth: 1 },
-    ...l.rejectedReasons.map((r): SummaryRow => ({ label: r.label, value: fmt(r.count), note: r.detail, depth: 2 })),
+    { label: "Not delivered", value: fmt(l.notDelivered), note: "invalid, rejected by Meta or expired, with the reason the merchant sees", depth: 1 },
+    ...l.notDeliveredReasons.map((r): SummaryRow => ({ label: r.label, value: fmt(r.count), note: r.detail, depth: 2 })),
     { label: "Delivered to Meta", value: fmt(l.delivered), note: "Purchase and InitiateCheckout events Meta accepted", depth: 1 },
   ];
   if (l.waiting > 0) rows.push({ label: "Still waiting", value: fmt(l.waiting), note: "queued, retrying or paused", depth: 1 });

@@ -39,14 +39,18 @@ export type BuildOutcome =
       /** What was left out and why (malformed fbc, declined sale of data, no user agent...). */
       notes: Note[];
     }
-  /** Deliberately not sent: a test order, a source the shop excluded, a declined consent. */
-  | { status: "skipped"; reason: string }
   /**
-   * Cannot or must not be sent as it is; `code` is stable for storage and statistics. `event`
-   * is the built (hashed) event when the payload was readable, so the merchant can see it,
-   * with the notes of its building.
+   * Deliberately not sent: a test order, a cancelled order, a source the shop excluded, a
+   * declined consent. No event is stored; the webhook's receipt keeps the reason.
    */
-  | { status: "rejected"; code: string; reason: string; event?: MetaEvent; notes?: Note[] };
+  | { status: "held_back"; reason: string }
+  /**
+   * Cannot be sent as it is: the payload is unreadable, or the event breaks one of Meta's rules
+   * (app/meta/validate.ts). `code` is stable for storage and statistics. `event` is the built
+   * (hashed) event when the payload was readable, so the merchant can see it, with the notes
+   * of its building.
+   */
+  | { status: "invalid"; code: string; reason: string; event?: MetaEvent; notes?: Note[] };
 
 export interface BuildContext {
   /** The shop's myshopify domain, e.g. "example.myshopify.com". */

@@ -73,12 +73,12 @@ describe("Purchase from orders/create", () => {
     expect(event.user_data.client_user_agent).toBeUndefined();
     expect(event.user_data.fbp).toBeUndefined();
     expect(ready(prepare("orders/create", order, { sources: { shopify_draft_order: "phone_call" } })).event.action_source).toBe("phone_call");
-    expect(prepare("orders/create", order, { sources: { shopify_draft_order: "skip" } })).toMatchObject({ status: "skipped" });
+    expect(prepare("orders/create", order, { sources: { shopify_draft_order: "skip" } })).toMatchObject({ status: "held_back" });
   });
 
-  it("test order: skipped without a test event code, sent with the code when the shop has one", () => {
+  it("test order: held back without a test event code, sent with the code when the shop has one", () => {
     const order = fixture("orders-create-test");
-    expect(prepare("orders/create", order)).toEqual({ status: "skipped", reason: expect.stringMatching(/test order/) });
+    expect(prepare("orders/create", order)).toEqual({ status: "held_back", reason: expect.stringMatching(/test order/) });
     const withCode = ready(prepare("orders/create", order, { testEventCode: "TEST4821" }));
     expect(withCode.testEventCode).toBe("TEST4821");
     // A real order of the same shop never carries the code.
@@ -144,7 +144,7 @@ describe("one Purchase per order whatever the topic", () => {
 
   it("with the orders/paid trigger, an unpaid new order waits for payment", () => {
     const unpaid = { ...fixture("orders-create-web"), financial_status: "pending" };
-    expect(prepare("orders/create", unpaid, { purchaseTrigger: "orders/paid" })).toMatchObject({ status: "skipped" });
+    expect(prepare("orders/create", unpaid, { purchaseTrigger: "orders/paid" })).toMatchObject({ status: "held_back" });
     expect(prepare("orders/paid", fixture("orders-paid-web"), { purchaseTrigger: "orders/paid" }).status).toBe("ready");
   });
 });
@@ -156,7 +156,7 @@ describe("consent recorded by the storefront embed", () => {
     return order;
   };
   it("a buyer who declined marketing is not sent (unless the shop chooses otherwise)", () => {
-    expect(prepare("orders/create", withConsent("marketing=0;analytics=1;sale_of_data=1"))).toMatchObject({ status: "skipped" });
+    expect(prepare("orders/create", withConsent("marketing=0;analytics=1;sale_of_data=1"))).toMatchObject({ status: "held_back" });
     expect(prepare("orders/create", withConsent("marketing=0"), { respectMarketingConsent: false }).status).toBe("ready");
   });
   it("an opt-out of the sale of data goes with Limited Data Use", () => {
@@ -189,10 +189,10 @@ describe("InitiateCheckout from checkouts/create", () => {
     expect(validateEvent(event, NOW)).toEqual([]);
   });
 
-  it("a checkout with no contact yet is held back with a clear reason", () => {
+  it("a checkout with no contact yet is invalid, with a clear reason", () => {
     const outcome = prepare("checkouts/create", fixture("checkouts-create-no-contact"));
-    expect(outcome.status).toBe("rejected");
-    expect(outcome.status === "rejected" && outcome.reason.length).toBeGreaterThan(10);
+    expect(outcome.status).toBe("invalid");
+    expect(outcome.status === "invalid" && outcome.reason.length).toBeGreaterThan(10);
   });
 });
 
@@ -204,13 +204,13 @@ describe("bad input gets a clear reason", () => {
     ["line items that are not a list", { ...fixture("orders-create-web"), line_items: "3 socks" }, /line_items/],
   ])("%s", (_name, payload, reason) => {
     const outcome = prepare("orders/create", payload);
-    expect(outcome).toMatchObject({ status: "rejected", code: "invalid_payload" });
-    expect(outcome.status === "rejected" && outcome.reason).toMatch(reason);
+    expect(outcome).toMatchObject({ status: "invalid", code: "invalid_payload" });
+    expect(outcome.status === "invalid" && outcome.reason).toMatch(reason);
   });
 
-  it("an order older than Meta's 7-day window is rejected as too old", () => {
+  it("an order older than Meta's 7-day window is invalid as too old", () => {
     const old = { ...fixture("orders-create-web"), created_at: "2026-11-01T10:00:00Z", processed_at: "2026-11-01T10:00:00Z" };
-    expect(prepare("orders/create", old)).toMatchObject({ status: "rejected", code: "event_too_old" });
+    expect(prepare("orders/create", old)).toMatchObject({ status: "invalid", code: "event_too_old" });
   });
 
   it("tolerates fields Shopify adds in future versions", () => {

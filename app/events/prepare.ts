@@ -23,26 +23,26 @@ export function prepareEvent(
   let outcome: BuildOutcome;
   if (topic === "checkouts/create") {
     const parsed = checkoutSchema.safeParse(payload);
-    if (!parsed.success) return { status: "rejected", code: "invalid_payload", reason: `${topic} payload: ${describeIssues(parsed.error)}` };
+    if (!parsed.success) return { status: "invalid", code: "invalid_payload", reason: `${topic} payload: ${describeIssues(parsed.error)}` };
     const mismatch = gidMismatch("Customer", parsed.data.customer?.id, parsed.data.customer?.admin_graphql_api_id);
-    if (mismatch) return { status: "rejected", code: "invalid_payload", reason: `${topic} payload: customer.${mismatch}` };
+    if (mismatch) return { status: "invalid", code: "invalid_payload", reason: `${topic} payload: customer.${mismatch}` };
     outcome = buildInitiateCheckout(parsed.data, settings, context);
   } else {
     const parsed = orderSchema.safeParse(payload);
-    if (!parsed.success) return { status: "rejected", code: "invalid_payload", reason: `${topic} payload: ${describeIssues(parsed.error)}` };
+    if (!parsed.success) return { status: "invalid", code: "invalid_payload", reason: `${topic} payload: ${describeIssues(parsed.error)}` };
     const order = parsed.data;
     // The id as a number and as text in the gid must agree: a rounded id would name another order.
     const orderMismatch = gidMismatch("Order", order.id, order.admin_graphql_api_id);
     const customerMismatch = gidMismatch("Customer", order.customer?.id, order.customer?.admin_graphql_api_id);
     const mismatch = orderMismatch ?? (customerMismatch && `customer.${customerMismatch}`);
-    if (mismatch) return { status: "rejected", code: "invalid_payload", reason: `${topic} payload: ${mismatch}` };
+    if (mismatch) return { status: "invalid", code: "invalid_payload", reason: `${topic} payload: ${mismatch}` };
     outcome = buildPurchase(order, topic, settings, context);
   }
   if (outcome.status !== "ready") return outcome;
   const problems = validateEvent(outcome.event, context.nowSeconds);
   if (problems.length === 0) return outcome;
   return {
-    status: "rejected",
+    status: "invalid",
     code: problems[0]!.code,
     reason: problems.map((p) => p.message).join("; "),
     event: outcome.event,

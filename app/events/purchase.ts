@@ -21,28 +21,28 @@ export function buildPurchase(
   context: BuildContext,
 ): BuildOutcome {
   if (order.test && !settings.testEventCode) {
-    return { status: "skipped", reason: "Shopify test order, and the shop has no test event code" };
+    return { status: "held_back", reason: "Shopify test order, and the shop has no test event code" };
   }
   // A conversion that no longer stands is not reported (Meta has no way to take one back).
   if (order.cancelled_at) {
-    return { status: "skipped", reason: `the order was cancelled (at ${order.cancelled_at}) before its Purchase was sent` };
+    return { status: "held_back", reason: `the order was cancelled (at ${order.cancelled_at}) before its Purchase was sent` };
   }
   if (order.financial_status === "voided") {
-    return { status: "skipped", reason: "the order's payment was voided before its Purchase was sent" };
+    return { status: "held_back", reason: "the order's payment was voided before its Purchase was sent" };
   }
   if (topic === "orders/create" && settings.purchaseTrigger === "orders/paid" && order.financial_status !== "paid") {
-    return { status: "skipped", reason: "the shop sends Purchase when the order is paid" };
+    return { status: "held_back", reason: "the shop sends Purchase when the order is paid" };
   }
   if (!settings.includeGiftCards && onlyGiftCards(order.line_items)) {
-    return { status: "skipped", reason: "the order holds only gift cards, and the shop leaves gift-card sales out (a gift card counts when it is spent)" };
+    return { status: "held_back", reason: "the order holds only gift cards, and the shop leaves gift-card sales out (a gift card counts when it is spent)" };
   }
   const source = (order.source_name ?? "").toLowerCase();
   const actionSource = actionSourceFor(order.source_name, settings);
   if (actionSource === "skip") {
-    return { status: "skipped", reason: `the shop does not send orders from source "${order.source_name ?? "unknown"}"` };
+    return { status: "held_back", reason: `the shop does not send orders from source "${order.source_name ?? "unknown"}"` };
   }
   const consent = consentDecision(parseConsent(order.note_attributes), settings);
-  if (consent.skip) return { status: "skipped", reason: consent.skip };
+  if (consent.skip) return { status: "held_back", reason: consent.skip };
 
   // processed_at is when the order was placed (it differs from created_at for imported orders).
   const placedMs = Date.parse(order.processed_at ?? order.created_at);

@@ -28,13 +28,13 @@ const prepare = (topic: EventTopic, body: string, settings: ShopEventSettingsInp
 
 describe("Shopify's documented orders/create sample", () => {
   it("as documented: a test order, so nothing goes without the shop's test code", () => {
-    expect(prepare("orders/create", ORDER)).toEqual({ status: "skipped", reason: expect.stringMatching(/test order/) });
+    expect(prepare("orders/create", ORDER)).toEqual({ status: "held_back", reason: expect.stringMatching(/test order/) });
   });
 
   it("as documented: cancelled and voided, so not sent even with a test code", () => {
-    expect(prepare("orders/create", ORDER, WITH_TEST_CODE)).toEqual({ status: "skipped", reason: expect.stringMatching(/cancelled/) });
+    expect(prepare("orders/create", ORDER, WITH_TEST_CODE)).toEqual({ status: "held_back", reason: expect.stringMatching(/cancelled/) });
     const voidedOnly = ORDER.replace('"cancelled_at": "2021-12-31T19:00:00-05:00"', '"cancelled_at": null');
-    expect(prepare("orders/create", voidedOnly, WITH_TEST_CODE)).toEqual({ status: "skipped", reason: expect.stringMatching(/voided/) });
+    expect(prepare("orders/create", voidedOnly, WITH_TEST_CODE)).toEqual({ status: "held_back", reason: expect.stringMatching(/voided/) });
   });
 
   it("paid and standing: every id exact, though each is above 2^53", () => {
@@ -71,21 +71,21 @@ describe("Shopify's documented orders/create sample", () => {
     expect(validateEvent(event, NOW)).toEqual([]);
   });
 
-  it("read with JSON.parse the ids are rounded, and the order is refused rather than sent as another order", () => {
+  it("read with JSON.parse the ids are rounded, and the order is invalid rather than sent as another order", () => {
     const outcome = prepareEvent("orders/create", JSON.parse(LIVE_ORDER), shopEventSettingsSchema.parse(WITH_TEST_CODE), { shop: SHOP, nowSeconds: NOW });
-    expect(outcome).toMatchObject({ status: "rejected", code: "invalid_payload", reason: expect.stringMatching(/^orders\/create payload: id: expected a numeric id/) });
+    expect(outcome).toMatchObject({ status: "invalid", code: "invalid_payload", reason: expect.stringMatching(/^orders\/create payload: id: expected a numeric id/) });
   });
 
-  it("an id that disagrees with its admin_graphql_api_id (rounded on the way) is refused with the reason", () => {
+  it("an id that disagrees with its admin_graphql_api_id (rounded on the way) is invalid, with the reason", () => {
     const roundedOrder = LIVE_ORDER.replace('"id": 820982911946154508,', '"id": "820982911946154500",');
     expect(prepare("orders/create", roundedOrder, WITH_TEST_CODE)).toEqual({
-      status: "rejected",
+      status: "invalid",
       code: "invalid_payload",
       reason: "orders/create payload: admin_graphql_api_id names Order 820982911946154508 but id is 820982911946154500: an id was rounded on the way (a JSON parser without big integers?)",
     });
     const roundedCustomer = LIVE_ORDER.replace('"id": 115310627314723954,', '"id": "115310627314724000",');
     expect(prepare("orders/create", roundedCustomer, WITH_TEST_CODE)).toMatchObject({
-      status: "rejected",
+      status: "invalid",
       code: "invalid_payload",
       reason: expect.stringMatching(/customer\.admin_graphql_api_id names Customer 115310627314723954 but id is 115310627314724000/),
     });
@@ -115,9 +115,9 @@ describe("Shopify's documented checkouts/create sample", () => {
     expect(validateEvent(event, NOW)).toEqual([]);
   });
 
-  it("read with JSON.parse the customer id is rounded, and the checkout is refused", () => {
+  it("read with JSON.parse the customer id is rounded, and the checkout is invalid", () => {
     const outcome = prepareEvent("checkouts/create", JSON.parse(CHECKOUT), shopEventSettingsSchema.parse({}), { shop: SHOP, nowSeconds: NOW });
-    expect(outcome).toMatchObject({ status: "rejected", code: "invalid_payload", reason: expect.stringMatching(/customer\.id: expected a numeric id/) });
+    expect(outcome).toMatchObject({ status: "invalid", code: "invalid_payload", reason: expect.stringMatching(/customer\.id: expected a numeric id/) });
   });
 });
 
@@ -155,8 +155,8 @@ describe("the same order read back through the Admin API (reconciliation)", () =
   it("a cancelled or voided order found by reconciliation is not sent either", () => {
     const settings = shopEventSettingsSchema.parse({});
     const cancelled = graphqlOrderToPayload(graphqlOrder({ cancelledAt: "2022-01-01T08:00:00Z" }));
-    expect(prepareEvent("orders/create", cancelled, settings, { shop: SHOP, nowSeconds: NOW })).toMatchObject({ status: "skipped", reason: expect.stringMatching(/cancelled/) });
+    expect(prepareEvent("orders/create", cancelled, settings, { shop: SHOP, nowSeconds: NOW })).toMatchObject({ status: "held_back", reason: expect.stringMatching(/cancelled/) });
     const voided = graphqlOrderToPayload(graphqlOrder({ displayFinancialStatus: "VOIDED" }));
-    expect(prepareEvent("orders/create", voided, settings, { shop: SHOP, nowSeconds: NOW })).toMatchObject({ status: "skipped", reason: expect.stringMatching(/voided/) });
+    expect(prepareEvent("orders/create", voided, settings, { shop: SHOP, nowSeconds: NOW })).toMatchObject({ status: "held_back", reason: expect.stringMatching(/voided/) });
   });
 });

@@ -6,7 +6,8 @@ import { Prisma, type PrismaClient } from "@prisma/client";
 import { prismaSql, type SqlRunner } from "../db/client.server";
 import type { Note } from "../events/outcome";
 import type { MetaEvent } from "../meta/event";
-import type { EventState, Transition } from "./schedule";
+import { DEFERRAL_REASON_CODE, FINAL_STATES, sqlStates, type EventState, type ReceiptOutcome } from "./lifecycle";
+import type { Transition } from "./schedule";
 
 export interface ReceiptInput {
   shop: string;
@@ -14,10 +15,12 @@ export interface ReceiptInput {
   webhookId: string;
   eventId?: string | null;
   triggeredAt?: Date | null;
-  outcome: string;
+  outcome: ReceiptOutcome;
   reason?: string | null;
   /** Default: the event id, else the webhook id. */
   dedupeKey?: string;
+  /** Default: the database's clock. Ingest gives its own, as it does for the receipts written with an event. */
+  receivedAt?: Date;
 }
 
 /**
@@ -43,6 +46,7 @@ export async function recordReceipts(prisma: PrismaClient, receipts: ReceiptInpu
       eventId: r.eventId ?? null,
       dedupeKey: r.dedupeKey ?? (r.eventId || r.webhookId),
       triggeredAt: r.triggeredAt ?? null,
+      ...(r.receivedAt ? { receivedAt: r.receivedAt } : {}),
       outcome: r.outcome,
       reason: r.reason ?? null,
     })),
@@ -383,7 +387,7 @@ const APPLY_TRANSITIONS = `
         "reasonCode" = CASE WHEN t."setReason" THEN t."reasonCode" ELSE e."reasonCode" END,
         "reason" = CASE WHEN t."setReason" THEN t."reason" ELSE e."reason" END,
         "fbtraceId" = COALESCE(t."fbtraceId", e."fbtraceId"), "leaseId" = NULL,
-        ${scrubClientDataSql(`t."state" IN ('sent', 'rejected', 'expired', 'skipped')`)}
+        ${scrubClientDataSql(`t."state" IN (${sqlStates(FINAL_STATES)})`)}
     FROM t WHERE e."id" = t."id" AND e."leaseId" = $10
     RETURNING e."id"
   ),
@@ -428,7 +432,7 @@ export async function setPendingState(
 ): Promise<number> {
   const rows = await prisma.$queryRaw<Array<{ id: bigint }>>`
     UPDATE "Event" SET "state" = ${to}, "nextAttemptAt" = ${now}, "leaseUntil" = NULL, "updatedAt" = ${now},
-                       "reasonCode" = ${to === "paused" ? "pixel_paused" : null}, "reason" = ${to === "paused" ? detail : null}
+                       "reasonCode" = ${to === "paused" ? DEFERRAL_REASON_CODE["pause-pixel"] : null}, "reason" = ${to === "paused" ? detail : null}
     WHERE "shop" = ${shop}
       AND ("state" IN (${Prisma.join(from)}) OR (${abandonedSending} AND "state" = 'sending' AND "leaseUntil" < ${now}))
     RETURNING "id"`;

@@ -6,6 +6,7 @@ import { storedSettings, type ShopEventSettings } from "../events/settings";
 import { sha256Hex } from "../meta/user-data";
 import { recordReceipt, recordWebhookEvent } from "./event-store.server";
 import type { WriteBatcher } from "./ingest-batcher.server";
+import { arrivalState, DEFERRAL_REASON_CODE, receiptOutcomeOfBuild, type ReceiptOutcome } from "./lifecycle";
 import type { DeliveryQueue } from "./queue.server";
 
 export interface VerifiedWebhook {
@@ -23,8 +24,8 @@ export interface VerifiedWebhook {
   shopFromHeader?: boolean;
 }
 
-/** `refused`: the webhook is another shop's (answered 400, never acted on). */
-export type IngestOutcome = "queued" | "paused" | "duplicate" | "skipped" | "rejected" | "ignored" | "refused";
+/** A receipt outcome (./lifecycle.ts); `handled` is for lifecycle and privacy webhooks, never ingested. */
+export type IngestOutcome = Exclude<ReceiptOutcome, "handled">;
 
 export interface IngestResult {
   outcome: IngestOutcome;
@@ -123,7 +124,7 @@ export async function ingestWebhook(
   };
   const duplicate: IngestResult = { outcome: "duplicate", reason: "Shopify delivered this webhook before" };
   const receiptOnly = async (result: IngestResult): Promise<IngestResult> =>
-    (await recordReceipt(prisma, { ...receipt, outcome: result.outcome, reason: result.reason })) ? result : duplicate;
+    (await recordReceipt(prisma, { ...receipt, outcome: result.outcome, reason: result.reason, receivedAt: now })) ? result : duplicate;
 
   if (!isEventTopic(webhook.topic)) return receiptOnly({ outcome: "ignored", reason: `no event is built from ${webhook.topic}` });
   const context = await shopContext(prisma, webhook.shop, now.getTime());
@@ -131,17 +132,18 @@ export async function ingestWebhook(
     shop: webhook.shop,
     nowSeconds: Math.floor(now.getTime() / 1000),
   });
-  if (built.status === "skipped") return receiptOnly({ outcome: "skipped", reason: built.reason });
-  if (built.status === "rejected" && !built.event) return receiptOnly({ outcome: "rejected", reason: built.reason });
+  if (built.status === "held_back" || (built.status === "invalid" && !built.event)) {
+    return receiptOnly({ outcome: receiptOutcomeOfBuild(built, context.paused), reason: built.reason });
+  }
 
-  // A built event is stored even when it cannot go yet (no pixel, paused) or at all (Meta
-  // would reject it): the merchant sees every conversion and what became of it.
+  // A built event is stored even when it cannot go yet (no pixel, paused) or at all (Meta's
+  // rules refuse it): the merchant sees every conversion and what became of it.
   const event = built.event!;
-  const rejected = built.status === "rejected" ? built : undefined;
-  const state = rejected ? (rejected.code === "event_too_old" ? "expired" : "rejected") : context.paused ? "paused" : "queued";
+  const invalid = built.status === "invalid" ? built : undefined;
+  const state = arrivalState(built, context.paused);
   // The pause's own reason (reasonCode says it is a pause), as the worker and the pause word it.
   const pausedReason = !context.pixelId ? "no Meta pixel is connected yet" : context.pauseReason ?? "the pixel is paused until the merchant acts";
-  const result: IngestResult = rejected ? { outcome: "rejected", reason: rejected.reason } : { outcome: state === "queued" ? "queued" : "paused" };
+  const result: IngestResult = { outcome: receiptOutcomeOfBuild(built, context.paused), ...(invalid ? { reason: invalid.reason } : {}) };
   const write = await (deps.batcher ? deps.batcher.write.bind(deps.batcher) : recordWebhookEvent.bind(null, prisma))(
     { ...receipt, outcome: result.outcome, reason: result.reason },
     {
@@ -151,8 +153,8 @@ export async function ingestWebhook(
       state,
       pixelId: context.pixelId,
       testEventCode: built.status === "ready" ? built.testEventCode : null,
-      reasonCode: rejected ? rejected.code : state === "paused" ? (context.pixelId ? "pixel_paused" : "no_destination") : null,
-      reason: rejected ? rejected.reason : state === "paused" ? pausedReason : null,
+      reasonCode: invalid ? invalid.code : state === "paused" ? (context.pixelId ? DEFERRAL_REASON_CODE["pause-pixel"] : "no_destination") : null,
+      reason: invalid ? invalid.reason : state === "paused" ? pausedReason : null,
       customerHash: customerHash(webhook.payload),
       checkoutToken: event.event_name === "Purchase" ? checkoutToken(webhook.payload) : null,
       notes: built.notes,
@@ -164,7 +166,7 @@ export async function ingestWebhook(
     // range, an id too long to index) fails the same way on each of Shopify's retries.
     const code = refusedData(error);
     if (!code) throw error;
-    return receiptOnly({ outcome: "rejected", reason: `the database cannot store this event (PostgreSQL ${code})` });
+    return receiptOnly({ outcome: "invalid", reason: `the database cannot store this event (PostgreSQL ${code})` });
   });
   if ("outcome" in write) return write;
   if (write.refused) return { outcome: "refused", reason: `${event.event_name} ${event.event_id} is held for another shop: this body is not ${webhook.shop}'s` };

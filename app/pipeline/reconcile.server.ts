@@ -15,7 +15,7 @@ import {
 import { connectionPages, type AdminGraphql } from "../shopify/admin-graphql";
 import { graphqlOrderSchema, graphqlOrderToPayload, RECENT_ORDERS_QUERY, type GraphqlOrder } from "../shopify/admin-orders";
 import { recordReceipts } from "./event-store.server";
-import { ingestWebhook } from "./ingest.server";
+import { ingestWebhook, type IngestOutcome } from "./ingest.server";
 import type { DeliveryQueue } from "./queue.server";
 
 export type { AdminGraphql } from "../shopify/admin-graphql";
@@ -59,7 +59,8 @@ export const META_WINDOW_MS = MAX_AGE_SECONDS * 1000;
 
 type Deps = { prisma: PrismaClient; queue?: DeliveryQueue; graphql: AdminGraphql };
 
-const sent = (outcome: string) => outcome === "queued" || outcome === "paused";
+/** The webhook's event was stored to be sent (now, or once the pixel can take it). */
+const sent = (outcome: IngestOutcome) => outcome === "queued" || outcome === "paused";
 
 export async function reconcileShop(deps: Deps, shop: string, now = new Date(), lookbackMs = RECONCILE_LOOKBACK_MS): Promise<ReconcileReport> {
   const report: ReconcileReport = {
@@ -155,7 +156,7 @@ async function reconcileAbandonedCheckouts(deps: Deps, shop: string, since: Date
         topic: "checkouts/create",
         webhookId: `reconcile:abandoned:${id}`,
         eventId: `reconcile:checkouts/create:abandoned:${id}`,
-        outcome: "skipped",
+        outcome: "held_back",
         reason: NO_CHECKOUT_TOKEN_REASON,
       })),
     );

@@ -259,8 +259,8 @@ describe("reconcileShop: abandoned checkouts", () => {
 
     const receipts = await db.prisma.webhookReceipt.findMany({ where: { shop, webhookId: { startsWith: "reconcile:" } }, orderBy: { webhookId: "asc" } });
     expect(receipts.map((r) => ({ topic: r.topic, webhookId: r.webhookId, outcome: r.outcome, reason: r.reason }))).toEqual([
-      { topic: "checkouts/create", webhookId: "reconcile:abandoned:602", outcome: "skipped", reason: NO_CHECKOUT_TOKEN_REASON },
-      { topic: "checkouts/create", webhookId: "reconcile:abandoned:603", outcome: "skipped", reason: NO_CHECKOUT_TOKEN_REASON },
+      { topic: "checkouts/create", webhookId: "reconcile:abandoned:602", outcome: "held_back", reason: NO_CHECKOUT_TOKEN_REASON },
+      { topic: "checkouts/create", webhookId: "reconcile:abandoned:603", outcome: "held_back", reason: NO_CHECKOUT_TOKEN_REASON },
     ]);
     // Nothing is sent under an id the browser never used.
     expect((await events(shop)).map((e) => `${e.eventName} ${e.eventId}`)).toEqual([`InitiateCheckout ${restCheckout.token}`]);

@@ -5,6 +5,7 @@
 // the next hour takes them.
 import type { SqlRunner } from "../db/client.server";
 import { CLIENT_KEYS_SQL, scrubClientDataSql } from "./event-store.server";
+import { FINAL_STATES, sqlStates } from "./lifecycle";
 import { MAX_AGE_PHYSICAL_STORE_SECONDS, MAX_AGE_SECONDS } from "../meta/validate";
 
 export const RETENTION_BATCH = 5_000;
@@ -20,12 +21,12 @@ export interface RetentionReport {
 
 // An event "past sending": in a final state, or so old that Meta's 7-day window is closed
 // (a paused event that will only ever expire: 62 days for physical_store events). $1 = now.
-const PAST_SENDING = `(e."state" IN ('sent', 'rejected', 'expired', 'skipped')
+const PAST_SENDING = `(e."state" IN (${sqlStates(FINAL_STATES)})
   OR e."eventTime" + CASE WHEN e."payload"->>'action_source' = 'physical_store' THEN interval '${MAX_AGE_PHYSICAL_STORE_SECONDS} seconds'
                           ELSE interval '${MAX_AGE_SECONDS} seconds' END < ($1::timestamptz AT TIME ZONE 'UTC'))`;
 
 /**
- * Events inserted already final (skipped, rejected at building), events paused beyond Meta's
+ * Events inserted already final (invalid or expired when built), events paused beyond Meta's
  * window, and rows written before IP / user agent were dropped on delivery: their IP and user
  * agent go here. 'sending' rows are left to their worker, whose outcome drops them.
  */

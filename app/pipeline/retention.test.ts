@@ -87,7 +87,8 @@ describe("applyRetention", () => {
     const oldQueuedPhysical = await addEvent("queued", 100, { eventDaysAgo: 30, actionSource: "physical_store" });
     const oldSendingLeased = await addEvent("sending", 100, { leaseId: "L2", leaseUntil: new Date(NOW.getTime() + 60_000) });
     const recentPausedPast = await addEvent("paused", 20);
-    const recentSkipped = await addEvent("skipped", 1);
+    // Invalid when built: stored final, never sent, so nothing drops its IP/UA but this run.
+    const recentInvalid = await addEvent("invalid", 1);
     const recentQueued = await addEvent("queued", 1);
     for (const [i, days] of [100, 91, 89].entries()) {
       await db.prisma.webhookReceipt.create({ data: { shop: SHOP, topic: "orders/create", webhookId: `w${i}`, dedupeKey: `w${i}`, outcome: "queued", receivedAt: ago(days) } });
@@ -100,14 +101,14 @@ describe("applyRetention", () => {
 
     expect(report).toEqual({ events: 3, receipts: 2, dataRequests: 1, scrubbed: 3 });
     const left = (await db.prisma.event.findMany({ select: { id: true } })).map((r) => r.id).sort();
-    expect(left).toEqual([recentSent, oldPausedInWindow, oldQueuedPhysical, oldSendingLeased, recentPausedPast, recentSkipped, recentQueued].sort());
+    expect(left).toEqual([recentSent, oldPausedInWindow, oldQueuedPhysical, oldSendingLeased, recentPausedPast, recentInvalid, recentQueued].sort());
     expect(await db.prisma.event.findMany({ where: { id: { in: [oldSent, oldExpired, oldPausedPast] } } })).toEqual([]);
     expect(await db.prisma.eventTransition.count({ where: { eventPk: { in: [oldSent, oldExpired, oldPausedPast] } } })).toBe(0);
     expect((await db.prisma.webhookReceipt.findMany()).map((r) => r.webhookId)).toEqual(["w2"]);
     expect((await db.prisma.dataRequest.findMany({ orderBy: { id: "asc" } })).map((r) => r.id)).toEqual(["dr1", "dr2"]);
 
-    // Sent, skipped and paused past Meta's window: IP/UA gone, with the note.
-    for (const id of [recentSent, recentSkipped, recentPausedPast]) {
+    // Sent, invalid and paused past Meta's window: IP/UA gone, with the note.
+    for (const id of [recentSent, recentInvalid, recentPausedPast]) {
       const row = await stored(id);
       expect(row!.userData).toEqual({ em: ["h"] });
       expect(row!.notes?.map((n) => n.code)).toEqual(["client_data_removed"]);

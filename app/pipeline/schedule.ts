@@ -2,9 +2,7 @@
 // branch is tested with a table. The worker applies them.
 import type { EventFate } from "../meta/deliver";
 import { MAX_AGE_PHYSICAL_STORE_SECONDS, MAX_AGE_SECONDS } from "../meta/validate";
-
-export const EVENT_STATES = ["queued", "sending", "sent", "retrying", "paused", "rejected", "expired"] as const;
-export type EventState = (typeof EVENT_STATES)[number];
+import { DEFERRAL_REASON_CODE, STATE_OF_VERDICT, stateOfFate, type EventState } from "./lifecycle";
 
 export const BASE_BACKOFF_MS = 5_000;
 export const MAX_BACKOFF_MS = 30 * 60_000;
@@ -43,17 +41,16 @@ function expired(reason: string): Transition {
 }
 
 export function afterAttempt(fate: EventFate, ctx: AttemptContext): Transition {
-  if (fate.status === "delivered") return { state: "sent", fbtraceId: fate.fbtraceId };
-  if (fate.status === "rejected") {
-    if (fate.code === "event_too_old") return { ...expired(fate.reason), fbtraceId: fate.fbtraceId };
-    return { state: "rejected", reasonCode: fate.code, reason: fate.reason, fbtraceId: fate.fbtraceId };
-  }
+  if (fate.status === "delivered") return { state: stateOfFate(fate), fbtraceId: fate.fbtraceId };
+  // A refusal's code is its reason code, event_too_old (an expiry) included.
+  if (fate.status === "rejected") return { state: stateOfFate(fate), reasonCode: fate.code, reason: fate.reason, fbtraceId: fate.fbtraceId };
   return afterDeferral(fate.verdict, ctx);
 }
 
 export function afterDeferral(verdict: Extract<EventFate, { status: "deferred" }>["verdict"], ctx: AttemptContext): Transition {
+  const reasonCode = DEFERRAL_REASON_CODE[verdict.action];
   if (verdict.action === "pause-pixel") {
-    return { state: "paused", reasonCode: "pixel_paused", reason: verdict.reason, fbtraceId: verdict.fbtraceId };
+    return { state: STATE_OF_VERDICT[verdict.action], reasonCode, reason: verdict.reason, fbtraceId: verdict.fbtraceId };
   }
   const base = verdict.action === "rate-limited" ? RATE_LIMIT_BACKOFF_MS : BASE_BACKOFF_MS;
   const delay = Math.max(backoffMs(ctx.attempts, ctx.random, base), verdict.action === "retry" ? verdict.minDelayMs ?? 0 : 0);
@@ -61,11 +58,5 @@ export function afterDeferral(verdict: Extract<EventFate, { status: "deferred" }
   if (next > deadlineMs(ctx.eventTimeSeconds, ctx.actionSource)) {
     return expired(`Meta's window closed while retrying (last answer: ${verdict.reason})`);
   }
-  return {
-    state: "retrying",
-    nextAttemptAt: new Date(next),
-    reasonCode: verdict.action === "rate-limited" ? "rate_limited" : "meta_unavailable",
-    reason: verdict.reason,
-    fbtraceId: verdict.fbtraceId,
-  };
+  return { state: STATE_OF_VERDICT[verdict.action], nextAttemptAt: new Date(next), reasonCode, reason: verdict.reason, fbtraceId: verdict.fbtraceId };
 }

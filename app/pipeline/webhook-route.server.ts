@@ -14,6 +14,7 @@ import { losslessPayload } from "../shopify/webhook-json";
 import { recordReceipt, refusedDedupeKey, type ReceiptInput } from "./event-store.server";
 import { WriteBatcher } from "./ingest-batcher.server";
 import { ingestWebhook, shopInstall } from "./ingest.server";
+import type { ReceiptOutcome } from "./lifecycle";
 import { handleCustomerRedact, handleShopRedact, handleUninstalled, recordDataRequest, recordShopifyId } from "./privacy.server";
 import { createDeliveryQueue, type DeliveryQueue } from "./queue.server";
 
@@ -103,17 +104,20 @@ async function shopFacts(prisma: PrismaClient, shop: string, topic: WebhookTopic
  */
 async function unbound(prisma: PrismaClient, binding: Exclude<Binding, { verdict: "bound" }>, topic: WebhookTopic, receipt: Omit<ReceiptInput, "outcome">): Promise<Response> {
   if (binding.verdict === "unknown_shop") {
-    return isLifecycleTopic(topic)
-      ? Response.json({ outcome: "ignored", reason: `${binding.reason}: no data is held for it` })
-      : Response.json({ outcome: "refused", reason: binding.reason }, { status: 400 });
+    return isLifecycleTopic(topic) ? answer("ignored", `${binding.reason}: no data is held for it`) : answer("refused", binding.reason, 400);
   }
   if (binding.verdict === "stale") {
     await recordReceipt(prisma, { ...receipt, outcome: "ignored", reason: binding.reason });
-    return Response.json({ outcome: "ignored", reason: binding.reason });
+    return answer("ignored", binding.reason);
   }
   console.warn(`webhook ${topic} for ${receipt.shop} refused: ${binding.reason}`);
   await recordReceipt(prisma, { ...receipt, outcome: "refused", reason: binding.reason, dedupeKey: refusedDedupeKey(receipt) });
-  return Response.json({ outcome: "refused", reason: binding.reason }, { status: 400 });
+  return answer("refused", binding.reason, 400);
+}
+
+/** The answer to a webhook, in its receipt's words (Shopify discards it; operators and tests read it). */
+function answer(outcome: ReceiptOutcome, reason: string, status = 200): Response {
+  return Response.json({ outcome, reason }, { status });
 }
 
 export function webhookAction(expected: WebhookTopic) {

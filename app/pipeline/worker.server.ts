@@ -28,6 +28,7 @@ class LeaseLostError extends Error {
     super(`${lost} event(s) of the batch are held by another worker now`);
   }
 }
+import { DEFERRAL_REASON_CODE, STATE_OF_VERDICT } from "./lifecycle";
 import { afterAttempt, deadlineMs, RATE_LIMIT_BACKOFF_MS } from "./schedule";
 
 export interface WorkerOptions {
@@ -211,8 +212,9 @@ async function deliverClaimed(
   }
   // Batches not attempted after a pause or a rate limit go back untouched.
   const attempted = new Set(transitions.map((t) => t.id));
+  const action = pauseVerdict?.action ?? "rate-limited";
   for (const row of sendable) {
-    if (!attempted.has(row.id)) transitions.push({ id: row.id, state: pauseVerdict ? "paused" : "retrying", nextAttemptAt: new Date(now() + RATE_LIMIT_BACKOFF_MS), reasonCode: pauseVerdict ? "pixel_paused" : "rate_limited", reason: "held back with the rest of the batch" });
+    if (!attempted.has(row.id)) transitions.push({ id: row.id, state: STATE_OF_VERDICT[action], nextAttemptAt: new Date(now() + RATE_LIMIT_BACKOFF_MS), reasonCode: DEFERRAL_REASON_CODE[action], reason: "not attempted: it waits with the rest of the batch" });
   }
   const lost = await applyTransitions(sql, lease.id, transitions, new Date(now()));
   if (lost.length > 0) {

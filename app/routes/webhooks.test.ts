@@ -68,7 +68,7 @@ describe("webhook routes", () => {
     const response = await call("orders/create", { id: "not-a-number" }, { eventId: "e-3" });
     expect(response.status).toBe(200);
     const receipt = await db.prisma.webhookReceipt.findFirstOrThrow({ where: { shop: SHOP, dedupeKey: "e-3" } });
-    expect(receipt.outcome).toBe("rejected");
+    expect(receipt.outcome).toBe("invalid");
     expect(receipt.reason).toMatch(/payload/);
   });
 
@@ -82,12 +82,12 @@ describe("webhook routes", () => {
     expect(await db.prisma.webhookReceipt.count({ where: { dedupeKey: "e-nojson" } })).toBe(0);
   });
 
-  it("a value PostgreSQL cannot store (a NUL character) is answered 200 and recorded as rejected, not retried for ever", async () => {
+  it("a value PostgreSQL cannot store (a NUL character) is answered 200 and recorded as invalid, not retried for ever", async () => {
     const order = fixture("orders-create-web");
     const response = await call("orders/create", { ...order, id: 5_550_001, client_details: { ...order.client_details, user_agent: "Mozilla/5.0\u0000" } }, { eventId: "e-nul" });
     expect(response.status).toBe(200);
     const receipt = await db.prisma.webhookReceipt.findFirstOrThrow({ where: { shop: SHOP, dedupeKey: "e-nul" } });
-    expect(receipt.outcome).toBe("rejected");
+    expect(receipt.outcome).toBe("invalid");
     expect(receipt.reason).toMatch(/cannot store/);
   });
 

@@ -5,11 +5,13 @@
 // conversion may reach Meta under two different ids. Copies of one event_id accepted more than
 // once are harmless (Meta keeps the first) and are counted, not failed.
 import type { PrismaClient } from "@prisma/client";
+import { EVENT_STATE_INFO, EVENT_STATES, type EventState } from "../../app/pipeline/lifecycle";
 import type { MetaSandbox } from "../../sandbox/meta-graph/server";
 import { waitFor } from "./harness";
 
-export type EndState = "sent" | "paused" | "rejected" | "expired";
-const PENDING = ["queued", "sending", "retrying"];
+/** States the worker moves on by itself: no scenario may end with an event in one. */
+const PENDING: string[] = EVENT_STATES.filter((s) => EVENT_STATE_INFO[s].waitsFor === "worker");
+export type EndState = Exclude<EventState, "queued" | "sending" | "retrying">;
 
 export interface ExpectedEvent {
   shop: string;

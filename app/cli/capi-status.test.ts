@@ -1,0 +1,69 @@
+// `capi status` against the real PostgreSQL: a shop's events by state and its held-back
+// webhooks by reason, in the admin page's words (app/pipeline/lifecycle.ts).
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../test/support/services";
+
+const ROOT = path.resolve(__dirname, "../..");
+const SHOP = "status-shop.myshopify.com";
+
+let db: TestDatabase;
+
+function capi(args: string[]) {
+  const result = spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), "app/cli/capi.ts", ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, NODE_ENV: "development", DATABASE_URL: db.url },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const events: Array<[string, number]> = [["sent", 1], ["sent", 1], ["rejected", 1], ["invalid", 0]];
+  for (const [i, [state, attempts]] of events.entries()) {
+    await db.prisma.event.create({ data: { shop: SHOP, eventName: "Purchase", eventId: `s-${i}`, topic: "orders/create", state, attempts, eventTime: new Date() } });
+  }
+  await db.prisma.event.create({ data: { shop: "other.myshopify.com", eventName: "Purchase", eventId: "o-1", topic: "orders/create", state: "queued", eventTime: new Date() } });
+  const receipts: Array<[string, string | null]> = [
+    ["held_back", "Shopify test order, and the shop has no test event code"],
+    ["held_back", "Shopify test order, and the shop has no test event code"],
+    ["held_back", "the buyer declined marketing tracking"],
+    ["queued", null],
+    ["invalid", "orders/create payload: id: expected a numeric id"],
+  ];
+  for (const [i, [outcome, reason]] of receipts.entries()) {
+    await db.prisma.webhookReceipt.create({ data: { shop: SHOP, topic: "orders/create", webhookId: `w-${i}`, dedupeKey: `w-${i}`, outcome, reason } });
+  }
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe("capi status", () => {
+  it("counts the shop's events by state and its held-back webhooks by reason, with their labels", () => {
+    const { code, stdout, stderr } = capi(["status", "--shop", SHOP]);
+    expect(code, stderr).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      shop: SHOP,
+      destination: null,
+      events: {
+        total: 4,
+        byState: [
+          { state: "sent", label: "Delivered", count: 2 },
+          { state: "rejected", label: "Rejected by Meta", count: 1 },
+          { state: "invalid", label: "Invalid", count: 1 },
+        ],
+      },
+      heldBack: {
+        label: "Held back",
+        total: 3,
+        reasons: [
+          { reason: "Shopify test order, and the shop has no test event code", count: 2 },
+          { reason: "the buyer declined marketing tracking", count: 1 },
+        ],
+      },
+    });
+  });
+});
