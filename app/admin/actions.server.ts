@@ -1,9 +1,13 @@
 // The admin page's form posts: validated with zod, answered with field errors the page shows
-// next to each field. Nothing in an answer echoes what was typed into the token field.
+// next to each field. Nothing in an answer echoes what was typed into the token field. Saving
+// a pixel and token checks them with Meta first (app/pipeline/connection.server.ts): a setup
+// Meta refuses is not saved and is never answered as saved.
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { shopEventSettingsSchema, storedSettings } from "../events/settings";
-import type { DestinationInput } from "../pipeline/destinations.server";
+import { connectDestination, metaAccessFromEnv, type ConnectOutcome, type MetaAccess, type SaveDestination } from "../pipeline/connection.server";
+import { sendTestEvent } from "../pipeline/test-event.server";
+import type { VaultKeyInput } from "../security/token-vault";
 import { activateWebPixel, type ShopifyAccess } from "../shopify/web-pixel.server";
 import { META_API_VERSIONS } from "./options";
 import { ACTION_SOURCES } from "../meta/action-source";
@@ -11,14 +15,16 @@ import { API_VERSION_PATTERN } from "../meta/api-version";
 import { PIXEL_ID_PATTERN } from "../meta/pixel-id";
 import { TEST_EVENT_CODE_PATTERN } from "../meta/test-event-code";
 
-/** Saves a destination (sealing the token, resuming a paused pixel): app/pipeline/destinations.server.ts. */
-export type SaveDestination = (prisma: PrismaClient, shop: string, input: DestinationInput) => Promise<void>;
+export type { SaveDestination };
 
-export type Intent = "save-destination" | "save-settings";
+export type Intent = "save-destination" | "save-settings" | "send-test-event";
 
 export type ActionResult =
-  /** `warning`: saved, but something the merchant must know went wrong (the storefront pixel). */
-  | { intent: Intent; ok: true; message: string; warning?: string }
+  /**
+   * `warning`: saved, but something the merchant must know went wrong (the storefront pixel,
+   * a connection Meta could not check yet). `answer`: Meta's answer to a test event.
+   */
+  | { intent: Intent; ok: true; message: string; warning?: string; answer?: { eventsReceived: number; fbtraceId?: string } }
   | { intent: Intent | null; ok: false; fieldErrors: Record<string, string>; formError?: string };
 
 const trimmed = z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string());
@@ -74,12 +80,44 @@ function formValues(form: FormData): Record<string, string> {
   return values;
 }
 
+/** Where Meta is and how to open the stored token; META_GRAPH_URL, META_APP_SECRET and ENCRYPTION_KEY when absent. */
+export interface AdminDeps {
+  meta?: MetaAccess;
+  key?: VaultKeyInput;
+  now?: () => Date;
+}
+
+/** What the merchant reads when Meta refused the pixel and token (nothing saved). */
+function refusedResult(outcome: Extract<ConnectOutcome, { saved: false }>, hadDestination: boolean): ActionResult {
+  const intent = "save-destination";
+  if ("unreadableToken" in outcome) {
+    return {
+      intent,
+      ok: false,
+      fieldErrors: { accessToken: "The app can no longer read the saved access token (the encryption key changed). Paste your access token again and save." },
+    };
+  }
+  const { check } = outcome;
+  const what = outcome.sameAsStored
+    ? "Not connected: Meta refuses the saved pixel and token, so nothing was changed."
+    : hadDestination
+      ? "Not saved: Meta refused this pixel and token, so your saved connection is unchanged."
+      : "Not saved: Meta refused this pixel and token.";
+  return {
+    intent,
+    ok: false,
+    fieldErrors: check.field ? { [check.field]: check.message } : {},
+    formError: `${what} ${check.field ? "See the field marked below." : check.message}`,
+  };
+}
+
 async function saveDestinationForm(
   prisma: PrismaClient,
   shop: string,
   form: FormData,
   save: SaveDestination,
   shopify: ShopifyAccess | undefined,
+  deps: AdminDeps,
 ): Promise<ActionResult> {
   const intent = "save-destination";
   const parsed = destinationFormSchema.safeParse(formValues(form));
@@ -95,21 +133,60 @@ async function saveDestinationForm(
   if (!parsed.success || Object.keys(errors).length > 0) return { intent, ok: false, fieldErrors: errors };
 
   const { pixelId, accessToken, testEventCode, apiVersion } = parsed.data;
+  let outcome: ConnectOutcome;
   try {
-    await save(prisma, shop, { pixelId, testEventCode, apiVersion, ...(accessToken ? { accessToken } : {}) });
+    outcome = await connectDestination(
+      prisma,
+      shop,
+      { pixelId, testEventCode, apiVersion, ...(accessToken ? { accessToken } : {}) },
+      { meta: deps.meta ?? metaAccessFromEnv(), save, key: deps.key, now: deps.now?.() },
+    );
   } catch (error) {
     console.error(`capi-relay: saving the destination of ${shop} failed:`, error instanceof Error ? error.message : error);
     return { intent, ok: false, fieldErrors: {}, formError: "The connection could not be saved. Try again in a moment." };
   }
-  const message = accessToken ? "Pixel connection saved" : "Pixel settings saved; the stored token is kept";
-  if (!shopify) return { intent, ok: true, message };
+  if (!outcome.saved) return refusedResult(outcome, existing !== null);
+
+  const saved = accessToken ? "Pixel connection saved" : "Pixel settings saved; the stored token is kept";
+  const warnings: string[] = [];
+  let message: string;
+  if (outcome.check.status === "unchecked") {
+    message = `${saved}, but not checked yet`;
+    warnings.push(
+      `Not checked yet. ${outcome.check.message} ${
+        outcome.paused
+          ? "Sending stays paused until the check passes: save again in a few minutes."
+          : "Events are kept and sent once Meta answers; save again in a few minutes to check the connection."
+      }`,
+    );
+  } else {
+    message = outcome.resumed ? `${saved}; sending resumed` : saved;
+  }
+  const result = (extra: { message?: string; warning?: string } = {}): ActionResult => {
+    const all = [...warnings, ...(extra.warning ? [extra.warning] : [])];
+    return { intent, ok: true, message: extra.message ?? message, ...(all.length ? { warning: all.join(" ") } : {}) };
+  };
+  if (!shopify) return result();
   // The storefront pixel follows the saved pixel ID; the destination stands whatever Shopify answers.
   try {
     const pixel = await activateWebPixel(prisma, shopify, shop, pixelId);
-    return pixel.status === "active" ? { intent, ok: true, message: `${message}; storefront pixel on` } : { intent, ok: true, message, warning: pixel.message };
+    return pixel.status === "active" ? result({ message: `${message}; storefront pixel on` }) : result({ warning: pixel.message });
   } catch (error) {
     console.error(`capi-relay: recording the web pixel of ${shop} failed:`, error instanceof Error ? error.message : error);
-    return { intent, ok: true, message, warning: "The storefront pixel could not be turned on this time; it is tried again when you open this page." };
+    return result({ warning: "The storefront pixel could not be turned on this time; it is tried again when you open this page." });
+  }
+}
+
+/** One test Purchase to the pixel with the shop's test event code, and Meta's answer. */
+async function sendTestEventForm(prisma: PrismaClient, shop: string, deps: AdminDeps): Promise<ActionResult> {
+  const intent = "send-test-event";
+  try {
+    const sent = await sendTestEvent(prisma, shop, deps.meta ?? metaAccessFromEnv(), { key: deps.key, nowMs: deps.now?.().getTime() });
+    if (sent.ok) return { intent, ok: true, message: sent.message, answer: { eventsReceived: sent.eventsReceived, ...(sent.fbtraceId ? { fbtraceId: sent.fbtraceId } : {}) } };
+    return { intent, ok: false, fieldErrors: {}, formError: sent.message };
+  } catch (error) {
+    console.error(`capi-relay: the test event of ${shop} failed:`, error instanceof Error ? error.message : error);
+    return { intent, ok: false, fieldErrors: {}, formError: "The test event could not be sent. Try again in a moment." };
   }
 }
 
@@ -143,9 +220,17 @@ export async function saveShopSettings(prisma: PrismaClient, shop: string, form:
  * `shopify`: the Admin API of the session's shop, for the web pixel. Without it (a caller with
  * no Shopify session) the destination is saved and the web pixel left as it is.
  */
-export async function runAdminAction(prisma: PrismaClient, shop: string, form: FormData, save: SaveDestination, shopify?: ShopifyAccess): Promise<ActionResult> {
+export async function runAdminAction(
+  prisma: PrismaClient,
+  shop: string,
+  form: FormData,
+  save: SaveDestination,
+  shopify?: ShopifyAccess,
+  deps: AdminDeps = {},
+): Promise<ActionResult> {
   const intent = form.get("intent");
-  if (intent === "save-destination") return saveDestinationForm(prisma, shop, form, save, shopify);
+  if (intent === "save-destination") return saveDestinationForm(prisma, shop, form, save, shopify, deps);
   if (intent === "save-settings") return saveShopSettings(prisma, shop, form);
+  if (intent === "send-test-event") return sendTestEventForm(prisma, shop, deps);
   return { intent: null, ok: false, fieldErrors: {}, formError: "Unknown form" };
 }

@@ -1,12 +1,14 @@
 // The admin page's loader and action as the embedded admin calls them: a session token signed
 // with the app's secret (Shopify's own test helper), an offline session already stored (so
 // token exchange does not call Shopify), the real saveDestination and the real PostgreSQL.
-// Shopify's Admin API (web pixel creation) is a stand-in behind fetch: no test reaches the network.
+// Shopify's Admin API (web pixel creation) is a stand-in behind fetch, and Meta is the
+// project's stand-in (META_GRAPH_URL): no test reaches the network.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { Session } from "@shopify/shopify-api";
 import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
+import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { fakeShopify, type FakeShopify } from "../shopify/web-pixel.fake";
 
@@ -19,6 +21,7 @@ type Loader = (args: LoaderFunctionArgs) => Promise<Response>;
 type Action = (args: ActionFunctionArgs) => Promise<Response>;
 let route: { loader: Loader; action: Action };
 let db: TestDatabase;
+let meta: MetaSandbox;
 
 /** A fetch from the embedded page of `store` (e.g. "shop-a" = shop-a.myshopify.com), with its session token. */
 async function fromAdmin(store: string, init: RequestInit = {}, secret = API_SECRET): Promise<Request> {
@@ -64,7 +67,9 @@ beforeAll(async () => {
     return Response.json(await shopifyApi.get(shop)!(query, variables ?? {}));
   });
   db = await createTestDatabase();
+  meta = await startMetaSandbox();
   Object.assign(process.env, {
+    META_GRAPH_URL: meta.url,
     NODE_ENV: "test",
     SHOPIFY_API_KEY: API_KEY,
     SHOPIFY_API_SECRET: API_SECRET,
@@ -92,6 +97,7 @@ afterAll(async () => {
   vi.unstubAllGlobals();
   await globalThis.__capiDatabase?.close();
   await db?.drop();
+  await meta?.close();
 });
 
 describe("admin page", () => {
@@ -138,6 +144,36 @@ describe("admin page", () => {
     expect(result.status).toBe(400);
     expect(result.data.fieldErrors).toHaveProperty("pixelId");
     expect((await db.prisma.destination.findUniqueOrThrow({ where: { shop: "shop-a.myshopify.com" } })).pixelId).toBe("987654321098765");
+  });
+
+  it("shows the connection Meta confirmed, and the test event code in plain words", async () => {
+    const { data } = await load("shop-a");
+    expect(data.destination.check).toMatchObject({ status: "connected", message: expect.stringMatching(/^Connected: Meta accepts this access token for pixel/) });
+    expect(meta.pixelReads()).toEqual([{ pixelId: "987654321098765", status: 200, tokenInQuery: false }]);
+  });
+
+  it("never reports a revoked token as connected: 400, nothing saved, the field says what to do", async () => {
+    const revoked = "EAAGrevokedtoken" + "r".repeat(48);
+    meta.revokeToken(revoked);
+    const before = await db.prisma.destination.findUniqueOrThrow({ where: { shop: "shop-a.myshopify.com" } });
+    const result = await post("shop-a", { intent: "save-destination", pixelId: "987654321098765", accessToken: revoked, testEventCode: "TEST42", apiVersion: "v24.0" });
+    expect(result.status).toBe(400);
+    expect(result.data).toMatchObject({ ok: false, fieldErrors: { accessToken: expect.stringMatching(/does not accept this access token.*Generate a new one/) } });
+    expect(result.text).not.toContain("Pixel connection saved");
+    expect(result.text).not.toContain(revoked);
+    const after = await db.prisma.destination.findUniqueOrThrow({ where: { shop: "shop-a.myshopify.com" } });
+    expect(after.tokenFingerprint).toBe(before.tokenFingerprint);
+  });
+
+  it("sends a test event with the shop's test event code and shows Meta's answer", async () => {
+    const result = await post("shop-a", { intent: "send-test-event" });
+    expect(result.status).toBe(200);
+    expect(result.data).toMatchObject({ intent: "send-test-event", ok: true, answer: { eventsReceived: 1, fbtraceId: expect.any(String) } });
+    expect(result.data.message).toMatch(/Test events, under code TEST42/);
+    expect(meta.accepted("987654321098765")).toMatchObject([{ testEventCode: "TEST42", event: { event_name: "Purchase" } }]);
+    expect(result.text).not.toContain(TOKEN);
+    // A shop without a pixel is told to connect one first.
+    expect((await post("shop-b", { intent: "send-test-event" })).data).toMatchObject({ ok: false, formError: expect.stringMatching(/^Connect your Meta pixel first/) });
   });
 
   it("saves settings for the session's shop only", async () => {

@@ -5,6 +5,7 @@
 import type { PrismaClient } from "@prisma/client";
 import { maskPayload } from "./mask";
 import { storedSettings, type StoredSettings } from "../events/settings";
+import { readConnectionCheck } from "../pipeline/destinations.server";
 import { EVENT_STATE_INFO, EVENT_STATES, isEventState, type EventState, type ReceiptOutcome } from "../pipeline/lifecycle";
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
@@ -22,6 +23,8 @@ export interface DestinationView {
   pausedAt: string | null;
   pauseReason: string | null;
   pauseMessage: string | null;
+  /** The last connection check of the stored pixel and token (app/meta/connection-check.ts); absent before the first. */
+  check?: { status: string; message: string | null; checkedAt: string };
   updatedAt: string;
 }
 
@@ -41,6 +44,7 @@ export async function loadDestinationView(prisma: PrismaClient, shop: string): P
     },
   });
   if (!row) return null;
+  const check = await readConnectionCheck(prisma, shop);
   return {
     pixelId: row.pixelId,
     testEventCode: row.testEventCode,
@@ -50,6 +54,7 @@ export async function loadDestinationView(prisma: PrismaClient, shop: string): P
     pausedAt: row.pausedAt?.toISOString() ?? null,
     pauseReason: row.pauseReason,
     pauseMessage: row.pauseMessage,
+    ...(check ? { check: { status: check.status, message: check.message, checkedAt: check.checkedAt.toISOString() } } : {}),
     updatedAt: row.updatedAt.toISOString(),
   };
 }

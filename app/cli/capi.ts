@@ -12,6 +12,7 @@ import { parseWebhookJson } from "../shopify/webhook-json";
 const USAGE = `usage:
   capi event --topic <${EVENT_TOPICS.join("|")}> [--shop <domain>] [--now <unix seconds>] [--settings <json>] < payload.json
   capi connect --shop <domain> --pixel <id> (--token-file <path> | --token - < token.txt | --token <access token>) [--test-code <code>]
+  capi test-event --shop <domain>
   capi rotate-key
   capi status --shop <domain>
   capi data-request --shop <domain> [--id <report id>]`;
@@ -110,7 +111,15 @@ function tokenArg(values: { token?: string; "token-file"?: string }): string | u
   return values.token;
 }
 
-async function connectCommand(args: string[]): Promise<string> {
+/** `capi connect`: saved but Meta gave no usable answer to the check (unreachable, 5xx, rate limit). */
+const EXIT_NOT_CHECKED = 4;
+
+/**
+ * Checks the pixel and token with Meta (META_GRAPH_URL), then saves them, as the admin page
+ * does (app/pipeline/connection.server.ts): refused ones are not saved and exit 1 with the
+ * page's sentence; saved but not checked exits 4. The token is never echoed back.
+ */
+async function connectCommand(args: string[]): Promise<{ report: string; exitCode: number; warning?: string }> {
   const { values } = parseArgs({
     args,
     options: { shop: { type: "string" }, pixel: { type: "string" }, token: { type: "string" }, "token-file": { type: "string" }, "test-code": { type: "string" } },
@@ -118,12 +127,61 @@ async function connectCommand(args: string[]): Promise<string> {
   });
   const shop = shopArg(values.shop);
   const { destinationInputSchema, saveDestination } = await import("../pipeline/destinations.server");
+  const { connectDestination, metaAccessFromEnv } = await import("../pipeline/connection.server");
   const input = destinationInputSchema.safeParse({ pixelId: values.pixel, accessToken: tokenArg(values), testEventCode: values["test-code"] });
   if (!input.success) throw new CliError(describeIssues(input.error), 2);
   if (!input.data.accessToken) throw new CliError("--token-file or --token is required", 2);
-  await withDatabase((prisma) => saveDestination(prisma, shop, input.data));
-  // The token is never echoed back.
-  return JSON.stringify({ shop, pixelId: input.data.pixelId, testEventCode: input.data.testEventCode ?? null, connected: true });
+  const outcome = await withDatabase((prisma) => connectDestination(prisma, shop, input.data, { meta: metaAccessFromEnv(), save: saveDestination }));
+  if (!outcome.saved) {
+    // The CLI always gives a token, so the stored one is never needed.
+    const sentence = "check" in outcome ? outcome.check.message : "the stored access token can no longer be read";
+    throw new CliError(`not saved: ${sentence}`, 1);
+  }
+  const { check } = outcome;
+  const report = JSON.stringify({
+    shop,
+    pixelId: input.data.pixelId,
+    testEventCode: input.data.testEventCode ?? null,
+    connected: check.status === "connected",
+    check: check.status,
+    paused: outcome.paused,
+    message: check.message,
+  });
+  if (check.status === "connected") return { report, exitCode: 0 };
+  return { report, exitCode: EXIT_NOT_CHECKED, warning: `saved, not checked yet: ${check.message} Run capi connect again when Meta answers.` };
+}
+
+/**
+ * One test Purchase to the shop's pixel with its test event code (app/pipeline/test-event.server.ts):
+ * Meta's answer on stdout; not sent for lack of a pixel or a test event code exits 3 with what
+ * to do, refused or unanswered by Meta exits 1.
+ */
+async function testEventCommand(args: string[]): Promise<string> {
+  const { values } = parseArgs({ args, options: { shop: { type: "string" } }, strict: true });
+  const shop = shopArg(values.shop);
+  const { metaAccessFromEnv } = await import("../pipeline/connection.server");
+  const { sendTestEvent } = await import("../pipeline/test-event.server");
+  const { TEST_EVENTS_PLACE } = await import("../meta/test-event");
+  const sent = await withDatabase((prisma) => sendTestEvent(prisma, shop, metaAccessFromEnv()));
+  if (!sent.ok) {
+    const notSent = ["no-destination", "no-test-event-code", "unreadable-token", "not-built"].includes(sent.reason);
+    throw new CliError(`${notSent ? "not sent" : "failed"}: ${sent.message}`, notSent ? 3 : 1);
+  }
+  return JSON.stringify(
+    {
+      shop,
+      pixelId: sent.pixelId,
+      testEventCode: sent.testEventCode,
+      eventId: sent.eventId,
+      eventsReceived: sent.eventsReceived,
+      fbtraceId: sent.fbtraceId ?? null,
+      messages: sent.messages,
+      seeIt: `${TEST_EVENTS_PLACE} (code ${sent.testEventCode})`,
+      message: sent.message,
+    },
+    null,
+    2,
+  );
 }
 
 /**
@@ -155,6 +213,8 @@ async function statusCommand(args: string[]): Promise<string> {
       where: { shop },
       select: { pixelId: true, testEventCode: true, apiVersion: true, pausedAt: true, pauseMessage: true },
     });
+    const { readConnectionCheck } = await import("../pipeline/destinations.server");
+    const check = destination ? await readConnectionCheck(prisma, shop) : null;
     // Everything still kept (RETENTION_DAYS), in the admin page's words.
     const [events, heldBack] = await Promise.all([countEvents(prisma, shop), countHeldBack(prisma, shop)]);
     const heldBackTotal = [...heldBack.values()].reduce((a, b) => a + b, 0);
@@ -162,7 +222,14 @@ async function statusCommand(args: string[]): Promise<string> {
       {
         shop,
         destination: destination
-          ? { pixelId: destination.pixelId, testEventCode: destination.testEventCode, apiVersion: destination.apiVersion, paused: destination.pausedAt !== null, pauseMessage: destination.pauseMessage }
+          ? {
+              pixelId: destination.pixelId,
+              testEventCode: destination.testEventCode,
+              apiVersion: destination.apiVersion,
+              paused: destination.pausedAt !== null,
+              pauseMessage: destination.pauseMessage,
+              check: check && { status: check.status, message: check.message, checkedAt: check.checkedAt.toISOString() },
+            }
           : null,
         events: {
           total: events.total,
@@ -196,8 +263,14 @@ async function main(argv: string[]): Promise<number> {
       case "event":
         process.stdout.write(`${eventCommand(rest)}\n`);
         return 0;
-      case "connect":
-        process.stdout.write(`${await connectCommand(rest)}\n`);
+      case "connect": {
+        const { report, exitCode, warning } = await connectCommand(rest);
+        process.stdout.write(`${report}\n`);
+        if (warning) process.stderr.write(`${warning}\n`);
+        return exitCode;
+      }
+      case "test-event":
+        process.stdout.write(`${await testEventCommand(rest)}\n`);
         return 0;
       case "rotate-key": {
         const { report, unreadable } = await rotateKeyCommand(rest);

@@ -46,58 +46,64 @@ const TOKEN_SUBCODES: Record<number, string> = {
 /** Meta asks for a pause after a temporary block; hammering it extends the block. */
 export const TEMPORARY_BLOCK_DELAY_MS = 15 * 60_000;
 
-function describe(error: MetaError): string {
+/** "Meta error 190/460: ...": the technical reason kept with events and pauses. */
+export function describeMetaError(error: MetaError): string {
   const detail = error.error_user_msg || error.message || "no message";
   const sub = error.error_subcode ? `/${error.error_subcode}` : "";
   return `Meta error ${error.code}${sub}: ${detail}`;
 }
 
+/**
+ * Answers that say the pixel and token cannot work as set up (not a passing outage, not a bad
+ * event): the sender pauses on them, and the connection check (./connection-check.ts) names
+ * them to the merchant. `why` says what Meta said of a refused token.
+ */
+export type SetupProblem =
+  | { kind: "token"; why: string }
+  | { kind: "no-token" }
+  | { kind: "permission" }
+  | { kind: "pixel" }
+  | { kind: "app-secret" };
+
+export function setupProblem(error: MetaError): SetupProblem | undefined {
+  const { code, error_subcode: sub } = error;
+  if (code === 190) return { kind: "token", why: (sub && TOKEN_SUBCODES[sub]) || "Meta rejected it" };
+  if (code === 104) return { kind: "no-token" };
+  if (code === 10 || (code >= 200 && code <= 299)) return { kind: "permission" };
+  if (code === 100 && sub === 33) return { kind: "pixel" };
+  if (code === 100 && /appsecret_proof/i.test(error.message)) return { kind: "app-secret" };
+  return undefined;
+}
+
+/** What the admin page says of a pixel paused for this problem: events are kept. */
+function pauseMessage(problem: SetupProblem): string {
+  switch (problem.kind) {
+    case "token":
+      return `Meta no longer accepts your access token: ${problem.why}. Generate a new token in Events Manager (Settings, Conversions API) and paste it here. Events are kept and will be sent once the token changes.`;
+    case "no-token":
+      return "Meta received no access token for this pixel. Paste the access token from Events Manager (Settings, Conversions API). Events are kept until then.";
+    case "permission":
+      return "Your access token is not allowed to send events to this pixel. Generate the token from this pixel's own settings in Events Manager, or grant the system user access to the pixel. Events are kept until then.";
+    case "pixel":
+      return "Meta cannot find this pixel (dataset) ID, or the token cannot reach it. Check the ID in Events Manager. Events are kept until then.";
+    case "app-secret":
+      return "Meta refused the app secret proof: the app secret configured on the server does not belong to this token's app.";
+  }
+}
+
+/** Meta's error body, validated; undefined when the body is not one. */
+export function parseMetaError(body: unknown): MetaError | undefined {
+  const parsed = errorSchema.safeParse(body);
+  return parsed.success ? parsed.data.error : undefined;
+}
+
 export function classifyMetaError(error: MetaError): Verdict {
-  const reason = describe(error);
+  const reason = describeMetaError(error);
   const fbtraceId = error.fbtrace_id;
   const { code, error_subcode: sub } = error;
 
-  if (code === 190) {
-    const why = (sub && TOKEN_SUBCODES[sub]) || "Meta rejected it";
-    return {
-      action: "pause-pixel",
-      reason,
-      fbtraceId,
-      merchantMessage: `Meta no longer accepts your access token: ${why}. Generate a new token in Events Manager (Settings, Conversions API) and paste it here. Events are kept and will be sent once the token changes.`,
-    };
-  }
-  if (code === 104) {
-    return {
-      action: "pause-pixel",
-      reason,
-      fbtraceId,
-      merchantMessage: "Meta received no access token for this pixel. Paste the access token from Events Manager (Settings, Conversions API). Events are kept until then.",
-    };
-  }
-  if (code === 10 || (code >= 200 && code <= 299)) {
-    return {
-      action: "pause-pixel",
-      reason,
-      fbtraceId,
-      merchantMessage: "Your access token is not allowed to send events to this pixel. Generate the token from this pixel's own settings in Events Manager, or grant the system user access to the pixel. Events are kept until then.",
-    };
-  }
-  if (code === 100 && sub === 33) {
-    return {
-      action: "pause-pixel",
-      reason,
-      fbtraceId,
-      merchantMessage: "Meta cannot find this pixel (dataset) ID, or the token cannot reach it. Check the ID in Events Manager. Events are kept until then.",
-    };
-  }
-  if (code === 100 && /appsecret_proof/i.test(error.message)) {
-    return {
-      action: "pause-pixel",
-      reason,
-      fbtraceId,
-      merchantMessage: "Meta refused the app secret proof: the app secret configured on the server does not belong to this token's app.",
-    };
-  }
+  const problem = setupProblem(error);
+  if (problem) return { action: "pause-pixel", reason, fbtraceId, merchantMessage: pauseMessage(problem) };
   if (RATE_LIMIT_CODES.has(code)) {
     return { action: "rate-limited", reason, fbtraceId };
   }
@@ -130,8 +136,8 @@ export function classifyAnswer(answer: MetaAnswer): Verdict {
     }
     return { action: "retry", reason: `HTTP ${status} with an unreadable body` };
   }
-  const error = errorSchema.safeParse(body);
-  if (error.success) return classifyMetaError(error.data.error);
+  const error = parseMetaError(body);
+  if (error) return classifyMetaError(error);
   if (status === 429) return { action: "rate-limited", reason: `HTTP 429` };
   return { action: "retry", reason: `HTTP ${status} without a Meta error body` };
 }

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { MetaEvent } from "./event";
-import { appSecretProof, graphRequest, MAX_EVENTS_PER_REQUEST, planBatches, requestBody } from "./request";
+import { appSecretProof, graphRequest, MAX_EVENTS_PER_REQUEST, pixelReadRequest, planBatches, requestBody } from "./request";
 
 const event = (id: string): MetaEvent => ({
   event_name: "Purchase",
@@ -36,6 +36,21 @@ describe("graphRequest", () => {
     expect(appSecretProof("tok", "shh")).toBe(expected);
     expect(JSON.parse(req.body).appsecret_proof).toBe(expected);
     expect(req.url).toBe("https://graph.facebook.com/v25.0/1/events");
+  });
+});
+
+describe("pixelReadRequest (the connection check)", () => {
+  it("reads id and name of the pixel node, the token in the Authorization header only", () => {
+    const req = pixelReadRequest({ pixelId: "1234567890", accessToken: "EAAtoken", apiVersion: "v24.0" }, { graphUrl: "http://127.0.0.1:4100/" });
+    expect(req).toEqual({ url: "http://127.0.0.1:4100/v24.0/1234567890?fields=id%2Cname", method: "GET", headers: { authorization: "Bearer EAAtoken" } });
+  });
+  it("carries appsecret_proof in the query when an app secret is known", () => {
+    const req = pixelReadRequest({ pixelId: "1", accessToken: "tok", appSecret: "shh" });
+    const url = new URL(req.url);
+    expect(url.origin + url.pathname).toBe("https://graph.facebook.com/v26.0/1");
+    expect(url.searchParams.get("appsecret_proof")).toBe(createHmac("sha256", "shh").update("tok").digest("hex"));
+    expect(req.url).not.toContain("tok&");
+    expect(url.searchParams.has("access_token")).toBe(false);
   });
 });
 

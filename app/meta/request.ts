@@ -25,10 +25,19 @@ export interface RequestBody {
 
 export interface GraphRequest {
   url: string;
-  method: "POST";
+  method: "GET" | "POST";
   headers: Record<string, string>;
+  body?: string;
+}
+
+/** `POST /{version}/{pixel}/events`. */
+export interface EventsRequest extends GraphRequest {
+  method: "POST";
   body: string;
 }
+
+/** The fields the connection check reads of the pixel (dataset) node. */
+export const PIXEL_READ_FIELDS = ["id", "name"] as const;
 
 /** The JSON body of one request; the CLI prints exactly this. */
 export function requestBody(events: MetaEvent[], testEventCode?: string): RequestBody {
@@ -54,16 +63,36 @@ export function graphRequest(
   destination: Destination,
   events: MetaEvent[],
   options: { testEventCode?: string; graphUrl?: string } = {},
-): GraphRequest {
+): EventsRequest {
   const body = requestBody(events, options.testEventCode);
   if (destination.appSecret) body.appsecret_proof = appSecretProof(destination.accessToken, destination.appSecret);
-  const base = (options.graphUrl ?? DEFAULT_GRAPH_URL).replace(/\/+$/, "");
-  const version = destination.apiVersion ?? DEFAULT_API_VERSION;
   return {
-    url: `${base}/${version}/${encodeURIComponent(destination.pixelId)}/events`,
+    url: `${pixelNodeUrl(destination, options.graphUrl)}/events`,
     method: "POST",
     headers: { authorization: `Bearer ${destination.accessToken}`, "content-type": "application/json" },
     body: JSON.stringify(body),
+  };
+}
+
+function pixelNodeUrl(destination: Destination, graphUrl = DEFAULT_GRAPH_URL): string {
+  const base = graphUrl.replace(/\/+$/, "");
+  const version = destination.apiVersion ?? DEFAULT_API_VERSION;
+  return `${base}/${version}/${encodeURIComponent(destination.pixelId)}`;
+}
+
+/**
+ * `GET /{version}/{pixel}?fields=id,name`: the connection check. Reading the pixel (dataset)
+ * node takes what sending its events takes: a token that reaches this pixel, and the app's
+ * appsecret_proof when the app enforces it. The token goes in the Authorization header as for
+ * events; the proof (a GET has no body) in the query, where Meta reads it too.
+ */
+export function pixelReadRequest(destination: Destination, options: { graphUrl?: string } = {}): GraphRequest {
+  const query = new URLSearchParams({ fields: PIXEL_READ_FIELDS.join(",") });
+  if (destination.appSecret) query.set("appsecret_proof", appSecretProof(destination.accessToken, destination.appSecret));
+  return {
+    url: `${pixelNodeUrl(destination, options.graphUrl)}?${query.toString()}`,
+    method: "GET",
+    headers: { authorization: `Bearer ${destination.accessToken}` },
   };
 }
 

@@ -152,3 +152,30 @@ export async function resealDestinationTokens(prisma: PrismaClient, keys: VaultK
 export async function slowDestination(prisma: PrismaClient, shop: string, until: Date): Promise<void> {
   await prisma.destination.updateMany({ where: { shop }, data: { slowUntil: until } });
 }
+
+/**
+ * Resumes a paused destination and its paused events (the connection check passed for the
+ * pixel and token it was paused with). Returns whether it was paused.
+ */
+export async function resumeDestination(prisma: PrismaClient, shop: string, detail: string, now: Date): Promise<boolean> {
+  const { count } = await prisma.destination.updateMany({ where: { shop, pausedAt: { not: null } }, data: { pausedAt: null, pauseReason: null, pauseMessage: null } });
+  if (count > 0) await setPendingState(prisma, shop, ["paused"], "queued", detail, now);
+  return count > 0;
+}
+
+export interface StoredCheck {
+  status: string;
+  message: string | null;
+  checkedAt: Date;
+}
+
+/** The last connection check of the stored pixel and token (app/meta/connection-check.ts). */
+export async function recordConnectionCheck(prisma: PrismaClient, shop: string, check: { status: string; message: string }, now: Date): Promise<void> {
+  await prisma.destination.updateMany({ where: { shop }, data: { checkedAt: now, checkStatus: check.status, checkMessage: check.message } });
+}
+
+export async function readConnectionCheck(prisma: PrismaClient, shop: string): Promise<StoredCheck | null> {
+  const row = await prisma.destination.findUnique({ where: { shop }, select: { checkStatus: true, checkMessage: true, checkedAt: true } });
+  if (!row?.checkStatus || !row.checkedAt) return null;
+  return { status: row.checkStatus, message: row.checkMessage, checkedAt: row.checkedAt };
+}

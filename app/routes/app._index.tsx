@@ -6,6 +6,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useFetcher, useLoaderData } from "@remix-run/react";
 import {
+  Badge,
   Banner,
   BlockStack,
   Box,
@@ -24,6 +25,7 @@ import {
   TextField,
 } from "@shopify/polaris";
 import { runAdminAction, type ActionResult } from "../admin/actions.server";
+import { connectionState } from "../admin/connection-status";
 import { loadDashboard } from "../admin/dashboard.server";
 import { EventsCard } from "../admin/events-card";
 import { formatTime } from "../admin/format-time";
@@ -38,6 +40,7 @@ import {
 import { StateBadge } from "../admin/state-badge";
 import { StatsCard } from "../admin/stats-card";
 import { database } from "../db/db.server";
+import { metaAccessFromEnv } from "../pipeline/connection.server";
 import { saveDestination } from "../pipeline/destinations.server";
 import { listDataRequests, type DataRequestSummary } from "../pipeline/privacy.server";
 import { adminGraphqlOf } from "../shopify/admin-graphql";
@@ -59,7 +62,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const db = database();
   await db.ready;
   const shopify = { graphql: adminGraphqlOf(admin), grantedScopes: session.scope };
-  const result: ActionResult = await runAdminAction(db.prisma, session.shop, await request.formData(), saveDestination, shopify);
+  const result: ActionResult = await runAdminAction(db.prisma, session.shop, await request.formData(), saveDestination, shopify, { meta: metaAccessFromEnv() });
   return json(result, { status: result.ok ? 200 : 400 });
 }
 
@@ -75,6 +78,7 @@ export default function Index() {
   return (
     <Page title="CAPI Relay">
       <BlockStack gap="500">
+        {destination?.testEventCode && <TestEventCodeBanner code={destination.testEventCode} />}
         {destination?.paused && <PausedBanner destination={destination} />}
         {webPixel.status === "failed" && webPixel.message && (
           <Banner tone="warning" title="Storefront pixel">
@@ -128,6 +132,22 @@ function PausedBanner({ destination }: { destination: NonNullable<Destination> }
   );
 }
 
+/**
+ * A test event code sends Shopify test orders (and the test event button) to Test events; real
+ * orders go to the pixel as always (app/events/purchase.ts), so the code never holds them back.
+ */
+function TestEventCodeBanner({ code }: { code: string }) {
+  return (
+    <Banner tone="info" title={`Test event code ${code} is set`}>
+      <p>
+        Shopify test orders and test events sent from this page go to Events Manager &gt; your pixel &gt; Test events,
+        not to your ads reporting. Real orders are sent to your pixel as usual. When you are done testing, clear Test
+        event code below and save.
+      </p>
+    </Banner>
+  );
+}
+
 function useActionResult(intent: ActionResult["intent"]) {
   const fetcher = useFetcher<typeof action>({ key: intent ?? undefined });
   const result = fetcher.data && fetcher.data.intent === intent ? fetcher.data : undefined;
@@ -138,11 +158,48 @@ function useActionResult(intent: ActionResult["intent"]) {
     fieldErrors,
     formError: result && !result.ok ? result.formError : undefined,
     message: result && result.ok ? result.message : undefined,
+    warning: result && result.ok ? result.warning : undefined,
   };
 }
 
+function ConnectionLine({ destination }: { destination: NonNullable<Destination> }) {
+  const state = connectionState(destination);
+  return (
+    <BlockStack gap="100">
+      <InlineStack gap="200" blockAlign="center">
+        <Badge tone={state.tone}>{state.badge}</Badge>
+        {state.checkedAt && (
+          <Text as="span" tone="subdued" variant="bodySm">
+            checked {formatTime(state.checkedAt)}
+          </Text>
+        )}
+      </InlineStack>
+      <Text as="p">{state.message}</Text>
+    </BlockStack>
+  );
+}
+
+/** Sends one test Purchase with the shop's test event code and shows Meta's answer. */
+function TestEventSection() {
+  const { fetcher, busy, formError, message } = useActionResult("send-test-event");
+  return (
+    <BlockStack gap="200">
+      <InlineStack gap="300" blockAlign="center">
+        <Button onClick={() => fetcher.submit({ intent: "send-test-event" }, { method: "post" })} loading={busy}>
+          Send test event
+        </Button>
+        <Text as="span" tone="subdued">
+          One test Purchase, with the test event code, to Events Manager &gt; Test events.
+        </Text>
+      </InlineStack>
+      {message && <Banner tone="success">{message}</Banner>}
+      {formError && <Banner tone="critical">{formError}</Banner>}
+    </BlockStack>
+  );
+}
+
 function DestinationCard({ destination }: { destination: Destination }) {
-  const { fetcher, busy, fieldErrors, formError, message } = useActionResult("save-destination");
+  const { fetcher, busy, fieldErrors, formError, message, warning } = useActionResult("save-destination");
   const [pixelId, setPixelId] = useState(destination?.pixelId ?? "");
   const [accessToken, setAccessToken] = useState("");
   const [testEventCode, setTestEventCode] = useState(destination?.testEventCode ?? "");
@@ -169,10 +226,12 @@ function DestinationCard({ destination }: { destination: Destination }) {
             </Text>
             <Text as="p" tone="subdued">
               In Meta Events Manager, open your pixel (dataset), then Settings: copy its ID, and under Conversions API
-              generate an access token.
+              generate an access token. Saving checks them with Meta.
             </Text>
           </BlockStack>
+          {destination && <ConnectionLine destination={destination} />}
           {formError && <Banner tone="critical">{formError}</Banner>}
+          {warning && <Banner tone="warning">{warning}</Banner>}
           <FormLayout>
             <TextField
               label="Pixel (dataset) ID"
@@ -220,8 +279,9 @@ function DestinationCard({ destination }: { destination: Destination }) {
             <Button submit variant="primary" loading={busy}>
               {destination ? "Save" : "Connect pixel"}
             </Button>
-            {message && <Text as="span" tone="success">{message}</Text>}
+            {message && <Text as="span" tone={warning ? "caution" : "success"}>{message}</Text>}
           </InlineStack>
+          {destination && <TestEventSection />}
         </BlockStack>
       </Form>
     </Card>

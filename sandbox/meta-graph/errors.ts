@@ -150,3 +150,22 @@ export const unsupportedMethod = (method: string, pixelId: string): MetaError =>
   type: "GraphMethodException",
   message: `Unsupported ${method.toLowerCase()} request. Object with ID '${pixelId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
 });
+
+/**
+ * A pixel id no object answers to, or one the token cannot load: Meta does not tell the two
+ * apart ("does not exist, cannot be loaded due to missing permissions").
+ */
+export const objectNotFound = (method: string, id: string): MetaError => unsupportedMethod(method, id);
+
+/** A token that is valid but not granted what the call needs (Meta's codes 10 and 200-299). */
+export const permissionDenied = (): MetaError => ({
+  status: 403,
+  code: 200,
+  message: "(#200) Permissions error",
+});
+
+export const nonexistingField = (field: string): MetaError => ({
+  status: 400,
+  code: 100,
+  message: `(#100) Tried accessing nonexisting field (${field}) on node type (AdsPixel)`,
+});

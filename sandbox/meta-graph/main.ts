@@ -1,17 +1,23 @@
-// `npm run meta-sandbox -- --port N [--app-secret S] [--latency-ms N]`
+// `npm run meta-sandbox -- --port N [--app-secret S] [--latency-ms N] [--unknown-pixel ID ...]`
 // Other processes (the demo, benchmarks) drive it over HTTP at /__sandbox/*.
 import { parseArgs } from "node:util";
 import { startMetaSandbox } from "./server";
 
 function usage(problem: string): never {
-  console.error(`${problem}\nusage: npm run meta-sandbox -- [--port N] [--app-secret S] [--latency-ms N]`);
+  console.error(`${problem}\nusage: npm run meta-sandbox -- [--port N] [--app-secret S] [--latency-ms N] [--unknown-pixel ID ...]`);
   process.exit(2);
 }
 
-let values: { port: string; "app-secret"?: string; "latency-ms"?: string };
+let values: { port: string; "app-secret"?: string; "latency-ms"?: string; "unknown-pixel"?: string[] };
 try {
   ({ values } = parseArgs({
-    options: { port: { type: "string", default: "4100" }, "app-secret": { type: "string" }, "latency-ms": { type: "string" } },
+    options: {
+      port: { type: "string", default: "4100" },
+      "app-secret": { type: "string" },
+      "latency-ms": { type: "string" },
+      // A pixel id Meta answers 100/33 for (repeatable); every other numeric id exists.
+      "unknown-pixel": { type: "string", multiple: true },
+    },
     strict: true,
   }));
 } catch (error) {
@@ -23,7 +29,10 @@ if (!/^\d+$/.test(values.port) || port > 65535) usage("--port must be a port num
 const latencyMs = values["latency-ms"] === undefined ? undefined : Number(values["latency-ms"]);
 if (latencyMs !== undefined && !(Number.isInteger(latencyMs) && latencyMs >= 0)) usage("--latency-ms must be a whole number of milliseconds");
 
-const sandbox = await startMetaSandbox({ port, appSecret: values["app-secret"], latencyMs });
+const unknownPixels = values["unknown-pixel"] ?? [];
+if (unknownPixels.some((id) => !/^\d+$/.test(id))) usage("--unknown-pixel must be a numeric pixel id");
+
+const sandbox = await startMetaSandbox({ port, appSecret: values["app-secret"], latencyMs, unknownPixels });
 console.log(`Meta Graph API stand-in listening on ${sandbox.url}`);
 
 let stopping = false;

@@ -274,6 +274,111 @@ describe("the access token", () => {
   });
 });
 
+describe("the pixel node: GET /{version}/{pixel} (the connection check)", () => {
+  async function read(o: { pixel?: string; token?: string | null; query?: string; target?: MetaSandbox } = {}) {
+    const headers: Record<string, string> = o.token === null ? {} : { authorization: `Bearer ${o.token ?? TOKEN}` };
+    const target = o.target ?? sandbox;
+    const response = await fetch(`${target.url}/v24.0/${o.pixel ?? PIXEL}${o.query ?? "?fields=id,name"}`, { headers });
+    return { status: response.status, body: (await response.json()) as any, headers: response.headers };
+  }
+
+  it("answers {id, name} for a pixel and a working token, recorded as a read, not as an events request", async () => {
+    expect(await read()).toMatchObject({ status: 200, body: { id: PIXEL, name: `Stand-in pixel ${PIXEL}` } });
+    expect((await read({ query: "?fields=id" })).body).toEqual({ id: PIXEL });
+    expect((await read({ query: "" })).body).toEqual({ id: PIXEL, name: `Stand-in pixel ${PIXEL}` });
+    expect((await read({ token: null, query: `?fields=id,name&access_token=${TOKEN}` })).status).toBe(200);
+    expect(sandbox.pixelReads()).toEqual([
+      { pixelId: PIXEL, status: 200, tokenInQuery: false },
+      { pixelId: PIXEL, status: 200, tokenInQuery: false },
+      { pixelId: PIXEL, status: 200, tokenInQuery: false },
+      { pixelId: PIXEL, status: 200, tokenInQuery: true },
+    ]);
+    expect(sandbox.requests().total).toBe(0);
+  });
+
+  it("unknown pixel: Meta's 100/33 GraphMethodException, on the node and on its events", async () => {
+    sandbox.unknownPixel("5550001111");
+    const answer = await read({ pixel: "5550001111" });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toMatchObject({
+      code: 100,
+      error_subcode: 33,
+      type: "GraphMethodException",
+      message: "Unsupported get request. Object with ID '5550001111' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
+    });
+    const events = await post({ data: [goodEvent()] }, { pixel: "5550001111" });
+    expect(events.body.error).toMatchObject({ code: 100, error_subcode: 33, message: expect.stringMatching(/^Unsupported post request\. Object with ID '5550001111'/) });
+    expect((await read()).status).toBe(200);
+    sandbox.reset();
+    expect((await read({ pixel: "5550001111" })).status).toBe(200);
+  });
+
+  it("unknownPixels option: those ids never exist, across reset", async () => {
+    const strict = await startMetaSandbox({ unknownPixels: ["777"], pixelNames: { [PIXEL]: "Shop pixel" } });
+    try {
+      expect((await read({ pixel: "777", target: strict })).body.error).toMatchObject({ code: 100, error_subcode: 33 });
+      strict.reset();
+      expect((await read({ pixel: "777", target: strict })).body.error).toMatchObject({ code: 100, error_subcode: 33 });
+      expect((await read({ target: strict })).body).toEqual({ id: PIXEL, name: "Shop pixel" });
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it("revoked token: 190/460 with WWW-Authenticate; denied token: 200 Permissions error; both until allowed", async () => {
+    sandbox.revokeToken(TOKEN);
+    const revoked = await read();
+    expect(revoked.status).toBe(400);
+    expect(revoked.body.error).toMatchObject({ code: 190, error_subcode: 460, type: "OAuthException" });
+    expect(revoked.headers.get("www-authenticate")).toMatch(/invalid_token/);
+    sandbox.allowToken(TOKEN);
+
+    sandbox.denyToken(TOKEN);
+    const denied = await read();
+    expect(denied.status).toBe(403);
+    expect(denied.body.error).toMatchObject({ code: 200, type: "OAuthException", message: "(#200) Permissions error" });
+    expect((await post({ data: [goodEvent()] })).body.error).toMatchObject({ code: 200 });
+    expect((await read({ token: "EAAother" })).status).toBe(200);
+    sandbox.allowToken(TOKEN);
+    expect((await read()).status).toBe(200);
+    expect(sandbox.pixelReads().map((r) => r.code ?? r.status)).toEqual(["190/460", "200", 200, 200]);
+  });
+
+  it("no token: 104; an unknown field: 100; a POST on the node: 100/33", async () => {
+    expect((await read({ token: null })).body.error).toMatchObject({ code: 104 });
+    expect((await read({ query: "?fields=id,pixel_secret" })).body.error).toMatchObject({ code: 100, message: expect.stringContaining("nonexisting field (pixel_secret)") });
+    const posted = await fetch(`${sandbox.url}/v24.0/${PIXEL}`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(((await posted.json()) as any).error).toMatchObject({ code: 100, error_subcode: 33 });
+  });
+
+  it("meets faults as the events endpoint does: server errors, rate limits, timeouts", async () => {
+    sandbox.setFault({ mode: "server-error", status: 503, count: 1 });
+    expect(await read()).toMatchObject({ status: 503, body: { error: { code: 2, is_transient: true } } });
+    sandbox.setFault({ mode: "rate-limit", count: 1 });
+    expect((await read()).body.error).toMatchObject({ code: 17 });
+    sandbox.setFault({ mode: "token-invalid", subcode: 463, count: 1 });
+    expect((await read()).body.error).toMatchObject({ code: 190, error_subcode: 463 });
+    sandbox.setFault({ mode: "timeout" });
+    await expect(fetch(`${sandbox.url}/v24.0/${PIXEL}?fields=id`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(200) })).rejects.toThrow();
+    sandbox.setFault({ mode: "none" });
+    expect((await read()).status).toBe(200);
+  });
+
+  describe("with an app secret", () => {
+    let strict: MetaSandbox;
+    beforeAll(async () => {
+      strict = await startMetaSandbox({ appSecret: "app-secret-1" });
+    });
+    afterAll(async () => strict.close());
+
+    it("wants appsecret_proof in the query", async () => {
+      expect((await read({ target: strict })).body.error).toMatchObject({ code: 100, message: "API calls from the server require an appsecret_proof argument" });
+      const proof = createHmac("sha256", "app-secret-1").update(TOKEN).digest("hex");
+      expect((await read({ target: strict, query: `?fields=id,name&appsecret_proof=${proof}` })).status).toBe(200);
+    });
+  });
+});
+
 describe("faults", () => {
   it.each<[Fault, number, Record<string, unknown>]>([
     [{ mode: "server-error", count: 1 }, 500, { code: 2, is_transient: true }],
@@ -396,6 +501,16 @@ describe("control over HTTP, for other processes", () => {
     expect((await control("/__sandbox/stats")).body).toEqual({ total: 2, accepted: 2, rejected: 0, unanswered: 0, eventsReceived: 3, rejectedByCode: {}, unique: 2 });
   });
 
+  it("denies tokens, marks pixels unknown and lists pixel reads", async () => {
+    expect((await control("/__sandbox/deny", { token: TOKEN })).status).toBe(200);
+    expect((await post({ data: [goodEvent()] })).body.error).toMatchObject({ code: 200 });
+    expect((await control("/__sandbox/allow", { token: TOKEN })).status).toBe(200);
+    expect((await control("/__sandbox/unknown-pixel", { pixel: "4440001" })).status).toBe(200);
+    expect((await control("/__sandbox/unknown-pixel", { pixel: "not-a-pixel" })).status).toBe(400);
+    await fetch(`${sandbox.url}/v24.0/4440001?fields=id`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect((await control("/__sandbox/reads")).body).toEqual([{ pixelId: "4440001", status: 400, code: "100/33", tokenInQuery: false }]);
+  });
+
   it("sets faults, revokes and allows tokens, resets", async () => {
     expect((await control("/__sandbox/fault", { mode: "server-error", status: 503, count: 1 })).status).toBe(200);
     expect((await post({ data: [goodEvent()] })).status).toBe(503);
@@ -433,7 +548,7 @@ describe("npm run meta-sandbox", () => {
   const tsx = path.join(root, "node_modules/tsx/dist/cli.mjs");
 
   it("prints the port it really listens on, serves, and exits 0 on SIGTERM", async () => {
-    const child = spawn(process.execPath, [tsx, "sandbox/meta-graph/main.ts", "--port", "0", "--app-secret", "s3cret"], { cwd: root });
+    const child = spawn(process.execPath, [tsx, "sandbox/meta-graph/main.ts", "--port", "0", "--app-secret", "s3cret", "--unknown-pixel", "5550009999"], { cwd: root });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     try {
       let out = "";
@@ -450,6 +565,9 @@ describe("npm run meta-sandbox", () => {
       expect((await (await fetch(`${url}/__sandbox/stats`)).json()) as object).toMatchObject({ total: 0 });
       const answer = await fetch(`${url}/v24.0/${PIXEL}/events`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ data: [goodEvent()] }) });
       expect(((await answer.json()) as any).error.message).toMatch(/appsecret_proof/);
+      const proof = createHmac("sha256", "s3cret").update(TOKEN).digest("hex");
+      const unknown = await fetch(`${url}/v24.0/5550009999?fields=id,name&appsecret_proof=${proof}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(((await unknown.json()) as any).error).toMatchObject({ code: 100, error_subcode: 33 });
     } finally {
       child.kill("SIGTERM");
     }

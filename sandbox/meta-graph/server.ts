@@ -1,6 +1,11 @@
-// A stand-in for Meta's Graph API `POST /{version}/{pixel}/events`, owned by the project for
+// A stand-in for Meta's Graph API `POST /{version}/{pixel}/events` and the pixel node read
+// `GET /{version}/{pixel}?fields=id,name` (the connection check), owned by the project for
 // tests, the demo and benchmarks: it checks requests as Meta documents, answers in Meta's
 // shapes, records what it accepted, and can be told to fail. It listens on loopback only.
+//
+// Which pixels exist: every numeric id does, unless named in `unknownPixels` or marked with
+// unknownPixel(); those get Meta's 100/33 on both calls. Tokens work unless revoked (190/460)
+// or denied (200, a valid token without permission on the pixel).
 import { createHmac, timingSafeEqual } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,8 +16,11 @@ import {
   codeKey,
   errorBody,
   fbtraceId,
+  nonexistingField,
   noToken,
+  objectNotFound,
   parameterError,
+  permissionDenied,
   rateLimited,
   serverError,
   tokenInvalid,
@@ -46,7 +54,8 @@ export const faultSchema = z.discriminatedUnion("mode", [
   z.object({ mode: z.literal("latency"), ms: z.number().int().nonnegative(), count }),
 ]);
 /**
- * How the next requests to the events endpoint fail. `count` limits the fault to that many
+ * How the next requests fail, to the events endpoint and to the pixel node alike (an outage
+ * is Meta's, not one endpoint's). `count` limits the fault to that many
  * requests, after which it turns itself off; without it the fault stays until replaced.
  */
 export type Fault = z.infer<typeof faultSchema>;
@@ -59,8 +68,22 @@ export interface SandboxOptions {
   now?: () => number;
   /** When set, every request must carry appsecret_proof = hex HMAC-SHA256(key = appSecret, message = token). */
   appSecret?: string;
-  /** Added before every answer from the events endpoint. */
+  /** Added before every answer from the events endpoint and the pixel node. */
   latencyMs?: number;
+  /** Pixel ids that do not exist (100/33); every other numeric id does. */
+  unknownPixels?: string[];
+  /** The name the pixel node answers with; "Stand-in pixel <id>" otherwise. */
+  pixelNames?: Record<string, string>;
+}
+
+/** One `GET /{version}/{pixel}` as the stand-in answered it. */
+export interface PixelRead {
+  pixelId: string;
+  status: number;
+  /** The Meta error, "code" or "code/subcode", when it answered one. */
+  code?: string;
+  /** Whether the token came in the query (`access_token=`) rather than the Authorization header. */
+  tokenInQuery: boolean;
 }
 
 export interface AcceptedEvent {
@@ -96,14 +119,24 @@ export interface MetaSandbox {
   /** requests() plus `requests` (= total), the shape bench/pipeline.ts reads. */
   stats(): RequestCounts & { requests: number };
   setFault(fault: Fault): void;
-  /** Forgets events, counters, revoked tokens and the fault. */
+  /** Forgets events, counters, reads, revoked and denied tokens, pixels marked unknown at run time and the fault. */
   reset(): void;
   /** Later requests with this token get code 190, subcode 460. */
   revokeToken(token: string): void;
+  /** Later requests with this (valid) token get code 200 "Permissions error": it cannot reach the pixel. */
+  denyToken(token: string): void;
+  /** Undoes revokeToken and denyToken. */
   allowToken(token: string): void;
+  /** Later requests for this pixel get 100/33, as for an id that does not exist. */
+  unknownPixel(pixelId: string): void;
+  /** Every pixel node read, in arrival order (not counted in requests(), which is the events endpoint's). */
+  pixelReads(): PixelRead[];
 }
 
 const EVENTS_PATH = /^\/(v\d+\.\d+)\/(\d+)\/events\/?$/;
+const PIXEL_PATH = /^\/(v\d+\.\d+)\/(\d+)\/?$/;
+/** Fields of the AdsPixel node the stand-in knows; Meta has many more. */
+const PIXEL_FIELDS = new Set(["id", "name"]);
 
 const envelopeSchema = z
   .object({
@@ -114,6 +147,7 @@ const envelopeSchema = z
   .loose();
 
 const tokenBodySchema = z.object({ token: z.string().min(1) });
+const pixelBodySchema = z.object({ pixel: z.string().regex(/^\d+$/) });
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -185,6 +219,11 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
   const now = options.now ?? Date.now;
   const host = options.host ?? "127.0.0.1";
   const revoked = new Set<string>();
+  const denied = new Set<string>();
+  const unknownAtRunTime = new Set<string>();
+  const unknownPixels = new Set(options.unknownPixels ?? []);
+  const pixelExists = (pixelId: string) => !unknownPixels.has(pixelId) && !unknownAtRunTime.has(pixelId);
+  let reads: PixelRead[] = [];
   const hanging = new Set<ServerResponse>();
   const timers = new Set<NodeJS.Timeout>();
 
@@ -251,40 +290,62 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
     }
   }
 
-  async function handleEvents(req: IncomingMessage, res: ServerResponse, pixelId: string, url: URL): Promise<void> {
-    counts.total++;
-    const text = await readBody(req);
+  /**
+   * The fault of this request, after the latency: "answered" when the fault answered (or
+   * withheld the answer), else what is left for the token checks (token-invalid).
+   */
+  async function applyFault(req: IncomingMessage, res: ServerResponse, fail: (e: MetaError) => void, unanswered: () => void): Promise<Fault | "answered"> {
     const active = takeFault();
     const delay = (options.latencyMs ?? 0) + (active.mode === "latency" ? active.ms : 0);
     if (delay > 0) await sleep(delay);
-
     switch (active.mode) {
       case "timeout":
-        counts.unanswered++;
+        unanswered();
         hanging.add(res);
         res.once("close", () => hanging.delete(res));
-        return;
+        return "answered";
       case "reset":
-        counts.unanswered++;
+        unanswered();
         req.socket.destroy();
-        return;
+        return "answered";
       case "server-error":
-        return reject(res, serverError(active.status ?? 500, active.code ?? 2));
+        fail(serverError(active.status ?? 500, active.code ?? 2));
+        return "answered";
       case "rate-limit":
-        return reject(res, rateLimited(active.code ?? 17));
+        fail(rateLimited(active.code ?? 17));
+        return "answered";
     }
+    return active;
+  }
 
-    const { params, problem } = requestParams(text, req.headers["content-type"], url);
-    const token = bearer(req.headers.authorization) ?? (typeof params.access_token === "string" && params.access_token ? params.access_token : undefined);
-    if (!token) return reject(res, noToken());
-    if (active.mode === "token-invalid") return reject(res, tokenInvalid(active.subcode ?? 463));
-    if (revoked.has(token)) return reject(res, tokenInvalid(460));
+  /** The token checks Meta makes before it looks at the request: present, valid, proven, allowed on the pixel. */
+  function refusal(token: string | undefined, params: Record<string, unknown>, active: Fault, pixelId: string, method: string): MetaError | undefined {
+    if (!token) return noToken();
+    if (active.mode === "token-invalid") return tokenInvalid(active.subcode ?? 463);
+    if (revoked.has(token)) return tokenInvalid(460);
     if (options.appSecret !== undefined) {
       const given = params.appsecret_proof;
-      if (given === undefined || given === "") return reject(res, appsecretProofMissing());
+      if (given === undefined || given === "") return appsecretProofMissing();
       const expected = createHmac("sha256", options.appSecret).update(token).digest("hex");
-      if (typeof given !== "string" || !sameProof(expected, given)) return reject(res, appsecretProofInvalid());
+      if (typeof given !== "string" || !sameProof(expected, given)) return appsecretProofInvalid();
     }
+    if (!pixelExists(pixelId)) return objectNotFound(method, pixelId);
+    if (denied.has(token)) return permissionDenied();
+    return undefined;
+  }
+
+  const tokenOf = (req: IncomingMessage, params: Record<string, unknown>) =>
+    bearer(req.headers.authorization) ?? (typeof params.access_token === "string" && params.access_token ? params.access_token : undefined);
+
+  async function handleEvents(req: IncomingMessage, res: ServerResponse, pixelId: string, url: URL): Promise<void> {
+    counts.total++;
+    const text = await readBody(req);
+    const active = await applyFault(req, res, (e) => reject(res, e), () => counts.unanswered++);
+    if (active === "answered") return;
+
+    const { params, problem } = requestParams(text, req.headers["content-type"], url);
+    const refused = refusal(tokenOf(req, params), params, active, pixelId, "POST");
+    if (refused) return reject(res, refused);
     if (problem) return reject(res, parameterError(problem));
 
     const envelope = envelopeSchema.safeParse(params);
@@ -303,6 +364,31 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
     counts.accepted++;
     counts.eventsReceived += data.length;
     send(res, 200, { events_received: data.length, messages: [], fbtrace_id: fbtraceId() });
+  }
+
+  /** `GET /{version}/{pixel}?fields=id,name`: the node, or why not. Not counted in requests(). */
+  async function handleRead(req: IncomingMessage, res: ServerResponse, pixelId: string, url: URL): Promise<void> {
+    await readBody(req);
+    const params: Record<string, unknown> = Object.fromEntries(url.searchParams.entries());
+    const tokenInQuery = !bearer(req.headers.authorization) && typeof params.access_token === "string";
+    const answer = (status: number, body: unknown, e?: MetaError) => {
+      reads.push({ pixelId, status, tokenInQuery, ...(e ? { code: codeKey(e) } : {}) });
+      if (e) {
+        const headers: Record<string, string> = e.code === 190 || e.code === 104 ? { "www-authenticate": `OAuth "Facebook Platform" "invalid_token" "${e.message}"` } : {};
+        send(res, e.status, errorBody(e), headers);
+      } else send(res, status, body);
+    };
+    const fail = (e: MetaError) => answer(e.status, undefined, e);
+    const active = await applyFault(req, res, fail, () => reads.push({ pixelId, status: 0, tokenInQuery }));
+    if (active === "answered") return;
+    const refused = refusal(tokenOf(req, params), params, active, pixelId, "GET");
+    if (refused) return fail(refused);
+    // Without `fields` Meta answers the node's default fields; id and name are among them.
+    const fields = typeof params.fields === "string" && params.fields.trim() ? params.fields.split(",").map((f) => f.trim()) : ["id", "name"];
+    const unknownField = fields.find((f) => !PIXEL_FIELDS.has(f));
+    if (unknownField) return fail(nonexistingField(unknownField));
+    const node: Record<string, string> = { id: pixelId, name: options.pixelNames?.[pixelId] ?? `Stand-in pixel ${pixelId}` };
+    answer(200, Object.fromEntries(fields.map((f) => [f, node[f]])));
   }
 
   async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -334,13 +420,23 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
         return send(res, 200, { ok: true, fault: parsed.data });
       }
       case "POST /__sandbox/revoke":
+      case "POST /__sandbox/deny":
       case "POST /__sandbox/allow": {
         const parsed = tokenBodySchema.safeParse(await json());
         if (!parsed.success) return send(res, 400, { error: 'expected {"token": "..."}' });
-        if (route.endsWith("revoke")) revoked.add(parsed.data.token);
-        else revoked.delete(parsed.data.token);
+        if (route.endsWith("revoke")) sandbox.revokeToken(parsed.data.token);
+        else if (route.endsWith("deny")) sandbox.denyToken(parsed.data.token);
+        else sandbox.allowToken(parsed.data.token);
         return send(res, 200, { ok: true });
       }
+      case "POST /__sandbox/unknown-pixel": {
+        const parsed = pixelBodySchema.safeParse(await json());
+        if (!parsed.success) return send(res, 400, { error: 'expected {"pixel": "<numeric id>"}' });
+        sandbox.unknownPixel(parsed.data.pixel);
+        return send(res, 200, { ok: true });
+      }
+      case "GET /__sandbox/reads":
+        return send(res, 200, sandbox.pixelReads());
     }
     send(res, 404, { error: `no control endpoint ${route}` });
   }
@@ -348,9 +444,12 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://sandbox.invalid");
     const match = EVENTS_PATH.exec(url.pathname);
+    const node = PIXEL_PATH.exec(url.pathname);
     let work: Promise<void>;
     if (match && req.method === "POST") work = handleEvents(req, res, match[2]!, url);
     else if (match) work = Promise.resolve(send(res, 400, errorBody(unsupportedMethod(req.method ?? "GET", match[2]!))));
+    else if (node && req.method === "GET") work = handleRead(req, res, node[2]!, url);
+    else if (node) work = Promise.resolve(send(res, 400, errorBody(unsupportedMethod(req.method ?? "POST", node[2]!))));
     else if (url.pathname.startsWith("/__sandbox/")) work = handleControl(req, res, url);
     else work = Promise.resolve(send(res, 400, errorBody(unknownPath(url.pathname))));
     work.catch(() => {
@@ -381,11 +480,20 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
       kept = [];
       keptAt = new Map();
       counts = emptyCounts();
+      reads = [];
       revoked.clear();
+      denied.clear();
+      unknownAtRunTime.clear();
       setFault({ mode: "none" });
     },
     revokeToken: (token) => void revoked.add(token),
-    allowToken: (token) => void revoked.delete(token),
+    denyToken: (token) => void denied.add(token),
+    allowToken: (token) => {
+      revoked.delete(token);
+      denied.delete(token);
+    },
+    unknownPixel: (pixelId) => void unknownAtRunTime.add(pixelId),
+    pixelReads: () => reads.map((r) => ({ ...r })),
     close() {
       closing ??= new Promise<void>((resolve) => {
         for (const timer of timers) clearTimeout(timer);
