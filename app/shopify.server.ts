@@ -5,7 +5,7 @@
 import "@shopify/shopify-app-remix/adapters/node";
 import { ApiVersion, AppDistribution, shopifyApp } from "@shopify/shopify-app-remix/server";
 import { env } from "./config/env.server";
-import { database } from "./db/db.server";
+import { database } from "./process-clients.server";
 import { handleInstalled } from "./pipeline/privacy.server";
 import { vaultKeys } from "./security/vault-key.server";
 import { MigratedSessionStorage } from "./shopify/session-storage.server";

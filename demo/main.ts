@@ -294,7 +294,7 @@ async function main(): Promise<number> {
   });
 
   const { env } = await import("../app/config/env.server");
-  const { database } = await import("../app/db/db.server");
+  const { closeProcessClients, database } = await import("../app/process-clients.server");
   const { saveDestination } = await import("../app/pipeline/destinations.server");
   const { startWorker } = await import("../app/pipeline/worker.server");
   const { redisConnection, QUEUE_NAME } = await import("../app/pipeline/queue.server");
@@ -312,8 +312,8 @@ async function main(): Promise<number> {
     closed = true;
     await server?.close().catch(() => undefined);
     await worker?.close().catch(() => undefined);
-    await globalThis.__capiQueue?.close().catch(() => undefined);
-    globalThis.__capiQueue = undefined;
+    // The web tier's queue and the database, opened by the build's routes and by this process.
+    await closeProcessClients().catch(() => undefined);
     // The demo's queue keys go with it: its prefix is never used again.
     const { Queue } = await import("bullmq");
     const connection = redisConnection(redisUrl, { maxRetriesPerRequest: 1 });
@@ -323,7 +323,6 @@ async function main(): Promise<number> {
     await queue.close().catch(() => undefined);
     connection.disconnect();
     await meta.close();
-    await db.close();
   };
 
   let interrupted = false;

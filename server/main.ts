@@ -18,7 +18,7 @@ import express, { type ErrorRequestHandler, type Request as ExpressRequest, type
 import { checkRedis } from "./services";
 import { startWorkerProcess } from "./worker";
 import { ConfigError, DEFAULT_MAX_BODY_BYTES, DEFAULT_WEB_MAX_CONNECTIONS, env } from "../app/config/env.server";
-import { database } from "../app/db/db.server";
+import { closeProcessClients, database } from "../app/process-clients.server";
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const BUILD_PATH = path.join(PROJECT_ROOT, "build", "index.js");
@@ -562,7 +562,7 @@ async function main(): Promise<void> {
     stopping = true;
     await server.close();
     await worker?.close();
-    await db.close();
+    await closeProcessClients();
     process.exit(0);
   };
   process.on("SIGINT", stop);

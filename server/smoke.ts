@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     ENCRYPTION_KEY: randomBytes(32).toString("hex"),
     REDIS_URL,
   });
-  const { database } = await import("../app/db/db.server");
+  const { closeProcessClients, database } = await import("../app/process-clients.server");
   const db = database();
   let server: Awaited<ReturnType<typeof startWebServer>> | undefined;
   try {
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     check("a correctly signed compliance webhook is accepted (raw body intact)", signed.status === 200, String(signed.status));
   } finally {
     await server?.close();
-    await db.close();
+    await closeProcessClients();
     await testDb.drop();
   }
   console.log(failures ? `smoke: ${failures} check(s) failed` : "smoke: all checks passed");

@@ -1,7 +1,7 @@
 // `npm run worker`: one delivery worker process. Run as many as the load needs, on any
 // machine that reaches the same PostgreSQL and Redis.
 import { ConfigError, env } from "../app/config/env.server";
-import { database } from "../app/db/db.server";
+import { closeProcessClients, database } from "../app/process-clients.server";
 import { startWorker, type RunningWorker } from "../app/pipeline/worker.server";
 import { checkRedis } from "./services";
 
@@ -47,7 +47,7 @@ if (isMain) {
     console.log(`CAPI Relay worker started (Meta at ${env().META_GRAPH_URL})`);
     const stop = async () => {
       await worker.close();
-      await database().close();
+      await closeProcessClients();
       process.exit(0);
     };
     process.once("SIGINT", stop);

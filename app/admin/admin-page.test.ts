@@ -78,7 +78,7 @@ beforeAll(async () => {
     ENCRYPTION_KEY: randomBytes(32).toString("hex"),
   });
   // Imported only now: shopify.server and the database read the settings above once.
-  const { database } = await import("../db/db.server");
+  const { database } = await import("../process-clients.server");
   await database().ready;
   const { sessionStorage } = await import("../shopify.server");
   for (const shop of ["shop-a.myshopify.com", "shop-b.myshopify.com"]) {
@@ -95,7 +95,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   vi.unstubAllGlobals();
-  await globalThis.__capiDatabase?.close();
+  const { closeProcessClients } = await import("../process-clients.server");
+  await closeProcessClients();
   await db?.drop();
   await meta?.close();
 });

@@ -81,13 +81,13 @@ function shopArg(value: string | undefined): string {
 
 /** Commands that need the database open it lazily, so `capi event` stays instant and offline. */
 async function withDatabase<T>(work: (prisma: import("@prisma/client").PrismaClient) => Promise<T>): Promise<T> {
-  const { database } = await import("../db/db.server");
+  const { closeProcessClients, database } = await import("../process-clients.server");
   const db = database();
   try {
     await db.ready;
     return await work(db.prisma);
   } finally {
-    await db.close();
+    await closeProcessClients();
   }
 }
 

@@ -4,9 +4,10 @@
 import { randomUUID } from "node:crypto";
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { prismaSql, type SqlRunner } from "../db/client.server";
+import { unnestColumns } from "../db/unnest-columns";
 import type { Note } from "../events/outcome";
 import type { MetaEvent } from "../meta/event";
-import { DEFERRAL_REASON_CODE, FINAL_STATES, sqlStates, type EventState, type ReceiptOutcome } from "./lifecycle";
+import { DEFERRAL_REASON_CODE, FINAL_STATES, SCHEDULED_STATES, sqlStates, type EventState, type ReceiptOutcome } from "./lifecycle";
 import type { Transition } from "./schedule";
 
 export interface ReceiptInput {
@@ -103,14 +104,27 @@ export async function insertEvent(prisma: PrismaClient, e: NewEvent, now: Date):
   return id;
 }
 
+/**
+ * The rows the worker may take: scheduled and due, or left sending by a worker whose lease ran
+ * out. Written once around the SQL expression of the moment, `now`: statements of fixed text
+ * give it a parameter's cast, Prisma's tagged queries bind the moment (withMoment).
+ */
+const abandonedSendingSql = (now: string) => `"state" = 'sending' AND "leaseUntil" < ${now}`;
+const dueSql = (now: string) => `(("state" IN (${sqlStates(SCHEDULED_STATES)}) AND "nextAttemptAt" <= ${now}) OR (${abandonedSendingSql(now)}))`;
+
+const MOMENT = "\u0000now\u0000";
+/** A condition for a tagged query, the moment bound wherever the condition compares with it. */
+function withMoment(condition: (now: string) => string, now: Date): Prisma.Sql {
+  const parts = condition(MOMENT).split(MOMENT);
+  return Prisma.sql(parts, ...parts.slice(1).map(() => now));
+}
+
 /** How many events of a shop are due (capped at `cap`) and since when the oldest waits. */
 export async function dueSummary(prisma: PrismaClient, shop: string, cap: number, now: Date): Promise<{ count: number; oldest: Date | null }> {
   const rows = await prisma.$queryRaw<Array<{ count: number; oldest: Date | null }>>`
     SELECT COUNT(*)::int AS "count", MIN("nextAttemptAt") AS "oldest" FROM (
       SELECT "nextAttemptAt" FROM "Event"
-      WHERE "shop" = ${shop}
-        AND (("state" IN ('queued', 'retrying') AND "nextAttemptAt" <= ${now})
-             OR ("state" = 'sending' AND "leaseUntil" < ${now}))
+      WHERE "shop" = ${shop} AND ${withMoment(dueSql, now)}
       LIMIT ${cap}) AS due`;
   return rows[0] ?? { count: 0, oldest: null };
 }
@@ -124,27 +138,47 @@ export interface IngestWrite {
   refused?: boolean;
 }
 
+/** The input of RECORD_WEBHOOK_EVENTS, a webhook and its event per row. */
+const WEBHOOK_COLUMNS = unnestColumns<WebhookWrite>([
+  { name: "idx", type: "int", value: (_, i) => i },
+  { name: "shop", type: "text", value: (w) => w.receipt.shop },
+  { name: "topic", type: "text", value: (w) => w.receipt.topic },
+  { name: "webhookId", type: "text", value: (w) => w.receipt.webhookId },
+  { name: "eventId", type: "text", value: (w) => w.receipt.eventId ?? null },
+  { name: "dedupeKey", type: "text", value: (w) => w.receipt.eventId || w.receipt.webhookId },
+  { name: "triggeredAt", type: "timestamp", value: (w) => w.receipt.triggeredAt ?? null },
+  { name: "now", type: "timestamp", value: (w) => w.now },
+  { name: "outcome", type: "text", value: (w) => w.receipt.outcome },
+  { name: "reason", type: "text", value: (w) => w.receipt.reason ?? null },
+  { name: "eventName", type: "text", value: (w) => w.event.event.event_name },
+  { name: "evId", type: "text", value: (w) => w.event.event.event_id },
+  { name: "evTopic", type: "text", value: (w) => w.event.topic },
+  { name: "state", type: "text", value: (w) => w.event.state },
+  { name: "pixelId", type: "text", value: (w) => w.event.pixelId ?? null },
+  { name: "testEventCode", type: "text", value: (w) => w.event.testEventCode ?? null },
+  { name: "payload", type: "jsonb", value: (w) => JSON.stringify(w.event.event) },
+  { name: "eventTime", type: "timestamp", value: (w) => new Date(w.event.event.event_time * 1000) },
+  { name: "reasonCode", type: "text", value: (w) => w.event.reasonCode ?? null },
+  { name: "evReason", type: "text", value: (w) => w.event.reason ?? null },
+  { name: "customerHash", type: "text", value: (w) => w.event.customerHash ?? null },
+  { name: "notes", type: "jsonb", value: (w) => notesJson(w.event.notes) },
+  { name: "checkoutToken", type: "text", value: (w) => w.event.checkoutToken ?? null },
+  { name: "refuseForeign", type: "boolean", value: (w) => w.event.refuseForeign ?? false },
+]);
+
 /**
  * Records webhooks and their events in one statement and one commit, whatever their number:
  * that is what keeps the answer to Shopify in milliseconds under a burst. An event is
  * inserted only when its receipt is new and its natural key (shop, event name, event id) is
  * new; a receipt whose natural key is already held is recorded as a duplicate; a webhook whose
  * event id another shop holds (refuseForeign) is refused, its receipt under refusedDedupeKey.
- * The text never changes (one array per column), so the driver parses nothing new per batch.
+ * The text never changes (one array per column, ../db/unnest-columns.ts), so the driver
+ * parses nothing new per batch.
  */
 const RECORD_WEBHOOK_EVENTS = `
   WITH input AS (
-    SELECT t."idx", t."shop", t."topic", t."webhookId", t."eventId", t."dedupeKey",
-           (t."triggeredAt"::timestamptz AT TIME ZONE 'UTC') AS "triggeredAt", (t."now"::timestamptz AT TIME ZONE 'UTC') AS "now",
-           t."outcome", t."reason", t."eventName", t."evId", t."evTopic", t."state", t."pixelId", t."testEventCode",
-           t."payload"::jsonb AS "payload", (t."eventTime"::timestamptz AT TIME ZONE 'UTC') AS "eventTime",
-           t."reasonCode", t."evReason", t."customerHash", t."notes"::jsonb AS "notes", t."checkoutToken", t."refuseForeign"
-    FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
-                $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::boolean[])
-      AS t("idx", "shop", "topic", "webhookId", "eventId", "dedupeKey", "triggeredAt", "now", "outcome", "reason",
-           "eventName", "evId", "evTopic", "state", "pixelId", "testEventCode", "payload", "eventTime", "reasonCode",
-           "evReason", "customerHash", "notes", "checkoutToken", "refuseForeign")
+    SELECT ${WEBHOOK_COLUMNS.select}
+    FROM ${WEBHOOK_COLUMNS.from}
   ),
   checked AS (
     -- Held by another shop, or given to another shop by an earlier webhook of this batch
@@ -208,33 +242,7 @@ export interface WebhookWrite {
 }
 
 export async function recordWebhookEvents(sql: SqlRunner, rows: WebhookWrite[]): Promise<IngestWrite[]> {
-  const column = <T>(pick: (w: WebhookWrite) => T) => rows.map(pick);
-  const result = await sql<{ idx: number; receipt: boolean; outcome: string | null; event: string | null; foreign: boolean }>(RECORD_WEBHOOK_EVENTS, [
-    rows.map((_, i) => i),
-    column((w) => w.receipt.shop),
-    column((w) => w.receipt.topic),
-    column((w) => w.receipt.webhookId),
-    column((w) => w.receipt.eventId ?? null),
-    column((w) => w.receipt.eventId || w.receipt.webhookId),
-    column((w) => w.receipt.triggeredAt?.toISOString() ?? null),
-    column((w) => w.now.toISOString()),
-    column((w) => w.receipt.outcome),
-    column((w) => w.receipt.reason ?? null),
-    column((w) => w.event.event.event_name),
-    column((w) => w.event.event.event_id),
-    column((w) => w.event.topic),
-    column((w) => w.event.state),
-    column((w) => w.event.pixelId ?? null),
-    column((w) => w.event.testEventCode ?? null),
-    column((w) => JSON.stringify(w.event.event)),
-    column((w) => new Date(w.event.event.event_time * 1000).toISOString()),
-    column((w) => w.event.reasonCode ?? null),
-    column((w) => w.event.reason ?? null),
-    column((w) => w.event.customerHash ?? null),
-    column((w) => notesJson(w.event.notes)),
-    column((w) => w.event.checkoutToken ?? null),
-    column((w) => w.event.refuseForeign ?? false),
-  ]);
+  const result = await sql<{ idx: number; receipt: boolean; outcome: string | null; event: string | null; foreign: boolean }>(RECORD_WEBHOOK_EVENTS, WEBHOOK_COLUMNS.arrays(rows));
   // Two copies of one webhook in a batch: the receipt is new for the first only.
   const seen = new Set<string>();
   const writes = result.map((row) => {
@@ -250,20 +258,21 @@ export async function recordWebhookEvents(sql: SqlRunner, rows: WebhookWrite[]):
   // The webhook was answered "duplicate", so its receipt must say so too.
   const late = result.filter((row, i) => writes[i]!.receiptInserted && row.event === null && row.outcome !== "duplicate");
   if (late.length) {
-    const receipts = late.map((row) => rows[row.idx]!);
-    await sql(MARK_DUPLICATE_RECEIPTS, [
-      receipts.map((w) => w.receipt.shop),
-      receipts.map((w) => w.receipt.topic),
-      receipts.map((w) => w.receipt.eventId || w.receipt.webhookId),
-      receipts.map((w) => `${w.event.event.event_name} ${w.event.event.event_id} was already recorded`),
-    ]);
+    await sql(MARK_DUPLICATE_RECEIPTS, DUPLICATE_COLUMNS.arrays(late.map((row) => rows[row.idx]!)));
   }
   return writes;
 }
 
+const DUPLICATE_COLUMNS = unnestColumns<WebhookWrite>([
+  { name: "shop", type: "text", value: (w) => w.receipt.shop },
+  { name: "topic", type: "text", value: (w) => w.receipt.topic },
+  { name: "dedupeKey", type: "text", value: (w) => w.receipt.eventId || w.receipt.webhookId },
+  { name: "reason", type: "text", value: (w) => `${w.event.event.event_name} ${w.event.event.event_id} was already recorded` },
+]);
+
 const MARK_DUPLICATE_RECEIPTS = `
   UPDATE "WebhookReceipt" w SET "outcome" = 'duplicate', "reason" = t."reason"
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t("shop", "topic", "dedupeKey", "reason")
+  FROM ${DUPLICATE_COLUMNS.from}
   WHERE w."shop" = t."shop" AND w."topic" = t."topic" AND w."dedupeKey" = t."dedupeKey"`;
 
 /** One webhook and its event (tests, the CLI, reconciliation): the same statement. */
@@ -283,6 +292,23 @@ export interface ClaimedEvent {
   leaseId: string;
 }
 
+// A batch is taken when it is full, or when its oldest event is due since `onlyIfOlderThan`
+// ($5, the batching window); otherwise nothing is claimed and the rows stay free.
+const CLAIM_DUE = `
+  WITH picked AS (
+    SELECT "id", "nextAttemptAt" FROM "Event"
+    WHERE "shop" = $3 AND ${dueSql(`($2::timestamptz AT TIME ZONE 'UTC')`)}
+    ORDER BY "nextAttemptAt"
+    LIMIT $4
+    FOR UPDATE SKIP LOCKED
+  ), go AS (
+    SELECT COUNT(*) >= $4 OR MIN("nextAttemptAt") <= ($5::timestamptz AT TIME ZONE 'UTC') AS "go" FROM picked
+  )
+  UPDATE "Event" SET "state" = 'sending', "leaseUntil" = ($1::timestamptz AT TIME ZONE 'UTC'), "leaseId" = $6,
+                     "attempts" = "attempts" + 1, "updatedAt" = ($2::timestamptz AT TIME ZONE 'UTC')
+  WHERE "id" IN (SELECT "id" FROM picked) AND (SELECT "go" FROM go)
+  RETURNING "id"::text AS "id", "eventId", "eventName", "testEventCode", "attempts", "payload", "leaseId"`;
+
 /**
  * Takes up to `limit` due events of one shop for `leaseMs`. SKIP LOCKED lets any number of
  * workers claim side by side; a lease that runs out (worker killed mid-batch) makes the rows
@@ -291,27 +317,15 @@ export interface ClaimedEvent {
  * outcomes (applyTransitions) and renewals (renewLease) then no longer match the row.
  */
 export async function claimDue(sql: SqlRunner, shop: string, limit: number, leaseMs: number, now: Date, onlyIfOlderThan: Date = now): Promise<ClaimedEvent[]> {
-  // A batch is taken when it is full, or when its oldest event is due since `onlyIfOlderThan`
-  // (the batching window); otherwise nothing is claimed and the rows stay free.
   const leaseUntil = new Date(now.getTime() + leaseMs);
-  const rows = await sql<Omit<ClaimedEvent, "id"> & { id: string }>(
-    `WITH picked AS (
-       SELECT "id", "nextAttemptAt" FROM "Event"
-       WHERE "shop" = $3
-         AND (("state" IN ('queued', 'retrying') AND "nextAttemptAt" <= ($2::timestamptz AT TIME ZONE 'UTC'))
-              OR ("state" = 'sending' AND "leaseUntil" < ($2::timestamptz AT TIME ZONE 'UTC')))
-       ORDER BY "nextAttemptAt"
-       LIMIT $4
-       FOR UPDATE SKIP LOCKED
-     ), go AS (
-       SELECT COUNT(*) >= $4 OR MIN("nextAttemptAt") <= ($5::timestamptz AT TIME ZONE 'UTC') AS "go" FROM picked
-     )
-     UPDATE "Event" SET "state" = 'sending', "leaseUntil" = ($1::timestamptz AT TIME ZONE 'UTC'), "leaseId" = $6,
-                        "attempts" = "attempts" + 1, "updatedAt" = ($2::timestamptz AT TIME ZONE 'UTC')
-     WHERE "id" IN (SELECT "id" FROM picked) AND (SELECT "go" FROM go)
-     RETURNING "id"::text AS "id", "eventId", "eventName", "testEventCode", "attempts", "payload", "leaseId"`,
-    [leaseUntil.toISOString(), now.toISOString(), shop, limit, onlyIfOlderThan.toISOString(), randomUUID()],
-  );
+  const rows = await sql<Omit<ClaimedEvent, "id"> & { id: string }>(CLAIM_DUE, [
+    leaseUntil.toISOString(),
+    now.toISOString(),
+    shop,
+    limit,
+    onlyIfOlderThan.toISOString(),
+    randomUUID(),
+  ]);
   return rows.map((r) => ({ ...r, id: BigInt(r.id) }));
 }
 
@@ -368,6 +382,21 @@ export const scrubClientDataSql = (done: string) =>
        array_to_string(ARRAY(SELECT k FROM jsonb_object_keys(e."payload"->'user_data') k WHERE k = ANY(${CLIENT_KEYS_SQL}) ORDER BY k), ', ')))
      ELSE e."notes" END`;
 
+/** The input of APPLY_TRANSITIONS, a transition per row; the moment and the lease id are the parameters after its arrays. */
+const TRANSITION_COLUMNS = unnestColumns<AppliedTransition>([
+  { name: "id", type: "bigint", value: (t) => t.id },
+  { name: "state", type: "text", value: (t) => t.state },
+  { name: "nextAttemptAt", type: "timestamp", value: (t) => t.nextAttemptAt ?? null },
+  // A delivery clears the reason of an earlier failure; other transitions set theirs.
+  { name: "setReason", type: "boolean", value: (t) => t.reasonCode !== undefined || t.state === "sent" },
+  { name: "reasonCode", type: "text", value: (t) => t.reasonCode ?? null },
+  { name: "reason", type: "text", value: (t) => t.reason ?? null },
+  { name: "fbtraceId", type: "text", value: (t) => t.fbtraceId || null },
+  { name: "detail", type: "text", value: (t) => [t.reason, t.fbtraceId && `fbtrace_id ${t.fbtraceId}`].filter(Boolean).join(" · ") || null },
+]);
+const TRANSITIONS_AT = `($${TRANSITION_COLUMNS.next}::timestamptz AT TIME ZONE 'UTC')`;
+const TRANSITIONS_LEASE = `$${TRANSITION_COLUMNS.next + 1}`;
+
 /**
  * Writes the outcome of an attempt: every event's new state and its history line, for a batch
  * of 1,000 in one statement (one array per column, so its text never changes). Fenced: only
@@ -377,43 +406,29 @@ export const scrubClientDataSql = (done: string) =>
  */
 const APPLY_TRANSITIONS = `
   WITH t AS (
-    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[], $5::text[], $6::text[], $7::text[], $8::text[])
-      AS t("id", "state", "nextAttemptAt", "setReason", "reasonCode", "reason", "fbtraceId", "detail")
+    SELECT ${TRANSITION_COLUMNS.select} FROM ${TRANSITION_COLUMNS.from}
   ),
   changed AS (
     UPDATE "Event" e
-    SET "state" = t."state", "leaseUntil" = NULL, "updatedAt" = ($9::timestamptz AT TIME ZONE 'UTC'),
-        "nextAttemptAt" = COALESCE(t."nextAttemptAt"::timestamptz AT TIME ZONE 'UTC', e."nextAttemptAt"),
+    SET "state" = t."state", "leaseUntil" = NULL, "updatedAt" = ${TRANSITIONS_AT},
+        "nextAttemptAt" = COALESCE(t."nextAttemptAt", e."nextAttemptAt"),
         "reasonCode" = CASE WHEN t."setReason" THEN t."reasonCode" ELSE e."reasonCode" END,
         "reason" = CASE WHEN t."setReason" THEN t."reason" ELSE e."reason" END,
         "fbtraceId" = COALESCE(t."fbtraceId", e."fbtraceId"), "leaseId" = NULL,
         ${scrubClientDataSql(`t."state" IN (${sqlStates(FINAL_STATES)})`)}
-    FROM t WHERE e."id" = t."id" AND e."leaseId" = $10
+    FROM t WHERE e."id" = t."id" AND e."leaseId" = ${TRANSITIONS_LEASE}
     RETURNING e."id"
   ),
   history AS (
     INSERT INTO "EventTransition" ("eventPk", "at", "state", "detail")
-    SELECT t."id", ($9::timestamptz AT TIME ZONE 'UTC'), t."state", t."detail" FROM t JOIN changed c ON c."id" = t."id"
+    SELECT t."id", ${TRANSITIONS_AT}, t."state", t."detail" FROM t JOIN changed c ON c."id" = t."id"
   )
   SELECT t."id"::text AS "id" FROM t WHERE NOT EXISTS (SELECT 1 FROM changed c WHERE c."id" = t."id")`;
 
 /** Returns the ids whose outcome was not written: no longer held under `leaseId` (taken over, or deleted by a redact). */
 export async function applyTransitions(sql: SqlRunner, leaseId: string, transitions: AppliedTransition[], now: Date): Promise<bigint[]> {
   if (transitions.length === 0) return [];
-  const column = <T>(pick: (t: AppliedTransition) => T) => transitions.map(pick);
-  const lost = await sql<{ id: string }>(APPLY_TRANSITIONS, [
-    column((t) => t.id.toString()),
-    column((t) => t.state),
-    column((t) => t.nextAttemptAt?.toISOString() ?? null),
-    // A delivery clears the reason of an earlier failure; other transitions set theirs.
-    column((t) => t.reasonCode !== undefined || t.state === "sent"),
-    column((t) => t.reasonCode ?? null),
-    column((t) => t.reason ?? null),
-    column((t) => t.fbtraceId || null),
-    column((t) => [t.reason, t.fbtraceId && `fbtrace_id ${t.fbtraceId}`].filter(Boolean).join(" · ") || null),
-    now.toISOString(),
-    leaseId,
-  ]);
+  const lost = await sql<{ id: string }>(APPLY_TRANSITIONS, [...TRANSITION_COLUMNS.arrays(transitions), now.toISOString(), leaseId]);
   return lost.map((r) => BigInt(r.id));
 }
 
@@ -424,7 +439,7 @@ export async function applyTransitions(sql: SqlRunner, leaseId: string, transiti
 export async function setPendingState(
   prisma: PrismaClient,
   shop: string,
-  from: EventState[],
+  from: readonly EventState[],
   to: EventState,
   detail: string,
   now: Date,
@@ -434,7 +449,7 @@ export async function setPendingState(
     UPDATE "Event" SET "state" = ${to}, "nextAttemptAt" = ${now}, "leaseUntil" = NULL, "updatedAt" = ${now},
                        "reasonCode" = ${to === "paused" ? DEFERRAL_REASON_CODE["pause-pixel"] : null}, "reason" = ${to === "paused" ? detail : null}
     WHERE "shop" = ${shop}
-      AND ("state" IN (${Prisma.join(from)}) OR (${abandonedSending} AND "state" = 'sending' AND "leaseUntil" < ${now}))
+      AND ("state" IN (${Prisma.join(from)}) OR (${abandonedSending} AND ${withMoment(abandonedSendingSql, now)}))
     RETURNING "id"`;
   if (rows.length) {
     await prisma.eventTransition.createMany({ data: rows.map((r) => ({ eventPk: r.id, at: now, state: to, detail })) });
@@ -483,8 +498,7 @@ export async function resumeStrayPaused(prisma: PrismaClient, now: Date): Promis
 export async function shopsWithDueEvents(prisma: PrismaClient, now: Date, limit = 1000): Promise<string[]> {
   const rows = await prisma.$queryRaw<Array<{ shop: string }>>`
     SELECT DISTINCT "shop" FROM "Event"
-    WHERE ("state" IN ('queued', 'retrying') AND "nextAttemptAt" <= ${now})
-       OR ("state" = 'sending' AND "leaseUntil" < ${now})
+    WHERE ${withMoment(dueSql, now)}
     LIMIT ${limit}`;
   return rows.map((r) => r.shop);
 }

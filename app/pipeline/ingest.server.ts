@@ -1,12 +1,11 @@
 // What happens to a verified webhook: de-duplicate, build the Meta event with the event core,
 // persist it (hashed) and announce it. Raw payloads are never stored: only the hashed event.
 import type { PrismaClient } from "@prisma/client";
-import { isEventTopic, prepareEvent } from "../events/prepare";
-import { storedSettings, type ShopEventSettings } from "../events/settings";
-import { sha256Hex } from "../meta/user-data";
-import { recordReceipt, recordWebhookEvent } from "./event-store.server";
+import { isEventTopic } from "../events/prepare";
+import { storedSettings } from "../events/settings";
+import { recordReceipt, recordWebhookEvent, type ReceiptInput } from "./event-store.server";
 import type { WriteBatcher } from "./ingest-batcher.server";
-import { arrivalState, DEFERRAL_REASON_CODE, receiptOutcomeOfBuild, type ReceiptOutcome } from "./lifecycle";
+import { answerOfWrite, ignoredTopic, planIngest, refusedByDatabase, type IngestAnswer, type IngestPlan, type IngestResult, type ShopSnapshot } from "./ingest-plan";
 import type { DeliveryQueue } from "./queue.server";
 
 export interface VerifiedWebhook {
@@ -24,21 +23,9 @@ export interface VerifiedWebhook {
   shopFromHeader?: boolean;
 }
 
-/** A receipt outcome (./lifecycle.ts); `handled` is for lifecycle and privacy webhooks, never ingested. */
-export type IngestOutcome = Exclude<ReceiptOutcome, "handled">;
-
-export interface IngestResult {
-  outcome: IngestOutcome;
-  reason?: string;
-}
-
-interface ShopContext {
+interface ShopContext extends ShopSnapshot {
   /** The Shop row's install facts; null when there is no row. */
   install: { installedAt: Date; uninstalledAt: Date | null; shopifyId: string | null } | null;
-  settings: ShopEventSettings;
-  pixelId?: string;
-  paused: boolean;
-  pauseReason?: string | null;
   testEventCode?: string | null;
   loadedAt: number;
 }
@@ -79,42 +66,11 @@ export async function shopInstall(prisma: PrismaClient, shop: string, nowMs = Da
   return (await shopContext(prisma, shop, nowMs)).install;
 }
 
-/**
- * The SQLSTATE of an error caused by the data itself (class 22, or 54000 "too large to
- * index"), from the driver or through Prisma; undefined for anything a retry may cure.
- */
-function refusedData(error: unknown): string | undefined {
-  const e = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: { code?: unknown } } } } | null;
-  for (const code of [e?.code, e?.meta?.driverAdapterError?.cause?.code]) {
-    if (typeof code === "string" && /^(22[0-9A-Z]{3}|54000)$/.test(code)) return code;
-  }
-  return undefined;
-}
-
-/**
- * SHA-256 of the payload's customer id, as user_data.external_id hashes it. The payload must
- * come from a lossless parse (app/shopify/webhook-json.ts): an id above 2^53 is then its exact
- * digits. A number that is not a safe integer was rounded on the way; its hash would match no
- * customers/redact request, so none is stored (the event core rejects such an id too).
- */
-function customerHash(payload: unknown): string | null {
-  const id = (payload as { customer?: { id?: unknown } } | null)?.customer?.id;
-  if (typeof id === "string") return /^\d+$/.test(id.trim()) ? sha256Hex(id.trim()) : null;
-  return typeof id === "number" && Number.isSafeInteger(id) ? sha256Hex(String(id)) : null;
-}
-
-/** An order's checkout_token: the event id of its checkout's InitiateCheckout (customers/redact removes both). */
-function checkoutToken(payload: unknown): string | null {
-  const token = (payload as { checkout_token?: unknown } | null)?.checkout_token;
-  return typeof token === "string" && token.trim() ? token.trim() : null;
-}
-
 export async function ingestWebhook(
   deps: { prisma: PrismaClient; queue?: DeliveryQueue; batcher?: WriteBatcher },
   webhook: VerifiedWebhook,
   now = new Date(),
 ): Promise<IngestResult> {
-  const { prisma } = deps;
   const receipt = {
     shop: webhook.shop,
     topic: webhook.topic,
@@ -122,56 +78,30 @@ export async function ingestWebhook(
     eventId: webhook.eventId,
     triggeredAt: webhook.triggeredAt ? new Date(webhook.triggeredAt) : null,
   };
-  const duplicate: IngestResult = { outcome: "duplicate", reason: "Shopify delivered this webhook before" };
-  const receiptOnly = async (result: IngestResult): Promise<IngestResult> =>
-    (await recordReceipt(prisma, { ...receipt, outcome: result.outcome, reason: result.reason, receivedAt: now })) ? result : duplicate;
+  // Only an event topic needs the shop's context.
+  const plan = isEventTopic(webhook.topic)
+    ? planIngest({ ...webhook, topic: webhook.topic }, await shopContext(deps.prisma, webhook.shop, now.getTime()), now)
+    : ignoredTopic(webhook.topic);
+  const answer = await write(deps, receipt, plan, now);
+  if (answer.kick) await deps.queue?.kick(webhook.shop);
+  return answer.result;
+}
 
-  if (!isEventTopic(webhook.topic)) return receiptOnly({ outcome: "ignored", reason: `no event is built from ${webhook.topic}` });
-  const context = await shopContext(prisma, webhook.shop, now.getTime());
-  const built = prepareEvent(webhook.topic, webhook.payload, context.settings, {
-    shop: webhook.shop,
-    nowSeconds: Math.floor(now.getTime() / 1000),
-  });
-  if (built.status === "held_back" || (built.status === "invalid" && !built.event)) {
-    return receiptOnly({ outcome: receiptOutcomeOfBuild(built, context.paused), reason: built.reason });
-  }
-
-  // A built event is stored even when it cannot go yet (no pixel, paused) or at all (Meta's
-  // rules refuse it): the merchant sees every conversion and what became of it.
-  const event = built.event!;
-  const invalid = built.status === "invalid" ? built : undefined;
-  const state = arrivalState(built, context.paused);
-  // The pause's own reason (reasonCode says it is a pause), as the worker and the pause word it.
-  const pausedReason = !context.pixelId ? "no Meta pixel is connected yet" : context.pauseReason ?? "the pixel is paused until the merchant acts";
-  const result: IngestResult = { outcome: receiptOutcomeOfBuild(built, context.paused), ...(invalid ? { reason: invalid.reason } : {}) };
-  const write = await (deps.batcher ? deps.batcher.write.bind(deps.batcher) : recordWebhookEvent.bind(null, prisma))(
-    { ...receipt, outcome: result.outcome, reason: result.reason },
-    {
-      shop: webhook.shop,
-      topic: webhook.topic,
-      event,
-      state,
-      pixelId: context.pixelId,
-      testEventCode: built.status === "ready" ? built.testEventCode : null,
-      reasonCode: invalid ? invalid.code : state === "paused" ? (context.pixelId ? DEFERRAL_REASON_CODE["pause-pixel"] : "no_destination") : null,
-      reason: invalid ? invalid.reason : state === "paused" ? pausedReason : null,
-      customerHash: customerHash(webhook.payload),
-      checkoutToken: event.event_name === "Purchase" ? checkoutToken(webhook.payload) : null,
-      notes: built.notes,
-      refuseForeign: webhook.shopFromHeader ?? false,
+async function write(
+  deps: { prisma: PrismaClient; batcher?: WriteBatcher },
+  receipt: Omit<ReceiptInput, "outcome" | "reason">,
+  plan: IngestPlan,
+  now: Date,
+): Promise<IngestAnswer> {
+  const row = { ...receipt, outcome: plan.result.outcome, reason: plan.result.reason };
+  if (!plan.event) return answerOfWrite(plan, { receiptInserted: await recordReceipt(deps.prisma, { ...row, receivedAt: now }) });
+  const written = deps.batcher ? deps.batcher.write(row, plan.event, now) : recordWebhookEvent(deps.prisma, row, plan.event, now);
+  return written.then(
+    (result) => answerOfWrite(plan, result),
+    (error: unknown) => {
+      const instead = refusedByDatabase(error);
+      if (!instead) throw error;
+      return write(deps, receipt, instead, now);
     },
-    now,
-  ).catch((error: unknown) => {
-    // A value PostgreSQL cannot store (a NUL character, a broken surrogate, a date out of
-    // range, an id too long to index) fails the same way on each of Shopify's retries.
-    const code = refusedData(error);
-    if (!code) throw error;
-    return receiptOnly({ outcome: "invalid", reason: `the database cannot store this event (PostgreSQL ${code})` });
-  });
-  if ("outcome" in write) return write;
-  if (write.refused) return { outcome: "refused", reason: `${event.event_name} ${event.event_id} is held for another shop: this body is not ${webhook.shop}'s` };
-  if (!write.receiptInserted) return duplicate;
-  if (write.eventPk === undefined) return { outcome: "duplicate", reason: `${event.event_name} ${event.event_id} was already recorded` };
-  if (state === "queued") await deps.queue?.kick(webhook.shop);
-  return result;
+  );
 }

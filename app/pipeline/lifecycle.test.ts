@@ -19,6 +19,7 @@ import {
   RECEIPT_OUTCOME_INFO,
   RECEIPT_OUTCOMES,
   receiptOutcomeOfBuild,
+  SCHEDULED_STATES,
   sqlStates,
   STATE_OF_VERDICT,
   stateOfFate,
@@ -59,6 +60,11 @@ describe("event states", () => {
     expect([...PENDING_STATES, ...FINAL_STATES].sort()).toEqual([...EVENT_STATES].sort());
     expect(PENDING_STATES.filter((s) => FINAL_STATES.includes(s))).toEqual([]);
     expect(FINAL_STATES).toEqual(["sent", "rejected", "invalid", "expired"]);
+  });
+
+  it("are scheduled when the worker takes them at their time: its own but sending", () => {
+    expect([...SCHEDULED_STATES, "sending"].sort()).toEqual(EVENT_STATES.filter((s) => EVENT_STATE_INFO[s].waitsFor === "worker").sort());
+    expect(sqlStates(SCHEDULED_STATES)).toBe("'queued', 'retrying'");
   });
 
   it("are told from other words, and written into SQL as literals", () => {

@@ -57,6 +57,11 @@ export const EVENT_STATE_INFO: Record<EventState, EventStateInfo> = {
 export const PENDING_STATES = EVENT_STATES.filter((s) => EVENT_STATE_INFO[s].waitsFor !== null);
 /** States an event never leaves: delivered, or never to be. */
 export const FINAL_STATES = EVENT_STATES.filter((s) => EVENT_STATE_INFO[s].waitsFor === null);
+/**
+ * States whose event the worker takes once its nextAttemptAt has come. The worker's other
+ * state, sending, is its own while the lease lasts and is taken over only when that runs out.
+ */
+export const SCHEDULED_STATES = ["queued", "retrying"] as const satisfies readonly EventState[];
 
 export function isEventState(value: string): value is EventState {
   return (EVENT_STATES as readonly string[]).includes(value);

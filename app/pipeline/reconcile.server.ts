@@ -15,7 +15,8 @@ import {
 import { connectionPages, type AdminGraphql } from "../shopify/admin-graphql";
 import { graphqlOrderSchema, graphqlOrderToPayload, RECENT_ORDERS_QUERY, type GraphqlOrder } from "../shopify/admin-orders";
 import { recordReceipts } from "./event-store.server";
-import { ingestWebhook, type IngestOutcome } from "./ingest.server";
+import type { IngestOutcome } from "./ingest-plan";
+import { ingestWebhook } from "./ingest.server";
 import type { DeliveryQueue } from "./queue.server";
 
 export type { AdminGraphql } from "../shopify/admin-graphql";

@@ -5,28 +5,15 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import type { PrismaClient } from "@prisma/client";
 import { InvalidShopError } from "@shopify/shopify-api";
-import { env } from "../config/env.server";
 import { isTransientDatabaseError } from "../db/client.server";
-import { database } from "../db/db.server";
+import { database, deliveryQueue, ingestBatcher } from "../process-clients.server";
 import { authenticate } from "../shopify.server";
 import { bindWebhook, isLifecycleTopic, type Binding, type ShopFacts } from "../shopify/webhook-binding";
 import { losslessPayload } from "../shopify/webhook-json";
 import { recordReceipt, refusedDedupeKey, type ReceiptInput } from "./event-store.server";
-import { WriteBatcher } from "./ingest-batcher.server";
 import { ingestWebhook, shopInstall } from "./ingest.server";
 import type { ReceiptOutcome } from "./lifecycle";
 import { handleCustomerRedact, handleShopRedact, handleUninstalled, recordDataRequest, recordShopifyId } from "./privacy.server";
-import { createDeliveryQueue, type DeliveryQueue } from "./queue.server";
-
-declare global {
-  var __capiQueue: DeliveryQueue | undefined;
-  var __capiBatcher: WriteBatcher | undefined;
-}
-
-function deliveryQueue(): DeliveryQueue {
-  globalThis.__capiQueue ??= createDeliveryQueue(env().REDIS_URL, env().QUEUE_PREFIX);
-  return globalThis.__capiQueue;
-}
 
 export const WEBHOOK_TOPICS = [
   "orders/create",
@@ -154,9 +141,8 @@ export function webhookAction(expected: WebhookTopic) {
         case "orders/create":
         case "orders/paid":
         case "checkouts/create": {
-          globalThis.__capiBatcher ??= new WriteBatcher(db.sql);
           const result = await ingestWebhook(
-            { prisma, queue: deliveryQueue(), batcher: globalThis.__capiBatcher },
+            { prisma, queue: deliveryQueue(), batcher: ingestBatcher() },
             { shop, topic: expected, webhookId, eventId, triggeredAt, payload, shopFromHeader: true },
           );
           return Response.json(result, { status: result.outcome === "refused" ? 400 : 200 });

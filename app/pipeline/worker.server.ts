@@ -3,14 +3,16 @@
 // event's fate. Any number of workers may run on any number of machines.
 import type { PrismaClient } from "@prisma/client";
 import { Worker } from "bullmq";
-import { deliverBatch, type EventFate } from "../meta/deliver";
+import type { MetaAnswer } from "../meta/classify";
+import { deliverBatch } from "../meta/deliver";
 import type { MetaEvent } from "../meta/event";
 import { prismaSql, type SqlRunner } from "../db/client.server";
 import { sendGraphRequest } from "../meta/graph-client.server";
 import { graphRequest, MAX_EVENTS_PER_REQUEST, planBatches } from "../meta/request";
 import { openDestination, pauseDestination, pauseUnreadableDestination, slowDestination, UNREADABLE_TOKEN_REASON, type OpenDestination } from "./destinations.server";
 import { VaultError, type VaultKeyInput } from "../security/token-vault";
-import { applyTransitions, claimDue, dueSummary, releaseLease, renewLease, resumeStrayPaused, setPendingState, shopsWithDueEvents, type AppliedTransition, type ClaimedEvent } from "./event-store.server";
+import { afterBatch, afterDelivery, notAttempted, splitByDeadline, stops, type StopSignals } from "./delivery-plan";
+import { applyTransitions, claimDue, dueSummary, releaseLease, renewLease, resumeStrayPaused, setPendingState, shopsWithDueEvents, type ClaimedEvent } from "./event-store.server";
 import { createDeliveryQueue, FLUSH_JOB, FLUSH_WINDOW_MS, QUEUE_NAME, redisConnection, type DeliveryQueue, type FlushJob } from "./queue.server";
 import { deleteExpiredDataRequests } from "./privacy.server";
 import { reconcileShop, type AdminGraphql } from "./reconcile.server";
@@ -28,8 +30,6 @@ class LeaseLostError extends Error {
     super(`${lost} event(s) of the batch are held by another worker now`);
   }
 }
-import { DEFERRAL_REASON_CODE, STATE_OF_VERDICT } from "./lifecycle";
-import { afterAttempt, deadlineMs, RATE_LIMIT_BACKOFF_MS } from "./schedule";
 
 export interface WorkerOptions {
   prisma: PrismaClient;
@@ -74,8 +74,6 @@ export interface FlushReport {
   requests: number;
   delivered: number;
 }
-
-type Item = Omit<ClaimedEvent, "testEventCode"> & { event: MetaEvent; pixelId: string; testEventCode?: string };
 
 export async function flushShop(options: WorkerOptions & { queue?: DeliveryQueue }, shop: string): Promise<FlushReport> {
   const { prisma } = options;
@@ -136,105 +134,83 @@ async function deliverClaimed(
 ): Promise<boolean> {
   const { prisma } = options;
   const sql = options.sql ?? prismaSql(prisma);
-  const leaseMs = options.leaseMs ?? 60_000;
-  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const lease = { id: claimed[0]!.leaseId, until: claimedAt + leaseMs, ids: claimed.map((row) => row.id) };
-  /**
-   * Before each Meta request: a batch whose isolation (halving until the bad event is found,
-   * each half a request) could outlast the lease renews it while every row is still ours,
-   * and gives the batch up the moment one is not (another worker took it over).
-   */
-  const keepLease = async () => {
-    if (lease.until - now() >= Math.max(leaseMs / 2, requestTimeoutMs)) return;
-    const held = await renewLease(sql, lease.id, lease.ids, leaseMs, new Date(now()));
-    if (held < lease.ids.length) throw new LeaseLostError(lease.ids.length - held);
-    lease.until = now() + leaseMs;
-  };
-  const transitions: AppliedTransition[] = [];
-  const sendable: Item[] = [];
-  for (const row of claimed) {
-    const event = row.payload;
-    // Queued too long (a paused pixel, an outage): Meta would reject the whole batch for it.
-    if (now() > deadlineMs(event.event_time, event.action_source)) {
-      transitions.push({ id: row.id, state: "expired", reasonCode: "event_too_old", reason: "Meta's 7-day window closed before the event could be delivered" });
-      continue;
-    }
-    sendable.push({ ...row, event, pixelId: destination.pixelId, testEventCode: row.testEventCode ?? undefined });
-  }
-
-  let pauseVerdict: Extract<EventFate, { status: "deferred" }>["verdict"] | undefined;
-  let rateLimited = false;
-  let leaseLost: LeaseLostError | undefined;
-  for (const batch of planBatches(sendable)) {
-    const testEventCode = batch[0]!.testEventCode;
-    const result = await deliverBatch(batch, async (events) => {
-      await keepLease();
-      return sendGraphRequest(
-        graphRequest(
-          { pixelId: destination.pixelId, accessToken: destination.accessToken, apiVersion: destination.apiVersion, appSecret: options.appSecret },
-          events,
-          { testEventCode, graphUrl: options.graphUrl },
-        ),
-        options.requestTimeoutMs,
-      );
-    }).catch((error: unknown) => {
-      if (!(error instanceof LeaseLostError)) throw error;
-      leaseLost = error;
-      return undefined;
-    });
-    if (!result) break;
-    report.requests += result.requests;
-    for (const { item, fate } of result.fates) {
-      if (fate.status === "delivered") report.delivered++;
-      if (fate.status === "deferred" && fate.verdict.action === "pause-pixel") pauseVerdict = fate.verdict;
-      if (fate.status === "deferred" && fate.verdict.action === "rate-limited") rateLimited = true;
-      transitions.push({
-        id: item.id,
-        ...afterAttempt(fate, {
-          attempts: item.attempts,
-          eventTimeSeconds: item.event.event_time,
-          actionSource: item.event.action_source,
-          nowMs: now(),
-          random: random(),
-        }),
+  const lease = keptLease(sql, claimed, claimedAt, options, now);
+  const { expired, sendable } = splitByDeadline(claimed, destination.pixelId, now());
+  const transitions = [...expired];
+  let signals: StopSignals = { rateLimited: false };
+  try {
+    for (const batch of planBatches(sendable)) {
+      const result = await deliverBatch(batch, async (events) => {
+        await lease.keep();
+        return sendToPixel(options, destination, events, batch[0]!.testEventCode);
       });
+      report.requests += result.requests;
+      const outcome = afterBatch(result.fates, now(), random);
+      report.delivered += outcome.delivered;
+      transitions.push(...outcome.transitions);
+      signals = outcome.stop;
+      if (stops(signals)) break;
     }
-    if (pauseVerdict || rateLimited) break;
-  }
-  if (leaseLost) {
+  } catch (error) {
+    if (!(error instanceof LeaseLostError)) throw error;
     // Write what is known of the rows still ours (earlier sub-batches), hand the rest back at
     // once, and leave the batch to the worker that took part of it: Meta's event_id
     // deduplication absorbs whatever both of us sent.
     await applyTransitions(sql, lease.id, transitions, new Date(now()));
     const released = await releaseLease(sql, lease.id, lease.ids, new Date(now()));
-    options.log?.(`${destination.shop}: lease lost mid-batch (${leaseLost.message}); stopped, ${released} event(s) handed back`);
+    options.log?.(`${destination.shop}: lease lost mid-batch (${error.message}); stopped, ${released} event(s) handed back`);
     return true;
   }
-  // Batches not attempted after a pause or a rate limit go back untouched.
-  const attempted = new Set(transitions.map((t) => t.id));
-  const action = pauseVerdict?.action ?? "rate-limited";
-  for (const row of sendable) {
-    if (!attempted.has(row.id)) transitions.push({ id: row.id, state: STATE_OF_VERDICT[action], nextAttemptAt: new Date(now() + RATE_LIMIT_BACKOFF_MS), reasonCode: DEFERRAL_REASON_CODE[action], reason: "not attempted: it waits with the rest of the batch" });
-  }
+  transitions.push(...notAttempted(sendable, transitions, signals, now()));
   const lost = await applyTransitions(sql, lease.id, transitions, new Date(now()));
   if (lost.length > 0) {
     // The lease ran out before the outcome was written and another worker claimed these rows:
     // theirs is the outcome that counts now.
     options.log?.(`${destination.shop}: lease lost: ${lost.length} of ${transitions.length} outcome(s) not written, another worker holds those events now`);
   }
-  if (pauseVerdict && pauseVerdict.action === "pause-pixel") {
-    await pauseDestination(prisma, destination.shop, pauseVerdict.reason, pauseVerdict.merchantMessage, new Date(now()));
-    options.log?.(`paused ${destination.shop}: ${pauseVerdict.reason}`);
-    return true;
+  const next = afterDelivery(signals, lost.length);
+  if (next.next === "pause") {
+    await pauseDestination(prisma, destination.shop, next.verdict.reason, next.verdict.merchantMessage, new Date(now()));
+    options.log?.(`paused ${destination.shop}: ${next.verdict.reason}`);
+  } else if (next.next === "slow") {
+    await slowDestination(prisma, destination.shop, new Date(now() + next.forMs));
+    await options.queue?.kick(destination.shop, next.forMs, "s");
   }
-  if (rateLimited) {
-    const until = new Date(now() + RATE_LIMIT_BACKOFF_MS);
-    await slowDestination(prisma, destination.shop, until);
-    await options.queue?.kick(destination.shop, RATE_LIMIT_BACKOFF_MS, "s");
-    return true;
-  }
-  // A batch partly taken over: the other worker is on this shop now.
-  return lost.length > 0;
+  return next.next !== "continue";
+}
+
+/**
+ * A claim's lease, kept before each Meta request: a batch whose isolation (halving until the
+ * bad event is found, each half a request) could outlast the lease renews it while every row
+ * is still ours, and gives the batch up the moment one is not (another worker took it over).
+ */
+function keptLease(sql: SqlRunner, claimed: ClaimedEvent[], claimedAt: number, options: Pick<WorkerOptions, "leaseMs" | "requestTimeoutMs">, now: () => number) {
+  const leaseMs = options.leaseMs ?? 60_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const id = claimed[0]!.leaseId;
+  const ids = claimed.map((row) => row.id);
+  let until = claimedAt + leaseMs;
+  return {
+    id,
+    ids,
+    async keep(): Promise<void> {
+      if (until - now() >= Math.max(leaseMs / 2, requestTimeoutMs)) return;
+      const held = await renewLease(sql, id, ids, leaseMs, new Date(now()));
+      if (held < ids.length) throw new LeaseLostError(ids.length - held);
+      until = now() + leaseMs;
+    },
+  };
+}
+
+function sendToPixel(options: WorkerOptions, destination: OpenDestination, events: MetaEvent[], testEventCode: string | undefined): Promise<MetaAnswer> {
+  return sendGraphRequest(
+    graphRequest(
+      { pixelId: destination.pixelId, accessToken: destination.accessToken, apiVersion: destination.apiVersion, appSecret: options.appSecret },
+      events,
+      { testEventCode, graphUrl: options.graphUrl },
+    ),
+    options.requestTimeoutMs,
+  );
 }
 
 async function reconcileAll(options: WorkerOptions & { queue?: DeliveryQueue }): Promise<void> {

@@ -70,7 +70,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  await globalThis.__capiDatabase?.close();
+  const { closeProcessClients } = await import("../process-clients.server");
+  await closeProcessClients();
   await testDb?.drop();
 });
 

@@ -39,8 +39,8 @@ import {
 } from "../admin/options";
 import { StateBadge } from "../admin/state-badge";
 import { StatsCard } from "../admin/stats-card";
-import { database } from "../db/db.server";
 import { metaAccessFromEnv } from "../pipeline/connection.server";
+import { database } from "../process-clients.server";
 import { saveDestination } from "../pipeline/destinations.server";
 import { listDataRequests, type DataRequestSummary } from "../pipeline/privacy.server";
 import { adminGraphqlOf } from "../shopify/admin-graphql";

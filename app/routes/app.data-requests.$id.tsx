@@ -3,7 +3,7 @@
 // reads its own reports: another shop's id, a malformed id or an expired report is a 404.
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
-import { database } from "../db/db.server";
+import { database } from "../process-clients.server";
 import { loadDataRequest } from "../pipeline/privacy.server";
 import { authenticate } from "../shopify.server";
 

@@ -46,7 +46,7 @@ beforeAll(async () => {
   });
   db = await createTestDatabase();
   Object.assign(process.env, { NODE_ENV: "test", SHOPIFY_API_KEY: API_KEY, SHOPIFY_API_SECRET: API_SECRET, SHOPIFY_APP_URL: APP_URL, DATABASE_URL: db.url, ENCRYPTION_KEY: key.toString("hex") });
-  const { database } = await import("../db/db.server");
+  const { database } = await import("../process-clients.server");
   await database().ready;
   const { sessionStorage } = await import("../shopify.server");
   for (const shop of ["shop-a.myshopify.com", "shop-b.myshopify.com"]) {
@@ -57,7 +57,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   vi.unstubAllGlobals();
-  await globalThis.__capiDatabase?.close();
+  const { closeProcessClients } = await import("../process-clients.server");
+  await closeProcessClients();
   await db?.drop();
 });
 

@@ -13,7 +13,7 @@ import { loadDeliveryStats, loadDestinationView, loadRecentEvents, type EventTra
 import { EventsCard } from "../admin/events-card";
 import { StatsCard } from "../admin/stats-card";
 import { env } from "../config/env.server";
-import { database } from "../db/db.server";
+import { database } from "../process-clients.server";
 import { demoRun, loadDemoAccount } from "../demo/account.server";
 import { ledger, summaryRows } from "../demo/ledger";
 

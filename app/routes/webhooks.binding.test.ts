@@ -57,9 +57,8 @@ beforeAll(async () => {
   privacy = await import("../pipeline/privacy.server");
 });
 afterAll(async () => {
-  const { database } = await import("../db/db.server");
-  await database().close();
-  await globalThis.__capiQueue?.close();
+  const { closeProcessClients } = await import("../process-clients.server");
+  await closeProcessClients();
   await db?.drop();
 });
 

@@ -52,9 +52,8 @@ beforeAll(async () => {
   await handleInstalled(db.prisma, SHOP);
 });
 afterAll(async () => {
-  const { database } = await import("../db/db.server");
-  await database().close();
-  await globalThis.__capiQueue?.close();
+  const { closeProcessClients } = await import("../process-clients.server");
+  await closeProcessClients();
   await db?.drop();
 });
 

@@ -36,9 +36,8 @@ beforeAll(async () => {
   for (const shop of [SHOP, OTHER, SAMPLE_SHOP]) await handleInstalled(db.prisma, shop);
 });
 afterAll(async () => {
-  const { database } = await import("../db/db.server");
-  await database().close();
-  await globalThis.__capiQueue?.close();
+  const { closeProcessClients } = await import("../process-clients.server");
+  await closeProcessClients();
   await db?.drop();
 });
 

@@ -300,10 +300,9 @@ export async function webhookRoutes(s: RouteSettings) {
       return { status: response.status, body: await response.text(), ms: performance.now() - started };
     },
     async close() {
-      const { database } = await import("../../app/db/db.server");
-      await database().close();
-      await globalThis.__capiQueue?.queue.obliterate({ force: true }).catch(() => undefined);
-      await globalThis.__capiQueue?.close();
+      const { closeProcessClients, deliveryQueue } = await import("../../app/process-clients.server");
+      await deliveryQueue().queue.obliterate({ force: true }).catch(() => undefined);
+      await closeProcessClients();
     },
   };
 }

@@ -109,7 +109,7 @@ beforeAll(async () => {
   meta = await startMetaSandbox();
   front = await metaFront(meta.url);
   const prefix = uniquePrefix();
-  // First: the routes open the process's database (app/db/db.server.ts) from this environment.
+  // First: the routes open the process's database (app/process-clients.server.ts) from this environment.
   routes = await webhookRoutes({ databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: prefix, vaultKey: key });
   await saveDestination(db.prisma, SHOP, { pixelId: PIXEL, accessToken: "EAAlocked-0123456789abcdef" }, key);
   worker = new WorkerProcess("worker", {
@@ -166,7 +166,7 @@ async function holdLock(phase: LockPhase, window: LockWindow): Promise<void> {
 
 it("tables locked mid-burst: webhooks answer 503 within Shopify's timeout, none 500, the worker carries on, every order delivered", async () => {
   // The web tier's limits are on the routes' connections (this process opened the database as web).
-  const { database } = await import("../../app/db/db.server");
+  const { database } = await import("../../app/process-clients.server");
   const limits = (await database().sql<{ lock: string; statement: string }>(`SELECT current_setting('lock_timeout') AS "lock", current_setting('statement_timeout') AS "statement"`, []))[0];
   expect(limits).toEqual({ lock: "1s", statement: "3s" });
 

@@ -1,0 +1,185 @@
+// Every branch of ingest's decisions, as tables: what a webhook plans to write and answer, and
+// what the write's result makes of that answer.
+import { describe, expect, it } from "vitest";
+import { RECORDED_NOW, shopifyFixture } from "../../test/support/fixtures";
+import type { EventTopic } from "../events/prepare";
+import { DEFAULT_SETTINGS, shopEventSettingsSchema } from "../events/settings";
+import { sha256Hex } from "../meta/user-data";
+import type { IngestWrite, NewEvent } from "./event-store.server";
+import { ALREADY_DELIVERED, answerOfWrite, ignoredTopic, planIngest, refusedByDatabase, type IngestAnswer, type IngestPlan, type IngestResult, type ShopSnapshot } from "./ingest-plan";
+
+const SHOP = "northwind-woolens-demo.myshopify.com";
+const DAY_MS = 24 * 3600_000;
+const fixture = (name: string) => shopifyFixture(name, { asRecorded: true });
+const web = fixture("orders-create-web");
+
+const connected: ShopSnapshot = { settings: DEFAULT_SETTINGS, pixelId: "1234567890", paused: false };
+const pausedPixel: ShopSnapshot = { ...connected, paused: true, pauseReason: "Meta no longer accepts the access token of this pixel." };
+const withTestCode: ShopSnapshot = { ...connected, settings: shopEventSettingsSchema.parse({ testEventCode: "TEST12345" }) };
+
+describe("a webhook of a topic no event is built from", () => {
+  it("is a receipt alone, ignored with the topic", () => {
+    expect(ignoredTopic("products/update")).toEqual({ result: { outcome: "ignored", reason: "no event is built from products/update" } });
+  });
+});
+
+describe("a webhook that stores no event", () => {
+  it.each<[string, EventTopic, unknown, ShopSnapshot, IngestResult]>([
+    ["a test order without a test event code", "orders/create", fixture("orders-create-test"), connected, { outcome: "held_back", reason: "Shopify test order, and the shop has no test event code" }],
+    ["a test order of a paused pixel", "orders/create", fixture("orders-create-test"), pausedPixel, { outcome: "held_back", reason: "Shopify test order, and the shop has no test event code" }],
+    ["an unreadable order", "orders/create", { id: "not a number" }, connected, { outcome: "invalid", reason: expect.stringMatching(/^orders\/create payload: /) }],
+    ["an unreadable checkout", "checkouts/create", null, pausedPixel, { outcome: "invalid", reason: expect.stringMatching(/^checkouts\/create payload: /) }],
+  ])("%s: its receipt says why", (_what, topic, payload, shop, result) => {
+    expect(planIngest({ shop: SHOP, topic, payload }, shop, RECORDED_NOW)).toEqual({ result });
+  });
+});
+
+describe("a webhook that stores its event", () => {
+  type Row = Omit<NewEvent, "event" | "shop" | "topic" | "notes">;
+  const queued: Row = {
+    state: "queued",
+    pixelId: "1234567890",
+    testEventCode: undefined,
+    reasonCode: null,
+    reason: null,
+    customerHash: sha256Hex(String(web.customer.id)),
+    checkoutToken: web.checkout_token,
+    refuseForeign: false,
+  };
+  const bigCustomer = "98765432109876543210";
+  const bigCustomerOrder = { ...web, customer: { ...web.customer, id: bigCustomer, admin_graphql_api_id: `gid://shopify/Customer/${bigCustomer}` } };
+
+  it.each<[string, EventTopic, unknown, ShopSnapshot, Date, boolean, IngestResult, Row]>([
+    ["a ready order: queued", "orders/create", web, connected, RECORDED_NOW, false, { outcome: "queued" }, queued],
+    ["arriving under its shop's header: refused if another shop holds its id", "orders/create", web, connected, RECORDED_NOW, true, { outcome: "queued" }, { ...queued, refuseForeign: true }],
+    [
+      "a ready order of a paused pixel: paused with the pause's reason",
+      "orders/create",
+      web,
+      pausedPixel,
+      RECORDED_NOW,
+      false,
+      { outcome: "paused" },
+      { ...queued, state: "paused", reasonCode: "pixel_paused", reason: "Meta no longer accepts the access token of this pixel." },
+    ],
+    [
+      "a ready order of a paused pixel without a recorded reason",
+      "orders/create",
+      web,
+      { ...pausedPixel, pauseReason: null },
+      RECORDED_NOW,
+      false,
+      { outcome: "paused" },
+      { ...queued, state: "paused", reasonCode: "pixel_paused", reason: "the pixel is paused until the merchant acts" },
+    ],
+    [
+      "a ready order with no pixel connected",
+      "orders/create",
+      web,
+      { settings: DEFAULT_SETTINGS, paused: true },
+      RECORDED_NOW,
+      false,
+      { outcome: "paused" },
+      { ...queued, state: "paused", pixelId: undefined, reasonCode: "no_destination", reason: "no Meta pixel is connected yet" },
+    ],
+    [
+      "a test order with the shop's test event code",
+      "orders/create",
+      fixture("orders-create-test"),
+      withTestCode,
+      RECORDED_NOW,
+      false,
+      { outcome: "queued" },
+      { ...queued, testEventCode: "TEST12345", customerHash: sha256Hex(String(fixture("orders-create-test").customer.id)), checkoutToken: fixture("orders-create-test").checkout_token },
+    ],
+    [
+      "an order past Meta's window: expired, never sent",
+      "orders/create",
+      web,
+      connected,
+      new Date(RECORDED_NOW.getTime() + 10 * DAY_MS),
+      false,
+      { outcome: "invalid", reason: expect.stringContaining("days ago") },
+      { ...queued, state: "expired", testEventCode: null, reasonCode: "event_too_old", reason: expect.stringContaining("days ago") },
+    ],
+    [
+      "an order Meta's rules refuse, of a paused pixel: invalid, not paused",
+      "orders/create",
+      web,
+      pausedPixel,
+      new Date(RECORDED_NOW.getTime() - 2 * DAY_MS),
+      false,
+      { outcome: "invalid", reason: expect.stringContaining("in the future") },
+      { ...queued, state: "invalid", testEventCode: null, reasonCode: "event_in_future", reason: expect.stringContaining("in the future") },
+    ],
+    ["a guest order: no customer hash", "orders/create", fixture("orders-create-no-customer"), connected, RECORDED_NOW, false, { outcome: "queued" }, { ...queued, customerHash: null, checkoutToken: fixture("orders-create-no-customer").checkout_token }],
+    ["a customer id above 2^53, kept as its digits", "orders/create", bigCustomerOrder, connected, RECORDED_NOW, false, { outcome: "queued" }, { ...queued, customerHash: sha256Hex(bigCustomer) }],
+    ["an order without a checkout token", "orders/create", fixture("orders-create-pos"), connected, RECORDED_NOW, false, { outcome: "queued" }, { ...queued, customerHash: sha256Hex(String(fixture("orders-create-pos").customer.id)), checkoutToken: null }],
+    [
+      "a checkout: its token is its own event id, not a Purchase's",
+      "checkouts/create",
+      fixture("checkouts-create"),
+      connected,
+      RECORDED_NOW,
+      false,
+      { outcome: "queued" },
+      { ...queued, customerHash: sha256Hex(String(fixture("checkouts-create").customer.id)), checkoutToken: null },
+    ],
+  ])("%s", (_what, topic, payload, shop, now, shopFromHeader, result, row) => {
+    const plan = planIngest({ shop: SHOP, topic, payload, shopFromHeader }, shop, now);
+    expect(plan.result).toEqual(result);
+    const { event, shop: eventShop, topic: eventTopic, notes, ...stored } = plan.event!;
+    expect(stored).toEqual(row);
+    expect({ shop: eventShop, topic: eventTopic, eventName: event.event_name }).toEqual({ shop: SHOP, topic, eventName: topic === "checkouts/create" ? "InitiateCheckout" : "Purchase" });
+    expect(Array.isArray(notes)).toBe(true);
+  });
+});
+
+describe("the answer once written", () => {
+  const heldBack: IngestPlan = { result: { outcome: "held_back", reason: "r" } };
+  const event = (state: NewEvent["state"], result: IngestResult): IngestPlan => ({
+    result,
+    event: { shop: SHOP, topic: "orders/create", state, event: { event_name: "Purchase", event_id: "5678901234567" } as NewEvent["event"] },
+  });
+  const queued = event("queued", { outcome: "queued" });
+  const write = (w: Partial<IngestWrite>): IngestWrite => ({ receiptInserted: true, eventPk: 1n, ...w });
+
+  it.each<[string, IngestPlan, IngestWrite, IngestAnswer]>([
+    ["a receipt alone, recorded", heldBack, { receiptInserted: true }, { result: heldBack.result, kick: false }],
+    ["a receipt alone, delivered before", heldBack, { receiptInserted: false }, { result: ALREADY_DELIVERED, kick: false }],
+    ["a queued event, stored: announced", queued, write({}), { result: { outcome: "queued" }, kick: true }],
+    ["a paused event, stored: nothing to announce", event("paused", { outcome: "paused" }), write({}), { result: { outcome: "paused" }, kick: false }],
+    ["an expired event, stored", event("expired", { outcome: "invalid", reason: "old" }), write({}), { result: { outcome: "invalid", reason: "old" }, kick: false }],
+    ["an event whose webhook was delivered before", queued, write({ receiptInserted: false, eventPk: undefined }), { result: ALREADY_DELIVERED, kick: false }],
+    [
+      "an event already recorded from another webhook",
+      queued,
+      write({ eventPk: undefined }),
+      { result: { outcome: "duplicate", reason: "Purchase 5678901234567 was already recorded" }, kick: false },
+    ],
+    [
+      "an event another shop holds",
+      queued,
+      write({ eventPk: undefined, refused: true }),
+      { result: { outcome: "refused", reason: `Purchase 5678901234567 is held for another shop: this body is not ${SHOP}'s` }, kick: false },
+    ],
+  ])("%s", (_what, plan, written, answer) => {
+    expect(answerOfWrite(plan, written)).toEqual(answer);
+  });
+});
+
+describe("an event the database refuses", () => {
+  const invalid = (code: string): IngestPlan => ({ result: { outcome: "invalid", reason: `the database cannot store this event (PostgreSQL ${code})` } });
+  it.each<[string, unknown, IngestPlan | undefined]>([
+    ["a NUL character (the driver's code)", { code: "22P05" }, invalid("22P05")],
+    ["a date out of range, through Prisma", { code: "P2010", meta: { driverAdapterError: { cause: { code: "22008" } } } }, invalid("22008")],
+    ["an id too long to index", { code: "54000" }, invalid("54000")],
+    ["a lock timeout: retried", { code: "55P03" }, undefined],
+    ["a unique violation: not the data's own fault", { code: "23505" }, undefined],
+    ["a class 22 look-alike", { code: "220" }, undefined],
+    ["an error without a code", new Error("Connection terminated"), undefined],
+    ["nothing", null, undefined],
+  ])("%s", (_what, error, plan) => {
+    expect(refusedByDatabase(error)).toEqual(plan);
+  });
+});

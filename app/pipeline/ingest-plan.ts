@@ -1,0 +1,137 @@
+// What becomes of a verified webhook, decided without I/O: which receipt, which event row (if
+// any) and which answer; then what the write's result makes of that answer. The ingest shell
+// (./ingest.server.ts) loads the shop's context, writes the plan and announces the work.
+import { prepareEvent, type EventTopic } from "../events/prepare";
+import type { ShopEventSettings } from "../events/settings";
+import { sha256Hex } from "../meta/user-data";
+import type { IngestWrite, NewEvent } from "./event-store.server";
+import { arrivalState, DEFERRAL_REASON_CODE, receiptOutcomeOfBuild, type ReceiptOutcome } from "./lifecycle";
+
+/** A receipt outcome (./lifecycle.ts); `handled` is for lifecycle and privacy webhooks, never ingested. */
+export type IngestOutcome = Exclude<ReceiptOutcome, "handled">;
+
+export interface IngestResult {
+  outcome: IngestOutcome;
+  reason?: string;
+}
+
+/** What ingest knows of the shop when the webhook arrives (a short cache of its rows). */
+export interface ShopSnapshot {
+  settings: ShopEventSettings;
+  pixelId?: string;
+  /** No destination, or its pixel paused. */
+  paused: boolean;
+  pauseReason?: string | null;
+}
+
+export interface PlannedWebhook {
+  shop: string;
+  topic: EventTopic;
+  payload: unknown;
+  /** The shop is only what the webhook's header claims (VerifiedWebhook.shopFromHeader). */
+  shopFromHeader?: boolean;
+}
+
+export interface IngestPlan {
+  /** The answer, and the receipt's outcome and reason, when the write goes as planned. */
+  result: IngestResult;
+  /** The event row written with the receipt; a receipt alone without it. */
+  event?: NewEvent;
+}
+
+/** What the write made of a plan, and whether the shop now has work to announce. */
+export interface IngestAnswer {
+  result: IngestResult;
+  kick: boolean;
+}
+
+export const ALREADY_DELIVERED: IngestResult = { outcome: "duplicate", reason: "Shopify delivered this webhook before" };
+
+/** A webhook of a topic no event is built from: its receipt says so. */
+export function ignoredTopic(topic: string): IngestPlan {
+  return { result: { outcome: "ignored", reason: `no event is built from ${topic}` } };
+}
+
+export function planIngest(webhook: PlannedWebhook, shop: ShopSnapshot, now: Date): IngestPlan {
+  const built = prepareEvent(webhook.topic, webhook.payload, shop.settings, { shop: webhook.shop, nowSeconds: Math.floor(now.getTime() / 1000) });
+  const outcome = receiptOutcomeOfBuild(built, shop.paused);
+  if (built.status === "held_back" || (built.status === "invalid" && !built.event)) return { result: { outcome, reason: built.reason } };
+
+  // A built event is stored even when it cannot go yet (no pixel, paused) or at all (Meta's
+  // rules refuse it): the merchant sees every conversion and what became of it.
+  const event = built.event!;
+  const invalid = built.status === "invalid" ? built : undefined;
+  const state = arrivalState(built, shop.paused);
+  const stored = invalid ? { reasonCode: invalid.code, reason: invalid.reason } : state === "paused" ? pauseOf(shop) : { reasonCode: null, reason: null };
+  return {
+    result: { outcome, ...(invalid ? { reason: invalid.reason } : {}) },
+    event: {
+      shop: webhook.shop,
+      topic: webhook.topic,
+      event,
+      state,
+      pixelId: shop.pixelId,
+      testEventCode: built.status === "ready" ? built.testEventCode : null,
+      ...stored,
+      customerHash: customerHash(webhook.payload),
+      checkoutToken: event.event_name === "Purchase" ? checkoutToken(webhook.payload) : null,
+      notes: built.notes,
+      refuseForeign: webhook.shopFromHeader ?? false,
+    },
+  };
+}
+
+/** The pause's own reason (its code says it is a pause), worded as the worker and the pause word it. */
+function pauseOf(shop: ShopSnapshot): { reasonCode: string; reason: string } {
+  if (!shop.pixelId) return { reasonCode: "no_destination", reason: "no Meta pixel is connected yet" };
+  return { reasonCode: DEFERRAL_REASON_CODE["pause-pixel"], reason: shop.pauseReason ?? "the pixel is paused until the merchant acts" };
+}
+
+/** The answer once the plan was written: the plan's own, unless the database found it a duplicate or another shop's. */
+export function answerOfWrite(plan: IngestPlan, write: IngestWrite): IngestAnswer {
+  const none = (result: IngestResult): IngestAnswer => ({ result, kick: false });
+  if (!plan.event) return none(write.receiptInserted ? plan.result : ALREADY_DELIVERED);
+  const { shop, event, state } = plan.event;
+  if (write.refused) return none({ outcome: "refused", reason: `${event.event_name} ${event.event_id} is held for another shop: this body is not ${shop}'s` });
+  if (!write.receiptInserted) return none(ALREADY_DELIVERED);
+  if (write.eventPk === undefined) return none({ outcome: "duplicate", reason: `${event.event_name} ${event.event_id} was already recorded` });
+  return { result: plan.result, kick: state === "queued" };
+}
+
+/**
+ * The receipt that replaces an event the database refused for its data: a value PostgreSQL
+ * cannot store (a NUL character, a broken surrogate, a date out of range, an id too long to
+ * index) fails the same way on each of Shopify's retries. Undefined for an error a retry may
+ * cure: the webhook then fails and Shopify delivers it again.
+ */
+export function refusedByDatabase(error: unknown): IngestPlan | undefined {
+  const code = refusedDataCode(error);
+  return code ? { result: { outcome: "invalid", reason: `the database cannot store this event (PostgreSQL ${code})` } } : undefined;
+}
+
+/** The SQLSTATE of an error caused by the data itself (class 22, or 54000 "too large to index"), from the driver or through Prisma. */
+function refusedDataCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: { code?: unknown } } } } | null;
+  for (const code of [e?.code, e?.meta?.driverAdapterError?.cause?.code]) {
+    if (typeof code === "string" && /^(22[0-9A-Z]{3}|54000)$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/**
+ * SHA-256 of the payload's customer id, as user_data.external_id hashes it. The payload must
+ * come from a lossless parse (app/shopify/webhook-json.ts): an id above 2^53 is then its exact
+ * digits. A number that is not a safe integer was rounded on the way; its hash would match no
+ * customers/redact request, so none is stored (the event core rejects such an id too).
+ */
+function customerHash(payload: unknown): string | null {
+  const id = (payload as { customer?: { id?: unknown } } | null)?.customer?.id;
+  if (typeof id === "string") return /^\d+$/.test(id.trim()) ? sha256Hex(id.trim()) : null;
+  return typeof id === "number" && Number.isSafeInteger(id) ? sha256Hex(String(id)) : null;
+}
+
+/** An order's checkout_token: the event id of its checkout's InitiateCheckout (customers/redact removes both). */
+function checkoutToken(payload: unknown): string | null {
+  const token = (payload as { checkout_token?: unknown } | null)?.checkout_token;
+  return typeof token === "string" && token.trim() ? token.trim() : null;
+}
