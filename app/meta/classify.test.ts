@@ -1,20 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { FAKE_FBTRACE_ID, metaError } from "./meta-answers.fake";
 import { classifyAnswer, isolate, type MetaAnswer, type Verdict } from "./classify";
 
-const metaError = (status: number, code: number, error_subcode?: number, extra: Record<string, unknown> = {}): MetaAnswer => ({
-  kind: "response",
-  status,
-  body: {
-    error: {
-      message: "Invalid parameter",
-      type: "OAuthException",
-      code,
-      ...(error_subcode === undefined ? {} : { error_subcode }),
-      fbtrace_id: "AbCdEf",
-      ...extra,
-    },
-  },
-});
 
 // Every row of meta-capi.md's error table, and the transport failures around it.
 const table: Array<[string, MetaAnswer, Verdict["action"], Record<string, unknown>?]> = [
@@ -62,7 +49,7 @@ describe("classifyAnswer: every answer Meta can give", () => {
     expect(verdict.action).toBe(action);
     if (extra) expect(verdict).toMatchObject(extra);
     if (answer.kind === "response" && typeof answer.body === "object" && answer.body && "error" in answer.body) {
-      expect(verdict).toMatchObject({ fbtraceId: "AbCdEf" });
+      expect(verdict).toMatchObject({ fbtraceId: FAKE_FBTRACE_ID });
       expect((verdict as { reason: string }).reason).toMatch(/Meta error \d+/);
     }
   });

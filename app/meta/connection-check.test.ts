@@ -1,23 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { FAKE_FBTRACE_ID, metaError } from "./meta-answers.fake";
 import type { MetaAnswer } from "./classify";
 import { classifyConnectionCheck, type ConnectionCheck } from "./connection-check";
 
 const PIXEL = "123456789012345";
 
-const metaError = (status: number, code: number, error_subcode?: number, extra: Record<string, unknown> = {}): MetaAnswer => ({
-  kind: "response",
-  status,
-  body: {
-    error: {
-      message: "Invalid parameter",
-      type: "OAuthException",
-      code,
-      ...(error_subcode === undefined ? {} : { error_subcode }),
-      fbtrace_id: "TrAcE",
-      ...extra,
-    },
-  },
-});
 
 const missingPixel = metaError(400, 100, 33, {
   type: "GraphMethodException",
@@ -30,7 +17,7 @@ type Row = [string, MetaAnswer, ConnectionCheck["status"], Record<string, unknow
 const table: Row[] = [
   ["the pixel node", { kind: "response", status: 200, body: { id: PIXEL, name: "Shop pixel" } }, "connected", { pixelName: "Shop pixel" }, /^Connected: .*"Shop pixel" \(123456789012345\)/],
   ["the pixel node without a name", { kind: "response", status: 200, body: { id: PIXEL } }, "connected", {}, /pixel 123456789012345\.$/],
-  ["100/33 unknown pixel", missingPixel, "failed", { problem: "pixel", field: "pixelId", fbtraceId: "TrAcE" }, /cannot find pixel \(dataset\) 123456789012345.*Check the ID in Events Manager/],
+  ["100/33 unknown pixel", missingPixel, "failed", { problem: "pixel", field: "pixelId", fbtraceId: FAKE_FBTRACE_ID }, /cannot find pixel \(dataset\) 123456789012345.*Check the ID in Events Manager/],
   ["190 invalid token", metaError(400, 190), "failed", { problem: "token", field: "accessToken" }, /does not accept this access token: Meta rejected it\. Generate a new one/],
   ["190/460 password changed", metaError(400, 190, 460), "failed", { problem: "token", field: "accessToken", reason: expect.stringMatching(/^Meta error 190\/460/) }, /password .* changed\. Generate a new one/],
   ["190/463 expired", metaError(400, 190, 463), "failed", { problem: "token", field: "accessToken" }, /it expired\. Generate a new one/],
