@@ -114,6 +114,26 @@ export async function pauseUnreadableDestination(prisma: PrismaClient, shop: str
   return false;
 }
 
+/**
+ * Pixels paused because no key opened their token, whose token opens now (the operator put the
+ * right ENCRYPTION_KEY back): the cause is gone, so they resume without the merchant pasting
+ * the token again. The worker's sweep runs this; a process with the wrong key changes nothing.
+ */
+export async function resumeReadableTokens(prisma: PrismaClient, key: VaultKeyInput | undefined, now: Date): Promise<string[]> {
+  const paused = await prisma.destination.findMany({ where: { pauseReason: UNREADABLE_TOKEN_REASON }, select: { shop: true } });
+  const resumed: string[] = [];
+  for (const { shop } of paused) {
+    try {
+      await openDestination(prisma, shop, key);
+    } catch (error) {
+      if (error instanceof VaultError) continue;
+      throw error;
+    }
+    if (await resumeDestination(prisma, shop, "the access token can be read again: resumed", now)) resumed.push(shop);
+  }
+  return resumed;
+}
+
 export interface ResealCounts {
   resealed: number;
   current: number;

@@ -98,6 +98,31 @@ describe("a token the current key cannot open", () => {
     expect(meta.unique(pixel)).toHaveLength(3);
   });
 
+  it("the right key back: the pixel resumes without the merchant pasting the token, and its events are delivered", async () => {
+    const shop = "key-restored.myshopify.com";
+    const pixel = "4000000003";
+    await saveDestination(db.prisma, shop, { pixelId: pixel, accessToken: TOKEN }, keyA, new Date(T0));
+    forgetShopContext(shop);
+    await ingest(shop, "orders-create-web");
+    const run = async (vaultKey: Buffer, until: () => Promise<boolean>, what: string) => {
+      const lines: string[] = [];
+      const worker = startWorker({ prisma: db.prisma, redisUrl: REDIS_URL, graphUrl: meta.url, vaultKey, queuePrefix: uniquePrefix(), sweepEveryMs: 100, now: () => T0, batchWindowMs: 0, log: (l) => lines.push(l) });
+      try {
+        await waitFor(until, 10_000, what);
+      } finally {
+        await worker.close();
+      }
+      return lines.filter((l) => l.includes(shop));
+    };
+    // Deployed with the wrong key: paused with the merchant's words.
+    expect(await run(keyB, async () => (await countByState(db.prisma, shop)).paused === 1, "the event to be paused")).toEqual([`paused ${shop}: ${UNREADABLE_TOKEN_REASON}`]);
+    // The operator puts key A back: the next sweep opens the token and lifts the pause.
+    const lines = await run(keyA, async () => (await countByState(db.prisma, shop)).sent === 1, "the event to be delivered");
+    expect(lines).toContain(`resumed ${shop}: its access token can be read again`);
+    expect(await db.prisma.destination.findUniqueOrThrow({ where: { shop } })).toMatchObject({ pausedAt: null, pauseReason: null });
+    expect(meta.unique(pixel)).toHaveLength(1);
+  });
+
   it("a token moved to another shop's row does not open there, and pauses that shop", async () => {
     await saveDestination(db.prisma, "victim.myshopify.com", { pixelId: "4000000002", accessToken: "EAAvictim-0123456789abcdef" }, keyA);
     await saveDestination(db.prisma, "thief.myshopify.com", { pixelId: "4000000003", accessToken: "EAAthief-0123456789abcdef" }, keyA);

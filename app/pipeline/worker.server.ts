@@ -9,7 +9,7 @@ import type { MetaEvent } from "../meta/event";
 import { prismaSql, type SqlRunner } from "../db/client.server";
 import { sendGraphRequest } from "../meta/graph-client.server";
 import { graphRequest, MAX_EVENTS_PER_REQUEST, planBatches } from "../meta/request";
-import { openDestination, pauseDestination, pauseUnreadableDestination, slowDestination, UNREADABLE_TOKEN_REASON, type OpenDestination } from "./destinations.server";
+import { openDestination, pauseDestination, pauseUnreadableDestination, resumeReadableTokens, slowDestination, UNREADABLE_TOKEN_REASON, type OpenDestination } from "./destinations.server";
 import { VaultError, type VaultKeyInput } from "../security/token-vault";
 import { afterBatch, afterDelivery, notAttempted, splitByDeadline, stops, type StopSignals } from "./delivery-plan";
 import { applyTransitions, claimDue, dueSummary, releaseLease, renewLease, resumeStrayPaused, setPendingState, shopsWithDueEvents, type ClaimedEvent } from "./event-store.server";
@@ -270,6 +270,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     sweeping = true;
     try {
       const nowMs = (options.now ?? Date.now)();
+      for (const shop of await resumeReadableTokens(options.prisma, options.vaultKey, new Date(nowMs))) log(`resumed ${shop}: its access token can be read again`);
       await sweepDueWork(options.prisma, queue, new Date(nowMs));
       // Data request reports are kept DATA_REQUEST_RETENTION_DAYS; checking hourly is soon enough.
       if (nowMs - purgedAt >= 3_600_000) {
