@@ -1,12 +1,8 @@
 /// <reference types="@remix-run/dev" />
-// The document around every page. Polaris styles are linked by the routes that use Polaris.
-import type { LinksFunction } from "@remix-run/node";
+// The document around every page. Polaris styles are linked by the routes that use Polaris; no
+// web font is loaded (Polaris falls back to the system's fonts), so the admin's pages make no
+// request outside the app except App Bridge's script.
 import { Links, Meta, Outlet, Scripts, ScrollRestoration } from "@remix-run/react";
-
-export const links: LinksFunction = () => [
-  { rel: "preconnect", href: "https://cdn.shopify.com/" },
-  { rel: "stylesheet", href: "https://cdn.shopify.com/static/fonts/inter/v4/styles.css" },
-];
 
 export default function Root() {
   return (

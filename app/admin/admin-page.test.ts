@@ -1,6 +1,7 @@
-// The admin page's loader and action as the embedded admin calls them: a session token signed
-// with the app's secret (Shopify's own test helper), an offline session already stored (so
-// token exchange does not call Shopify), the real saveDestination and the real PostgreSQL.
+// The admin pages' loaders (Overview, Events, Settings) and the Settings action as the embedded
+// admin calls them: a session token signed with the app's secret (Shopify's own test helper), an
+// offline session already stored (so token exchange does not call Shopify), the real
+// saveDestination and the real PostgreSQL.
 // Shopify's Admin API (web pixel creation) is a stand-in behind fetch, and Meta is the
 // project's stand-in (META_GRAPH_URL): no test reaches the network.
 import { randomBytes } from "node:crypto";
@@ -19,15 +20,27 @@ const TOKEN = "EAAGadminpagetoken" + "z".repeat(48);
 
 type Loader = (args: LoaderFunctionArgs) => Promise<Response>;
 type Action = (args: ActionFunctionArgs) => Promise<Response>;
-let route: { loader: Loader; action: Action };
+type Page = "overview" | "events" | "settings";
+const ROUTE_IDS: Record<Page, { path: string; id: string }> = {
+  overview: { path: "/app?index&", id: "routes/app._index" },
+  events: { path: "/app/events?", id: "routes/app.events" },
+  settings: { path: "/app/settings?", id: "routes/app.settings" },
+};
+let routes: Record<Page, { loader: Loader }> & { settings: { action: Action } };
 let db: TestDatabase;
 let meta: MetaSandbox;
 
-/** A fetch from the embedded page of `store` (e.g. "shop-a" = shop-a.myshopify.com), with its session token. */
-async function fromAdmin(store: string, init: RequestInit = {}, secret = API_SECRET): Promise<Request> {
+/** A fetch from the embedded page `page` of `store` (e.g. "shop-a" = shop-a.myshopify.com), with its session token. */
+async function fromAdmin(
+  store: string,
+  init: RequestInit = {},
+  secret = API_SECRET,
+  page: Page = "settings",
+): Promise<Request> {
+  const { path, id } = ROUTE_IDS[page];
   return setUpValidRequest(
     { type: RequestType.Bearer, store, apiKey: API_KEY, apiSecretKey: secret },
-    new Request(`${APP_URL}/app?index&_data=routes%2Fapp._index`, init),
+    new Request(`${APP_URL}${path}_data=${encodeURIComponent(id)}`, init),
   );
 }
 
@@ -40,18 +53,46 @@ async function settle(promise: Promise<Response>): Promise<Response> {
   }
 }
 
-async function load(store: string) {
-  const response = await settle(route.loader({ request: await fromAdmin(store), params: {}, context: {} }));
+async function load(store: string, page: Page = "settings") {
+  const response = await settle(
+    routes[page].loader({ request: await fromAdmin(store, {}, API_SECRET, page), params: {}, context: {} }),
+  );
   expect(response.status).toBe(200);
   return { text: await response.clone().text(), data: (await response.json()) as Record<string, any> };
 }
 
+/** Every page of `store`, as one text (what reaches that shop's browser) and each page's data. */
+async function loadAll(store: string) {
+  const [overview, events, settings] = await Promise.all([
+    load(store, "overview"),
+    load(store, "events"),
+    load(store, "settings"),
+  ]);
+  return {
+    overview: overview.data,
+    events: events.data,
+    settings: settings.data,
+    text: overview.text + events.text + settings.text,
+  };
+}
+
 async function post(store: string, fields: Record<string, string>) {
   const body = new URLSearchParams(fields);
-  const request = await fromAdmin(store, { method: "POST", body, headers: { "Content-Type": "application/x-www-form-urlencoded" } });
-  const response = await settle(route.action({ request, params: {}, context: {} }));
-  return { status: response.status, text: await response.clone().text(), data: (await response.json()) as Record<string, any> };
+  const request = await fromAdmin(store, {
+    method: "POST",
+    body,
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+  });
+  const response = await settle(routes.settings.action({ request, params: {}, context: {} }));
+  return {
+    status: response.status,
+    text: await response.clone().text(),
+    data: (await response.json()) as Record<string, any>,
+  };
 }
+
+const stepsOf = (overview: Record<string, any>) =>
+  Object.fromEntries((overview.checklist.steps as Array<{ id: string; done: boolean }>).map((s) => [s.id, s.done]));
 
 const shopifyApi = new Map<string, FakeShopify>();
 const realFetch = globalThis.fetch;
@@ -60,9 +101,12 @@ beforeAll(async () => {
   // Before Shopify's library is imported: its Node adapter keeps the fetch it finds.
   vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
-    const shop = url.hostname.endsWith(".myshopify.com") && url.pathname.endsWith("/graphql.json") ? url.hostname : undefined;
+    const shop =
+      url.hostname.endsWith(".myshopify.com") && url.pathname.endsWith("/graphql.json") ? url.hostname : undefined;
     if (!shop) return realFetch(input, init);
-    const { query, variables } = JSON.parse(String(init?.body ?? (input instanceof Request ? await input.text() : "{}")));
+    const { query, variables } = JSON.parse(
+      String(init?.body ?? (input instanceof Request ? await input.text() : "{}")),
+    );
     if (!shopifyApi.has(shop)) shopifyApi.set(shop, fakeShopify());
     return Response.json(await shopifyApi.get(shop)!(query, variables ?? {}));
   });
@@ -83,13 +127,32 @@ beforeAll(async () => {
   const { sessionStorage } = await import("../shopify.server");
   for (const shop of ["shop-a.myshopify.com", "shop-b.myshopify.com"]) {
     await sessionStorage.storeSession(
-      new Session({ id: `offline_${shop}`, shop, state: "test", isOnline: false, accessToken: `shpat_${shop}`, scope: "read_orders,write_pixels,read_customer_events" }),
+      new Session({
+        id: `offline_${shop}`,
+        shop,
+        state: "test",
+        isOnline: false,
+        accessToken: `shpat_${shop}`,
+        scope: "read_orders,write_pixels,read_customer_events",
+      }),
     );
   }
-  route = (await import("../routes/app._index")) as unknown as typeof route;
+  routes = {
+    overview: await import("../routes/app._index"),
+    events: await import("../routes/app.events"),
+    settings: await import("../routes/app.settings"),
+  } as unknown as typeof routes;
 
   await db.prisma.event.create({
-    data: { shop: "shop-b.myshopify.com", eventName: "Purchase", eventId: "B-ORDER-1", topic: "orders/create", state: "rejected", eventTime: new Date(), fbtraceId: "B-TRACE" },
+    data: {
+      shop: "shop-b.myshopify.com",
+      eventName: "Purchase",
+      eventId: "B-ORDER-1",
+      topic: "orders/create",
+      state: "rejected",
+      eventTime: new Date(),
+      fbtraceId: "B-TRACE",
+    },
   });
 });
 
@@ -101,24 +164,55 @@ afterAll(async () => {
   await meta?.close();
 });
 
-describe("admin page", () => {
-  it("refuses a request without a valid session token", async () => {
-    const response = await settle(route.loader({ request: await fromAdmin("shop-a", {}, "not-the-secret"), params: {}, context: {} }));
-    expect(response.status).toBe(401);
+describe("admin pages", () => {
+  it("refuses a request without a valid session token, on every page and the action", async () => {
+    for (const page of ["overview", "events", "settings"] as const) {
+      const response = await settle(
+        routes[page].loader({
+          request: await fromAdmin("shop-a", {}, "not-the-secret", page),
+          params: {},
+          context: {},
+        }),
+      );
+      expect(response.status).toBe(401);
+    }
+    const request = await fromAdmin(
+      "shop-a",
+      { method: "POST", body: new URLSearchParams({ intent: "send-test-event" }) },
+      "not-the-secret",
+    );
+    expect((await settle(routes.settings.action({ request, params: {}, context: {} }))).status).toBe(401);
   });
 
-  it("shows a shop with nothing set up: no destination, default settings, none of another shop's events", async () => {
-    const { data, text } = await load("shop-a");
-    expect(data.shop).toBe("shop-a.myshopify.com");
-    expect(data.destination).toBeNull();
-    expect(data.events).toEqual([]);
-    expect(data.stats.last7d.counts.total).toBe(0);
-    expect(data.settings.settings.purchaseTrigger).toBe("orders/create");
+  it("shows a shop with nothing set up: no destination, default settings, a checklist with nothing done, none of another shop's events", async () => {
+    const { overview, events, settings, text } = await loadAll("shop-a");
+    for (const page of [overview, events, settings]) expect(page.shop).toBe("shop-a.myshopify.com");
+    expect(overview.destination).toBeNull();
+    expect(settings.destination).toBeNull();
+    expect(events.events).toEqual([]);
+    expect(overview.stats.last7d.counts.total).toBe(0);
+    expect(settings.settings.settings.purchaseTrigger).toBe("orders/create");
+    expect(overview.checklist).toMatchObject({ done: 0, total: 4, complete: false });
+    // The theme editor's deep link selects our embed, with the app's client id.
+    expect(overview.checklist.steps[1].action.url).toBe(
+      `https://shop-a.myshopify.com/admin/themes/current/editor?context=apps&activateAppId=${API_KEY}/capi-relay`,
+    );
     expect(text).not.toContain("B-TRACE");
+    expect(text).not.toContain("B-ORDER-1");
+    // Shop B sees its own event on its Events page.
+    expect((await load("shop-b", "events")).data.events).toMatchObject([
+      { eventId: "B-ORDER-1", fbtraceId: "B-TRACE" },
+    ]);
   });
 
   it("connects the pixel with the real saveDestination: token sealed, never sent back", async () => {
-    const saved = await post("shop-a", { intent: "save-destination", pixelId: "987654321098765", accessToken: TOKEN, testEventCode: "TEST42", apiVersion: "v24.0" });
+    const saved = await post("shop-a", {
+      intent: "save-destination",
+      pixelId: "987654321098765",
+      accessToken: TOKEN,
+      testEventCode: "TEST42",
+      apiVersion: "v24.0",
+    });
     expect(saved.status).toBe(200);
     expect(saved.data).toMatchObject({ ok: true });
     expect(saved.text).not.toContain(TOKEN);
@@ -126,30 +220,57 @@ describe("admin page", () => {
     const row = await db.prisma.destination.findUniqueOrThrow({ where: { shop: "shop-a.myshopify.com" } });
     expect(row.accessTokenEnc).not.toContain(TOKEN);
 
-    const { data, text } = await load("shop-a");
-    expect(data.destination).toMatchObject({ pixelId: "987654321098765", testEventCode: "TEST42", hasAccessToken: true, paused: false });
+    const { overview, settings, text } = await loadAll("shop-a");
+    expect(settings.destination).toMatchObject({
+      pixelId: "987654321098765",
+      testEventCode: "TEST42",
+      hasAccessToken: true,
+      paused: false,
+    });
+    expect(overview.destination).toMatchObject({
+      pixelId: "987654321098765",
+      testEventCode: "TEST42",
+      hasAccessToken: true,
+      paused: false,
+    });
     expect(text).not.toContain(TOKEN);
     expect(text).not.toContain(row.accessTokenEnc);
     expect(text).not.toContain(row.tokenFingerprint);
 
     // The storefront pixel was turned on with the saved pixel ID, through the Admin API.
     expect(JSON.parse(shopifyApi.get("shop-a.myshopify.com")!.pixel!.settings)).toEqual({ pixelId: "987654321098765" });
-    expect(data.webPixel.status).not.toBe("failed");
+    expect(overview.webPixel.status).not.toBe("failed");
+    // The check passed: the checklist's first step is done.
+    expect(stepsOf(overview)).toEqual({ connect: true, embed: false, "test-event": false, live: false });
 
-    // Shop B still has no destination.
-    expect((await load("shop-b")).data.destination).toBeNull();
+    // Shop B still has no destination, and nothing of shop A's checklist.
+    const b = await loadAll("shop-b");
+    expect(b.settings.destination).toBeNull();
+    expect(b.overview.destination).toBeNull();
+    expect(b.overview.checklist.done).toBe(0);
   });
 
   it("answers invalid forms with field errors (400) and changes nothing", async () => {
-    const result = await post("shop-a", { intent: "save-destination", pixelId: "pixel", accessToken: "", testEventCode: "", apiVersion: "v24.0" });
+    const result = await post("shop-a", {
+      intent: "save-destination",
+      pixelId: "pixel",
+      accessToken: "",
+      testEventCode: "",
+      apiVersion: "v24.0",
+    });
     expect(result.status).toBe(400);
     expect(result.data.fieldErrors).toHaveProperty("pixelId");
-    expect((await db.prisma.destination.findUniqueOrThrow({ where: { shop: "shop-a.myshopify.com" } })).pixelId).toBe("987654321098765");
+    expect((await db.prisma.destination.findUniqueOrThrow({ where: { shop: "shop-a.myshopify.com" } })).pixelId).toBe(
+      "987654321098765",
+    );
   });
 
   it("shows the connection Meta confirmed, and the test event code in plain words", async () => {
     const { data } = await load("shop-a");
-    expect(data.destination.check).toMatchObject({ status: "connected", message: expect.stringMatching(/^Connected: Meta accepts this access token for pixel/) });
+    expect(data.destination.check).toMatchObject({
+      status: "connected",
+      message: expect.stringMatching(/^Connected: Meta accepts this access token for pixel/),
+    });
     expect(meta.pixelReads()).toEqual([{ pixelId: "987654321098765", status: 200, tokenInQuery: false }]);
   });
 
@@ -157,24 +278,83 @@ describe("admin page", () => {
     const revoked = "EAAGrevokedtoken" + "r".repeat(48);
     meta.revokeToken(revoked);
     const before = await db.prisma.destination.findUniqueOrThrow({ where: { shop: "shop-a.myshopify.com" } });
-    const result = await post("shop-a", { intent: "save-destination", pixelId: "987654321098765", accessToken: revoked, testEventCode: "TEST42", apiVersion: "v24.0" });
+    const result = await post("shop-a", {
+      intent: "save-destination",
+      pixelId: "987654321098765",
+      accessToken: revoked,
+      testEventCode: "TEST42",
+      apiVersion: "v24.0",
+    });
     expect(result.status).toBe(400);
-    expect(result.data).toMatchObject({ ok: false, fieldErrors: { accessToken: expect.stringMatching(/does not accept this access token.*Generate a new one/) } });
+    expect(result.data).toMatchObject({
+      ok: false,
+      fieldErrors: { accessToken: expect.stringMatching(/does not accept this access token.*Generate a new one/) },
+    });
     expect(result.text).not.toContain("Pixel connection saved");
     expect(result.text).not.toContain(revoked);
     const after = await db.prisma.destination.findUniqueOrThrow({ where: { shop: "shop-a.myshopify.com" } });
     expect(after.tokenFingerprint).toBe(before.tokenFingerprint);
   });
 
-  it("sends a test event with the shop's test event code and shows Meta's answer", async () => {
+  it("sends a test event with the shop's test event code, shows Meta's answer, and marks the checklist's step", async () => {
     const result = await post("shop-a", { intent: "send-test-event" });
     expect(result.status).toBe(200);
-    expect(result.data).toMatchObject({ intent: "send-test-event", ok: true, answer: { eventsReceived: 1, fbtraceId: expect.any(String) } });
+    expect(result.data).toMatchObject({
+      intent: "send-test-event",
+      ok: true,
+      answer: { eventsReceived: 1, fbtraceId: expect.any(String) },
+    });
     expect(result.data.message).toMatch(/Test events, under code TEST42/);
-    expect(meta.accepted("987654321098765")).toMatchObject([{ testEventCode: "TEST42", event: { event_name: "Purchase" } }]);
+    expect(meta.accepted("987654321098765")).toMatchObject([
+      { testEventCode: "TEST42", event: { event_name: "Purchase" } },
+    ]);
     expect(result.text).not.toContain(TOKEN);
-    // A shop without a pixel is told to connect one first.
-    expect((await post("shop-b", { intent: "send-test-event" })).data).toMatchObject({ ok: false, formError: expect.stringMatching(/^Connect your Meta pixel first/) });
+    expect(stepsOf((await load("shop-a", "overview")).data)).toMatchObject({
+      connect: true,
+      "test-event": true,
+      live: false,
+    });
+    // A shop without a pixel is told to connect one first, and its checklist is untouched.
+    expect((await post("shop-b", { intent: "send-test-event" })).data).toMatchObject({
+      ok: false,
+      formError: expect.stringMatching(/^Connect your Meta pixel first/),
+    });
+    expect((await load("shop-b", "overview")).data.checklist.done).toBe(0);
+  });
+
+  it("marks the embed from orders carrying its browser id, and live only once the test code is cleared", async () => {
+    const fbp = "fb.1.1733000000000.1234567890";
+    await db.prisma.event.create({
+      data: {
+        shop: "shop-a.myshopify.com",
+        eventName: "Purchase",
+        eventId: "A-ORDER-1",
+        topic: "orders/create",
+        state: "sent",
+        eventTime: new Date(),
+        payload: { event_name: "Purchase", user_data: { fbp } },
+      },
+    });
+    let overview = (await load("shop-a", "overview")).data;
+    expect(stepsOf(overview)).toEqual({ connect: true, embed: true, "test-event": true, live: false });
+    expect(overview.checklist.steps[1].detail).toMatch(/seen the embed's data on 1 order in the last 7 days/);
+    expect(overview.checklist.steps[3].detail).toMatch(/clear the test event code/);
+
+    const cleared = await post("shop-a", {
+      intent: "save-destination",
+      pixelId: "987654321098765",
+      accessToken: "",
+      testEventCode: "",
+      apiVersion: "v24.0",
+    });
+    expect(cleared.data).toMatchObject({ ok: true });
+    overview = (await load("shop-a", "overview")).data;
+    expect(overview.checklist).toMatchObject({ done: 4, complete: true });
+
+    // Shop B's event (rejected, no fbp) and shop A's do not mix.
+    const b = (await load("shop-b", "overview")).data;
+    expect(stepsOf(b)).toEqual({ connect: false, embed: false, "test-event": false, live: false });
+    expect(JSON.stringify((await load("shop-b", "events")).data)).not.toContain("A-ORDER-1");
   });
 
   it("saves settings for the session's shop only", async () => {
@@ -190,7 +370,11 @@ describe("admin page", () => {
       respectMarketingConsent: "true",
     });
     expect(result.data).toMatchObject({ ok: true });
-    expect((await load("shop-b")).data.settings.settings).toMatchObject({ purchaseTrigger: "orders/paid", contentIdSource: "product", sources: { shopify_draft_order: "skip" } });
+    expect((await load("shop-b")).data.settings.settings).toMatchObject({
+      purchaseTrigger: "orders/paid",
+      contentIdSource: "product",
+      sources: { shopify_draft_order: "skip" },
+    });
     expect((await load("shop-a")).data.settings.settings.purchaseTrigger).toBe("orders/create");
   });
 });

@@ -2,7 +2,7 @@
 // webhooks held back with their reasons. Also on the demo's dashboard (app/routes/demo.tsx),
 // which shows the same figures for the demo shop.
 import type { ReactNode } from "react";
-import { BlockStack, Box, Card, DataTable, Text } from "@shopify/polaris";
+import { BlockStack, Box, Card, DataTable, InlineStack, Link, Text } from "@shopify/polaris";
 import { EVENT_STATE_INFO, RECEIPT_OUTCOME_INFO, type EventState } from "../pipeline/lifecycle";
 import type { DeliveryStats } from "./dashboard.server";
 
@@ -17,8 +17,10 @@ const STAT_ROWS: Array<{ label: string; states: EventState[] }> = [
   { label: EVENT_STATE_INFO.expired.label, states: ["expired"] },
 ];
 
-export function StatsCard({ stats }: { stats: DeliveryStats }) {
-  const count = (counts: Record<EventState, number>, states: EventState[]) => states.reduce((sum, s) => sum + counts[s], 0);
+/** `eventsUrl`: where the events are listed one by one (the admin's Events page; none on the demo). */
+export function StatsCard({ stats, eventsUrl }: { stats: DeliveryStats; eventsUrl?: string }) {
+  const count = (counts: Record<EventState, number>, states: EventState[]) =>
+    states.reduce((sum, s) => sum + counts[s], 0);
   const rows: ReactNode[][] = STAT_ROWS.map(({ label, states }) => [
     label,
     count(stats.last24h.counts, states),
@@ -29,26 +31,43 @@ export function StatsCard({ stats }: { stats: DeliveryStats }) {
   rows.push([`${RECEIPT_OUTCOME_INFO.held_back.label} (not sent)`, heldBack.last24h, heldBack.last7d]);
   for (const r of heldBack.reasons) rows.push([<ReasonLabel key={r.reason} reason={r.reason} />, r.last24h, r.last7d]);
   if (heldBack.otherReasons.last7d > 0) {
-    rows.push([<ReasonLabel key="(other)" reason="other reasons" />, heldBack.otherReasons.last24h, heldBack.otherReasons.last7d]);
+    rows.push([
+      <ReasonLabel key="(other)" reason="other reasons" />,
+      heldBack.otherReasons.last24h,
+      heldBack.otherReasons.last7d,
+    ]);
   }
   rows.push(["Delivery rate", formatRate(stats.last24h.deliveryRate), formatRate(stats.last7d.deliveryRate)]);
+  // Nothing to count yet: a sentence instead of a table of zeros.
+  const empty = stats.last7d.counts.total === 0 && heldBack.last7d === 0;
   return (
     <Card>
       <BlockStack gap="200">
-        <Text as="h2" variant="headingMd">
-          Delivery
-        </Text>
-        <DataTable
-          columnContentTypes={["text", "numeric", "numeric"]}
-          headings={["Events", "Last 24 hours", "Last 7 days"]}
-          rows={rows}
-          increasedTableDensity
-        />
-        <Text as="p" tone="subdued" variant="bodySm">
-          Delivery rate: events Meta accepted, out of those delivered, rejected, invalid, expired or paused.{" "}
-          {RECEIPT_OUTCOME_INFO.held_back.label}: {RECEIPT_OUTCOME_INFO.held_back.meaning} Each webhook counts once (an
-          order&apos;s orders/create and orders/paid are two).
-        </Text>
+        <InlineStack align="space-between" blockAlign="center" gap="200">
+          <Text as="h2" variant="headingMd">
+            Delivery
+          </Text>
+          {eventsUrl && <Link url={eventsUrl}>View events</Link>}
+        </InlineStack>
+        {empty ? (
+          <Text as="p">
+            No events in the last 7 days yet. They are counted here as orders and checkouts arrive from your store.
+          </Text>
+        ) : (
+          <>
+            <DataTable
+              columnContentTypes={["text", "numeric", "numeric"]}
+              headings={["Events", "Last 24 hours", "Last 7 days"]}
+              rows={rows}
+              increasedTableDensity
+            />
+            <Text as="p" tone="subdued" variant="bodySm">
+              Delivery rate: events Meta accepted, out of those delivered, rejected, invalid, expired or paused.{" "}
+              {RECEIPT_OUTCOME_INFO.held_back.label}: {RECEIPT_OUTCOME_INFO.held_back.meaning} Each webhook counts once
+              (an order&apos;s orders/create and orders/paid are two).
+            </Text>
+          </>
+        )}
       </BlockStack>
     </Card>
   );

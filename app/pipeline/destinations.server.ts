@@ -189,6 +189,14 @@ export interface StoredCheck {
   checkedAt: Date;
 }
 
+/**
+ * A test event Meta counted (events_received >= 1) for `pixelId`: the admin's onboarding
+ * checklist marks "test event seen" from it (app/admin/onboarding.server.ts).
+ */
+export async function recordTestEventSeen(prisma: PrismaClient, shop: string, pixelId: string, at: Date): Promise<void> {
+  await prisma.destination.updateMany({ where: { shop }, data: { testEventAt: at, testEventPixelId: pixelId } });
+}
+
 /** The last connection check of the stored pixel and token (app/meta/connection-check.ts). */
 export async function recordConnectionCheck(prisma: PrismaClient, shop: string, check: { status: string; message: string }, now: Date): Promise<void> {
   await prisma.destination.updateMany({ where: { shop }, data: { checkedAt: now, checkStatus: check.status, checkMessage: check.message } });

@@ -1,7 +1,8 @@
 // Sends one test Purchase (app/events/test-purchase.ts) to the shop's pixel with its test event
 // code, through the same request builder and HTTP function as the worker, and says what Meta
-// answered (app/meta/test-event.ts). Nothing is stored: a test event is not one of the shop's
-// events, and the destination is left as it is (paused or not) whatever Meta answers.
+// answered (app/meta/test-event.ts). A test event is not one of the shop's events, and the
+// destination is left as it is (paused or not) whatever Meta answers; only when Meta counted
+// it is that recorded (Destination.testEventAt), for the admin's onboarding checklist.
 import type { PrismaClient } from "@prisma/client";
 import { storedSettings } from "../events/settings";
 import { buildTestPurchase } from "../events/test-purchase";
@@ -11,7 +12,7 @@ import { classifyTestEventAnswer, NO_TEST_EVENT_CODE_MESSAGE, type TestEventFact
 import { VaultError, type VaultKeyInput } from "../security/token-vault";
 import { vaultKeys } from "../security/vault-key.server";
 import { CONNECTION_CHECK_TIMEOUT_MS, type MetaAccess } from "./connection.server";
-import { openDestination, UNREADABLE_TOKEN_MESSAGE, type OpenDestination } from "./destinations.server";
+import { openDestination, recordTestEventSeen, UNREADABLE_TOKEN_MESSAGE, type OpenDestination } from "./destinations.server";
 
 export const NO_DESTINATION_MESSAGE = "Connect your Meta pixel first: save its pixel (dataset) ID and access token, then send the test event.";
 
@@ -41,5 +42,8 @@ export async function sendTestEvent(prisma: PrismaClient, shop: string, meta: Me
   );
   const answer = await sendGraphRequest(request, meta.timeoutMs ?? CONNECTION_CHECK_TIMEOUT_MS);
   const facts = { pixelId: destination.pixelId, testEventCode: code, eventId: built.event.event_id };
-  return { ...classifyTestEventAnswer(answer, facts), ...facts };
+  const outcome = classifyTestEventAnswer(answer, facts);
+  // The one thing kept: that Meta counted a test event for this pixel (the onboarding checklist's step).
+  if (outcome.ok && outcome.eventsReceived >= 1) await recordTestEventSeen(prisma, shop, destination.pixelId, new Date(options.nowMs ?? Date.now()));
+  return { ...outcome, ...facts };
 }

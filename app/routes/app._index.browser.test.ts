@@ -1,13 +1,15 @@
-// The admin page in a real browser (Debian's Chromium driven by playwright-core), served by
-// the production server from the production build, as the embedded admin opens it: a signed
-// session token, a stored offline session. What the merchant sees, and what must never reach
-// the browser.
+// The admin pages (Overview, Events, Settings) in a real browser (Debian's Chromium driven by
+// playwright-core), served by the production server from the production build, as the
+// embedded admin opens them: a signed session token, a stored offline session, and a stand-in
+// for App Bridge's `shopify` global (its script from Shopify's CDN is refused) that records the
+// toasts and save bar. What the merchant sees at 1280 and 390 px, by keyboard too, what must
+// never reach the browser, and that no page asks anything of another host but App Bridge.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canRunBrowserTests, chromiumLaunchOptions } from "../../test/support/browser";
 import { seedEmbeddedShop } from "../../test/support/embedded-shop";
@@ -20,6 +22,8 @@ const API_KEY = "browser-key";
 const API_SECRET = "browser-secret";
 const USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
 const HASH = "a".repeat(64);
+const EMPTY_STORE = "browser-empty";
+const OUT = path.join(ROOT, "bench/out");
 
 let testDb: TestDatabase;
 let server: { port: number; close(): Promise<void> };
@@ -28,7 +32,10 @@ let browser: Browser;
 beforeAll(async () => {
   // The page is served from the production build, made here when missing.
   if (!existsSync(path.join(ROOT, "build/index.js"))) {
-    execFileSync(process.execPath, [path.join(ROOT, "node_modules/@remix-run/dev/dist/cli.js"), "build"], { cwd: ROOT, stdio: "ignore" });
+    execFileSync(process.execPath, [path.join(ROOT, "node_modules/@remix-run/dev/dist/cli.js"), "build"], {
+      cwd: ROOT,
+      stdio: "ignore",
+    });
   }
   testDb = await createTestDatabase();
   Object.assign(process.env, {
@@ -60,9 +67,27 @@ beforeAll(async () => {
       reason: "Meta error 100/2804050: Invalid parameter",
       fbtraceId: "TRACE-42",
       payload: { event_name: "Purchase", event_id: "5678901234567", user_data: { em: HASH } },
-      history: { create: [{ state: "queued", detail: "from orders/create" }, { state: "rejected", detail: "Meta error 100/2804050" }] },
+      history: {
+        create: [
+          { state: "queued", detail: "from orders/create" },
+          { state: "rejected", detail: "Meta error 100/2804050" },
+        ],
+      },
     },
   });
+  // A second shop, just installed: nothing set up, no events; it must see nothing of the first.
+  const { Session } = await import("@shopify/shopify-api");
+  await sessionStorage!.storeSession(
+    new Session({
+      id: `offline_${EMPTY_STORE}.myshopify.com`,
+      shop: `${EMPTY_STORE}.myshopify.com`,
+      state: "empty",
+      isOnline: false,
+      accessToken: "shpat_empty",
+      scope: "read_orders",
+    }),
+  );
+  mkdirSync(OUT, { recursive: true });
   server = await startWebServer({ port: 0, host: "127.0.0.1", build: await loadBuild(), mode: "production" });
   browser = await chromium.launch(chromiumLaunchOptions);
 }, 120_000);
@@ -75,35 +100,207 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
-const SUITE = "admin page in Chromium";
+const SUITE = "admin pages in Chromium";
+
+/**
+ * The stand-in App Bridge: what the page asked of it, in `window.__appBridge`; and, as App
+ * Bridge does, the session token on the page's own fetches (client navigation's data requests).
+ */
+const fakeAppBridge = (token: string) => `
+  window.__appBridge = { toasts: [], saveBar: [] };
+  const pageFetch = window.fetch;
+  window.fetch = (input, init = {}) => {
+    const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+    if (url.origin !== location.origin) return pageFetch(input, init);
+    const headers = new Headers(init.headers || (input instanceof Request ? input.headers : undefined));
+    headers.set("Authorization", "Bearer " + ${JSON.stringify(token)});
+    return pageFetch(input, { ...init, headers });
+  };
+  window.shopify = {
+    toast: { show: (message, options) => window.__appBridge.toasts.push({ message, isError: Boolean(options && options.isError) }) },
+    saveBar: { show: (id) => { window.__appBridge.saveBar.push("show " + id); }, hide: (id) => { window.__appBridge.saveBar.push("hide " + id); } },
+  };
+`;
+
+interface Opened {
+  page: Page;
+  /** Requests to any host but this server, App Bridge's script excepted. */
+  external: string[];
+}
+
+async function open(path_: string, width: number, store = STORE, status = 200): Promise<Opened> {
+  const page = await browser.newPage({ userAgent: USER_AGENT, viewport: { width, height: 900 } });
+  const external: string[] = [];
+  // Nothing leaves this machine: Shopify's CDN scripts are refused, and every other host is noted.
+  await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => {
+    const url = route.request().url();
+    if (url !== "https://cdn.shopify.com/shopifycloud/app-bridge.js") external.push(url);
+    return route.abort();
+  });
+  const shop = `${store}.myshopify.com`;
+  const { token } = await getJwt(store, API_KEY, API_SECRET);
+  await page.addInitScript(fakeAppBridge(token));
+  const host = Buffer.from(`admin.shopify.com/store/${store}`).toString("base64url");
+  const response = await page.goto(
+    `http://127.0.0.1:${server.port}${path_}?embedded=1&shop=${shop}&host=${host}&id_token=${token}`,
+  );
+  expect(response?.status()).toBe(status);
+  await page.waitForLoadState("networkidle");
+  return { page, external };
+}
+
+async function screenshot(page: Page, name: string) {
+  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+}
+
+/** No element wider than the viewport: nothing to scroll sideways for (tables scroll inside their card). */
+async function overflowsViewport(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
+const appBridgeCalls = (page: Page) =>
+  page.evaluate(
+    () =>
+      (
+        window as unknown as {
+          __appBridge: { toasts: Array<{ message: string; isError: boolean }>; saveBar: string[] };
+        }
+      ).__appBridge,
+  );
+
 describe.skipIf(!canRunBrowserTests(`${SUITE} (app/routes/app._index.browser.test.ts)`))(SUITE, () => {
-  it("shows the pause in plain words, the delivery table, and each event's payload and Meta's answer", async () => {
-    const page = await browser.newPage({ userAgent: USER_AGENT, viewport: { width: 1280, height: 1600 } });
-    // Nothing leaves this machine: Shopify's CDN scripts are refused.
-    await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => route.abort());
-    const { token } = await getJwt(STORE, API_KEY, API_SECRET);
-    const host = Buffer.from(`admin.shopify.com/store/${STORE}`).toString("base64url");
-    const response = await page.goto(`http://127.0.0.1:${server.port}/app?embedded=1&shop=${SHOP}&host=${host}&id_token=${token}`);
-    expect(response?.status()).toBe(200);
+  for (const width of [1280, 390]) {
+    it(`Overview at ${width} px: the pause in plain words, the checklist with its progress, the delivery table`, async () => {
+      const { page, external } = await open("/app", width);
+      await expect.poll(() => page.getByText("Meta is not accepting events for pixel 123456789012345").count()).toBe(1);
+      expect(await page.getByText("it expired").count()).toBeGreaterThan(0);
+      expect(await page.getByText("0 of 4 done").count()).toBe(1);
+      expect(await page.getByRole("progressbar").count()).toBe(1);
+      expect(await page.getByText("Not seen yet").count()).toBe(1);
+      const editor = page.getByRole("link", { name: "Open theme editor" });
+      expect(await editor.getAttribute("href")).toBe(
+        `https://${SHOP}/admin/themes/current/editor?context=apps&activateAppId=${API_KEY}/capi-relay`,
+      );
+      expect(await page.getByRole("columnheader", { name: "Last 7 days" }).count()).toBe(1);
+      const html = await page.content();
+      expect(html).not.toContain("sealed-ciphertext-browser");
+      expect(html).not.toContain("fingerprint-browser");
+      // App Bridge's navigation menu lists the pages.
+      expect(
+        await page.locator("ui-nav-menu a").evaluateAll((links) => links.map((a) => a.getAttribute("href"))),
+      ).toEqual(["/app", "/app/events", "/app/settings"]);
+      expect(await page.locator("ui-title-bar").getAttribute("title")).toBe("Overview");
+      expect(await overflowsViewport(page)).toBeLessThanOrEqual(0);
+      expect(external).toEqual([]);
+      await screenshot(page, `admin-overview-${width}`);
+      await page.close();
+    });
 
-    await expect.poll(() => page.getByText("Meta is not accepting events for pixel 123456789012345").count()).toBe(1);
-    expect(await page.getByText("it expired").count()).toBeGreaterThan(0);
-    const html = await page.content();
-    expect(html).not.toContain("sealed-ciphertext-browser");
-    expect(html).not.toContain("fingerprint-browser");
-    // The token field is never filled with the saved token.
-    const tokenField = page.getByLabel("Conversions API access token");
-    expect(await tokenField.inputValue()).toBe("");
-    expect(await tokenField.getAttribute("type")).toBe("password");
+    it(`Events at ${width} px: each event's payload and Meta's answer in a dialog`, async () => {
+      const { page, external } = await open("/app/events", width);
+      await page.getByText("5678901234567").first().click();
+      const dialog = page.getByRole("dialog");
+      await expect.poll(() => dialog.count()).toBe(1);
+      const text = await dialog.innerText();
+      expect(text).toContain("TRACE-42");
+      expect(text).toContain(HASH);
+      expect(text).toContain("Meta error 100/2804050");
+      expect(await overflowsViewport(page)).toBeLessThanOrEqual(0);
+      expect(external).toEqual([]);
+      await screenshot(page, `admin-event-detail-${width}`);
+      await page.keyboard.press("Escape");
+      await expect.poll(() => dialog.count()).toBe(0);
+      await screenshot(page, `admin-events-${width}`);
+      await page.close();
+    });
 
-    await page.getByText("5678901234567").first().click();
+    it(`Settings at ${width} px: the token never shown, the check result, the save bar and a toast on save`, async () => {
+      const { page, external } = await open("/app/settings", width);
+      const html = await page.content();
+      expect(html).not.toContain("sealed-ciphertext-browser");
+      expect(html).not.toContain("fingerprint-browser");
+      // The token field is never filled with the saved token.
+      const tokenField = page.getByLabel("Conversions API access token");
+      expect(await tokenField.inputValue()).toBe("");
+      expect(await tokenField.getAttribute("type")).toBe("password");
+      expect(await page.getByText("Not connected").count()).toBeGreaterThan(0);
+      expect(await page.getByRole("button", { name: "Send test event" }).count()).toBe(1);
+      expect(await overflowsViewport(page)).toBeLessThanOrEqual(0);
+      await screenshot(page, `admin-settings-${width}`);
+
+      // A change opens the contextual save bar; saving closes it and says so in a toast.
+      const tips = page.getByLabel("Count tips in the Purchase value");
+      await tips.setChecked(!(await tips.isChecked()));
+      await expect.poll(async () => (await appBridgeCalls(page)).saveBar).toContain("show event-settings-save-bar");
+      await page.getByRole("button", { name: "Save settings" }).click();
+      await expect
+        .poll(async () => (await appBridgeCalls(page)).toasts)
+        .toEqual([{ message: "Settings saved", isError: false }]);
+      await expect.poll(async () => (await appBridgeCalls(page)).saveBar.at(-1)).toBe("hide event-settings-save-bar");
+      expect(external).toEqual([]);
+      await page.close();
+    });
+  }
+
+  it("goes from Overview to Events inside the app, with a skeleton while the page loads", async () => {
+    const { page, external } = await open("/app", 1280);
+    // Meta's answer is slow today: the next page's data takes a moment.
+    await page.route(/_data=routes%2Fapp\.events/, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.continue();
+    });
+    await page.getByRole("link", { name: "View events" }).first().click();
+    await expect.poll(() => page.getByRole("status", { name: "Page loading" }).count()).toBe(1);
+    await expect
+      .poll(() => page.getByRole("button", { name: "Open Purchase 5678901234567" }).count(), { timeout: 10_000 })
+      .toBe(1);
+    expect(await page.getByRole("status", { name: "Page loading" }).count()).toBe(0);
+    expect(new URL(page.url()).pathname).toBe("/app/events");
+    expect(external).toEqual([]);
+    await page.close();
+  });
+
+  it("opens an event by keyboard: Tab to its row's button, Enter", async () => {
+    const { page } = await open("/app/events", 1280);
+    let focused = "";
+    for (let i = 0; i < 30 && !focused.startsWith("Open Purchase"); i++) {
+      await page.keyboard.press("Tab");
+      focused = await page.evaluate(
+        () => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.textContent ?? "",
+      );
+    }
+    expect(focused).toBe("Open Purchase 5678901234567");
+    await page.keyboard.press("Enter");
     const dialog = page.getByRole("dialog");
     await expect.poll(() => dialog.count()).toBe(1);
-    const text = await dialog.innerText();
-    expect(text).toContain("TRACE-42");
-    expect(text).toContain(HASH);
-    expect(text).toContain("Meta error 100/2804050");
-    await page.screenshot({ path: path.join(ROOT, "bench/out/admin-page.png"), fullPage: true });
+    expect(await dialog.innerText()).toContain("TRACE-42");
     await page.close();
+  });
+
+  it("shows a new shop its empty state and nothing of another shop", async () => {
+    const overview = await open("/app", 1280, EMPTY_STORE);
+    expect(await overview.page.getByText("Connect your Meta pixel").count()).toBeGreaterThan(0);
+    expect(await overview.page.getByText("No events in the last 7 days yet", { exact: false }).count()).toBe(1);
+    await screenshot(overview.page, "admin-overview-new-shop-1280");
+    await overview.page.close();
+    const events = await open("/app/events", 390, EMPTY_STORE);
+    expect(await events.page.getByText("No events yet").count()).toBe(1);
+    expect(await events.page.content()).not.toContain("5678901234567");
+    await screenshot(events.page, "admin-events-empty-390");
+    await events.page.close();
+  });
+
+  it("says what failed and retries: the events page while its table is unreadable, then again once it is back", async () => {
+    await testDb.prisma.$executeRawUnsafe(`ALTER TABLE "Event" RENAME TO "Event_away"`);
+    // What the merchant reads when the page's data cannot be read (the loader throws: 500).
+    const { page: p, external } = await open("/app/events", 390, STORE, 500);
+    await expect.poll(() => p.getByText("Your events could not be loaded").count()).toBe(1);
+    await p.waitForLoadState("networkidle");
+    await screenshot(p, "admin-events-error-390");
+    await testDb.prisma.$executeRawUnsafe(`ALTER TABLE "Event_away" RENAME TO "Event"`);
+    await p.getByRole("button", { name: "Retry" }).click();
+    await expect.poll(() => p.getByText("5678901234567").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(external).toEqual([]);
+    await p.close();
   });
 });

@@ -1,23 +1,16 @@
 // The embedded app's frame: every /app page is authenticated (token exchange), wrapped in
 // App Bridge and Polaris, and gets Shopify's headers and error handling through `boundary`.
+// App Bridge's navigation menu lists the pages; while the next page loads, a skeleton shows.
 import type { HeadersFunction, LinksFunction, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
-import { Link, Outlet, useLoaderData, useRouteError } from "@remix-run/react";
+import { Link, Outlet, useLoaderData, useLocation, useNavigation, useRouteError } from "@remix-run/react";
 import { boundary } from "@shopify/shopify-app-remix/server";
+import { APP_BRIDGE_CSS } from "../admin/app-bridge";
 import { AppProvider } from "../admin/app-provider";
+import { PageSkeleton } from "../admin/page-skeleton";
 import polarisStyles from "@shopify/polaris/build/esm/styles.css";
 import { env } from "../config/env.server";
 import { authenticate } from "../shopify.server";
-
-// App Bridge's navigation menu web component (defined by the App Bridge script AppProvider loads).
-declare module "react" {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace JSX {
-    interface IntrinsicElements {
-      "ui-nav-menu": React.DetailedHTMLProps<React.HTMLAttributes<HTMLElement>, HTMLElement>;
-    }
-  }
-}
 
 export const links: LinksFunction = () => [{ rel: "stylesheet", href: polarisStyles }];
 
@@ -27,16 +20,31 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return json({ apiKey: env().SHOPIFY_API_KEY });
 }
 
+/** The app's pages, in App Bridge's navigation menu (the first, rel="home", is the app's name's link). */
+const NAV_PAGES = [
+  { url: "/app/events", label: "Events" },
+  { url: "/app/settings", label: "Settings" },
+] as const;
+
 export default function App() {
   const { apiKey } = useLoaderData<typeof loader>();
+  const navigation = useNavigation();
+  const location = useLocation();
+  const changingPage = navigation.state === "loading" && navigation.location.pathname !== location.pathname;
   return (
     <AppProvider isEmbeddedApp apiKey={apiKey}>
+      <style>{APP_BRIDGE_CSS}</style>
       <ui-nav-menu>
         <Link to="/app" rel="home">
-          CAPI Relay
+          Overview
         </Link>
+        {NAV_PAGES.map((page) => (
+          <Link key={page.url} to={page.url}>
+            {page.label}
+          </Link>
+        ))}
       </ui-nav-menu>
-      <Outlet />
+      {changingPage ? <PageSkeleton /> : <Outlet />}
     </AppProvider>
   );
 }

@@ -1,0 +1,48 @@
+// The banners of the admin's pages that say what stops or changes delivery, and what to do.
+import { BlockStack, Banner } from "@shopify/polaris";
+import type { DestinationView } from "./dashboard.server";
+import { formatTime } from "./format-time";
+
+type Destination = Pick<DestinationView, "pixelId" | "pauseMessage" | "pausedAt">;
+
+export function PausedBanner({ destination, settingsUrl }: { destination: Destination; settingsUrl?: string }) {
+  return (
+    <Banner
+      tone="critical"
+      title={`Meta is not accepting events for pixel ${destination.pixelId}`}
+      action={settingsUrl ? { content: "Save a new token", url: settingsUrl } : undefined}
+    >
+      <BlockStack gap="200">
+        <p>
+          {destination.pauseMessage ??
+            "Meta refused the access token of this pixel, so sending is paused. Generate a new access token in Meta Events Manager and save it in Settings."}
+        </p>
+        <p>
+          New orders are kept while sending is paused
+          {destination.pausedAt ? ` (since ${formatTime(destination.pausedAt)})` : ""} and go out as soon as a working
+          token is saved.
+        </p>
+      </BlockStack>
+    </Banner>
+  );
+}
+
+/**
+ * A test event code sends Shopify test orders (and the test event button) to Test events; real
+ * orders go to the pixel as always (app/events/purchase.ts), so the code never holds them back.
+ */
+export function TestEventCodeBanner({ code, settingsUrl }: { code: string; settingsUrl?: string }) {
+  return (
+    <Banner
+      tone="info"
+      title={`Test event code ${code} is set`}
+      action={settingsUrl ? { content: "Open settings", url: settingsUrl } : undefined}
+    >
+      <p>
+        Shopify test orders and test events go to Events Manager &gt; your pixel &gt; Test events, not to your ads
+        reporting. Real orders are sent to your pixel as usual. When you are done testing, clear Test event code in
+        Settings and save.
+      </p>
+    </Banner>
+  );
+}

@@ -1,0 +1,44 @@
+// The facts the onboarding checklist (./checklist.ts) is computed from, each read for one shop.
+// The test event seen is written by recordTestEventSeen (app/pipeline/destinations.server.ts).
+import type { PrismaClient } from "@prisma/client";
+import { readConnectionCheck } from "../pipeline/destinations.server";
+import type { OnboardingFacts } from "./checklist";
+import { DAY_MS } from "./dashboard.server";
+
+export async function loadOnboardingFacts(
+  prisma: PrismaClient,
+  shop: string,
+  apiKey: string,
+  now: Date = new Date(),
+): Promise<OnboardingFacts> {
+  const weekAgo = new Date(now.getTime() - 7 * DAY_MS);
+  const [destination, check, embedRows, realPurchasesSent] = await Promise.all([
+    prisma.destination.findUnique({ where: { shop }, select: { pixelId: true, testEventCode: true, pausedAt: true, testEventAt: true, testEventPixelId: true } }),
+    readConnectionCheck(prisma, shop),
+    // The embed writes the _fbp cart attribute; the order's Purchase carries it as user_data.fbp.
+    prisma.$queryRaw<Array<{ n: number }>>`
+      SELECT count(*)::int AS n FROM "Event"
+      WHERE "shop" = ${shop} AND "eventName" = 'Purchase' AND "createdAt" >= ${weekAgo}
+        AND "payload" -> 'user_data' ->> 'fbp' IS NOT NULL`,
+    // A test order is sent only with a test event code: a sent Purchase without one is a real order.
+    prisma.event.count({ where: { shop, eventName: "Purchase", state: "sent", testEventCode: null } }),
+  ]);
+  return {
+    shop,
+    apiKey,
+    destination: destination
+      ? {
+          pixelId: destination.pixelId,
+          testEventCode: destination.testEventCode,
+          paused: destination.pausedAt !== null,
+          ...(check ? { checkStatus: check.status } : {}),
+        }
+      : null,
+    embedOrders7d: embedRows[0]?.n ?? 0,
+    testEvent:
+      destination?.testEventAt && destination.testEventPixelId
+        ? { at: destination.testEventAt.toISOString(), pixelId: destination.testEventPixelId }
+        : null,
+    realPurchasesSent,
+  };
+}
