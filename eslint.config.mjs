@@ -6,35 +6,86 @@ import tseslint from "typescript-eslint";
 
 /** What the storefront scripts may use: they run in browsers and Shopify's web pixel sandbox. */
 const BROWSER_GLOBALS = Object.fromEntries(
-  ["window", "document", "navigator", "location", "URL", "URLSearchParams", "fetch", "atob", "btoa", "setTimeout", "clearTimeout", "console", "crypto", "TextEncoder", "module", "self"].map((name) => [name, "readonly"]),
+  [
+    "window",
+    "document",
+    "navigator",
+    "location",
+    "URL",
+    "URLSearchParams",
+    "fetch",
+    "atob",
+    "btoa",
+    "setTimeout",
+    "clearTimeout",
+    "console",
+    "crypto",
+    "TextEncoder",
+    "module",
+    "self",
+  ].map((name) => [name, "readonly"]),
 );
 
 // Layers point one way: app/meta holds Meta's rules and knows nothing of Shopify or the shell;
 // app/events maps Shopify to Meta without I/O; the shell (pipeline, routes, admin, db, cli,
 // server/) imports them, never the reverse. Patterns are gitignore syntax against the
 // specifier as written; `**/` catches a relative path from any depth.
-const SHELL = ["**/pipeline/*", "**/routes/*", "**/db/*", "**/admin/*", "**/config/*", "**/cli/*", "**/demo/*", "**/server/*", "*.server", "@prisma/client", "@remix-run/*", "bullmq", "ioredis"];
+const SHELL = [
+  "**/pipeline/*",
+  "**/routes/*",
+  "**/db/*",
+  "**/admin/*",
+  "**/config/*",
+  "**/cli/*",
+  "**/demo/*",
+  "**/server/*",
+  "*.server",
+  "@prisma/client",
+  "@remix-run/*",
+  "bullmq",
+  "ioredis",
+];
 const restrict = (group, message) => ({ "no-restricted-imports": ["error", { patterns: [{ group, message }] }] });
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "build/", "public/build/", "bench/out/", "data/", ".cache/", "extensions/*/dist/", "**/*.d.ts"] },
+  {
+    ignores: [
+      "node_modules/",
+      "build/",
+      "public/build/",
+      "bench/out/",
+      "data/",
+      ".cache/",
+      "extensions/*/dist/",
+      "**/*.d.ts",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     rules: {
       // A name that starts with _ is deliberately unused (a field left out of a rest spread).
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none", ignoreRestSiblings: true }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none", ignoreRestSiblings: true },
+      ],
     },
   },
   {
     files: ["app/meta/**"],
     ignores: ["**/*.test.ts"],
-    rules: restrict([...SHELL, "**/events/*", "**/shopify/*", "**/security/*"], "app/meta holds Meta's rules only: it imports nothing of Shopify, the event mapping or the shell."),
+    rules: restrict(
+      [...SHELL, "**/events/*", "**/shopify/*", "**/security/*"],
+      "app/meta holds Meta's rules only: it imports nothing of Shopify, the event mapping or the shell.",
+    ),
   },
   {
     files: ["app/events/**"],
     ignores: ["**/*.test.ts"],
-    rules: restrict(SHELL, "app/events maps Shopify to Meta without I/O: it imports app/meta and app/shopify's payloads, never the shell."),
+    rules: restrict(
+      SHELL,
+      "app/events maps Shopify to Meta without I/O: it imports app/meta and app/shopify's payloads, never the shell.",
+    ),
   },
   { files: ["extensions/**/*.js"], languageOptions: { globals: BROWSER_GLOBALS } },
   {

@@ -8,7 +8,9 @@ const ROOT = path.resolve(__dirname, "..");
 const eslint = new ESLint({ cwd: ROOT });
 
 async function restricted(file: string, specifier: string): Promise<boolean> {
-  const [result] = await eslint.lintText(`import x from "${specifier}";\nexport default x;\n`, { filePath: path.join(ROOT, file) });
+  const [result] = await eslint.lintText(`import x from "${specifier}";\nexport default x;\n`, {
+    filePath: path.join(ROOT, file),
+  });
   return result!.messages.some((m) => m.ruleId === "no-restricted-imports");
 }
 
@@ -49,7 +51,11 @@ describe("layers point one way", () => {
   it("app/meta and app/events hold no import across the line", async () => {
     const results = await eslint.lintFiles(["app/meta", "app/events"]);
     expect(results.length).toBeGreaterThan(10);
-    const found = results.flatMap((r) => r.messages.filter((m) => m.ruleId === "no-restricted-imports").map((m) => `${path.relative(ROOT, r.filePath)}:${m.line} ${m.message}`));
+    const found = results.flatMap((r) =>
+      r.messages
+        .filter((m) => m.ruleId === "no-restricted-imports")
+        .map((m) => `${path.relative(ROOT, r.filePath)}:${m.line} ${m.message}`),
+    );
     expect(found).toEqual([]);
   });
 });

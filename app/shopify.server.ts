@@ -19,7 +19,9 @@ const shopify = shopifyApp({
   apiKey: settings.SHOPIFY_API_KEY,
   apiSecretKey: settings.SHOPIFY_API_SECRET,
   appUrl: settings.SHOPIFY_APP_URL,
-  scopes: settings.SCOPES.split(",").map((s) => s.trim()).filter(Boolean),
+  scopes: settings.SCOPES.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
   apiVersion,
   authPathPrefix: "/auth",
   distribution: AppDistribution.AppStore,

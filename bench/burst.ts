@@ -49,7 +49,11 @@ export interface SystemRun {
   arrivalsPerSecond: number[];
   /** where the CPU went from the first webhook until the last event was at Meta */
   cpu?: CpuShare;
-  memory?: { workers: MemorySummary; web: MemorySummary; series: Array<{ t: number; workersMiB: number[]; webMiB: number }> };
+  memory?: {
+    workers: MemorySummary;
+    web: MemorySummary;
+    series: Array<{ t: number; workersMiB: number[]; webMiB: number }>;
+  };
 }
 
 export interface BurstResult {
@@ -65,7 +69,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Polls Meta until `expected` events of these pixels are there, or until no new one came for
  * `quietSeconds` after the load ended (nothing more is on its way), or the timeout.
  */
-export async function waitForMeta(meta: MetaStandIn, pixels: string[], expected: number, timeoutSeconds: number, quietSeconds = 15): Promise<{ stats: PixelStats; drained: boolean }> {
+export async function waitForMeta(
+  meta: MetaStandIn,
+  pixels: string[],
+  expected: number,
+  timeoutSeconds: number,
+  quietSeconds = 15,
+): Promise<{ stats: PixelStats; drained: boolean }> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let stats = await meta.stats(pixels);
   let lastChange = Date.now();
@@ -123,7 +133,13 @@ async function finish(
 async function warmUp(url: string, shops: BenchShop[], meta: MetaStandIn): Promise<void> {
   const hooks = signedOrders(400, shops, `warm-${Date.now()}`, 99);
   await sendPaced(url, hooks, 200, 32);
-  await waitForMeta(meta, shops.map((s) => s.pixelId), hooks.length, 30, 5);
+  await waitForMeta(
+    meta,
+    shops.map((s) => s.pixelId),
+    hooks.length,
+    30,
+    5,
+  );
 }
 
 export async function runBurst(meta: MetaStandIn, o: BurstOptions, log: (line: string) => void): Promise<BurstResult> {
@@ -142,21 +158,41 @@ export async function runBurst(meta: MetaStandIn, o: BurstOptions, log: (line: s
   // The app.
   let oursRun: SystemRun;
   {
-    const stack = await startAppStack({ metaUrl: meta.url, shops: [...oursShops, ...warmOurs], webProcesses: o.webProcesses, workers: o.workers });
+    const stack = await startAppStack({
+      metaUrl: meta.url,
+      shops: [...oursShops, ...warmOurs],
+      webProcesses: o.webProcesses,
+      workers: o.workers,
+    });
     try {
       await warmUp(stack.url, warmOurs, meta);
       await meta.reset();
       log(`burst: ours, ${o.orders} webhooks at ${offeredRate.toFixed(0)}/s`);
       const sampler = sampleMemory(() => [...stack.workerPids(), stack.webPid()]);
-      const cpu = meterCpu({ "web processes": () => [stack.webPid()], "worker processes": () => stack.workerPids(), "Meta stand-in": () => [meta.pid] });
+      const cpu = meterCpu({
+        "web processes": () => [stack.webPid()],
+        "worker processes": () => stack.workerPids(),
+        "Meta stand-in": () => [meta.pid],
+      });
       const load = await sendPaced(stack.url, ours, offeredRate, o.connections);
-      oursRun = await finish("ours", `CAPI Relay (${o.webProcesses} web + ${o.workers} worker processes)`, meta, oursShops, load, o.drainTimeoutSeconds, 30);
+      oursRun = await finish(
+        "ours",
+        `CAPI Relay (${o.webProcesses} web + ${o.workers} worker processes)`,
+        meta,
+        oursShops,
+        load,
+        o.drainTimeoutSeconds,
+        30,
+      );
       oursRun.cpu = cpu.stop();
       const samples = sampler.stop();
       const rows = await stack.db.prisma.$queryRaw<Array<{ state: string; count: number }>>`
         SELECT "state", COUNT(*)::int AS "count" FROM "Event" WHERE "shop" IN (${Prisma.join(oursShops.map((s) => s.shop))}) GROUP BY "state"`;
       oursRun.states = Object.fromEntries(rows.map((r) => [r.state, r.count]));
-      const waiting = ["queued", "retrying", "sending", "paused"].reduce((sum, state) => sum + (oursRun.states![state] ?? 0), 0);
+      const waiting = ["queued", "retrying", "sending", "paused"].reduce(
+        (sum, state) => sum + (oursRun.states![state] ?? 0),
+        0,
+      );
       oursRun.pending = Math.min(waiting, oursRun.lost);
       oursRun.lost -= oursRun.pending;
       const workers = summariseMemory(samples.map((s) => ({ t: s.t, groups: s.groups.slice(0, -1) })));
@@ -164,7 +200,11 @@ export async function runBurst(meta: MetaStandIn, o: BurstOptions, log: (line: s
       oursRun.memory = {
         workers,
         web,
-        series: samples.map((s) => ({ t: s.t, workersMiB: s.groups.slice(0, -1).map((g) => g.rssMiB), webMiB: s.groups.at(-1)?.rssMiB ?? 0 })),
+        series: samples.map((s) => ({
+          t: s.t,
+          workersMiB: s.groups.slice(0, -1).map((g) => g.rssMiB),
+          webMiB: s.groups.at(-1)?.rssMiB ?? 0,
+        })),
       };
     } finally {
       await stack.close();
@@ -175,7 +215,12 @@ export async function runBurst(meta: MetaStandIn, o: BurstOptions, log: (line: s
   let naiveRun: SystemRun;
   {
     await meta.reset();
-    const sender = await startNaiveSender({ metaUrl: meta.url, shops: [...naiveShops, ...warmNaive], processes: o.webProcesses, mode: o.naiveMode });
+    const sender = await startNaiveSender({
+      metaUrl: meta.url,
+      shops: [...naiveShops, ...warmNaive],
+      processes: o.webProcesses,
+      mode: o.naiveMode,
+    });
     try {
       await warmUp(sender.url, warmNaive, meta);
       await meta.reset();

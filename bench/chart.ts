@@ -44,7 +44,13 @@ function ticks(max: number, log: boolean, min = 1): number[] {
   return Array.from({ length: Math.floor(max / step) + 1 }, (_, i) => i * step);
 }
 
-function frame(title: string, body: string, legend: Array<{ name: string; color: string; dashed?: boolean }>, xLabel: string, yLabel: string): string {
+function frame(
+  title: string,
+  body: string,
+  legend: Array<{ name: string; color: string; dashed?: boolean }>,
+  xLabel: string,
+  yLabel: string,
+): string {
   const items = legend
     .map((l, i) => {
       const x = M.left + i * 150;
@@ -61,28 +67,56 @@ ${body}${items}</svg>`;
 }
 
 function empty(title: string, why: string): string {
-  return frame(title, `<text x="${W / 2}" y="${H / 2}" text-anchor="middle" font-size="13" fill="${GREY}">${esc(why)}</text>`, [], "", "");
+  return frame(
+    title,
+    `<text x="${W / 2}" y="${H / 2}" text-anchor="middle" font-size="13" fill="${GREY}">${esc(why)}</text>`,
+    [],
+    "",
+    "",
+  );
 }
 
-function yAxis(max: number, log: boolean, min: number, format: (v: number) => string): { y: (v: number) => number; svg: string } {
+function yAxis(
+  max: number,
+  log: boolean,
+  min: number,
+  format: (v: number) => string,
+): { y: (v: number) => number; svg: string } {
   const top = M.top;
   const bottom = H - M.bottom;
   // A bar at the axis minimum would have no height: start a little below the smallest value.
   const lo = log ? 10 ** Math.floor(Math.log10(min) - 0.3) : 0;
   const step = ticks(max * 1.08, false)[1] ?? 1;
   const hi = log ? 10 ** Math.ceil(Math.log10(Math.max(max * 1.3, min * 10))) : step * Math.ceil((max * 1.08) / step);
-  const y = (v: number) => (log ? bottom - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (bottom - top) : bottom - (v / hi) * (bottom - top));
+  const y = (v: number) =>
+    log
+      ? bottom - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (bottom - top)
+      : bottom - (v / hi) * (bottom - top);
   const svg = ticks(hi, log, lo)
-    .map((t) => `<line x1="${M.left}" x2="${W - M.right}" y1="${y(t)}" y2="${y(t)}" stroke="#eceef1"/><text x="${M.left - 6}" y="${y(t) + 4}" font-size="11" text-anchor="end" fill="#555">${format(t)}</text>`)
+    .map(
+      (t) =>
+        `<line x1="${M.left}" x2="${W - M.right}" y1="${y(t)}" y2="${y(t)}" stroke="#eceef1"/><text x="${M.left - 6}" y="${y(t) + 4}" font-size="11" text-anchor="end" fill="#555">${format(t)}</text>`,
+    )
     .join("");
-  return { y, svg: svg + `<line x1="${M.left}" x2="${M.left}" y1="${top}" y2="${bottom}" stroke="#999"/><line x1="${M.left}" x2="${W - M.right}" y1="${bottom}" y2="${bottom}" stroke="#999"/>` };
+  return {
+    y,
+    svg:
+      svg +
+      `<line x1="${M.left}" x2="${M.left}" y1="${top}" y2="${bottom}" stroke="#999"/><line x1="${M.left}" x2="${W - M.right}" y1="${bottom}" y2="${bottom}" stroke="#999"/>`,
+  };
 }
 
 function bars(
   title: string,
   categories: string[],
   series: Series[],
-  o: { log?: boolean; xLabel: string; yLabel: string; format?: (v: number) => string; target?: { value: number; name: string } },
+  o: {
+    log?: boolean;
+    xLabel: string;
+    yLabel: string;
+    format?: (v: number) => string;
+    target?: { value: number; name: string };
+  },
 ): string {
   const format = o.format ?? label;
   const all = series.flatMap((s) => s.values).filter((v) => v > 0);
@@ -115,16 +149,28 @@ function bars(
 function lines(
   title: string,
   series: Array<{ name: string; color: string; points: Array<[number, number]>; dashed?: boolean }>,
-  o: { xLabel: string; yLabel: string; format?: (v: number) => string; log?: boolean; target?: { value: number; name: string } },
+  o: {
+    xLabel: string;
+    yLabel: string;
+    format?: (v: number) => string;
+    log?: boolean;
+    target?: { value: number; name: string };
+  },
 ): string {
   const maxX = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p[0])));
   const ys = series.flatMap((s) => s.points.map((p) => p[1]));
   const maxY = Math.max(1, ...ys, o.target?.value ?? 0);
   const minY = o.log ? Math.max(0.1, Math.min(...ys.filter((v) => v > 0), o.target?.value ?? Infinity)) : 0;
-  const { y, svg } = yAxis(maxY, o.log ?? false, minY, o.log ? (v) => (v >= 1 ? label(v) : String(v)) : (o.format ?? label));
+  const { y, svg } = yAxis(
+    maxY,
+    o.log ?? false,
+    minY,
+    o.log ? (v) => (v >= 1 ? label(v) : String(v)) : (o.format ?? label),
+  );
   const x = (v: number) => M.left + (v / maxX) * (W - M.left - M.right);
   let body = svg;
-  for (const t of ticks(maxX, false)) body += `<text x="${x(t)}" y="${H - M.bottom + 16}" font-size="11" text-anchor="middle" fill="#555">${label(t)}</text>`;
+  for (const t of ticks(maxX, false))
+    body += `<text x="${x(t)}" y="${H - M.bottom + 16}" font-size="11" text-anchor="middle" fill="#555">${label(t)}</text>`;
   for (const s of series) {
     if (s.points.length === 0) continue;
     const d = s.points.map(([a, b], i) => `${i ? "L" : "M"}${x(a).toFixed(1)},${y(b).toFixed(1)}`).join("");
@@ -147,7 +193,12 @@ export function chartSvgs(r: { burst?: BurstResult; latency?: LatencyResult; sca
   const b = r.burst;
   const panels: string[] = [];
   if (b) {
-    const q = (run: typeof b.ours) => [run.load.latency.p50, run.load.latency.p90, run.load.latency.p99, run.load.latency.max];
+    const q = (run: typeof b.ours) => [
+      run.load.latency.p50,
+      run.load.latency.p90,
+      run.load.latency.p99,
+      run.load.latency.max,
+    ];
     panels.push(
       bars(
         `Burst: webhook answer latency`,
@@ -156,7 +207,12 @@ export function chartSvgs(r: { burst?: BurstResult; latency?: LatencyResult; sca
           { name: "CAPI Relay", color: OURS, values: q(b.ours) },
           { name: "naive sender", color: NAIVE, values: q(b.naive) },
         ],
-        { log: true, xLabel: `${label(b.options.orders)} orders in ${b.options.seconds} s, latency from when due`, yLabel: "ms (log scale)", target: { value: P99_TARGET_MS, name: `p99 target ${P99_TARGET_MS} ms` } },
+        {
+          log: true,
+          xLabel: `${label(b.options.orders)} orders in ${b.options.seconds} s, latency from when due`,
+          yLabel: "ms (log scale)",
+          target: { value: P99_TARGET_MS, name: `p99 target ${P99_TARGET_MS} ms` },
+        },
       ),
     );
     const offered: Array<[number, number]> = [
@@ -182,7 +238,12 @@ export function chartSvgs(r: { burst?: BurstResult; latency?: LatencyResult; sca
           { name: "CAPI Relay", color: OURS, points: p99(b.ours) },
           { name: "naive sender", color: NAIVE, points: p99(b.naive) },
         ],
-        { log: true, xLabel: "second of the burst (webhooks due in it)", yLabel: "p99 ms (log scale)", target: { value: P99_TARGET_MS, name: `${P99_TARGET_MS} ms` } },
+        {
+          log: true,
+          xLabel: "second of the burst (webhooks due in it)",
+          yLabel: "p99 ms (log scale)",
+          target: { value: P99_TARGET_MS, name: `${P99_TARGET_MS} ms` },
+        },
       ),
     );
     panels.push(
@@ -193,14 +254,23 @@ export function chartSvgs(r: { burst?: BurstResult; latency?: LatencyResult; sca
           { name: "CAPI Relay", color: OURS, values: [b.ours.meta.requests, b.ours.lost] },
           { name: "naive sender", color: NAIVE, values: [b.naive.meta.requests, b.naive.lost] },
         ],
-        { log: true, xLabel: `same ${label(b.options.orders)} orders, same Meta`, yLabel: "count (log scale)", format: (v) => Math.round(v).toLocaleString("en-US") },
+        {
+          log: true,
+          xLabel: `same ${label(b.options.orders)} orders, same Meta`,
+          yLabel: "count (log scale)",
+          format: (v) => Math.round(v).toLocaleString("en-US"),
+        },
       ),
     );
     const oc = b.ours.cpu;
     const nc = b.naive.cpu;
     if (oc && nc) {
       const rows: Array<[string, number, number]> = [
-        ["app / sender", (oc.cores["web processes"] ?? 0) + (oc.cores["worker processes"] ?? 0), nc.cores["naive sender"] ?? 0],
+        [
+          "app / sender",
+          (oc.cores["web processes"] ?? 0) + (oc.cores["worker processes"] ?? 0),
+          nc.cores["naive sender"] ?? 0,
+        ],
         ["PostgreSQL", oc.cores["postgres"] ?? 0, nc.cores["postgres"] ?? 0],
         ["Meta stand-in", oc.cores["Meta stand-in"] ?? 0, nc.cores["Meta stand-in"] ?? 0],
         ["other work", oc.otherCores, nc.otherCores],
@@ -213,7 +283,11 @@ export function chartSvgs(r: { burst?: BurstResult; latency?: LatencyResult; sca
             { name: "CAPI Relay run", color: OURS, values: rows.map((r) => r[1]) },
             { name: "naive run", color: NAIVE, values: rows.map((r) => r[2]) },
           ],
-          { xLabel: "app = web + worker processes; other work = not this benchmark", yLabel: "cores", format: (v) => v.toFixed(2) },
+          {
+            xLabel: "app = web + worker processes; other work = not this benchmark",
+            yLabel: "cores",
+            format: (v) => v.toFixed(2),
+          },
         ),
       );
     } else panels.push(empty("Burst: CPU used", "not measured"));
@@ -236,7 +310,12 @@ export function chartSvgs(r: { burst?: BurstResult; latency?: LatencyResult; sca
             { name: "p50", color: "#7fb0f0", values: l.steps.map((s) => s.load.latency.p50) },
             { name: "p99", color: OURS, values: l.steps.map((s) => s.load.latency.p99) },
           ],
-          { log: true, xLabel: "webhooks offered per second (max: closed loop)", yLabel: "ms (log scale)", target: { value: P99_TARGET_MS, name: `target ${P99_TARGET_MS} ms` } },
+          {
+            log: true,
+            xLabel: "webhooks offered per second (max: closed loop)",
+            yLabel: "ms (log scale)",
+            target: { value: P99_TARGET_MS, name: `target ${P99_TARGET_MS} ms` },
+          },
         )
       : empty("Answer latency by offered rate", "latency not run"),
   );
@@ -265,7 +344,12 @@ export function chartSvgs(r: { burst?: BurstResult; latency?: LatencyResult; sca
               color: EXTRA[k % EXTRA.length]!,
               points: mem.series.map((p): [number, number] => [p.t / 1000, p.workersMiB[k] ?? 0]),
             })),
-            { name: "web (all)", color: GREY, points: mem.series.map((p): [number, number] => [p.t / 1000, p.webMiB]), dashed: true },
+            {
+              name: "web (all)",
+              color: GREY,
+              points: mem.series.map((p): [number, number] => [p.t / 1000, p.webMiB]),
+              dashed: true,
+            },
           ],
           { xLabel: "seconds since the first webhook", yLabel: "MiB" },
         )
@@ -274,13 +358,19 @@ export function chartSvgs(r: { burst?: BurstResult; latency?: LatencyResult; sca
   return panels;
 }
 
-export async function renderChart(r: { burst?: BurstResult; latency?: LatencyResult; scaling?: ScalingResult }, file: string): Promise<void> {
+export async function renderChart(
+  r: { burst?: BurstResult; latency?: LatencyResult; scaling?: ScalingResult },
+  file: string,
+): Promise<void> {
   const panels = chartSvgs(r);
   const html = `<!doctype html><html><head><meta charset="utf-8"><style>
 body{margin:0;background:#fff}#grid{display:grid;grid-template-columns:repeat(4,${W}px);gap:12px;padding:12px;width:max-content}
 svg{display:block}</style></head><body><div id="grid">${panels.join("")}</div></body></html>`;
   writeFileSync(file.replace(/\.png$/, ".html"), html);
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 4 * W + 60, height: 2 * H + 36 }, deviceScaleFactor: 1 });
     await page.route(/^https?:/, (route) => route.abort());

@@ -58,7 +58,12 @@ function timeSteps(steps: Step[], reps: number, gc: () => void): number[] {
   return runs.map(median);
 }
 
-export function measurePhases(orders: Array<Record<string, any>>, nowSeconds: number, gc: () => void, reps = 3): Phase[] {
+export function measurePhases(
+  orders: Array<Record<string, any>>,
+  nowSeconds: number,
+  gc: () => void,
+  reps = 3,
+): Phase[] {
   const context = { shop: BENCH_SHOP, nowSeconds };
   const parsed: ShopifyOrder[] = orders.map((o) => orderSchema.parse(o));
   const events: MetaEvent[] = [];
@@ -67,7 +72,9 @@ export function measurePhases(orders: Array<Record<string, any>>, nowSeconds: nu
     if (outcome.status === "ready") events.push(outcome.event);
   }
   const placedMs = (o: ShopifyOrder) => Date.parse(o.processed_at ?? o.created_at);
-  const inputs = parsed.map((o) => userDataInput(o, { ipAddress: o.client_details?.browser_ip, userAgent: o.client_details?.user_agent }));
+  const inputs = parsed.map((o) =>
+    userDataInput(o, { ipAddress: o.client_details?.browser_ip, userAgent: o.client_details?.user_agent }),
+  );
   // The distinct phone values buildUserData normalises per order (it skips repeated raws).
   const phones = inputs.map((input) => {
     const seen = new Map<string, RawValue>();
@@ -85,18 +92,39 @@ export function measurePhases(orders: Array<Record<string, any>>, nowSeconds: nu
   );
 
   const steps = [
-    step("prepareEvent", "the whole core, as benchmarked above", orders, (o) => prepareEvent("orders/create", o, DEFAULT_SETTINGS, context)),
-    step("zod parse", "orderSchema.safeParse (app/shopify/payloads.ts)", orders, (o) => orderSchema.safeParse(o)),
-    step("buildPurchase", "parsed order to event (app/events/purchase.ts)", parsed, (o) => buildPurchase(o, "orders/create", DEFAULT_SETTINGS, context)),
-    step("  user data", "userDataInput + buildUserData (app/events/customer-data.ts, app/meta/user-data.ts)", parsed, (o) =>
-      buildUserData(userDataInput(o, { ipAddress: o.client_details?.browser_ip, userAgent: o.client_details?.user_agent }), placedMs(o)),
+    step("prepareEvent", "the whole core, as benchmarked above", orders, (o) =>
+      prepareEvent("orders/create", o, DEFAULT_SETTINGS, context),
     ),
-    step("    phones", `normalizePhone: libphonenumber-js, max metadata (app/meta/user-data.ts) (${(phones.reduce((n, p) => n + p.length, 0) / phones.length).toFixed(2)} per order)`, phones, (ps) => {
-      for (const p of ps) normalizePhone(String(p.value), p.country);
-    }),
-    step("    SHA-256", `sha256Hex, once per hash the event carries (${(toHash.reduce((n, h) => n + h.length, 0) / toHash.length).toFixed(1)}); the core hashes each distinct raw value, so "Jane" and "JANE" once each`, toHash, (hs) => {
-      for (const h of hs) sha256Hex(h);
-    }),
+    step("zod parse", "orderSchema.safeParse (app/shopify/payloads.ts)", orders, (o) => orderSchema.safeParse(o)),
+    step("buildPurchase", "parsed order to event (app/events/purchase.ts)", parsed, (o) =>
+      buildPurchase(o, "orders/create", DEFAULT_SETTINGS, context),
+    ),
+    step(
+      "  user data",
+      "userDataInput + buildUserData (app/events/customer-data.ts, app/meta/user-data.ts)",
+      parsed,
+      (o) =>
+        buildUserData(
+          userDataInput(o, { ipAddress: o.client_details?.browser_ip, userAgent: o.client_details?.user_agent }),
+          placedMs(o),
+        ),
+    ),
+    step(
+      "    phones",
+      `normalizePhone: libphonenumber-js, max metadata (app/meta/user-data.ts) (${(phones.reduce((n, p) => n + p.length, 0) / phones.length).toFixed(2)} per order)`,
+      phones,
+      (ps) => {
+        for (const p of ps) normalizePhone(String(p.value), p.country);
+      },
+    ),
+    step(
+      "    SHA-256",
+      `sha256Hex, once per hash the event carries (${(toHash.reduce((n, h) => n + h.length, 0) / toHash.length).toFixed(1)}); the core hashes each distinct raw value, so "Jane" and "JANE" once each`,
+      toHash,
+      (hs) => {
+        for (const h of hs) sha256Hex(h);
+      },
+    ),
     step("validateEvent", "app/meta/validate.ts", events, (e) => validateEvent(e, nowSeconds)),
     step(SDK_STEP, "sdkEvent (bench/sdk-baseline.ts), timed like the steps above, for comparison", orders, (o) => {
       try {
@@ -107,7 +135,11 @@ export function measurePhases(orders: Array<Record<string, any>>, nowSeconds: nu
     }),
   ];
   const micros = timeSteps(steps, reps, gc);
-  const rows: Array<Omit<Phase, "share">> = steps.map((s, k) => ({ name: s.name, what: s.what, microsPerEvent: micros[k]! }));
+  const rows: Array<Omit<Phase, "share">> = steps.map((s, k) => ({
+    name: s.name,
+    what: s.what,
+    microsPerEvent: micros[k]!,
+  }));
   const whole = micros[0]!;
   const build = micros[2]!;
   const user = micros[3]!;

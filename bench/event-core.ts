@@ -99,7 +99,14 @@ export interface EventCoreResult {
   phonesWithCountryCode: { ours: number; sdk: number };
   phases?: Phase[];
   gcCrossCheck?: GcCrossCheck;
-  environment: { node: string; cpu: string; cpus: number; loadAverage1m: number; gcBetweenRuns: boolean; gcKind: GcBetweenRuns };
+  environment: {
+    node: string;
+    cpu: string;
+    cpus: number;
+    loadAverage1m: number;
+    gcBetweenRuns: boolean;
+    gcKind: GcBetweenRuns;
+  };
 }
 
 export type GcBetweenRuns = "young" | "full" | "none";
@@ -174,7 +181,10 @@ class Side {
 }
 
 function ours(order: Json): Json {
-  const outcome = prepareEvent("orders/create", order, DEFAULT_SETTINGS, { shop: BENCH_SHOP, nowSeconds: BENCH_NOW_SECONDS });
+  const outcome = prepareEvent("orders/create", order, DEFAULT_SETTINGS, {
+    shop: BENCH_SHOP,
+    nowSeconds: BENCH_NOW_SECONDS,
+  });
   if (outcome.status !== "ready") throw new Error(`${outcome.status}: ${outcome.reason}`);
   return outcome.event as unknown as Json;
 }
@@ -243,10 +253,22 @@ const FIELDS: Array<{ field: string; raws: (o: Json) => string[]; coincide: (raw
   },
 ];
 
-function checkEquivalence(orders: Json[], oursOut: Array<Json | undefined>, sdkOut: Array<Json | undefined>, sample: number) {
+function checkEquivalence(
+  orders: Json[],
+  oursOut: Array<Json | undefined>,
+  sdkOut: Array<Json | undefined>,
+  sample: number,
+) {
   const n = Math.min(sample, orders.length);
   let sdkFailed = 0;
-  const checks: FieldCheck[] = FIELDS.map((f) => ({ field: f.field, compared: 0, equal: 0, differByRule: 0, unexpected: 0, examples: [] }));
+  const checks: FieldCheck[] = FIELDS.map((f) => ({
+    field: f.field,
+    compared: 0,
+    equal: 0,
+    differByRule: 0,
+    unexpected: 0,
+    examples: [],
+  }));
   for (let i = 0; i < n; i++) {
     const a = oursOut[i];
     const b = sdkOut[i];
@@ -275,7 +297,12 @@ function checkEquivalence(orders: Json[], oursOut: Array<Json | undefined>, sdkO
   return { sample: n, sdkFailedInSample: sdkFailed, fields: checks };
 }
 
-function phoneQuality(orders: Json[], truth: OrderTruth[], oursOut: Array<Json | undefined>, sdkOut: Array<Json | undefined>) {
+function phoneQuality(
+  orders: Json[],
+  truth: OrderTruth[],
+  oursOut: Array<Json | undefined>,
+  sdkOut: Array<Json | undefined>,
+) {
   let ordersWithPhone = 0;
   let nationalOnly = 0;
   const withPh = { ours: 0, sdk: 0 };
@@ -286,7 +313,9 @@ function phoneQuality(orders: Json[], truth: OrderTruth[], oursOut: Array<Json |
     if (!o.billing_address?.phone) continue;
     ordersWithPhone++;
     // Every phone the order carries is written without its calling code.
-    const national = present([o.phone, o.customer?.phone, o.billing_address?.phone, o.shipping_address?.phone]).every((p) => !/^\s*(\+|00)/.test(p));
+    const national = present([o.phone, o.customer?.phone, o.billing_address?.phone, o.shipping_address?.phone]).every(
+      (p) => !/^\s*(\+|00)/.test(p),
+    );
     if (national) nationalOnly++;
     const expected = crypto.createHash("sha256").update(truth[i]!.phoneE164).digest("hex");
     const a = asList(oursOut[i]?.user_data?.ph);
@@ -302,7 +331,13 @@ function phoneQuality(orders: Json[], truth: OrderTruth[], oursOut: Array<Json |
       if (national) nationalWithCode.sdk++;
     }
   }
-  return { ordersWithPhone, eventsWithPh: withPh, withCountryCode: withCode, nationalOnly, nationalOnlyWithCountryCode: nationalWithCode };
+  return {
+    ordersWithPhone,
+    eventsWithPh: withPh,
+    withCountryCode: withCode,
+    nationalOnly,
+    nationalOnlyWithCountryCode: nationalWithCode,
+  };
 }
 
 export function runEventCore(options: EventCoreOptions = {}): EventCoreResult {
@@ -329,7 +364,12 @@ export function runEventCore(options: EventCoreOptions = {}): EventCoreResult {
     // Past the minimum of rounds, a loaded machine ends the series early (it only adds noise).
     if (r > MIN_ROUNDS && Number(process.hrtime.bigint() - startedAt) / 1e9 > budgetSeconds) break;
     const pair = round(json, chunk, gc, false);
-    rates.push({ round: r, ours: pair.ours.perSecond, sdk: pair.sdk.perSecond, ratio: pair.ours.perSecond / pair.sdk.perSecond });
+    rates.push({
+      round: r,
+      ours: pair.ours.perSecond,
+      sdk: pair.sdk.perSecond,
+      ratio: pair.ours.perSecond / pair.sdk.perSecond,
+    });
   }
   const crossKind: GcBetweenRuns = gcKind === "full" ? "young" : "full";
   const crossRounds = options.crossCheckRounds ?? 3;
@@ -362,7 +402,10 @@ export function runEventCore(options: EventCoreOptions = {}): EventCoreResult {
   const phones = phoneQuality(orders, truth, lastOurs.out, lastSdk.out);
   // The steps are timed after a young-generation GC: after a full one, whatever runs next is
   // slowed (see collector), which would blur the split between steps.
-  const phases = options.phases === false ? undefined : measurePhases(orders.slice(0, PHASE_ORDERS), BENCH_NOW_SECONDS, collector("young").gc);
+  const phases =
+    options.phases === false
+      ? undefined
+      : measurePhases(orders.slice(0, PHASE_ORDERS), BENCH_NOW_SECONDS, collector("young").gc);
 
   return {
     orders: n,
@@ -404,7 +447,11 @@ export function runEventCore(options: EventCoreOptions = {}): EventCoreResult {
 const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
 const pct = (x: number, of: number) => `${Math.floor((100 * x) / Math.max(1, of))}%`;
 
-const GC_LABEL: Record<GcBetweenRuns, string> = { young: "young generation", full: "full (mark-compact)", none: "none" };
+const GC_LABEL: Record<GcBetweenRuns, string> = {
+  young: "young generation",
+  full: "full (mark-compact)",
+  none: "none",
+};
 
 /** The markdown section `npm run bench` prints. */
 export function formatEventCore(r: EventCoreResult): string {
@@ -432,7 +479,9 @@ export function formatEventCore(r: EventCoreResult): string {
     ...r.rates.map((x) => `| ${x.round} | ${fmt(x.ours)} | ${fmt(x.sdk)} | ${x.ratio.toFixed(2)}x |`),
     ``,
   );
-  const reasons = Object.entries(r.sdkFailureReasons).map(([k, v]) => `${v} × "${k}"`).join(", ");
+  const reasons = Object.entries(r.sdkFailureReasons)
+    .map(([k, v]) => `${v} × "${k}"`)
+    .join(", ");
   lines.push(
     `Outcomes: ours ${fmt(r.orders - r.oursNotReady)}/${fmt(r.orders)} ready; SDK ${fmt(r.orders - r.sdkFailures)}/${fmt(r.orders)} normalised, ${r.sdkFailures} threw${reasons ? ` (${reasons})` : ""} — an integrator loses those events.`,
     ``,
@@ -441,7 +490,8 @@ export function formatEventCore(r: EventCoreResult): string {
     `| field | compared | equal | differ, rules differ | differ, rules coincide | examples of differing raw values |`,
     `|---|---:|---:|---:|---:|---|`,
     ...r.equivalence.fields.map(
-      (f) => `| ${f.field} | ${f.compared} | ${f.equal} | ${f.differByRule} | ${f.unexpected}${f.unexpected ? " ❌" : " ✅"} | ${f.examples.join(", ") || "—"} |`,
+      (f) =>
+        `| ${f.field} | ${f.compared} | ${f.equal} | ${f.differByRule} | ${f.unexpected}${f.unexpected ? " ❌" : " ✅"} | ${f.examples.join(", ") || "—"} |`,
     ),
     ``,
     `Matching quality, phones (${fmt(r.phones.ordersWithPhone)} orders with a billing phone): events with a \`ph\` — ours ${fmt(r.phones.eventsWithPh.ours)}, SDK ${fmt(r.phones.eventsWithPh.sdk)}; ` +
@@ -458,7 +508,10 @@ export function formatEventCore(r: EventCoreResult): string {
       `|---|---:|---:|---|`,
       ...r.phases
         .filter((p) => p.name !== SDK_STEP)
-        .map((p) => `| ${p.name.replace(/^ +/, (s) => "&nbsp;".repeat(s.length))} | ${p.microsPerEvent.toFixed(1)} | ${(p.share * 100).toFixed(0)}% | ${p.what} |`),
+        .map(
+          (p) =>
+            `| ${p.name.replace(/^ +/, (s) => "&nbsp;".repeat(s.length))} | ${p.microsPerEvent.toFixed(1)} | ${(p.share * 100).toFixed(0)}% | ${p.what} |`,
+        ),
     );
     const sdk = r.phases.find((p) => p.name === SDK_STEP);
     const zod = r.phases.find((p) => p.name === "zod parse");

@@ -44,7 +44,11 @@ export interface FloorServer {
 }
 
 /** A bench database of its own with the floor's table, and the server on it. */
-export async function startFloorServer(options: { processes: number; lingerMs?: number; maxBatch?: number }): Promise<FloorServer> {
+export async function startFloorServer(options: {
+  processes: number;
+  lingerMs?: number;
+  maxBatch?: number;
+}): Promise<FloorServer> {
   const { url: databaseUrl, drop } = await createEmptyDatabase("capi_t_floor");
   const setup = new pg.Client({ connectionString: databaseUrl });
   await setup.connect();
@@ -118,11 +122,19 @@ function serve(o: { port: number; databaseUrl: string; secret: string; lingerMs:
     const batch = pending;
     pending = [];
     if (batch.length === 0) return;
-    pool.query(INSERT, [batch.map((r) => r.shop), batch.map((r) => r.webhookId), batch.map((r) => r.topic), batch.map((r) => r.orderId), batch.map((r) => r.body)]).then(
-      () => batch.forEach((r) => r.done(true)),
-      // Shopify delivers a webhook answered 500 again: nothing is lost.
-      () => batch.forEach((r) => r.done(false)),
-    );
+    pool
+      .query(INSERT, [
+        batch.map((r) => r.shop),
+        batch.map((r) => r.webhookId),
+        batch.map((r) => r.topic),
+        batch.map((r) => r.orderId),
+        batch.map((r) => r.body),
+      ])
+      .then(
+        () => batch.forEach((r) => r.done(true)),
+        // Shopify delivers a webhook answered 500 again: nothing is lost.
+        () => batch.forEach((r) => r.done(false)),
+      );
   };
   const store = (row: Omit<Row, "done">) =>
     new Promise<boolean>((resolve) => {
@@ -131,7 +143,8 @@ function serve(o: { port: number; databaseUrl: string; secret: string; lingerMs:
       else timer ??= setTimeout(flush, o.lingerMs);
     });
 
-  const answer = (res: http.ServerResponse, status: number) => res.writeHead(status, { "content-type": "text/plain" }).end();
+  const answer = (res: http.ServerResponse, status: number) =>
+    res.writeHead(status, { "content-type": "text/plain" }).end();
   http
     .createServer(async (req, res) => {
       // GETs (the load generator opening its connections, the start-up probe) are answered at once.
@@ -139,11 +152,13 @@ function serve(o: { port: number; databaseUrl: string; secret: string; lingerMs:
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const body = Buffer.concat(chunks);
-      if (!verified(body, req.headers["x-shopify-hmac-sha256"] as string | undefined, o.secret)) return answer(res, 401);
+      if (!verified(body, req.headers["x-shopify-hmac-sha256"] as string | undefined, o.secret))
+        return answer(res, 401);
       const shop = req.headers["x-shopify-shop-domain"];
       const webhookId = req.headers["x-shopify-webhook-id"];
       const topic = req.headers["x-shopify-topic"];
-      if (typeof shop !== "string" || typeof webhookId !== "string" || typeof topic !== "string") return answer(res, 400);
+      if (typeof shop !== "string" || typeof webhookId !== "string" || typeof topic !== "string")
+        return answer(res, 400);
       const text = body.toString("utf8");
       let payload: unknown;
       try {
@@ -169,6 +184,12 @@ if (isMain) {
   if (cluster.isPrimary && processes > 1) {
     for (let i = 0; i < processes; i++) cluster.fork();
   } else {
-    serve({ port: Number(env("PORT")), databaseUrl: env("DATABASE_URL"), secret: env("SHOPIFY_API_SECRET"), lingerMs: Number(env("FLOOR_LINGER_MS")), maxBatch: Number(env("FLOOR_MAX_BATCH")) });
+    serve({
+      port: Number(env("PORT")),
+      databaseUrl: env("DATABASE_URL"),
+      secret: env("SHOPIFY_API_SECRET"),
+      lingerMs: Number(env("FLOOR_LINGER_MS")),
+      maxBatch: Number(env("FLOOR_MAX_BATCH")),
+    });
   }
 }

@@ -96,7 +96,12 @@ async function measure(url: string, leader: number, hooks: SignedWebhook[], o: F
 
 export async function runFloor(meta: MetaStandIn, o: FloorOptions, log: (line: string) => void): Promise<FloorResult> {
   const warmShop = benchShops(1, "floor-warm");
-  const stack: AppStack = await startAppStack({ metaUrl: meta.url, shops: warmShop, webProcesses: o.webProcesses, workers: o.workers });
+  const stack: AppStack = await startAppStack({
+    metaUrl: meta.url,
+    shops: warmShop,
+    webProcesses: o.webProcesses,
+    workers: o.workers,
+  });
   let floor: FloorServer | undefined;
   try {
     floor = await startFloorServer({ processes: o.webProcesses });
@@ -116,7 +121,9 @@ export async function runFloor(meta: MetaStandIn, o: FloorOptions, log: (line: s
       const order: WebTier[] = r % 2 === 1 ? ["floor", "app"] : ["app", "floor"];
       const runs: Partial<Record<WebTier, WebTierRun>> = {};
       for (const system of order) {
-        log(`floor: round ${r} of ${o.rounds}, ${system === "app" ? "the app's web tier" : "the floor"}, ${hooks.length} webhooks at ${o.rate}/s`);
+        log(
+          `floor: round ${r} of ${o.rounds}, ${system === "app" ? "the app's web tier" : "the floor"}, ${hooks.length} webhooks at ${o.rate}/s`,
+        );
         if (system === "app") {
           runs.app = await measure(stack.url, stack.webPid(), hooks, o);
           // Let the workers deliver this round's events before the next run, so that their
@@ -128,7 +135,13 @@ export async function runFloor(meta: MetaStandIn, o: FloorOptions, log: (line: s
         }
       }
       const { app, floor: f } = runs as Record<WebTier, WebTierRun>;
-      rounds.push({ round: r, order, app, floor: f, ratio: f.microsPerWebhook ? app.microsPerWebhook / f.microsPerWebhook : 0 });
+      rounds.push({
+        round: r,
+        order,
+        app,
+        floor: f,
+        ratio: f.microsPerWebhook ? app.microsPerWebhook / f.microsPerWebhook : 0,
+      });
     }
     return {
       options: o,

@@ -30,11 +30,24 @@ export interface LatencyResult {
 
 export async function runLatency(
   meta: MetaStandIn,
-  o: { rates: number[]; stepSeconds: number; maxConcurrency: number; connections: number; shops: number; workers: number; webProcesses: number },
+  o: {
+    rates: number[];
+    stepSeconds: number;
+    maxConcurrency: number;
+    connections: number;
+    shops: number;
+    workers: number;
+    webProcesses: number;
+  },
   log: (line: string) => void,
 ): Promise<LatencyResult> {
   const warm = benchShops(1, "latency-warm");
-  const stack = await startAppStack({ metaUrl: meta.url, shops: warm, webProcesses: o.webProcesses, workers: o.workers });
+  const stack = await startAppStack({
+    metaUrl: meta.url,
+    shops: warm,
+    webProcesses: o.webProcesses,
+    workers: o.workers,
+  });
   const steps: LatencyStep[] = [];
   try {
     const warmHooks = signedOrders(400, warm, "latency-warm", 99);
@@ -46,14 +59,28 @@ export async function runLatency(
       const shops = benchShops(o.shops, `latency${i}`);
       await stack.addShops(shops);
       // A closed loop sends as many as it gets answered: give it more than it can take.
-      const count = step.rate === undefined ? Math.max(4000, 3000 * o.stepSeconds) : Math.round(step.rate * o.stepSeconds);
+      const count =
+        step.rate === undefined ? Math.max(4000, 3000 * o.stepSeconds) : Math.round(step.rate * o.stepSeconds);
       const hooks = signedOrders(count, shops, `latency${i}`, 11 + i);
       const label = step.rate === undefined ? `max (${o.maxConcurrency} in flight)` : `${step.rate}/s`;
       log(`latency: ${label} for ${o.stepSeconds} s`);
-      const cpu = meterCpu({ "web processes": () => [stack.webPid()], "worker processes": () => stack.workerPids(), "Meta stand-in": () => [meta.pid] });
-      const load = step.rate === undefined ? await sendClosed(stack.url, hooks, o.maxConcurrency, o.stepSeconds) : await sendPaced(stack.url, hooks, step.rate, o.connections);
+      const cpu = meterCpu({
+        "web processes": () => [stack.webPid()],
+        "worker processes": () => stack.workerPids(),
+        "Meta stand-in": () => [meta.pid],
+      });
+      const load =
+        step.rate === undefined
+          ? await sendClosed(stack.url, hooks, o.maxConcurrency, o.stepSeconds)
+          : await sendPaced(stack.url, hooks, step.rate, o.connections);
       const cpuShare = cpu.stop();
-      const { stats } = await waitForMeta(meta, shops.map((s) => s.pixelId), load.ok, 120, 20);
+      const { stats } = await waitForMeta(
+        meta,
+        shops.map((s) => s.pixelId),
+        load.ok,
+        120,
+        20,
+      );
       steps.push({
         cpu: cpuShare,
         label,

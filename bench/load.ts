@@ -38,9 +38,24 @@ export function signedOrders(n: number, shops: BenchShop[], tag: string, seed = 
   for (const [i, made] of makeOrders(n, seed, nowSeconds).entries()) {
     const { shop } = shops[i % shops.length]!;
     const id = made.id + offset;
-    const order = { ...made, id, admin_graphql_api_id: `gid://shopify/Order/${id}`, order_status_url: String(made.order_status_url).replace(/^https:\/\/[^/]+/, `https://${shop}`) };
+    const order = {
+      ...made,
+      id,
+      admin_graphql_api_id: `gid://shopify/Order/${id}`,
+      order_status_url: String(made.order_status_url).replace(/^https:\/\/[^/]+/, `https://${shop}`),
+    };
     const body = JSON.stringify(order);
-    const headers = webhookHeaders({ topic: "orders/create", shop, payload: undefined, secret: WEBHOOK_SECRET, eventId: `${tag}-${i}`, webhookId: `${tag}-w${i}` }, body);
+    const headers = webhookHeaders(
+      {
+        topic: "orders/create",
+        shop,
+        payload: undefined,
+        secret: WEBHOOK_SECRET,
+        eventId: `${tag}-${i}`,
+        webhookId: `${tag}-w${i}`,
+      },
+      body,
+    );
     out.push({ shop, path: "/webhooks/orders/create", headers, body });
   }
   return out;
@@ -60,7 +75,14 @@ export function summarise(values: number[]): Summary {
   const q = (p: number) => (s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : 0);
   let total = 0;
   for (const v of s) total += v;
-  return { count: s.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: s.length ? s[s.length - 1]! : 0, mean: s.length ? total / s.length : 0 };
+  return {
+    count: s.length,
+    p50: q(0.5),
+    p90: q(0.9),
+    p99: q(0.99),
+    max: s.length ? s[s.length - 1]! : 0,
+    mean: s.length ? total / s.length : 0,
+  };
 }
 
 export interface LoadResult {
@@ -129,15 +151,30 @@ function result(mode: LoadResult["mode"], offered: number, startedAt: number, an
     latency: summarise(answers.map((a) => a.done - a.due)),
     serviceLatency: summarise(answers.map((a) => a.done - a.left)),
     overShopifyTimeout: over,
-    perSecond: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([second, list]) => ({ second, answers: list.length, p99: summarise(list).p99 })),
+    perSecond: [...buckets.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([second, list]) => ({ second, answers: list.length, p99: summarise(list).p99 })),
   };
 }
 
-async function post(pool: Pool, hook: SignedWebhook, due: number, startedAtPerf: number, startedAt: number): Promise<Answer> {
+async function post(
+  pool: Pool,
+  hook: SignedWebhook,
+  due: number,
+  startedAtPerf: number,
+  startedAt: number,
+): Promise<Answer> {
   const left = performance.now();
   const toEpoch = (perf: number) => startedAt + (perf - startedAtPerf);
   try {
-    const response = await pool.request({ path: hook.path, method: "POST", headers: hook.headers, body: hook.body, headersTimeout: 120_000, bodyTimeout: 120_000 });
+    const response = await pool.request({
+      path: hook.path,
+      method: "POST",
+      headers: hook.headers,
+      body: hook.body,
+      headersTimeout: 120_000,
+      bodyTimeout: 120_000,
+    });
     await response.body.arrayBuffer();
     return { due: toEpoch(due), left: toEpoch(left), done: toEpoch(performance.now()), status: response.statusCode };
   } catch {
@@ -167,7 +204,13 @@ async function openConnections(pool: Pool, count: number): Promise<void> {
  * Webhook i is due at start + i / rate. `connections` bounds the sockets (Shopify's senders
  * are many, but not unbounded); a webhook due while all are busy waits, and the wait counts.
  */
-export async function sendPaced(baseUrl: string, hooks: SignedWebhook[], ratePerSecond: number, connections = 256, onClockStart?: () => void): Promise<LoadResult> {
+export async function sendPaced(
+  baseUrl: string,
+  hooks: SignedWebhook[],
+  ratePerSecond: number,
+  connections = 256,
+  onClockStart?: () => void,
+): Promise<LoadResult> {
   const pool = new Pool(baseUrl, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
   await openConnections(pool, connections);
   // For a caller metering the servers from the first webhook on, without the connections' set-up.
@@ -181,7 +224,8 @@ export async function sendPaced(baseUrl: string, hooks: SignedWebhook[], ratePer
       const tick = () => {
         const elapsed = performance.now() - t0;
         const dueNow = Math.min(hooks.length, Math.floor((elapsed * ratePerSecond) / 1000) + 1);
-        for (; next < dueNow; next++) pending.push(post(pool, hooks[next]!, t0 + (next * 1000) / ratePerSecond, t0, startedAt));
+        for (; next < dueNow; next++)
+          pending.push(post(pool, hooks[next]!, t0 + (next * 1000) / ratePerSecond, t0, startedAt));
         if (next >= hooks.length) return resolve();
         const wait = t0 + (next * 1000) / ratePerSecond - performance.now();
         setTimeout(tick, Math.max(0, Math.min(wait, 5)));
@@ -195,7 +239,12 @@ export async function sendPaced(baseUrl: string, hooks: SignedWebhook[], ratePer
 }
 
 /** `concurrency` webhooks in flight until all are answered (or until `seconds`, when given). */
-export async function sendClosed(baseUrl: string, hooks: SignedWebhook[], concurrency: number, seconds?: number): Promise<LoadResult> {
+export async function sendClosed(
+  baseUrl: string,
+  hooks: SignedWebhook[],
+  concurrency: number,
+  seconds?: number,
+): Promise<LoadResult> {
   const pool = new Pool(baseUrl, { connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
   await openConnections(pool, concurrency);
   const startedAt = Date.now();

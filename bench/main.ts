@@ -101,12 +101,14 @@ for (const p of only) if (!(PARTS as readonly string[]).includes(p)) fail(`--onl
 const want = (p: Part) => only.includes(p);
 const quick = values.quick;
 const latencyMatch = /^(\d+)-(\d+)$/.exec(values["meta-latency"] ?? "100-300");
-if (!latencyMatch || Number(latencyMatch[1]) > Number(latencyMatch[2])) fail("--meta-latency takes MIN-MAX in ms, e.g. 100-300");
+if (!latencyMatch || Number(latencyMatch[1]) > Number(latencyMatch[2]))
+  fail("--meta-latency takes MIN-MAX in ms, e.g. 100-300");
 const metaLatency = { min: Number(latencyMatch[1]), max: Number(latencyMatch[2]) };
 const naiveMode = values["naive-mode"] ?? "inline";
 if (naiveMode !== "inline" && naiveMode !== "background") fail("--naive-mode takes inline or background");
 const rates = (values.rates ?? (quick ? "100,200,400" : "200,500,1000")).split(",").map(Number);
-if (rates.some((r) => !Number.isInteger(r) || r < 1)) fail("--rates takes whole numbers of webhooks per second, e.g. 200,500,1000");
+if (rates.some((r) => !Number.isInteger(r) || r < 1))
+  fail("--rates takes whole numbers of webhooks per second, e.g. 200,500,1000");
 const cpus = os.cpus().length;
 const shops = int("shops", 1);
 const scaleShops = int("scale-shops", 8);
@@ -129,13 +131,35 @@ const sizes = {
   floorRounds: int("floor-rounds", quick ? 2 : 4),
   floorSeconds: int("floor-seconds", quick ? 4 : 10),
 };
-const scaled = quick || ["webhooks", "burst", "burst-seconds", "step-seconds", "scale-orders", "backlog", "floor-rate", "floor-rounds", "floor-seconds", "shops", "scale-shops", "meta-latency", "meta-rate-limit", "connections", "rates", "workers", "web", "naive-mode"].some((k) => values[k as keyof typeof values] !== undefined);
+const scaled =
+  quick ||
+  [
+    "webhooks",
+    "burst",
+    "burst-seconds",
+    "step-seconds",
+    "scale-orders",
+    "backlog",
+    "floor-rate",
+    "floor-rounds",
+    "floor-seconds",
+    "shops",
+    "scale-shops",
+    "meta-latency",
+    "meta-rate-limit",
+    "connections",
+    "rates",
+    "workers",
+    "web",
+    "naive-mode",
+  ].some((k) => values[k as keyof typeof values] !== undefined);
 const toDocs = values.report || (only.length === PARTS.length && !scaled);
 
 const out = path.join(ROOT, "bench/out");
 mkdirSync(out, { recursive: true });
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
-const save = (name: string, data: unknown) => writeFileSync(path.join(out, `${name}.json`), JSON.stringify(data, null, 2));
+const save = (name: string, data: unknown) =>
+  writeFileSync(path.join(out, `${name}.json`), JSON.stringify(data, null, 2));
 
 function git(...args: string[]): string {
   try {
@@ -160,7 +184,14 @@ const machine: Machine = {
   seconds: 0,
 };
 
-const results: { eventCore?: EventCoreResult; pipeline?: PipelineResult; burst?: BurstResult; latency?: LatencyResult; scaling?: ScalingResult; floor?: FloorResult } = {};
+const results: {
+  eventCore?: EventCoreResult;
+  pipeline?: PipelineResult;
+  burst?: BurstResult;
+  latency?: LatencyResult;
+  scaling?: ScalingResult;
+  floor?: FloorResult;
+} = {};
 
 // The event core first, alone: it times one thread and wants the machine quiet.
 if (want("event-core")) {
@@ -180,25 +211,59 @@ if (system) {
   try {
     if (want("pipeline")) {
       log(`pipeline: ${sizes.pipeline} webhooks, 16 in flight`);
-      results.pipeline = await runPipeline(meta, { webhooks: sizes.pipeline, workers, webProcesses: web, profileDir: process.env.BENCH_WEB_PROFILE });
+      results.pipeline = await runPipeline(meta, {
+        webhooks: sizes.pipeline,
+        workers,
+        webProcesses: web,
+        profileDir: process.env.BENCH_WEB_PROFILE,
+      });
       save("pipeline", results.pipeline);
     }
     if (want("burst")) {
       results.burst = await runBurst(
         meta,
-        { orders: sizes.burst, seconds: sizes.burstSeconds, shops, workers, webProcesses: web, naiveMode, connections: int("connections", 256), drainTimeoutSeconds: 300 },
+        {
+          orders: sizes.burst,
+          seconds: sizes.burstSeconds,
+          shops,
+          workers,
+          webProcesses: web,
+          naiveMode,
+          connections: int("connections", 256),
+          drainTimeoutSeconds: 300,
+        },
         log,
       );
       save("burst", results.burst);
     }
     if (want("latency")) {
-      results.latency = await runLatency(meta, { rates, stepSeconds: sizes.stepSeconds, maxConcurrency: 64, connections: int("connections", 256), shops, workers, webProcesses: web }, log);
+      results.latency = await runLatency(
+        meta,
+        {
+          rates,
+          stepSeconds: sizes.stepSeconds,
+          maxConcurrency: 64,
+          connections: int("connections", 256),
+          shops,
+          workers,
+          webProcesses: web,
+        },
+        log,
+      );
       save("latency", results.latency);
     }
     if (want("scaling")) {
       results.scaling = await runScaling(
         meta,
-        { workerCounts: [1, 2, 3, 4], orders: sizes.scaleOrders, rate: Math.round(sizes.burst / sizes.burstSeconds), backlog: sizes.backlog, shops: scaleShops, webProcesses: web, cpus },
+        {
+          workerCounts: [1, 2, 3, 4],
+          orders: sizes.scaleOrders,
+          rate: Math.round(sizes.burst / sizes.burstSeconds),
+          backlog: sizes.backlog,
+          shops: scaleShops,
+          webProcesses: web,
+          cpus,
+        },
         log,
       );
       save("scaling", results.scaling);
@@ -206,7 +271,15 @@ if (system) {
     if (want("floor")) {
       results.floor = await runFloor(
         meta,
-        { rounds: sizes.floorRounds, seconds: sizes.floorSeconds, rate: sizes.floorRate, warmup: 500, webProcesses: web, workers, connections: int("connections", 256) },
+        {
+          rounds: sizes.floorRounds,
+          seconds: sizes.floorSeconds,
+          rate: sizes.floorRate,
+          warmup: 500,
+          webProcesses: web,
+          workers,
+          connections: int("connections", 256),
+        },
         log,
       );
       save("floor", results.floor);
@@ -218,8 +291,23 @@ if (system) {
 
 machine.loadAverageEnd = os.loadavg()[0] ?? 0;
 machine.seconds = (Date.now() - started.getTime()) / 1000;
-const settings = { metaLatency, metaRateLimit: values["meta-rate-limit"] ? Number(values["meta-rate-limit"]) : undefined, naiveMode, quick, sizes, shops, scaleShops, workers, web };
-const markdown = formatReport({ machine, settings, ...results, eventCoreSection: results.eventCore ? formatEventCore(results.eventCore) : undefined });
+const settings = {
+  metaLatency,
+  metaRateLimit: values["meta-rate-limit"] ? Number(values["meta-rate-limit"]) : undefined,
+  naiveMode,
+  quick,
+  sizes,
+  shops,
+  scaleShops,
+  workers,
+  web,
+};
+const markdown = formatReport({
+  machine,
+  settings,
+  ...results,
+  eventCoreSection: results.eventCore ? formatEventCore(results.eventCore) : undefined,
+});
 writeFileSync(path.join(out, "benchmarks.md"), markdown);
 save("machine", machine);
 console.log(markdown);
@@ -238,7 +326,9 @@ if (toDocs) {
   if (charted) copyFileSync(chartFile, path.join(ROOT, "docs/benchmarks.png"));
   log("report written to docs/benchmarks.md and docs/benchmarks.png");
 } else {
-  log(`report written to bench/out/benchmarks.md${charted ? " and bench/out/benchmarks.png" : ""} (docs/ is for full runs; --report forces it)`);
+  log(
+    `report written to bench/out/benchmarks.md${charted ? " and bench/out/benchmarks.png" : ""} (docs/ is for full runs; --report forces it)`,
+  );
 }
 
 // Handles of finished benchmarks (pools, sockets) must not keep the process alive. A report

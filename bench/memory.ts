@@ -48,7 +48,12 @@ export function readProcesses(): ProcStat[] {
     const fields = stat.slice(close + 2).split(" ");
     // A zombie has exited already; it only waits for its parent to read its status.
     if (fields[0] === "Z") continue;
-    out.push({ pid: Number(entry), comm: stat.slice(stat.indexOf("(") + 1, close), pgrp: Number(fields[2]), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS });
+    out.push({
+      pid: Number(entry),
+      comm: stat.slice(stat.indexOf("(") + 1, close),
+      pgrp: Number(fields[2]),
+      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS,
+    });
   }
   return out;
 }
@@ -98,7 +103,13 @@ export function readGroups(leaders: number[]): GroupMemory[] {
         mainPeak = statusKiB(status, "VmHWM");
       }
     }
-    return { rssMiB: rss / 1024, mainRssMiB: mainRss / 1024, mainPeakMiB: mainPeak / 1024, processes: members.length, cpuSeconds: cpu };
+    return {
+      rssMiB: rss / 1024,
+      mainRssMiB: mainRss / 1024,
+      mainPeakMiB: mainPeak / 1024,
+      processes: members.length,
+      cpuSeconds: cpu,
+    };
   });
 }
 
@@ -180,13 +191,19 @@ function machineTicks(): { busy: number; total: number } {
  * Where the CPU went between start and stop: process groups (by leader pid), processes by
  * name (PostgreSQL, Redis: shared with anything else using them), and this process.
  */
-export function meterCpu(groups: Record<string, () => number[]>, named: string[] = ["postgres", "redis-server"]): { stop(): CpuShare } {
+export function meterCpu(
+  groups: Record<string, () => number[]>,
+  named: string[] = ["postgres", "redis-server"],
+): { stop(): CpuShare } {
   const read = () => {
     const all = readProcesses();
     const byGroup = groupsOf(all);
     const values: Record<string, number> = {};
     for (const [name, leaders] of Object.entries(groups)) {
-      values[name] = leaders().reduce((sum, leader) => sum + (byGroup.get(leader) ?? []).reduce((s, p) => s + p.cpuSeconds, 0), 0);
+      values[name] = leaders().reduce(
+        (sum, leader) => sum + (byGroup.get(leader) ?? []).reduce((s, p) => s + p.cpuSeconds, 0),
+        0,
+      );
     }
     for (const name of named) values[name] = all.filter((p) => p.comm === name).reduce((s, p) => s + p.cpuSeconds, 0);
     const own = process.cpuUsage();

@@ -126,7 +126,10 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=UTF-8", "content-length": String(Buffer.byteLength(text)) });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=UTF-8",
+    "content-length": String(Buffer.byteLength(text)),
+  });
   res.end(text);
 }
 
@@ -190,7 +193,10 @@ async function serve(latency: { min: number; max: number }, ratePerPixel: number
         if (answer.statusCode === 200) tally.accepted++;
         else tally.rejected++;
         acceptedOrRejected.set(pixel, tally);
-        res.writeHead(answer.statusCode, { "content-type": "application/json; charset=UTF-8", "content-length": String(Buffer.byteLength(text)) });
+        res.writeHead(answer.statusCode, {
+          "content-type": "application/json; charset=UTF-8",
+          "content-length": String(Buffer.byteLength(text)),
+        });
         return res.end(text);
       }
       const parsed = new URL(url, "http://stand-in.invalid");
@@ -236,7 +242,10 @@ async function serve(latency: { min: number; max: number }, ratePerPixel: number
 
 const isMain = process.argv[1]?.endsWith("bench/meta-stand-in.ts") ?? false;
 if (isMain) {
-  const { values } = parseArgs({ options: { latency: { type: "string", default: "0-0" }, "rate-per-pixel": { type: "string" } }, strict: true });
+  const { values } = parseArgs({
+    options: { latency: { type: "string", default: "0-0" }, "rate-per-pixel": { type: "string" } },
+    strict: true,
+  });
   const m = /^(\d+)-(\d+)$/.exec(values.latency);
   if (!m || Number(m[1]) > Number(m[2])) {
     console.error("--latency takes MIN-MAX in ms, e.g. 100-300");

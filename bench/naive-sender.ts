@@ -30,7 +30,12 @@ export interface NaiveSender {
   close(): Promise<void>;
 }
 
-export async function startNaiveSender(options: { metaUrl: string; shops: BenchShop[]; processes: number; mode: NaiveMode }): Promise<NaiveSender> {
+export async function startNaiveSender(options: {
+  metaUrl: string;
+  shops: BenchShop[];
+  processes: number;
+  mode: NaiveMode;
+}): Promise<NaiveSender> {
   const port = await freePort();
   const child = spawnScript(
     "bench/naive-sender.ts",
@@ -60,7 +65,9 @@ const settingsSchema = z.object({
   NAIVE_PROCESSES: z.coerce.number().int().min(1).max(32),
   NAIVE_MODE: z.enum(["inline", "background"]),
   NAIVE_DESTINATIONS: z.string().transform((s, ctx) => {
-    const parsed = z.array(z.object({ shop: z.string(), pixelId: z.string(), accessToken: z.string() })).safeParse(JSON.parse(s));
+    const parsed = z
+      .array(z.object({ shop: z.string(), pixelId: z.string(), accessToken: z.string() }))
+      .safeParse(JSON.parse(s));
     if (!parsed.success) {
       ctx.addIssue({ code: "custom", message: "NAIVE_DESTINATIONS: a JSON array of {shop, pixelId, accessToken}" });
       return z.NEVER;
@@ -77,11 +84,19 @@ function verified(body: Buffer, hmac: string | undefined, secret: string): boole
 }
 
 function serve(settings: z.infer<typeof settingsSchema>): void {
-  const answer = (res: http.ServerResponse, status: number, text = "") => res.writeHead(status, { "content-type": "text/plain" }).end(text);
+  const answer = (res: http.ServerResponse, status: number, text = "") =>
+    res.writeHead(status, { "content-type": "text/plain" }).end(text);
   const send = async (dest: BenchShop, event: MetaEvent): Promise<boolean> => {
-    const request = graphRequest({ pixelId: dest.pixelId, accessToken: dest.accessToken }, [event], { graphUrl: settings.META_GRAPH_URL });
+    const request = graphRequest({ pixelId: dest.pixelId, accessToken: dest.accessToken }, [event], {
+      graphUrl: settings.META_GRAPH_URL,
+    });
     try {
-      const response = await fetch(request.url, { method: "POST", headers: request.headers, body: request.body, signal: AbortSignal.timeout(15_000) });
+      const response = await fetch(request.url, {
+        method: "POST",
+        headers: request.headers,
+        body: request.body,
+        signal: AbortSignal.timeout(15_000),
+      });
       await response.arrayBuffer();
       return response.ok;
     } catch {
@@ -95,7 +110,8 @@ function serve(settings: z.infer<typeof settingsSchema>): void {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const body = Buffer.concat(chunks);
-      if (!verified(body, req.headers["x-shopify-hmac-sha256"] as string | undefined, settings.SHOPIFY_API_SECRET)) return answer(res, 401);
+      if (!verified(body, req.headers["x-shopify-hmac-sha256"] as string | undefined, settings.SHOPIFY_API_SECRET))
+        return answer(res, 401);
       const shop = String(req.headers["x-shopify-shop-domain"] ?? "");
       const dest = settings.NAIVE_DESTINATIONS.get(shop);
       if (!dest) return answer(res, 200, "no destination");
@@ -105,7 +121,10 @@ function serve(settings: z.infer<typeof settingsSchema>): void {
       } catch {
         return answer(res, 400);
       }
-      const built = prepareEvent("orders/create", payload, DEFAULT_SETTINGS, { shop, nowSeconds: Math.floor(Date.now() / 1000) });
+      const built = prepareEvent("orders/create", payload, DEFAULT_SETTINGS, {
+        shop,
+        nowSeconds: Math.floor(Date.now() / 1000),
+      });
       if (built.status !== "ready") return answer(res, 200, built.status);
       if (settings.NAIVE_MODE === "background") {
         void send(dest, built.event);

@@ -58,12 +58,38 @@ const split = (s: string, at: number) => `${s.slice(0, at)} ${s.slice(at)}`;
 
 const COUNTRIES: Country[] = [
   {
-    code: "US", callingCode: "1", trunk: "", currency: "USD", rate: 1, weight: 0.45,
+    code: "US",
+    callingCode: "1",
+    trunk: "",
+    currency: "USD",
+    rate: 1,
+    weight: 0.45,
     places: [
-      { city: "San Francisco", province: "California", provinceCode: "CA", zips: ["94103", "94110-2231", "94117"], area: "415", digits: 7 },
-      { city: "New York", province: "New York", provinceCode: "NY", zips: ["10001", "10027", "10011-4417"], area: "212", digits: 7 },
+      {
+        city: "San Francisco",
+        province: "California",
+        provinceCode: "CA",
+        zips: ["94103", "94110-2231", "94117"],
+        area: "415",
+        digits: 7,
+      },
+      {
+        city: "New York",
+        province: "New York",
+        provinceCode: "NY",
+        zips: ["10001", "10027", "10011-4417"],
+        area: "212",
+        digits: 7,
+      },
       { city: "Austin", province: "Texas", provinceCode: "TX", zips: ["78701", "78704"], area: "512", digits: 7 },
-      { city: "St. Louis", province: "Missouri", provinceCode: "MO", zips: ["63101", "63108-1202"], area: "314", digits: 7 },
+      {
+        city: "St. Louis",
+        province: "Missouri",
+        provinceCode: "MO",
+        zips: ["63101", "63108-1202"],
+        area: "314",
+        digits: 7,
+      },
       { city: "Seattle", province: "Washington", provinceCode: "WA", zips: ["98101", "98122"], area: "206", digits: 7 },
     ],
     national: [
@@ -74,15 +100,54 @@ const COUNTRIES: Country[] = [
     ],
     international: (a, s) => `+1 ${a}-${s.slice(0, 3)}-${s.slice(3)}`,
     first: ["James", "Mary", "Olivia", "Noah", "Emma", "Liam", "Ava", "Ethan", "Mia", "Lucas", "Chloe", "Priya"],
-    last: ["Smith", "Johnson", "Williams", "Brown", "Garcia", "Miller", "Davis", "Rodriguez", "Lee", "O'Brien", "Nguyen", "Chen"],
+    last: [
+      "Smith",
+      "Johnson",
+      "Williams",
+      "Brown",
+      "Garcia",
+      "Miller",
+      "Davis",
+      "Rodriguez",
+      "Lee",
+      "O'Brien",
+      "Nguyen",
+      "Chen",
+    ],
     domains: ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "hotmail.com"],
   },
   {
-    code: "CA", callingCode: "1", trunk: "", currency: "CAD", rate: 0.72, weight: 0.1,
+    code: "CA",
+    callingCode: "1",
+    trunk: "",
+    currency: "CAD",
+    rate: 0.72,
+    weight: 0.1,
     places: [
-      { city: "Toronto", province: "Ontario", provinceCode: "ON", zips: ["M5V 2T6", "M4C 1B5"], area: "416", digits: 7 },
-      { city: "Montréal", province: "Quebec", provinceCode: "QC", zips: ["H2X 1Y4", "H3B 4W8"], area: "514", digits: 7 },
-      { city: "Vancouver", province: "British Columbia", provinceCode: "BC", zips: ["V6B 1A1"], area: "604", digits: 7 },
+      {
+        city: "Toronto",
+        province: "Ontario",
+        provinceCode: "ON",
+        zips: ["M5V 2T6", "M4C 1B5"],
+        area: "416",
+        digits: 7,
+      },
+      {
+        city: "Montréal",
+        province: "Quebec",
+        provinceCode: "QC",
+        zips: ["H2X 1Y4", "H3B 4W8"],
+        area: "514",
+        digits: 7,
+      },
+      {
+        city: "Vancouver",
+        province: "British Columbia",
+        provinceCode: "BC",
+        zips: ["V6B 1A1"],
+        area: "604",
+        digits: 7,
+      },
     ],
     national: [(a, s) => `(${a}) ${s.slice(0, 3)}-${s.slice(3)}`, (a, s) => `${a} ${s.slice(0, 3)} ${s.slice(3)}`],
     international: (a, s) => `+1 ${a} ${s.slice(0, 3)} ${s.slice(3)}`,
@@ -91,7 +156,12 @@ const COUNTRIES: Country[] = [
     domains: ["gmail.com", "hotmail.ca", "videotron.ca", "outlook.com"],
   },
   {
-    code: "DE", callingCode: "49", trunk: "0", currency: "EUR", rate: 1.08, weight: 0.2,
+    code: "DE",
+    callingCode: "49",
+    trunk: "0",
+    currency: "EUR",
+    rate: 1.08,
+    weight: 0.2,
     places: [
       { city: "Berlin", province: null, provinceCode: null, zips: ["10115", "10437", "12043"], area: "030", digits: 8 },
       { city: "München", province: null, provinceCode: null, zips: ["80331", "80802"], area: "089", digits: 7 },
@@ -102,11 +172,27 @@ const COUNTRIES: Country[] = [
     national: [(a, s) => `${a} ${s}`, (a, s) => `${a}/${s}`, (a, s) => `${a}-${split(s, 3)}`, (a, s) => `(${a}) ${s}`],
     international: (a, s) => `+49 ${a.slice(1)} ${s}`,
     first: ["Lukas", "Anna", "Jürgen", "Sophie", "Maximilian", "Lea", "Jonas", "Marie", "Felix", "Hannah"],
-    last: ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Müller-Lüdenscheidt", "von Bülow"],
+    last: [
+      "Müller",
+      "Schmidt",
+      "Schneider",
+      "Fischer",
+      "Weber",
+      "Meyer",
+      "Wagner",
+      "Becker",
+      "Müller-Lüdenscheidt",
+      "von Bülow",
+    ],
     domains: ["web.de", "gmx.de", "t-online.de", "gmail.com", "posteo.de"],
   },
   {
-    code: "FR", callingCode: "33", trunk: "0", currency: "EUR", rate: 1.08, weight: 0.15,
+    code: "FR",
+    callingCode: "33",
+    trunk: "0",
+    currency: "EUR",
+    rate: 1.08,
+    weight: 0.15,
     places: [
       { city: "Paris", province: null, provinceCode: null, zips: ["75011", "75018", "75005"], area: "01", digits: 8 },
       { city: "Lyon", province: null, provinceCode: null, zips: ["69002", "69007"], area: "04", digits: 8 },
@@ -124,9 +210,21 @@ const COUNTRIES: Country[] = [
     domains: ["orange.fr", "free.fr", "gmail.com", "laposte.net", "sfr.fr"],
   },
   {
-    code: "GB", callingCode: "44", trunk: "0", currency: "GBP", rate: 1.27, weight: 0.1,
+    code: "GB",
+    callingCode: "44",
+    trunk: "0",
+    currency: "GBP",
+    rate: 1.27,
+    weight: 0.1,
     places: [
-      { city: "London", province: null, provinceCode: null, zips: ["SW1A 1AA", "E1 6AN", "NW3 2QG"], area: "020", digits: 8 },
+      {
+        city: "London",
+        province: null,
+        provinceCode: null,
+        zips: ["SW1A 1AA", "E1 6AN", "NW3 2QG"],
+        area: "020",
+        digits: 8,
+      },
       { city: "Manchester", province: null, provinceCode: null, zips: ["M1 1AE", "M4 5JD"], area: "0161", digits: 7 },
       { city: "Edinburgh", province: null, provinceCode: null, zips: ["EH1 1YZ", "EH3 9DR"], area: "0131", digits: 7 },
       { city: "Bristol", province: null, provinceCode: null, zips: ["BS1 4DJ"], area: "07700", digits: 6 },
@@ -177,11 +275,16 @@ export interface OrderTruth {
 }
 
 /** Orders plus what the benchmark knows about them but a payload does not say. */
-export function makeOrderSet(n: number, seed = 42, nowSeconds = BENCH_NOW_SECONDS): { orders: Array<Record<string, any>>; truth: OrderTruth[] } {
+export function makeOrderSet(
+  n: number,
+  seed = 42,
+  nowSeconds = BENCH_NOW_SECONDS,
+): { orders: Array<Record<string, any>>; truth: OrderTruth[] } {
   const rand = prng(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
   const chance = (p: number) => rand() < p;
-  const digits = (count: number) => Array.from({ length: count }, (_, k) => (k === 0 ? 2 + Math.floor(rand() * 8) : Math.floor(rand() * 10))).join("");
+  const digits = (count: number) =>
+    Array.from({ length: count }, (_, k) => (k === 0 ? 2 + Math.floor(rand() * 8) : Math.floor(rand() * 10))).join("");
   const pickCountry = () => {
     let x = rand();
     for (const c of COUNTRIES) if ((x -= c.weight) < 0) return c;
@@ -271,7 +374,8 @@ export function makeOrderSet(n: number, seed = 42, nowSeconds = BENCH_NOW_SECOND
         properties: [],
       };
     });
-    const sum = (f: (li: (typeof lineItems)[number]) => number) => lineItems.reduce((s, li) => s + f(li) * li.quantity, 0);
+    const sum = (f: (li: (typeof lineItems)[number]) => number) =>
+      lineItems.reduce((s, li) => s + f(li) * li.quantity, 0);
     const shopSubtotal = sum((li) => Number(li.price));
     const localSubtotal = sum((li) => Number(li.price_set.presentment_money.amount));
     const shopShipping = shopSubtotal >= 100 ? 0 : 8;
@@ -281,11 +385,22 @@ export function makeOrderSet(n: number, seed = 42, nowSeconds = BENCH_NOW_SECOND
 
     const clickId = `IwAR${digits(6)}${pick(["abcDEF", "Zx_9q", "kLm-Np"])}${digits(8)}`;
     const fromAd = chance(0.3);
-    const landing = fromAd ? `/products/merino-crew-socks?fbclid=${clickId}&utm_source=facebook` : pick(["/", "/collections/all", "/products/linen-shirt?variant=1"]);
+    const landing = fromAd
+      ? `/products/merino-crew-socks?fbclid=${clickId}&utm_source=facebook`
+      : pick(["/", "/collections/all", "/products/linen-shirt?variant=1"]);
     const noteAttributes: Array<{ name: string; value: string }> = [];
-    if (chance(0.85)) noteAttributes.push({ name: "_fbp", value: `fb.1.${(placed - Math.floor(rand() * 30 * 86_400)) * 1000 + Math.floor(rand() * 1000)}.${digits(10)}` });
-    if (fromAd && chance(0.7)) noteAttributes.push({ name: "_fbc", value: `fb.1.${(placed - Math.floor(rand() * 3600)) * 1000}.${clickId}` });
-    if (chance(0.6)) noteAttributes.push({ name: "_capi_consent", value: `marketing=1;analytics=1;sale_of_data=${chance(0.05) ? 0 : 1}` });
+    if (chance(0.85))
+      noteAttributes.push({
+        name: "_fbp",
+        value: `fb.1.${(placed - Math.floor(rand() * 30 * 86_400)) * 1000 + Math.floor(rand() * 1000)}.${digits(10)}`,
+      });
+    if (fromAd && chance(0.7))
+      noteAttributes.push({ name: "_fbc", value: `fb.1.${(placed - Math.floor(rand() * 3600)) * 1000}.${clickId}` });
+    if (chance(0.6))
+      noteAttributes.push({
+        name: "_capi_consent",
+        value: `marketing=1;analytics=1;sale_of_data=${chance(0.05) ? 0 : 1}`,
+      });
     if (chance(0.1)) noteAttributes.push({ name: "gift_message", value: "Happy birthday!" });
 
     const ipv6 = chance(0.25);
@@ -311,8 +426,14 @@ export function makeOrderSet(n: number, seed = 42, nowSeconds = BENCH_NOW_SECOND
       total_tax: "0.00",
       total_discounts: "0.00",
       total_price_set: { shop_money: money(shopTotal, "USD"), presentment_money: money(localTotal, c.currency) },
-      subtotal_price_set: { shop_money: money(shopSubtotal.toFixed(2), "USD"), presentment_money: money(localSubtotal.toFixed(2), c.currency) },
-      total_shipping_price_set: { shop_money: money(shopShipping.toFixed(2), "USD"), presentment_money: money(localShipping.toFixed(2), c.currency) },
+      subtotal_price_set: {
+        shop_money: money(shopSubtotal.toFixed(2), "USD"),
+        presentment_money: money(localSubtotal.toFixed(2), c.currency),
+      },
+      total_shipping_price_set: {
+        shop_money: money(shopShipping.toFixed(2), "USD"),
+        presentment_money: money(localShipping.toFixed(2), c.currency),
+      },
       financial_status: "paid",
       fulfillment_status: null,
       confirmed: true,
@@ -333,9 +454,17 @@ export function makeOrderSet(n: number, seed = 42, nowSeconds = BENCH_NOW_SECOND
       tax_lines: [],
       customer_locale: { US: "en-US", CA: "en-CA", DE: "de", FR: "fr", GB: "en-GB" }[c.code],
       client_details: {
-        browser_ip: ipv6 ? `2001:db8:${(i % 65535).toString(16)}::${(1 + Math.floor(rand() * 65534)).toString(16)}` : `198.51.100.${1 + (i % 254)}`,
+        browser_ip: ipv6
+          ? `2001:db8:${(i % 65535).toString(16)}::${(1 + Math.floor(rand() * 65534)).toString(16)}`
+          : `198.51.100.${1 + (i % 254)}`,
         user_agent: pick(USER_AGENTS),
-        accept_language: { US: "en-US,en;q=0.9", CA: "en-CA,fr-CA;q=0.8", DE: "de-DE,de;q=0.9,en;q=0.6", FR: "fr-FR,fr;q=0.9", GB: "en-GB,en;q=0.9" }[c.code],
+        accept_language: {
+          US: "en-US,en;q=0.9",
+          CA: "en-CA,fr-CA;q=0.8",
+          DE: "de-DE,de;q=0.9,en;q=0.6",
+          FR: "fr-FR,fr;q=0.9",
+          GB: "en-GB,en;q=0.9",
+        }[c.code],
         browser_height: null,
         browser_width: null,
         session_hash: null,

@@ -33,18 +33,34 @@ export function requestBudget(eventsPerPixel: number[]): number {
 
 export async function runPipeline(
   meta: MetaStandIn,
-  options: { webhooks?: number; workers?: number; concurrency?: number; webProcesses?: number; profileDir?: string } = {},
+  options: {
+    webhooks?: number;
+    workers?: number;
+    concurrency?: number;
+    webProcesses?: number;
+    profileDir?: string;
+  } = {},
 ): Promise<PipelineResult> {
   const n = options.webhooks ?? 20_000;
   const workers = options.workers ?? 2;
   const webProcesses = options.webProcesses ?? 2;
   const concurrency = options.concurrency ?? 16;
   const [shop] = benchShops(1, "pipeline");
-  const stack = await startAppStack({ metaUrl: meta.url, shops: [shop!], webProcesses, workers, profileDir: options.profileDir });
+  const stack = await startAppStack({
+    metaUrl: meta.url,
+    shops: [shop!],
+    webProcesses,
+    workers,
+    profileDir: options.profileDir,
+  });
   try {
     await meta.reset();
     const hooks = signedOrders(n, [shop!], "pipeline");
-    const cpu = meterCpu({ "web processes": () => [stack.webPid()], "worker processes": () => stack.workerPids(), "Meta stand-in": () => [meta.pid] });
+    const cpu = meterCpu({
+      "web processes": () => [stack.webPid()],
+      "worker processes": () => stack.workerPids(),
+      "Meta stand-in": () => [meta.pid],
+    });
     const load = await sendClosed(stack.url, hooks, concurrency);
     const { stats, drained } = await waitForMeta(meta, [shop!.pixelId], load.ok, 300, 30);
     const cpuShare = cpu.stop();

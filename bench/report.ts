@@ -48,12 +48,16 @@ export const EVENTS_PER_SECOND_TARGET = 1000;
 
 const mark = (ok: boolean) => (ok ? "✅" : "❌");
 const int = (x: number) => Math.round(x).toLocaleString("en-US");
-const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(x >= 10_000 ? 0 : 1)} s` : x >= 100 ? `${Math.round(x)} ms` : `${x.toFixed(1)} ms`);
+const ms = (x: number) =>
+  x >= 1000 ? `${(x / 1000).toFixed(x >= 10_000 ? 0 : 1)} s` : x >= 100 ? `${Math.round(x)} ms` : `${x.toFixed(1)} ms`;
 const secs = (x: number | null) => (x === null ? "—" : `${x.toFixed(1)} s`);
 const mib = (x: number) => `${Math.round(x)} MiB`;
 const latencyLine = (l: LoadResult["latency"]) => `${ms(l.p50)} / ${ms(l.p90)} / ${ms(l.p99)} / ${ms(l.max)}`;
 const statuses = (l: LoadResult) =>
-  [...Object.entries(l.statuses).map(([s, n]) => `${int(n)} × ${s}`), ...(l.errors ? [`${int(l.errors)} × no answer`] : [])].join(", ") || "none";
+  [
+    ...Object.entries(l.statuses).map(([s, n]) => `${int(n)} × ${s}`),
+    ...(l.errors ? [`${int(l.errors)} × no answer`] : []),
+  ].join(", ") || "none";
 
 function times(a: number, b: number): string {
   if (a === 0 || b === 0) return "—";
@@ -63,7 +67,9 @@ function times(a: number, b: number): string {
 
 /** The fewest requests that can carry `orders` spread round-robin over `shops` pixels: full batches of 1,000. */
 function fewestRequests(orders: number, shops: number): number {
-  return Array.from({ length: shops }, (_, i) => Math.ceil((Math.floor(orders / shops) + (i < orders % shops ? 1 : 0)) / 1000)).reduce((a, b) => a + b, 0);
+  return Array.from({ length: shops }, (_, i) =>
+    Math.ceil((Math.floor(orders / shops) + (i < orders % shops ? 1 : 0)) / 1000),
+  ).reduce((a, b) => a + b, 0);
 }
 
 function header(input: ReportInput): string[] {
@@ -83,7 +89,9 @@ function header(input: ReportInput): string[] {
     ``,
     `Meta is the project's stand-in (\`sandbox/meta-graph\`: Meta's validation, answers and de-duplication) behind a front that adds ` +
       `**${s.metaLatency.min}–${s.metaLatency.max} ms** (uniform) to every events request, for every system alike` +
-      (s.metaRateLimit ? `, and limits each pixel to **${s.metaRateLimit} requests per second** (more are answered with Meta's code 17).` : `; no call-rate limit (see the burst section).`),
+      (s.metaRateLimit
+        ? `, and limits each pixel to **${s.metaRateLimit} requests per second** (more are answered with Meta's code 17).`
+        : `; no call-rate limit (see the burst section).`),
     ``,
     `![Benchmark charts: burst answer latency and events at Meta, CAPI Relay vs the naive sender; latency by offered rate; events per second by worker processes; worker memory](benchmarks.png)`,
     ``,
@@ -93,7 +101,10 @@ function header(input: ReportInput): string[] {
 function summary(input: ReportInput): string[] {
   const rows: string[] = [];
   const c = input.eventCore;
-  if (c) rows.push(`| event core vs Meta's Node SDK, events/s | ${int(c.oursPerSecond)} vs ${int(c.sdkPerSecond)}: **${c.ratio.toFixed(2)}×** | (Meta's SDK, same orders) |`);
+  if (c)
+    rows.push(
+      `| event core vs Meta's Node SDK, events/s | ${int(c.oursPerSecond)} vs ${int(c.sdkPerSecond)}: **${c.ratio.toFixed(2)}×** | (Meta's SDK, same orders) |`,
+    );
   const p = input.pipeline;
   if (p) {
     rows.push(
@@ -112,14 +123,22 @@ function summary(input: ReportInput): string[] {
       `| burst: last event at Meta after the first webhook, ours vs naive | **${secs(o.lastEventSeconds)}** vs ${secs(n.lastEventSeconds)} | (offered over ${b.options.seconds} s) |`,
       `| burst: events lost, ours vs naive | **${int(o.lost)}** vs ${int(n.lost)}${n.refused ? ` (+ ${int(n.refused)} refused, left to Shopify's retries)` : ""} | 0 ${mark(o.lost === 0 && o.refused === 0)} |`,
     );
-    if (o.memory) rows.push(`| burst: memory per worker process, steady / peak | ${mib(o.memory.workers.steadyMiB)} / ${mib(o.memory.workers.peakMiB)} | (idle ${mib(o.memory.workers.idleMiB)}) |`);
+    if (o.memory)
+      rows.push(
+        `| burst: memory per worker process, steady / peak | ${mib(o.memory.workers.steadyMiB)} / ${mib(o.memory.workers.peakMiB)} | (idle ${mib(o.memory.workers.idleMiB)}) |`,
+      );
   }
   const l = input.latency;
   if (l) {
     const paced = l.steps.filter((s) => s.load.mode === "paced");
-    rows.push(`| answer p99 at ${paced.map((s) => s.label).join(" / ")} | ${paced.map((s) => ms(s.load.latency.p99)).join(" / ")} | p99 < ${P99_TARGET_MS} ms ${paced.map((s) => mark(s.load.latency.p99 < P99_TARGET_MS)).join("")} |`);
+    rows.push(
+      `| answer p99 at ${paced.map((s) => s.label).join(" / ")} | ${paced.map((s) => ms(s.load.latency.p99)).join(" / ")} | p99 < ${P99_TARGET_MS} ms ${paced.map((s) => mark(s.load.latency.p99 < P99_TARGET_MS)).join("")} |`,
+    );
     const max = l.steps.find((s) => s.load.mode === "closed");
-    if (max) rows.push(`| most webhooks answered per second (${max.label}) | ${int(max.load.achievedRate)}/s, p99 ${ms(max.load.latency.p99)} | |`);
+    if (max)
+      rows.push(
+        `| most webhooks answered per second (${max.label}) | ${int(max.load.achievedRate)}/s, p99 ${ms(max.load.latency.p99)} | |`,
+      );
   }
   const s = input.scaling;
   if (s && s.steps.length) {
@@ -129,7 +148,10 @@ function summary(input: ReportInput): string[] {
     );
   }
   const f = input.floor;
-  if (f) rows.push(`| web tier CPU per webhook, app vs floor (median of ${f.rounds.length} rounds) | ${int(f.appMicros)} vs ${int(f.floorMicros)} µs: **${f.ratio.toFixed(1)}×** | (floor: node:http, HMAC, JSON.parse, batched INSERT) |`);
+  if (f)
+    rows.push(
+      `| web tier CPU per webhook, app vs floor (median of ${f.rounds.length} rounds) | ${int(f.appMicros)} vs ${int(f.floorMicros)} µs: **${f.ratio.toFixed(1)}×** | (floor: node:http, HMAC, JSON.parse, batched INSERT) |`,
+    );
   if (rows.length === 0) return [];
   return [`## Summary`, ``, `| figure | measured | baseline / target |`, `|---|---:|---:|`, ...rows, ``];
 }
@@ -184,22 +206,77 @@ function burstSection(b: BurstResult, input: ReportInput): string[] {
     ``,
     `| | CAPI Relay | naive sender | |`,
     `|---|---:|---:|---|`,
-    row("webhooks answered 2xx", `${int(o.load.ok)} of ${int(o.load.sent)}`, `${int(n.load.ok)} of ${int(n.load.sent)}`),
+    row(
+      "webhooks answered 2xx",
+      `${int(o.load.ok)} of ${int(o.load.sent)}`,
+      `${int(n.load.ok)} of ${int(n.load.sent)}`,
+    ),
     row("answered non-2xx or not at all (Shopify retries them later)", statuses(o.load), statuses(n.load)),
-    row("**answer latency p50 / p90 / p99 / max** (from when due)", `**${latencyLine(o.load.latency)}**`, latencyLine(n.load.latency), `p99 < ${P99_TARGET_MS} ms: ${mark(o.load.latency.p99 < P99_TARGET_MS)} ours, ${mark(n.load.latency.p99 < P99_TARGET_MS)} naive`),
-    row("server time p50 / p99 (from when sent)", `${ms(o.load.serviceLatency.p50)} / ${ms(o.load.serviceLatency.p99)}`, `${ms(n.load.serviceLatency.p50)} / ${ms(n.load.serviceLatency.p99)}`),
-    row(`answers later than Shopify's ${SHOPIFY_TIMEOUT_MS / 1000} s (or none)`, int(o.load.overShopifyTimeout), int(n.load.overShopifyTimeout), "Shopify counts these as failed deliveries"),
-    row("webhooks answered per second", `${int(o.load.achievedRate)} (all answered in ${o.load.seconds.toFixed(1)} s)`, `${int(n.load.achievedRate)} (in ${n.load.seconds.toFixed(1)} s)`, `offered ${int(b.offeredRate)}`),
+    row(
+      "**answer latency p50 / p90 / p99 / max** (from when due)",
+      `**${latencyLine(o.load.latency)}**`,
+      latencyLine(n.load.latency),
+      `p99 < ${P99_TARGET_MS} ms: ${mark(o.load.latency.p99 < P99_TARGET_MS)} ours, ${mark(n.load.latency.p99 < P99_TARGET_MS)} naive`,
+    ),
+    row(
+      "server time p50 / p99 (from when sent)",
+      `${ms(o.load.serviceLatency.p50)} / ${ms(o.load.serviceLatency.p99)}`,
+      `${ms(n.load.serviceLatency.p50)} / ${ms(n.load.serviceLatency.p99)}`,
+    ),
+    row(
+      `answers later than Shopify's ${SHOPIFY_TIMEOUT_MS / 1000} s (or none)`,
+      int(o.load.overShopifyTimeout),
+      int(n.load.overShopifyTimeout),
+      "Shopify counts these as failed deliveries",
+    ),
+    row(
+      "webhooks answered per second",
+      `${int(o.load.achievedRate)} (all answered in ${o.load.seconds.toFixed(1)} s)`,
+      `${int(n.load.achievedRate)} (in ${n.load.seconds.toFixed(1)} s)`,
+      `offered ${int(b.offeredRate)}`,
+    ),
     row("**last event at Meta**, after the first webhook", `**${secs(o.lastEventSeconds)}**`, secs(n.lastEventSeconds)),
     row("events per second, end to end", int(o.eventsPerSecond), int(n.eventsPerSecond)),
-    row("events at Meta (de-duplicated)", `${int(o.delivered)} of ${int(o.load.sent)}`, `${int(n.delivered)} of ${int(n.load.sent)}`),
-    row("**events lost** (answered 2xx, then neither at Meta nor waiting to be sent)", `**${int(o.lost)}**`, int(n.lost), `0 ${mark(o.lost === 0 && o.refused === 0)} ours`),
-    ...(o.pending ? [row("answered 2xx, still waiting in PostgreSQL when the wait ended", int(o.pending), "—", "not lost: delivered later")] : []),
-    row("**Meta requests**", `**${int(o.meta.requests)}**`, int(n.meta.requests), `fewest possible ${int(fewest)} (full batches of 1,000 per pixel); naive uses ${times(n.meta.requests, o.meta.requests)}as many as ours`),
-    row("Meta requests refused for call rate (code 17)", int(o.meta.throttled), int(n.meta.throttled), input.settings.metaRateLimit ? `limit ${input.settings.metaRateLimit}/s per pixel` : "no limit set"),
+    row(
+      "events at Meta (de-duplicated)",
+      `${int(o.delivered)} of ${int(o.load.sent)}`,
+      `${int(n.delivered)} of ${int(n.load.sent)}`,
+    ),
+    row(
+      "**events lost** (answered 2xx, then neither at Meta nor waiting to be sent)",
+      `**${int(o.lost)}**`,
+      int(n.lost),
+      `0 ${mark(o.lost === 0 && o.refused === 0)} ours`,
+    ),
+    ...(o.pending
+      ? [
+          row(
+            "answered 2xx, still waiting in PostgreSQL when the wait ended",
+            int(o.pending),
+            "—",
+            "not lost: delivered later",
+          ),
+        ]
+      : []),
+    row(
+      "**Meta requests**",
+      `**${int(o.meta.requests)}**`,
+      int(n.meta.requests),
+      `fewest possible ${int(fewest)} (full batches of 1,000 per pixel); naive uses ${times(n.meta.requests, o.meta.requests)}as many as ours`,
+    ),
+    row(
+      "Meta requests refused for call rate (code 17)",
+      int(o.meta.throttled),
+      int(n.meta.throttled),
+      input.settings.metaRateLimit ? `limit ${input.settings.metaRateLimit}/s per pixel` : "no limit set",
+    ),
     ``,
   ];
-  if (!o.drained) lines.push(`⚠️ CAPI Relay had not delivered every event when the wait ended (${int(o.delivered)} of ${int(o.load.ok)}).`, ``);
+  if (!o.drained)
+    lines.push(
+      `⚠️ CAPI Relay had not delivered every event when the wait ended (${int(o.delivered)} of ${int(o.load.ok)}).`,
+      ``,
+    );
   lines.push(
     `Meta documents no call-rate limit specific to the Conversions API: its calls count against the app's Marketing API (business use case) limits, budgets over a ` +
       `rolling hour per ad account. ` +
@@ -263,8 +340,11 @@ function latencySection(l: LatencyResult, input: ReportInput): string[] {
 function floorSection(f: FloorResult): string[] {
   const o = f.options;
   const late = (r: FloorResult["rounds"][number]["app"]) => r.answered < r.sent || r.p99 > SHOPIFY_TIMEOUT_MS;
-  const behind = f.rounds.flatMap((r) => (["app", "floor"] as const).filter((k) => late(r[k])).map((k) => `round ${r.round}, the ${k}`));
-  const run = (r: FloorResult["rounds"][number]["app"]) => `${int(r.microsPerWebhook)} µs (${int(r.answered)} of ${int(r.sent)}, p99 ${ms(r.p99)})`;
+  const behind = f.rounds.flatMap((r) =>
+    (["app", "floor"] as const).filter((k) => late(r[k])).map((k) => `round ${r.round}, the ${k}`),
+  );
+  const run = (r: FloorResult["rounds"][number]["app"]) =>
+    `${int(r.microsPerWebhook)} µs (${int(r.answered)} of ${int(r.sent)}, p99 ${ms(r.p99)})`;
   return [
     `## Web tier against the floor: CPU per webhook`,
     ``,
@@ -279,7 +359,9 @@ function floorSection(f: FloorResult): string[] {
     ``,
     `| round | order | app's web tier: CPU per webhook (answered, p99) | floor: CPU per webhook (answered, p99) | app / floor |`,
     `|---:|---|---:|---:|---:|`,
-    ...f.rounds.map((r) => `| ${r.round} | ${r.order.join(", then ")} | ${run(r.app)} | ${run(r.floor)} | ${r.ratio.toFixed(2)}× |`),
+    ...f.rounds.map(
+      (r) => `| ${r.round} | ${r.order.join(", then ")} | ${run(r.app)} | ${run(r.floor)} | ${r.ratio.toFixed(2)}× |`,
+    ),
     `| **median** | | **${int(f.appMicros)} µs** | **${int(f.floorMicros)} µs** | **${f.ratio.toFixed(2)}×** |`,
     ``,
     ...(behind.length
@@ -289,7 +371,12 @@ function floorSection(f: FloorResult): string[] {
           ``,
         ]
       : []),
-    ...(f.floorStored < f.floorAnswered ? [`⚠️ The floor's table holds ${int(f.floorStored)} rows for ${int(f.floorAnswered)} webhooks it answered 200.`, ``] : []),
+    ...(f.floorStored < f.floorAnswered
+      ? [
+          `⚠️ The floor's table holds ${int(f.floorStored)} rows for ${int(f.floorAnswered)} webhooks it answered 200.`,
+          ``,
+        ]
+      : []),
   ];
 }
 
@@ -321,7 +408,12 @@ function scalingSection(s: ScalingResult, latency?: LatencyResult): string[] {
           ``,
         ]
       : []),
-    ...s.steps.filter((x) => x.delivered < x.load.ok || x.drain.delivered < x.drain.events).map((x) => `⚠️ ${x.workers} worker(s): ${int(x.delivered)} of ${int(x.load.ok)} paced and ${int(x.drain.delivered)} of ${int(x.drain.events)} stored events reached Meta before the wait ended.`),
+    ...s.steps
+      .filter((x) => x.delivered < x.load.ok || x.drain.delivered < x.drain.events)
+      .map(
+        (x) =>
+          `⚠️ ${x.workers} worker(s): ${int(x.delivered)} of ${int(x.load.ok)} paced and ${int(x.drain.delivered)} of ${int(x.drain.events)} stored events reached Meta before the wait ended.`,
+      ),
     ``,
   ];
 }
@@ -334,6 +426,9 @@ export function formatReport(input: ReportInput): string {
   if (input.latency) lines.push(...latencySection(input.latency, input));
   if (input.scaling) lines.push(...scalingSection(input.scaling, input.latency));
   if (input.floor) lines.push(...floorSection(input.floor));
-  lines.push(`Raw figures of this run: \`bench/out/*.json\` (not committed). Reproduce: \`npm install && npm run bench\` with PostgreSQL and Redis running.`, ``);
+  lines.push(
+    `Raw figures of this run: \`bench/out/*.json\` (not committed). Reproduce: \`npm install && npm run bench\` with PostgreSQL and Redis running.`,
+    ``,
+  );
   return lines.join("\n");
 }

@@ -57,9 +57,22 @@ async function endToEnd(meta: MetaStandIn, o: ScalingOptions, log: (line: string
       const hooks = signedOrders(o.orders, shops, `scale${i}`, 31 + i);
       log(`scaling: ${workers} worker process(es), ${o.orders} webhooks at ${o.rate}/s`);
       const load = await sendPaced(stack.url, hooks, o.rate);
-      const { stats } = await waitForMeta(meta, shops.map((s) => s.pixelId), load.ok, 180, 30);
+      const { stats } = await waitForMeta(
+        meta,
+        shops.map((s) => s.pixelId),
+        load.ok,
+        180,
+        30,
+      );
       const lastEventSeconds = stats.lastAt === null ? null : (stats.lastAt - load.startedAt) / 1000;
-      steps.push({ workers, load, delivered: stats.unique, lastEventSeconds, eventsPerSecond: lastEventSeconds ? stats.unique / lastEventSeconds : 0, metaRequests: stats.requests });
+      steps.push({
+        workers,
+        load,
+        delivered: stats.unique,
+        lastEventSeconds,
+        eventsPerSecond: lastEventSeconds ? stats.unique / lastEventSeconds : 0,
+        metaRequests: stats.requests,
+      });
     }
   } finally {
     await stack.close();
@@ -68,7 +81,11 @@ async function endToEnd(meta: MetaStandIn, o: ScalingOptions, log: (line: string
   return steps;
 }
 
-async function drains(meta: MetaStandIn, o: ScalingOptions, log: (line: string) => void): Promise<ScalingStep["drain"][]> {
+async function drains(
+  meta: MetaStandIn,
+  o: ScalingOptions,
+  log: (line: string) => void,
+): Promise<ScalingStep["drain"][]> {
   const shops = benchShops(o.shops, "drain");
   const source = await startAppStack({ metaUrl: meta.url, shops: [], webProcesses: o.webProcesses, workers: 0 });
   const out: ScalingStep["drain"][] = [];
@@ -96,7 +113,13 @@ async function drains(meta: MetaStandIn, o: ScalingOptions, log: (line: string) 
         const queue = createDeliveryQueue(REDIS_URL, prefix);
         await Promise.all(shops.map((s) => queue.kick(s.shop, 0)));
         await queue.close();
-        const { stats } = await waitForMeta(meta, shops.map((s) => s.pixelId), o.backlog, 300, 30);
+        const { stats } = await waitForMeta(
+          meta,
+          shops.map((s) => s.pixelId),
+          o.backlog,
+          300,
+          30,
+        );
         const seconds = stats.lastAt === null ? null : (stats.lastAt - releasedAt) / 1000;
         out.push({
           events: o.backlog,
@@ -129,7 +152,11 @@ interface ScalingOptions {
   cpus: number;
 }
 
-export async function runScaling(meta: MetaStandIn, o: ScalingOptions, log: (line: string) => void): Promise<ScalingResult> {
+export async function runScaling(
+  meta: MetaStandIn,
+  o: ScalingOptions,
+  log: (line: string) => void,
+): Promise<ScalingResult> {
   const e2e = await endToEnd(meta, o, log);
   const drained = await drains(meta, o, log);
   return {

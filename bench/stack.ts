@@ -10,7 +10,14 @@ import { createInterface } from "node:readline";
 import { saveDestination } from "../app/pipeline/destinations.server";
 import { groupSize } from "./memory";
 import pg from "pg";
-import { ADMIN_DATABASE_URL, createTestDatabase, freePort, REDIS_URL, uniquePrefix, type TestDatabase } from "../test/support/services";
+import {
+  ADMIN_DATABASE_URL,
+  createTestDatabase,
+  freePort,
+  REDIS_URL,
+  uniquePrefix,
+  type TestDatabase,
+} from "../test/support/services";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
 const TSX = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
@@ -33,8 +40,18 @@ export function benchShops(count: number, tag: string): BenchShop[] {
   }));
 }
 
-export function spawnScript(script: string, env: Record<string, string>, name: string, onLine?: (line: string) => void): ChildProcess {
-  const child = spawn(process.execPath, [TSX, script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+export function spawnScript(
+  script: string,
+  env: Record<string, string>,
+  name: string,
+  onLine?: (line: string) => void,
+): ChildProcess {
+  const child = spawn(process.execPath, [TSX, script], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   const verbose = Boolean(process.env.BENCH_VERBOSE);
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on("line", (line) => {
@@ -67,7 +84,8 @@ export async function stopGroups(children: ChildProcess[], graceMs = 1000): Prom
 export async function waitForHttp(url: string, timeoutMs: number, child?: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`${url}: the server exited with ${child.exitCode} (BENCH_VERBOSE=1 shows why)`);
+    if (child && child.exitCode !== null)
+      throw new Error(`${url}: the server exited with ${child.exitCode} (BENCH_VERBOSE=1 shows why)`);
     try {
       const r = await fetch(url);
       await r.arrayBuffer();
@@ -82,13 +100,22 @@ export async function waitForHttp(url: string, timeoutMs: number, child?: ChildP
 /** Always rebuild: a stale build would measure yesterday's code. */
 export async function buildApp(): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const build = spawn(process.execPath, [path.join(ROOT, "node_modules/@remix-run/dev/dist/cli.js"), "build"], { cwd: ROOT, stdio: "ignore" });
+    const build = spawn(process.execPath, [path.join(ROOT, "node_modules/@remix-run/dev/dist/cli.js"), "build"], {
+      cwd: ROOT,
+      stdio: "ignore",
+    });
     build.on("exit", (code) => (code === 0 ? resolve() : reject(new Error("remix build failed"))));
   });
 }
 
 /** The settings every process of the app reads (see README, Settings). */
-export function appEnv(o: { port: number; databaseUrl: string; metaUrl: string; key: Buffer; webProcesses: number }): Record<string, string> {
+export function appEnv(o: {
+  port: number;
+  databaseUrl: string;
+  metaUrl: string;
+  key: Buffer;
+  webProcesses: number;
+}): Record<string, string> {
   return {
     NODE_ENV: "production",
     PORT: String(o.port),
@@ -107,14 +134,22 @@ export function appEnv(o: { port: number; databaseUrl: string; metaUrl: string; 
 /** `count` worker processes; resolves when each has said it started. */
 export async function startWorkers(env: Record<string, string>, count: number): Promise<ChildProcess[]> {
   // BENCH_PROFILE_DIR=dir: CPU profiles of every web and worker process, written when they stop.
-  if (process.env.BENCH_PROFILE_DIR) env = { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(process.env.BENCH_PROFILE_DIR, "worker")}` };
+  if (process.env.BENCH_PROFILE_DIR)
+    env = { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(process.env.BENCH_PROFILE_DIR, "worker")}` };
   const workers: ChildProcess[] = [];
   const started: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {
     started.push(
       new Promise<void>((resolve, reject) => {
-        const child = spawnScript("server/worker.ts", env, `worker${i + 1}`, (line) => line.includes("worker started") && resolve());
-        child.once("exit", (code) => reject(new Error(`worker ${i + 1} exited with ${code} (BENCH_VERBOSE=1 shows why)`)));
+        const child = spawnScript(
+          "server/worker.ts",
+          env,
+          `worker${i + 1}`,
+          (line) => line.includes("worker started") && resolve(),
+        );
+        child.once("exit", (code) =>
+          reject(new Error(`worker ${i + 1} exited with ${code} (BENCH_VERBOSE=1 shows why)`)),
+        );
         workers.push(child);
       }),
     );
@@ -129,8 +164,14 @@ export async function startWorkers(env: Record<string, string>, count: number): 
 }
 
 /** Connects each shop's pixel; events held for want of a pixel become due at `now`. */
-export async function connectShops(prisma: TestDatabase["prisma"], shops: BenchShop[], key: Buffer, now = new Date()): Promise<void> {
-  for (const s of shops) await saveDestination(prisma, s.shop, { pixelId: s.pixelId, accessToken: s.accessToken }, key, now);
+export async function connectShops(
+  prisma: TestDatabase["prisma"],
+  shops: BenchShop[],
+  key: Buffer,
+  now = new Date(),
+): Promise<void> {
+  for (const s of shops)
+    await saveDestination(prisma, s.shop, { pixelId: s.pixelId, accessToken: s.accessToken }, key, now);
 }
 
 /** A copy of a database (PostgreSQL copies the files: fast); nothing may be connected to the source. */
@@ -185,7 +226,13 @@ export interface AppStack {
   close(): Promise<void>;
 }
 
-export async function startAppStack(options: { metaUrl: string; shops: BenchShop[]; webProcesses: number; workers: number; profileDir?: string }): Promise<AppStack> {
+export async function startAppStack(options: {
+  metaUrl: string;
+  shops: BenchShop[];
+  webProcesses: number;
+  workers: number;
+  profileDir?: string;
+}): Promise<AppStack> {
   const db = await createTestDatabase();
   const key = randomBytes(32);
   const port = await freePort();
@@ -199,7 +246,9 @@ export async function startAppStack(options: { metaUrl: string; shops: BenchShop
   };
   try {
     await connectShops(db.prisma, options.shops, key);
-    const profileDir = options.profileDir ?? (process.env.BENCH_PROFILE_DIR ? path.join(process.env.BENCH_PROFILE_DIR, "web") : undefined);
+    const profileDir =
+      options.profileDir ??
+      (process.env.BENCH_PROFILE_DIR ? path.join(process.env.BENCH_PROFILE_DIR, "web") : undefined);
     const webEnv = profileDir ? { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : env;
     web = spawnScript("server/main.ts", webEnv, "web");
     await waitForHttp(`http://127.0.0.1:${port}/`, 60_000, web);

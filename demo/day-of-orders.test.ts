@@ -15,7 +15,9 @@ function outcome(d: Delivery) {
 const ofKind = (kind: DeliveryKind) => day.filter((d) => d.kind === kind);
 /** A redelivery is judged as the webhook it repeats. */
 const storyOf = (d: Delivery): DeliveryKind =>
-  d.kind === "redelivery" ? day.find((first) => first.kind !== "redelivery" && first.webhookId === d.webhookId)!.kind : d.kind;
+  d.kind === "redelivery"
+    ? day.find((first) => first.kind !== "redelivery" && first.webhookId === d.webhookId)!.kind
+    : d.kind;
 
 describe("a demo day", () => {
   it("is the same day for the same seed and clock, and another for another seed", () => {
@@ -31,7 +33,15 @@ describe("a demo day", () => {
     expect(counts.checkout).toBe(120);
     expect(counts["abandoned-checkout"]).toBeGreaterThan(20);
     expect(counts.redelivery).toBeGreaterThanOrEqual(2);
-    for (const kind of ["test-order", "declined-tracking", "pos-order", "draft-order", "malformed-email", "imported-late", "checkout-without-browser"] as const) {
+    for (const kind of [
+      "test-order",
+      "declined-tracking",
+      "pos-order",
+      "draft-order",
+      "malformed-email",
+      "imported-late",
+      "checkout-without-browser",
+    ] as const) {
       expect(counts[kind], kind).toBeGreaterThan(0);
     }
     for (let i = 1; i < day.length; i++) expect(day[i]!.at).toBeGreaterThanOrEqual(day[i - 1]!.at);
@@ -57,7 +67,9 @@ describe("a demo day", () => {
       expect(day.indexOf(created)).toBeLessThan(day.indexOf(paid));
     }
     for (const order of ofKind("order").filter((d) => d.topic === "orders/create")) {
-      const checkout = day.find((d) => d.topic === "checkouts/create" && d.payload.token === order.payload.checkout_token)!;
+      const checkout = day.find(
+        (d) => d.topic === "checkouts/create" && d.payload.token === order.payload.checkout_token,
+      )!;
       expect(checkout.at).toBeLessThan(order.at);
     }
   });
@@ -70,7 +82,8 @@ describe("a demo day", () => {
       switch (kind) {
         case "test-order":
           // Their checkouts are ordinary checkouts; only the orders are Shopify test orders.
-          if (d.topic !== "checkouts/create") expect(o).toMatchObject({ status: "held_back", reason: expect.stringContaining("test order") });
+          if (d.topic !== "checkouts/create")
+            expect(o).toMatchObject({ status: "held_back", reason: expect.stringContaining("test order") });
           else expect(o.status).toBe("ready");
           break;
         case "declined-tracking":

@@ -156,7 +156,12 @@ export function makeDemoDay(options: DayOptions): Delivery[] {
   /** An order bought through the online store: its checkout, the order, and (if paid) orders/paid. */
   const webOrder = (order: Json, kind: DeliveryKind, paid: boolean) => {
     const placed = placedAt(order);
-    send("checkouts/create", checkoutFor(order, placed - between(120, 1200), shop, true), placed - between(120, 1200), kind === "order" ? "checkout" : kind);
+    send(
+      "checkouts/create",
+      checkoutFor(order, placed - between(120, 1200), shop, true),
+      placed - between(120, 1200),
+      kind === "order" ? "checkout" : kind,
+    );
     if (!paid) {
       // Bank transfer: the order exists, the money comes another day.
       order.financial_status = "pending";
@@ -164,12 +169,28 @@ export function makeDemoDay(options: DayOptions): Delivery[] {
       order.payment_gateway_names = ["Bank Deposit"];
     }
     send("orders/create", order, placed + between(1, 3), kind);
-    if (paid) send("orders/paid", { ...order, updated_at: shopLocal(placed + 4) }, placed + between(4, 9), kind === "order" ? "order-paid" : kind);
+    if (paid)
+      send(
+        "orders/paid",
+        { ...order, updated_at: shopLocal(placed + 4) },
+        placed + between(4, 9),
+        kind === "order" ? "order-paid" : kind,
+      );
   };
 
   for (const order of web) webOrder(order, "order", chance(0.88));
 
-  const [test1, test2, declined1, declined2, pos, draft, typo, imported, headless] = special as [Json, Json, Json, Json, Json, Json, Json, Json, Json];
+  const [test1, test2, declined1, declined2, pos, draft, typo, imported, headless] = special as [
+    Json,
+    Json,
+    Json,
+    Json,
+    Json,
+    Json,
+    Json,
+    Json,
+    Json,
+  ];
 
   // Two Shopify test orders (the merchant trying a payment setting with the Bogus gateway).
   for (const order of [test1, test2]) {

@@ -73,14 +73,21 @@ describe("npm run demo", () => {
   it("posts a day, accounts for every webhook, serves the same numbers, and stops on Ctrl-C", async () => {
     const dataDir = path.join(work, "data");
     const jsonFile = path.join(work, "summary.json");
-    const demo = run("demo/main.ts", ["--orders", "60", "--port", "0", "--data-dir", dataDir, "--json", jsonFile], { REDIS_URL });
+    const demo = run("demo/main.ts", ["--orders", "60", "--port", "0", "--data-dir", dataDir, "--json", jsonFile], {
+      REDIS_URL,
+    });
     // The first run on a machine (or after a change under app/) builds the app first.
     await demo.waitFor("press Ctrl-C to stop", 150_000);
 
     const out = demo.output();
     expect(out).toMatch(/posted \d+\/\d+ · delivered to Meta \d+ · waiting \d+/);
     expect(out).toContain("Every webhook is accounted for.");
-    const summary = JSON.parse(readFileSync(jsonFile, "utf8")) as { ledger: Ledger; run: RunFacts; problems: string[]; day: Record<string, number> };
+    const summary = JSON.parse(readFileSync(jsonFile, "utf8")) as {
+      ledger: Ledger;
+      run: RunFacts;
+      problems: string[];
+      day: Record<string, number>;
+    };
     const { ledger: l, run: facts } = summary;
     expect(summary.problems).toEqual([]);
     const posted = Object.values(summary.day).reduce((a, b) => a + b, 0);
@@ -94,7 +101,10 @@ describe("npm run demo", () => {
     expect(l.delivered).toBeGreaterThan(100);
     expect(l.metaRequests).toBeGreaterThanOrEqual(1);
     expect(l.metaRequests).toBeLessThan(l.delivered);
-    expect(l.heldBackReasons.map((r) => r.label).sort()).toEqual(["Shopify test order, and the shop has no test event code", "the buyer declined marketing tracking"]);
+    expect(l.heldBackReasons.map((r) => r.label).sort()).toEqual([
+      "Shopify test order, and the shop has no test event code",
+      "the buyer declined marketing tracking",
+    ]);
     // A checkout without a browser is sent (with a note), not invalid: only the late import is not delivered.
     expect(l.notDeliveredReasons.map((r) => r.label).sort()).toEqual(["event_too_old"]);
     expect(l.latencyMs!.p99).toBeLessThan(5_000);
@@ -109,7 +119,15 @@ describe("npm run demo", () => {
     const response = await fetch(url);
     expect(response.status).toBe(200);
     const html = await response.text();
-    for (const row of ["Webhooks received", "Shopify redeliveries", "Held back", "Not delivered", "Delivered to Meta", "Meta requests used"]) expect(html).toContain(row);
+    for (const row of [
+      "Webhooks received",
+      "Shopify redeliveries",
+      "Held back",
+      "Not delivered",
+      "Delivered to Meta",
+      "Meta requests used",
+    ])
+      expect(html).toContain(row);
     expect(html).toContain(`>${l.received!.toLocaleString("en-US")}<`);
     expect(html).toContain(`>${l.delivered.toLocaleString("en-US")}<`);
     expect(html).toContain("the conversion happened 9 days ago");
@@ -129,7 +147,9 @@ describe("npm run demo", () => {
   it("says Redis is not running, and how to start it, at once", async () => {
     const port = await freePort();
     const started = Date.now();
-    const demo = run("demo/main.ts", ["--exit", "--data-dir", path.join(work, "no-redis")], { REDIS_URL: `redis://127.0.0.1:${port}` });
+    const demo = run("demo/main.ts", ["--exit", "--data-dir", path.join(work, "no-redis")], {
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+    });
     expect(await demo.exited).toBe(1);
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(demo.errors()).toContain(`Redis is not running: nothing answers at redis://127.0.0.1:${port} (REDIS_URL).`);

@@ -86,12 +86,18 @@ function parseCommandLine(argv: string[]): Args {
 // ── start-up checks ──────────────────────────────────────────────────────────────────────────
 
 async function requireRedis(url: string): Promise<void> {
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timed out")), REDIS_CHECK_MS).unref());
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error("timed out")), REDIS_CHECK_MS).unref(),
+  );
   try {
     await Promise.race([checkRedis(url), timeout]);
   } catch {
     throw new DemoError(
-      [`Redis is not running: nothing answers at ${url} (REDIS_URL).`, "The demo needs Redis for its delivery queue.", ...howToStartRedis(url)].join("\n"),
+      [
+        `Redis is not running: nothing answers at ${url} (REDIS_URL).`,
+        "The demo needs Redis for its delivery queue.",
+        ...howToStartRedis(url),
+      ].join("\n"),
     );
   }
 }
@@ -104,15 +110,23 @@ function howToStartRedis(url: string): string[] {
     return ["REDIS_URL must look like redis://127.0.0.1:6379."];
   }
   if (!["127.0.0.1", "localhost", "[::1]"].includes(parsed.hostname)) {
-    return [`Start the Redis at ${parsed.host}, or unset REDIS_URL to use one on this machine (redis://127.0.0.1:6379).`];
+    return [
+      `Start the Redis at ${parsed.host}, or unset REDIS_URL to use one on this machine (redis://127.0.0.1:6379).`,
+    ];
   }
   const port = parsed.port && parsed.port !== "6379" ? ` --port ${parsed.port}` : "";
   const installed = spawnSync("sh", ["-c", "command -v redis-server"], { stdio: "ignore" }).status === 0;
   return installed
-    ? ["Start it, then run the demo again:", `  redis-server${port} --daemonize yes`, ...(port ? [] : ["or, where Redis runs as a service:", "  sudo service redis-server start"])]
+    ? [
+        "Start it, then run the demo again:",
+        `  redis-server${port} --daemonize yes`,
+        ...(port ? [] : ["or, where Redis runs as a service:", "  sudo service redis-server start"]),
+      ]
     : [
         "Install and start it, then run the demo again:",
-        port ? `  sudo apt-get install redis-server && redis-server${port} --daemonize yes` : "  sudo apt-get install redis-server && sudo service redis-server start",
+        port
+          ? `  sudo apt-get install redis-server && redis-server${port} --daemonize yes`
+          : "  sudo apt-get install redis-server && sudo service redis-server start",
         "(on macOS: brew install redis && brew services start redis)",
       ];
 }
@@ -122,7 +136,9 @@ function prepareDataDir(dir: string): void {
   if (existsSync(dir)) {
     const entries = readdirSync(dir);
     if (entries.length > 0 && !entries.includes(MARKER)) {
-      throw new DemoError(`${dir} is not a demo folder (it has no ${MARKER} file) and the demo wipes its folder at start; choose another --data-dir`);
+      throw new DemoError(
+        `${dir} is not a demo folder (it has no ${MARKER} file) and the demo wipes its folder at start; choose another --data-dir`,
+      );
     }
     rmSync(dir, { recursive: true, force: true });
   }
@@ -150,7 +166,11 @@ async function ensureBuild(say: (line: string) => void): Promise<void> {
     statSync(path.join(ROOT, "remix.config.js")).mtimeMs,
   );
   if (builtAt > sourcesAt) return;
-  say(builtAt === 0 ? "Building the app (remix build), once…" : "Sources changed since the last build: rebuilding the app (remix build)…");
+  say(
+    builtAt === 0
+      ? "Building the app (remix build), once…"
+      : "Sources changed since the last build: rebuilding the app (remix build)…",
+  );
   const output: Buffer[] = [];
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, "node_modules/@remix-run/dev/dist/cli.js"), "build"], {
@@ -189,7 +209,14 @@ interface Posting {
   failures: string[];
 }
 
-async function postDay(baseUrl: string, day: Delivery[], secret: string, shop: string, posting: Posting, stopped: () => boolean): Promise<void> {
+async function postDay(
+  baseUrl: string,
+  day: Delivery[],
+  secret: string,
+  shop: string,
+  posting: Posting,
+  stopped: () => boolean,
+): Promise<void> {
   const answerSchema = z.object({ outcome: z.string() });
   let next = 0;
   const postOne = async (d: Delivery) => {
@@ -272,7 +299,9 @@ async function main(): Promise<number> {
   if (args.port === undefined && !(await portIsFree(port, host))) port = 0;
   if (port === 0) {
     const probe = createServer();
-    port = await new Promise<number>((resolve) => probe.listen(0, host, () => resolve((probe.address() as { port: number }).port)));
+    port = await new Promise<number>((resolve) =>
+      probe.listen(0, host, () => resolve((probe.address() as { port: number }).port)),
+    );
     await new Promise((resolve) => probe.close(resolve));
   }
 
@@ -343,7 +372,9 @@ async function main(): Promise<number> {
     const build = await loadBuild();
     // Remix's production mode: development mode logs every 404 (a browser's favicon.ico) with a stack.
     server = await startWebServer({ port, host, build, mode: "production" }).catch((error: NodeJS.ErrnoException) => {
-      throw error.code === "EADDRINUSE" ? new DemoError(`port ${port} is already in use; choose another with --port (0 picks a free one)`) : error;
+      throw error.code === "EADDRINUSE"
+        ? new DemoError(`port ${port} is already in use; choose another with --port (0 picks a free one)`)
+        : error;
     });
     worker = startWorker({
       prisma: db.prisma,
@@ -359,7 +390,9 @@ async function main(): Promise<number> {
 
     const nowSeconds = Math.floor(Date.now() / 1000);
     const day = makeDemoDay({ orders: args.orders, seed: args.seed, nowSeconds, shop: DEMO_SHOP });
-    say(`CAPI Relay demo: the app on the embedded database (${path.relative(process.cwd(), dataDir) || "."}), a worker, and Meta's stand-in.`);
+    say(
+      `CAPI Relay demo: the app on the embedded database (${path.relative(process.cwd(), dataDir) || "."}), a worker, and Meta's stand-in.`,
+    );
     say(`Shop ${DEMO_SHOP} → pixel ${DEMO_PIXEL}. Its day, seed ${args.seed}:`);
     say(`  ${describe(describeDay(day), day.length)}`);
 
@@ -404,7 +437,12 @@ async function main(): Promise<number> {
       failed: posting.failed,
       answers: posting.answers,
       latencyMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1) ?? 0 },
-      meta: { requests: stats.total, acceptedRequests: stats.accepted, kept: meta.unique(DEMO_PIXEL).length, accepted: meta.accepted(DEMO_PIXEL).length },
+      meta: {
+        requests: stats.total,
+        acceptedRequests: stats.accepted,
+        kept: meta.unique(DEMO_PIXEL).length,
+        accepted: meta.accepted(DEMO_PIXEL).length,
+      },
       postSeconds: (posted - started) / 1000,
       settleSeconds: (settled - posted) / 1000,
     };
@@ -421,7 +459,15 @@ async function main(): Promise<number> {
         : `gave up waiting for the last events after ${run.settleSeconds.toFixed(0)} s (--timeout)`;
     say(`Summary: posted in ${run.postSeconds.toFixed(1)} s, ${after}. From the database and Meta's stand-in:`);
     say(formatSummary(rows));
-    if (args.json) writeFileSync(path.resolve(args.json), JSON.stringify({ shop: DEMO_SHOP, pixelId: DEMO_PIXEL, ledger: result, run, problems, day: describeDay(day) }, null, 2));
+    if (args.json)
+      writeFileSync(
+        path.resolve(args.json),
+        JSON.stringify(
+          { shop: DEMO_SHOP, pixelId: DEMO_PIXEL, ledger: result, run, problems, day: describeDay(day) },
+          null,
+          2,
+        ),
+      );
     if (problems.length > 0) {
       console.error(`\nThe account does not add up:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
       for (const failure of posting.failures.slice(0, 5)) console.error(`  ${failure}`);
@@ -443,7 +489,10 @@ async function main(): Promise<number> {
 }
 
 async function sentEvents(prisma: import("@prisma/client").PrismaClient): Promise<Set<string>> {
-  const rows = await prisma.event.findMany({ where: { shop: DEMO_SHOP, state: "sent" }, select: { eventName: true, eventId: true } });
+  const rows = await prisma.event.findMany({
+    where: { shop: DEMO_SHOP, state: "sent" },
+    select: { eventName: true, eventId: true },
+  });
   return new Set(rows.map((r) => `${r.eventName} ${r.eventId}`));
 }
 
@@ -453,15 +502,21 @@ function sameEventsAsMeta(sent: Set<string>, meta: MetaSandbox): string[] {
   const missing = [...sent].filter((k) => !kept.has(k));
   const unknown = [...kept].filter((k) => !sent.has(k));
   const problems: string[] = [];
-  if (missing.length) problems.push(`${missing.length} event(s) marked delivered never reached Meta's stand-in (e.g. ${missing[0]})`);
-  if (unknown.length) problems.push(`Meta's stand-in kept ${unknown.length} event(s) the database does not mark delivered (e.g. ${unknown[0]})`);
+  if (missing.length)
+    problems.push(`${missing.length} event(s) marked delivered never reached Meta's stand-in (e.g. ${missing[0]})`);
+  if (unknown.length)
+    problems.push(
+      `Meta's stand-in kept ${unknown.length} event(s) the database does not mark delivered (e.g. ${unknown[0]})`,
+    );
   return problems;
 }
 
 main().then(
   (code) => process.exit(code),
   (error) => {
-    console.error(error instanceof DemoError ? error.message : `demo failed: ${(error as Error).stack ?? String(error)}`);
+    console.error(
+      error instanceof DemoError ? error.message : `demo failed: ${(error as Error).stack ?? String(error)}`,
+    );
     process.exit(1);
   },
 );

@@ -33,13 +33,15 @@ const NOW_SECONDS = RECORDED_NOW_SECONDS;
 const NOW_MS = NOW_SECONDS * 1000;
 
 function ready(outcome: BuildOutcome) {
-  if (outcome.status !== "ready") throw new Error(`expected ready, got ${outcome.status}: ${"reason" in outcome ? outcome.reason : ""}`);
+  if (outcome.status !== "ready")
+    throw new Error(`expected ready, got ${outcome.status}: ${"reason" in outcome ? outcome.reason : ""}`);
   return outcome.event;
 }
 const serverEvent = (topic: "orders/create" | "checkouts/create", payload: unknown) =>
   ready(prepareEvent(topic, payload, DEFAULT_SETTINGS, { shop: SHOP, nowSeconds: NOW_SECONDS }));
 
-const asNoteAttributes = (attributes: Record<string, string>) => Object.entries(attributes).map(([name, value]) => ({ name, value }));
+const asNoteAttributes = (attributes: Record<string, string>) =>
+  Object.entries(attributes).map(([name, value]) => ({ name, value }));
 
 // ------------------------------------------------------------------ theme app embed: pure logic
 
@@ -99,8 +101,16 @@ describe("theme embed: cookies and Meta browser ids", () => {
   });
 
   it("tries the registrable domain first for first-party cookies", () => {
-    expect(embed.cookieDomainCandidates("www.shop.example.co.uk")).toEqual(["co.uk", "example.co.uk", "shop.example.co.uk", "www.shop.example.co.uk"]);
-    expect(embed.cookieDomainCandidates("northwind.myshopify.com")).toEqual(["myshopify.com", "northwind.myshopify.com"]);
+    expect(embed.cookieDomainCandidates("www.shop.example.co.uk")).toEqual([
+      "co.uk",
+      "example.co.uk",
+      "shop.example.co.uk",
+      "www.shop.example.co.uk",
+    ]);
+    expect(embed.cookieDomainCandidates("northwind.myshopify.com")).toEqual([
+      "myshopify.com",
+      "northwind.myshopify.com",
+    ]);
     expect(embed.cookieDomainCandidates("localhost")).toEqual([]);
     expect(embed.cookieDomainCandidates("127.0.0.1")).toEqual([]);
   });
@@ -109,11 +119,16 @@ describe("theme embed: cookies and Meta browser ids", () => {
 describe("theme embed: consent attribute round-trips through the server's parseConsent", () => {
   const flags = [true, false, undefined];
   const combos: Consent[] = [];
-  for (const marketing of flags) for (const analytics of flags) for (const saleOfData of flags) combos.push({ marketing, analytics, saleOfData });
+  for (const marketing of flags)
+    for (const analytics of flags) for (const saleOfData of flags) combos.push({ marketing, analytics, saleOfData });
 
   it("writes the documented format", () => {
-    expect(embed.consentString({ marketing: true, analytics: true, saleOfData: false })).toBe("marketing=1;analytics=1;sale_of_data=0");
-    expect(embed.consentString({ marketing: false, analytics: undefined, saleOfData: true })).toBe("marketing=0;sale_of_data=1");
+    expect(embed.consentString({ marketing: true, analytics: true, saleOfData: false })).toBe(
+      "marketing=1;analytics=1;sale_of_data=0",
+    );
+    expect(embed.consentString({ marketing: false, analytics: undefined, saleOfData: true })).toBe(
+      "marketing=0;sale_of_data=1",
+    );
     expect(embed.consentString({})).toBe("");
   });
 
@@ -145,7 +160,8 @@ describe("theme embed: consent attribute round-trips through the server's parseC
 
 describe("theme embed: cart attributes", () => {
   const ids = { fbp: "fb.1.1763650000000.1234567890", fbc: "fb.1.1763650000000.IwAR2F4-dbP0l7Mn1Iaw" };
-  const ua = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/154.0.0.0 Safari/537.36";
+  const ua =
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/154.0.0.0 Safari/537.36";
   const granted = { marketing: true, analytics: true, saleOfData: false };
 
   it("uses the contract's attribute names", () => {
@@ -154,7 +170,12 @@ describe("theme embed: cart attributes", () => {
 
   it("what it writes is what the server reads", () => {
     const attributes = embed.desiredAttributes(ids, granted, ua);
-    expect(attributes).toEqual({ _fbp: ids.fbp, _fbc: ids.fbc, _capi_consent: "marketing=1;analytics=1;sale_of_data=0", _capi_ua: ua });
+    expect(attributes).toEqual({
+      _fbp: ids.fbp,
+      _fbc: ids.fbc,
+      _capi_consent: "marketing=1;analytics=1;sale_of_data=0",
+      _capi_ua: ua,
+    });
     const noteAttributes = asNoteAttributes(attributes);
     expect(browserIds(noteAttributes, null, NOW_MS)).toEqual({ fbp: ids.fbp, fbc: ids.fbc, dropped: [] });
     expect(parseConsent(noteAttributes)).toEqual(granted);
@@ -170,20 +191,29 @@ describe("theme embed: cart attributes", () => {
     expect(attributes).toEqual({ _capi_consent: "marketing=0;analytics=1", _fbp: "", _fbc: "", _capi_ua: "" });
     // Nothing to clear on a cart that never had them.
     expect(embed.attributeChanges(attributes, { _capi_consent: "marketing=0;analytics=1" })).toBeNull();
-    expect(embed.attributeChanges(attributes, { _fbp: ids.fbp, other: "kept" })).toEqual({ _capi_consent: "marketing=0;analytics=1", _fbp: "" });
+    expect(embed.attributeChanges(attributes, { _fbp: ids.fbp, other: "kept" })).toEqual({
+      _capi_consent: "marketing=0;analytics=1",
+      _fbp: "",
+    });
   });
 
   it("writes only what differs from the cart", () => {
     const desired = embed.desiredAttributes(ids, granted, ua);
     expect(embed.attributeChanges(desired, { ...desired, gift_note: "hello" })).toBeNull();
-    expect(embed.attributeChanges(desired, { ...desired, _fbc: "fb.1.1700000000000.OldClick_123" })).toEqual({ _fbc: ids.fbc });
+    expect(embed.attributeChanges(desired, { ...desired, _fbc: "fb.1.1700000000000.OldClick_123" })).toEqual({
+      _fbc: ids.fbc,
+    });
     expect(embed.attributeChanges(desired, null)).toEqual(desired);
     expect(embed.attributeChanges(desired, {})).toEqual(desired);
   });
 
   it("ViewContent uses the variant id and a per-session event id", () => {
     const view = embed.viewContent(
-      { pageType: "product", currency: "usd", product: { id: "8912345678901", variantId: "46123456789012", price: 1800 } },
+      {
+        pageType: "product",
+        currency: "usd",
+        product: { id: "8912345678901", variantId: "46123456789012", price: 1800 },
+      },
       "s1",
     );
     expect(view).toEqual({
@@ -203,7 +233,10 @@ describe("theme embed: cart attributes", () => {
       "data-variant-id": "46123456789012",
       "data-price": "1656",
     };
-    const doc = { getElementById: (id: string) => (id === "capi-relay-config" ? { getAttribute: (n: string) => attributes[n] ?? null } : null) };
+    const doc = {
+      getElementById: (id: string) =>
+        id === "capi-relay-config" ? { getAttribute: (n: string) => attributes[n] ?? null } : null,
+    };
     expect(embed.readConfig(doc)).toEqual({
       pixelId: "123456789012345",
       loadPixel: false,
@@ -231,7 +264,13 @@ interface FakePage {
 
 const PUBLIC_SUFFIXES = new Set(["com", "co.uk", "myshopify.com"]);
 
-function fakePage(options: { href: string; consent?: Record<string, boolean>; fetchFails?: boolean; cartIgnoresWrites?: boolean; fbq?: unknown }): FakePage {
+function fakePage(options: {
+  href: string;
+  consent?: Record<string, boolean>;
+  fetchFails?: boolean;
+  cartIgnoresWrites?: boolean;
+  fbq?: unknown;
+}): FakePage {
   const url = new URL(options.href);
   const jar = new Map<string, string>();
   const timers: Array<() => void> = [];
@@ -253,7 +292,8 @@ function fakePage(options: { href: string; consent?: Record<string, boolean>; fe
     getElementById: () => null,
     createElement: (tag: string) => ({ tag }),
     head: { appendChild: (node: Record<string, any>) => appended.push(node) },
-    addEventListener: (type: string, fn: (e: unknown) => void) => listeners.set(type, [...(listeners.get(type) ?? []), fn]),
+    addEventListener: (type: string, fn: (e: unknown) => void) =>
+      listeners.set(type, [...(listeners.get(type) ?? []), fn]),
   };
   const privacy = options.consent
     ? {
@@ -273,7 +313,8 @@ function fakePage(options: { href: string; consent?: Record<string, boolean>; fe
   window.sessionStorage.setItem = (k: string, v: string) => window.sessionStorage.set(k, v);
   const fetch = async (input: string, init: { method?: string; body?: string }) => {
     if (options.fetchFails) throw new TypeError("network down");
-    if (input === "/cart.js") return { ok: true, json: async () => ({ token: "c1", attributes: { ...cart.attributes } }) };
+    if (input === "/cart.js")
+      return { ok: true, json: async () => ({ token: "c1", attributes: { ...cart.attributes } }) };
     if (input === "/cart/update.js" && init.method === "POST") {
       const { attributes } = JSON.parse(init.body!);
       posts.push(attributes);
@@ -338,7 +379,9 @@ describe("theme embed: on a storefront page", () => {
 
     expect(page.jar.get("_fbc")).toBe(`fb.1.${NOW_MS}.${fbclid}`);
     expect(page.jar.get("_fbp")).toMatch(/^fb\.1\.\d{13}\.\d{10}$/);
-    expect(page.appended).toEqual([{ tag: "script", async: true, src: "https://connect.facebook.net/en_US/fbevents.js" }]);
+    expect(page.appended).toEqual([
+      { tag: "script", async: true, src: "https://connect.facebook.net/en_US/fbevents.js" },
+    ]);
     const calls = page.window.fbq.queue.map((args: IArguments) => [...args]);
     expect(calls).toEqual([
       ["init", "123456789012345"],
@@ -368,7 +411,10 @@ describe("theme embed: on a storefront page", () => {
   });
 
   it("marketing declined: no pixel, no new cookies, only the consent attribute (and clears old ids)", async () => {
-    const page = fakePage({ href: `https://shop.example.com/?fbclid=${fbclid}`, consent: { marketing: false, analytics: false, saleOfData: false } });
+    const page = fakePage({
+      href: `https://shop.example.com/?fbclid=${fbclid}`,
+      consent: { marketing: false, analytics: false, saleOfData: false },
+    });
     page.cart.attributes = { _fbp: "fb.1.1763650000000.1234567890", note: "gift" };
     embed.createRelay(page.env).start();
     await page.runTimers();
@@ -377,7 +423,11 @@ describe("theme embed: on a storefront page", () => {
     expect(page.appended).toEqual([]);
     expect(page.posts).toEqual([{ _capi_consent: "marketing=0;analytics=0;sale_of_data=0", _fbp: "" }]);
     expect(page.cart.attributes).toEqual({ _capi_consent: "marketing=0;analytics=0;sale_of_data=0", note: "gift" });
-    expect(parseConsent(asNoteAttributes(page.cart.attributes))).toEqual({ marketing: false, analytics: false, saleOfData: false });
+    expect(parseConsent(asNoteAttributes(page.cart.attributes))).toEqual({
+      marketing: false,
+      analytics: false,
+      saleOfData: false,
+    });
   });
 
   it("consent given later (visitorConsentCollected): then cookies, pixel and an updated cart", async () => {
@@ -388,7 +438,12 @@ describe("theme embed: on a storefront page", () => {
     expect(page.jar.size).toBe(0);
 
     Object.assign(consent, { marketing: true, analytics: true });
-    page.dispatch("visitorConsentCollected", { marketingAllowed: true, analyticsAllowed: true, saleOfDataAllowed: true, preferencesAllowed: false });
+    page.dispatch("visitorConsentCollected", {
+      marketingAllowed: true,
+      analyticsAllowed: true,
+      saleOfDataAllowed: true,
+      preferencesAllowed: false,
+    });
     await page.runTimers();
     expect(page.jar.get("_fbc")).toBe(`fb.1.${NOW_MS}.${fbclid}`);
     expect(typeof page.window.fbq).toBe("function");
@@ -398,7 +453,11 @@ describe("theme embed: on a storefront page", () => {
 
     // Withdrawn again: the loaded pixel is told, the cart loses the ids.
     Object.assign(consent, { marketing: false });
-    page.dispatch("visitorConsentCollected", { marketingAllowed: false, analyticsAllowed: true, saleOfDataAllowed: true });
+    page.dispatch("visitorConsentCollected", {
+      marketingAllowed: false,
+      analyticsAllowed: true,
+      saleOfDataAllowed: true,
+    });
     await page.runTimers();
     expect([...page.window.fbq.queue.at(-1)]).toEqual(["consent", "revoke"]);
     expect(page.cart.attributes).toEqual({ _capi_consent: "marketing=0;analytics=1;sale_of_data=1" });
@@ -406,7 +465,11 @@ describe("theme embed: on a storefront page", () => {
 
   it("leaves a pixel loaded by someone else alone", async () => {
     const existing = Object.assign(() => {}, { queue: [] });
-    const page = fakePage({ href: "https://shop.example.com/", consent: { marketing: true, analytics: true, saleOfData: true }, fbq: existing });
+    const page = fakePage({
+      href: "https://shop.example.com/",
+      consent: { marketing: true, analytics: true, saleOfData: true },
+      fbq: existing,
+    });
     const relay = embed.createRelay(page.env);
     relay.start();
     await page.runTimers();
@@ -423,7 +486,11 @@ describe("theme embed: on a storefront page", () => {
     await expect(relay.sync()).resolves.toBeUndefined();
 
     // A cart that never keeps the attributes: the page gives up after a few writes.
-    const stubborn = fakePage({ href: "https://shop.example.com/", consent: { marketing: true, analytics: true, saleOfData: true }, cartIgnoresWrites: true });
+    const stubborn = fakePage({
+      href: "https://shop.example.com/",
+      consent: { marketing: true, analytics: true, saleOfData: true },
+      cartIgnoresWrites: true,
+    });
     const again = embed.createRelay(stubborn.env);
     again.start();
     await stubborn.runTimers();
@@ -456,18 +523,27 @@ function orderIdAs(id: number, form: OrderIdForm): string | number {
 /** A web pixel `checkout` (Shopify's Checkout shape) for the order in a webhook fixture. */
 function pixelCheckoutFromOrder(order: Record<string, any>, form: OrderIdForm) {
   const currency = order.presentment_currency;
-  const presentment = (set: any) => ({ amount: Number(set.presentment_money.amount), currencyCode: set.presentment_money.currency_code });
+  const presentment = (set: any) => ({
+    amount: Number(set.presentment_money.amount),
+    currencyCode: set.presentment_money.currency_code,
+  });
   return {
     token: order.checkout_token,
     currencyCode: currency,
     totalPrice: presentment(order.total_price_set),
     subtotalPrice: presentment(order.subtotal_price_set),
-    order: { id: orderIdAs(order.id, form), customer: order.customer ? { id: `gid://shopify/Customer/${order.customer.id}` } : null },
+    order: {
+      id: orderIdAs(order.id, form),
+      customer: order.customer ? { id: `gid://shopify/Customer/${order.customer.id}` } : null,
+    },
     lineItems: order.line_items.map((item: any) => ({
       id: `gid://shopify/CheckoutLineItem/${item.id}`,
       title: item.title,
       quantity: item.quantity,
-      finalLinePrice: { amount: Number(item.price_set.presentment_money.amount) * item.quantity, currencyCode: currency },
+      finalLinePrice: {
+        amount: Number(item.price_set.presentment_money.amount) * item.quantity,
+        currencyCode: currency,
+      },
       variant: {
         id: String(item.variant_id),
         title: item.variant_title,
@@ -507,7 +583,9 @@ function pixelEvent(name: string, checkout: unknown, timestamp: string) {
     type: "standard",
     timestamp,
     clientId: "client-1",
-    context: { document: { location: { href: `https://${SHOP}/checkouts/cn/abc/thank-you` }, referrer: `https://${SHOP}/cart` } },
+    context: {
+      document: { location: { href: `https://${SHOP}/checkouts/cn/abc/thank-you` }, referrer: `https://${SHOP}/cart` },
+    },
     data: { checkout },
   };
 }
@@ -517,7 +595,9 @@ describe("web pixel: Purchase deduplicates with the server's Purchase", () => {
   const server = serverEvent("orders/create", order);
 
   it.each<OrderIdForm>(["gid", "identity", "plain", "number"])("checkout.order.id as %s", (form) => {
-    const call = purchaseCall(pixelEvent("checkout_completed", pixelCheckoutFromOrder(order, form), order.processed_at));
+    const call = purchaseCall(
+      pixelEvent("checkout_completed", pixelCheckoutFromOrder(order, form), order.processed_at),
+    );
     expect(call).not.toBeNull();
     const [command, eventName, params, options] = call!;
     expect(command).toBe("track");
@@ -532,7 +612,9 @@ describe("web pixel: Purchase deduplicates with the server's Purchase", () => {
   it("in the buyer's currency for a multi-currency order", () => {
     const multi = fixture("orders-create-multicurrency");
     const multiServer = serverEvent("orders/create", multi);
-    const [, , params, options] = purchaseCall(pixelEvent("checkout_completed", pixelCheckoutFromOrder(multi, "gid"), multi.processed_at))!;
+    const [, , params, options] = purchaseCall(
+      pixelEvent("checkout_completed", pixelCheckoutFromOrder(multi, "gid"), multi.processed_at),
+    )!;
     expect(options.eventID).toBe(multiServer.event_id);
     expect(params).toEqual(multiServer.custom_data);
     expect(params).toMatchObject({ value: 146.28, currency: "EUR" });
@@ -550,7 +632,9 @@ describe("web pixel: InitiateCheckout deduplicates with the server's InitiateChe
   const server = serverEvent("checkouts/create", checkoutPayload);
 
   it("eventID = checkout token = the server's event_id", () => {
-    const call = initiateCheckoutCall(pixelEvent("checkout_started", pixelCheckoutFromCheckout(checkoutPayload), checkoutPayload.created_at));
+    const call = initiateCheckoutCall(
+      pixelEvent("checkout_started", pixelCheckoutFromCheckout(checkoutPayload), checkoutPayload.created_at),
+    );
     expect(call).not.toBeNull();
     const [, eventName, params, options] = call!;
     expect(eventName).toBe(server.event_name);
@@ -563,7 +647,9 @@ describe("web pixel: InitiateCheckout deduplicates with the server's InitiateChe
   });
 
   it("no token, no event", () => {
-    expect(initiateCheckoutCall(pixelEvent("checkout_started", { lineItems: [] }, checkoutPayload.created_at))).toBeNull();
+    expect(
+      initiateCheckoutCall(pixelEvent("checkout_started", { lineItems: [] }, checkoutPayload.created_at)),
+    ).toBeNull();
   });
 });
 
@@ -571,17 +657,34 @@ describe("web pixel: mapping details", () => {
   it("normalises Shopify ids", () => {
     expect(shopifyNumericId("gid://shopify/Order/5678901234567")).toBe("5678901234567");
     expect(shopifyNumericId(5678901234567)).toBe("5678901234567");
-    expect(shopifyNumericId(Buffer.from("gid://shopify/ProductVariant/46123456789012").toString("base64"), ["ProductVariant"])).toBe("46123456789012");
+    expect(
+      shopifyNumericId(Buffer.from("gid://shopify/ProductVariant/46123456789012").toString("base64"), [
+        "ProductVariant",
+      ]),
+    ).toBe("46123456789012");
     expect(shopifyNumericId("gid://shopify/Product/1", ["ProductVariant"])).toBeUndefined();
     expect(shopifyNumericId("f7b7e2ceb7cb153ee55467724bea2141")).toBeUndefined();
     expect(shopifyNumericId(null)).toBeUndefined();
   });
 
   it("merges repeated variants and drops non-positive quantities, like the server", () => {
-    const line = (id: string, quantity: number, amount: number) => ({ quantity, variant: { id, price: { amount, currencyCode: "USD" } } });
+    const line = (id: string, quantity: number, amount: number) => ({
+      quantity,
+      variant: { id, price: { amount, currencyCode: "USD" } },
+    });
     expect(
-      checkoutParams({ totalPrice: { amount: 54, currencyCode: "USD" }, lineItems: [line("1", 1, 18), line("1", 2, 18), line("2", 0, 5)] }),
-    ).toEqual({ value: 54, currency: "USD", content_ids: ["1"], contents: [{ id: "1", quantity: 3, item_price: 18 }], content_type: "product", num_items: 3 });
+      checkoutParams({
+        totalPrice: { amount: 54, currencyCode: "USD" },
+        lineItems: [line("1", 1, 18), line("1", 2, 18), line("2", 0, 5)],
+      }),
+    ).toEqual({
+      value: 54,
+      currency: "USD",
+      content_ids: ["1"],
+      contents: [{ id: "1", quantity: 3, item_price: 18 }],
+      content_type: "product",
+      num_items: 3,
+    });
   });
 
   it("AddToCart from product_added_to_cart", () => {
@@ -591,21 +694,34 @@ describe("web pixel: mapping details", () => {
         cartLine: {
           quantity: 2,
           cost: { totalAmount: { amount: 36, currencyCode: "USD" } },
-          merchandise: { id: "46123456789012", price: { amount: 18, currencyCode: "USD" }, product: { id: "8912345678901" } },
+          merchandise: {
+            id: "46123456789012",
+            price: { amount: 18, currencyCode: "USD" },
+            product: { id: "8912345678901" },
+          },
         },
       },
     });
     expect(call).toEqual([
       "track",
       "AddToCart",
-      { value: 36, currency: "USD", content_ids: ["46123456789012"], contents: [{ id: "46123456789012", quantity: 2, item_price: 18 }], content_type: "product", num_items: 2 },
+      {
+        value: 36,
+        currency: "USD",
+        content_ids: ["46123456789012"],
+        contents: [{ id: "46123456789012", quantity: 2, item_price: 18 }],
+        content_type: "product",
+        num_items: 2,
+      },
       { eventID: "atc_46123456789012_evt-1" },
     ]);
   });
 
   it("sends the call to Meta's pixel endpoint with eid, custom data and browser ids", () => {
     const order = fixture("orders-create-web");
-    const call = purchaseCall(pixelEvent("checkout_completed", pixelCheckoutFromOrder(order, "gid"), order.processed_at))!;
+    const call = purchaseCall(
+      pixelEvent("checkout_completed", pixelCheckoutFromOrder(order, "gid"), order.processed_at),
+    )!;
     const request = pixelRequest("123456789012345", call, {
       href: "https://northwind.example/thank-you",
       timestampMs: NOW_MS,
@@ -626,8 +742,16 @@ describe("web pixel: mapping details", () => {
     expect(q.get("fbc")).toBe("fb.1.1763650000000.IwAR2F4-dbP0l7Mn1Iaw");
 
     // Large carts go as a form POST instead of an over-long URL.
-    const many = Array.from({ length: 80 }, (_, i) => ({ quantity: 1, variant: { id: String(46000000000000 + i), price: { amount: 10, currencyCode: "USD" } } }));
-    const big = pixelRequest("123456789012345", ["track", "Purchase", checkoutParams({ totalPrice: { amount: 800, currencyCode: "USD" }, lineItems: many }), { eventID: "1" }]);
+    const many = Array.from({ length: 80 }, (_, i) => ({
+      quantity: 1,
+      variant: { id: String(46000000000000 + i), price: { amount: 10, currencyCode: "USD" } },
+    }));
+    const big = pixelRequest("123456789012345", [
+      "track",
+      "Purchase",
+      checkoutParams({ totalPrice: { amount: 800, currencyCode: "USD" }, lineItems: many }),
+      { eventID: "1" },
+    ]);
     expect(big.method).toBe("POST");
     expect(big.url).toBe("https://www.facebook.com/tr/");
     expect(new URLSearchParams(big.body).get("eid")).toBe("1");
@@ -636,7 +760,17 @@ describe("web pixel: mapping details", () => {
 
 describe("pixel IDs", () => {
   it("are accepted by both extensions exactly when the app accepts them", () => {
-    for (const id of ["1234", "12345", "123456", "123456789012345", "12345678901234567890", "123456789012345678901", "12a456", " 123456", ""]) {
+    for (const id of [
+      "1234",
+      "12345",
+      "123456",
+      "123456789012345",
+      "12345678901234567890",
+      "123456789012345678901",
+      "12a456",
+      " 123456",
+      "",
+    ]) {
       expect([id, isPixelId(id)]).toEqual([id, PIXEL_ID_PATTERN.test(id)]);
       expect([id, embed.isPixelId(id)]).toEqual([id, PIXEL_ID_PATTERN.test(id)]);
     }

@@ -96,8 +96,21 @@ describe("web pixel bundle (as the Shopify CLI builds it)", () => {
     await handlers.get("checkout_completed")!({
       name: "checkout_completed",
       timestamp: "2026-11-20T15:15:30.000Z",
-      context: { document: { location: { href: "https://northwind-woolens-demo.myshopify.com/checkouts/c/abc/thank-you" }, referrer: "" } },
-      data: { checkout: { token: "abc", currencyCode: "USD", totalPrice: { amount: 82.25, currencyCode: "USD" }, order: { id: "gid://shopify/Order/5678901234567" }, lineItems: [] } },
+      context: {
+        document: {
+          location: { href: "https://northwind-woolens-demo.myshopify.com/checkouts/c/abc/thank-you" },
+          referrer: "",
+        },
+      },
+      data: {
+        checkout: {
+          token: "abc",
+          currencyCode: "USD",
+          totalPrice: { amount: 82.25, currencyCode: "USD" },
+          order: { id: "gid://shopify/Order/5678901234567" },
+          lineItems: [],
+        },
+      },
     });
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(requests).toHaveLength(1);
@@ -114,9 +127,17 @@ describe("web pixel bundle (as the Shopify CLI builds it)", () => {
   it("subscribes to nothing without a valid pixel id", async () => {
     const code = (await bundle()).outputFiles![0]!.text;
     let render: ((api: unknown) => void) | undefined;
-    vm.runInNewContext(code, { shopify: { extend: (_point: string, fn: (api: unknown) => void) => (render = fn) }, URL, URLSearchParams });
+    vm.runInNewContext(code, {
+      shopify: { extend: (_point: string, fn: (api: unknown) => void) => (render = fn) },
+      URL,
+      URLSearchParams,
+    });
     const subscribed: string[] = [];
-    render!({ settings: { pixelId: "not-a-pixel" }, analytics: { subscribe: (name: string) => subscribed.push(name) }, browser: {} });
+    render!({
+      settings: { pixelId: "not-a-pixel" },
+      analytics: { subscribe: (name: string) => subscribed.push(name) },
+      browser: {},
+    });
     expect(subscribed).toEqual([]);
   });
 });

@@ -24,13 +24,27 @@ interface RawResponse {
 }
 
 /** A request with the path sent exactly as given (fetch would normalise "..", "//"). */
-function raw(method: string, pathAndQuery: string, options: { body?: Buffer; headers?: Record<string, string>; agent?: http.Agent } = {}): Promise<RawResponse> {
+function raw(
+  method: string,
+  pathAndQuery: string,
+  options: { body?: Buffer; headers?: Record<string, string>; agent?: http.Agent } = {},
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port: server.port, method, path: pathAndQuery, headers: options.headers, agent: options.agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port: server.port,
+        method,
+        path: pathAndQuery,
+        headers: options.headers,
+        agent: options.agent,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      },
+    );
     req.on("error", reject);
     if (options.body) {
       // Two writes: the body arrives chunked, as a proxy may send it.
@@ -46,7 +60,11 @@ async function handler(request: Request): Promise<Response> {
   const url = new URL(request.url);
   if (url.pathname === "/echo") {
     const bytes = Buffer.from(await request.arrayBuffer());
-    return Response.json({ sha256: createHash("sha256").update(bytes).digest("hex"), length: bytes.length, method: request.method });
+    return Response.json({
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+      length: bytes.length,
+      method: request.method,
+    });
   }
   if (url.pathname === "/cookies") {
     const headers = new Headers();
@@ -94,7 +112,14 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, "public", "robots.txt"), "User-agent: *\n");
   writeFileSync(path.join(dir, "public", ".env"), "SECRET=1\n");
   writeFileSync(path.join(dir, "outside.txt"), "outside the public folder\n");
-  server = await startHttpServer({ port: 0, host: "127.0.0.1", handler, assetsDir: path.join(dir, "public", "build"), assetsPath: "/build/", publicDir: path.join(dir, "public") });
+  server = await startHttpServer({
+    port: 0,
+    host: "127.0.0.1",
+    handler,
+    assetsDir: path.join(dir, "public", "build"),
+    assetsPath: "/build/",
+    publicDir: path.join(dir, "public"),
+  });
   base = `http://127.0.0.1:${server.port}`;
 });
 
@@ -105,10 +130,22 @@ afterAll(async () => {
 
 describe("request bodies", () => {
   it("reach the handler byte for byte (what the webhook HMAC is computed over)", async () => {
-    const body = Buffer.concat([Buffer.from('{"note":"caf\u00e9 \u2603","raw":"'), randomBytes(4096), Buffer.from([0xff, 0xfe, 0x00, 0x0d, 0x0a]), Buffer.from('"}')]);
-    const res = await raw("POST", "/echo", { body, headers: { "Content-Type": "application/json", "X-Shopify-Hmac-Sha256": "abc" } });
+    const body = Buffer.concat([
+      Buffer.from('{"note":"caf\u00e9 \u2603","raw":"'),
+      randomBytes(4096),
+      Buffer.from([0xff, 0xfe, 0x00, 0x0d, 0x0a]),
+      Buffer.from('"}'),
+    ]);
+    const res = await raw("POST", "/echo", {
+      body,
+      headers: { "Content-Type": "application/json", "X-Shopify-Hmac-Sha256": "abc" },
+    });
     expect(res.status).toBe(200);
-    expect(JSON.parse(res.body.toString())).toEqual({ sha256: createHash("sha256").update(body).digest("hex"), length: body.length, method: "POST" });
+    expect(JSON.parse(res.body.toString())).toEqual({
+      sha256: createHash("sha256").update(body).digest("hex"),
+      length: body.length,
+      method: "POST",
+    });
     expect(seen.at(-1)!.headers.get("x-shopify-hmac-sha256")).toBe("abc");
   });
 
@@ -131,7 +168,8 @@ describe("responses", () => {
     expect(new TextDecoder().decode(first.value)).toBe("first;");
     (globalThis as { __releaseStream?: () => void }).__releaseStream!();
     let rest = "";
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      rest += new TextDecoder().decode(chunk.value);
     expect(rest).toBe("second");
   });
 
@@ -144,7 +182,9 @@ describe("responses", () => {
 
 describe("request URLs", () => {
   it("keep a path starting with // as a path, and honour the proxy's scheme and host", async () => {
-    const res = await raw("GET", "//evil.example/x?y=1", { headers: { "X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.example.com" } });
+    const res = await raw("GET", "//evil.example/x?y=1", {
+      headers: { "X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.example.com" },
+    });
     expect(JSON.parse(res.body.toString()).url).toBe("https://app.example.com//evil.example/x?y=1");
   });
 
@@ -177,7 +217,9 @@ describe("static files", () => {
 
   it("answer 304 to a conditional request", async () => {
     const first = await fetch(`${base}/build/entry-ABC123.js`);
-    const again = await fetch(`${base}/build/entry-ABC123.js`, { headers: { "If-Modified-Since": first.headers.get("last-modified")! } });
+    const again = await fetch(`${base}/build/entry-ABC123.js`, {
+      headers: { "If-Modified-Since": first.headers.get("last-modified")! },
+    });
     expect(again.status).toBe(304);
   });
 
@@ -194,7 +236,14 @@ describe("static files", () => {
   });
 
   it("never serve dot files or anything outside the folder", async () => {
-    for (const target of ["/.env", "/build/../.env", "/build/..%2f..%2foutside.txt", "/..%2foutside.txt", "/build/%2e%2e/%2e%2e/outside.txt", "/build/..%5c..%5coutside.txt"]) {
+    for (const target of [
+      "/.env",
+      "/build/../.env",
+      "/build/..%2f..%2foutside.txt",
+      "/..%2foutside.txt",
+      "/build/%2e%2e/%2e%2e/outside.txt",
+      "/build/..%5c..%5coutside.txt",
+    ]) {
       const res = await raw("GET", target);
       expect(res.body.toString(), target).not.toContain("SECRET");
       expect(res.body.toString(), target).not.toContain("outside the public folder");
@@ -219,7 +268,14 @@ describe("compression", () => {
 
 describe("close()", () => {
   it("closes keep-alive connections and lets a request in flight finish", async () => {
-    const own = await startHttpServer({ port: 0, host: "127.0.0.1", handler, assetsDir: path.join(dir, "public", "build"), assetsPath: "/build/", publicDir: path.join(dir, "public") });
+    const own = await startHttpServer({
+      port: 0,
+      host: "127.0.0.1",
+      handler,
+      assetsDir: path.join(dir, "public", "build"),
+      assetsPath: "/build/",
+      publicDir: path.join(dir, "public"),
+    });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
     const get = (p: string) =>
       new Promise<string>((resolve, reject) => {
@@ -253,12 +309,23 @@ describe("limits", () => {
   const limits: Partial<HttpLimits> = { maxBodyBytes: LIMIT, requestTimeoutMs: 1_000, headersTimeoutMs: 500 };
   let limited: WebServer;
   beforeAll(async () => {
-    limited = await startHttpServer({ port: 0, host: "127.0.0.1", handler, assetsDir: path.join(dir, "public", "build"), assetsPath: "/build/", publicDir: path.join(dir, "public"), limits });
+    limited = await startHttpServer({
+      port: 0,
+      host: "127.0.0.1",
+      handler,
+      assetsDir: path.join(dir, "public", "build"),
+      assetsPath: "/build/",
+      publicDir: path.join(dir, "public"),
+      limits,
+    });
   });
   afterAll(() => limited?.close());
 
   /** Raw bytes over one socket: everything the server answered, and when it closed. */
-  function rawExchange(port: number, write: (socket: net.Socket) => void): Promise<{ answer: string; closedAfterMs: number }> {
+  function rawExchange(
+    port: number,
+    write: (socket: net.Socket) => void,
+  ): Promise<{ answer: string; closedAfterMs: number }> {
     return new Promise((resolve) => {
       const socket = net.connect(port, "127.0.0.1");
       const started = Date.now();
@@ -274,18 +341,32 @@ describe("limits", () => {
    * Posts up to `total` bytes in chunks (chunked transfer encoding), as fast as the server
    * reads them, and stops once it answers: the status and how much the client got to send.
    */
-  function pump(port: number, pathName: string, total: number): Promise<{ status: number; sent: number; body: string }> {
+  function pump(
+    port: number,
+    pathName: string,
+    total: number,
+  ): Promise<{ status: number; sent: number; body: string }> {
     const chunk = Buffer.alloc(64 * 1024, 0x61);
     return new Promise((resolve, reject) => {
       let sent = 0;
       let answered = false;
-      const req = http.request({ host: "127.0.0.1", port, method: "POST", path: pathName, headers: { "Content-Type": "application/json" }, agent: false }, (res) => {
-        answered = true;
-        let body = "";
-        res.on("data", (c) => (body += c));
-        res.on("end", () => resolve({ status: res.statusCode!, sent, body }));
-        res.on("error", () => resolve({ status: res.statusCode!, sent, body }));
-      });
+      const req = http.request(
+        {
+          host: "127.0.0.1",
+          port,
+          method: "POST",
+          path: pathName,
+          headers: { "Content-Type": "application/json" },
+          agent: false,
+        },
+        (res) => {
+          answered = true;
+          let body = "";
+          res.on("data", (c) => (body += c));
+          res.on("end", () => resolve({ status: res.statusCode!, sent, body }));
+          res.on("error", () => resolve({ status: res.statusCode!, sent, body }));
+        },
+      );
       // Once answered, the server closes the connection: a write failing then is expected.
       req.on("error", (error) => (answered ? undefined : reject(error)));
       const write = () => {
@@ -303,7 +384,9 @@ describe("limits", () => {
     const before = seen.length;
     const { answer, closedAfterMs } = await rawExchange(limited.port, (socket) =>
       // A gigabyte announced, not a byte of it sent: only refusing on the header answers this.
-      socket.write("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n"),
+      socket.write(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n",
+      ),
     );
     expect(answer).toMatch(/^HTTP\/1\.1 413 /);
     expect(answer).toMatch(/connection: close/i);
@@ -333,7 +416,10 @@ describe("limits", () => {
       req.end(body.subarray(1000));
     });
     expect(res.status).toBe(200);
-    expect(JSON.parse(res.body)).toMatchObject({ length: LIMIT, sha256: createHash("sha256").update(body).digest("hex") });
+    expect(JSON.parse(res.body)).toMatchObject({
+      length: LIMIT,
+      sha256: createHash("sha256").update(body).digest("hex"),
+    });
   });
 
   it("a chunked body is cut off with 413 once it passes the limit; the handler never reads past it", async () => {
@@ -385,7 +471,15 @@ describe("limits", () => {
   });
 
   it("connections past the cap are dropped at accept", async () => {
-    const capped = await startHttpServer({ port: 0, host: "127.0.0.1", handler, assetsDir: path.join(dir, "public", "build"), assetsPath: "/build/", publicDir: path.join(dir, "public"), limits: { maxConnections: 2 } });
+    const capped = await startHttpServer({
+      port: 0,
+      host: "127.0.0.1",
+      handler,
+      assetsDir: path.join(dir, "public", "build"),
+      assetsPath: "/build/",
+      publicDir: path.join(dir, "public"),
+      limits: { maxConnections: 2 },
+    });
     const open = (): Promise<net.Socket> =>
       new Promise((resolve) => {
         const socket = net.connect(capped.port, "127.0.0.1", () => resolve(socket));
@@ -397,7 +491,9 @@ describe("limits", () => {
     expect(third.answer).toBe("");
     held[0]!.destroy();
     await new Promise((r) => setTimeout(r, 50));
-    const again = await rawExchange(capped.port, (socket) => socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    const again = await rawExchange(capped.port, (socket) =>
+      socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    );
     expect(again.answer).toMatch(/^HTTP\/1\.1 200 /);
     held[1]!.destroy();
     await capped.close();
@@ -410,8 +506,16 @@ describe("settings of the limits", () => {
     expect(defaults.MAX_BODY_BYTES).toBe(DEFAULT_HTTP_LIMITS.maxBodyBytes);
     expect(defaults.MAX_BODY_BYTES).toBe(4 * 1024 * 1024);
     expect(defaults.WEB_MAX_CONNECTIONS).toBe(DEFAULT_HTTP_LIMITS.maxConnections);
-    expect(parseEnv({ MAX_BODY_BYTES: "8388608", WEB_MAX_CONNECTIONS: "64" })).toMatchObject({ MAX_BODY_BYTES: 8_388_608, WEB_MAX_CONNECTIONS: 64 });
-    for (const bad of [{ MAX_BODY_BYTES: "lots" }, { MAX_BODY_BYTES: "0" }, { WEB_MAX_CONNECTIONS: "0" }, { WEB_MAX_CONNECTIONS: "1.5" }]) {
+    expect(parseEnv({ MAX_BODY_BYTES: "8388608", WEB_MAX_CONNECTIONS: "64" })).toMatchObject({
+      MAX_BODY_BYTES: 8_388_608,
+      WEB_MAX_CONNECTIONS: 64,
+    });
+    for (const bad of [
+      { MAX_BODY_BYTES: "lots" },
+      { MAX_BODY_BYTES: "0" },
+      { WEB_MAX_CONNECTIONS: "0" },
+      { WEB_MAX_CONNECTIONS: "1.5" },
+    ]) {
       expect(() => parseEnv(bad), JSON.stringify(bad)).toThrow(ConfigError);
     }
   });

@@ -12,7 +12,12 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { broadcastDevReady, createRequestHandler, writeReadableStreamToWritable, type ServerBuild } from "@remix-run/node";
+import {
+  broadcastDevReady,
+  createRequestHandler,
+  writeReadableStreamToWritable,
+  type ServerBuild,
+} from "@remix-run/node";
 import compression from "compression";
 import express, { type ErrorRequestHandler, type Request as ExpressRequest, type RequestHandler } from "express";
 import { checkRedis } from "./services";
@@ -372,7 +377,12 @@ function refuseTooLarge(req: IncomingMessage, res: ServerResponse, limit: number
 /** The server's own short answers (with a Content-Length, so that compression leaves them be). */
 function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   res
-    .writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(text), "Cache-Control": "no-store", ...headers })
+    .writeHead(status, {
+      "Content-Type": "text/plain; charset=utf-8",
+      "Content-Length": Buffer.byteLength(text),
+      "Cache-Control": "no-store",
+      ...headers,
+    })
     .end(text);
 }
 
@@ -525,8 +535,14 @@ async function main(): Promise<void> {
   try {
     build = await loadBuild();
   } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && String((error as Error).message).includes(BUILD_PATH);
-    console.error(missing ? `capi-relay: ${BUILD_PATH} is missing; run \`npm run build\` first` : `capi-relay: cannot load the server build: ${(error as Error).stack}`);
+    const missing =
+      (error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" &&
+      String((error as Error).message).includes(BUILD_PATH);
+    console.error(
+      missing
+        ? `capi-relay: ${BUILD_PATH} is missing; run \`npm run build\` first`
+        : `capi-relay: cannot load the server build: ${(error as Error).stack}`,
+    );
     await db.close();
     process.exit(1);
   }
@@ -541,7 +557,9 @@ async function main(): Promise<void> {
     limits: { maxBodyBytes: settings.MAX_BODY_BYTES, maxConnections: settings.WEB_MAX_CONNECTIONS },
   }).catch(async (error: NodeJS.ErrnoException) => {
     console.error(
-      error.code === "EADDRINUSE" ? `capi-relay: port ${settings.PORT} is already in use (PORT)` : `capi-relay: cannot listen: ${error.message}`,
+      error.code === "EADDRINUSE"
+        ? `capi-relay: port ${settings.PORT} is already in use (PORT)`
+        : `capi-relay: cannot listen: ${error.message}`,
     );
     await db.close();
     process.exit(1);

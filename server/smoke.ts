@@ -67,10 +67,17 @@ async function main(): Promise<void> {
 
     const landing = await get("/");
     const landingHtml = await landing.text();
-    check("GET / renders the landing page", landing.status === 200 && landingHtml.includes("CAPI Relay") && landingHtml.includes('action="/auth/login"'));
+    check(
+      "GET / renders the landing page",
+      landing.status === 200 && landingHtml.includes("CAPI Relay") && landingHtml.includes('action="/auth/login"'),
+    );
 
     const app = await get("/app");
-    check("GET /app without a shop redirects to the login page", app.status === 302 && app.headers.get("location") === "/auth/login", `${app.status} ${app.headers.get("location")}`);
+    check(
+      "GET /app without a shop redirects to the login page",
+      app.status === 302 && app.headers.get("location") === "/auth/login",
+      `${app.status} ${app.headers.get("location")}`,
+    );
 
     const loginPage = await get("/auth/login");
     check("GET /auth/login renders", loginPage.status === 200 && (await loginPage.text()).includes("Shop domain"));
@@ -79,16 +86,41 @@ async function main(): Promise<void> {
     const host = Buffer.from(`admin.shopify.com/store/${STORE}`).toString("base64url");
     const page = await get(`/app?embedded=1&shop=${SHOP}&host=${host}&id_token=${token}`);
     const html = await page.text();
-    check("GET /app (embedded, signed) renders the admin page", page.status === 200, `${page.status} ${html.slice(0, 300)}`);
-    check("  with the paused banner and its message", html.includes("Meta is not accepting events for pixel 123456789012345") && html.includes("Meta no longer accepts the access token"));
-    check("  with the events, their reason and fbtrace_id", html.includes("SMOKE-ORDER-1") && html.includes("Invalid parameter") && html.includes("SMOKE-TRACE"));
-    check("  with the theme embed reminder and a saved-token placeholder", html.includes("App embeds") && html.includes("•••• saved"));
-    check("  framed only by Shopify (CSP frame-ancestors)", (page.headers.get("content-security-policy") ?? "").includes(`frame-ancestors https://${SHOP}`));
-    check("  without the token's ciphertext or fingerprint", !html.includes("sealed-ciphertext-smoke") && !html.includes("fingerprint-smoke"));
+    check(
+      "GET /app (embedded, signed) renders the admin page",
+      page.status === 200,
+      `${page.status} ${html.slice(0, 300)}`,
+    );
+    check(
+      "  with the paused banner and its message",
+      html.includes("Meta is not accepting events for pixel 123456789012345") &&
+        html.includes("Meta no longer accepts the access token"),
+    );
+    check(
+      "  with the events, their reason and fbtrace_id",
+      html.includes("SMOKE-ORDER-1") && html.includes("Invalid parameter") && html.includes("SMOKE-TRACE"),
+    );
+    check(
+      "  with the theme embed reminder and a saved-token placeholder",
+      html.includes("App embeds") && html.includes("•••• saved"),
+    );
+    check(
+      "  framed only by Shopify (CSP frame-ancestors)",
+      (page.headers.get("content-security-policy") ?? "").includes(`frame-ancestors https://${SHOP}`),
+    );
+    check(
+      "  without the token's ciphertext or fingerprint",
+      !html.includes("sealed-ciphertext-smoke") && !html.includes("fingerprint-smoke"),
+    );
 
     const asset = html.match(/\/build\/[^"]+\.js/)?.[0];
     const assetResponse = asset ? await get(asset) : undefined;
-    check("browser assets are served with year-long caching", assetResponse?.status === 200 && assetResponse.headers.get("cache-control") === "public, max-age=31536000, immutable", asset);
+    check(
+      "browser assets are served with year-long caching",
+      assetResponse?.status === 200 &&
+        assetResponse.headers.get("cache-control") === "public, max-age=31536000, immutable",
+      asset,
+    );
 
     const body = JSON.stringify({ shop_id: 1, shop_domain: SHOP });
     const webhook = (hmac: string) =>
@@ -106,7 +138,11 @@ async function main(): Promise<void> {
       });
     check("a compliance webhook with a bad signature answers 401", (await webhook("bad")).status === 401);
     const signed = await webhook(createHmac("sha256", API_SECRET).update(body).digest("base64"));
-    check("a correctly signed compliance webhook is accepted (raw body intact)", signed.status === 200, String(signed.status));
+    check(
+      "a correctly signed compliance webhook is accepted (raw body intact)",
+      signed.status === 200,
+      String(signed.status),
+    );
   } finally {
     await server?.close();
     await closeProcessClients();

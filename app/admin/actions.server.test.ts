@@ -8,7 +8,12 @@ import { createTestDatabase, type TestDatabase } from "../../test/support/servic
 import { DEFAULT_SETTINGS, shopEventSettingsSchema } from "../events/settings";
 import { NO_TEST_EVENT_CODE_MESSAGE } from "../meta/test-event";
 import type { SaveDestination } from "../pipeline/connection.server";
-import { openDestination, pauseDestination, saveDestination, type DestinationInput } from "../pipeline/destinations.server";
+import {
+  openDestination,
+  pauseDestination,
+  saveDestination,
+  type DestinationInput,
+} from "../pipeline/destinations.server";
 import { sealSecret, tokenFingerprint } from "../security/token-vault";
 import type { ShopifyAccess } from "../shopify/web-pixel.server";
 import { fakeShopify } from "../shopify/web-pixel.fake";
@@ -26,8 +31,13 @@ let db: TestDatabase;
 let meta: MetaSandbox;
 let deps: AdminDeps;
 /** Every post is checked against the stand-in and opens stored tokens with KEY. */
-const runAdminAction = (prisma: TestDatabase["prisma"], shop: string, form: FormData, save: SaveDestination, shopify?: ShopifyAccess) =>
-  runAction(prisma, shop, form, save, shopify, deps);
+const runAdminAction = (
+  prisma: TestDatabase["prisma"],
+  shop: string,
+  form: FormData,
+  save: SaveDestination,
+  shopify?: ShopifyAccess,
+) => runAction(prisma, shop, form, save, shopify, deps);
 const realSave: SaveDestination = (prisma, shop, input) => saveDestination(prisma, shop, input, KEY);
 let saved: Array<{ shop: string; input: DestinationInput }> = [];
 const fakeSave = async (_prisma: unknown, shop: string, input: DestinationInput) => {
@@ -41,7 +51,14 @@ function form(fields: Record<string, string>): FormData {
 }
 
 const destination = (fields: Record<string, string> = {}) =>
-  form({ intent: "save-destination", pixelId: "123456789012345", accessToken: TOKEN, testEventCode: "", apiVersion: "v24.0", ...fields });
+  form({
+    intent: "save-destination",
+    pixelId: "123456789012345",
+    accessToken: TOKEN,
+    testEventCode: "",
+    apiVersion: "v24.0",
+    ...fields,
+  });
 
 const settingsForm = (fields: Record<string, string> = {}) =>
   form({
@@ -77,11 +94,21 @@ describe("save-destination", () => {
   it("passes a valid form to saveDestination for the session's shop", async () => {
     const result = await runAdminAction(db.prisma, SHOP, destination({ testEventCode: " TEST123 " }), fakeSave);
     expect(result).toMatchObject({ intent: "save-destination", ok: true });
-    expect(saved).toEqual([{ shop: SHOP, input: { pixelId: "123456789012345", accessToken: TOKEN, testEventCode: "TEST123", apiVersion: "v24.0" } }]);
+    expect(saved).toEqual([
+      {
+        shop: SHOP,
+        input: { pixelId: "123456789012345", accessToken: TOKEN, testEventCode: "TEST123", apiVersion: "v24.0" },
+      },
+    ]);
   });
 
   it("answers field errors, and never echoes the token", async () => {
-    const result = await runAdminAction(db.prisma, SHOP, destination({ pixelId: "12ab", accessToken: "short token", testEventCode: "no spaces!", apiVersion: "latest" }), fakeSave);
+    const result = await runAdminAction(
+      db.prisma,
+      SHOP,
+      destination({ pixelId: "12ab", accessToken: "short token", testEventCode: "no spaces!", apiVersion: "latest" }),
+      fakeSave,
+    );
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(Object.keys(result.fieldErrors).sort()).toEqual(["accessToken", "apiVersion", "pixelId", "testEventCode"]);
@@ -98,11 +125,26 @@ describe("save-destination", () => {
   it("keeps the stored token when the field is left empty on update, and clears the test event code", async () => {
     // A token the check can open: it is read with the stored token.
     const accessTokenEnc = sealSecret(TOKEN, { purpose: "meta-access-token", shop: SHOP }, KEY);
-    await db.prisma.destination.create({ data: { shop: SHOP, pixelId: "123456789012345", accessTokenEnc, tokenFingerprint: tokenFingerprint(TOKEN), apiVersion: "v21.0" } });
-    const result = await runAdminAction(db.prisma, SHOP, destination({ accessToken: "   ", apiVersion: "v21.0" }), fakeSave);
+    await db.prisma.destination.create({
+      data: {
+        shop: SHOP,
+        pixelId: "123456789012345",
+        accessTokenEnc,
+        tokenFingerprint: tokenFingerprint(TOKEN),
+        apiVersion: "v21.0",
+      },
+    });
+    const result = await runAdminAction(
+      db.prisma,
+      SHOP,
+      destination({ accessToken: "   ", apiVersion: "v21.0" }),
+      fakeSave,
+    );
     expect(result).toMatchObject({ ok: true });
     // The shop's current (older) API version stays selectable; others outside the list do not.
-    expect(saved).toEqual([{ shop: SHOP, input: { pixelId: "123456789012345", testEventCode: null, apiVersion: "v21.0" } }]);
+    expect(saved).toEqual([
+      { shop: SHOP, input: { pixelId: "123456789012345", testEventCode: null, apiVersion: "v21.0" } },
+    ]);
     expect(await runAdminAction(db.prisma, SHOP, destination({ apiVersion: "v20.0" }), fakeSave)).toMatchObject({
       ok: false,
       fieldErrors: { apiVersion: expect.any(String) },
@@ -131,11 +173,21 @@ describe("save-destination turns the storefront pixel on", () => {
   it("creates the web pixel with the saved pixel ID, then updates it when the pixel changes", async () => {
     const shop = "pixel-on.myshopify.com";
     const shopify = fakeShopify();
-    const first = await runAdminAction(db.prisma, shop, destination({ pixelId: "111111111111111" }), fakeSave, { graphql: shopify, grantedScopes: GRANTED });
-    expect(first).toEqual({ intent: "save-destination", ok: true, message: "Pixel connection saved; storefront pixel on" });
+    const first = await runAdminAction(db.prisma, shop, destination({ pixelId: "111111111111111" }), fakeSave, {
+      graphql: shopify,
+      grantedScopes: GRANTED,
+    });
+    expect(first).toEqual({
+      intent: "save-destination",
+      ok: true,
+      message: "Pixel connection saved; storefront pixel on",
+    });
     expect(shopify.pixel).toEqual({ id: "gid://shopify/WebPixel/1", settings: '{"pixelId":"111111111111111"}' });
 
-    await runAdminAction(db.prisma, shop, destination({ pixelId: "222222222222222" }), fakeSave, { graphql: shopify, grantedScopes: GRANTED });
+    await runAdminAction(db.prisma, shop, destination({ pixelId: "222222222222222" }), fakeSave, {
+      graphql: shopify,
+      grantedScopes: GRANTED,
+    });
     expect(shopify.calls).toEqual(["webPixelCreate", "webPixelUpdate"]);
     expect(shopify.pixel?.settings).toBe('{"pixelId":"222222222222222"}');
     expect(await db.prisma.shop.findUniqueOrThrow({ where: { shop } })).toMatchObject({
@@ -150,8 +202,15 @@ describe("save-destination turns the storefront pixel on", () => {
     const shop = "pixel-denied.myshopify.com";
     const shopify = fakeShopify();
     shopify.deny = true;
-    const result = await runAdminAction(db.prisma, shop, destination(), fakeSave, { graphql: shopify, grantedScopes: GRANTED });
-    expect(result).toMatchObject({ ok: true, message: "Pixel connection saved", warning: expect.stringContaining("Access denied for webPixelCreate field.") });
+    const result = await runAdminAction(db.prisma, shop, destination(), fakeSave, {
+      graphql: shopify,
+      grantedScopes: GRANTED,
+    });
+    expect(result).toMatchObject({
+      ok: true,
+      message: "Pixel connection saved",
+      warning: expect.stringContaining("Access denied for webPixelCreate field."),
+    });
     expect(saved).toHaveLength(1);
     const row = await db.prisma.shop.findUniqueOrThrow({ where: { shop } });
     expect(row).toMatchObject({ webPixelStatus: "failed", webPixelMessage: (result as { warning: string }).warning });
@@ -159,21 +218,33 @@ describe("save-destination turns the storefront pixel on", () => {
 
   it("names the missing permissions without calling Shopify", async () => {
     const shopify = fakeShopify();
-    const result = await runAdminAction(db.prisma, "pixel-scopes.myshopify.com", destination(), fakeSave, { graphql: shopify, grantedScopes: "read_orders" });
-    expect(result).toMatchObject({ ok: true, warning: expect.stringContaining("write_pixels and read_customer_events permissions") });
+    const result = await runAdminAction(db.prisma, "pixel-scopes.myshopify.com", destination(), fakeSave, {
+      graphql: shopify,
+      grantedScopes: "read_orders",
+    });
+    expect(result).toMatchObject({
+      ok: true,
+      warning: expect.stringContaining("write_pixels and read_customer_events permissions"),
+    });
     expect(shopify.calls).toEqual([]);
   });
 
   it("calls Shopify only for a destination that was saved", async () => {
     const shopify = fakeShopify();
-    await runAdminAction(db.prisma, "pixel-invalid.myshopify.com", destination({ pixelId: "12ab" }), fakeSave, { graphql: shopify, grantedScopes: GRANTED });
+    await runAdminAction(db.prisma, "pixel-invalid.myshopify.com", destination({ pixelId: "12ab" }), fakeSave, {
+      graphql: shopify,
+      grantedScopes: GRANTED,
+    });
     const failing = async () => {
       throw new Error("database down");
     };
     const original = console.error;
     console.error = () => undefined;
     try {
-      await runAdminAction(db.prisma, "pixel-unsaved.myshopify.com", destination(), failing, { graphql: shopify, grantedScopes: GRANTED });
+      await runAdminAction(db.prisma, "pixel-unsaved.myshopify.com", destination(), failing, {
+        graphql: shopify,
+        grantedScopes: GRANTED,
+      });
     } finally {
       console.error = original;
     }
@@ -192,28 +263,64 @@ describe("save-destination checks the pixel and token with Meta first", () => {
   });
 
   it.each<[string, (m: MetaSandbox) => void, "pixelId" | "accessToken", RegExp]>([
-    ["a revoked token (190/460)", (m) => m.revokeToken(TOKEN), "accessToken", /does not accept this access token: the password .* Generate a new one/],
-    ["a token without permission (200)", (m) => m.denyToken(TOKEN), "accessToken", /not allowed to send events to pixel 123456789012345/],
-    ["an unknown pixel (100/33)", (m) => m.unknownPixel("123456789012345"), "pixelId", /cannot find pixel \(dataset\) 123456789012345.*Check the ID/],
-  ])("%s: not saved, the field says why and what to do, the storefront pixel untouched", async (_name, refuse, field, message) => {
-    refuse(meta);
-    const shopify = fakeShopify();
-    const result = await runAdminAction(db.prisma, "check-refused.myshopify.com", destination(), fakeSave, { graphql: shopify, grantedScopes: GRANTED });
-    expect(result).toMatchObject({ intent: "save-destination", ok: false, formError: expect.stringMatching(/^Not saved: Meta refused this pixel and token\./) });
-    expect(result.ok === false && result.fieldErrors[field]).toMatch(message);
-    expect(JSON.stringify(result)).not.toMatch(/Pixel connection saved|storefront pixel on/);
-    expect(JSON.stringify(result)).not.toContain(TOKEN);
-    expect(saved).toEqual([]);
-    expect(shopify.calls).toEqual([]);
-  });
+    [
+      "a revoked token (190/460)",
+      (m) => m.revokeToken(TOKEN),
+      "accessToken",
+      /does not accept this access token: the password .* Generate a new one/,
+    ],
+    [
+      "a token without permission (200)",
+      (m) => m.denyToken(TOKEN),
+      "accessToken",
+      /not allowed to send events to pixel 123456789012345/,
+    ],
+    [
+      "an unknown pixel (100/33)",
+      (m) => m.unknownPixel("123456789012345"),
+      "pixelId",
+      /cannot find pixel \(dataset\) 123456789012345.*Check the ID/,
+    ],
+  ])(
+    "%s: not saved, the field says why and what to do, the storefront pixel untouched",
+    async (_name, refuse, field, message) => {
+      refuse(meta);
+      const shopify = fakeShopify();
+      const result = await runAdminAction(db.prisma, "check-refused.myshopify.com", destination(), fakeSave, {
+        graphql: shopify,
+        grantedScopes: GRANTED,
+      });
+      expect(result).toMatchObject({
+        intent: "save-destination",
+        ok: false,
+        formError: expect.stringMatching(/^Not saved: Meta refused this pixel and token\./),
+      });
+      expect(result.ok === false && result.fieldErrors[field]).toMatch(message);
+      expect(JSON.stringify(result)).not.toMatch(/Pixel connection saved|storefront pixel on/);
+      expect(JSON.stringify(result)).not.toContain(TOKEN);
+      expect(saved).toEqual([]);
+      expect(shopify.calls).toEqual([]);
+    },
+  );
 
   it("a wrong pixel over a working setup leaves the saved one as it was", async () => {
     const shop = "check-typo.myshopify.com";
     await realSave(db.prisma, shop, { pixelId: "123456789012345", accessToken: TOKEN });
     meta.unknownPixel("999999999999");
-    const result = await runAdminAction(db.prisma, shop, destination({ pixelId: "999999999999", accessToken: "" }), realSave);
-    expect(result).toMatchObject({ ok: false, formError: expect.stringContaining("your saved connection is unchanged"), fieldErrors: { pixelId: expect.any(String) } });
-    expect(await db.prisma.destination.findUniqueOrThrow({ where: { shop } })).toMatchObject({ pixelId: "123456789012345" });
+    const result = await runAdminAction(
+      db.prisma,
+      shop,
+      destination({ pixelId: "999999999999", accessToken: "" }),
+      realSave,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      formError: expect.stringContaining("your saved connection is unchanged"),
+      fieldErrors: { pixelId: expect.any(String) },
+    });
+    expect(await db.prisma.destination.findUniqueOrThrow({ where: { shop } })).toMatchObject({
+      pixelId: "123456789012345",
+    });
   });
 
   it("Meta unreachable: saved, and said plainly to be not checked yet", async () => {
@@ -222,16 +329,25 @@ describe("save-destination checks the pixel and token with Meta first", () => {
     expect(result).toMatchObject({
       ok: true,
       message: "Pixel connection saved, but not checked yet",
-      warning: expect.stringMatching(/^Not checked yet\. The connection could not be checked: Meta did not answer in time\. Events are kept/),
+      warning: expect.stringMatching(
+        /^Not checked yet\. The connection could not be checked: Meta did not answer in time\. Events are kept/,
+      ),
     });
     const view = await loadDestinationView(db.prisma, "check-timeout.myshopify.com");
-    expect(view).toMatchObject({ paused: false, check: { status: "unchecked", message: expect.stringContaining("did not answer in time") } });
+    expect(view).toMatchObject({
+      paused: false,
+      check: { status: "unchecked", message: expect.stringContaining("did not answer in time") },
+    });
   });
 
   it("Meta answering 503: saved, not checked yet", async () => {
     meta.setFault({ mode: "server-error", status: 503 });
     const result = await runAdminAction(db.prisma, "check-503.myshopify.com", destination(), fakeSave);
-    expect(result).toMatchObject({ ok: true, message: "Pixel connection saved, but not checked yet", warning: expect.stringContaining("Meta is having trouble right now") });
+    expect(result).toMatchObject({
+      ok: true,
+      message: "Pixel connection saved, but not checked yet",
+      warning: expect.stringContaining("Meta is having trouble right now"),
+    });
     expect(saved).toHaveLength(1);
   });
 
@@ -240,15 +356,25 @@ describe("save-destination checks the pixel and token with Meta first", () => {
     await runAdminAction(db.prisma, shop, destination(), realSave);
     expect(await loadDestinationView(db.prisma, shop)).toMatchObject({
       paused: false,
-      check: { status: "connected", message: 'Connected: Meta accepts this access token for pixel "Stand-in pixel 123456789012345" (123456789012345).', checkedAt: expect.any(String) },
+      check: {
+        status: "connected",
+        message:
+          'Connected: Meta accepts this access token for pixel "Stand-in pixel 123456789012345" (123456789012345).',
+        checkedAt: expect.any(String),
+      },
     });
   });
 
   it("asks for the token again when the stored one can no longer be read", async () => {
     const shop = "check-unreadable.myshopify.com";
-    await db.prisma.destination.create({ data: { shop, pixelId: "123456789012345", accessTokenEnc: "v2.unreadable", tokenFingerprint: "fp" } });
+    await db.prisma.destination.create({
+      data: { shop, pixelId: "123456789012345", accessTokenEnc: "v2.unreadable", tokenFingerprint: "fp" },
+    });
     const result = await runAdminAction(db.prisma, shop, destination({ accessToken: "" }), fakeSave);
-    expect(result).toMatchObject({ ok: false, fieldErrors: { accessToken: expect.stringMatching(/Paste your access token again/) } });
+    expect(result).toMatchObject({
+      ok: false,
+      fieldErrors: { accessToken: expect.stringMatching(/Paste your access token again/) },
+    });
     expect(saved).toEqual([]);
     expect(meta.pixelReads()).toEqual([]);
   });
@@ -257,8 +383,24 @@ describe("save-destination checks the pixel and token with Meta first", () => {
 describe("saving the same pixel and token on a paused destination", () => {
   async function pausedShop(shop: string) {
     await realSave(db.prisma, shop, { pixelId: "123456789012345", accessToken: TOKEN });
-    await db.prisma.event.create({ data: { shop, eventName: "Purchase", eventId: `${shop}-1`, topic: "orders/create", state: "queued", eventTime: new Date(), pixelId: "123456789012345" } });
-    await pauseDestination(db.prisma, shop, "Meta error 190/460: Error validating access token", "Meta no longer accepts your access token.", new Date());
+    await db.prisma.event.create({
+      data: {
+        shop,
+        eventName: "Purchase",
+        eventId: `${shop}-1`,
+        topic: "orders/create",
+        state: "queued",
+        eventTime: new Date(),
+        pixelId: "123456789012345",
+      },
+    });
+    await pauseDestination(
+      db.prisma,
+      shop,
+      "Meta error 190/460: Error validating access token",
+      "Meta no longer accepts your access token.",
+      new Date(),
+    );
   }
   const eventState = async (shop: string) => (await db.prisma.event.findFirstOrThrow({ where: { shop } })).state;
 
@@ -266,7 +408,10 @@ describe("saving the same pixel and token on a paused destination", () => {
     const shop = "paused-ok.myshopify.com";
     await pausedShop(shop);
     const result = await runAdminAction(db.prisma, shop, destination({ accessToken: "" }), realSave);
-    expect(result).toMatchObject({ ok: true, message: "Pixel settings saved; the stored token is kept; sending resumed" });
+    expect(result).toMatchObject({
+      ok: true,
+      message: "Pixel settings saved; the stored token is kept; sending resumed",
+    });
     expect((await openDestination(db.prisma, shop, KEY))!.pausedAt).toBeNull();
     expect(await eventState(shop)).toBe("queued");
     expect(await loadDestinationView(db.prisma, shop)).toMatchObject({ paused: false, check: { status: "connected" } });
@@ -277,10 +422,17 @@ describe("saving the same pixel and token on a paused destination", () => {
     await pausedShop(shop);
     meta.revokeToken(TOKEN);
     const result = await runAdminAction(db.prisma, shop, destination({ accessToken: TOKEN }), realSave);
-    expect(result).toMatchObject({ ok: false, formError: expect.stringMatching(/^Not connected: Meta refuses the saved pixel and token/), fieldErrors: { accessToken: expect.stringMatching(/Generate a new one/) } });
+    expect(result).toMatchObject({
+      ok: false,
+      formError: expect.stringMatching(/^Not connected: Meta refuses the saved pixel and token/),
+      fieldErrors: { accessToken: expect.stringMatching(/Generate a new one/) },
+    });
     expect(JSON.stringify(result)).not.toContain("Pixel connection saved");
     expect(await eventState(shop)).toBe("paused");
-    expect(await loadDestinationView(db.prisma, shop)).toMatchObject({ paused: true, check: { status: "failed", message: expect.stringMatching(/does not accept this access token/) } });
+    expect(await loadDestinationView(db.prisma, shop)).toMatchObject({
+      paused: true,
+      check: { status: "failed", message: expect.stringMatching(/does not accept this access token/) },
+    });
   });
 
   it("stays paused when Meta cannot be reached: nothing says the token works now", async () => {
@@ -288,7 +440,11 @@ describe("saving the same pixel and token on a paused destination", () => {
     await pausedShop(shop);
     meta.setFault({ mode: "server-error", status: 502 });
     const result = await runAdminAction(db.prisma, shop, destination({ accessToken: "" }), realSave);
-    expect(result).toMatchObject({ ok: true, message: "Pixel settings saved; the stored token is kept, but not checked yet", warning: expect.stringContaining("Sending stays paused until the check passes") });
+    expect(result).toMatchObject({
+      ok: true,
+      message: "Pixel settings saved; the stored token is kept, but not checked yet",
+      warning: expect.stringContaining("Sending stays paused until the check passes"),
+    });
     expect(await eventState(shop)).toBe("paused");
     expect(await loadDestinationView(db.prisma, shop)).toMatchObject({ paused: true, check: { status: "unchecked" } });
   });
@@ -297,7 +453,12 @@ describe("saving the same pixel and token on a paused destination", () => {
     const shop = "paused-new-token.myshopify.com";
     await pausedShop(shop);
     meta.revokeToken(TOKEN);
-    const result = await runAdminAction(db.prisma, shop, destination({ accessToken: "EAAGnew" + "n".repeat(40) }), realSave);
+    const result = await runAdminAction(
+      db.prisma,
+      shop,
+      destination({ accessToken: "EAAGnew" + "n".repeat(40) }),
+      realSave,
+    );
     expect(result).toMatchObject({ ok: true, message: "Pixel connection saved; sending resumed" });
     expect(await eventState(shop)).toBe("queued");
   });
@@ -310,12 +471,19 @@ describe("send-test-event", () => {
     const shop = "test-event.myshopify.com";
     await realSave(db.prisma, shop, { pixelId: "123456789012345", accessToken: TOKEN, testEventCode: "TEST42" });
     const result = await runAdminAction(db.prisma, shop, testEvent(), fakeSave);
-    expect(result).toMatchObject({ intent: "send-test-event", ok: true, answer: { eventsReceived: 1, fbtraceId: expect.any(String) } });
+    expect(result).toMatchObject({
+      intent: "send-test-event",
+      ok: true,
+      answer: { eventsReceived: 1, fbtraceId: expect.any(String) },
+    });
     const { answer, message } = result as { answer: { fbtraceId: string }; message: string };
     expect(message).toContain(`events_received 1, fbtrace_id ${answer.fbtraceId}`);
     expect(message).toMatch(/See it in Events Manager > your pixel > Test events, under code TEST42/);
     const [sent] = meta.accepted("123456789012345");
-    expect(sent).toMatchObject({ testEventCode: "TEST42", event: { event_name: "Purchase", action_source: "website" } });
+    expect(sent).toMatchObject({
+      testEventCode: "TEST42",
+      event: { event_name: "Purchase", action_source: "website" },
+    });
     expect(meta.accepted()).toHaveLength(1);
     // Not one of the shop's events.
     expect(await db.prisma.event.count({ where: { shop } })).toBe(0);
@@ -325,7 +493,12 @@ describe("send-test-event", () => {
     const shop = "test-event-none.myshopify.com";
     await realSave(db.prisma, shop, { pixelId: "123456789012345", accessToken: TOKEN });
     const result = await runAdminAction(db.prisma, shop, testEvent(), fakeSave);
-    expect(result).toEqual({ intent: "send-test-event", ok: false, fieldErrors: {}, formError: NO_TEST_EVENT_CODE_MESSAGE });
+    expect(result).toEqual({
+      intent: "send-test-event",
+      ok: false,
+      fieldErrors: {},
+      formError: NO_TEST_EVENT_CODE_MESSAGE,
+    });
     expect(meta.accepted()).toEqual([]);
   });
 
@@ -334,7 +507,10 @@ describe("send-test-event", () => {
     await realSave(db.prisma, shop, { pixelId: "123456789012345", accessToken: TOKEN, testEventCode: "TEST42" });
     meta.revokeToken(TOKEN);
     const result = await runAdminAction(db.prisma, shop, testEvent(), fakeSave);
-    expect(result).toMatchObject({ ok: false, formError: expect.stringMatching(/^Meta refused the test event: Meta does not accept this access token/) });
+    expect(result).toMatchObject({
+      ok: false,
+      formError: expect.stringMatching(/^Meta refused the test event: Meta does not accept this access token/),
+    });
     expect(JSON.stringify(result)).not.toContain(TOKEN);
   });
 
@@ -367,7 +543,8 @@ describe("save-settings", () => {
   it("stores whether gift cards and tips count in the value, and keeps them when a form leaves them out", async () => {
     const shop = "gift-cards.myshopify.com";
     await runAdminAction(db.prisma, shop, settingsForm({ includeGiftCards: "true", includeTips: "true" }), fakeSave);
-    const stored = async () => shopEventSettingsSchema.parse((await db.prisma.shop.findUniqueOrThrow({ where: { shop } })).settings);
+    const stored = async () =>
+      shopEventSettingsSchema.parse((await db.prisma.shop.findUniqueOrThrow({ where: { shop } })).settings);
     expect(await stored()).toMatchObject({ includeGiftCards: true, includeTips: true });
     await runAdminAction(db.prisma, shop, settingsForm(), fakeSave);
     expect(await stored()).toMatchObject({ includeGiftCards: true, includeTips: true });
@@ -378,18 +555,39 @@ describe("save-settings", () => {
   });
 
   it("creates the shop row when there is none", async () => {
-    await runAdminAction(db.prisma, "new.myshopify.com", settingsForm({ purchaseTrigger: "orders/create", respectMarketingConsent: "true" }), fakeSave);
+    await runAdminAction(
+      db.prisma,
+      "new.myshopify.com",
+      settingsForm({ purchaseTrigger: "orders/create", respectMarketingConsent: "true" }),
+      fakeSave,
+    );
     const row = await db.prisma.shop.findUniqueOrThrow({ where: { shop: "new.myshopify.com" } });
-    expect(shopEventSettingsSchema.parse(row.settings)).toMatchObject({ ...DEFAULT_SETTINGS, valueMode: "subtotal", contentIdSource: "sku", sources: { pos: "skip" } });
+    expect(shopEventSettingsSchema.parse(row.settings)).toMatchObject({
+      ...DEFAULT_SETTINGS,
+      valueMode: "subtotal",
+      contentIdSource: "sku",
+      sources: { pos: "skip" },
+    });
   });
 
   it("answers field errors for values outside the choices and stores nothing", async () => {
-    const result = await runAdminAction(db.prisma, "invalid.myshopify.com", settingsForm({ valueMode: "everything", "sources.pos": "teleport" }), fakeSave);
-    expect(result).toMatchObject({ ok: false, fieldErrors: { valueMode: expect.any(String), "sources.pos": expect.any(String) } });
+    const result = await runAdminAction(
+      db.prisma,
+      "invalid.myshopify.com",
+      settingsForm({ valueMode: "everything", "sources.pos": "teleport" }),
+      fakeSave,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      fieldErrors: { valueMode: expect.any(String), "sources.pos": expect.any(String) },
+    });
     expect(await db.prisma.shop.findUnique({ where: { shop: "invalid.myshopify.com" } })).toBeNull();
   });
 });
 
 it("refuses an unknown intent", async () => {
-  expect(await runAdminAction(db.prisma, SHOP, form({ intent: "drop-tables" }), fakeSave)).toMatchObject({ ok: false, intent: null });
+  expect(await runAdminAction(db.prisma, SHOP, form({ intent: "drop-tables" }), fakeSave)).toMatchObject({
+    ok: false,
+    intent: null,
+  });
 });

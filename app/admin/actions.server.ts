@@ -5,7 +5,13 @@
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { shopEventSettingsSchema, storedSettings } from "../events/settings";
-import { connectDestination, metaAccessFromEnv, type ConnectOutcome, type MetaAccess, type SaveDestination } from "../pipeline/connection.server";
+import {
+  connectDestination,
+  metaAccessFromEnv,
+  type ConnectOutcome,
+  type MetaAccess,
+  type SaveDestination,
+} from "../pipeline/connection.server";
 import { sendTestEvent } from "../pipeline/test-event.server";
 import type { VaultKeyInput } from "../security/token-vault";
 import { activateWebPixel, type ShopifyAccess } from "../shopify/web-pixel.server";
@@ -24,13 +30,21 @@ export type ActionResult =
    * `warning`: saved, but something the merchant must know went wrong (the storefront pixel,
    * a connection Meta could not check yet). `answer`: Meta's answer to a test event.
    */
-  | { intent: Intent; ok: true; message: string; warning?: string; answer?: { eventsReceived: number; fbtraceId?: string } }
+  | {
+      intent: Intent;
+      ok: true;
+      message: string;
+      warning?: string;
+      answer?: { eventsReceived: number; fbtraceId?: string };
+    }
   | { intent: Intent | null; ok: false; fieldErrors: Record<string, string>; formError?: string };
 
 const trimmed = z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string());
 
 export const destinationFormSchema = z.object({
-  pixelId: trimmed.pipe(z.string().regex(PIXEL_ID_PATTERN, "Enter the pixel (dataset) ID: the number shown in Meta Events Manager")),
+  pixelId: trimmed.pipe(
+    z.string().regex(PIXEL_ID_PATTERN, "Enter the pixel (dataset) ID: the number shown in Meta Events Manager"),
+  ),
   // Empty keeps the stored token.
   accessToken: trimmed.pipe(
     z
@@ -43,7 +57,10 @@ export const destinationFormSchema = z.object({
     z
       .string()
       // Empty clears the code.
-      .refine((v) => v === "" || TEST_EVENT_CODE_PATTERN.test(v), "A test event code is letters and digits, like TEST12345")
+      .refine(
+        (v) => v === "" || TEST_EVENT_CODE_PATTERN.test(v),
+        "A test event code is letters and digits, like TEST12345",
+      )
       .transform((v) => v || null),
   ),
   apiVersion: trimmed.pipe(z.string().regex(API_VERSION_PATTERN, "Choose an API version")),
@@ -61,8 +78,14 @@ export const settingsFormSchema = z.object({
   "sources.other": sourceRule,
   respectMarketingConsent: z.enum(["true", "false"]).transform((v) => v === "true"),
   // Optional: a form without them keeps what the shop has.
-  includeGiftCards: z.enum(["true", "false"]).optional().transform((v) => (v === undefined ? undefined : v === "true")),
-  includeTips: z.enum(["true", "false"]).optional().transform((v) => (v === undefined ? undefined : v === "true")),
+  includeGiftCards: z
+    .enum(["true", "false"])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === "true")),
+  includeTips: z
+    .enum(["true", "false"])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === "true")),
 });
 
 function fieldErrors(error: z.ZodError): Record<string, string> {
@@ -94,7 +117,10 @@ function refusedResult(outcome: Extract<ConnectOutcome, { saved: false }>, hadDe
     return {
       intent,
       ok: false,
-      fieldErrors: { accessToken: "The app can no longer read the saved access token (the encryption key changed). Paste your access token again and save." },
+      fieldErrors: {
+        accessToken:
+          "The app can no longer read the saved access token (the encryption key changed). Paste your access token again and save.",
+      },
     };
   }
   const { check } = outcome;
@@ -142,8 +168,16 @@ async function saveDestinationForm(
       { meta: deps.meta ?? metaAccessFromEnv(), save, key: deps.key, now: deps.now?.() },
     );
   } catch (error) {
-    console.error(`capi-relay: saving the destination of ${shop} failed:`, error instanceof Error ? error.message : error);
-    return { intent, ok: false, fieldErrors: {}, formError: "The connection could not be saved. Try again in a moment." };
+    console.error(
+      `capi-relay: saving the destination of ${shop} failed:`,
+      error instanceof Error ? error.message : error,
+    );
+    return {
+      intent,
+      ok: false,
+      fieldErrors: {},
+      formError: "The connection could not be saved. Try again in a moment.",
+    };
   }
   if (!outcome.saved) return refusedResult(outcome, existing !== null);
 
@@ -170,10 +204,17 @@ async function saveDestinationForm(
   // The storefront pixel follows the saved pixel ID; the destination stands whatever Shopify answers.
   try {
     const pixel = await activateWebPixel(prisma, shopify, shop, pixelId);
-    return pixel.status === "active" ? result({ message: `${message}; storefront pixel on` }) : result({ warning: pixel.message });
+    return pixel.status === "active"
+      ? result({ message: `${message}; storefront pixel on` })
+      : result({ warning: pixel.message });
   } catch (error) {
-    console.error(`capi-relay: recording the web pixel of ${shop} failed:`, error instanceof Error ? error.message : error);
-    return result({ warning: "The storefront pixel could not be turned on this time; it is tried again when you open this page." });
+    console.error(
+      `capi-relay: recording the web pixel of ${shop} failed:`,
+      error instanceof Error ? error.message : error,
+    );
+    return result({
+      warning: "The storefront pixel could not be turned on this time; it is tried again when you open this page.",
+    });
   }
 }
 
@@ -181,12 +222,26 @@ async function saveDestinationForm(
 async function sendTestEventForm(prisma: PrismaClient, shop: string, deps: AdminDeps): Promise<ActionResult> {
   const intent = "send-test-event";
   try {
-    const sent = await sendTestEvent(prisma, shop, deps.meta ?? metaAccessFromEnv(), { key: deps.key, nowMs: deps.now?.().getTime() });
-    if (sent.ok) return { intent, ok: true, message: sent.message, answer: { eventsReceived: sent.eventsReceived, ...(sent.fbtraceId ? { fbtraceId: sent.fbtraceId } : {}) } };
+    const sent = await sendTestEvent(prisma, shop, deps.meta ?? metaAccessFromEnv(), {
+      key: deps.key,
+      nowMs: deps.now?.().getTime(),
+    });
+    if (sent.ok)
+      return {
+        intent,
+        ok: true,
+        message: sent.message,
+        answer: { eventsReceived: sent.eventsReceived, ...(sent.fbtraceId ? { fbtraceId: sent.fbtraceId } : {}) },
+      };
     return { intent, ok: false, fieldErrors: {}, formError: sent.message };
   } catch (error) {
     console.error(`capi-relay: the test event of ${shop} failed:`, error instanceof Error ? error.message : error);
-    return { intent, ok: false, fieldErrors: {}, formError: "The test event could not be sent. Try again in a moment." };
+    return {
+      intent,
+      ok: false,
+      fieldErrors: {},
+      formError: "The test event could not be sent. Try again in a moment.",
+    };
   }
 }
 
@@ -204,7 +259,12 @@ export async function saveShopSettings(prisma: PrismaClient, shop: string, form:
     purchaseTrigger: f.purchaseTrigger,
     valueMode: f.valueMode,
     contentIdSource: f.contentIdSource,
-    sources: { web: f["sources.web"], pos: f["sources.pos"], shopify_draft_order: f["sources.shopify_draft_order"], other: f["sources.other"] },
+    sources: {
+      web: f["sources.web"],
+      pos: f["sources.pos"],
+      shopify_draft_order: f["sources.shopify_draft_order"],
+      other: f["sources.other"],
+    },
     respectMarketingConsent: f.respectMarketingConsent,
     ...(f.includeGiftCards === undefined ? {} : { includeGiftCards: f.includeGiftCards }),
     ...(f.includeTips === undefined ? {} : { includeTips: f.includeTips }),

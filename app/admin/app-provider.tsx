@@ -16,12 +16,10 @@ type LinkComponent = NonNullable<PolarisAppProviderProps["linkComponent"]>;
 
 type LinkProps = Omit<AnchorHTMLAttributes<HTMLAnchorElement>, "href"> & { url: string; external?: boolean };
 
-const RemixLink = forwardRef<HTMLAnchorElement, LinkProps>(
-  function RemixLink({ url, external, ...rest }, ref) {
-    if (external || /^[a-z][a-z0-9+.-]*:/i.test(url)) return <a ref={ref} href={url} {...rest} />;
-    return <Link ref={ref} to={url} {...rest} />;
-  },
-) as unknown as LinkComponent;
+const RemixLink = forwardRef<HTMLAnchorElement, LinkProps>(function RemixLink({ url, external, ...rest }, ref) {
+  if (external || /^[a-z][a-z0-9+.-]*:/i.test(url)) return <a ref={ref} href={url} {...rest} />;
+  return <Link ref={ref} to={url} {...rest} />;
+}) as unknown as LinkComponent;
 
 export interface AppProviderProps {
   /** The app's client id; App Bridge reads it from its script tag. */

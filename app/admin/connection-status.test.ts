@@ -6,10 +6,50 @@ type Input = Parameters<typeof connectionState>[0];
 
 const table: Array<[string, Input, ConnectionState["badge"], RegExp]> = [
   ["never checked", { paused: false, pauseMessage: null }, "Not checked yet", /not been checked.*Press Save/],
-  ["checked and connected", { paused: false, pauseMessage: null, check: { status: "connected", message: "Connected: Meta accepts this access token for pixel 1.", checkedAt: at } }, "Connected", /^Connected: /],
-  ["checked and refused", { paused: false, pauseMessage: null, check: { status: "failed", message: "Meta does not accept this access token: it expired.", checkedAt: at } }, "Not connected", /it expired/],
-  ["not checked: Meta unreachable", { paused: false, pauseMessage: null, check: { status: "unchecked", message: "The connection could not be checked: Meta did not answer in time.", checkedAt: at } }, "Not checked yet", /did not answer in time\. Press Save in a few minutes/],
-  ["paused after a passing check", { paused: true, pauseMessage: "Meta no longer accepts your access token: it expired.", check: { status: "connected", message: "Connected", checkedAt: at } }, "Not connected", /it expired/],
+  [
+    "checked and connected",
+    {
+      paused: false,
+      pauseMessage: null,
+      check: { status: "connected", message: "Connected: Meta accepts this access token for pixel 1.", checkedAt: at },
+    },
+    "Connected",
+    /^Connected: /,
+  ],
+  [
+    "checked and refused",
+    {
+      paused: false,
+      pauseMessage: null,
+      check: { status: "failed", message: "Meta does not accept this access token: it expired.", checkedAt: at },
+    },
+    "Not connected",
+    /it expired/,
+  ],
+  [
+    "not checked: Meta unreachable",
+    {
+      paused: false,
+      pauseMessage: null,
+      check: {
+        status: "unchecked",
+        message: "The connection could not be checked: Meta did not answer in time.",
+        checkedAt: at,
+      },
+    },
+    "Not checked yet",
+    /did not answer in time\. Press Save in a few minutes/,
+  ],
+  [
+    "paused after a passing check",
+    {
+      paused: true,
+      pauseMessage: "Meta no longer accepts your access token: it expired.",
+      check: { status: "connected", message: "Connected", checkedAt: at },
+    },
+    "Not connected",
+    /it expired/,
+  ],
   ["paused without a message", { paused: true, pauseMessage: null }, "Not connected", /Generate a new access token/],
 ];
 

@@ -11,9 +11,12 @@ export interface ConnectionState {
   checkedAt?: string;
 }
 
-const NEVER_CHECKED = "This connection has not been checked with Meta yet. Press Save (the token field can stay empty) to check it.";
+const NEVER_CHECKED =
+  "This connection has not been checked with Meta yet. Press Save (the token field can stay empty) to check it.";
 
-export function connectionState(destination: Pick<DestinationView, "paused" | "pauseMessage" | "check">): ConnectionState {
+export function connectionState(
+  destination: Pick<DestinationView, "paused" | "pauseMessage" | "check">,
+): ConnectionState {
   const { check } = destination;
   // A pause is what Meta answered real events (or the app's own failure to read the token):
   // it outranks an older check that passed.
@@ -21,12 +24,31 @@ export function connectionState(destination: Pick<DestinationView, "paused" | "p
     return {
       badge: "Not connected",
       tone: "critical",
-      message: destination.pauseMessage ?? "Meta refused the access token of this pixel, so sending is paused. Generate a new access token in Meta Events Manager and save it below.",
+      message:
+        destination.pauseMessage ??
+        "Meta refused the access token of this pixel, so sending is paused. Generate a new access token in Meta Events Manager and save it below.",
     };
   }
   if (!check) return { badge: "Not checked yet", tone: "warning", message: NEVER_CHECKED };
   const checkedAt = check.checkedAt;
-  if (check.status === "connected") return { badge: "Connected", tone: "success", message: check.message ?? "Meta accepts this access token for this pixel.", checkedAt };
-  if (check.status === "failed") return { badge: "Not connected", tone: "critical", message: check.message ?? "Meta refused this pixel and token.", checkedAt };
-  return { badge: "Not checked yet", tone: "warning", message: `${check.message ?? "Meta could not be reached."} Press Save in a few minutes to check again.`, checkedAt };
+  if (check.status === "connected")
+    return {
+      badge: "Connected",
+      tone: "success",
+      message: check.message ?? "Meta accepts this access token for this pixel.",
+      checkedAt,
+    };
+  if (check.status === "failed")
+    return {
+      badge: "Not connected",
+      tone: "critical",
+      message: check.message ?? "Meta refused this pixel and token.",
+      checkedAt,
+    };
+  return {
+    badge: "Not checked yet",
+    tone: "warning",
+    message: `${check.message ?? "Meta could not be reached."} Press Save in a few minutes to check again.`,
+    checkedAt,
+  };
 }

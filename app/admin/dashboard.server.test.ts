@@ -5,7 +5,16 @@ import { shopifyFixture } from "../../test/support/fixtures";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { DEFAULT_SETTINGS } from "../events/settings";
 import { ingestWebhook } from "../pipeline/ingest.server";
-import { DAY_MS, deliveryRate, HELD_BACK_REASONS_LIMIT, loadDashboard, loadDeliveryStats, loadDestinationView, loadRecentEvents, loadShopSettings } from "./dashboard.server";
+import {
+  DAY_MS,
+  deliveryRate,
+  HELD_BACK_REASONS_LIMIT,
+  loadDashboard,
+  loadDeliveryStats,
+  loadDestinationView,
+  loadRecentEvents,
+  loadShopSettings,
+} from "./dashboard.server";
 
 const A = "shop-a.myshopify.com";
 const B = "shop-b.myshopify.com";
@@ -26,7 +35,12 @@ function ago(ms: number): Date {
 }
 
 let seq = 0;
-async function addEvent(shop: string, state: string, createdAt: Date, extra: { reason?: string; fbtraceId?: string; userData?: Record<string, string> } = {}) {
+async function addEvent(
+  shop: string,
+  state: string,
+  createdAt: Date,
+  extra: { reason?: string; fbtraceId?: string; userData?: Record<string, string> } = {},
+) {
   seq++;
   return db.prisma.event.create({
     data: {
@@ -35,7 +49,11 @@ async function addEvent(shop: string, state: string, createdAt: Date, extra: { r
       eventId: `${shop}-${seq}`,
       topic: "orders/create",
       state,
-      payload: { event_name: "Purchase", event_id: `${shop}-${seq}`, user_data: { em: ["a".repeat(64)], ...extra.userData } },
+      payload: {
+        event_name: "Purchase",
+        event_id: `${shop}-${seq}`,
+        user_data: { em: ["a".repeat(64)], ...extra.userData },
+      },
       eventTime: createdAt,
       createdAt,
       attempts: state === "sent" ? 1 : 0,
@@ -69,7 +87,12 @@ beforeAll(async () => {
   // Shop A: within 24 h 3 sent, 1 rejected, 1 queued, 1 sending; 2-6 days ago 2 sent, 1 expired; 8 days ago 1 sent.
   // (It holds no held-back order: those leave a receipt, not an event.)
   for (const state of ["sent", "sent", "sent", "rejected", "queued", "sending"]) {
-    await addEvent(A, state, ago(3_600_000), state === "queued" ? { userData: { client_ip_address: BUYER_IP, client_user_agent: BUYER_UA } } : {});
+    await addEvent(
+      A,
+      state,
+      ago(3_600_000),
+      state === "queued" ? { userData: { client_ip_address: BUYER_IP, client_user_agent: BUYER_UA } } : {},
+    );
   }
   for (const state of ["sent", "sent", "expired"]) await addEvent(A, state, ago(3 * DAY_MS));
   await addEvent(A, "sent", ago(8 * DAY_MS));
@@ -77,11 +100,21 @@ beforeAll(async () => {
   for (const state of ["sent", "rejected", "invalid", "paused", "paused", "retrying", "queued", "expired"]) {
     await addEvent(B, state, ago(1_800_000), { reason: "shop B's reason", fbtraceId: "B-TRACE" });
   }
-  await db.prisma.shop.create({ data: { shop: A, settings: { purchaseTrigger: "orders/paid", defaultCountry: "fr" } } });
+  await db.prisma.shop.create({
+    data: { shop: A, settings: { purchaseTrigger: "orders/paid", defaultCountry: "fr" } },
+  });
   await db.prisma.shop.create({ data: { shop: B, settings: { purchaseTrigger: 42 } } });
   // Shop B held back webhooks too, which A must never count.
   await db.prisma.webhookReceipt.create({
-    data: { shop: B, topic: "orders/create", webhookId: "b-held", dedupeKey: "b-held", outcome: "held_back", reason: "shop B's held-back reason", receivedAt: ago(1_800_000) },
+    data: {
+      shop: B,
+      topic: "orders/create",
+      webhookId: "b-held",
+      dedupeKey: "b-held",
+      outcome: "held_back",
+      reason: "shop B's held-back reason",
+      receivedAt: ago(1_800_000),
+    },
   });
 });
 
@@ -120,8 +153,28 @@ describe("loadDestinationView", () => {
 describe("loadDeliveryStats", () => {
   it("counts shop A's events by state over 24 hours and 7 days, none of shop B's", async () => {
     const stats = await loadDeliveryStats(db.prisma, A, NOW);
-    expect(stats.last24h.counts).toMatchObject({ sent: 3, rejected: 1, queued: 1, sending: 1, invalid: 0, paused: 0, retrying: 0, expired: 0, total: 6 });
-    expect(stats.last7d.counts).toMatchObject({ sent: 5, rejected: 1, queued: 1, sending: 1, invalid: 0, expired: 1, paused: 0, retrying: 0, total: 9 });
+    expect(stats.last24h.counts).toMatchObject({
+      sent: 3,
+      rejected: 1,
+      queued: 1,
+      sending: 1,
+      invalid: 0,
+      paused: 0,
+      retrying: 0,
+      expired: 0,
+      total: 6,
+    });
+    expect(stats.last7d.counts).toMatchObject({
+      sent: 5,
+      rejected: 1,
+      queued: 1,
+      sending: 1,
+      invalid: 0,
+      expired: 1,
+      paused: 0,
+      retrying: 0,
+      total: 9,
+    });
     expect(stats.last24h.deliveryRate).toBeCloseTo(3 / 4);
     expect(stats.last7d.deliveryRate).toBeCloseTo(5 / 7);
     expect(stats.heldBack).toEqual({ last24h: 0, last7d: 0, reasons: [], otherReasons: { last24h: 0, last7d: 0 } });
@@ -129,10 +182,23 @@ describe("loadDeliveryStats", () => {
 
   it("counts shop B's own rows for shop B", async () => {
     const stats = await loadDeliveryStats(db.prisma, B, NOW);
-    expect(stats.last24h.counts).toMatchObject({ sent: 1, rejected: 1, invalid: 1, paused: 2, retrying: 1, queued: 1, expired: 1, total: 8 });
+    expect(stats.last24h.counts).toMatchObject({
+      sent: 1,
+      rejected: 1,
+      invalid: 1,
+      paused: 2,
+      retrying: 1,
+      queued: 1,
+      expired: 1,
+      total: 8,
+    });
     // Invalid events never reached Meta: they count against the rate as rejected ones do.
     expect(stats.last24h.deliveryRate).toBeCloseTo(1 / 6);
-    expect(stats.heldBack).toMatchObject({ last24h: 1, last7d: 1, reasons: [{ reason: "shop B's held-back reason", last24h: 1, last7d: 1 }] });
+    expect(stats.heldBack).toMatchObject({
+      last24h: 1,
+      last7d: 1,
+      reasons: [{ reason: "shop B's held-back reason", last24h: 1, last7d: 1 }],
+    });
   });
 
   it("counts held-back orders from what ingest records, with their reasons, in each window", async () => {
@@ -140,7 +206,9 @@ describe("loadDeliveryStats", () => {
     // webhooks are answered held_back and leave a receipt, no event; a plain order is stored.
     const declined = shopifyFixture("orders-create-web", { now: NOW });
     declined.id = 6_100_002;
-    declined.note_attributes = declined.note_attributes.map((a: { name: string; value: string }) => (a.name === "_capi_consent" ? { ...a, value: "marketing=0" } : a));
+    declined.note_attributes = declined.note_attributes.map((a: { name: string; value: string }) =>
+      a.name === "_capi_consent" ? { ...a, value: "marketing=0" } : a,
+    );
     const plain = { ...shopifyFixture("orders-create-web", { now: NOW }), id: 6_100_003 };
     const outcomes = [];
     for (const [i, payload] of [shopifyFixture("orders-create-test", { now: NOW }), declined, plain].entries()) {
@@ -149,9 +217,20 @@ describe("loadDeliveryStats", () => {
     }
     expect(outcomes).toEqual(["held_back", "held_back", "paused"]);
     // Held back three days ago, and nine days ago (outside both windows).
-    for (const [id, days] of [["c-old", 3], ["c-older", 9]] as const) {
+    for (const [id, days] of [
+      ["c-old", 3],
+      ["c-older", 9],
+    ] as const) {
       await db.prisma.webhookReceipt.create({
-        data: { shop: C, topic: "orders/create", webhookId: id, dedupeKey: id, outcome: "held_back", reason: "the buyer declined marketing tracking", receivedAt: ago(days * DAY_MS) },
+        data: {
+          shop: C,
+          topic: "orders/create",
+          webhookId: id,
+          dedupeKey: id,
+          outcome: "held_back",
+          reason: "the buyer declined marketing tracking",
+          receivedAt: ago(days * DAY_MS),
+        },
       });
     }
 
@@ -172,12 +251,21 @@ describe("loadDeliveryStats", () => {
 
   it("lists the most frequent held-back reasons and counts the rest together", async () => {
     const shop = "many-reasons.myshopify.com";
-    const reasons = Array.from({ length: HELD_BACK_REASONS_LIMIT + 2 }, (_, i) => `the shop does not send orders from source "app-${i}"`);
+    const reasons = Array.from(
+      { length: HELD_BACK_REASONS_LIMIT + 2 },
+      (_, i) => `the shop does not send orders from source "app-${i}"`,
+    );
     await db.prisma.webhookReceipt.createMany({
       data: reasons.flatMap((reason, i) =>
         // The first reason twice (once 2 days ago), every other once, within the day.
         Array.from({ length: i === 0 ? 2 : 1 }, (_, k) => ({
-          shop, topic: "orders/create", webhookId: `m-${i}-${k}`, dedupeKey: `m-${i}-${k}`, outcome: "held_back", reason, receivedAt: ago(k === 1 ? 2 * DAY_MS : 60_000),
+          shop,
+          topic: "orders/create",
+          webhookId: `m-${i}-${k}`,
+          dedupeKey: `m-${i}-${k}`,
+          outcome: "held_back",
+          reason,
+          receivedAt: ago(k === 1 ? 2 * DAY_MS : 60_000),
         })),
       ),
     });
@@ -207,7 +295,11 @@ describe("loadRecentEvents", () => {
     expect(events.some((e) => e.fbtraceId === "B-TRACE" || e.reason === "shop B's reason")).toBe(false);
     const times = events.map((e) => e.createdAt);
     expect([...times].sort().reverse()).toEqual(times);
-    expect(events[0]).toMatchObject({ eventName: "Purchase", state: expect.any(String), id: expect.stringMatching(/^\d+$/) });
+    expect(events[0]).toMatchObject({
+      eventName: "Purchase",
+      state: expect.any(String),
+      id: expect.stringMatching(/^\d+$/),
+    });
     expect(events[0]!.payload).toMatchObject({ event_name: "Purchase" });
     expect(events[0]!.history).toEqual([{ at: expect.any(String), state: "queued", detail: "from orders/create" }]);
   });
@@ -228,7 +320,10 @@ describe("loadShopSettings", () => {
 
   it("falls back to the defaults for invalid or missing settings", async () => {
     expect(await loadShopSettings(db.prisma, B)).toEqual({ settings: DEFAULT_SETTINGS, invalidStored: true });
-    expect(await loadShopSettings(db.prisma, "nobody.myshopify.com")).toEqual({ settings: DEFAULT_SETTINGS, invalidStored: false });
+    expect(await loadShopSettings(db.prisma, "nobody.myshopify.com")).toEqual({
+      settings: DEFAULT_SETTINGS,
+      invalidStored: false,
+    });
   });
 });
 

@@ -6,7 +6,13 @@ import type { PrismaClient } from "@prisma/client";
 import { maskPayload } from "./mask";
 import { storedSettings, type StoredSettings } from "../events/settings";
 import { readConnectionCheck } from "../pipeline/destinations.server";
-import { EVENT_STATE_INFO, EVENT_STATES, isEventState, type EventState, type ReceiptOutcome } from "../pipeline/lifecycle";
+import {
+  EVENT_STATE_INFO,
+  EVENT_STATES,
+  isEventState,
+  type EventState,
+  type ReceiptOutcome,
+} from "../pipeline/lifecycle";
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 export const RECENT_EVENTS_LIMIT = 50;
@@ -54,7 +60,9 @@ export async function loadDestinationView(prisma: PrismaClient, shop: string): P
     pausedAt: row.pausedAt?.toISOString() ?? null,
     pauseReason: row.pauseReason,
     pauseMessage: row.pauseMessage,
-    ...(check ? { check: { status: check.status, message: check.message, checkedAt: check.checkedAt.toISOString() } } : {}),
+    ...(check
+      ? { check: { status: check.status, message: check.message, checkedAt: check.checkedAt.toISOString() } }
+      : {}),
     updatedAt: row.updatedAt.toISOString(),
   };
 }
@@ -98,7 +106,10 @@ function emptyCounts(): StateCounts {
 }
 
 export function deliveryRate(counts: StateCounts): number | null {
-  const settled = EVENT_STATES.filter((s) => EVENT_STATE_INFO[s].waitsFor !== "worker").reduce((sum, s) => sum + counts[s], 0);
+  const settled = EVENT_STATES.filter((s) => EVENT_STATE_INFO[s].waitsFor !== "worker").reduce(
+    (sum, s) => sum + counts[s],
+    0,
+  );
   return settled === 0 ? null : counts.sent / settled;
 }
 
@@ -131,7 +142,10 @@ export async function countHeldBack(prisma: PrismaClient, shop: string, since?: 
 const total = (counts: Map<string, number>) => [...counts.values()].reduce((sum, n) => sum + n, 0);
 
 /** The reasons of `counts`, most frequent first, at most `limit` of them. */
-export function topReasons(counts: Map<string, number>, limit = HELD_BACK_REASONS_LIMIT): Array<{ reason: string; count: number }> {
+export function topReasons(
+  counts: Map<string, number>,
+  limit = HELD_BACK_REASONS_LIMIT,
+): Array<{ reason: string; count: number }> {
   return [...counts]
     .map(([reason, count]) => ({ reason, count }))
     .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason))
@@ -145,7 +159,11 @@ async function windowStats(prisma: PrismaClient, shop: string, since: Date): Pro
 
 async function heldBackStats(prisma: PrismaClient, shop: string, dayAgo: Date, weekAgo: Date): Promise<HeldBackStats> {
   const [day, week] = await Promise.all([countHeldBack(prisma, shop, dayAgo), countHeldBack(prisma, shop, weekAgo)]);
-  const reasons = topReasons(week).map(({ reason, count }) => ({ reason, last24h: day.get(reason) ?? 0, last7d: count }));
+  const reasons = topReasons(week).map(({ reason, count }) => ({
+    reason,
+    last24h: day.get(reason) ?? 0,
+    last7d: count,
+  }));
   const listed = (window: "last24h" | "last7d") => reasons.reduce((sum, r) => sum + r[window], 0);
   return {
     last24h: total(day),
@@ -156,7 +174,11 @@ async function heldBackStats(prisma: PrismaClient, shop: string, dayAgo: Date, w
 }
 
 /** Events created in the last 24 hours and 7 days, counted by state; webhooks held back in each, by reason. */
-export async function loadDeliveryStats(prisma: PrismaClient, shop: string, now: Date = new Date()): Promise<DeliveryStats> {
+export async function loadDeliveryStats(
+  prisma: PrismaClient,
+  shop: string,
+  now: Date = new Date(),
+): Promise<DeliveryStats> {
   const dayAgo = new Date(now.getTime() - DAY_MS);
   const weekAgo = new Date(now.getTime() - 7 * DAY_MS);
   const [last24h, last7d, heldBack] = await Promise.all([
@@ -192,7 +214,11 @@ export interface EventView {
 }
 
 /** The shop's most recent events, newest first, with their payload and state history. */
-export async function loadRecentEvents(prisma: PrismaClient, shop: string, limit: number = RECENT_EVENTS_LIMIT): Promise<EventView[]> {
+export async function loadRecentEvents(
+  prisma: PrismaClient,
+  shop: string,
+  limit: number = RECENT_EVENTS_LIMIT,
+): Promise<EventView[]> {
   const rows = await prisma.event.findMany({
     where: { shop },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],

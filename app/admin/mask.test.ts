@@ -19,7 +19,8 @@ describe("maskIp", () => {
 
 describe("maskUserAgent", () => {
   it("keeps the length only", () => {
-    const ua = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+    const ua =
+      "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
     expect(maskUserAgent(ua)).toBe(`(user agent, ${ua.length} characters)`);
     expect(maskUserAgent(ua)).not.toContain("Mozilla");
   });
@@ -27,7 +28,10 @@ describe("maskUserAgent", () => {
 
 describe("maskPayload", () => {
   it("masks IP and user agent and leaves the rest", () => {
-    const payload = { event_name: "Purchase", user_data: { em: ["h"], client_ip_address: "198.51.100.7", client_user_agent: "UA/1.0" } };
+    const payload = {
+      event_name: "Purchase",
+      user_data: { em: ["h"], client_ip_address: "198.51.100.7", client_user_agent: "UA/1.0" },
+    };
     expect(maskPayload(payload)).toEqual({
       event_name: "Purchase",
       user_data: { em: ["h"], client_ip_address: "198.51.100.x", client_user_agent: "(user agent, 6 characters)" },

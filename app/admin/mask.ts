@@ -12,8 +12,14 @@ export function maskIp(ip: string): string {
     const [head = "", tail] = ip.split("::");
     const left = head ? head.split(":") : [];
     const right = tail === undefined ? [] : tail ? tail.split(":") : [];
-    const groups = tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
-    return groups.slice(0, 3).map((g) => (g.includes(".") ? "0" : g.toLowerCase().replace(/^0+(?=.)/, ""))).join(":") + "::/48";
+    const groups =
+      tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+    return (
+      groups
+        .slice(0, 3)
+        .map((g) => (g.includes(".") ? "0" : g.toLowerCase().replace(/^0+(?=.)/, "")))
+        .join(":") + "::/48"
+    );
   }
   return "(not an IP address)";
 }
@@ -31,6 +37,7 @@ export function maskPayload(payload: unknown): unknown {
   if (!ud || typeof ud !== "object" || Array.isArray(ud)) return payload;
   const userData = { ...(ud as Record<string, unknown>) };
   if (typeof userData.client_ip_address === "string") userData.client_ip_address = maskIp(userData.client_ip_address);
-  if (typeof userData.client_user_agent === "string") userData.client_user_agent = maskUserAgent(userData.client_user_agent);
+  if (typeof userData.client_user_agent === "string")
+    userData.client_user_agent = maskUserAgent(userData.client_user_agent);
   return { ...p, user_data: userData };
 }

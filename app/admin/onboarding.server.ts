@@ -13,7 +13,10 @@ export async function loadOnboardingFacts(
 ): Promise<OnboardingFacts> {
   const weekAgo = new Date(now.getTime() - 7 * DAY_MS);
   const [destination, check, embedRows, realPurchasesSent] = await Promise.all([
-    prisma.destination.findUnique({ where: { shop }, select: { pixelId: true, testEventCode: true, pausedAt: true, testEventAt: true, testEventPixelId: true } }),
+    prisma.destination.findUnique({
+      where: { shop },
+      select: { pixelId: true, testEventCode: true, pausedAt: true, testEventAt: true, testEventPixelId: true },
+    }),
     readConnectionCheck(prisma, shop),
     // The embed writes the _fbp cart attribute; the order's Purchase carries it as user_data.fbp.
     prisma.$queryRaw<Array<{ n: number }>>`

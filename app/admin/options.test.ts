@@ -4,7 +4,14 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS, shopEventSettingsSchema } from "../events/settings";
 import { ACTION_SOURCES } from "../meta/action-source";
 import { settingsFormSchema } from "./actions.server";
-import { CONTENT_ID_SOURCES, META_API_VERSIONS, ORDER_SOURCES, PURCHASE_TRIGGERS, SOURCE_RULES, VALUE_MODES } from "./options";
+import {
+  CONTENT_ID_SOURCES,
+  META_API_VERSIONS,
+  ORDER_SOURCES,
+  PURCHASE_TRIGGERS,
+  SOURCE_RULES,
+  VALUE_MODES,
+} from "./options";
 
 const values = (choices: Array<{ value: string }>) => choices.map((c) => c.value).sort();
 

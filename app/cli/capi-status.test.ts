@@ -11,21 +11,49 @@ const SHOP = "status-shop.myshopify.com";
 let db: TestDatabase;
 
 function capi(args: string[]) {
-  const result = spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), "app/cli/capi.ts", ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: { ...process.env, NODE_ENV: "development", DATABASE_URL: db.url },
-  });
+  const result = spawnSync(
+    process.execPath,
+    [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), "app/cli/capi.ts", ...args],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, NODE_ENV: "development", DATABASE_URL: db.url },
+    },
+  );
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const events: Array<[string, number]> = [["sent", 1], ["sent", 1], ["rejected", 1], ["invalid", 0]];
+  const events: Array<[string, number]> = [
+    ["sent", 1],
+    ["sent", 1],
+    ["rejected", 1],
+    ["invalid", 0],
+  ];
   for (const [i, [state, attempts]] of events.entries()) {
-    await db.prisma.event.create({ data: { shop: SHOP, eventName: "Purchase", eventId: `s-${i}`, topic: "orders/create", state, attempts, eventTime: new Date() } });
+    await db.prisma.event.create({
+      data: {
+        shop: SHOP,
+        eventName: "Purchase",
+        eventId: `s-${i}`,
+        topic: "orders/create",
+        state,
+        attempts,
+        eventTime: new Date(),
+      },
+    });
   }
-  await db.prisma.event.create({ data: { shop: "other.myshopify.com", eventName: "Purchase", eventId: "o-1", topic: "orders/create", state: "queued", eventTime: new Date() } });
+  await db.prisma.event.create({
+    data: {
+      shop: "other.myshopify.com",
+      eventName: "Purchase",
+      eventId: "o-1",
+      topic: "orders/create",
+      state: "queued",
+      eventTime: new Date(),
+    },
+  });
   const receipts: Array<[string, string | null]> = [
     ["held_back", "Shopify test order, and the shop has no test event code"],
     ["held_back", "Shopify test order, and the shop has no test event code"],
@@ -34,7 +62,9 @@ beforeAll(async () => {
     ["invalid", "orders/create payload: id: expected a numeric id"],
   ];
   for (const [i, [outcome, reason]] of receipts.entries()) {
-    await db.prisma.webhookReceipt.create({ data: { shop: SHOP, topic: "orders/create", webhookId: `w-${i}`, dedupeKey: `w-${i}`, outcome, reason } });
+    await db.prisma.webhookReceipt.create({
+      data: { shop: SHOP, topic: "orders/create", webhookId: `w-${i}`, dedupeKey: `w-${i}`, outcome, reason },
+    });
   }
 });
 afterAll(async () => {

@@ -18,7 +18,10 @@ const USAGE = `usage:
   capi data-request --shop <domain> [--id <report id>]`;
 
 class CliError extends Error {
-  constructor(message: string, readonly exitCode: number) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
     super(message);
   }
 }
@@ -67,8 +70,10 @@ function eventCommand(args: string[]): string {
   }
   const outcome = prepareEvent(values.topic, payload, settings.data, { shop: values.shop, nowSeconds });
   // In the words of the webhook's receipt (app/pipeline/lifecycle.ts).
-  if (outcome.status === "held_back") throw new CliError(`${RECEIPT_OUTCOME_INFO.held_back.label.toLowerCase()}: ${outcome.reason}`, 3);
-  if (outcome.status === "invalid") throw new CliError(`${RECEIPT_OUTCOME_INFO.invalid.label.toLowerCase()} (${outcome.code}): ${outcome.reason}`, 1);
+  if (outcome.status === "held_back")
+    throw new CliError(`${RECEIPT_OUTCOME_INFO.held_back.label.toLowerCase()}: ${outcome.reason}`, 3);
+  if (outcome.status === "invalid")
+    throw new CliError(`${RECEIPT_OUTCOME_INFO.invalid.label.toLowerCase()} (${outcome.code}): ${outcome.reason}`, 1);
   return JSON.stringify(requestBody([outcome.event], outcome.testEventCode), null, 2);
 }
 
@@ -96,7 +101,8 @@ async function withDatabase<T>(work: (prisma: import("@prisma/client").PrismaCli
  * to every user of the machine (ps, /proc), so --token T still works but says so.
  */
 function tokenArg(values: { token?: string; "token-file"?: string }): string | undefined {
-  if (values.token !== undefined && values["token-file"] !== undefined) throw new CliError("give --token-file or --token, not both", 2);
+  if (values.token !== undefined && values["token-file"] !== undefined)
+    throw new CliError("give --token-file or --token, not both", 2);
   if (values["token-file"] !== undefined) {
     try {
       return readFileSync(values["token-file"], "utf8").trim();
@@ -106,7 +112,9 @@ function tokenArg(values: { token?: string; "token-file"?: string }): string | u
   }
   if (values.token === "-") return readStdin("the token").trim();
   if (values.token !== undefined) {
-    process.stderr.write("warning: --token on the command line is visible to other users of this machine; use --token-file <path> or --token - (standard input)\n");
+    process.stderr.write(
+      "warning: --token on the command line is visible to other users of this machine; use --token-file <path> or --token - (standard input)\n",
+    );
   }
   return values.token;
 }
@@ -122,16 +130,28 @@ const EXIT_NOT_CHECKED = 4;
 async function connectCommand(args: string[]): Promise<{ report: string; exitCode: number; warning?: string }> {
   const { values } = parseArgs({
     args,
-    options: { shop: { type: "string" }, pixel: { type: "string" }, token: { type: "string" }, "token-file": { type: "string" }, "test-code": { type: "string" } },
+    options: {
+      shop: { type: "string" },
+      pixel: { type: "string" },
+      token: { type: "string" },
+      "token-file": { type: "string" },
+      "test-code": { type: "string" },
+    },
     strict: true,
   });
   const shop = shopArg(values.shop);
   const { destinationInputSchema, saveDestination } = await import("../pipeline/destinations.server");
   const { connectDestination, metaAccessFromEnv } = await import("../pipeline/connection.server");
-  const input = destinationInputSchema.safeParse({ pixelId: values.pixel, accessToken: tokenArg(values), testEventCode: values["test-code"] });
+  const input = destinationInputSchema.safeParse({
+    pixelId: values.pixel,
+    accessToken: tokenArg(values),
+    testEventCode: values["test-code"],
+  });
   if (!input.success) throw new CliError(describeIssues(input.error), 2);
   if (!input.data.accessToken) throw new CliError("--token-file or --token is required", 2);
-  const outcome = await withDatabase((prisma) => connectDestination(prisma, shop, input.data, { meta: metaAccessFromEnv(), save: saveDestination }));
+  const outcome = await withDatabase((prisma) =>
+    connectDestination(prisma, shop, input.data, { meta: metaAccessFromEnv(), save: saveDestination }),
+  );
   if (!outcome.saved) {
     // The CLI always gives a token, so the stored one is never needed.
     const sentence = "check" in outcome ? outcome.check.message : "the stored access token can no longer be read";
@@ -148,7 +168,11 @@ async function connectCommand(args: string[]): Promise<{ report: string; exitCod
     message: check.message,
   });
   if (check.status === "connected") return { report, exitCode: 0 };
-  return { report, exitCode: EXIT_NOT_CHECKED, warning: `saved, not checked yet: ${check.message} Run capi connect again when Meta answers.` };
+  return {
+    report,
+    exitCode: EXIT_NOT_CHECKED,
+    warning: `saved, not checked yet: ${check.message} Run capi connect again when Meta answers.`,
+  };
 }
 
 /**
@@ -200,7 +224,11 @@ async function rotateKeyCommand(args: string[]): Promise<{ report: string; unrea
     destinations: await resealDestinationTokens(prisma, keys),
     sessions: await resealSessionTokens(prisma, keys),
   }));
-  const report = JSON.stringify({ keyId: keyId(keys.current), previousKeyId: keys.previous ? keyId(keys.previous) : null, ...counts }, null, 2);
+  const report = JSON.stringify(
+    { keyId: keyId(keys.current), previousKeyId: keys.previous ? keyId(keys.previous) : null, ...counts },
+    null,
+    2,
+  );
   return { report, unreadable: counts.destinations.unreadable + counts.sessions.unreadable };
 }
 
@@ -228,12 +256,20 @@ async function statusCommand(args: string[]): Promise<string> {
               apiVersion: destination.apiVersion,
               paused: destination.pausedAt !== null,
               pauseMessage: destination.pauseMessage,
-              check: check && { status: check.status, message: check.message, checkedAt: check.checkedAt.toISOString() },
+              check: check && {
+                status: check.status,
+                message: check.message,
+                checkedAt: check.checkedAt.toISOString(),
+              },
             }
           : null,
         events: {
           total: events.total,
-          byState: EVENT_STATES.filter((state) => events[state] > 0).map((state) => ({ state, label: EVENT_STATE_INFO[state].label, count: events[state] })),
+          byState: EVENT_STATES.filter((state) => events[state] > 0).map((state) => ({
+            state,
+            label: EVENT_STATE_INFO[state].label,
+            count: events[state],
+          })),
         },
         heldBack: { label: RECEIPT_OUTCOME_INFO.held_back.label, total: heldBackTotal, reasons: topReasons(heldBack) },
       },
@@ -249,7 +285,8 @@ async function dataRequestCommand(args: string[]): Promise<string> {
   const shop = shopArg(values.shop);
   const { listDataRequests, loadDataRequest } = await import("../pipeline/privacy.server");
   return withDatabase(async (prisma) => {
-    if (values.id === undefined) return JSON.stringify({ shop, dataRequests: await listDataRequests(prisma, shop) }, null, 2);
+    if (values.id === undefined)
+      return JSON.stringify({ shop, dataRequests: await listDataRequests(prisma, shop) }, null, 2);
     const report = await loadDataRequest(prisma, shop, values.id);
     if (!report) throw new CliError(`no data request report ${values.id} for ${shop}`, 1);
     return JSON.stringify(report, null, 2);
@@ -276,7 +313,10 @@ async function main(argv: string[]): Promise<number> {
         const { report, unreadable } = await rotateKeyCommand(rest);
         process.stdout.write(`${report}\n`);
         if (unreadable) {
-          throw new CliError(`${unreadable} value(s) open with neither ENCRYPTION_KEY nor ENCRYPTION_KEY_PREVIOUS and were left as they are`, 1);
+          throw new CliError(
+            `${unreadable} value(s) open with neither ENCRYPTION_KEY nor ENCRYPTION_KEY_PREVIOUS and were left as they are`,
+            1,
+          );
         }
         return 0;
       }

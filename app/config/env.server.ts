@@ -49,7 +49,12 @@ const base = z.object({
    * tax lines, discounts and custom properties), so 4 MiB keeps a wide margin for real orders
    * while no sender can make the process buffer more than this per connection.
    */
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_MAX_BODY_BYTES),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(DEFAULT_MAX_BODY_BYTES),
   /**
    * Sockets one web process keeps open at once (idle keep-alive ones included); further
    * connections are dropped at accept. With MAX_BODY_BYTES it bounds the bodies held in memory.
@@ -62,7 +67,10 @@ const base = z.object({
    */
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** Redis key prefix: lets several installations (or test runs) share one Redis. */
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default("capi"),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]+$/)
+    .default("capi"),
 });
 
 export type Env = z.output<typeof base> & {
@@ -86,8 +94,11 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   }
   const env = parsed.data;
   if (env.NODE_ENV === "production") {
-    const missing = (["SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "SHOPIFY_APP_URL", "ENCRYPTION_KEY", "DATABASE_URL"] as const).filter((k) => !env[k]);
-    if (missing.length) throw new ConfigError(`missing required setting${missing.length > 1 ? "s" : ""}: ${missing.join(", ")}`);
+    const missing = (
+      ["SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "SHOPIFY_APP_URL", "ENCRYPTION_KEY", "DATABASE_URL"] as const
+    ).filter((k) => !env[k]);
+    if (missing.length)
+      throw new ConfigError(`missing required setting${missing.length > 1 ? "s" : ""}: ${missing.join(", ")}`);
   }
   return {
     ...env,

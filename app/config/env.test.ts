@@ -12,7 +12,10 @@ describe("vault key settings", () => {
     expect(() => parseEnv({ [name]: value })).toThrow(new RegExp(`setting ${name} is invalid: must be 32 bytes`));
   });
   it("accepts hex or base64 keys, and treats an empty value as unset", () => {
-    const env = parseEnv({ ENCRYPTION_KEY: randomBytes(32).toString("hex"), ENCRYPTION_KEY_PREVIOUS: randomBytes(32).toString("base64") });
+    const env = parseEnv({
+      ENCRYPTION_KEY: randomBytes(32).toString("hex"),
+      ENCRYPTION_KEY_PREVIOUS: randomBytes(32).toString("base64"),
+    });
     expect(env.ENCRYPTION_KEY).toHaveLength(64);
     expect(env.ENCRYPTION_KEY_PREVIOUS).toHaveLength(44);
     expect(parseEnv({ ENCRYPTION_KEY_PREVIOUS: "" }).ENCRYPTION_KEY_PREVIOUS).toBeUndefined();

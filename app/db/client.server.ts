@@ -80,7 +80,8 @@ const TRANSIENT_SQLSTATES = new Set([
   "57P02", // crash_shutdown
   "57P03", // cannot_connect_now (starting up, recovering)
 ]);
-const TRANSIENT_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|connection timeout|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/i;
+const TRANSIENT_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|connection timeout|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/i;
 
 /**
  * True when a database error says "not now" (a lock or statement timeout, a busy pool, the
@@ -88,7 +89,13 @@ const TRANSIENT_MESSAGES = /timeout exceeded when trying to connect|Connection t
  * errors come bare (db.sql) or wrapped by Prisma's adapter.
  */
 export function isTransientDatabaseError(error: unknown): boolean {
-  type Shape = { code?: unknown; originalCode?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: { cause?: unknown } } };
+  type Shape = {
+    code?: unknown;
+    originalCode?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    meta?: { driverAdapterError?: { cause?: unknown } };
+  };
   // Prisma nests the driver's error under meta.driverAdapterError.cause, or under cause.
   const pending: unknown[] = [error];
   for (let seen = 0; pending.length && seen < 8; seen++) {
@@ -112,7 +119,11 @@ export function createDatabase(options: DatabaseOptions = {}): Database {
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
       // Sent as connection parameters: every connection of the pool carries them, Prisma's too.
-      ...(limits && { connectionTimeoutMillis: limits.acquireMs, lock_timeout: limits.lockMs, statement_timeout: limits.statementMs }),
+      ...(limits && {
+        connectionTimeoutMillis: limits.acquireMs,
+        lock_timeout: limits.lockMs,
+        statement_timeout: limits.statementMs,
+      }),
     });
     // A dropped connection (PostgreSQL restarting) must not crash the process: the pool
     // replaces it on next use.
@@ -128,7 +139,8 @@ export function createDatabase(options: DatabaseOptions = {}): Database {
         await client.connect();
         await migrate(
           async (sql) => void (await client.query(sql)),
-          async () => (await client.query<{ name: string }>(`SELECT "name" FROM "_capi_migrations"`)).rows.map((r) => r.name),
+          async () =>
+            (await client.query<{ name: string }>(`SELECT "name" FROM "_capi_migrations"`)).rows.map((r) => r.name),
         );
       } finally {
         await client.end().catch(() => undefined);

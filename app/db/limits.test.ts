@@ -3,8 +3,19 @@
 // 503, and that error reads as transient; migrations run free of any limit.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEmptyDatabase, createTestDatabase, type EmptyDatabase, type TestDatabase } from "../../test/support/services";
-import { createDatabase, isTransientDatabaseError, WEB_DATABASE_LIMITS, WORKER_DATABASE_LIMITS, type Database } from "./client.server";
+import {
+  createEmptyDatabase,
+  createTestDatabase,
+  type EmptyDatabase,
+  type TestDatabase,
+} from "../../test/support/services";
+import {
+  createDatabase,
+  isTransientDatabaseError,
+  WEB_DATABASE_LIMITS,
+  WORKER_DATABASE_LIMITS,
+  type Database,
+} from "./client.server";
 
 let base: TestDatabase;
 let web: Database;
@@ -70,7 +81,11 @@ describe("web limits", () => {
 
   it("an error of the statement itself is not transient", async () => {
     // Started one at a time: a query started early would reject before anything awaits it.
-    for (const work of [() => web.sql("SELECT 1/0", []), () => web.prisma.$queryRawUnsafe("SELECT 1/0"), () => web.sql("SELECT $1::int", ["x"])]) {
+    for (const work of [
+      () => web.sql("SELECT 1/0", []),
+      () => web.prisma.$queryRawUnsafe("SELECT 1/0"),
+      () => web.sql("SELECT $1::int", ["x"]),
+    ]) {
       expect(isTransientDatabaseError((await failure(work())).error)).toBe(false);
     }
   });
@@ -80,7 +95,13 @@ describe("each process kind", () => {
   it("gets its own limits on every pooled connection", async () => {
     const worker = createDatabase({ databaseUrl: base.url, poolSize: 1, limits: WORKER_DATABASE_LIMITS });
     try {
-      const show = async (db: Database) => (await db.sql<{ s: string; l: string }>("SELECT current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l", []))[0];
+      const show = async (db: Database) =>
+        (
+          await db.sql<{ s: string; l: string }>(
+            "SELECT current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l",
+            [],
+          )
+        )[0];
       expect(await show(web)).toEqual({ s: "3s", l: "1s" });
       expect(await show(worker)).toEqual({ s: "20s", l: "5s" });
     } finally {
@@ -92,7 +113,11 @@ describe("each process kind", () => {
     const empty = await createEmptyDatabase("capi_l");
     created.push(empty);
     const url = empty.url;
-    const strict = createDatabase({ databaseUrl: url.toString(), poolSize: 1, limits: { acquireMs: 5_000, lockMs: 1, statementMs: 1 } });
+    const strict = createDatabase({
+      databaseUrl: url.toString(),
+      poolSize: 1,
+      limits: { acquireMs: 5_000, lockMs: 1, statementMs: 1 },
+    });
     try {
       await strict.ready;
       const check = new pg.Client({ connectionString: url.toString() });

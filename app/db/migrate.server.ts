@@ -10,7 +10,10 @@ export type QueryNames = () => Promise<string[]>;
 
 const MIGRATIONS_DIR = path.resolve(process.cwd(), "prisma", "migrations");
 
-export async function pendingMigrations(applied: Set<string>, dir = MIGRATIONS_DIR): Promise<Array<{ name: string; sql: string }>> {
+export async function pendingMigrations(
+  applied: Set<string>,
+  dir = MIGRATIONS_DIR,
+): Promise<Array<{ name: string; sql: string }>> {
   const names = (await readdir(dir, { withFileTypes: true }))
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
@@ -33,7 +36,9 @@ export async function migrate(exec: ExecSql, appliedNames: QueryNames, dir?: str
   await exec("BEGIN");
   try {
     await exec("SELECT pg_advisory_xact_lock(727274)");
-    await exec(`CREATE TABLE IF NOT EXISTS "_capi_migrations" ("name" TEXT PRIMARY KEY, "appliedAt" TIMESTAMPTZ NOT NULL DEFAULT now())`);
+    await exec(
+      `CREATE TABLE IF NOT EXISTS "_capi_migrations" ("name" TEXT PRIMARY KEY, "appliedAt" TIMESTAMPTZ NOT NULL DEFAULT now())`,
+    );
     const pending = await pendingMigrations(new Set(await appliedNames()), dir);
     for (const m of pending) {
       await exec(m.sql);

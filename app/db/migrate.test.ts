@@ -46,7 +46,11 @@ describe("migrations", () => {
       const client = new pg.Client({ connectionString: empty.url });
       await client.connect();
       try {
-        const rows = (await client.query<{ name: string; n: string }>(`SELECT "name", count(*) AS n FROM "_capi_migrations" GROUP BY "name"`)).rows;
+        const rows = (
+          await client.query<{ name: string; n: string }>(
+            `SELECT "name", count(*) AS n FROM "_capi_migrations" GROUP BY "name"`,
+          )
+        ).rows;
         expect(rows.length).toBeGreaterThan(0);
         for (const row of rows) expect(Number(row.n), row.name).toBe(1);
       } finally {
@@ -63,11 +67,13 @@ describe("the lifecycle vocabulary migration (20261215000000_lifecycle_vocabular
     const client = new pg.Client({ connectionString: empty.url });
     await client.connect();
     const exec = async (sql: string) => void (await client.query(sql));
-    const applied = async () => (await client.query<{ name: string }>(`SELECT "name" FROM "_capi_migrations"`)).rows.map((r) => r.name);
+    const applied = async () =>
+      (await client.query<{ name: string }>(`SELECT "name" FROM "_capi_migrations"`)).rows.map((r) => r.name);
     // The database as the release before it left it: every earlier migration applied.
     const all = path.join(ROOT, "prisma", "migrations");
     const before = mkdtempSync(path.join(tmpdir(), "capi-migrations-"));
-    for (const name of readdirSync(all).filter((n) => n < "20261215000000_lifecycle_vocabulary")) cpSync(path.join(all, name), path.join(before, name), { recursive: true });
+    for (const name of readdirSync(all).filter((n) => n < "20261215000000_lifecycle_vocabulary"))
+      cpSync(path.join(all, name), path.join(before, name), { recursive: true });
     try {
       await migrate(exec, async () => [], before);
       const event = async (eventId: string, state: string, attempts: number) =>
@@ -86,7 +92,12 @@ describe("the lifecycle vocabulary migration (20261215000000_lifecycle_vocabular
            ($2, 'queued', 'from orders/create'), ($2, 'sending', NULL), ($2, 'rejected', 'Meta error 100')`,
         [atIngest, byMeta],
       );
-      for (const [key, outcome] of [["r1", "skipped"], ["r2", "rejected"], ["r3", "queued"], ["r4", "refused"]]) {
+      for (const [key, outcome] of [
+        ["r1", "skipped"],
+        ["r2", "rejected"],
+        ["r3", "queued"],
+        ["r4", "refused"],
+      ]) {
         await client.query(
           `INSERT INTO "WebhookReceipt" ("shop", "topic", "webhookId", "dedupeKey", "outcome") VALUES ('m.myshopify.com', 'orders/create', $1, $1, $2)`,
           [key, outcome],
@@ -95,20 +106,32 @@ describe("the lifecycle vocabulary migration (20261215000000_lifecycle_vocabular
 
       expect(await migrate(exec, applied)).toContain("20261215000000_lifecycle_vocabulary");
 
-      const states = (await client.query<{ eventId: string; state: string }>(`SELECT "eventId", "state" FROM "Event" ORDER BY "eventId"`)).rows;
+      const states = (
+        await client.query<{ eventId: string; state: string }>(
+          `SELECT "eventId", "state" FROM "Event" ORDER BY "eventId"`,
+        )
+      ).rows;
       expect(states).toEqual([
         { eventId: "built-invalid", state: "invalid" },
         { eventId: "meta-refused", state: "rejected" },
         { eventId: "too-old", state: "expired" },
       ]);
-      const history = (await client.query<{ eventPk: string; state: string }>(`SELECT "eventPk"::text AS "eventPk", "state" FROM "EventTransition" ORDER BY "id"`)).rows;
+      const history = (
+        await client.query<{ eventPk: string; state: string }>(
+          `SELECT "eventPk"::text AS "eventPk", "state" FROM "EventTransition" ORDER BY "id"`,
+        )
+      ).rows;
       expect(history).toEqual([
         { eventPk: atIngest, state: "invalid" },
         { eventPk: byMeta, state: "queued" },
         { eventPk: byMeta, state: "sending" },
         { eventPk: byMeta, state: "rejected" },
       ]);
-      const outcomes = (await client.query<{ dedupeKey: string; outcome: string }>(`SELECT "dedupeKey", "outcome" FROM "WebhookReceipt" ORDER BY "dedupeKey"`)).rows;
+      const outcomes = (
+        await client.query<{ dedupeKey: string; outcome: string }>(
+          `SELECT "dedupeKey", "outcome" FROM "WebhookReceipt" ORDER BY "dedupeKey"`,
+        )
+      ).rows;
       expect(outcomes.map((r) => r.outcome)).toEqual(["held_back", "invalid", "queued", "refused"]);
     } finally {
       rmSync(before, { recursive: true, force: true });

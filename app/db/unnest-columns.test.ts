@@ -21,8 +21,18 @@ const COLUMNS: Array<UnnestColumn<Row>> = [
 
 describe("unnest columns", () => {
   it.each<[string, number, string, number]>([
-    ["numbered from $1", 1, `unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::boolean[]) AS t("idx", "id", "name", "at", "doc", "flag")`, 7],
-    ["numbered after two other parameters", 3, `unnest($3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::boolean[]) AS t("idx", "id", "name", "at", "doc", "flag")`, 9],
+    [
+      "numbered from $1",
+      1,
+      `unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::boolean[]) AS t("idx", "id", "name", "at", "doc", "flag")`,
+      7,
+    ],
+    [
+      "numbered after two other parameters",
+      3,
+      `unnest($3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::boolean[]) AS t("idx", "id", "name", "at", "doc", "flag")`,
+      9,
+    ],
   ])("%s", (_what, first, from, next) => {
     const columns = unnestColumns(COLUMNS, first);
     expect(columns.from).toBe(from);
@@ -43,7 +53,14 @@ describe("unnest columns", () => {
         { id: 9007199254740993n, name: "a", at: new Date("2026-11-21T12:00:00Z"), doc: `{"k":1}`, flag: true },
         { id: 2n, name: null, at: null, doc: null, flag: false },
       ],
-      [[0, 1], ["9007199254740993", "2"], ["a", null], ["2026-11-21T12:00:00.000Z", null], [`{"k":1}`, null], [true, false]],
+      [
+        [0, 1],
+        ["9007199254740993", "2"],
+        ["a", null],
+        ["2026-11-21T12:00:00.000Z", null],
+        [`{"k":1}`, null],
+        [true, false],
+      ],
     ],
   ])("%s", (_what, rows, arrays) => {
     expect(unnestColumns(COLUMNS).arrays(rows)).toEqual(arrays);

@@ -17,7 +17,9 @@ interface Sent {
 }
 type ColumnType = keyof Sent;
 
-export type UnnestColumn<R> = { [T in ColumnType]: { name: string; type: T; value: (row: R, index: number) => Sent[T] } }[ColumnType];
+export type UnnestColumn<R> = {
+  [T in ColumnType]: { name: string; type: T; value: (row: R, index: number) => Sent[T] };
+}[ColumnType];
 
 export interface UnnestColumns<R> {
   /** `unnest($1::int[], $2::text[], …) AS t("idx", "shop", …)`, a FROM item. */
@@ -30,7 +32,14 @@ export interface UnnestColumns<R> {
   arrays(rows: readonly R[]): unknown[][];
 }
 
-const ARRAY_TYPE: Record<ColumnType, string> = { int: "int", bigint: "bigint", text: "text", boolean: "boolean", timestamp: "text", jsonb: "text" };
+const ARRAY_TYPE: Record<ColumnType, string> = {
+  int: "int",
+  bigint: "bigint",
+  text: "text",
+  boolean: "boolean",
+  timestamp: "text",
+  jsonb: "text",
+};
 
 function read(column: { name: string; type: ColumnType }): string {
   const name = `"${column.name}"`;

@@ -24,7 +24,11 @@ export async function loadDemoAccount(prisma: PrismaClient, shop: string): Promi
       where: { shop, state: { in: NOT_DELIVERED_STATES } },
       _count: { _all: true },
     }),
-    prisma.event.findMany({ where: { shop, state: "sent", fbtraceId: { not: null } }, distinct: ["fbtraceId"], select: { fbtraceId: true } }),
+    prisma.event.findMany({
+      where: { shop, state: "sent", fbtraceId: { not: null } },
+      distinct: ["fbtraceId"],
+      select: { fbtraceId: true },
+    }),
   ]);
   const reasons = (outcome: ReceiptOutcome): ReasonCount[] =>
     receiptGroups

@@ -97,7 +97,8 @@ export function ledger(db: DbAccount, run: RunFacts | undefined): Ledger {
   // Invalid without an event (a payload that does not parse): the invalid receipts, less the
   // events stored invalid or expired on arrival.
   const storedAtIngest = new Map<string, number>();
-  for (const n of db.notDelivered) if (n.atIngest) storedAtIngest.set(n.reason, (storedAtIngest.get(n.reason) ?? 0) + n.count);
+  for (const n of db.notDelivered)
+    if (n.atIngest) storedAtIngest.set(n.reason, (storedAtIngest.get(n.reason) ?? 0) + n.count);
   const withoutEvent = db.invalidReceipts
     .map((r) => ({ label: r.reason, count: r.count - (storedAtIngest.get(r.reason) ?? 0) }))
     .filter((l) => l.count > 0);
@@ -107,11 +108,16 @@ export function ledger(db: DbAccount, run: RunFacts | undefined): Ledger {
       detail: `${isEventState(n.state) ? EVENT_STATE_INFO[n.state].label : n.state}: ${n.reason}`,
       count: n.count,
     })),
-    ...withoutEvent.map((l) => ({ label: "invalid_payload", detail: `${RECEIPT_OUTCOME_INFO.invalid.label}, no event stored: ${l.label}`, count: l.count })),
+    ...withoutEvent.map((l) => ({
+      label: "invalid_payload",
+      detail: `${RECEIPT_OUTCOME_INFO.invalid.label}, no event stored: ${l.label}`,
+      count: l.count,
+    })),
   ]);
   const notDelivered = sum(notDeliveredReasons);
   const delivered = db.events.sent ?? 0;
-  const waiting = (db.events.queued ?? 0) + (db.events.sending ?? 0) + (db.events.retrying ?? 0) + (db.events.paused ?? 0);
+  const waiting =
+    (db.events.queued ?? 0) + (db.events.sending ?? 0) + (db.events.retrying ?? 0) + (db.events.paused ?? 0);
 
   const problems: string[] = [];
   let received: number | null = null;
@@ -124,9 +130,12 @@ export function ledger(db: DbAccount, run: RunFacts | undefined): Ledger {
     duplicates = run.answers.duplicate ?? 0;
     redeliveries = run.received - db.receipts;
     sameConversion = duplicates - redeliveries;
-    if (run.failed > 0) problems.push(`${run.failed} webhook(s) were not answered 200: Shopify would deliver them again`);
+    if (run.failed > 0)
+      problems.push(`${run.failed} webhook(s) were not answered 200: Shopify would deliver them again`);
     if (redeliveries < 0 || sameConversion < 0) {
-      problems.push(`the app answered "duplicate" ${duplicates} times, but the database holds ${db.receipts} receipts of ${run.received} webhooks`);
+      problems.push(
+        `the app answered "duplicate" ${duplicates} times, but the database holds ${db.receipts} receipts of ${run.received} webhooks`,
+      );
     }
     const accounted = duplicates + heldBack + notDelivered + delivered + waiting;
     if (accounted !== run.received) {
@@ -135,7 +144,9 @@ export function ledger(db: DbAccount, run: RunFacts | undefined): Ledger {
       );
     }
     if ((run.answers.held_back ?? 0) !== heldBack) {
-      problems.push(`the app answered "held_back" ${run.answers.held_back ?? 0} times, the database holds ${heldBack} held-back receipts`);
+      problems.push(
+        `the app answered "held_back" ${run.answers.held_back ?? 0} times, the database holds ${heldBack} held-back receipts`,
+      );
     }
     if (run.meta.kept !== delivered) {
       problems.push(`the database counts ${delivered} events delivered, Meta's stand-in kept ${run.meta.kept}`);
@@ -175,17 +186,48 @@ const ms = (n: number) => (n < 10 ? n.toFixed(1) : Math.round(n).toString());
 
 export function summaryRows(l: Ledger): SummaryRow[] {
   const rows: SummaryRow[] = [
-    { label: "Webhooks received", value: fmt(l.received), note: "signed orders/create, orders/paid, checkouts/create, answered 200", depth: 0 },
+    {
+      label: "Webhooks received",
+      value: fmt(l.received),
+      note: "signed orders/create, orders/paid, checkouts/create, answered 200",
+      depth: 0,
+    },
     { label: "Duplicates dropped", value: fmt(l.duplicates), depth: 1 },
-    { label: "Shopify redeliveries", value: fmt(l.redeliveries), note: "same X-Shopify-Event-Id as an earlier delivery", depth: 2 },
-    { label: "Same conversion again", value: fmt(l.sameConversion), note: "orders/paid after orders/create: one Purchase per order", depth: 2 },
+    {
+      label: "Shopify redeliveries",
+      value: fmt(l.redeliveries),
+      note: "same X-Shopify-Event-Id as an earlier delivery",
+      depth: 2,
+    },
+    {
+      label: "Same conversion again",
+      value: fmt(l.sameConversion),
+      note: "orders/paid after orders/create: one Purchase per order",
+      depth: 2,
+    },
     { label: RECEIPT_OUTCOME_INFO.held_back.label, value: fmt(l.heldBack), note: "deliberately not sent", depth: 1 },
     ...l.heldBackReasons.map((r): SummaryRow => ({ label: r.label, value: fmt(r.count), depth: 2 })),
-    { label: "Not delivered", value: fmt(l.notDelivered), note: "invalid, rejected by Meta or expired, with the reason the merchant sees", depth: 1 },
-    ...l.notDeliveredReasons.map((r): SummaryRow => ({ label: r.label, value: fmt(r.count), note: r.detail, depth: 2 })),
-    { label: "Delivered to Meta", value: fmt(l.delivered), note: "Purchase and InitiateCheckout events Meta accepted", depth: 1 },
+    {
+      label: "Not delivered",
+      value: fmt(l.notDelivered),
+      note: "invalid, rejected by Meta or expired, with the reason the merchant sees",
+      depth: 1,
+    },
+    ...l.notDeliveredReasons.map((r): SummaryRow => ({
+      label: r.label,
+      value: fmt(r.count),
+      note: r.detail,
+      depth: 2,
+    })),
+    {
+      label: "Delivered to Meta",
+      value: fmt(l.delivered),
+      note: "Purchase and InitiateCheckout events Meta accepted",
+      depth: 1,
+    },
   ];
-  if (l.waiting > 0) rows.push({ label: "Still waiting", value: fmt(l.waiting), note: "queued, retrying or paused", depth: 1 });
+  if (l.waiting > 0)
+    rows.push({ label: "Still waiting", value: fmt(l.waiting), note: "queued, retrying or paused", depth: 1 });
   rows.push({
     label: "Meta requests used",
     value: fmt(l.metaRequests),
@@ -205,7 +247,10 @@ export function summaryRows(l: Ledger): SummaryRow[] {
 export function formatSummary(rows: SummaryRow[]): string {
   const labelWidth = Math.max(...rows.map((r) => r.depth * 2 + r.label.length));
   const valueWidth = Math.max(...rows.map((r) => r.value.length));
-  const lines = rows.map((r) => `  ${("  ".repeat(r.depth) + r.label).padEnd(labelWidth)}  ${r.value.padStart(valueWidth)}${r.note ? `  ${r.note}` : ""}`);
+  const lines = rows.map(
+    (r) =>
+      `  ${("  ".repeat(r.depth) + r.label).padEnd(labelWidth)}  ${r.value.padStart(valueWidth)}${r.note ? `  ${r.note}` : ""}`,
+  );
   const rule = `  ${"─".repeat(labelWidth + valueWidth + 2)}`;
   return [rule, ...lines, rule].join("\n");
 }

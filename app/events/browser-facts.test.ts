@@ -31,7 +31,9 @@ describe("client_ip_address: the first public address of client_details.browser_
     const { event, notes } = ready(prepare("orders/create", webOrder(null, "198.51.100.23")));
     expect(event.user_data.client_ip_address).toBe("198.51.100.23");
     // The embed's _capi_ua still gives the user agent.
-    expect(event.user_data.client_user_agent).toBe(fixture("orders-create-web").note_attributes.find((a: any) => a.name === "_capi_ua").value);
+    expect(event.user_data.client_user_agent).toBe(
+      fixture("orders-create-web").note_attributes.find((a: any) => a.name === "_capi_ua").value,
+    );
     expect(notes).toEqual([]);
   });
 

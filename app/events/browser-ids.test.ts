@@ -6,7 +6,11 @@ const MS = 1_795_187_730_000;
 
 describe("browserIds", () => {
   it("prefers the _fbc cookie the browser had over one built from the landing fbclid", () => {
-    const ids = browserIds(attrs({ _fbp: "fb.1.1763650000000.1234567890", _fbc: "fb.1.1763650000000.IwAR2F4abc" }), "/?fbclid=IwAROTHERclick", MS);
+    const ids = browserIds(
+      attrs({ _fbp: "fb.1.1763650000000.1234567890", _fbc: "fb.1.1763650000000.IwAR2F4abc" }),
+      "/?fbclid=IwAROTHERclick",
+      MS,
+    );
     expect(ids).toEqual({ fbp: "fb.1.1763650000000.1234567890", fbc: "fb.1.1763650000000.IwAR2F4abc", dropped: [] });
   });
   it("builds fbc from the fbclid with the conversion's timestamp, so rebuilding gives the same value", () => {
@@ -32,14 +36,20 @@ describe("browserIds", () => {
 
 describe("parseConsent", () => {
   it.each([
-    [{ _capi_consent: "marketing=1;analytics=1;sale_of_data=1" }, { marketing: true, analytics: true, saleOfData: true }],
+    [
+      { _capi_consent: "marketing=1;analytics=1;sale_of_data=1" },
+      { marketing: true, analytics: true, saleOfData: true },
+    ],
     [{ _capi_consent: "marketing=0;sale_of_data=0" }, { marketing: false, saleOfData: false }],
     [{ _capi_consent: "marketing=granted&analytics=denied" }, { marketing: true, analytics: false }],
     [{ _capi_consent: "marketing=maybe" }, {}],
     [{}, {}],
     // Pairs split on ";", "&" or ","; keys and values trimmed, in any case; the last pair wins.
     [{ _capi_consent: "Marketing = TRUE ; SALE_OF_DATA=denied" }, { marketing: true, saleOfData: false }],
-    [{ _capi_consent: "marketing=granted&analytics=denied&sale_of_data=false" }, { marketing: true, analytics: false, saleOfData: false }],
+    [
+      { _capi_consent: "marketing=granted&analytics=denied&sale_of_data=false" },
+      { marketing: true, analytics: false, saleOfData: false },
+    ],
     [{ _capi_consent: "sale_of_data=0,analytics=true" }, { saleOfData: false, analytics: true }],
     [{ _capi_consent: "\u00a0marketing\u00a0=\u00a01" }, { marketing: true }],
     [{ _capi_consent: "marketing=1,marketing=0" }, { marketing: false }],

@@ -26,7 +26,11 @@ export interface BrowserIds {
   dropped: Note[];
 }
 
-export function browserIds(attributes: NoteAttributes, landingSite: string | null | undefined, conversionMs: number): BrowserIds {
+export function browserIds(
+  attributes: NoteAttributes,
+  landingSite: string | null | undefined,
+  conversionMs: number,
+): BrowserIds {
   const dropped: Note[] = [];
   const fbpRaw = noteAttribute(attributes, CART_ATTRIBUTE.fbp);
   const fbcRaw = noteAttribute(attributes, CART_ATTRIBUTE.fbc);
@@ -59,7 +63,12 @@ export function parseConsent(attributes: NoteAttributes): Consent {
   // Pairs separated by ";", "&" or ","; in "key=value=more" the value is "value".
   for (const pair of raw.split(/[;&,]/)) {
     const [key, value] = pair.split("=").map((s) => s.trim().toLowerCase());
-    const flag = value === "1" || value === "true" || value === "granted" ? true : value === "0" || value === "false" || value === "denied" ? false : undefined;
+    const flag =
+      value === "1" || value === "true" || value === "granted"
+        ? true
+        : value === "0" || value === "false" || value === "denied"
+          ? false
+          : undefined;
     if (flag === undefined) continue;
     if (key === "marketing") consent.marketing = flag;
     else if (key === "analytics") consent.analytics = flag;

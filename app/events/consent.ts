@@ -6,7 +6,10 @@ import type { ShopEventSettings } from "./settings";
 
 export interface ConsentDecision {
   skip?: string;
-  processing: Pick<MetaEvent, "data_processing_options" | "data_processing_options_country" | "data_processing_options_state">;
+  processing: Pick<
+    MetaEvent,
+    "data_processing_options" | "data_processing_options_country" | "data_processing_options_state"
+  >;
   notes: Note[];
 }
 
@@ -17,7 +20,11 @@ export function consentDecision(consent: Consent, settings: ShopEventSettings): 
   if (consent.saleOfData === false) {
     // Limited Data Use with country/state 0: Meta geolocates and applies the state's law.
     return {
-      processing: { data_processing_options: ["LDU"], data_processing_options_country: 0, data_processing_options_state: 0 },
+      processing: {
+        data_processing_options: ["LDU"],
+        data_processing_options_country: 0,
+        data_processing_options_state: 0,
+      },
       notes: [{ code: "limited_data_use", message: "buyer opted out of the sale of data: sent with Limited Data Use" }],
     };
   }

@@ -27,7 +27,11 @@ function parseAmount(amount: AmountLike): number | undefined {
  * The amount in the buyer's (presentment) currency when Shopify gives it, else the shop
  * currency amount with the shop currency.
  */
-export function pickMoney(set: MoneySet | null | undefined, shopAmount: AmountLike, shopCurrency: string | null | undefined): Money | undefined {
+export function pickMoney(
+  set: MoneySet | null | undefined,
+  shopAmount: AmountLike,
+  shopCurrency: string | null | undefined,
+): Money | undefined {
   const presentment = set?.presentment_money;
   const pValue = parseAmount(presentment?.amount);
   if (pValue !== undefined && presentment?.currency_code) {
@@ -45,7 +49,8 @@ function digitsOf(currency: string | undefined): number {
   let digits = fractionDigits.get(currency);
   if (digits === undefined) {
     try {
-      digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+      digits =
+        new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
     } catch {
       digits = 2;
     }
@@ -72,7 +77,10 @@ export function isTipLine(item: ShopifyLineItem): boolean {
 }
 
 /** Lines the shop leaves out of the event's value, contents and num_items. */
-function leftOut(item: ShopifyLineItem, settings: Pick<ShopEventSettings, "includeGiftCards" | "includeTips">): boolean {
+function leftOut(
+  item: ShopifyLineItem,
+  settings: Pick<ShopEventSettings, "includeGiftCards" | "includeTips">,
+): boolean {
   return (!settings.includeGiftCards && isGiftCardLine(item)) || (!settings.includeTips && isTipLine(item));
 }
 
@@ -100,7 +108,11 @@ interface Merged {
   samePrice: boolean;
 }
 
-export function commerceData(items: ShopifyLineItem[], money: Money | undefined, settings: ShopEventSettings): MetaCustomData {
+export function commerceData(
+  items: ShopifyLineItem[],
+  money: Money | undefined,
+  settings: ShopEventSettings,
+): MetaCustomData {
   const contents = new Map<string, Merged>();
   let numItems = 0;
   for (const item of items) {
@@ -113,7 +125,8 @@ export function commerceData(items: ShopifyLineItem[], money: Money | undefined,
     const existing = contents.get(id);
     if (existing) {
       existing.content.quantity += item.quantity;
-      existing.total = existing.total === undefined || price === undefined ? undefined : existing.total + price * item.quantity;
+      existing.total =
+        existing.total === undefined || price === undefined ? undefined : existing.total + price * item.quantity;
       existing.samePrice &&= price === existing.price;
       continue;
     }
@@ -132,7 +145,8 @@ export function commerceData(items: ShopifyLineItem[], money: Money | undefined,
   for (const merged of contents.values()) {
     const { content } = merged;
     if (merged.samePrice && merged.price !== undefined) content.item_price = merged.price;
-    else if (merged.total !== undefined) content.item_price = roundMoney(merged.total / content.quantity, money?.currency);
+    else if (merged.total !== undefined)
+      content.item_price = roundMoney(merged.total / content.quantity, money?.currency);
     list.push(content);
   }
   return {
@@ -196,7 +210,8 @@ function tipsOf(order: ShopifyOrder, currency: string): number | undefined {
   if (order.currency.toUpperCase() === currency) return received;
   const shopTotal = parseAmount(order.total_price_set?.shop_money?.amount ?? order.total_price);
   const presentment = order.total_price_set?.presentment_money;
-  const buyerTotal = presentment?.currency_code?.toUpperCase() === currency ? parseAmount(presentment.amount) : undefined;
+  const buyerTotal =
+    presentment?.currency_code?.toUpperCase() === currency ? parseAmount(presentment.amount) : undefined;
   return shopTotal && buyerTotal !== undefined ? (received * buyerTotal) / shopTotal : undefined;
 }
 

@@ -91,8 +91,14 @@ export function browserNotes(ip: ClientIpChoice, event: MetaEvent, noUaCause: st
   for (const { reason } of ip.dropped) {
     notes.push(
       reason === "not_an_ip"
-        ? { code: "malformed_client_ip", message: "the browser IP given is not an IP address: sent without client_ip_address" }
-        : { code: "client_ip_not_public", message: `the browser IP given is ${NON_PUBLIC_LABELS[reason]}, not the buyer's: not sent` },
+        ? {
+            code: "malformed_client_ip",
+            message: "the browser IP given is not an IP address: sent without client_ip_address",
+          }
+        : {
+            code: "client_ip_not_public",
+            message: `the browser IP given is ${NON_PUBLIC_LABELS[reason]}, not the buyer's: not sent`,
+          },
     );
   }
   if (event.action_source === "website" && !event.user_data.client_user_agent) {

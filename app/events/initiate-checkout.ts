@@ -11,15 +11,26 @@ import type { BuildContext, BuildOutcome } from "./outcome";
 import { pageUrlWithoutSecrets } from "./page-url";
 import { actionSourceFor, type ShopEventSettings } from "./settings";
 
-export function buildInitiateCheckout(checkout: ShopifyCheckout, settings: ShopEventSettings, context: BuildContext): BuildOutcome {
+export function buildInitiateCheckout(
+  checkout: ShopifyCheckout,
+  settings: ShopEventSettings,
+  context: BuildContext,
+): BuildOutcome {
   const actionSource = actionSourceFor(checkout.source_name, settings);
   if (actionSource === "skip") {
-    return { status: "held_back", reason: `the shop does not send checkouts from source "${checkout.source_name ?? "unknown"}"` };
+    return {
+      status: "held_back",
+      reason: `the shop does not send checkouts from source "${checkout.source_name ?? "unknown"}"`,
+    };
   }
   const consent = consentDecision(parseConsent(checkout.note_attributes), settings);
   if (consent.skip) return { status: "held_back", reason: consent.skip };
   if (!settings.includeGiftCards && onlyGiftCards(checkout.line_items)) {
-    return { status: "held_back", reason: "the checkout holds only gift cards, and the shop leaves gift-card sales out (a gift card counts when it is spent)" };
+    return {
+      status: "held_back",
+      reason:
+        "the checkout holds only gift cards, and the shop leaves gift-card sales out (a gift card counts when it is spent)",
+    };
   }
 
   const startedMs = Date.parse(checkout.created_at);

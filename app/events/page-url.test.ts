@@ -5,8 +5,14 @@ import { pageUrlWithoutSecrets } from "./page-url";
 
 describe("pageUrlWithoutSecrets", () => {
   it.each([
-    ["https://shop.example/742/orders/abc/authenticate?key=secret#x", "https://shop.example/742/orders/abc/authenticate"],
-    ["https://shop.example/checkouts/cn/abc/recover?key=secret&locale=en", "https://shop.example/checkouts/cn/abc/recover"],
+    [
+      "https://shop.example/742/orders/abc/authenticate?key=secret#x",
+      "https://shop.example/742/orders/abc/authenticate",
+    ],
+    [
+      "https://shop.example/checkouts/cn/abc/recover?key=secret&locale=en",
+      "https://shop.example/checkouts/cn/abc/recover",
+    ],
     ["http://shop.example:8080/orders/1", "http://shop.example:8080/orders/1"],
     ["HTTPS://Shop.Example/Orders", "https://shop.example/Orders"],
     ["ftp://shop.example/x", "https://fallback/"],
@@ -21,7 +27,25 @@ describe("pageUrlWithoutSecrets", () => {
   });
 
   it("builds an absolute http(s) URL without query or fragment, or answers the fallback (property)", () => {
-    const piece = fc.constantFrom("https://", "http://", "ftp://", "shop.example", "[::1]", ":8080", "/", "orders", "?key=1", "#f", "%2F", " ", "é", "..", "\\\\", "@", "xn--bcher-kva.example");
+    const piece = fc.constantFrom(
+      "https://",
+      "http://",
+      "ftp://",
+      "shop.example",
+      "[::1]",
+      ":8080",
+      "/",
+      "orders",
+      "?key=1",
+      "#f",
+      "%2F",
+      " ",
+      "é",
+      "..",
+      "\\\\",
+      "@",
+      "xn--bcher-kva.example",
+    );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 8 }), (pieces) => {
         const built = pageUrlWithoutSecrets(pieces.join(""), "fallback");

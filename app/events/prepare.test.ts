@@ -45,8 +45,16 @@ describe("Purchase from orders/create", () => {
   it("never sends a raw personal value: the request body holds no email, phone, name or address text", () => {
     const order = fixture("orders-create-web");
     const body = JSON.stringify(ready(prepare("orders/create", order)).event);
-    const pii = [order.customer.email, order.customer.first_name, order.customer.last_name, order.shipping_address.city, order.shipping_address.zip, order.shipping_address.phone];
-    for (const value of pii.filter(Boolean)) expect(body.toLowerCase()).not.toContain(String(value).trim().toLowerCase());
+    const pii = [
+      order.customer.email,
+      order.customer.first_name,
+      order.customer.last_name,
+      order.shipping_address.city,
+      order.shipping_address.zip,
+      order.shipping_address.phone,
+    ];
+    for (const value of pii.filter(Boolean))
+      expect(body.toLowerCase()).not.toContain(String(value).trim().toLowerCase());
   });
 
   it("builds fbc from the landing page's fbclid when the browser had no _fbc cookie", () => {
@@ -72,17 +80,26 @@ describe("Purchase from orders/create", () => {
     expect(event.user_data.client_ip_address).toBeUndefined();
     expect(event.user_data.client_user_agent).toBeUndefined();
     expect(event.user_data.fbp).toBeUndefined();
-    expect(ready(prepare("orders/create", order, { sources: { shopify_draft_order: "phone_call" } })).event.action_source).toBe("phone_call");
-    expect(prepare("orders/create", order, { sources: { shopify_draft_order: "skip" } })).toMatchObject({ status: "held_back" });
+    expect(
+      ready(prepare("orders/create", order, { sources: { shopify_draft_order: "phone_call" } })).event.action_source,
+    ).toBe("phone_call");
+    expect(prepare("orders/create", order, { sources: { shopify_draft_order: "skip" } })).toMatchObject({
+      status: "held_back",
+    });
   });
 
   it("test order: held back without a test event code, sent with the code when the shop has one", () => {
     const order = fixture("orders-create-test");
-    expect(prepare("orders/create", order)).toEqual({ status: "held_back", reason: expect.stringMatching(/test order/) });
+    expect(prepare("orders/create", order)).toEqual({
+      status: "held_back",
+      reason: expect.stringMatching(/test order/),
+    });
     const withCode = ready(prepare("orders/create", order, { testEventCode: "TEST4821" }));
     expect(withCode.testEventCode).toBe("TEST4821");
     // A real order of the same shop never carries the code.
-    expect(ready(prepare("orders/create", fixture("orders-create-web"), { testEventCode: "TEST4821" })).testEventCode).toBeUndefined();
+    expect(
+      ready(prepare("orders/create", fixture("orders-create-web"), { testEventCode: "TEST4821" })).testEventCode,
+    ).toBeUndefined();
   });
 
   it("guest checkout without a customer: matched on email and address, no external_id", () => {
@@ -114,7 +131,9 @@ describe("Purchase from orders/create", () => {
     const { event } = ready(prepare("orders/create", order));
     expect(event.custom_data!.currency).toBe("EUR");
     expect(event.custom_data!.value).toBe(146.28);
-    expect(event.custom_data!.contents![0]!.item_price).toBe(Number(order.line_items[0].price_set.presentment_money.amount));
+    expect(event.custom_data!.contents![0]!.item_price).toBe(
+      Number(order.line_items[0].price_set.presentment_money.amount),
+    );
     const subtotal = ready(prepare("orders/create", order, { valueMode: "subtotal" })).event.custom_data!;
     expect(subtotal.currency).toBe("EUR");
     expect(subtotal.value).toBe(Number(order.subtotal_price_set.presentment_money.amount));
@@ -156,12 +175,20 @@ describe("consent recorded by the storefront embed", () => {
     return order;
   };
   it("a buyer who declined marketing is not sent (unless the shop chooses otherwise)", () => {
-    expect(prepare("orders/create", withConsent("marketing=0;analytics=1;sale_of_data=1"))).toMatchObject({ status: "held_back" });
-    expect(prepare("orders/create", withConsent("marketing=0"), { respectMarketingConsent: false }).status).toBe("ready");
+    expect(prepare("orders/create", withConsent("marketing=0;analytics=1;sale_of_data=1"))).toMatchObject({
+      status: "held_back",
+    });
+    expect(prepare("orders/create", withConsent("marketing=0"), { respectMarketingConsent: false }).status).toBe(
+      "ready",
+    );
   });
   it("an opt-out of the sale of data goes with Limited Data Use", () => {
     const { event, notes } = ready(prepare("orders/create", withConsent("marketing=1;sale_of_data=0")));
-    expect(event).toMatchObject({ data_processing_options: ["LDU"], data_processing_options_country: 0, data_processing_options_state: 0 });
+    expect(event).toMatchObject({
+      data_processing_options: ["LDU"],
+      data_processing_options_country: 0,
+      data_processing_options_state: 0,
+    });
     expect(notes[0]).toMatchObject({ code: "limited_data_use", message: expect.stringMatching(/Limited Data Use/) });
   });
 });
@@ -209,7 +236,11 @@ describe("bad input gets a clear reason", () => {
   });
 
   it("an order older than Meta's 7-day window is invalid as too old", () => {
-    const old = { ...fixture("orders-create-web"), created_at: "2026-11-01T10:00:00Z", processed_at: "2026-11-01T10:00:00Z" };
+    const old = {
+      ...fixture("orders-create-web"),
+      created_at: "2026-11-01T10:00:00Z",
+      processed_at: "2026-11-01T10:00:00Z",
+    };
     expect(prepare("orders/create", old)).toMatchObject({ status: "invalid", code: "event_too_old" });
   });
 

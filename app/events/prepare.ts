@@ -23,13 +23,24 @@ export function prepareEvent(
   let outcome: BuildOutcome;
   if (topic === "checkouts/create") {
     const parsed = checkoutSchema.safeParse(payload);
-    if (!parsed.success) return { status: "invalid", code: "invalid_payload", reason: `${topic} payload: ${describeIssues(parsed.error)}` };
+    if (!parsed.success)
+      return {
+        status: "invalid",
+        code: "invalid_payload",
+        reason: `${topic} payload: ${describeIssues(parsed.error)}`,
+      };
     const mismatch = gidMismatch("Customer", parsed.data.customer?.id, parsed.data.customer?.admin_graphql_api_id);
-    if (mismatch) return { status: "invalid", code: "invalid_payload", reason: `${topic} payload: customer.${mismatch}` };
+    if (mismatch)
+      return { status: "invalid", code: "invalid_payload", reason: `${topic} payload: customer.${mismatch}` };
     outcome = buildInitiateCheckout(parsed.data, settings, context);
   } else {
     const parsed = orderSchema.safeParse(payload);
-    if (!parsed.success) return { status: "invalid", code: "invalid_payload", reason: `${topic} payload: ${describeIssues(parsed.error)}` };
+    if (!parsed.success)
+      return {
+        status: "invalid",
+        code: "invalid_payload",
+        reason: `${topic} payload: ${describeIssues(parsed.error)}`,
+      };
     const order = parsed.data;
     // The id as a number and as text in the gid must agree: a rounded id would name another order.
     const orderMismatch = gidMismatch("Order", order.id, order.admin_graphql_api_id);

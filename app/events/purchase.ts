@@ -25,7 +25,10 @@ export function buildPurchase(
   }
   // A conversion that no longer stands is not reported (Meta has no way to take one back).
   if (order.cancelled_at) {
-    return { status: "held_back", reason: `the order was cancelled (at ${order.cancelled_at}) before its Purchase was sent` };
+    return {
+      status: "held_back",
+      reason: `the order was cancelled (at ${order.cancelled_at}) before its Purchase was sent`,
+    };
   }
   if (order.financial_status === "voided") {
     return { status: "held_back", reason: "the order's payment was voided before its Purchase was sent" };
@@ -34,12 +37,19 @@ export function buildPurchase(
     return { status: "held_back", reason: "the shop sends Purchase when the order is paid" };
   }
   if (!settings.includeGiftCards && onlyGiftCards(order.line_items)) {
-    return { status: "held_back", reason: "the order holds only gift cards, and the shop leaves gift-card sales out (a gift card counts when it is spent)" };
+    return {
+      status: "held_back",
+      reason:
+        "the order holds only gift cards, and the shop leaves gift-card sales out (a gift card counts when it is spent)",
+    };
   }
   const source = (order.source_name ?? "").toLowerCase();
   const actionSource = actionSourceFor(order.source_name, settings);
   if (actionSource === "skip") {
-    return { status: "held_back", reason: `the shop does not send orders from source "${order.source_name ?? "unknown"}"` };
+    return {
+      status: "held_back",
+      reason: `the shop does not send orders from source "${order.source_name ?? "unknown"}"`,
+    };
   }
   const consent = consentDecision(parseConsent(order.note_attributes), settings);
   if (consent.skip) return { status: "held_back", reason: consent.skip };
@@ -69,7 +79,11 @@ export function buildPurchase(
   const set = subtotal ? order.subtotal_price_set : order.total_price_set;
   const shopAmount = subtotal ? order.subtotal_price : order.total_price;
   // The subtotal is before tips already; the total includes them.
-  const value = eventValue(pickMoney(set, shopAmount, order.currency), { items: order.line_items, order, includesTips: !subtotal }, settings);
+  const value = eventValue(
+    pickMoney(set, shopAmount, order.currency),
+    { items: order.line_items, order, includesTips: !subtotal },
+    settings,
+  );
   const money = value.money;
 
   const event: MetaEvent = {
@@ -87,6 +101,11 @@ export function buildPurchase(
     status: "ready",
     event,
     ...(order.test ? { testEventCode: settings.testEventCode } : {}),
-    notes: [...ids.dropped, ...browserNotes(ip, event, "Shopify sent no client_details user agent and"), ...consent.notes, ...value.notes],
+    notes: [
+      ...ids.dropped,
+      ...browserNotes(ip, event, "Shopify sent no client_details user agent and"),
+      ...consent.notes,
+      ...value.notes,
+    ],
   };
 }

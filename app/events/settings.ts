@@ -71,7 +71,9 @@ export interface StoredSettings {
  */
 export function storedSettings(stored: unknown): StoredSettings {
   const parsed = shopEventSettingsSchema.safeParse(stored ?? {});
-  return parsed.success ? { settings: parsed.data, invalidStored: false } : { settings: DEFAULT_SETTINGS, invalidStored: true };
+  return parsed.success
+    ? { settings: parsed.data, invalidStored: false }
+    : { settings: DEFAULT_SETTINGS, invalidStored: true };
 }
 
 export function actionSourceFor(sourceName: string | null | undefined, settings: ShopEventSettings): SourceRule {

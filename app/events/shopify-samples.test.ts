@@ -24,17 +24,27 @@ const WITH_TEST_CODE: ShopEventSettingsInput = { testEventCode: "TEST123" };
 
 const prepareParsed = preparerFor(SHOP, NOW);
 /** The body as the webhook route reads it: ids above 2^53 kept exact. */
-const prepare = (topic: EventTopic, body: string, settings: ShopEventSettingsInput = {}) => prepareParsed(topic, parseWebhookJson(body), settings);
+const prepare = (topic: EventTopic, body: string, settings: ShopEventSettingsInput = {}) =>
+  prepareParsed(topic, parseWebhookJson(body), settings);
 
 describe("Shopify's documented orders/create sample", () => {
   it("as documented: a test order, so nothing goes without the shop's test code", () => {
-    expect(prepare("orders/create", ORDER)).toEqual({ status: "held_back", reason: expect.stringMatching(/test order/) });
+    expect(prepare("orders/create", ORDER)).toEqual({
+      status: "held_back",
+      reason: expect.stringMatching(/test order/),
+    });
   });
 
   it("as documented: cancelled and voided, so not sent even with a test code", () => {
-    expect(prepare("orders/create", ORDER, WITH_TEST_CODE)).toEqual({ status: "held_back", reason: expect.stringMatching(/cancelled/) });
+    expect(prepare("orders/create", ORDER, WITH_TEST_CODE)).toEqual({
+      status: "held_back",
+      reason: expect.stringMatching(/cancelled/),
+    });
     const voidedOnly = ORDER.replace('"cancelled_at": "2021-12-31T19:00:00-05:00"', '"cancelled_at": null');
-    expect(prepare("orders/create", voidedOnly, WITH_TEST_CODE)).toEqual({ status: "held_back", reason: expect.stringMatching(/voided/) });
+    expect(prepare("orders/create", voidedOnly, WITH_TEST_CODE)).toEqual({
+      status: "held_back",
+      reason: expect.stringMatching(/voided/),
+    });
   });
 
   it("paid and standing: every id exact, though each is above 2^53", () => {
@@ -72,8 +82,17 @@ describe("Shopify's documented orders/create sample", () => {
   });
 
   it("read with JSON.parse the ids are rounded, and the order is invalid rather than sent as another order", () => {
-    const outcome = prepareEvent("orders/create", JSON.parse(LIVE_ORDER), shopEventSettingsSchema.parse(WITH_TEST_CODE), { shop: SHOP, nowSeconds: NOW });
-    expect(outcome).toMatchObject({ status: "invalid", code: "invalid_payload", reason: expect.stringMatching(/^orders\/create payload: id: expected a numeric id/) });
+    const outcome = prepareEvent(
+      "orders/create",
+      JSON.parse(LIVE_ORDER),
+      shopEventSettingsSchema.parse(WITH_TEST_CODE),
+      { shop: SHOP, nowSeconds: NOW },
+    );
+    expect(outcome).toMatchObject({
+      status: "invalid",
+      code: "invalid_payload",
+      reason: expect.stringMatching(/^orders\/create payload: id: expected a numeric id/),
+    });
   });
 
   it("an id that disagrees with its admin_graphql_api_id (rounded on the way) is invalid, with the reason", () => {
@@ -81,13 +100,16 @@ describe("Shopify's documented orders/create sample", () => {
     expect(prepare("orders/create", roundedOrder, WITH_TEST_CODE)).toEqual({
       status: "invalid",
       code: "invalid_payload",
-      reason: "orders/create payload: admin_graphql_api_id names Order 820982911946154508 but id is 820982911946154500: an id was rounded on the way (a JSON parser without big integers?)",
+      reason:
+        "orders/create payload: admin_graphql_api_id names Order 820982911946154508 but id is 820982911946154500: an id was rounded on the way (a JSON parser without big integers?)",
     });
     const roundedCustomer = LIVE_ORDER.replace('"id": 115310627314723954,', '"id": "115310627314724000",');
     expect(prepare("orders/create", roundedCustomer, WITH_TEST_CODE)).toMatchObject({
       status: "invalid",
       code: "invalid_payload",
-      reason: expect.stringMatching(/customer\.admin_graphql_api_id names Customer 115310627314723954 but id is 115310627314724000/),
+      reason: expect.stringMatching(
+        /customer\.admin_graphql_api_id names Customer 115310627314723954 but id is 115310627314724000/,
+      ),
     });
   });
 });
@@ -116,13 +138,23 @@ describe("Shopify's documented checkouts/create sample", () => {
   });
 
   it("read with JSON.parse the customer id is rounded, and the checkout is invalid", () => {
-    const outcome = prepareEvent("checkouts/create", JSON.parse(CHECKOUT), shopEventSettingsSchema.parse({}), { shop: SHOP, nowSeconds: NOW });
-    expect(outcome).toMatchObject({ status: "invalid", code: "invalid_payload", reason: expect.stringMatching(/customer\.id: expected a numeric id/) });
+    const outcome = prepareEvent("checkouts/create", JSON.parse(CHECKOUT), shopEventSettingsSchema.parse({}), {
+      shop: SHOP,
+      nowSeconds: NOW,
+    });
+    expect(outcome).toMatchObject({
+      status: "invalid",
+      code: "invalid_payload",
+      reason: expect.stringMatching(/customer\.id: expected a numeric id/),
+    });
   });
 });
 
 describe("the same order read back through the Admin API (reconciliation)", () => {
-  const money = (amount: string) => ({ shopMoney: { amount, currencyCode: "USD" }, presentmentMoney: { amount, currencyCode: "USD" } });
+  const money = (amount: string) => ({
+    shopMoney: { amount, currencyCode: "USD" },
+    presentmentMoney: { amount, currencyCode: "USD" },
+  });
   const graphqlOrder = (overrides: Record<string, unknown> = {}) =>
     graphqlOrderSchema.parse({
       id: "gid://shopify/Order/820982911946154508",
@@ -140,13 +172,34 @@ describe("the same order read back through the Admin API (reconciliation)", () =
       totalPriceSet: money("404.95"),
       subtotalPriceSet: money("404.95"),
       totalTipReceivedSet: money("0.00"),
-      customer: { id: "gid://shopify/Customer/115310627314723954", email: "john@example.com", firstName: "John", lastName: "Smith" },
-      lineItems: { nodes: [{ quantity: 1, sku: "SKU2006-001", title: "Aviator sunglasses", variant: null, product: { id: "gid://shopify/Product/788032119674292922" }, originalUnitPriceSet: money("89.99") }] },
+      customer: {
+        id: "gid://shopify/Customer/115310627314723954",
+        email: "john@example.com",
+        firstName: "John",
+        lastName: "Smith",
+      },
+      lineItems: {
+        nodes: [
+          {
+            quantity: 1,
+            sku: "SKU2006-001",
+            title: "Aviator sunglasses",
+            variant: null,
+            product: { id: "gid://shopify/Product/788032119674292922" },
+            originalUnitPriceSet: money("89.99"),
+          },
+        ],
+      },
       ...overrides,
     });
 
   it("keeps the ids of the gids exact, as the webhook does", () => {
-    const { event } = ready(prepareEvent("orders/create", graphqlOrderToPayload(graphqlOrder()), shopEventSettingsSchema.parse({}), { shop: SHOP, nowSeconds: NOW }));
+    const { event } = ready(
+      prepareEvent("orders/create", graphqlOrderToPayload(graphqlOrder()), shopEventSettingsSchema.parse({}), {
+        shop: SHOP,
+        nowSeconds: NOW,
+      }),
+    );
     expect(event.event_id).toBe("820982911946154508");
     expect(event.custom_data).toMatchObject({ order_id: "820982911946154508", content_ids: ["788032119674292922"] });
     expect(event.user_data.external_id).toBe(sha256Hex("115310627314723954"));
@@ -155,8 +208,14 @@ describe("the same order read back through the Admin API (reconciliation)", () =
   it("a cancelled or voided order found by reconciliation is not sent either", () => {
     const settings = shopEventSettingsSchema.parse({});
     const cancelled = graphqlOrderToPayload(graphqlOrder({ cancelledAt: "2022-01-01T08:00:00Z" }));
-    expect(prepareEvent("orders/create", cancelled, settings, { shop: SHOP, nowSeconds: NOW })).toMatchObject({ status: "held_back", reason: expect.stringMatching(/cancelled/) });
+    expect(prepareEvent("orders/create", cancelled, settings, { shop: SHOP, nowSeconds: NOW })).toMatchObject({
+      status: "held_back",
+      reason: expect.stringMatching(/cancelled/),
+    });
     const voided = graphqlOrderToPayload(graphqlOrder({ displayFinancialStatus: "VOIDED" }));
-    expect(prepareEvent("orders/create", voided, settings, { shop: SHOP, nowSeconds: NOW })).toMatchObject({ status: "held_back", reason: expect.stringMatching(/voided/) });
+    expect(prepareEvent("orders/create", voided, settings, { shop: SHOP, nowSeconds: NOW })).toMatchObject({
+      status: "held_back",
+      reason: expect.stringMatching(/voided/),
+    });
   });
 });

@@ -26,7 +26,11 @@ describe("buildTestPurchase", () => {
   });
 
   it("follows the shop's settings, but is never skipped by them", () => {
-    const settings = shopEventSettingsSchema.parse({ valueMode: "subtotal", purchaseTrigger: "orders/paid", sources: { web: "skip" } });
+    const settings = shopEventSettingsSchema.parse({
+      valueMode: "subtotal",
+      purchaseTrigger: "orders/paid",
+      sources: { web: "skip" },
+    });
     const outcome = buildTestPurchase("test-shop.myshopify.com", "TEST42", settings, NOW);
     expect(outcome).toMatchObject({ status: "ready", event: { action_source: "website", custom_data: { value: 20 } } });
   });

@@ -32,7 +32,9 @@ export function testOrderPayload(nowMs: number): Record<string, unknown> {
     cancelled_at: null,
     client_details: { browser_ip: null, user_agent: TEST_USER_AGENT },
     note_attributes: [],
-    line_items: [{ product_id: 1, variant_id: 1, sku: "CAPI-RELAY-TEST", quantity: 1, price: "20.00", gift_card: false }],
+    line_items: [
+      { product_id: 1, variant_id: 1, sku: "CAPI-RELAY-TEST", quantity: 1, price: "20.00", gift_card: false },
+    ],
   };
 }
 
@@ -40,7 +42,19 @@ export function testOrderPayload(nowMs: number): Record<string, unknown> {
  * The test Purchase under the shop's own settings (value, content ids, default country), with
  * web orders sent as website events whatever the shop chose for them, so a test is never skipped.
  */
-export function buildTestPurchase(shop: string, testEventCode: string, settings: ShopEventSettings, nowMs: number): BuildOutcome {
-  const testSettings: ShopEventSettings = { ...settings, sources: { ...settings.sources, web: "website" }, testEventCode };
-  return prepareEvent("orders/create", testOrderPayload(nowMs), testSettings, { shop, nowSeconds: Math.floor(nowMs / 1000) });
+export function buildTestPurchase(
+  shop: string,
+  testEventCode: string,
+  settings: ShopEventSettings,
+  nowMs: number,
+): BuildOutcome {
+  const testSettings: ShopEventSettings = {
+    ...settings,
+    sources: { ...settings.sources, web: "website" },
+    testEventCode,
+  };
+  return prepareEvent("orders/create", testOrderPayload(nowMs), testSettings, {
+    shop,
+    nowSeconds: Math.floor(nowMs / 1000),
+  });
 }

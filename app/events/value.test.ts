@@ -14,7 +14,10 @@ const prepare = preparerFor(SHOP, NOW);
 const ready = (outcome: BuildOutcome) => readyAt(outcome, NOW);
 
 type Line = Record<string, any>;
-const usd = (amount: string) => ({ shop_money: { amount, currency_code: "USD" }, presentment_money: { amount, currency_code: "USD" } });
+const usd = (amount: string) => ({
+  shop_money: { amount, currency_code: "USD" },
+  presentment_money: { amount, currency_code: "USD" },
+});
 const inEur = (usdAmount: string, eurAmount: string) => ({
   shop_money: { amount: usdAmount, currency_code: "USD" },
   presentment_money: { amount: eurAmount, currency_code: "EUR" },
@@ -53,13 +56,37 @@ describe("contents: lines of one content id carry their quantity-weighted price"
   });
 
   it.each([
-    ["1 × 10.00 and 3 × 12.00", [[1, "10.00"], [3, "12.00"]], 11.5],
-    ["rounded to the cent: 10.00, 10.00, 10.01", [[1, "10.00"], [1, "10.00"], [1, "10.01"]], 10],
-    ["2 × 19.99 and 1 × 24.99", [[2, "19.99"], [1, "24.99"]], 21.66],
+    [
+      "1 × 10.00 and 3 × 12.00",
+      [
+        [1, "10.00"],
+        [3, "12.00"],
+      ],
+      11.5,
+    ],
+    [
+      "rounded to the cent: 10.00, 10.00, 10.01",
+      [
+        [1, "10.00"],
+        [1, "10.00"],
+        [1, "10.01"],
+      ],
+      10,
+    ],
+    [
+      "2 × 19.99 and 1 × 24.99",
+      [
+        [2, "19.99"],
+        [1, "24.99"],
+      ],
+      21.66,
+    ],
   ] as const)("%s", (_name, lines, price) => {
     const order = fixture("orders-create-web");
     const base = order.line_items[1];
-    order.line_items = lines.map(([quantity, amount]) => lineLike(base, { quantity, price: amount, price_set: usd(amount) }));
+    order.line_items = lines.map(([quantity, amount]) =>
+      lineLike(base, { quantity, price: amount, price_set: usd(amount) }),
+    );
     const [content] = ready(prepare("orders/create", order)).event.custom_data!.contents!;
     const quantity = lines.reduce((n, [q]) => n + q, 0);
     const total = lines.reduce((sum, [q, amount]) => sum + q * Number(amount), 0);
@@ -72,7 +99,9 @@ describe("contents: lines of one content id carry their quantity-weighted price"
     const order = fixture("orders-create-multicurrency");
     const blanket = order.line_items[0]; // 129.00 USD = 118.68 EUR
     order.line_items.push(lineLike(blanket, { quantity: 1, price: "100.00", price_set: inEur("100.00", "92.00") }));
-    const merged = ready(prepare("orders/create", order)).event.custom_data!.contents!.find((c) => c.id === String(blanket.variant_id))!;
+    const merged = ready(prepare("orders/create", order)).event.custom_data!.contents!.find(
+      (c) => c.id === String(blanket.variant_id),
+    )!;
     expect(merged).toEqual({ id: String(blanket.variant_id), quantity: 2, item_price: 105.34 });
   });
 });
@@ -100,7 +129,12 @@ describe("gift cards sold: left out of value, contents and num_items unless the 
     const { event, notes } = ready(prepare("orders/create", order));
     const without = ready(prepare("orders/create", base)).event.custom_data!;
     expect(event.custom_data).toEqual({ ...without, value: 82.25 });
-    expect(notes).toEqual([{ code: "gift_cards_excluded", message: "1 gift card(s) sold (50.00 USD) left out of value, contents and num_items" }]);
+    expect(notes).toEqual([
+      {
+        code: "gift_cards_excluded",
+        message: "1 gift card(s) sold (50.00 USD) left out of value, contents and num_items",
+      },
+    ]);
   });
 
   it("in subtotal mode too (the subtotal includes the card)", () => {
@@ -130,13 +164,27 @@ describe("gift cards sold: left out of value, contents and num_items unless the 
     order.line_items = [giftCard(order, "25.00"), giftCard(order, "25.00")];
     order.subtotal_price = order.total_price = "50.00";
     order.subtotal_price_set = order.total_price_set = usd("50.00");
-    expect(prepare("orders/create", order)).toEqual({ status: "held_back", reason: expect.stringMatching(/only gift cards/) });
-    expect(ready(prepare("orders/create", order, { includeGiftCards: true })).event.custom_data).toMatchObject({ value: 50, num_items: 2 });
+    expect(prepare("orders/create", order)).toEqual({
+      status: "held_back",
+      reason: expect.stringMatching(/only gift cards/),
+    });
+    expect(ready(prepare("orders/create", order, { includeGiftCards: true })).event.custom_data).toMatchObject({
+      value: 50,
+      num_items: 2,
+    });
   });
 
   it("InitiateCheckout: the gift card comes off the checkout's value and contents as well", () => {
     const checkout = fixture("checkouts-create");
-    const line = { ...checkout.line_items[0], variant_id: 46100000000050, product_id: 8910000000050, sku: "GIFTCARD-50", quantity: 1, price: "50.00", gift_card: true };
+    const line = {
+      ...checkout.line_items[0],
+      variant_id: 46100000000050,
+      product_id: 8910000000050,
+      sku: "GIFTCARD-50",
+      quantity: 1,
+      price: "50.00",
+      gift_card: true,
+    };
     const plain = ready(prepare("checkouts/create", checkout)).event.custom_data!;
     checkout.line_items = [...checkout.line_items, line];
     checkout.total_price = add(checkout.total_price, "50.00");
@@ -194,7 +242,10 @@ describe("tips: left out of value unless the shop counts them", () => {
     withLine.total_tip_received = "10.00";
     withLine.total_price = "169.00";
     withLine.total_price_set = inEur("169.00", "155.48");
-    expect(ready(prepare("orders/create", withLine)).event.custom_data).toMatchObject({ value: 146.28, currency: "EUR" });
+    expect(ready(prepare("orders/create", withLine)).event.custom_data).toMatchObject({
+      value: 146.28,
+      currency: "EUR",
+    });
 
     const shopCurrencyOnly = fixture("orders-create-multicurrency");
     shopCurrencyOnly.total_tip_received = "10.00";

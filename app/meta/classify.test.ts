@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { FAKE_FBTRACE_ID, metaError } from "./meta-answers.fake";
 import { classifyAnswer, isolate, type MetaAnswer, type Verdict } from "./classify";
 
-
 // Every row of meta-capi.md's error table, and the transport failures around it.
 const table: Array<[string, MetaAnswer, Verdict["action"], Record<string, unknown>?]> = [
   ["code 1 unknown error", metaError(500, 1), "retry"],
@@ -31,12 +30,31 @@ const table: Array<[string, MetaAnswer, Verdict["action"], Record<string, unknow
   ["code 270 permission", metaError(403, 270), "pause-pixel"],
   ["code 299 permission", metaError(403, 299), "pause-pixel"],
   ["code 100/33 pixel missing", metaError(400, 100, 33), "pause-pixel"],
-  ["wrong appsecret_proof", metaError(400, 100, undefined, { message: "Invalid appsecret_proof provided in the API argument" }), "pause-pixel"],
+  [
+    "wrong appsecret_proof",
+    metaError(400, 100, undefined, { message: "Invalid appsecret_proof provided in the API argument" }),
+    "pause-pixel",
+  ],
   ["code 100/2804003 too old", metaError(400, 100, 2804003), "drop-event", { code: "event_too_old" }],
-  ["code 100/2804001 malformed fbc", metaError(400, 100, 2804001), "drop-event", { code: "malformed_fbc", fix: "drop-fbc" }],
+  [
+    "code 100/2804001 malformed fbc",
+    metaError(400, 100, 2804001),
+    "drop-event",
+    { code: "malformed_fbc", fix: "drop-fbc" },
+  ],
   ["code 100/2804016 unhashed", metaError(400, 100, 2804016), "drop-event", { code: "unhashed_user_data" }],
-  ["code 100/2804019 other invalid parameter", metaError(400, 100, 2804019), "drop-event", { code: "invalid_parameter" }],
-  ["code 100/2804050 other invalid parameter", metaError(400, 100, 2804050), "drop-event", { code: "invalid_parameter" }],
+  [
+    "code 100/2804019 other invalid parameter",
+    metaError(400, 100, 2804019),
+    "drop-event",
+    { code: "invalid_parameter" },
+  ],
+  [
+    "code 100/2804050 other invalid parameter",
+    metaError(400, 100, 2804050),
+    "drop-event",
+    { code: "invalid_parameter" },
+  ],
   ["code 105 too many / invalid params", metaError(400, 105), "drop-event", { code: "invalid_parameter" }],
   ["an unknown transient code", metaError(400, 9007, undefined, { is_transient: true }), "retry"],
   ["an unknown permanent code", metaError(400, 9008), "retry"],
@@ -55,7 +73,11 @@ describe("classifyAnswer: every answer Meta can give", () => {
   });
 
   it("delivers on Meta's success shape and keeps fbtrace_id and messages", () => {
-    const verdict = classifyAnswer({ kind: "response", status: 200, body: { events_received: 3, messages: [], fbtrace_id: "Xy" } });
+    const verdict = classifyAnswer({
+      kind: "response",
+      status: 200,
+      body: { events_received: 3, messages: [], fbtrace_id: "Xy" },
+    });
     expect(verdict).toEqual({ action: "deliver", eventsReceived: 3, fbtraceId: "Xy", messages: [] });
   });
 
@@ -69,7 +91,13 @@ describe("isolate: finding the bad events of a rejected batch", () => {
   const invalid = { action: "drop-event", code: "invalid_parameter", reason: "bad" } as const;
   it("splits a batch in two halves, nothing lost", () => {
     const step = isolate([1, 2, 3, 4, 5], invalid);
-    expect(step).toEqual({ step: "split", parts: [[1, 2, 3], [4, 5]] });
+    expect(step).toEqual({
+      step: "split",
+      parts: [
+        [1, 2, 3],
+        [4, 5],
+      ],
+    });
   });
   it("drops a single rejected event with Meta's reason", () => {
     expect(isolate([7], invalid)).toEqual({ step: "drop", code: "invalid_parameter", reason: "bad" });

@@ -109,7 +109,8 @@ export function classifyMetaError(error: MetaError): Verdict {
   }
   if (code === 368) return { action: "retry", reason, fbtraceId, minDelayMs: TEMPORARY_BLOCK_DELAY_MS };
   if (code === 100 && sub === 2804003) return { action: "drop-event", code: "event_too_old", reason, fbtraceId };
-  if (code === 100 && sub === 2804001) return { action: "drop-event", code: "malformed_fbc", reason, fbtraceId, fix: "drop-fbc" };
+  if (code === 100 && sub === 2804001)
+    return { action: "drop-event", code: "malformed_fbc", reason, fbtraceId, fix: "drop-fbc" };
   if (code === 100 && sub === 2804016) {
     // A bug on our side: the raw value is never sent again, the event is recorded as rejected.
     return { action: "drop-event", code: "unhashed_user_data", reason, fbtraceId };
@@ -121,7 +122,10 @@ export function classifyMetaError(error: MetaError): Verdict {
 
 export function classifyAnswer(answer: MetaAnswer): Verdict {
   if (answer.kind === "transport") {
-    return { action: "retry", reason: `no answer from Meta (${answer.error}${answer.message ? `: ${answer.message}` : ""})` };
+    return {
+      action: "retry",
+      reason: `no answer from Meta (${answer.error}${answer.message ? `: ${answer.message}` : ""})`,
+    };
   }
   const { status, body } = answer;
   if (status >= 200 && status < 300) {
@@ -151,7 +155,11 @@ export type IsolationStep<T> =
  * A rejected request says an event is bad but not reliably which one. Halving the batch finds
  * the bad events in O(k log n) requests while every good event still goes out.
  */
-export function isolate<T>(batch: T[], verdict: Extract<Verdict, { action: "drop-event" }>, alreadyFixed = false): IsolationStep<T> {
+export function isolate<T>(
+  batch: T[],
+  verdict: Extract<Verdict, { action: "drop-event" }>,
+  alreadyFixed = false,
+): IsolationStep<T> {
   if (batch.length > 1) {
     const mid = Math.ceil(batch.length / 2);
     return { step: "split", parts: [batch.slice(0, mid), batch.slice(mid)] };

@@ -61,7 +61,9 @@ describe("firstPublicIp: the best source that holds a public address", () => {
   });
 
   it("lists each left-out value once, and none when every candidate is empty", () => {
-    expect(firstPublicIp(["100.64.1.1", "100.64.1.1"])).toEqual({ dropped: [{ value: "100.64.1.1", reason: "cgnat" }] });
+    expect(firstPublicIp(["100.64.1.1", "100.64.1.1"])).toEqual({
+      dropped: [{ value: "100.64.1.1", reason: "cgnat" }],
+    });
     expect(firstPublicIp([undefined, null, "  "])).toEqual({ dropped: [] });
   });
 });

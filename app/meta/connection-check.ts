@@ -4,7 +4,14 @@
 // mean a refused token, a missing permission or an unknown pixel is classify.ts's rule
 // (setupProblem), shared with the sender that pauses on the same answers.
 import { z } from "zod";
-import { classifyMetaError, describeMetaError, parseMetaError, setupProblem, type MetaAnswer, type SetupProblem } from "./classify";
+import {
+  classifyMetaError,
+  describeMetaError,
+  parseMetaError,
+  setupProblem,
+  type MetaAnswer,
+  type SetupProblem,
+} from "./classify";
 
 /** Stored on the destination (checkStatus) and shown on the admin page. */
 export const CHECK_STATUSES = ["connected", "failed", "unchecked"] as const;
@@ -17,7 +24,14 @@ export type ConnectionCheck =
   /** Meta read the pixel with this token: events will be taken. */
   | { status: "connected"; pixelName?: string; message: string }
   /** Meta refused this pixel and token: they cannot work until the merchant changes them. */
-  | { status: "failed"; problem: SetupProblem["kind"]; field?: CheckField; message: string; reason: string; fbtraceId?: string }
+  | {
+      status: "failed";
+      problem: SetupProblem["kind"];
+      field?: CheckField;
+      message: string;
+      reason: string;
+      fbtraceId?: string;
+    }
   /** Meta gave no usable answer (unreachable, timeout, 5xx, rate limit): nothing is known yet. */
   | { status: "unchecked"; message: string; reason: string; fbtraceId?: string };
 
@@ -34,9 +48,15 @@ export function setupProblemMessage(problem: SetupProblem, pixelId: string): { f
         message: `Meta cannot find pixel (dataset) ${pixelId}, or this access token cannot reach it. Check the ID in Events Manager (Data sources: the number under your pixel's name), and generate the token from that same pixel's settings.`,
       };
     case "token":
-      return { field: "accessToken", message: `Meta does not accept this access token: ${problem.why}. Generate a new one in ${EVENTS_MANAGER_TOKEN} and paste it here.` };
+      return {
+        field: "accessToken",
+        message: `Meta does not accept this access token: ${problem.why}. Generate a new one in ${EVENTS_MANAGER_TOKEN} and paste it here.`,
+      };
     case "no-token":
-      return { field: "accessToken", message: `Meta received no access token. Paste the token generated in ${EVENTS_MANAGER_TOKEN}.` };
+      return {
+        field: "accessToken",
+        message: `Meta received no access token. Paste the token generated in ${EVENTS_MANAGER_TOKEN}.`,
+      };
     case "permission":
       return {
         field: "accessToken",
@@ -67,19 +87,32 @@ export function classifyConnectionCheck(answer: MetaAnswer, pixelId: string): Co
   const { status, body } = answer;
   if (status >= 200 && status < 300) {
     const node = pixelNodeSchema.safeParse(body);
-    if (!node.success || node.data.id !== pixelId) return unchecked("Meta answered in a way the app does not understand", `HTTP ${status} without pixel ${pixelId} in the body`);
+    if (!node.success || node.data.id !== pixelId)
+      return unchecked(
+        "Meta answered in a way the app does not understand",
+        `HTTP ${status} without pixel ${pixelId} in the body`,
+      );
     const named = node.data.name ? `"${node.data.name}" (${pixelId})` : pixelId;
-    return { status: "connected", pixelName: node.data.name, message: `Connected: Meta accepts this access token for pixel ${named}.` };
+    return {
+      status: "connected",
+      pixelName: node.data.name,
+      message: `Connected: Meta accepts this access token for pixel ${named}.`,
+    };
   }
   const error = parseMetaError(body);
   if (!error) {
-    return unchecked(status >= 500 ? "Meta is having trouble right now" : "Meta answered in a way the app does not understand", `HTTP ${status} without a Meta error body`);
+    return unchecked(
+      status >= 500 ? "Meta is having trouble right now" : "Meta answered in a way the app does not understand",
+      `HTTP ${status} without a Meta error body`,
+    );
   }
   const reason = describeMetaError(error);
   const problem = setupProblem(error);
   if (problem) return failed(problem, pixelId, reason, error.fbtrace_id);
   const verdict = classifyMetaError(error);
-  if (verdict.action === "rate-limited" || (verdict.action === "retry" && verdict.minDelayMs)) return unchecked("Meta is limiting requests from this app right now", reason, error.fbtrace_id);
-  if (error.code === 1 || error.code === 2 || error.is_transient || status >= 500) return unchecked("Meta is having trouble right now", reason, error.fbtrace_id);
+  if (verdict.action === "rate-limited" || (verdict.action === "retry" && verdict.minDelayMs))
+    return unchecked("Meta is limiting requests from this app right now", reason, error.fbtrace_id);
+  if (error.code === 1 || error.code === 2 || error.is_transient || status >= 500)
+    return unchecked("Meta is having trouble right now", reason, error.fbtrace_id);
   return unchecked(`Meta answered with an error the app does not know (${reason})`, reason, error.fbtrace_id);
 }

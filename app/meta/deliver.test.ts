@@ -14,7 +14,11 @@ const event = (id: string, extra: Partial<MetaEvent["user_data"]> = {}): { id: s
     custom_data: { value: 1, currency: "USD" },
   },
 });
-const ok = (n: number): MetaAnswer => ({ kind: "response", status: 200, body: { events_received: n, messages: [], fbtrace_id: "T" } });
+const ok = (n: number): MetaAnswer => ({
+  kind: "response",
+  status: 200,
+  body: { events_received: n, messages: [], fbtrace_id: "T" },
+});
 const rejected = (subcode: number): MetaAnswer => ({
   kind: "response",
   status: 400,
@@ -26,7 +30,9 @@ function fakeMeta(poisoned: Set<string>, subcode = 2804050): SendEvents & { call
   const calls: MetaEvent[][] = [];
   const send = async (events: MetaEvent[]) => {
     calls.push(events);
-    return events.some((e) => poisoned.has(e.event_id) && !(subcode === 2804001 && e.user_data.fbc === undefined)) ? rejected(subcode) : ok(events.length);
+    return events.some((e) => poisoned.has(e.event_id) && !(subcode === 2804001 && e.user_data.fbc === undefined))
+      ? rejected(subcode)
+      : ok(events.length);
   };
   return Object.assign(send, { calls });
 }
@@ -34,7 +40,10 @@ function fakeMeta(poisoned: Set<string>, subcode = 2804050): SendEvents & { call
 describe("deliverBatch", () => {
   it("delivers a clean batch in one request", async () => {
     const meta = fakeMeta(new Set());
-    const report = await deliverBatch(["1", "2", "3"].map((id) => event(id)), meta);
+    const report = await deliverBatch(
+      ["1", "2", "3"].map((id) => event(id)),
+      meta,
+    );
     expect(report.requests).toBe(1);
     expect(report.fates.map((f) => f.fate.status)).toEqual(["delivered", "delivered", "delivered"]);
   });

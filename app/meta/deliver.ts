@@ -22,13 +22,17 @@ function withoutFbc(event: MetaEvent): MetaEvent {
   return { ...event, user_data: userData };
 }
 
-export async function deliverBatch<T extends { event: MetaEvent }>(items: T[], send: SendEvents): Promise<DeliveryReport<T>> {
+export async function deliverBatch<T extends { event: MetaEvent }>(
+  items: T[],
+  send: SendEvents,
+): Promise<DeliveryReport<T>> {
   const report: DeliveryReport<T> = { fates: [], requests: 0 };
   const run = async (batch: T[], fixed: boolean): Promise<void> => {
     report.requests++;
     const verdict = classifyAnswer(await send(batch.map((i) => i.event)));
     if (verdict.action === "deliver") {
-      for (const item of batch) report.fates.push({ item, fate: { status: "delivered", fbtraceId: verdict.fbtraceId } });
+      for (const item of batch)
+        report.fates.push({ item, fate: { status: "delivered", fbtraceId: verdict.fbtraceId } });
       return;
     }
     if (verdict.action !== "drop-event") {
@@ -39,9 +43,15 @@ export async function deliverBatch<T extends { event: MetaEvent }>(items: T[], s
     if (step.step === "split") {
       for (const part of step.parts) await run(part, fixed);
     } else if (step.step === "resend-without-fbc") {
-      await run(batch.map((i) => ({ ...i, event: withoutFbc(i.event) })), true);
+      await run(
+        batch.map((i) => ({ ...i, event: withoutFbc(i.event) })),
+        true,
+      );
     } else {
-      report.fates.push({ item: batch[0]!, fate: { status: "rejected", code: step.code, reason: step.reason, fbtraceId: verdict.fbtraceId } });
+      report.fates.push({
+        item: batch[0]!,
+        fate: { status: "rejected", code: step.code, reason: step.reason, fbtraceId: verdict.fbtraceId },
+      });
     }
   };
   if (items.length > 0) await run(items, false);

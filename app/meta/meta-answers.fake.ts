@@ -3,7 +3,12 @@ import type { MetaAnswer } from "./classify";
 
 export const FAKE_FBTRACE_ID = "AbCdEf";
 
-export const metaError = (status: number, code: number, error_subcode?: number, extra: Record<string, unknown> = {}): MetaAnswer => ({
+export const metaError = (
+  status: number,
+  code: number,
+  error_subcode?: number,
+  extra: Record<string, unknown> = {},
+): MetaAnswer => ({
   kind: "response",
   status,
   body: {

@@ -35,20 +35,29 @@ describe("Meta's published normalisation examples", () => {
     },
   );
 
-  it.each(examples.filter(isHashed).map((e) => [e.key, e.input, e] as const))("%s %j normalises as Meta shows", (_key, _input, e) => {
-    const country = e.key === "zp" && e.normalized === "m11ae" ? "GB" : e.key === "zp" && e.normalized === "1987" ? "AU" : countryFor(e);
-    expect(normalizeValue(e.key as HashedKey, e.input, country, NOW_MS)).toBe(e.normalized);
-  });
-
-  it.each(examples.filter((e) => e.hashing === "do_not_hash" && !e.input.startsWith("http")).map((e) => [e.key, e.input] as const))(
-    "%s %j is passed through unhashed",
-    (key, input) => {
-      const ud = buildUserData({ [key]: input }, NOW_MS);
-      expect(ud[key as keyof typeof ud]).toBe(input);
-      if (key === "fbc") expect(isValidFbc(input)).toBe(true);
-      if (key === "fbp") expect(isValidFbp(input)).toBe(true);
+  it.each(examples.filter(isHashed).map((e) => [e.key, e.input, e] as const))(
+    "%s %j normalises as Meta shows",
+    (_key, _input, e) => {
+      const country =
+        e.key === "zp" && e.normalized === "m11ae"
+          ? "GB"
+          : e.key === "zp" && e.normalized === "1987"
+            ? "AU"
+            : countryFor(e);
+      expect(normalizeValue(e.key as HashedKey, e.input, country, NOW_MS)).toBe(e.normalized);
     },
   );
+
+  it.each(
+    examples
+      .filter((e) => e.hashing === "do_not_hash" && !e.input.startsWith("http"))
+      .map((e) => [e.key, e.input] as const),
+  )("%s %j is passed through unhashed", (key, input) => {
+    const ud = buildUserData({ [key]: input }, NOW_MS);
+    expect(ud[key as keyof typeof ud]).toBe(input);
+    if (key === "fbc") expect(isValidFbc(input)).toBe(true);
+    if (key === "fbp") expect(isValidFbp(input)).toBe(true);
+  });
 
   it("builds fbc from a landing URL's fbclid exactly as Meta's example", () => {
     const example = examples.find((e) => e.key === "fbc" && e.input.startsWith("http"))!;

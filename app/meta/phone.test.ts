@@ -5,7 +5,13 @@
 // country's international dialling prefix.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Metadata, getCountries, getCountryCallingCode, getExampleNumber, type CountryCode } from "libphonenumber-js/max";
+import {
+  Metadata,
+  getCountries,
+  getCountryCallingCode,
+  getExampleNumber,
+  type CountryCode,
+} from "libphonenumber-js/max";
 import examples from "libphonenumber-js/examples.mobile.json";
 import { normalizePhone } from "./user-data";
 
@@ -157,8 +163,21 @@ describe("every country's example number reads as libphonenumber-js reads it", (
 
 describe("normalizePhone on raw values as buyers type them (property)", () => {
   const separators = fc.constantFrom("", " ", "-", ".", "(", ")", "/", "+", " ext. ", "#");
-  const piece = fc.oneof(fc.string({ unit: fc.constantFrom("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"), minLength: 1, maxLength: 5 }), separators);
-  const regions = fc.constantFrom<string | null | undefined>(...COUNTRIES, undefined, null, "us", "gb", "XX", "001", "USA", "");
+  const piece = fc.oneof(
+    fc.string({ unit: fc.constantFrom("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"), minLength: 1, maxLength: 5 }),
+    separators,
+  );
+  const regions = fc.constantFrom<string | null | undefined>(
+    ...COUNTRIES,
+    undefined,
+    null,
+    "us",
+    "gb",
+    "XX",
+    "001",
+    "USA",
+    "",
+  );
 
   it("answers E.164 digits (7 to 15, no leading zero) or nothing, whatever the separators", () => {
     fc.assert(

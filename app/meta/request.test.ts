@@ -1,7 +1,14 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { MetaEvent } from "./event";
-import { appSecretProof, graphRequest, MAX_EVENTS_PER_REQUEST, pixelReadRequest, planBatches, requestBody } from "./request";
+import {
+  appSecretProof,
+  graphRequest,
+  MAX_EVENTS_PER_REQUEST,
+  pixelReadRequest,
+  planBatches,
+  requestBody,
+} from "./request";
 
 const event = (id: string): MetaEvent => ({
   event_name: "Purchase",
@@ -24,7 +31,9 @@ describe("requestBody", () => {
 
 describe("graphRequest", () => {
   it("puts the token in the Authorization header, never in the URL or body", () => {
-    const req = graphRequest({ pixelId: "1234567890", accessToken: "EAAtoken" }, [event("1")], { graphUrl: "http://127.0.0.1:4100/" });
+    const req = graphRequest({ pixelId: "1234567890", accessToken: "EAAtoken" }, [event("1")], {
+      graphUrl: "http://127.0.0.1:4100/",
+    });
     expect(req.url).toBe("http://127.0.0.1:4100/v26.0/1234567890/events");
     expect(req.headers.authorization).toBe("Bearer EAAtoken");
     expect(req.body).not.toContain("EAAtoken");
@@ -41,8 +50,15 @@ describe("graphRequest", () => {
 
 describe("pixelReadRequest (the connection check)", () => {
   it("reads id and name of the pixel node, the token in the Authorization header only", () => {
-    const req = pixelReadRequest({ pixelId: "1234567890", accessToken: "EAAtoken", apiVersion: "v24.0" }, { graphUrl: "http://127.0.0.1:4100/" });
-    expect(req).toEqual({ url: "http://127.0.0.1:4100/v24.0/1234567890?fields=id%2Cname", method: "GET", headers: { authorization: "Bearer EAAtoken" } });
+    const req = pixelReadRequest(
+      { pixelId: "1234567890", accessToken: "EAAtoken", apiVersion: "v24.0" },
+      { graphUrl: "http://127.0.0.1:4100/" },
+    );
+    expect(req).toEqual({
+      url: "http://127.0.0.1:4100/v24.0/1234567890?fields=id%2Cname",
+      method: "GET",
+      headers: { authorization: "Bearer EAAtoken" },
+    });
   });
   it("carries appsecret_proof in the query when an app secret is known", () => {
     const req = pixelReadRequest({ pixelId: "1", accessToken: "tok", appSecret: "shh" });
@@ -70,6 +86,11 @@ describe("planBatches", () => {
     expect(batches[0]![0]!.id).toBe(0);
   });
   it("honours a smaller cap", () => {
-    expect(planBatches([1, 2, 3].map((id) => ({ pixelId: "A", id })), 2).map((b) => b.length)).toEqual([2, 1]);
+    expect(
+      planBatches(
+        [1, 2, 3].map((id) => ({ pixelId: "A", id })),
+        2,
+      ).map((b) => b.length),
+    ).toEqual([2, 1]);
   });
 });

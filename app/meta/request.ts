@@ -88,7 +88,8 @@ function pixelNodeUrl(destination: Destination, graphUrl = DEFAULT_GRAPH_URL): s
  */
 export function pixelReadRequest(destination: Destination, options: { graphUrl?: string } = {}): GraphRequest {
   const query = new URLSearchParams({ fields: PIXEL_READ_FIELDS.join(",") });
-  if (destination.appSecret) query.set("appsecret_proof", appSecretProof(destination.accessToken, destination.appSecret));
+  if (destination.appSecret)
+    query.set("appsecret_proof", appSecretProof(destination.accessToken, destination.appSecret));
   return {
     url: `${pixelNodeUrl(destination, options.graphUrl)}?${query.toString()}`,
     method: "GET",

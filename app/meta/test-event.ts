@@ -9,8 +9,7 @@ import { setupProblemMessage } from "./connection-check";
 export const TEST_EVENTS_PLACE = "Events Manager > your pixel > Test events";
 
 /** Said when the shop has no test event code, with how to get one. */
-export const NO_TEST_EVENT_CODE_MESSAGE =
-  `No test event code is set, so a test event would count as a real purchase. In ${TEST_EVENTS_PLACE}, copy the code shown for server events (it looks like TEST12345), paste it into Test event code and save; then send the test event.`;
+export const NO_TEST_EVENT_CODE_MESSAGE = `No test event code is set, so a test event would count as a real purchase. In ${TEST_EVENTS_PLACE}, copy the code shown for server events (it looks like TEST12345), paste it into Test event code and save; then send the test event.`;
 
 export type TestEventOutcome =
   | { ok: true; eventsReceived: number; fbtraceId?: string; messages: string[]; message: string }
@@ -29,7 +28,13 @@ export function classifyTestEventAnswer(answer: MetaAnswer, facts: TestEventFact
   if (verdict.action === "deliver") {
     const n = verdict.eventsReceived;
     if (n < 1) {
-      return { ok: false, retry: true, message: `Meta answered but received no event${trace}. Send the test event again; if this repeats, give the fbtrace_id to Meta support.`, reason: "events_received 0", fbtraceId };
+      return {
+        ok: false,
+        retry: true,
+        message: `Meta answered but received no event${trace}. Send the test event again; if this repeats, give the fbtrace_id to Meta support.`,
+        reason: "events_received 0",
+        fbtraceId,
+      };
     }
     return {
       ok: true,
@@ -43,11 +48,34 @@ export function classifyTestEventAnswer(answer: MetaAnswer, facts: TestEventFact
     const error = answer.kind === "response" ? parseMetaError(answer.body) : undefined;
     const problem = error && setupProblem(error);
     const message = problem ? setupProblemMessage(problem, facts.pixelId).message : verdict.merchantMessage;
-    return { ok: false, retry: false, message: `Meta refused the test event: ${message}`, reason: verdict.reason, fbtraceId };
+    return {
+      ok: false,
+      retry: false,
+      message: `Meta refused the test event: ${message}`,
+      reason: verdict.reason,
+      fbtraceId,
+    };
   }
   if (verdict.action === "drop-event") {
-    return { ok: false, retry: false, message: `Meta refused the test event (${verdict.reason}${trace}). This is the app's fault, not yours: please report it with the fbtrace_id.`, reason: verdict.reason, fbtraceId };
+    return {
+      ok: false,
+      retry: false,
+      message: `Meta refused the test event (${verdict.reason}${trace}). This is the app's fault, not yours: please report it with the fbtrace_id.`,
+      reason: verdict.reason,
+      fbtraceId,
+    };
   }
-  const why = verdict.action === "rate-limited" ? "Meta is limiting requests from this app right now" : answer.kind === "transport" ? "Meta could not be reached" : "Meta is having trouble right now";
-  return { ok: false, retry: true, message: `The test event was not sent: ${why}. Try again in a few minutes.`, reason: verdict.reason, fbtraceId };
+  const why =
+    verdict.action === "rate-limited"
+      ? "Meta is limiting requests from this app right now"
+      : answer.kind === "transport"
+        ? "Meta could not be reached"
+        : "Meta is having trouble right now";
+  return {
+    ok: false,
+    retry: true,
+    message: `The test event was not sent: ${why}. Try again in a few minutes.`,
+    reason: verdict.reason,
+    fbtraceId,
+  };
 }

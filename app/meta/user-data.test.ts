@@ -171,11 +171,14 @@ describe("normalisation, key by key", () => {
 });
 
 describe("values that must never be hashed", () => {
-  it.each([[""], ["   "], ["null"], ["NULL"], ["undefined"], ["n/a"], ["None"], ["-"], ["nil"], [null], [undefined]])("%j is omitted", (raw) => {
-    for (const key of HASHED_KEYS) {
-      expect(hashValue(key, raw, NOW_MS)).toBeUndefined();
-    }
-  });
+  it.each([[""], ["   "], ["null"], ["NULL"], ["undefined"], ["n/a"], ["None"], ["-"], ["nil"], [null], [undefined]])(
+    "%j is omitted",
+    (raw) => {
+      for (const key of HASHED_KEYS) {
+        expect(hashValue(key, raw, NOW_MS)).toBeUndefined();
+      }
+    },
+  );
 
   it("passes a pre-hashed value through instead of hashing a hash", () => {
     const hash = sha("jane@example.com");
@@ -253,9 +256,18 @@ describe("buildUserData", () => {
   it("the same raw value under another country is another value where the country matters", () => {
     const ud = buildUserData(
       {
-        st: [{ value: "CA", country: "US" }, { value: "CA", country: "FR" }],
-        zp: [{ value: "94110-2231", country: "US" }, { value: "94110-2231", country: "FR" }],
-        ph: [{ value: "07700 900123", country: "GB" }, { value: "07700 900123", country: "DE" }],
+        st: [
+          { value: "CA", country: "US" },
+          { value: "CA", country: "FR" },
+        ],
+        zp: [
+          { value: "94110-2231", country: "US" },
+          { value: "94110-2231", country: "FR" },
+        ],
+        ph: [
+          { value: "07700 900123", country: "GB" },
+          { value: "07700 900123", country: "DE" },
+        ],
       },
       NOW_MS,
     );
@@ -306,19 +318,97 @@ describe("buildUserData", () => {
 // Values as they come in orders: capitals, stray spaces, accents composed and decomposed,
 // punctuation, placeholders, numbers, hashes in either case, with and without an appendix.
 const TEXTS = [
-  "Jane", "JANE", " jane ", "Jürgen", "Ju\u0308rgen", "O'Brien", "Müller-Lüdenscheidt", "von Bülow", "山田", "Ελένη",
-  "San Francisco", "St. Louis", "Saint-Étienne", "Sai\u0301nt-E\u0301tienne", "München", "Köln", "New York", "NEW YORK",
-  "CA", "ca", "US-NY", "Ontario", "Île-de-France", "Bavaria", "94103", "94110-2231", "SW1A 1AA", "M1 1AE", "H2X 1Y4", "100-0001",
-  "US", "us", "United States", "USA", "UK", "Germany", "gb", "Atlantis", "F", "female", "Male", "other", "m",
-  "jane.doe@example.com", " Jane.Doe@Example.COM ", "jürgen@beispiel.de", "bad@@", "x y@z.com",
-  "(415) 555-0132", "+1 415 555 0132", "07700 900123", "+44 7700 900123", "030 1234567", "0612345678", "555-0132",
-  "1997-02-16", "2/16/1997", "16.02.1997", "19970216", "2030-01-01",
-  "", " ", "null", "NULL", "n/a", "-", "nil", "none", "undefined",
-  HASH, HASH.toUpperCase(), `${HASH}.AQYBAQIA`, `${HASH} `, `${HASH.slice(0, 63)}g`, "x".repeat(70),
-  "\u00a0Jane\u00a0", "a\tb", "ǅ", "İstanbul", "ß", "ﬁ", "Mary ❤️", "👩‍👩‍👧 Ann", "1️⃣", "अनुराग",
+  "Jane",
+  "JANE",
+  " jane ",
+  "Jürgen",
+  "Ju\u0308rgen",
+  "O'Brien",
+  "Müller-Lüdenscheidt",
+  "von Bülow",
+  "山田",
+  "Ελένη",
+  "San Francisco",
+  "St. Louis",
+  "Saint-Étienne",
+  "Sai\u0301nt-E\u0301tienne",
+  "München",
+  "Köln",
+  "New York",
+  "NEW YORK",
+  "CA",
+  "ca",
+  "US-NY",
+  "Ontario",
+  "Île-de-France",
+  "Bavaria",
+  "94103",
+  "94110-2231",
+  "SW1A 1AA",
+  "M1 1AE",
+  "H2X 1Y4",
+  "100-0001",
+  "US",
+  "us",
+  "United States",
+  "USA",
+  "UK",
+  "Germany",
+  "gb",
+  "Atlantis",
+  "F",
+  "female",
+  "Male",
+  "other",
+  "m",
+  "jane.doe@example.com",
+  " Jane.Doe@Example.COM ",
+  "jürgen@beispiel.de",
+  "bad@@",
+  "x y@z.com",
+  "(415) 555-0132",
+  "+1 415 555 0132",
+  "07700 900123",
+  "+44 7700 900123",
+  "030 1234567",
+  "0612345678",
+  "555-0132",
+  "1997-02-16",
+  "2/16/1997",
+  "16.02.1997",
+  "19970216",
+  "2030-01-01",
+  "",
+  " ",
+  "null",
+  "NULL",
+  "n/a",
+  "-",
+  "nil",
+  "none",
+  "undefined",
+  HASH,
+  HASH.toUpperCase(),
+  `${HASH}.AQYBAQIA`,
+  `${HASH} `,
+  `${HASH.slice(0, 63)}g`,
+  "x".repeat(70),
+  "\u00a0Jane\u00a0",
+  "a\tb",
+  "ǅ",
+  "İstanbul",
+  "ß",
+  "ﬁ",
+  "Mary ❤️",
+  "👩‍👩‍👧 Ann",
+  "1️⃣",
+  "अनुराग",
 ];
 const COUNTRIES = ["US", "us", "CA", "GB", "DE", "FR", "JP", "XX", "", null, undefined];
-const rawValue = fc.oneof(fc.constantFrom<string | number | null | undefined>(...TEXTS, null, undefined, 7001, 0), fc.string({ maxLength: 12 }));
+const rawValue = fc.oneof(
+  fc.constantFrom<string | number | null | undefined>(...TEXTS, null, undefined, 7001, 0),
+  fc.string({ maxLength: 12 }),
+);
 const entry = fc.oneof(
   rawValue.map((v) => (typeof v === "number" ? String(v) : v)),
   fc.record({ value: rawValue, country: fc.constantFrom(...COUNTRIES) }),
@@ -340,14 +430,17 @@ describe("buildUserData on generated customer facts (property)", () => {
       fc.property(facts, (input) => {
         const ud = buildUserData(input, NOW_MS);
         for (const key of HASHED_KEYS) {
-          const expected = [...new Set((input[key] ?? []).map((v) => hashValue(key, v, NOW_MS)).filter((h) => h !== undefined))];
+          const expected = [
+            ...new Set((input[key] ?? []).map((v) => hashValue(key, v, NOW_MS)).filter((h) => h !== undefined)),
+          ];
           if (expected.length === 0) expect(ud[key], key).toBeUndefined();
           else expect(ud[key], key).toEqual(expected.length === 1 ? expected[0] : expected);
           for (const hash of [ud[key] ?? []].flat()) expect(isSha256Hex(hash), key).toBe(true);
         }
         for (const key of PLAIN_KEYS) {
           const raw = input[key]?.trim();
-          const kept = raw && !["null", "undefined"].includes(raw) && (key !== "client_ip_address" || isIP(raw)) ? raw : undefined;
+          const kept =
+            raw && !["null", "undefined"].includes(raw) && (key !== "client_ip_address" || isIP(raw)) ? raw : undefined;
           expect(ud[key], key).toBe(kept);
         }
         // Pure: the same facts give the same user_data.
@@ -369,7 +462,8 @@ describe("names and cities: letters of every script with their marks, nothing el
         expect(name).toMatch(LETTERS_WITH_MARKS);
         expect(name).not.toMatch(/[\uFE0E\uFE0F\p{Extended_Pictographic}]/u);
         // Text without marks or pictographs: exactly its letters, lowercased.
-        if (!/[\p{M}\p{Extended_Pictographic}]/u.test(text)) expect(name).toBe(text.toLowerCase().replace(/[^\p{L}\p{M}]/gu, ""));
+        if (!/[\p{M}\p{Extended_Pictographic}]/u.test(text))
+          expect(name).toBe(text.toLowerCase().replace(/[^\p{L}\p{M}]/gu, ""));
       }),
       { numRuns: 20_000 },
     );

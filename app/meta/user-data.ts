@@ -14,19 +14,7 @@ import {
 } from "libphonenumber-js/max";
 import { PROVINCE_NAMES } from "./provinces";
 
-export const HASHED_KEYS = [
-  "em",
-  "ph",
-  "fn",
-  "ln",
-  "ge",
-  "db",
-  "ct",
-  "st",
-  "zp",
-  "country",
-  "external_id",
-] as const;
+export const HASHED_KEYS = ["em", "ph", "fn", "ln", "ge", "db", "ct", "st", "zp", "country", "external_id"] as const;
 export type HashedKey = (typeof HASHED_KEYS)[number];
 
 /** Keys Meta wants exactly as received: hashing them breaks matching. */
@@ -41,8 +29,7 @@ export const PLAIN_KEYS = [
 export type PlainKey = (typeof PLAIN_KEYS)[number];
 
 /** The user_data object as sent to Meta: hashed keys hold one hash or several. */
-export type MetaUserData = Partial<Record<HashedKey, string | string[]>> &
-  Partial<Record<PlainKey, string>>;
+export type MetaUserData = Partial<Record<HashedKey, string | string[]>> & Partial<Record<PlainKey, string>>;
 
 /** A raw value plus the ISO country it belongs to (phones, states and zips depend on it). */
 export interface RawValue {
@@ -188,7 +175,11 @@ export function normalizeCity(raw: string): string | undefined {
 }
 
 /** A name compared without case, accents, spaces or punctuation: "Québec" and "quebec" meet. */
-const nameKey = (name: string) => name.normalize("NFD").toLowerCase().replace(/[^a-z]/g, "");
+const nameKey = (name: string) =>
+  name
+    .normalize("NFD")
+    .toLowerCase()
+    .replace(/[^a-z]/g, "");
 
 const PROVINCE_CODES = {
   us: new Map(PROVINCE_NAMES.us.map(([name, code]) => [nameKey(name), code])),
@@ -200,7 +191,10 @@ export function normalizeState(raw: string, country?: string | null): string | u
   if (c === "us" || c === "ca") {
     // Shopify's province_code for US/CA is already the 2-letter code; "US-CA" also occurs.
     // Without one, the province's name ("British Columbia") stands for its code.
-    const code = raw.toLowerCase().replace(/^(us|ca)-/, "").replace(/[^a-z]/g, "");
+    const code = raw
+      .toLowerCase()
+      .replace(/^(us|ca)-/, "")
+      .replace(/[^a-z]/g, "");
     return code.length === 2 ? code : PROVINCE_CODES[c].get(nameKey(raw));
   }
   return raw.toLowerCase().replace(/[^\p{L}\p{M}\p{N}]/gu, "") || undefined;
@@ -225,7 +219,11 @@ const COUNTRY_CODES = [...getCountries(), "AQ", "BV", "GS", "HM", "PN", "TF", "U
 const ISO_COUNTRIES = new Set(COUNTRY_CODES);
 // Aliases people write: "UK" is not an ISO code (GB is), even though it has two letters.
 const COUNTRY_ALIASES: Array<[string, string]> = [
-  ["uk", "gb"], ["usa", "us"], ["unitedstatesofamerica", "us"], ["greatbritain", "gb"], ["england", "gb"],
+  ["uk", "gb"],
+  ["usa", "us"],
+  ["unitedstatesofamerica", "us"],
+  ["greatbritain", "gb"],
+  ["england", "gb"],
 ];
 // English country names to ISO codes ("United States" -> "us", as in Meta's example), from the
 // runtime's own region names: no list of ours to maintain.
@@ -252,7 +250,12 @@ export function normalizeExternalId(raw: string): string | undefined {
  * The normalised (unhashed) form of one value, or undefined when it must be omitted. A birth
  * date needs `nowMs` (see normalizeDateOfBirth): without it none is sent.
  */
-export function normalizeValue(key: HashedKey, raw: string, country?: string | null, nowMs?: number): string | undefined {
+export function normalizeValue(
+  key: HashedKey,
+  raw: string,
+  country?: string | null,
+  nowMs?: number,
+): string | undefined {
   switch (key) {
     case "em":
       return normalizeEmail(raw);
@@ -282,7 +285,11 @@ export function normalizeValue(key: HashedKey, raw: string, country?: string | n
  * Normalise then hash one value; a value that already is a SHA-256 passes through untouched
  * (lowercased when it was written in capitals). `nowMs` as for normalizeValue.
  */
-export function hashValue(key: HashedKey, raw: RawValue | string | null | undefined, nowMs?: number): string | undefined {
+export function hashValue(
+  key: HashedKey,
+  raw: RawValue | string | null | undefined,
+  nowMs?: number,
+): string | undefined {
   const { value, country } = typeof raw === "object" && raw !== null ? raw : { value: raw, country: undefined };
   const text = clean(value);
   if (text === undefined) return undefined;

@@ -29,15 +29,31 @@ const cases: Array<[string, Mutation, InvalidCode]> = [
   ["event_time in milliseconds", (e) => ({ ...e, event_time: (NOW - 60) * 1000 }), "bad_event_time"],
   ["fractional event_time", (e) => ({ ...e, event_time: NOW - 0.5 }), "bad_event_time"],
   ["8 days old", (e) => ({ ...e, event_time: NOW - 8 * 86400 }), "event_too_old"],
-  ["63 days old in a store", (e) => ({ ...e, action_source: "physical_store", event_time: NOW - 63 * 86400 }), "event_too_old"],
+  [
+    "63 days old in a store",
+    (e) => ({ ...e, action_source: "physical_store", event_time: NOW - 63 * 86400 }),
+    "event_too_old",
+  ],
   ["2 minutes in the future", (e) => ({ ...e, event_time: NOW + 120 }), "event_in_future"],
   ["unknown action_source", (e) => ({ ...e, action_source: "web" as MetaEvent["action_source"] }), "bad_action_source"],
   ["website without event_source_url", (e) => ({ ...e, event_source_url: undefined }), "missing_event_source_url"],
   ["website with a relative url", (e) => ({ ...e, event_source_url: "/thank_you" }), "missing_event_source_url"],
-  ["no customer information", (e) => ({ ...e, action_source: "system_generated", user_data: {} }), "no_customer_information"],
+  [
+    "no customer information",
+    (e) => ({ ...e, action_source: "system_generated", user_data: {} }),
+    "no_customer_information",
+  ],
   ["raw email", (e) => ({ ...e, user_data: { ...e.user_data, em: "jane@example.com" } }), "unhashed_user_data"],
-  ["raw phone in an array", (e) => ({ ...e, user_data: { ...e.user_data, ph: [sha256Hex("1"), "+16505551212"] } }), "unhashed_user_data"],
-  ["uppercase hash", (e) => ({ ...e, user_data: { ...e.user_data, fn: sha256Hex("x").toUpperCase() } }), "unhashed_user_data"],
+  [
+    "raw phone in an array",
+    (e) => ({ ...e, user_data: { ...e.user_data, ph: [sha256Hex("1"), "+16505551212"] } }),
+    "unhashed_user_data",
+  ],
+  [
+    "uppercase hash",
+    (e) => ({ ...e, user_data: { ...e.user_data, fn: sha256Hex("x").toUpperCase() } }),
+    "unhashed_user_data",
+  ],
   ["malformed fbc", (e) => ({ ...e, user_data: { ...e.user_data, fbc: "IwAR2F4-dbP0l7Mn1IawQQ" } }), "malformed_fbc"],
   ["malformed fbp", (e) => ({ ...e, user_data: { ...e.user_data, fbp: "GA1.2.123" } }), "malformed_fbp"],
   ["bad IP", (e) => ({ ...e, user_data: { ...e.user_data, client_ip_address: "999.1.1.1" } }), "bad_ip_address"],
@@ -45,7 +61,11 @@ const cases: Array<[string, Mutation, InvalidCode]> = [
   ["Purchase without currency", (e) => ({ ...e, custom_data: { value: 1 } }), "missing_value_or_currency"],
   ["negative value", (e) => ({ ...e, custom_data: { value: -5, currency: "USD" } }), "bad_value"],
   ["lowercase currency", (e) => ({ ...e, custom_data: { value: 5, currency: "usd" } }), "bad_currency"],
-  ["content without quantity", (e) => ({ ...e, custom_data: { value: 5, currency: "USD", contents: [{ id: "1", quantity: 0 }] } }), "bad_contents"],
+  [
+    "content without quantity",
+    (e) => ({ ...e, custom_data: { value: 5, currency: "USD", contents: [{ id: "1", quantity: 0 }] } }),
+    "bad_contents",
+  ],
 ];
 
 describe("validateEvent: what Meta would reject is caught first", () => {

@@ -37,14 +37,37 @@ export interface Problem {
 // Meta's standard events: a server event named "purchase" never deduplicates with the
 // pixel's "Purchase" and is a custom event in Events Manager.
 const STANDARD_EVENTS = [
-  "AddPaymentInfo", "AddToCart", "AddToWishlist", "CompleteRegistration", "Contact",
-  "CustomizeProduct", "Donate", "FindLocation", "InitiateCheckout", "Lead", "PageView",
-  "Purchase", "Schedule", "Search", "StartTrial", "SubmitApplication", "Subscribe", "ViewContent",
+  "AddPaymentInfo",
+  "AddToCart",
+  "AddToWishlist",
+  "CompleteRegistration",
+  "Contact",
+  "CustomizeProduct",
+  "Donate",
+  "FindLocation",
+  "InitiateCheckout",
+  "Lead",
+  "PageView",
+  "Purchase",
+  "Schedule",
+  "Search",
+  "StartTrial",
+  "SubmitApplication",
+  "Subscribe",
+  "ViewContent",
 ];
 const STANDARD_BY_LOWER = new Map(STANDARD_EVENTS.map((n) => [n.toLowerCase(), n]));
 
 // Keys Meta counts as customer information; at least one must be present.
-const MATCH_KEYS = [...HASHED_KEYS, "client_ip_address", "client_user_agent", "fbc", "fbp", "subscription_id", "lead_id"] as const;
+const MATCH_KEYS = [
+  ...HASHED_KEYS,
+  "client_ip_address",
+  "client_user_agent",
+  "fbc",
+  "fbp",
+  "subscription_id",
+  "lead_id",
+] as const;
 
 const isHash = (v: unknown) => typeof v === "string" && isSha256Hex(v);
 
@@ -66,7 +89,10 @@ export function validateEvent(event: MetaEvent, nowSeconds: number): Problem[] {
   else {
     const standard = STANDARD_BY_LOWER.get(event.event_name.toLowerCase());
     if (standard && standard !== event.event_name) {
-      add("wrong_event_name_case", `event_name "${event.event_name}" must be spelled "${standard}" to deduplicate with the pixel`);
+      add(
+        "wrong_event_name_case",
+        `event_name "${event.event_name}" must be spelled "${standard}" to deduplicate with the pixel`,
+      );
     }
   }
   if (!event.event_id) add("missing_event_id", "event_id is missing: Meta could not deduplicate it with the pixel");
@@ -78,7 +104,10 @@ export function validateEvent(event: MetaEvent, nowSeconds: number): Problem[] {
     const maxAge = event.action_source === "physical_store" ? MAX_AGE_PHYSICAL_STORE_SECONDS : MAX_AGE_SECONDS;
     const age = nowSeconds - t;
     if (age > maxAge) {
-      add("event_too_old", `the conversion happened ${Math.floor(age / 86400)} days ago; Meta accepts at most ${maxAge / 86400} days`);
+      add(
+        "event_too_old",
+        `the conversion happened ${Math.floor(age / 86400)} days ago; Meta accepts at most ${maxAge / 86400} days`,
+      );
     } else if (age < -MAX_FUTURE_SECONDS) {
       add("event_in_future", `event_time is ${-age} s in the future`);
     }
@@ -118,8 +147,10 @@ export function validateEvent(event: MetaEvent, nowSeconds: number): Problem[] {
   }
 
   const cd = event.custom_data;
-  if (cd?.value !== undefined && (!Number.isFinite(cd.value) || cd.value < 0)) add("bad_value", `custom_data.value ${cd.value} is not an amount`);
-  if (cd?.currency !== undefined && !/^[A-Z]{3}$/.test(cd.currency)) add("bad_currency", `custom_data.currency "${cd.currency}" is not ISO 4217`);
+  if (cd?.value !== undefined && (!Number.isFinite(cd.value) || cd.value < 0))
+    add("bad_value", `custom_data.value ${cd.value} is not an amount`);
+  if (cd?.currency !== undefined && !/^[A-Z]{3}$/.test(cd.currency))
+    add("bad_currency", `custom_data.currency "${cd.currency}" is not ISO 4217`);
   if (event.event_name === "Purchase" && (cd?.value === undefined || cd.currency === undefined)) {
     add("missing_value_or_currency", "a Purchase needs custom_data.value and currency");
   }

@@ -17,7 +17,13 @@ import { sendGraphRequest } from "../meta/graph-client.server";
 import { pixelReadRequest, type Destination } from "../meta/request";
 import { tokenFingerprint, VaultError, type VaultKeyInput } from "../security/token-vault";
 import { vaultKeys } from "../security/vault-key.server";
-import { destinationInputSchema, openDestination, recordConnectionCheck, resumeDestination, type DestinationInput } from "./destinations.server";
+import {
+  destinationInputSchema,
+  openDestination,
+  recordConnectionCheck,
+  resumeDestination,
+  type DestinationInput,
+} from "./destinations.server";
 
 /** Where Meta is, for calls made outside the worker (the check, test events). */
 export interface MetaAccess {
@@ -38,7 +44,10 @@ export function metaAccessFromEnv(): MetaAccess {
 /** Saves a destination (sealing the token, resuming a paused pixel): ./destinations.server.ts saveDestination. */
 export type SaveDestination = (prisma: PrismaClient, shop: string, input: DestinationInput) => Promise<void>;
 
-export async function checkConnection(destination: Omit<Destination, "appSecret">, meta: MetaAccess): Promise<ConnectionCheck> {
+export async function checkConnection(
+  destination: Omit<Destination, "appSecret">,
+  meta: MetaAccess,
+): Promise<ConnectionCheck> {
   const request = pixelReadRequest({ ...destination, appSecret: meta.appSecret }, { graphUrl: meta.graphUrl });
   const answer = await sendGraphRequest(request, meta.timeoutMs ?? CONNECTION_CHECK_TIMEOUT_MS);
   return classifyConnectionCheck(answer, destination.pixelId);
@@ -62,10 +71,18 @@ export interface ConnectDeps {
 }
 
 /** Checks the pixel and token (the given token, else the stored one), then saves or not, as above. */
-export async function connectDestination(prisma: PrismaClient, shop: string, input: DestinationInput, deps: ConnectDeps): Promise<ConnectOutcome> {
+export async function connectDestination(
+  prisma: PrismaClient,
+  shop: string,
+  input: DestinationInput,
+  deps: ConnectDeps,
+): Promise<ConnectOutcome> {
   const now = deps.now ?? new Date();
   const data = destinationInputSchema.parse(input);
-  const existing = await prisma.destination.findUnique({ where: { shop }, select: { pixelId: true, tokenFingerprint: true, apiVersion: true, pausedAt: true } });
+  const existing = await prisma.destination.findUnique({
+    where: { shop },
+    select: { pixelId: true, tokenFingerprint: true, apiVersion: true, pausedAt: true },
+  });
   let token = data.accessToken;
   if (!token) {
     if (!existing) throw new Error("an access token is required to connect a pixel");
@@ -76,7 +93,8 @@ export async function connectDestination(prisma: PrismaClient, shop: string, inp
       return { saved: false, unreadableToken: true };
     }
   }
-  const sameAsStored = !!existing && existing.pixelId === data.pixelId && existing.tokenFingerprint === tokenFingerprint(token);
+  const sameAsStored =
+    !!existing && existing.pixelId === data.pixelId && existing.tokenFingerprint === tokenFingerprint(token);
   const apiVersion = data.apiVersion ?? existing?.apiVersion ?? DEFAULT_API_VERSION;
   const check = await checkConnection({ pixelId: data.pixelId, accessToken: token, apiVersion }, deps.meta);
   if (check.status === "failed") {

@@ -4,7 +4,18 @@
 import { describe, expect, it } from "vitest";
 import type { EventFate } from "../meta/deliver";
 import type { MetaEvent } from "../meta/event";
-import { afterBatch, afterDelivery, notAttempted, splitByDeadline, stops, type AfterDelivery, type BatchOutcome, type PauseVerdict, type SendableEvent, type StopSignals } from "./delivery-plan";
+import {
+  afterBatch,
+  afterDelivery,
+  notAttempted,
+  splitByDeadline,
+  stops,
+  type AfterDelivery,
+  type BatchOutcome,
+  type PauseVerdict,
+  type SendableEvent,
+  type StopSignals,
+} from "./delivery-plan";
 import type { AppliedTransition, ClaimedEvent } from "./event-store.server";
 
 const NOW_MS = Date.parse("2026-11-21T12:00:00Z");
@@ -12,12 +23,41 @@ const DAY_S = 24 * 3600;
 const NOW_S = NOW_MS / 1000;
 const PIXEL = "1234567890";
 
-function claimed(id: number, ageSeconds: number, actionSource = "website", testEventCode: string | null = null): ClaimedEvent {
-  const payload = { event_name: "Purchase", event_id: String(id), event_time: NOW_S - ageSeconds, action_source: actionSource, user_data: {} } as unknown as MetaEvent;
-  return { id: BigInt(id), eventId: String(id), eventName: "Purchase", testEventCode, attempts: 1, payload, leaseId: "lease-1" };
+function claimed(
+  id: number,
+  ageSeconds: number,
+  actionSource = "website",
+  testEventCode: string | null = null,
+): ClaimedEvent {
+  const payload = {
+    event_name: "Purchase",
+    event_id: String(id),
+    event_time: NOW_S - ageSeconds,
+    action_source: actionSource,
+    user_data: {},
+  } as unknown as MetaEvent;
+  return {
+    id: BigInt(id),
+    eventId: String(id),
+    eventName: "Purchase",
+    testEventCode,
+    attempts: 1,
+    payload,
+    leaseId: "lease-1",
+  };
 }
-const sendable = (row: ClaimedEvent): SendableEvent => ({ ...row, event: row.payload, pixelId: PIXEL, testEventCode: row.testEventCode ?? undefined });
-const tooOld = (id: number): AppliedTransition => ({ id: BigInt(id), state: "expired", reasonCode: "event_too_old", reason: "Meta's 7-day window closed before the event could be delivered" });
+const sendable = (row: ClaimedEvent): SendableEvent => ({
+  ...row,
+  event: row.payload,
+  pixelId: PIXEL,
+  testEventCode: row.testEventCode ?? undefined,
+});
+const tooOld = (id: number): AppliedTransition => ({
+  id: BigInt(id),
+  state: "expired",
+  reasonCode: "event_too_old",
+  reason: "Meta's 7-day window closed before the event could be delivered",
+});
 
 describe("splitting a claim at Meta's window", () => {
   it.each<[string, ClaimedEvent, "expired" | "sendable"]>([
@@ -29,7 +69,11 @@ describe("splitting a claim at Meta's window", () => {
     ["a test event keeps its code", claimed(6, DAY_S, "website", "TEST12345"), "sendable"],
   ])("%s is %s", (_what, row, verdict) => {
     const split = splitByDeadline([row], PIXEL, NOW_MS);
-    expect(split).toEqual(verdict === "expired" ? { expired: [tooOld(Number(row.id))], sendable: [] } : { expired: [], sendable: [sendable(row)] });
+    expect(split).toEqual(
+      verdict === "expired"
+        ? { expired: [tooOld(Number(row.id))], sendable: [] }
+        : { expired: [], sendable: [sendable(row)] },
+    );
   });
 
   it("keeps the order of the claim", () => {
@@ -40,9 +84,19 @@ describe("splitting a claim at Meta's window", () => {
   });
 });
 
-const retry: EventFate = { status: "deferred", verdict: { action: "retry", reason: "Meta answered 503", fbtraceId: "R" } };
-const rateLimited: EventFate = { status: "deferred", verdict: { action: "rate-limited", reason: "User request limit reached" } };
-const pause: PauseVerdict = { action: "pause-pixel", reason: "token_invalid", merchantMessage: "Meta no longer accepts the access token of this pixel." };
+const retry: EventFate = {
+  status: "deferred",
+  verdict: { action: "retry", reason: "Meta answered 503", fbtraceId: "R" },
+};
+const rateLimited: EventFate = {
+  status: "deferred",
+  verdict: { action: "rate-limited", reason: "User request limit reached" },
+};
+const pause: PauseVerdict = {
+  action: "pause-pixel",
+  reason: "token_invalid",
+  merchantMessage: "Meta no longer accepts the access token of this pixel.",
+};
 const paused: EventFate = { status: "deferred", verdict: pause };
 
 describe("what a request's fates write", () => {
@@ -51,14 +105,30 @@ describe("what a request's fates write", () => {
   it.each<[string, Array<{ item: SendableEvent; fate: EventFate }>, BatchOutcome]>([
     [
       "all delivered",
-      [{ item: a, fate: { status: "delivered", fbtraceId: "T" } }, { item: b, fate: { status: "delivered" } }],
-      { transitions: [{ id: 1n, state: "sent", fbtraceId: "T" }, { id: 2n, state: "sent", fbtraceId: undefined }], delivered: 2, stop: { rateLimited: false } },
+      [
+        { item: a, fate: { status: "delivered", fbtraceId: "T" } },
+        { item: b, fate: { status: "delivered" } },
+      ],
+      {
+        transitions: [
+          { id: 1n, state: "sent", fbtraceId: "T" },
+          { id: 2n, state: "sent", fbtraceId: undefined },
+        ],
+        delivered: 2,
+        stop: { rateLimited: false },
+      },
     ],
     [
       "one refused by Meta",
-      [{ item: a, fate: { status: "delivered" } }, { item: b, fate: { status: "rejected", code: "invalid_parameter", reason: "Meta error 100", fbtraceId: "X" } }],
+      [
+        { item: a, fate: { status: "delivered" } },
+        { item: b, fate: { status: "rejected", code: "invalid_parameter", reason: "Meta error 100", fbtraceId: "X" } },
+      ],
       {
-        transitions: [{ id: 1n, state: "sent", fbtraceId: undefined }, { id: 2n, state: "rejected", reasonCode: "invalid_parameter", reason: "Meta error 100", fbtraceId: "X" }],
+        transitions: [
+          { id: 1n, state: "sent", fbtraceId: undefined },
+          { id: 2n, state: "rejected", reasonCode: "invalid_parameter", reason: "Meta error 100", fbtraceId: "X" },
+        ],
         delivered: 1,
         stop: { rateLimited: false },
       },
@@ -66,20 +136,45 @@ describe("what a request's fates write", () => {
     [
       "an outage: retried, the others still go",
       [{ item: a, fate: retry }],
-      { transitions: [{ id: 1n, state: "retrying", nextAttemptAt: new Date(NOW_MS + 3_750), reasonCode: "meta_unavailable", reason: "Meta answered 503", fbtraceId: "R" }], delivered: 0, stop: { rateLimited: false } },
+      {
+        transitions: [
+          {
+            id: 1n,
+            state: "retrying",
+            nextAttemptAt: new Date(NOW_MS + 3_750),
+            reasonCode: "meta_unavailable",
+            reason: "Meta answered 503",
+            fbtraceId: "R",
+          },
+        ],
+        delivered: 0,
+        stop: { rateLimited: false },
+      },
     ],
     [
       "a rate limit: retried, and no further request",
       [{ item: a, fate: rateLimited }],
       {
-        transitions: [{ id: 1n, state: "retrying", nextAttemptAt: new Date(NOW_MS + 45_000), reasonCode: "rate_limited", reason: "User request limit reached", fbtraceId: undefined }],
+        transitions: [
+          {
+            id: 1n,
+            state: "retrying",
+            nextAttemptAt: new Date(NOW_MS + 45_000),
+            reasonCode: "rate_limited",
+            reason: "User request limit reached",
+            fbtraceId: undefined,
+          },
+        ],
         delivered: 0,
         stop: { rateLimited: true },
       },
     ],
     [
       "a pause: paused with Meta's reason, and no further request",
-      [{ item: a, fate: paused }, { item: b, fate: paused }],
+      [
+        { item: a, fate: paused },
+        { item: b, fate: paused },
+      ],
       {
         transitions: [
           { id: 1n, state: "paused", reasonCode: "pixel_paused", reason: "token_invalid", fbtraceId: undefined },
@@ -96,7 +191,14 @@ describe("what a request's fates write", () => {
 
   it("draws one jitter per event, in order", () => {
     const draws = [0, 1];
-    const { transitions } = afterBatch([{ item: a, fate: retry }, { item: b, fate: retry }], NOW_MS, () => draws.shift()!);
+    const { transitions } = afterBatch(
+      [
+        { item: a, fate: retry },
+        { item: b, fate: retry },
+      ],
+      NOW_MS,
+      () => draws.shift()!,
+    );
     expect(transitions.map((t) => t.nextAttemptAt!.getTime() - NOW_MS)).toEqual([2_500, 5_000]);
     expect(draws).toEqual([]);
   });
@@ -122,10 +224,30 @@ describe("events no request carried", () => {
   });
 
   it.each<[string, AppliedTransition[], StopSignals, AppliedTransition[]]>([
-    ["every event attempted", [...written, { id: 2n, state: "sent" }, { id: 3n, state: "sent" }], { rateLimited: false }, []],
-    ["after a rate limit: retried with it", written, { rateLimited: true }, [back(2n, "retrying", "rate_limited"), back(3n, "retrying", "rate_limited")]],
-    ["after a pause: paused with it", written, { rateLimited: false, pause }, [back(2n, "paused", "pixel_paused"), back(3n, "paused", "pixel_paused")]],
-    ["after a pause and a rate limit: the pause wins", written, { rateLimited: true, pause }, [back(2n, "paused", "pixel_paused"), back(3n, "paused", "pixel_paused")]],
+    [
+      "every event attempted",
+      [...written, { id: 2n, state: "sent" }, { id: 3n, state: "sent" }],
+      { rateLimited: false },
+      [],
+    ],
+    [
+      "after a rate limit: retried with it",
+      written,
+      { rateLimited: true },
+      [back(2n, "retrying", "rate_limited"), back(3n, "retrying", "rate_limited")],
+    ],
+    [
+      "after a pause: paused with it",
+      written,
+      { rateLimited: false, pause },
+      [back(2n, "paused", "pixel_paused"), back(3n, "paused", "pixel_paused")],
+    ],
+    [
+      "after a pause and a rate limit: the pause wins",
+      written,
+      { rateLimited: true, pause },
+      [back(2n, "paused", "pixel_paused"), back(3n, "paused", "pixel_paused")],
+    ],
   ])("%s", (_what, transitions, signals, expected) => {
     expect(notAttempted(rows, transitions, signals, NOW_MS)).toEqual(expected);
   });
@@ -138,7 +260,12 @@ describe("what follows a written batch", () => {
     ["a rate limit", { rateLimited: true }, 0, { next: "slow", forMs: 60_000 }],
     ["a rate limit, some outcomes lost", { rateLimited: true }, 2, { next: "slow", forMs: 60_000 }],
     ["a pause", { rateLimited: false, pause }, 0, { next: "pause", verdict: pause }],
-    ["a pause after a rate limit, some outcomes lost", { rateLimited: true, pause }, 1, { next: "pause", verdict: pause }],
+    [
+      "a pause after a rate limit, some outcomes lost",
+      { rateLimited: true, pause },
+      1,
+      { next: "pause", verdict: pause },
+    ],
   ])("%s: %j", (_what, signals, lost, next) => {
     expect(afterDelivery(signals, lost)).toEqual(next);
   });

@@ -4,7 +4,15 @@
 import type { PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { API_VERSION_PATTERN, DEFAULT_API_VERSION } from "../meta/api-version";
-import { isSealedUnderCurrentKey, openSecret, sealSecret, tokenFingerprint, VaultError, type SealContext, type VaultKeyInput } from "../security/token-vault";
+import {
+  isSealedUnderCurrentKey,
+  openSecret,
+  sealSecret,
+  tokenFingerprint,
+  VaultError,
+  type SealContext,
+  type VaultKeyInput,
+} from "../security/token-vault";
 import { vaultKeys } from "../security/vault-key.server";
 import { setPendingState } from "./event-store.server";
 import { PIXEL_ID_PATTERN } from "../meta/pixel-id";
@@ -13,11 +21,7 @@ import { TEST_EVENT_CODE_PATTERN } from "../meta/test-event-code";
 export const destinationInputSchema = z.object({
   pixelId: z.string().trim().regex(PIXEL_ID_PATTERN, "a pixel (dataset) ID is the number shown in Events Manager"),
   accessToken: z.string().trim().min(20, "paste the whole access token from Events Manager").optional(),
-  testEventCode: z
-    .string()
-    .trim()
-    .regex(TEST_EVENT_CODE_PATTERN, "a test event code looks like TEST12345")
-    .nullish(),
+  testEventCode: z.string().trim().regex(TEST_EVENT_CODE_PATTERN, "a test event code looks like TEST12345").nullish(),
   apiVersion: z.string().regex(API_VERSION_PATTERN, "an API version looks like v24.0").optional(),
 });
 export type DestinationInput = z.input<typeof destinationInputSchema>;
@@ -43,7 +47,13 @@ export interface OpenDestination {
   slowUntil: Date | null;
 }
 
-export async function saveDestination(prisma: PrismaClient, shop: string, input: DestinationInput, key: VaultKeyInput = vaultKeys(), now = new Date()): Promise<void> {
+export async function saveDestination(
+  prisma: PrismaClient,
+  shop: string,
+  input: DestinationInput,
+  key: VaultKeyInput = vaultKeys(),
+  now = new Date(),
+): Promise<void> {
   const data = destinationInputSchema.parse(input);
   const existing = await prisma.destination.findUnique({ where: { shop } });
   if (!existing && !data.accessToken) throw new Error("an access token is required to connect a pixel");
@@ -58,7 +68,9 @@ export async function saveDestination(prisma: PrismaClient, shop: string, input:
     existing.pauseReason === UNINSTALLED_REASON;
   const fields = {
     pixelId: data.pixelId,
-    ...(data.accessToken ? { accessTokenEnc: sealSecret(data.accessToken, sealContext(shop), key), tokenFingerprint: fingerprint } : {}),
+    ...(data.accessToken
+      ? { accessTokenEnc: sealSecret(data.accessToken, sealContext(shop), key), tokenFingerprint: fingerprint }
+      : {}),
     ...(data.testEventCode !== undefined ? { testEventCode: data.testEventCode || null } : {}),
     ...(data.apiVersion ? { apiVersion: data.apiVersion } : {}),
     // A new token or pixel is the merchant's answer to a pause: try again.
@@ -68,16 +80,36 @@ export async function saveDestination(prisma: PrismaClient, shop: string, input:
   if (existing) await prisma.destination.update({ where: { shop }, data: fields });
   else
     await prisma.destination.create({
-      data: { shop, accessTokenEnc: sealSecret(data.accessToken!, sealContext(shop), key), tokenFingerprint: fingerprint, apiVersion: data.apiVersion ?? DEFAULT_API_VERSION, ...fields },
+      data: {
+        shop,
+        accessTokenEnc: sealSecret(data.accessToken!, sealContext(shop), key),
+        tokenFingerprint: fingerprint,
+        apiVersion: data.apiVersion ?? DEFAULT_API_VERSION,
+        ...fields,
+      },
     });
   if (tokenChanged) {
-    await setPendingState(prisma, shop, ["paused"], "queued", existing ? "destination changed: resumed" : "pixel connected", now);
-    await prisma.event.updateMany({ where: { shop, state: { in: ["queued", "retrying", "paused"] } }, data: { pixelId: data.pixelId } });
+    await setPendingState(
+      prisma,
+      shop,
+      ["paused"],
+      "queued",
+      existing ? "destination changed: resumed" : "pixel connected",
+      now,
+    );
+    await prisma.event.updateMany({
+      where: { shop, state: { in: ["queued", "retrying", "paused"] } },
+      data: { pixelId: data.pixelId },
+    });
   }
 }
 
 /** Throws VaultError when no key opens the token (see pauseUnreadableDestination). */
-export async function openDestination(prisma: PrismaClient, shop: string, key: VaultKeyInput = vaultKeys()): Promise<OpenDestination | undefined> {
+export async function openDestination(
+  prisma: PrismaClient,
+  shop: string,
+  key: VaultKeyInput = vaultKeys(),
+): Promise<OpenDestination | undefined> {
   const row = await prisma.destination.findUnique({ where: { shop } });
   if (!row) return undefined;
   return {
@@ -92,8 +124,17 @@ export async function openDestination(prisma: PrismaClient, shop: string, key: V
   };
 }
 
-export async function pauseDestination(prisma: PrismaClient, shop: string, reason: string, message: string, now: Date): Promise<void> {
-  await prisma.destination.updateMany({ where: { shop }, data: { pausedAt: now, pauseReason: reason, pauseMessage: message } });
+export async function pauseDestination(
+  prisma: PrismaClient,
+  shop: string,
+  reason: string,
+  message: string,
+  now: Date,
+): Promise<void> {
+  await prisma.destination.updateMany({
+    where: { shop },
+    data: { pausedAt: now, pauseReason: reason, pauseMessage: message },
+  });
   await setPendingState(prisma, shop, ["queued", "retrying"], "paused", reason, now);
 }
 
@@ -110,7 +151,15 @@ export async function pauseUnreadableDestination(prisma: PrismaClient, shop: str
     await pauseDestination(prisma, shop, UNREADABLE_TOKEN_REASON, UNREADABLE_TOKEN_MESSAGE, now);
     return true;
   }
-  await setPendingState(prisma, shop, ["queued", "retrying"], "paused", row.pauseReason ?? UNREADABLE_TOKEN_REASON, now, true);
+  await setPendingState(
+    prisma,
+    shop,
+    ["queued", "retrying"],
+    "paused",
+    row.pauseReason ?? UNREADABLE_TOKEN_REASON,
+    now,
+    true,
+  );
   return false;
 }
 
@@ -119,8 +168,15 @@ export async function pauseUnreadableDestination(prisma: PrismaClient, shop: str
  * right ENCRYPTION_KEY back): the cause is gone, so they resume without the merchant pasting
  * the token again. The worker's sweep runs this; a process with the wrong key changes nothing.
  */
-export async function resumeReadableTokens(prisma: PrismaClient, key: VaultKeyInput | undefined, now: Date): Promise<string[]> {
-  const paused = await prisma.destination.findMany({ where: { pauseReason: UNREADABLE_TOKEN_REASON }, select: { shop: true } });
+export async function resumeReadableTokens(
+  prisma: PrismaClient,
+  key: VaultKeyInput | undefined,
+  now: Date,
+): Promise<string[]> {
+  const paused = await prisma.destination.findMany({
+    where: { pauseReason: UNREADABLE_TOKEN_REASON },
+    select: { shop: true },
+  });
   const resumed: string[] = [];
   for (const { shop } of paused) {
     try {
@@ -177,8 +233,16 @@ export async function slowDestination(prisma: PrismaClient, shop: string, until:
  * Resumes a paused destination and its paused events (the connection check passed for the
  * pixel and token it was paused with). Returns whether it was paused.
  */
-export async function resumeDestination(prisma: PrismaClient, shop: string, detail: string, now: Date): Promise<boolean> {
-  const { count } = await prisma.destination.updateMany({ where: { shop, pausedAt: { not: null } }, data: { pausedAt: null, pauseReason: null, pauseMessage: null } });
+export async function resumeDestination(
+  prisma: PrismaClient,
+  shop: string,
+  detail: string,
+  now: Date,
+): Promise<boolean> {
+  const { count } = await prisma.destination.updateMany({
+    where: { shop, pausedAt: { not: null } },
+    data: { pausedAt: null, pauseReason: null, pauseMessage: null },
+  });
   if (count > 0) await setPendingState(prisma, shop, ["paused"], "queued", detail, now);
   return count > 0;
 }
@@ -193,17 +257,33 @@ export interface StoredCheck {
  * A test event Meta counted (events_received >= 1) for `pixelId`: the admin's onboarding
  * checklist marks "test event seen" from it (app/admin/onboarding.server.ts).
  */
-export async function recordTestEventSeen(prisma: PrismaClient, shop: string, pixelId: string, at: Date): Promise<void> {
+export async function recordTestEventSeen(
+  prisma: PrismaClient,
+  shop: string,
+  pixelId: string,
+  at: Date,
+): Promise<void> {
   await prisma.destination.updateMany({ where: { shop }, data: { testEventAt: at, testEventPixelId: pixelId } });
 }
 
 /** The last connection check of the stored pixel and token (app/meta/connection-check.ts). */
-export async function recordConnectionCheck(prisma: PrismaClient, shop: string, check: { status: string; message: string }, now: Date): Promise<void> {
-  await prisma.destination.updateMany({ where: { shop }, data: { checkedAt: now, checkStatus: check.status, checkMessage: check.message } });
+export async function recordConnectionCheck(
+  prisma: PrismaClient,
+  shop: string,
+  check: { status: string; message: string },
+  now: Date,
+): Promise<void> {
+  await prisma.destination.updateMany({
+    where: { shop },
+    data: { checkedAt: now, checkStatus: check.status, checkMessage: check.message },
+  });
 }
 
 export async function readConnectionCheck(prisma: PrismaClient, shop: string): Promise<StoredCheck | null> {
-  const row = await prisma.destination.findUnique({ where: { shop }, select: { checkStatus: true, checkMessage: true, checkedAt: true } });
+  const row = await prisma.destination.findUnique({
+    where: { shop },
+    select: { checkStatus: true, checkMessage: true, checkedAt: true },
+  });
   if (!row?.checkStatus || !row.checkedAt) return null;
   return { status: row.checkStatus, message: row.checkMessage, checkedAt: row.checkedAt };
 }

@@ -7,7 +7,14 @@ import { prismaSql, type SqlRunner } from "../db/client.server";
 import { unnestColumns } from "../db/unnest-columns";
 import type { Note } from "../events/outcome";
 import type { MetaEvent } from "../meta/event";
-import { DEFERRAL_REASON_CODE, FINAL_STATES, SCHEDULED_STATES, sqlStates, type EventState, type ReceiptOutcome } from "./lifecycle";
+import {
+  DEFERRAL_REASON_CODE,
+  FINAL_STATES,
+  SCHEDULED_STATES,
+  sqlStates,
+  type EventState,
+  type ReceiptOutcome,
+} from "./lifecycle";
 import type { Transition } from "./schedule";
 
 export interface ReceiptInput {
@@ -29,7 +36,8 @@ export interface ReceiptInput {
  * a forged request are whatever its sender chose, and a refusal must never make the genuine
  * delivery of those ids look like a duplicate.
  */
-export const refusedDedupeKey = (r: { eventId?: string | null; webhookId: string }) => `refused:${r.eventId || r.webhookId}`;
+export const refusedDedupeKey = (r: { eventId?: string | null; webhookId: string }) =>
+  `refused:${r.eventId || r.webhookId}`;
 
 /** Records a delivery; false when Shopify already delivered this one (same event id). */
 export async function recordReceipt(prisma: PrismaClient, r: ReceiptInput): Promise<boolean> {
@@ -99,7 +107,9 @@ export async function insertEvent(prisma: PrismaClient, e: NewEvent, now: Date):
     RETURNING "id"`;
   const id = rows[0]?.id;
   if (id !== undefined) {
-    await prisma.eventTransition.create({ data: { eventPk: id, at: now, state: e.state, detail: e.reason ?? `from ${e.topic}` } });
+    await prisma.eventTransition.create({
+      data: { eventPk: id, at: now, state: e.state, detail: e.reason ?? `from ${e.topic}` },
+    });
   }
   return id;
 }
@@ -110,7 +120,8 @@ export async function insertEvent(prisma: PrismaClient, e: NewEvent, now: Date):
  * give it a parameter's cast, Prisma's tagged queries bind the moment (withMoment).
  */
 const abandonedSendingSql = (now: string) => `"state" = 'sending' AND "leaseUntil" < ${now}`;
-const dueSql = (now: string) => `(("state" IN (${sqlStates(SCHEDULED_STATES)}) AND "nextAttemptAt" <= ${now}) OR (${abandonedSendingSql(now)}))`;
+const dueSql = (now: string) =>
+  `(("state" IN (${sqlStates(SCHEDULED_STATES)}) AND "nextAttemptAt" <= ${now}) OR (${abandonedSendingSql(now)}))`;
 
 const MOMENT = "\u0000now\u0000";
 /** A condition for a tagged query, the moment bound wherever the condition compares with it. */
@@ -120,7 +131,12 @@ function withMoment(condition: (now: string) => string, now: Date): Prisma.Sql {
 }
 
 /** How many events of a shop are due (capped at `cap`) and since when the oldest waits. */
-export async function dueSummary(prisma: PrismaClient, shop: string, cap: number, now: Date): Promise<{ count: number; oldest: Date | null }> {
+export async function dueSummary(
+  prisma: PrismaClient,
+  shop: string,
+  cap: number,
+  now: Date,
+): Promise<{ count: number; oldest: Date | null }> {
   const rows = await prisma.$queryRaw<Array<{ count: number; oldest: Date | null }>>`
     SELECT COUNT(*)::int AS "count", MIN("nextAttemptAt") AS "oldest" FROM (
       SELECT "nextAttemptAt" FROM "Event"
@@ -242,7 +258,13 @@ export interface WebhookWrite {
 }
 
 export async function recordWebhookEvents(sql: SqlRunner, rows: WebhookWrite[]): Promise<IngestWrite[]> {
-  const result = await sql<{ idx: number; receipt: boolean; outcome: string | null; event: string | null; foreign: boolean }>(RECORD_WEBHOOK_EVENTS, WEBHOOK_COLUMNS.arrays(rows));
+  const result = await sql<{
+    idx: number;
+    receipt: boolean;
+    outcome: string | null;
+    event: string | null;
+    foreign: boolean;
+  }>(RECORD_WEBHOOK_EVENTS, WEBHOOK_COLUMNS.arrays(rows));
   // Two copies of one webhook in a batch: the receipt is new for the first only.
   const seen = new Set<string>();
   const writes = result.map((row) => {
@@ -250,13 +272,19 @@ export async function recordWebhookEvents(sql: SqlRunner, rows: WebhookWrite[]):
     const key = `${r.shop}\u0000${r.topic}\u0000${r.eventId || r.webhookId}`;
     const first = !seen.has(key);
     seen.add(key);
-    return { receiptInserted: row.receipt && first, eventPk: row.event === null ? undefined : BigInt(row.event), ...(row.foreign ? { refused: true } : {}) };
+    return {
+      receiptInserted: row.receipt && first,
+      eventPk: row.event === null ? undefined : BigInt(row.event),
+      ...(row.foreign ? { refused: true } : {}),
+    };
   });
   // The receipt's outcome was decided on the statement's snapshot, which cannot see another
   // batch's Event row that was not committed yet (orders/create and orders/paid of one order
   // in two batches writing at once); the event insert then waited for that row and found it.
   // The webhook was answered "duplicate", so its receipt must say so too.
-  const late = result.filter((row, i) => writes[i]!.receiptInserted && row.event === null && row.outcome !== "duplicate");
+  const late = result.filter(
+    (row, i) => writes[i]!.receiptInserted && row.event === null && row.outcome !== "duplicate",
+  );
   if (late.length) {
     await sql(MARK_DUPLICATE_RECEIPTS, DUPLICATE_COLUMNS.arrays(late.map((row) => rows[row.idx]!)));
   }
@@ -267,7 +295,11 @@ const DUPLICATE_COLUMNS = unnestColumns<WebhookWrite>([
   { name: "shop", type: "text", value: (w) => w.receipt.shop },
   { name: "topic", type: "text", value: (w) => w.receipt.topic },
   { name: "dedupeKey", type: "text", value: (w) => w.receipt.eventId || w.receipt.webhookId },
-  { name: "reason", type: "text", value: (w) => `${w.event.event.event_name} ${w.event.event.event_id} was already recorded` },
+  {
+    name: "reason",
+    type: "text",
+    value: (w) => `${w.event.event.event_name} ${w.event.event.event_id} was already recorded`,
+  },
 ]);
 
 const MARK_DUPLICATE_RECEIPTS = `
@@ -276,7 +308,12 @@ const MARK_DUPLICATE_RECEIPTS = `
   WHERE w."shop" = t."shop" AND w."topic" = t."topic" AND w."dedupeKey" = t."dedupeKey"`;
 
 /** One webhook and its event (tests, the CLI, reconciliation): the same statement. */
-export async function recordWebhookEvent(prisma: PrismaClient, receipt: ReceiptInput, event: NewEvent, now: Date): Promise<IngestWrite> {
+export async function recordWebhookEvent(
+  prisma: PrismaClient,
+  receipt: ReceiptInput,
+  event: NewEvent,
+  now: Date,
+): Promise<IngestWrite> {
   const [write] = await recordWebhookEvents(prismaSql(prisma), [{ receipt, event, now }]);
   return write!;
 }
@@ -316,7 +353,14 @@ const CLAIM_DUE = `
  * writes a new lease id on its rows: whoever claims a row after us replaces it, and our
  * outcomes (applyTransitions) and renewals (renewLease) then no longer match the row.
  */
-export async function claimDue(sql: SqlRunner, shop: string, limit: number, leaseMs: number, now: Date, onlyIfOlderThan: Date = now): Promise<ClaimedEvent[]> {
+export async function claimDue(
+  sql: SqlRunner,
+  shop: string,
+  limit: number,
+  leaseMs: number,
+  now: Date,
+  onlyIfOlderThan: Date = now,
+): Promise<ClaimedEvent[]> {
   const leaseUntil = new Date(now.getTime() + leaseMs);
   const rows = await sql<Omit<ClaimedEvent, "id"> & { id: string }>(CLAIM_DUE, [
     leaseUntil.toISOString(),
@@ -339,7 +383,13 @@ export interface AppliedTransition extends Transition {
  * carry `leaseId` are extended; returns how many did, so the caller knows whether it still
  * holds the whole batch.
  */
-export async function renewLease(sql: SqlRunner, leaseId: string, ids: bigint[], leaseMs: number, now: Date): Promise<number> {
+export async function renewLease(
+  sql: SqlRunner,
+  leaseId: string,
+  ids: bigint[],
+  leaseMs: number,
+  now: Date,
+): Promise<number> {
   if (ids.length === 0) return 0;
   // By primary key (no index on leaseId needed); the lease id is the fence.
   const rows = await sql<{ id: string }>(
@@ -392,7 +442,11 @@ const TRANSITION_COLUMNS = unnestColumns<AppliedTransition>([
   { name: "reasonCode", type: "text", value: (t) => t.reasonCode ?? null },
   { name: "reason", type: "text", value: (t) => t.reason ?? null },
   { name: "fbtraceId", type: "text", value: (t) => t.fbtraceId || null },
-  { name: "detail", type: "text", value: (t) => [t.reason, t.fbtraceId && `fbtrace_id ${t.fbtraceId}`].filter(Boolean).join(" · ") || null },
+  {
+    name: "detail",
+    type: "text",
+    value: (t) => [t.reason, t.fbtraceId && `fbtrace_id ${t.fbtraceId}`].filter(Boolean).join(" · ") || null,
+  },
 ]);
 const TRANSITIONS_AT = `($${TRANSITION_COLUMNS.next}::timestamptz AT TIME ZONE 'UTC')`;
 const TRANSITIONS_LEASE = `$${TRANSITION_COLUMNS.next + 1}`;
@@ -426,9 +480,18 @@ const APPLY_TRANSITIONS = `
   SELECT t."id"::text AS "id" FROM t WHERE NOT EXISTS (SELECT 1 FROM changed c WHERE c."id" = t."id")`;
 
 /** Returns the ids whose outcome was not written: no longer held under `leaseId` (taken over, or deleted by a redact). */
-export async function applyTransitions(sql: SqlRunner, leaseId: string, transitions: AppliedTransition[], now: Date): Promise<bigint[]> {
+export async function applyTransitions(
+  sql: SqlRunner,
+  leaseId: string,
+  transitions: AppliedTransition[],
+  now: Date,
+): Promise<bigint[]> {
   if (transitions.length === 0) return [];
-  const lost = await sql<{ id: string }>(APPLY_TRANSITIONS, [...TRANSITION_COLUMNS.arrays(transitions), now.toISOString(), leaseId]);
+  const lost = await sql<{ id: string }>(APPLY_TRANSITIONS, [
+    ...TRANSITION_COLUMNS.arrays(transitions),
+    now.toISOString(),
+    leaseId,
+  ]);
   return lost.map((r) => BigInt(r.id));
 }
 
@@ -461,13 +524,21 @@ export async function setPendingState(
  * The paused events of a shop whose pause had `reason` become queued again: what paused them
  * is over (the app was installed again). Events paused for another reason stay paused.
  */
-export async function resumePausedFor(prisma: PrismaClient, shop: string, reason: string, detail: string, now: Date): Promise<number> {
+export async function resumePausedFor(
+  prisma: PrismaClient,
+  shop: string,
+  reason: string,
+  detail: string,
+  now: Date,
+): Promise<number> {
   const rows = await prisma.$queryRaw<Array<{ id: bigint }>>`
     UPDATE "Event" SET "state" = 'queued', "nextAttemptAt" = ${now}, "leaseUntil" = NULL, "updatedAt" = ${now}, "reasonCode" = NULL, "reason" = NULL
     WHERE "shop" = ${shop} AND "state" = 'paused' AND "reason" = ${reason}
     RETURNING "id"`;
   if (rows.length) {
-    await prisma.eventTransition.createMany({ data: rows.map((r) => ({ eventPk: r.id, at: now, state: "queued", detail })) });
+    await prisma.eventTransition.createMany({
+      data: rows.map((r) => ({ eventPk: r.id, at: now, state: "queued", detail })),
+    });
   }
   return rows.length;
 }
@@ -489,7 +560,9 @@ export async function resumeStrayPaused(prisma: PrismaClient, now: Date): Promis
     WHERE e."state" = 'paused' AND e."nextAttemptAt" >= ${since} AND d."shop" = e."shop" AND d."pausedAt" IS NULL
     RETURNING e."id"`;
   if (rows.length) {
-    await prisma.eventTransition.createMany({ data: rows.map((r) => ({ eventPk: r.id, at: now, state: "queued", detail: "the pixel is no longer paused" })) });
+    await prisma.eventTransition.createMany({
+      data: rows.map((r) => ({ eventPk: r.id, at: now, state: "queued", detail: "the pixel is no longer paused" })),
+    });
   }
   return rows.length;
 }

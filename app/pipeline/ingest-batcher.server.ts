@@ -57,7 +57,9 @@ export class WriteBatcher {
     } catch (error) {
       if (batch.length === 1) return batch[0]!.reject(error);
       // One row the database refuses must not fail its neighbours: each goes on its own.
-      await Promise.all(batch.map((p) => recordWebhookEvents(this.sql, [p]).then(([write]) => p.resolve(write!), p.reject)));
+      await Promise.all(
+        batch.map((p) => recordWebhookEvents(this.sql, [p]).then(([write]) => p.resolve(write!), p.reject)),
+      );
     }
   }
 }

@@ -28,7 +28,13 @@ describe("WriteBatcher", () => {
       deliveries.map((d, i) =>
         ingestWebhook(
           { prisma: db.prisma, batcher },
-          { shop, topic: d.topic, webhookId: `w-${i}`, eventId: d.eventId, payload: { ...order, id: d.id, created_at: "2026-11-21T10:00:00Z", processed_at: "2026-11-21T10:00:00Z" } },
+          {
+            shop,
+            topic: d.topic,
+            webhookId: `w-${i}`,
+            eventId: d.eventId,
+            payload: { ...order, id: d.id, created_at: "2026-11-21T10:00:00Z", processed_at: "2026-11-21T10:00:00Z" },
+          },
           NOW,
         ),
       ),
@@ -46,15 +52,27 @@ describe("WriteBatcher", () => {
   it("records orders/paid as a duplicate when it shares a batch with the orders/create of its order", async () => {
     const batcher = new WriteBatcher(db.sql, { lingerMs: 50, maxBatch: 50 });
     const shop = "together.myshopify.com";
-    const payload = { ...order, id: 9_100_000, created_at: "2026-11-21T10:00:00Z", processed_at: "2026-11-21T10:00:00Z" };
+    const payload = {
+      ...order,
+      id: 9_100_000,
+      created_at: "2026-11-21T10:00:00Z",
+      processed_at: "2026-11-21T10:00:00Z",
+    };
     const results = await Promise.all(
       (["orders/create", "orders/paid"] as const).map((topic, i) =>
-        ingestWebhook({ prisma: db.prisma, batcher }, { shop, topic, webhookId: `t-${i}`, eventId: `t-${i}`, payload }, NOW),
+        ingestWebhook(
+          { prisma: db.prisma, batcher },
+          { shop, topic, webhookId: `t-${i}`, eventId: `t-${i}`, payload },
+          NOW,
+        ),
       ),
     );
     expect(results.map((r) => r.outcome)).toEqual(["paused", "duplicate"]);
     const receipts = await db.prisma.webhookReceipt.findMany({ where: { shop }, orderBy: { dedupeKey: "asc" } });
-    expect(receipts.map((r) => [r.topic, r.outcome])).toEqual([["orders/create", "paused"], ["orders/paid", "duplicate"]]);
+    expect(receipts.map((r) => [r.topic, r.outcome])).toEqual([
+      ["orders/create", "paused"],
+      ["orders/paid", "duplicate"],
+    ]);
     expect(await db.prisma.event.count({ where: { shop } })).toBe(1);
   });
 });

@@ -6,7 +6,17 @@ import type { EventTopic } from "../events/prepare";
 import { DEFAULT_SETTINGS, shopEventSettingsSchema } from "../events/settings";
 import { sha256Hex } from "../meta/user-data";
 import type { IngestWrite, NewEvent } from "./event-store.server";
-import { ALREADY_DELIVERED, answerOfWrite, ignoredTopic, planIngest, refusedByDatabase, type IngestAnswer, type IngestPlan, type IngestResult, type ShopSnapshot } from "./ingest-plan";
+import {
+  ALREADY_DELIVERED,
+  answerOfWrite,
+  ignoredTopic,
+  planIngest,
+  refusedByDatabase,
+  type IngestAnswer,
+  type IngestPlan,
+  type IngestResult,
+  type ShopSnapshot,
+} from "./ingest-plan";
 
 const SHOP = "northwind-woolens-demo.myshopify.com";
 const DAY_MS = 24 * 3600_000;
@@ -14,21 +24,54 @@ const fixture = (name: string) => shopifyFixture(name, { asRecorded: true });
 const web = fixture("orders-create-web");
 
 const connected: ShopSnapshot = { settings: DEFAULT_SETTINGS, pixelId: "1234567890", paused: false };
-const pausedPixel: ShopSnapshot = { ...connected, paused: true, pauseReason: "Meta no longer accepts the access token of this pixel." };
-const withTestCode: ShopSnapshot = { ...connected, settings: shopEventSettingsSchema.parse({ testEventCode: "TEST12345" }) };
+const pausedPixel: ShopSnapshot = {
+  ...connected,
+  paused: true,
+  pauseReason: "Meta no longer accepts the access token of this pixel.",
+};
+const withTestCode: ShopSnapshot = {
+  ...connected,
+  settings: shopEventSettingsSchema.parse({ testEventCode: "TEST12345" }),
+};
 
 describe("a webhook of a topic no event is built from", () => {
   it("is a receipt alone, ignored with the topic", () => {
-    expect(ignoredTopic("products/update")).toEqual({ result: { outcome: "ignored", reason: "no event is built from products/update" } });
+    expect(ignoredTopic("products/update")).toEqual({
+      result: { outcome: "ignored", reason: "no event is built from products/update" },
+    });
   });
 });
 
 describe("a webhook that stores no event", () => {
   it.each<[string, EventTopic, unknown, ShopSnapshot, IngestResult]>([
-    ["a test order without a test event code", "orders/create", fixture("orders-create-test"), connected, { outcome: "held_back", reason: "Shopify test order, and the shop has no test event code" }],
-    ["a test order of a paused pixel", "orders/create", fixture("orders-create-test"), pausedPixel, { outcome: "held_back", reason: "Shopify test order, and the shop has no test event code" }],
-    ["an unreadable order", "orders/create", { id: "not a number" }, connected, { outcome: "invalid", reason: expect.stringMatching(/^orders\/create payload: /) }],
-    ["an unreadable checkout", "checkouts/create", null, pausedPixel, { outcome: "invalid", reason: expect.stringMatching(/^checkouts\/create payload: /) }],
+    [
+      "a test order without a test event code",
+      "orders/create",
+      fixture("orders-create-test"),
+      connected,
+      { outcome: "held_back", reason: "Shopify test order, and the shop has no test event code" },
+    ],
+    [
+      "a test order of a paused pixel",
+      "orders/create",
+      fixture("orders-create-test"),
+      pausedPixel,
+      { outcome: "held_back", reason: "Shopify test order, and the shop has no test event code" },
+    ],
+    [
+      "an unreadable order",
+      "orders/create",
+      { id: "not a number" },
+      connected,
+      { outcome: "invalid", reason: expect.stringMatching(/^orders\/create payload: /) },
+    ],
+    [
+      "an unreadable checkout",
+      "checkouts/create",
+      null,
+      pausedPixel,
+      { outcome: "invalid", reason: expect.stringMatching(/^checkouts\/create payload: /) },
+    ],
   ])("%s: its receipt says why", (_what, topic, payload, shop, result) => {
     expect(planIngest({ shop: SHOP, topic, payload }, shop, RECORDED_NOW)).toEqual({ result });
   });
@@ -47,11 +90,23 @@ describe("a webhook that stores its event", () => {
     refuseForeign: false,
   };
   const bigCustomer = "98765432109876543210";
-  const bigCustomerOrder = { ...web, customer: { ...web.customer, id: bigCustomer, admin_graphql_api_id: `gid://shopify/Customer/${bigCustomer}` } };
+  const bigCustomerOrder = {
+    ...web,
+    customer: { ...web.customer, id: bigCustomer, admin_graphql_api_id: `gid://shopify/Customer/${bigCustomer}` },
+  };
 
   it.each<[string, EventTopic, unknown, ShopSnapshot, Date, boolean, IngestResult, Row]>([
     ["a ready order: queued", "orders/create", web, connected, RECORDED_NOW, false, { outcome: "queued" }, queued],
-    ["arriving under its shop's header: refused if another shop holds its id", "orders/create", web, connected, RECORDED_NOW, true, { outcome: "queued" }, { ...queued, refuseForeign: true }],
+    [
+      "arriving under its shop's header: refused if another shop holds its id",
+      "orders/create",
+      web,
+      connected,
+      RECORDED_NOW,
+      true,
+      { outcome: "queued" },
+      { ...queued, refuseForeign: true },
+    ],
     [
       "a ready order of a paused pixel: paused with the pause's reason",
       "orders/create",
@@ -60,7 +115,12 @@ describe("a webhook that stores its event", () => {
       RECORDED_NOW,
       false,
       { outcome: "paused" },
-      { ...queued, state: "paused", reasonCode: "pixel_paused", reason: "Meta no longer accepts the access token of this pixel." },
+      {
+        ...queued,
+        state: "paused",
+        reasonCode: "pixel_paused",
+        reason: "Meta no longer accepts the access token of this pixel.",
+      },
     ],
     [
       "a ready order of a paused pixel without a recorded reason",
@@ -80,7 +140,13 @@ describe("a webhook that stores its event", () => {
       RECORDED_NOW,
       false,
       { outcome: "paused" },
-      { ...queued, state: "paused", pixelId: undefined, reasonCode: "no_destination", reason: "no Meta pixel is connected yet" },
+      {
+        ...queued,
+        state: "paused",
+        pixelId: undefined,
+        reasonCode: "no_destination",
+        reason: "no Meta pixel is connected yet",
+      },
     ],
     [
       "a test order with the shop's test event code",
@@ -90,7 +156,12 @@ describe("a webhook that stores its event", () => {
       RECORDED_NOW,
       false,
       { outcome: "queued" },
-      { ...queued, testEventCode: "TEST12345", customerHash: sha256Hex(String(fixture("orders-create-test").customer.id)), checkoutToken: fixture("orders-create-test").checkout_token },
+      {
+        ...queued,
+        testEventCode: "TEST12345",
+        customerHash: sha256Hex(String(fixture("orders-create-test").customer.id)),
+        checkoutToken: fixture("orders-create-test").checkout_token,
+      },
     ],
     [
       "an order past Meta's window: expired, never sent",
@@ -100,7 +171,13 @@ describe("a webhook that stores its event", () => {
       new Date(RECORDED_NOW.getTime() + 10 * DAY_MS),
       false,
       { outcome: "invalid", reason: expect.stringContaining("days ago") },
-      { ...queued, state: "expired", testEventCode: null, reasonCode: "event_too_old", reason: expect.stringContaining("days ago") },
+      {
+        ...queued,
+        state: "expired",
+        testEventCode: null,
+        reasonCode: "event_too_old",
+        reason: expect.stringContaining("days ago"),
+      },
     ],
     [
       "an order Meta's rules refuse, of a paused pixel: invalid, not paused",
@@ -110,11 +187,44 @@ describe("a webhook that stores its event", () => {
       new Date(RECORDED_NOW.getTime() - 2 * DAY_MS),
       false,
       { outcome: "invalid", reason: expect.stringContaining("in the future") },
-      { ...queued, state: "invalid", testEventCode: null, reasonCode: "event_in_future", reason: expect.stringContaining("in the future") },
+      {
+        ...queued,
+        state: "invalid",
+        testEventCode: null,
+        reasonCode: "event_in_future",
+        reason: expect.stringContaining("in the future"),
+      },
     ],
-    ["a guest order: no customer hash", "orders/create", fixture("orders-create-no-customer"), connected, RECORDED_NOW, false, { outcome: "queued" }, { ...queued, customerHash: null, checkoutToken: fixture("orders-create-no-customer").checkout_token }],
-    ["a customer id above 2^53, kept as its digits", "orders/create", bigCustomerOrder, connected, RECORDED_NOW, false, { outcome: "queued" }, { ...queued, customerHash: sha256Hex(bigCustomer) }],
-    ["an order without a checkout token", "orders/create", fixture("orders-create-pos"), connected, RECORDED_NOW, false, { outcome: "queued" }, { ...queued, customerHash: sha256Hex(String(fixture("orders-create-pos").customer.id)), checkoutToken: null }],
+    [
+      "a guest order: no customer hash",
+      "orders/create",
+      fixture("orders-create-no-customer"),
+      connected,
+      RECORDED_NOW,
+      false,
+      { outcome: "queued" },
+      { ...queued, customerHash: null, checkoutToken: fixture("orders-create-no-customer").checkout_token },
+    ],
+    [
+      "a customer id above 2^53, kept as its digits",
+      "orders/create",
+      bigCustomerOrder,
+      connected,
+      RECORDED_NOW,
+      false,
+      { outcome: "queued" },
+      { ...queued, customerHash: sha256Hex(bigCustomer) },
+    ],
+    [
+      "an order without a checkout token",
+      "orders/create",
+      fixture("orders-create-pos"),
+      connected,
+      RECORDED_NOW,
+      false,
+      { outcome: "queued" },
+      { ...queued, customerHash: sha256Hex(String(fixture("orders-create-pos").customer.id)), checkoutToken: null },
+    ],
     [
       "a checkout: its token is its own event id, not a Purchase's",
       "checkouts/create",
@@ -130,7 +240,11 @@ describe("a webhook that stores its event", () => {
     expect(plan.result).toEqual(result);
     const { event, shop: eventShop, topic: eventTopic, notes, ...stored } = plan.event!;
     expect(stored).toEqual(row);
-    expect({ shop: eventShop, topic: eventTopic, eventName: event.event_name }).toEqual({ shop: SHOP, topic, eventName: topic === "checkouts/create" ? "InitiateCheckout" : "Purchase" });
+    expect({ shop: eventShop, topic: eventTopic, eventName: event.event_name }).toEqual({
+      shop: SHOP,
+      topic,
+      eventName: topic === "checkouts/create" ? "InitiateCheckout" : "Purchase",
+    });
     expect(Array.isArray(notes)).toBe(true);
   });
 });
@@ -139,18 +253,43 @@ describe("the answer once written", () => {
   const heldBack: IngestPlan = { result: { outcome: "held_back", reason: "r" } };
   const event = (state: NewEvent["state"], result: IngestResult): IngestPlan => ({
     result,
-    event: { shop: SHOP, topic: "orders/create", state, event: { event_name: "Purchase", event_id: "5678901234567" } as NewEvent["event"] },
+    event: {
+      shop: SHOP,
+      topic: "orders/create",
+      state,
+      event: { event_name: "Purchase", event_id: "5678901234567" } as NewEvent["event"],
+    },
   });
   const queued = event("queued", { outcome: "queued" });
   const write = (w: Partial<IngestWrite>): IngestWrite => ({ receiptInserted: true, eventPk: 1n, ...w });
 
   it.each<[string, IngestPlan, IngestWrite, IngestAnswer]>([
     ["a receipt alone, recorded", heldBack, { receiptInserted: true }, { result: heldBack.result, kick: false }],
-    ["a receipt alone, delivered before", heldBack, { receiptInserted: false }, { result: ALREADY_DELIVERED, kick: false }],
+    [
+      "a receipt alone, delivered before",
+      heldBack,
+      { receiptInserted: false },
+      { result: ALREADY_DELIVERED, kick: false },
+    ],
     ["a queued event, stored: announced", queued, write({}), { result: { outcome: "queued" }, kick: true }],
-    ["a paused event, stored: nothing to announce", event("paused", { outcome: "paused" }), write({}), { result: { outcome: "paused" }, kick: false }],
-    ["an expired event, stored", event("expired", { outcome: "invalid", reason: "old" }), write({}), { result: { outcome: "invalid", reason: "old" }, kick: false }],
-    ["an event whose webhook was delivered before", queued, write({ receiptInserted: false, eventPk: undefined }), { result: ALREADY_DELIVERED, kick: false }],
+    [
+      "a paused event, stored: nothing to announce",
+      event("paused", { outcome: "paused" }),
+      write({}),
+      { result: { outcome: "paused" }, kick: false },
+    ],
+    [
+      "an expired event, stored",
+      event("expired", { outcome: "invalid", reason: "old" }),
+      write({}),
+      { result: { outcome: "invalid", reason: "old" }, kick: false },
+    ],
+    [
+      "an event whose webhook was delivered before",
+      queued,
+      write({ receiptInserted: false, eventPk: undefined }),
+      { result: ALREADY_DELIVERED, kick: false },
+    ],
     [
       "an event already recorded from another webhook",
       queued,
@@ -161,7 +300,13 @@ describe("the answer once written", () => {
       "an event another shop holds",
       queued,
       write({ eventPk: undefined, refused: true }),
-      { result: { outcome: "refused", reason: `Purchase 5678901234567 is held for another shop: this body is not ${SHOP}'s` }, kick: false },
+      {
+        result: {
+          outcome: "refused",
+          reason: `Purchase 5678901234567 is held for another shop: this body is not ${SHOP}'s`,
+        },
+        kick: false,
+      },
     ],
   ])("%s", (_what, plan, written, answer) => {
     expect(answerOfWrite(plan, written)).toEqual(answer);
@@ -169,10 +314,16 @@ describe("the answer once written", () => {
 });
 
 describe("an event the database refuses", () => {
-  const invalid = (code: string): IngestPlan => ({ result: { outcome: "invalid", reason: `the database cannot store this event (PostgreSQL ${code})` } });
+  const invalid = (code: string): IngestPlan => ({
+    result: { outcome: "invalid", reason: `the database cannot store this event (PostgreSQL ${code})` },
+  });
   it.each<[string, unknown, IngestPlan | undefined]>([
     ["a NUL character (the driver's code)", { code: "22P05" }, invalid("22P05")],
-    ["a date out of range, through Prisma", { code: "P2010", meta: { driverAdapterError: { cause: { code: "22008" } } } }, invalid("22008")],
+    [
+      "a date out of range, through Prisma",
+      { code: "P2010", meta: { driverAdapterError: { cause: { code: "22008" } } } },
+      invalid("22008"),
+    ],
     ["an id too long to index", { code: "54000" }, invalid("54000")],
     ["a lock timeout: retried", { code: "55P03" }, undefined],
     ["a unique violation: not the data's own fault", { code: "23505" }, undefined],

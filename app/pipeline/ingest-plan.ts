@@ -45,7 +45,10 @@ export interface IngestAnswer {
   kick: boolean;
 }
 
-export const ALREADY_DELIVERED: IngestResult = { outcome: "duplicate", reason: "Shopify delivered this webhook before" };
+export const ALREADY_DELIVERED: IngestResult = {
+  outcome: "duplicate",
+  reason: "Shopify delivered this webhook before",
+};
 
 /** A webhook of a topic no event is built from: its receipt says so. */
 export function ignoredTopic(topic: string): IngestPlan {
@@ -53,16 +56,24 @@ export function ignoredTopic(topic: string): IngestPlan {
 }
 
 export function planIngest(webhook: PlannedWebhook, shop: ShopSnapshot, now: Date): IngestPlan {
-  const built = prepareEvent(webhook.topic, webhook.payload, shop.settings, { shop: webhook.shop, nowSeconds: Math.floor(now.getTime() / 1000) });
+  const built = prepareEvent(webhook.topic, webhook.payload, shop.settings, {
+    shop: webhook.shop,
+    nowSeconds: Math.floor(now.getTime() / 1000),
+  });
   const outcome = receiptOutcomeOfBuild(built, shop.paused);
-  if (built.status === "held_back" || (built.status === "invalid" && !built.event)) return { result: { outcome, reason: built.reason } };
+  if (built.status === "held_back" || (built.status === "invalid" && !built.event))
+    return { result: { outcome, reason: built.reason } };
 
   // A built event is stored even when it cannot go yet (no pixel, paused) or at all (Meta's
   // rules refuse it): the merchant sees every conversion and what became of it.
   const event = built.event!;
   const invalid = built.status === "invalid" ? built : undefined;
   const state = arrivalState(built, shop.paused);
-  const stored = invalid ? { reasonCode: invalid.code, reason: invalid.reason } : state === "paused" ? pauseOf(shop) : { reasonCode: null, reason: null };
+  const stored = invalid
+    ? { reasonCode: invalid.code, reason: invalid.reason }
+    : state === "paused"
+      ? pauseOf(shop)
+      : { reasonCode: null, reason: null };
   return {
     result: { outcome, ...(invalid ? { reason: invalid.reason } : {}) },
     event: {
@@ -84,7 +95,10 @@ export function planIngest(webhook: PlannedWebhook, shop: ShopSnapshot, now: Dat
 /** The pause's own reason (its code says it is a pause), worded as the worker and the pause word it. */
 function pauseOf(shop: ShopSnapshot): { reasonCode: string; reason: string } {
   if (!shop.pixelId) return { reasonCode: "no_destination", reason: "no Meta pixel is connected yet" };
-  return { reasonCode: DEFERRAL_REASON_CODE["pause-pixel"], reason: shop.pauseReason ?? "the pixel is paused until the merchant acts" };
+  return {
+    reasonCode: DEFERRAL_REASON_CODE["pause-pixel"],
+    reason: shop.pauseReason ?? "the pixel is paused until the merchant acts",
+  };
 }
 
 /** The answer once the plan was written: the plan's own, unless the database found it a duplicate or another shop's. */
@@ -92,9 +106,14 @@ export function answerOfWrite(plan: IngestPlan, write: IngestWrite): IngestAnswe
   const none = (result: IngestResult): IngestAnswer => ({ result, kick: false });
   if (!plan.event) return none(write.receiptInserted ? plan.result : ALREADY_DELIVERED);
   const { shop, event, state } = plan.event;
-  if (write.refused) return none({ outcome: "refused", reason: `${event.event_name} ${event.event_id} is held for another shop: this body is not ${shop}'s` });
+  if (write.refused)
+    return none({
+      outcome: "refused",
+      reason: `${event.event_name} ${event.event_id} is held for another shop: this body is not ${shop}'s`,
+    });
   if (!write.receiptInserted) return none(ALREADY_DELIVERED);
-  if (write.eventPk === undefined) return none({ outcome: "duplicate", reason: `${event.event_name} ${event.event_id} was already recorded` });
+  if (write.eventPk === undefined)
+    return none({ outcome: "duplicate", reason: `${event.event_name} ${event.event_id} was already recorded` });
   return { result: plan.result, kick: state === "queued" };
 }
 
@@ -106,7 +125,9 @@ export function answerOfWrite(plan: IngestPlan, write: IngestWrite): IngestAnswe
  */
 export function refusedByDatabase(error: unknown): IngestPlan | undefined {
   const code = refusedDataCode(error);
-  return code ? { result: { outcome: "invalid", reason: `the database cannot store this event (PostgreSQL ${code})` } } : undefined;
+  return code
+    ? { result: { outcome: "invalid", reason: `the database cannot store this event (PostgreSQL ${code})` } }
+    : undefined;
 }
 
 /** The SQLSTATE of an error caused by the data itself (class 22, or 54000 "too large to index"), from the driver or through Prisma. */

@@ -5,7 +5,16 @@ import { isEventTopic } from "../events/prepare";
 import { storedSettings } from "../events/settings";
 import { recordReceipt, recordWebhookEvent, type ReceiptInput } from "./event-store.server";
 import type { WriteBatcher } from "./ingest-batcher.server";
-import { answerOfWrite, ignoredTopic, planIngest, refusedByDatabase, type IngestAnswer, type IngestPlan, type IngestResult, type ShopSnapshot } from "./ingest-plan";
+import {
+  answerOfWrite,
+  ignoredTopic,
+  planIngest,
+  refusedByDatabase,
+  type IngestAnswer,
+  type IngestPlan,
+  type IngestResult,
+  type ShopSnapshot,
+} from "./ingest-plan";
 import type { DeliveryQueue } from "./queue.server";
 
 export interface VerifiedWebhook {
@@ -44,7 +53,10 @@ async function shopContext(prisma: PrismaClient, shop: string, nowMs: number): P
   if (cached && nowMs - cached.loadedAt < CONTEXT_TTL_MS) return cached;
   const [row, destination] = await Promise.all([
     prisma.shop.findUnique({ where: { shop } }),
-    prisma.destination.findUnique({ where: { shop }, select: { pixelId: true, pausedAt: true, pauseReason: true, testEventCode: true } }),
+    prisma.destination.findUnique({
+      where: { shop },
+      select: { pixelId: true, pausedAt: true, pauseReason: true, testEventCode: true },
+    }),
   ]);
   const { settings } = storedSettings(row?.settings);
   const context: ShopContext = {
@@ -62,7 +74,11 @@ async function shopContext(prisma: PrismaClient, shop: string, nowMs: number): P
 }
 
 /** The Shop row's install facts, from the same short cache as the rest of the shop's context (the webhook route's binding). */
-export async function shopInstall(prisma: PrismaClient, shop: string, nowMs = Date.now()): Promise<ShopContext["install"]> {
+export async function shopInstall(
+  prisma: PrismaClient,
+  shop: string,
+  nowMs = Date.now(),
+): Promise<ShopContext["install"]> {
   return (await shopContext(prisma, shop, nowMs)).install;
 }
 
@@ -94,8 +110,11 @@ async function write(
   now: Date,
 ): Promise<IngestAnswer> {
   const row = { ...receipt, outcome: plan.result.outcome, reason: plan.result.reason };
-  if (!plan.event) return answerOfWrite(plan, { receiptInserted: await recordReceipt(deps.prisma, { ...row, receivedAt: now }) });
-  const written = deps.batcher ? deps.batcher.write(row, plan.event, now) : recordWebhookEvent(deps.prisma, row, plan.event, now);
+  if (!plan.event)
+    return answerOfWrite(plan, { receiptInserted: await recordReceipt(deps.prisma, { ...row, receivedAt: now }) });
+  const written = deps.batcher
+    ? deps.batcher.write(row, plan.event, now)
+    : recordWebhookEvent(deps.prisma, row, plan.event, now);
   return written.then(
     (result) => answerOfWrite(plan, result),
     (error: unknown) => {

@@ -39,7 +39,11 @@ function purchase(eventId: string, bad = false): MetaEvent {
 async function seed(shop: string, pixelId: string, count: number, badIndex = -1): Promise<void> {
   await saveDestination(db.prisma, shop, { pixelId, accessToken: `EAAleasetest-${pixelId}-0123456789` }, key);
   for (let i = 0; i < count; i++) {
-    await insertEvent(db.prisma, { shop, topic: "orders/create", state: "queued", pixelId, event: purchase(`${shop}-${i}`, i === badIndex) }, new Date());
+    await insertEvent(
+      db.prisma,
+      { shop, topic: "orders/create", state: "queued", pixelId, event: purchase(`${shop}-${i}`, i === badIndex) },
+      new Date(),
+    );
   }
 }
 
@@ -48,15 +52,22 @@ function worker(graphUrl: string, extra: Partial<WorkerOptions> = {}): WorkerOpt
 }
 
 /** An HTTP stand-in in front of Meta's: `before(n)` runs before the n-th request (from 1) goes on. */
-async function frontOf(target: string, before: (n: number) => Promise<void>): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
+async function frontOf(
+  target: string,
+  before: (n: number) => Promise<void>,
+): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
   let n = 0;
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     await before(++n);
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !["host", "connection", "content-length"].includes(name))) as Record<string, string>;
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(([name]) => !["host", "connection", "content-length"].includes(name)),
+    ) as Record<string, string>;
     const upstream = await fetch(target + req.url, { method: req.method, headers, body: Buffer.concat(chunks) });
-    res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" }).end(Buffer.from(await upstream.arrayBuffer()));
+    res
+      .writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" })
+      .end(Buffer.from(await upstream.arrayBuffer()));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
@@ -65,7 +76,6 @@ async function frontOf(target: string, before: (n: number) => Promise<void>): Pr
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
-
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -94,7 +104,12 @@ describe("the event store's fence", () => {
     expect(leaseB).not.toBe(leaseA);
 
     const ids = first.map((row) => row.id);
-    const late = await applyTransitions(sql, leaseA, ids.map((id) => ({ id, state: "retrying", reasonCode: "meta_unavailable", reason: "late outcome" })), new Date());
+    const late = await applyTransitions(
+      sql,
+      leaseA,
+      ids.map((id) => ({ id, state: "retrying", reasonCode: "meta_unavailable", reason: "late outcome" })),
+      new Date(),
+    );
     expect(late.sort()).toEqual([...ids].sort());
     expect(await renewLease(sql, leaseA, ids, 60_000, new Date())).toBe(0);
     expect(await releaseLease(sql, leaseA, ids, new Date())).toBe(0);
@@ -103,9 +118,20 @@ describe("the event store's fence", () => {
     expect(await db.prisma.eventTransition.count({ where: { eventPk: { in: ids }, detail: "late outcome" } })).toBe(0);
 
     // The holder's outcome is written, and clears the lease.
-    expect(await applyTransitions(sql, leaseB, ids.map((id) => ({ id, state: "sent" })), new Date())).toEqual([]);
+    expect(
+      await applyTransitions(
+        sql,
+        leaseB,
+        ids.map((id) => ({ id, state: "sent" })),
+        new Date(),
+      ),
+    ).toEqual([]);
     expect(await countByState(db.prisma, shop)).toEqual({ sent: 3 });
-    expect((await db.prisma.event.findMany({ where: { shop } })).every((row) => row.leaseId === null && row.leaseUntil === null)).toBe(true);
+    expect(
+      (await db.prisma.event.findMany({ where: { shop } })).every(
+        (row) => row.leaseId === null && row.leaseUntil === null,
+      ),
+    ).toBe(true);
   });
 
   it("a released claim is claimable at once by another worker", async () => {
@@ -114,7 +140,14 @@ describe("the event store's fence", () => {
     const sql = prismaSql(db.prisma);
     const now = new Date();
     const first = await claimDue(sql, shop, 1000, 60_000, now);
-    expect(await releaseLease(sql, first[0]!.leaseId, first.map((row) => row.id), now)).toBe(2);
+    expect(
+      await releaseLease(
+        sql,
+        first[0]!.leaseId,
+        first.map((row) => row.id),
+        now,
+      ),
+    ).toBe(2);
     expect(await claimDue(sql, shop, 1000, 60_000, now)).toHaveLength(2);
   });
 });
@@ -129,12 +162,23 @@ describe("two workers", () => {
     const slowFailing = http.createServer((req, res) => {
       req.resume();
       answerA = () =>
-        res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "An unknown error occurred", type: "OAuthException", code: 1, fbtrace_id: "A-late" } }));
+        res.writeHead(500, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            error: { message: "An unknown error occurred", type: "OAuthException", code: 1, fbtrace_id: "A-late" },
+          }),
+        );
     });
     await new Promise<void>((resolve) => slowFailing.listen(0, "127.0.0.1", resolve));
     const logA: string[] = [];
     try {
-      const flushA = flushShop(worker(`http://127.0.0.1:${(slowFailing.address() as AddressInfo).port}`, { leaseMs: 1_000, requestTimeoutMs: 5_000, log: (line) => logA.push(line) }), shop);
+      const flushA = flushShop(
+        worker(`http://127.0.0.1:${(slowFailing.address() as AddressInfo).port}`, {
+          leaseMs: 1_000,
+          requestTimeoutMs: 5_000,
+          log: (line) => logA.push(line),
+        }),
+        shop,
+      );
       while (!answerA) await sleep(20);
       await sleep(1_100); // A's lease has run out, its request still in flight
       const reportB = await flushShop(worker(meta.url, { leaseMs: 30_000 }), shop);
@@ -162,7 +206,10 @@ describe("two workers", () => {
     const logA: string[] = [];
     try {
       // 16 events, one bad: 9 requests of 250 ms, 2.25 s of isolation under a 1 s lease.
-      const flushA = flushShop(worker(slowMeta.url, { leaseMs: 1_000, requestTimeoutMs: 400, log: (line) => logA.push(line) }), shop);
+      const flushA = flushShop(
+        worker(slowMeta.url, { leaseMs: 1_000, requestTimeoutMs: 400, log: (line) => logA.push(line) }),
+        shop,
+      );
       let stolen = 0;
       let done = false;
       const reportA = flushA.finally(() => (done = true));
@@ -189,18 +236,26 @@ describe("two workers", () => {
     // Before the third request goes to Meta, another worker "claims" one row of the batch.
     const front = await frontOf(meta.url, async (n) => {
       if (n !== 2) return;
-      await db.sql(`UPDATE "Event" SET "leaseId" = 'another-worker' WHERE "id" = (SELECT MIN("id") FROM "Event" WHERE "shop" = $1)`, [shop]);
+      await db.sql(
+        `UPDATE "Event" SET "leaseId" = 'another-worker' WHERE "id" = (SELECT MIN("id") FROM "Event" WHERE "shop" = $1)`,
+        [shop],
+      );
     });
     const log: string[] = [];
     try {
       // requestTimeoutMs above the lease: the lease is renewed (and checked) before every request.
-      const report = await flushShop(worker(front.url, { leaseMs: 30_000, requestTimeoutMs: 60_000, log: (line) => log.push(line) }), shop);
+      const report = await flushShop(
+        worker(front.url, { leaseMs: 30_000, requestTimeoutMs: 60_000, log: (line) => log.push(line) }),
+        shop,
+      );
       expect(report.claimed).toBe(16);
       expect(front.requests()).toBe(2);
     } finally {
       await front.close();
     }
-    expect(log.join("\n")).toMatch(/lease lost mid-batch \(1 event\(s\) of the batch are held by another worker now\); stopped, 15 event\(s\) handed back/);
+    expect(log.join("\n")).toMatch(
+      /lease lost mid-batch \(1 event\(s\) of the batch are held by another worker now\); stopped, 15 event\(s\) handed back/,
+    );
     const rows = await db.prisma.event.findMany({ where: { shop } });
     expect(rows.filter((row) => row.leaseId === "another-worker")).toHaveLength(1);
     // The 15 others are free for any worker now, not in 30 s.

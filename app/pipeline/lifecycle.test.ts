@@ -28,7 +28,13 @@ import {
   type ReceiptOutcome,
 } from "./lifecycle";
 
-const EVENT = { event_name: "Purchase", event_id: "1", event_time: 1, action_source: "website", user_data: {} } as unknown as MetaEvent;
+const EVENT = {
+  event_name: "Purchase",
+  event_id: "1",
+  event_time: 1,
+  action_source: "website",
+  user_data: {},
+} as unknown as MetaEvent;
 
 describe("event states", () => {
   it.each(EVENT_STATES)("%s has a label and a one-sentence meaning", (state) => {
@@ -63,7 +69,9 @@ describe("event states", () => {
   });
 
   it("are scheduled when the worker takes them at their time: its own but sending", () => {
-    expect([...SCHEDULED_STATES, "sending"].sort()).toEqual(EVENT_STATES.filter((s) => EVENT_STATE_INFO[s].waitsFor === "worker").sort());
+    expect([...SCHEDULED_STATES, "sending"].sort()).toEqual(
+      EVENT_STATES.filter((s) => EVENT_STATE_INFO[s].waitsFor === "worker").sort(),
+    );
     expect(sqlStates(SCHEDULED_STATES)).toBe("'queued', 'retrying'");
   });
 
@@ -117,9 +125,24 @@ describe("from a webhook's build", () => {
   it.each<[string, Exclude<BuildOutcome, { status: "held_back" }>, boolean, EventState]>([
     ["ready, the pixel taking events", builds.ready, false, "queued"],
     ["ready, the pixel paused or not connected", builds.ready, true, "paused"],
-    ["invalid by Meta's rules", { status: "invalid", code: "missing_event_source_url", reason: "r", event: EVENT }, false, "invalid"],
-    ["invalid, the pixel paused", { status: "invalid", code: "missing_event_source_url", reason: "r", event: EVENT }, true, "invalid"],
-    ["too old for Meta's window", { status: "invalid", code: "event_too_old", reason: "r", event: EVENT }, false, "expired"],
+    [
+      "invalid by Meta's rules",
+      { status: "invalid", code: "missing_event_source_url", reason: "r", event: EVENT },
+      false,
+      "invalid",
+    ],
+    [
+      "invalid, the pixel paused",
+      { status: "invalid", code: "missing_event_source_url", reason: "r", event: EVENT },
+      true,
+      "invalid",
+    ],
+    [
+      "too old for Meta's window",
+      { status: "invalid", code: "event_too_old", reason: "r", event: EVENT },
+      false,
+      "expired",
+    ],
   ])("an event %s is stored %s", (_what, built, paused, state) => {
     expect(arrivalState(built, paused)).toBe(state);
   });
@@ -130,8 +153,16 @@ describe("from Meta's answers", () => {
     deliver: { kind: "response", status: 200, body: { events_received: 1 } },
     "drop-event": { kind: "response", status: 400, body: { error: { code: 100, message: "Invalid parameter" } } },
     retry: { kind: "transport", error: "timeout" },
-    "rate-limited": { kind: "response", status: 400, body: { error: { code: 17, message: "User request limit reached" } } },
-    "pause-pixel": { kind: "response", status: 400, body: { error: { code: 190, error_subcode: 463, message: "Session has expired" } } },
+    "rate-limited": {
+      kind: "response",
+      status: 400,
+      body: { error: { code: 17, message: "User request limit reached" } },
+    },
+    "pause-pixel": {
+      kind: "response",
+      status: 400,
+      body: { error: { code: 190, error_subcode: 463, message: "Session has expired" } },
+    },
   } satisfies Record<Verdict["action"], MetaAnswer>;
   const states = {
     deliver: "sent",
@@ -147,7 +178,11 @@ describe("from Meta's answers", () => {
   });
 
   it("stores each deferral with its reason code", () => {
-    expect(DEFERRAL_REASON_CODE).toEqual({ retry: "meta_unavailable", "rate-limited": "rate_limited", "pause-pixel": "pixel_paused" } satisfies Record<DeferralAction, string>);
+    expect(DEFERRAL_REASON_CODE).toEqual({
+      retry: "meta_unavailable",
+      "rate-limited": "rate_limited",
+      "pause-pixel": "pixel_paused",
+    } satisfies Record<DeferralAction, string>);
   });
 
   const deferred = (action: DeferralAction): EventFate => {

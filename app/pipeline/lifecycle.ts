@@ -11,7 +11,16 @@ import type { Verdict } from "../meta/classify";
 import type { EventFate } from "../meta/deliver";
 
 /** Every state an Event row (and each line of its history) is stored in. */
-export const EVENT_STATES = ["queued", "sending", "retrying", "paused", "sent", "rejected", "invalid", "expired"] as const;
+export const EVENT_STATES = [
+  "queued",
+  "sending",
+  "retrying",
+  "paused",
+  "sent",
+  "rejected",
+  "invalid",
+  "expired",
+] as const;
 export type EventState = (typeof EVENT_STATES)[number];
 
 export interface EventStateInfo {
@@ -27,11 +36,16 @@ export interface EventStateInfo {
 }
 
 export const EVENT_STATE_INFO: Record<EventState, EventStateInfo> = {
-  queued: { label: "Queued", meaning: "Stored and waiting for the next request to Meta, within seconds.", waitsFor: "worker" },
+  queued: {
+    label: "Queued",
+    meaning: "Stored and waiting for the next request to Meta, within seconds.",
+    waitsFor: "worker",
+  },
   sending: { label: "Sending", meaning: "In a request to Meta right now.", waitsFor: "worker" },
   retrying: {
     label: "Retrying",
-    meaning: "Meta did not take it this time (an outage or a rate limit); it is sent again later, until Meta's window closes.",
+    meaning:
+      "Meta did not take it this time (an outage or a rate limit); it is sent again later, until Meta's window closes.",
     waitsFor: "worker",
   },
   paused: {
@@ -40,10 +54,15 @@ export const EVENT_STATE_INFO: Record<EventState, EventStateInfo> = {
     waitsFor: "merchant",
   },
   sent: { label: "Delivered", meaning: "Meta accepted it.", waitsFor: null },
-  rejected: { label: "Rejected by Meta", meaning: "Meta refused this event; the reason gives Meta's answer.", waitsFor: null },
+  rejected: {
+    label: "Rejected by Meta",
+    meaning: "Meta refused this event; the reason gives Meta's answer.",
+    waitsFor: null,
+  },
   invalid: {
     label: "Invalid",
-    meaning: "It breaks one of Meta's rules as built (a website event without the buyer's browser, say), so it was never sent; the reason says which.",
+    meaning:
+      "It breaks one of Meta's rules as built (a website event without the buyer's browser, say), so it was never sent; the reason says which.",
     waitsFor: null,
   },
   expired: {
@@ -77,7 +96,16 @@ export function sqlStates(states: readonly EventState[]): string {
  * ({"outcome": ...}). A webhook that yields an event gives queued or paused (or duplicate);
  * its event then lives on in the states above.
  */
-export const RECEIPT_OUTCOMES = ["queued", "paused", "duplicate", "held_back", "invalid", "ignored", "refused", "handled"] as const;
+export const RECEIPT_OUTCOMES = [
+  "queued",
+  "paused",
+  "duplicate",
+  "held_back",
+  "invalid",
+  "ignored",
+  "refused",
+  "handled",
+] as const;
 export type ReceiptOutcome = (typeof RECEIPT_OUTCOMES)[number];
 
 export interface ReceiptOutcomeInfo {
@@ -87,19 +115,36 @@ export interface ReceiptOutcomeInfo {
 
 export const RECEIPT_OUTCOME_INFO: Record<ReceiptOutcome, ReceiptOutcomeInfo> = {
   queued: { label: "Queued", meaning: "Its event was stored and is on its way to Meta." },
-  paused: { label: "Paused", meaning: "Its event was stored and waits until the pixel is connected or its access token works again." },
-  duplicate: { label: "Duplicate", meaning: "Shopify delivered it before, or its conversion is already recorded (orders/paid after orders/create)." },
+  paused: {
+    label: "Paused",
+    meaning: "Its event was stored and waits until the pixel is connected or its access token works again.",
+  },
+  duplicate: {
+    label: "Duplicate",
+    meaning: "Shopify delivered it before, or its conversion is already recorded (orders/paid after orders/create).",
+  },
   held_back: {
     label: "Held back",
-    meaning: "Deliberately not sent: a test order without a test event code, a buyer who declined marketing, a cancelled order, or one of your settings; the reason says which.",
+    meaning:
+      "Deliberately not sent: a test order without a test event code, a buyer who declined marketing, a cancelled order, or one of your settings; the reason says which.",
   },
   invalid: {
     label: "Invalid",
-    meaning: "It could not become an event Meta takes: its body was unreadable, its event breaks one of Meta's rules, or it holds a value the database cannot store; the reason says which.",
+    meaning:
+      "It could not become an event Meta takes: its body was unreadable, its event breaks one of Meta's rules, or it holds a value the database cannot store; the reason says which.",
   },
-  ignored: { label: "Ignored", meaning: "Nothing to do: no event is built from its topic, or it is an uninstall from before the latest install." },
-  refused: { label: "Refused", meaning: "Not this shop's webhook (its body names another shop): answered 400 and never acted on." },
-  handled: { label: "Handled", meaning: "A lifecycle or privacy webhook (uninstall, customer redact, data request), carried out." },
+  ignored: {
+    label: "Ignored",
+    meaning: "Nothing to do: no event is built from its topic, or it is an uninstall from before the latest install.",
+  },
+  refused: {
+    label: "Refused",
+    meaning: "Not this shop's webhook (its body names another shop): answered 400 and never acted on.",
+  },
+  handled: {
+    label: "Handled",
+    meaning: "A lifecycle or privacy webhook (uninstall, customer redact, data request), carried out.",
+  },
 };
 
 /** Meta's window closed: an expiry, whoever refuses the event for it (our check before sending, or Meta). */

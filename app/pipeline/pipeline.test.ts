@@ -27,7 +27,17 @@ let queue: DeliveryQueue;
 let clock = T0;
 
 function workerOptions(): WorkerOptions & { queue: DeliveryQueue } {
-  return { prisma: db.prisma, redisUrl: REDIS_URL, graphUrl: meta.url, vaultKey: key, now: () => clock, random: () => 0.5, queue, leaseMs: 30_000, batchWindowMs: 0 };
+  return {
+    prisma: db.prisma,
+    redisUrl: REDIS_URL,
+    graphUrl: meta.url,
+    vaultKey: key,
+    now: () => clock,
+    random: () => 0.5,
+    queue,
+    leaseMs: 30_000,
+    batchWindowMs: 0,
+  };
 }
 
 let webhookCounter = 0;
@@ -165,7 +175,13 @@ describe("failures end delivered or with a recorded reason", () => {
     forgetShopContext(shop);
     expect((await ingest(webhook(shop, "orders/create", fixture("orders-create-web")))).outcome).toBe("paused"); // caches "paused"
     // Reconnected through another web process: this one's cache still says paused.
-    await saveDestination(db.prisma, shop, { pixelId: "1000000018", accessToken: "EAAnewtoken-9876543210fedcba" }, key, new Date(clock));
+    await saveDestination(
+      db.prisma,
+      shop,
+      { pixelId: "1000000018", accessToken: "EAAnewtoken-9876543210fedcba" },
+      key,
+      new Date(clock),
+    );
     expect((await ingest(webhook(shop, "orders/create", fixture("orders-create-pos")))).outcome).toBe("paused");
     expect(await countByState(db.prisma, shop)).toEqual({ queued: 1, paused: 1 });
     const queue = workerOptions().queue;
@@ -215,14 +231,26 @@ describe("failures end delivered or with a recorded reason", () => {
   it("a batch with one invalid event delivers the others; the bad one is rejected with Meta's reason", async () => {
     const shop = "poison.myshopify.com";
     await connect(shop, "1000000006");
-    for (const name of ["orders-create-web", "orders-create-pos", "orders-create-france", "orders-create-international", "orders-create-no-customer"]) {
+    for (const name of [
+      "orders-create-web",
+      "orders-create-pos",
+      "orders-create-france",
+      "orders-create-international",
+      "orders-create-no-customer",
+    ]) {
       await ingest(webhook(shop, "orders/create", fixture(name)));
     }
     // An event that slipped past our validation (as if built by an older release): raw email.
-    const bad = { ...(await db.prisma.event.findFirstOrThrow({ where: { shop } })).payload as any };
+    const bad = { ...((await db.prisma.event.findFirstOrThrow({ where: { shop } })).payload as any) };
     await insertEvent(
       db.prisma,
-      { shop, topic: "orders/create", state: "queued", pixelId: "1000000006", event: { ...bad, event_id: "bad-1", user_data: { ...bad.user_data, em: "jane@example.com" } } },
+      {
+        shop,
+        topic: "orders/create",
+        state: "queued",
+        pixelId: "1000000006",
+        event: { ...bad, event_id: "bad-1", user_data: { ...bad.user_data, em: "jane@example.com" } },
+      },
       new Date(clock),
     );
     const report = await flushShop(workerOptions(), shop);
@@ -246,7 +274,9 @@ describe("shops are isolated", () => {
     expect(meta.accepted("2000000001")).toHaveLength(1);
     expect(meta.accepted("2000000002")).toHaveLength(0);
     expect(await countByState(db.prisma, "b.myshopify.com")).toEqual({ queued: 1 });
-    expect((await openDestination(db.prisma, "a.myshopify.com", key))!.accessToken).toBe("EAAtoken-of-shop-a-0123456789");
+    expect((await openDestination(db.prisma, "a.myshopify.com", key))!.accessToken).toBe(
+      "EAAtoken-of-shop-a-0123456789",
+    );
     await flushShop(workerOptions(), "b.myshopify.com");
     expect(meta.accepted("2000000002")).toHaveLength(1);
   });
@@ -256,7 +286,10 @@ describe("uninstall, then install again", () => {
   it("the events the uninstall paused (and those that came after it) are delivered once the app is installed again", async () => {
     const shop = "reinstall.myshopify.com";
     await connect(shop, "1000000020");
-    await db.prisma.shop.update({ where: { shop }, data: { webPixelId: "gid://shopify/WebPixel/1", webPixelStatus: "active", webPixelSyncedAt: new Date(clock) } });
+    await db.prisma.shop.update({
+      where: { shop },
+      data: { webPixelId: "gid://shopify/WebPixel/1", webPixelStatus: "active", webPixelSyncedAt: new Date(clock) },
+    });
     await ingest(webhook(shop, "orders/create", fixture("orders-create-web")));
     await handleUninstalled(db.prisma, shop, new Date(clock));
     // An order Shopify had triggered before the uninstall, delivered after it.
@@ -268,12 +301,21 @@ describe("uninstall, then install again", () => {
     clock += 3_600_000;
     expect(await handleInstalled(db.prisma, shop, new Date(clock))).toBe("installed: 2 paused event(s) resumed");
     // Shopify removed the storefront pixel with the app: the next admin load makes it again.
-    expect(await db.prisma.shop.findUniqueOrThrow({ where: { shop } })).toMatchObject({ uninstalledAt: null, installedAt: new Date(clock), webPixelStatus: null, webPixelSyncedAt: null });
+    expect(await db.prisma.shop.findUniqueOrThrow({ where: { shop } })).toMatchObject({
+      uninstalledAt: null,
+      installedAt: new Date(clock),
+      webPixelStatus: null,
+      webPixelSyncedAt: null,
+    });
     expect((await openDestination(db.prisma, shop, key))!.pausedAt).toBeNull();
     await flushShop(workerOptions(), shop);
     expect(await countByState(db.prisma, shop)).toEqual({ sent: 2 });
     expect(meta.unique("1000000020")).toHaveLength(2);
-    const history = await db.prisma.eventTransition.findMany({ where: { event: { shop } }, orderBy: { id: "asc" }, select: { state: true, detail: true } });
+    const history = await db.prisma.eventTransition.findMany({
+      where: { event: { shop } },
+      orderBy: { id: "asc" },
+      select: { state: true, detail: true },
+    });
     expect(history).toContainEqual({ state: "queued", detail: "app installed again: resumed" });
   });
 

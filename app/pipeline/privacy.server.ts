@@ -46,14 +46,21 @@ export function customerKeys(payload: unknown, defaultCountry?: string): Custome
   return {
     customerHash: customerId ? sha256Hex(customerId) : null,
     emailHashes: distinct([hashValue("em", customer?.email)]),
-    phoneHashes: distinct([hashValue("ph", { value: customer?.phone }), hashValue("ph", { value: customer?.phone, country: defaultCountry })]),
+    phoneHashes: distinct([
+      hashValue("ph", { value: customer?.phone }),
+      hashValue("ph", { value: customer?.phone, country: defaultCountry }),
+    ]),
     orderIds: distinct([...(orders_to_redact ?? []), ...(orders_requested ?? [])]),
   };
 }
 
-const nothingNamed = (k: CustomerKeys) => !k.customerHash && !k.emailHashes.length && !k.phoneHashes.length && !k.orderIds.length;
+const nothingNamed = (k: CustomerKeys) =>
+  !k.customerHash && !k.emailHashes.length && !k.phoneHashes.length && !k.orderIds.length;
 /** What a stored report is found by for a later customers/redact: the hashes, and the order ids as `order:<id>`. */
-const subjectKeys = (k: CustomerKeys) => [k.customerHash, ...k.emailHashes, ...k.phoneHashes, ...k.orderIds.map((id) => `order:${id}`)].filter((h): h is string => !!h);
+const subjectKeys = (k: CustomerKeys) =>
+  [k.customerHash, ...k.emailHashes, ...k.phoneHashes, ...k.orderIds.map((id) => `order:${id}`)].filter(
+    (h): h is string => !!h,
+  );
 
 /**
  * The events of a customer: by the hashed customer id (the column and user_data.external_id),
@@ -76,7 +83,13 @@ const CUSTOMER_EVENTS = `
          OR (e."eventName" = 'Purchase' AND e."eventId" = ANY($5::text[]))
          OR (e."eventName" = 'InitiateCheckout' AND e."eventId" IN (SELECT "checkoutToken" FROM orders)))`;
 
-const customerParams = (shop: string, k: CustomerKeys) => [shop, k.customerHash, k.emailHashes, k.phoneHashes, k.orderIds];
+const customerParams = (shop: string, k: CustomerKeys) => [
+  shop,
+  k.customerHash,
+  k.emailHashes,
+  k.phoneHashes,
+  k.orderIds,
+];
 
 type Tx = Prisma.TransactionClient;
 
@@ -114,13 +127,21 @@ export async function handleInstalled(prisma: PrismaClient, shop: string, now = 
   const before = await prisma.shop.findUnique({ where: { shop }, select: { uninstalledAt: true } });
   // Shopify removed the app's web pixel with the app: what is recorded of it is gone, and the
   // next admin page load creates it again (app/shopify/web-pixel.ts).
-  const pixelGone = before?.uninstalledAt ? { webPixelStatus: null, webPixelMessage: null, webPixelSyncedAt: null } : {};
-  await prisma.shop.upsert({ where: { shop }, create: { shop, installedAt: now }, update: { installedAt: now, uninstalledAt: null, ...pixelGone } });
+  const pixelGone = before?.uninstalledAt
+    ? { webPixelStatus: null, webPixelMessage: null, webPixelSyncedAt: null }
+    : {};
+  await prisma.shop.upsert({
+    where: { shop },
+    create: { shop, installedAt: now },
+    update: { installedAt: now, uninstalledAt: null, ...pixelGone },
+  });
   const { count } = await prisma.destination.updateMany({
     where: { shop, pauseReason: UNINSTALLED_REASON },
     data: { pausedAt: null, pauseReason: null, pauseMessage: null },
   });
-  const resumed = count ? await resumePausedFor(prisma, shop, UNINSTALLED_REASON, "app installed again: resumed", now) : 0;
+  const resumed = count
+    ? await resumePausedFor(prisma, shop, UNINSTALLED_REASON, "app installed again: resumed", now)
+    : 0;
   forgetShopContext(shop);
   return `installed: ${resumed} paused event(s) resumed`;
 }
@@ -132,9 +153,20 @@ export async function handleUninstalled(prisma: PrismaClient, shop: string, now 
   await prisma.shop.upsert({ where: { shop }, create: { shop, uninstalledAt: now }, update: { uninstalledAt: now } });
   await prisma.destination.updateMany({
     where: { shop },
-    data: { pausedAt: now, pauseReason: UNINSTALLED_REASON, pauseMessage: "The app was uninstalled; reinstall it to resume delivery." },
+    data: {
+      pausedAt: now,
+      pauseReason: UNINSTALLED_REASON,
+      pauseMessage: "The app was uninstalled; reinstall it to resume delivery.",
+    },
   });
-  const paused = await setPendingState(prisma, shop, ["queued", "retrying", "sending"], "paused", UNINSTALLED_REASON, now);
+  const paused = await setPendingState(
+    prisma,
+    shop,
+    ["queued", "retrying", "sending"],
+    "paused",
+    UNINSTALLED_REASON,
+    now,
+  );
   forgetShopContext(shop);
   return `uninstalled: ${paused} pending event(s) paused`;
 }
@@ -167,7 +199,9 @@ export async function handleCustomerRedact(prisma: PrismaClient, shop: string, p
     );
     // A report made for this customer's data request lists the same events: it goes too.
     const hashes = subjectKeys(keys);
-    const reports = hashes.length ? (await tx.dataRequest.deleteMany({ where: { shop, subjectHashes: { hasSome: hashes } } })).count : 0;
+    const reports = hashes.length
+      ? (await tx.dataRequest.deleteMany({ where: { shop, subjectHashes: { hasSome: hashes } } })).count
+      : 0;
     return `customer redacted: ${deleted.length} event(s) and ${reports} data request report(s) deleted`;
   });
 }
@@ -187,7 +221,14 @@ export interface DataRequestReport {
   searchedFor: CustomerKeys;
   /** Every identifier the customer's events hold, by Meta user_data key: hashes, and the browser facts Meta takes unhashed (IP, user agent, _fbp/_fbc). */
   identifiers: Record<string, string[]>;
-  events: Array<{ eventName: string; eventId: string; state: string; eventTime: string; createdAt: string; updatedAt: string }>;
+  events: Array<{
+    eventName: string;
+    eventId: string;
+    state: string;
+    eventTime: string;
+    createdAt: string;
+    updatedAt: string;
+  }>;
 }
 
 const NOTE =
@@ -195,13 +236,33 @@ const NOTE =
   "the browser's IP address, user agent and Meta cookies are kept as Meta requires them. Raw webhook payloads are never stored.";
 
 /** Builds and stores the report of one customers/data_request; a redelivery of the same request replaces it. */
-export async function recordDataRequest(prisma: PrismaClient, shop: string, payload: unknown, now = new Date()): Promise<{ id: string; events: number }> {
+export async function recordDataRequest(
+  prisma: PrismaClient,
+  shop: string,
+  payload: unknown,
+  now = new Date(),
+): Promise<{ id: string; events: number }> {
   const shopifyRequestId = customerRequestSchema.safeParse(payload).data?.data_request?.id ?? null;
   return withoutStatementLimit(prisma, async (tx) => {
-    const keys = customerKeys(payload, await defaultCountry(tx, shop)) ?? { customerHash: null, emailHashes: [], phoneHashes: [], orderIds: [] };
+    const keys = customerKeys(payload, await defaultCountry(tx, shop)) ?? {
+      customerHash: null,
+      emailHashes: [],
+      phoneHashes: [],
+      orderIds: [],
+    };
     const rows = nothingNamed(keys)
       ? []
-      : await tx.$queryRawUnsafe<Array<{ eventName: string; eventId: string; state: string; eventTime: Date; createdAt: Date; updatedAt: Date; userData: unknown }>>(
+      : await tx.$queryRawUnsafe<
+          Array<{
+            eventName: string;
+            eventId: string;
+            state: string;
+            eventTime: Date;
+            createdAt: Date;
+            updatedAt: Date;
+            userData: unknown;
+          }>
+        >(
           `SELECT "eventName", "eventId", "state", "eventTime", "createdAt", "updatedAt", "payload"->'user_data' AS "userData"
            FROM "Event" WHERE "id" IN (${CUSTOMER_EVENTS}) ORDER BY "createdAt", "id"`,
           ...customerParams(shop, keys),
@@ -209,11 +270,17 @@ export async function recordDataRequest(prisma: PrismaClient, shop: string, payl
     const identifiers: Record<string, Set<string>> = {};
     for (const row of rows) {
       for (const [key, value] of Object.entries((row.userData ?? {}) as Record<string, unknown>)) {
-        for (const v of ([] as unknown[]).concat(value)) if (typeof v === "string") (identifiers[key] ??= new Set()).add(v);
+        for (const v of ([] as unknown[]).concat(value))
+          if (typeof v === "string") (identifiers[key] ??= new Set()).add(v);
       }
     }
     const expiresAt = new Date(now.getTime() + DATA_REQUEST_RETENTION_DAYS * 86_400_000);
-    const existing = shopifyRequestId ? await tx.dataRequest.findUnique({ where: { shop_shopifyRequestId: { shop, shopifyRequestId } }, select: { id: true } }) : null;
+    const existing = shopifyRequestId
+      ? await tx.dataRequest.findUnique({
+          where: { shop_shopifyRequestId: { shop, shopifyRequestId } },
+          select: { id: true },
+        })
+      : null;
     const id = existing?.id ?? randomUUID();
     const report: DataRequestReport = {
       id,
@@ -233,7 +300,12 @@ export async function recordDataRequest(prisma: PrismaClient, shop: string, payl
         updatedAt: r.updatedAt.toISOString(),
       })),
     };
-    const data = { subjectHashes: subjectKeys(keys), report: report as unknown as Prisma.InputJsonValue, createdAt: now, expiresAt };
+    const data = {
+      subjectHashes: subjectKeys(keys),
+      report: report as unknown as Prisma.InputJsonValue,
+      createdAt: now,
+      expiresAt,
+    };
     if (existing) await tx.dataRequest.update({ where: { id }, data });
     else await tx.dataRequest.create({ data: { id, shop, shopifyRequestId, ...data } });
     return { id, events: rows.length };
@@ -248,8 +320,16 @@ export interface DataRequestSummary {
 }
 
 /** The shop's reports still kept, newest first. */
-export async function listDataRequests(prisma: PrismaClient, shop: string, now = new Date()): Promise<DataRequestSummary[]> {
-  const rows = await prisma.dataRequest.findMany({ where: { shop, expiresAt: { gt: now } }, orderBy: { createdAt: "desc" }, take: 50 });
+export async function listDataRequests(
+  prisma: PrismaClient,
+  shop: string,
+  now = new Date(),
+): Promise<DataRequestSummary[]> {
+  const rows = await prisma.dataRequest.findMany({
+    where: { shop, expiresAt: { gt: now } },
+    orderBy: { createdAt: "desc" },
+    take: 50,
+  });
   return rows.map((r) => ({
     id: r.id,
     requestedAt: r.createdAt.toISOString(),
@@ -259,7 +339,12 @@ export async function listDataRequests(prisma: PrismaClient, shop: string, now =
 }
 
 /** One report of the shop's own; another shop's id reads as none. */
-export async function loadDataRequest(prisma: PrismaClient, shop: string, id: string, now = new Date()): Promise<DataRequestReport | undefined> {
+export async function loadDataRequest(
+  prisma: PrismaClient,
+  shop: string,
+  id: string,
+  now = new Date(),
+): Promise<DataRequestReport | undefined> {
   const row = await prisma.dataRequest.findFirst({ where: { id, shop, expiresAt: { gt: now } } });
   return row ? (row.report as unknown as DataRequestReport) : undefined;
 }

@@ -50,12 +50,16 @@ export function createDeliveryQueue(redisUrl: string, prefix = "capi"): Delivery
       if (key && announced.get(key) === bucket) return true;
       try {
         await withTimeout(
-          queue.add(FLUSH_JOB, { shop }, {
-            jobId: `${FLUSH_JOB}-${shop}-${tag}${bucket}`,
-            delay: delayMs,
-            removeOnComplete: true,
-            removeOnFail: { count: 1000 },
-          }),
+          queue.add(
+            FLUSH_JOB,
+            { shop },
+            {
+              jobId: `${FLUSH_JOB}-${shop}-${tag}${bucket}`,
+              delay: delayMs,
+              removeOnComplete: true,
+              removeOnFail: { count: 1000 },
+            },
+          ),
           500,
         );
         if (key) {

@@ -13,7 +13,12 @@ import {
   recoveryPath,
 } from "../shopify/admin-checkouts";
 import { connectionPages, type AdminGraphql } from "../shopify/admin-graphql";
-import { graphqlOrderSchema, graphqlOrderToPayload, RECENT_ORDERS_QUERY, type GraphqlOrder } from "../shopify/admin-orders";
+import {
+  graphqlOrderSchema,
+  graphqlOrderToPayload,
+  RECENT_ORDERS_QUERY,
+  type GraphqlOrder,
+} from "../shopify/admin-orders";
 import { recordReceipts } from "./event-store.server";
 import type { IngestOutcome } from "./ingest-plan";
 import { ingestWebhook } from "./ingest.server";
@@ -48,7 +53,10 @@ export interface ReconcileReport {
 
 /** The orders were reconciled, the abandoned checkouts could not be read; `report` says what was done. */
 export class ReconcileError extends Error {
-  constructor(message: string, readonly report: ReconcileReport) {
+  constructor(
+    message: string,
+    readonly report: ReconcileReport,
+  ) {
     super(message);
     this.name = "ReconcileError";
   }
@@ -63,7 +71,12 @@ type Deps = { prisma: PrismaClient; queue?: DeliveryQueue; graphql: AdminGraphql
 /** The webhook's event was stored to be sent (now, or once the pixel can take it). */
 const sent = (outcome: IngestOutcome) => outcome === "queued" || outcome === "paused";
 
-export async function reconcileShop(deps: Deps, shop: string, now = new Date(), lookbackMs = RECONCILE_LOOKBACK_MS): Promise<ReconcileReport> {
+export async function reconcileShop(
+  deps: Deps,
+  shop: string,
+  now = new Date(),
+  lookbackMs = RECONCILE_LOOKBACK_MS,
+): Promise<ReconcileReport> {
   const report: ReconcileReport = {
     seen: 0,
     recovered: 0,
@@ -82,8 +95,16 @@ export async function reconcileShop(deps: Deps, shop: string, now = new Date(), 
 }
 
 /** Purchase for every order, and InitiateCheckout for the checkout it came from, unless held. */
-async function reconcileOrders(deps: Deps, shop: string, since: Date, now: Date, report: ReconcileReport): Promise<void> {
-  for await (const nodes of connectionPages(deps.graphql, RECENT_ORDERS_QUERY, "orders", { query: `created_at:>='${since.toISOString()}'` })) {
+async function reconcileOrders(
+  deps: Deps,
+  shop: string,
+  since: Date,
+  now: Date,
+  report: ReconcileReport,
+): Promise<void> {
+  for await (const nodes of connectionPages(deps.graphql, RECENT_ORDERS_QUERY, "orders", {
+    query: `created_at:>='${since.toISOString()}'`,
+  })) {
     const orders: GraphqlOrder[] = [];
     for (const node of nodes) {
       report.seen++;
@@ -91,16 +112,28 @@ async function reconcileOrders(deps: Deps, shop: string, since: Date, now: Date,
       if (parsed.success) orders.push(parsed.data);
       else report.unreadable++;
     }
-    const payloads = orders.map((o) => ({ order: graphqlOrderToPayload(o), checkout: graphqlOrderToCheckoutPayload(o) }));
+    const payloads = orders.map((o) => ({
+      order: graphqlOrderToPayload(o),
+      checkout: graphqlOrderToCheckoutPayload(o),
+    }));
     const orderIds = payloads.map((p) => String(p.order.id));
     const tokens = payloads.flatMap((p) => (p.checkout.status === "payload" ? [p.checkout.token] : []));
-    const [heldOrders, heldCheckouts] = await Promise.all([heldEventIds(deps.prisma, shop, "Purchase", orderIds), heldEventIds(deps.prisma, shop, "InitiateCheckout", tokens)]);
+    const [heldOrders, heldCheckouts] = await Promise.all([
+      heldEventIds(deps.prisma, shop, "Purchase", orderIds),
+      heldEventIds(deps.prisma, shop, "InitiateCheckout", tokens),
+    ]);
 
     for (const { order, checkout } of payloads) {
       if (!heldOrders.has(String(order.id))) {
         const result = await ingestWebhook(
           deps,
-          { shop, topic: "orders/create", webhookId: `reconcile:${order.id}`, eventId: `reconcile:orders/create:${order.id}`, payload: order },
+          {
+            shop,
+            topic: "orders/create",
+            webhookId: `reconcile:${order.id}`,
+            eventId: `reconcile:orders/create:${order.id}`,
+            payload: order,
+          },
           now,
         );
         if (sent(result.outcome)) report.recovered++;
@@ -130,10 +163,20 @@ async function reconcileOrders(deps: Deps, shop: string, since: Date, now: Date,
  * their order; the rest cannot be sent (see app/shopify/admin-checkouts.ts) and each gets one
  * receipt saying so.
  */
-async function reconcileAbandonedCheckouts(deps: Deps, shop: string, since: Date, report: CheckoutReconcileReport): Promise<void> {
+async function reconcileAbandonedCheckouts(
+  deps: Deps,
+  shop: string,
+  since: Date,
+  report: CheckoutReconcileReport,
+): Promise<void> {
   const held = await heldCheckoutPaths(deps.prisma, shop, since);
   const variables = { query: `created_at:>='${since.toISOString()}'` };
-  for await (const nodes of connectionPages(deps.graphql, RECENT_ABANDONED_CHECKOUTS_QUERY, "abandonedCheckouts", variables)) {
+  for await (const nodes of connectionPages(
+    deps.graphql,
+    RECENT_ABANDONED_CHECKOUTS_QUERY,
+    "abandonedCheckouts",
+    variables,
+  )) {
     const unsendable: string[] = [];
     for (const node of nodes) {
       report.abandoned++;
@@ -164,9 +207,17 @@ async function reconcileAbandonedCheckouts(deps: Deps, shop: string, since: Date
   }
 }
 
-async function heldEventIds(prisma: PrismaClient, shop: string, eventName: string, ids: string[]): Promise<Set<string>> {
+async function heldEventIds(
+  prisma: PrismaClient,
+  shop: string,
+  eventName: string,
+  ids: string[],
+): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const rows = await prisma.event.findMany({ where: { shop, eventName, eventId: { in: ids } }, select: { eventId: true } });
+  const rows = await prisma.event.findMany({
+    where: { shop, eventName, eventId: { in: ids } },
+    select: { eventId: true },
+  });
   return new Set(rows.map((r) => r.eventId));
 }
 

@@ -16,7 +16,10 @@ const NOW = RECORDED_NOW;
 let db: TestDatabase;
 
 const fixture = (name: string) => shopifyFixture(name, { asRecorded: true });
-const money = (amount: string, currencyCode = "USD") => ({ shopMoney: { amount, currencyCode }, presentmentMoney: { amount, currencyCode } });
+const money = (amount: string, currencyCode = "USD") => ({
+  shopMoney: { amount, currencyCode },
+  presentmentMoney: { amount, currencyCode },
+});
 
 const graphqlOrder = (id: number, overrides: Record<string, unknown> = {}) => ({
   id: `gid://shopify/Order/${id}`,
@@ -36,12 +39,43 @@ const graphqlOrder = (id: number, overrides: Record<string, unknown> = {}) => ({
   subtotalPriceSet: money("40.00"),
   checkoutToken: `checkouttoken${id}`,
   cartToken: `carttoken${id}`,
-  customer: { id: "gid://shopify/Customer/99", email: "late.buyer@example.com", phone: null, firstName: "Late", lastName: "Buyer" },
-  billingAddress: { firstName: "Late", lastName: "Buyer", city: "Austin", province: "Texas", provinceCode: "TX", zip: "73301", countryCodeV2: "US", phone: "(512) 555-0100" },
+  customer: {
+    id: "gid://shopify/Customer/99",
+    email: "late.buyer@example.com",
+    phone: null,
+    firstName: "Late",
+    lastName: "Buyer",
+  },
+  billingAddress: {
+    firstName: "Late",
+    lastName: "Buyer",
+    city: "Austin",
+    province: "Texas",
+    provinceCode: "TX",
+    zip: "73301",
+    countryCodeV2: "US",
+    phone: "(512) 555-0100",
+  },
   shippingAddress: null,
-  customAttributes: [{ key: "_fbp", value: "fb.1.1795250000000.1234567890" }, { key: "_capi_ua", value: "Mozilla/5.0 (iPhone) Safari/604.1" }],
-  customerJourneySummary: { firstVisit: { landingPage: "https://reconcile.myshopify.com/?fbclid=IwAR_late_click_123" } },
-  lineItems: { nodes: [{ quantity: 2, sku: "SOCK", title: "Socks", variant: { id: "gid://shopify/ProductVariant/111" }, product: { id: "gid://shopify/Product/11" }, originalUnitPriceSet: money("20.00") }] },
+  customAttributes: [
+    { key: "_fbp", value: "fb.1.1795250000000.1234567890" },
+    { key: "_capi_ua", value: "Mozilla/5.0 (iPhone) Safari/604.1" },
+  ],
+  customerJourneySummary: {
+    firstVisit: { landingPage: "https://reconcile.myshopify.com/?fbclid=IwAR_late_click_123" },
+  },
+  lineItems: {
+    nodes: [
+      {
+        quantity: 2,
+        sku: "SOCK",
+        title: "Socks",
+        variant: { id: "gid://shopify/ProductVariant/111" },
+        product: { id: "gid://shopify/Product/11" },
+        originalUnitPriceSet: money("20.00"),
+      },
+    ],
+  },
   ...overrides,
 });
 
@@ -53,7 +87,16 @@ function graphqlOrderFromRest(rest: any) {
       presentmentMoney: { amount: set.presentment_money.amount, currencyCode: set.presentment_money.currency_code },
     };
   const address = (a: any) =>
-    a && { firstName: a.first_name, lastName: a.last_name, city: a.city, province: a.province, provinceCode: a.province_code, zip: a.zip, countryCodeV2: a.country_code, phone: a.phone };
+    a && {
+      firstName: a.first_name,
+      lastName: a.last_name,
+      city: a.city,
+      province: a.province,
+      provinceCode: a.province_code,
+      zip: a.zip,
+      countryCodeV2: a.country_code,
+      phone: a.phone,
+    };
   return {
     id: `gid://shopify/Order/${rest.id}`,
     name: rest.name,
@@ -107,14 +150,22 @@ const abandoned = (id: number, overrides: Record<string, unknown> = {}) => ({
 type Call = { query: string; variables: Record<string, unknown> };
 
 /** An Admin API stand-in: pages of order nodes and of abandoned-checkout nodes, or a refusal. */
-function adminApi(pages: { orders?: unknown[][]; abandoned?: unknown[][]; refuseAbandoned?: boolean; refuseOrders?: boolean }): AdminGraphql & { calls: Call[] } {
+function adminApi(pages: {
+  orders?: unknown[][];
+  abandoned?: unknown[][];
+  refuseAbandoned?: boolean;
+  refuseOrders?: boolean;
+}): AdminGraphql & { calls: Call[] } {
   const calls: Call[] = [];
   const refusal = (field: string) => ({
     errors: [{ message: `Access denied for ${field} field.`, extensions: { code: "ACCESS_DENIED" } }],
   });
   const connection = (list: unknown[][], variables: Record<string, unknown>) => {
     const index = variables.after ? Number(variables.after) : 0;
-    return { pageInfo: { hasNextPage: index + 1 < list.length, endCursor: String(index + 1) }, nodes: list[index] ?? [] };
+    return {
+      pageInfo: { hasNextPage: index + 1 < list.length, endCursor: String(index + 1) },
+      nodes: list[index] ?? [],
+    };
   };
   const fn = async (query: string, variables: Record<string, unknown>) => {
     calls.push({ query, variables });
@@ -128,7 +179,8 @@ function adminApi(pages: { orders?: unknown[][]; abandoned?: unknown[][]; refuse
   return Object.assign(fn, { calls });
 }
 
-const events = (shop: string) => db.prisma.event.findMany({ where: { shop }, orderBy: [{ eventName: "asc" }, { eventId: "asc" }] });
+const events = (shop: string) =>
+  db.prisma.event.findMany({ where: { shop }, orderBy: [{ eventName: "asc" }, { eventId: "asc" }] });
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -141,11 +193,30 @@ describe("reconcileShop: orders", () => {
   it("delivers late the orders whose webhook never came, and their checkouts, once", async () => {
     const shop = "orders.myshopify.com";
     // Order 1 arrived as a webhook; orders 2 and 3 did not. No checkouts/create came at all.
-    await ingestWebhook({ prisma: db.prisma }, { shop, topic: "orders/create", webhookId: "w1", payload: graphqlOrderToPayload(graphqlOrderSchema.parse(graphqlOrder(1))) }, NOW);
+    await ingestWebhook(
+      { prisma: db.prisma },
+      {
+        shop,
+        topic: "orders/create",
+        webhookId: "w1",
+        payload: graphqlOrderToPayload(graphqlOrderSchema.parse(graphqlOrder(1))),
+      },
+      NOW,
+    );
     const bad = { id: "gid://shopify/Order/bad" };
-    const api = adminApi({ orders: [[graphqlOrder(1), graphqlOrder(2), bad], [graphqlOrder(3), bad]] });
+    const api = adminApi({
+      orders: [
+        [graphqlOrder(1), graphqlOrder(2), bad],
+        [graphqlOrder(3), bad],
+      ],
+    });
     const report = await reconcileShop({ prisma: db.prisma, graphql: api }, shop, NOW);
-    expect(report).toMatchObject({ seen: 5, recovered: 2, unreadable: 2, checkouts: { fromOrders: 3, recovered: 3, abandoned: 0 } });
+    expect(report).toMatchObject({
+      seen: 5,
+      recovered: 2,
+      unreadable: 2,
+      checkouts: { fromOrders: 3, recovered: 3, abandoned: 0 },
+    });
     expect(api.calls.filter((c) => c.query.includes("orders("))).toHaveLength(2);
 
     const rows = await events(shop);
@@ -175,7 +246,11 @@ describe("reconcileShop: orders", () => {
     // The order's creation stands for the checkout's start, which the Admin API does not give.
     expect(checkout.eventTime.toISOString()).toBe("2026-11-21T09:00:00.000Z");
 
-    const again = await reconcileShop({ prisma: db.prisma, graphql: adminApi({ orders: [[graphqlOrder(1), graphqlOrder(2)], [graphqlOrder(3)]] }) }, shop, NOW);
+    const again = await reconcileShop(
+      { prisma: db.prisma, graphql: adminApi({ orders: [[graphqlOrder(1), graphqlOrder(2)], [graphqlOrder(3)]] }) },
+      shop,
+      NOW,
+    );
     expect(again).toMatchObject({ recovered: 0, checkouts: { fromOrders: 3, recovered: 0 } });
     expect(await db.prisma.event.count({ where: { shop } })).toBe(6);
   });
@@ -184,12 +259,19 @@ describe("reconcileShop: orders", () => {
     const shop = "northwind-woolens-demo.myshopify.com";
     const restOrder = fixture("orders-create-web");
     const restCheckout = fixture("checkouts-create");
-    await reconcileShop({ prisma: db.prisma, graphql: adminApi({ orders: [[graphqlOrderFromRest(restOrder)]] }) }, shop, NOW);
+    await reconcileShop(
+      { prisma: db.prisma, graphql: adminApi({ orders: [[graphqlOrderFromRest(restOrder)]] }) },
+      shop,
+      NOW,
+    );
 
     const recovered = await db.prisma.event.findUniqueOrThrow({
       where: { shop_eventName_eventId: { shop, eventName: "InitiateCheckout", eventId: restCheckout.token } },
     });
-    const fromWebhook = prepareEvent("checkouts/create", restCheckout, DEFAULT_SETTINGS, { shop, nowSeconds: Math.floor(NOW.getTime() / 1000) });
+    const fromWebhook = prepareEvent("checkouts/create", restCheckout, DEFAULT_SETTINGS, {
+      shop,
+      nowSeconds: Math.floor(NOW.getTime() / 1000),
+    });
     if (fromWebhook.status !== "ready") throw new Error(`fixture not ready: ${fromWebhook.status}`);
     const payload = recovered.payload as any;
     // The web pixel's checkout.token = the order's checkout_token = the checkout's token.
@@ -201,7 +283,11 @@ describe("reconcileShop: orders", () => {
     expect(payload.custom_data.currency).toBe(fromWebhook.event.custom_data?.currency);
 
     // The webhook arriving after all is the same event: the natural key keeps one.
-    const late = await ingestWebhook({ prisma: db.prisma }, { shop, topic: "checkouts/create", webhookId: "late-checkout", payload: restCheckout }, NOW);
+    const late = await ingestWebhook(
+      { prisma: db.prisma },
+      { shop, topic: "checkouts/create", webhookId: "late-checkout", payload: restCheckout },
+      NOW,
+    );
     expect(late.outcome).toBe("duplicate");
     expect(await db.prisma.event.count({ where: { shop, eventName: "InitiateCheckout" } })).toBe(1);
   });
@@ -209,7 +295,11 @@ describe("reconcileShop: orders", () => {
   it("sends no InitiateCheckout for a checkout whose webhook came, a test order, or an order from no checkout", async () => {
     const shop = "held.myshopify.com";
     const restCheckout = fixture("checkouts-create");
-    await ingestWebhook({ prisma: db.prisma }, { shop, topic: "checkouts/create", webhookId: "c1", payload: restCheckout }, NOW);
+    await ingestWebhook(
+      { prisma: db.prisma },
+      { shop, topic: "checkouts/create", webhookId: "c1", payload: restCheckout },
+      NOW,
+    );
     const api = adminApi({
       orders: [
         [
@@ -234,7 +324,11 @@ describe("reconcileShop: orders", () => {
   });
 
   it("says what Shopify refused instead of failing on the answer's shape", async () => {
-    const failure = reconcileShop({ prisma: db.prisma, graphql: adminApi({ refuseOrders: true }) }, "refused.myshopify.com", NOW);
+    const failure = reconcileShop(
+      { prisma: db.prisma, graphql: adminApi({ refuseOrders: true }) },
+      "refused.myshopify.com",
+      NOW,
+    );
     await expect(failure).rejects.toBeInstanceOf(AdminGraphqlError);
     await expect(failure).rejects.toThrow("Access denied for orders field.");
   });
@@ -244,36 +338,76 @@ describe("reconcileShop: abandoned checkouts", () => {
   it("knows held checkouts by their recovery path, leaves completed ones to their order, and records the rest as not sendable", async () => {
     const shop = "abandoned.myshopify.com";
     const restCheckout = fixture("checkouts-create");
-    await ingestWebhook({ prisma: db.prisma }, { shop, topic: "checkouts/create", webhookId: "c-held", payload: restCheckout }, NOW);
+    await ingestWebhook(
+      { prisma: db.prisma },
+      { shop, topic: "checkouts/create", webhookId: "c-held", payload: restCheckout },
+      NOW,
+    );
     // The same checkout as the Admin API lists it: another domain and key, the same path.
     const heldPath = new URL(restCheckout.abandoned_checkout_url).pathname;
     const nodes = [
-      abandoned(restCheckout.id, { createdAt: "2026-11-20T15:09:12Z", abandonedCheckoutUrl: `https://shop.example.com${heldPath}?key=another&locale=en-US` }),
+      abandoned(restCheckout.id, {
+        createdAt: "2026-11-20T15:09:12Z",
+        abandonedCheckoutUrl: `https://shop.example.com${heldPath}?key=another&locale=en-US`,
+      }),
       abandoned(601, { completedAt: "2026-11-21T08:20:00Z" }),
       abandoned(602),
       { id: "gid://shopify/AbandonedCheckout/unreadable" },
     ];
     const api = adminApi({ abandoned: [nodes, [abandoned(603)]] });
     const report = await reconcileShop({ prisma: db.prisma, graphql: api }, shop, NOW);
-    expect(report.checkouts).toEqual({ fromOrders: 0, recovered: 0, abandoned: 5, held: 1, completed: 1, withoutToken: 2, unreadable: 1 });
+    expect(report.checkouts).toEqual({
+      fromOrders: 0,
+      recovered: 0,
+      abandoned: 5,
+      held: 1,
+      completed: 1,
+      withoutToken: 2,
+      unreadable: 1,
+    });
 
-    const receipts = await db.prisma.webhookReceipt.findMany({ where: { shop, webhookId: { startsWith: "reconcile:" } }, orderBy: { webhookId: "asc" } });
-    expect(receipts.map((r) => ({ topic: r.topic, webhookId: r.webhookId, outcome: r.outcome, reason: r.reason }))).toEqual([
-      { topic: "checkouts/create", webhookId: "reconcile:abandoned:602", outcome: "held_back", reason: NO_CHECKOUT_TOKEN_REASON },
-      { topic: "checkouts/create", webhookId: "reconcile:abandoned:603", outcome: "held_back", reason: NO_CHECKOUT_TOKEN_REASON },
+    const receipts = await db.prisma.webhookReceipt.findMany({
+      where: { shop, webhookId: { startsWith: "reconcile:" } },
+      orderBy: { webhookId: "asc" },
+    });
+    expect(
+      receipts.map((r) => ({ topic: r.topic, webhookId: r.webhookId, outcome: r.outcome, reason: r.reason })),
+    ).toEqual([
+      {
+        topic: "checkouts/create",
+        webhookId: "reconcile:abandoned:602",
+        outcome: "held_back",
+        reason: NO_CHECKOUT_TOKEN_REASON,
+      },
+      {
+        topic: "checkouts/create",
+        webhookId: "reconcile:abandoned:603",
+        outcome: "held_back",
+        reason: NO_CHECKOUT_TOKEN_REASON,
+      },
     ]);
     // Nothing is sent under an id the browser never used.
-    expect((await events(shop)).map((e) => `${e.eventName} ${e.eventId}`)).toEqual([`InitiateCheckout ${restCheckout.token}`]);
+    expect((await events(shop)).map((e) => `${e.eventName} ${e.eventId}`)).toEqual([
+      `InitiateCheckout ${restCheckout.token}`,
+    ]);
 
     // Every run reports them; each is recorded once.
-    const again = await reconcileShop({ prisma: db.prisma, graphql: adminApi({ abandoned: [nodes, [abandoned(603)]] }) }, shop, NOW);
+    const again = await reconcileShop(
+      { prisma: db.prisma, graphql: adminApi({ abandoned: [nodes, [abandoned(603)]] }) },
+      shop,
+      NOW,
+    );
     expect(again.checkouts.withoutToken).toBe(2);
     expect(await db.prisma.webhookReceipt.count({ where: { shop, webhookId: { startsWith: "reconcile:" } } })).toBe(2);
   });
 
   it("keeps what the orders recovered when the abandoned checkouts are refused, and says so", async () => {
     const shop = "partial.myshopify.com";
-    const failure = reconcileShop({ prisma: db.prisma, graphql: adminApi({ orders: [[graphqlOrder(21)]], refuseAbandoned: true }) }, shop, NOW);
+    const failure = reconcileShop(
+      { prisma: db.prisma, graphql: adminApi({ orders: [[graphqlOrder(21)]], refuseAbandoned: true }) },
+      shop,
+      NOW,
+    );
     await expect(failure).rejects.toBeInstanceOf(ReconcileError);
     const error = (await failure.catch((e: unknown) => e)) as ReconcileError;
     expect(error.message).toContain("1 Purchase and 1 InitiateCheckout recovered");

@@ -7,7 +7,14 @@ import { waitFor } from "../../test/support/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { shopifyFixture } from "../../test/support/fixtures";
-import { createTestDatabase, freePort, OwnRedis, REDIS_URL, uniquePrefix, type TestDatabase } from "../../test/support/services";
+import {
+  createTestDatabase,
+  freePort,
+  OwnRedis,
+  REDIS_URL,
+  uniquePrefix,
+  type TestDatabase,
+} from "../../test/support/services";
 import { saveDestination } from "./destinations.server";
 import { countByState } from "./event-store.server";
 import { forgetShopContext, ingestWebhook } from "./ingest.server";
@@ -25,7 +32,6 @@ function orders(n: number, offset = 0) {
   const order = shopifyFixture("orders-create-web", { ageSeconds: 60 });
   return Array.from({ length: n }, (_, i) => ({ ...order, id: 7_000_000_000 + offset + i }));
 }
-
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -52,7 +58,10 @@ describe("a worker killed mid-batch", () => {
     await saveDestination(db.prisma, shop, { pixelId: "3000000001", accessToken: "EAAkilltest-0123456789abcdef" }, key);
     const queue = createDeliveryQueue(REDIS_URL, prefix);
     for (const [i, o] of orders(40).entries()) {
-      await ingestWebhook({ prisma: db.prisma, queue }, { shop, topic: "orders/create", webhookId: `k-${i}`, payload: o });
+      await ingestWebhook(
+        { prisma: db.prisma, queue },
+        { shop, topic: "orders/create", webhookId: `k-${i}`, payload: o },
+      );
     }
     await queue.close();
     meta.setFault({ mode: "latency", ms: 60_000 });
@@ -82,7 +91,10 @@ describe("a worker killed mid-batch", () => {
     meta.setFault({ mode: "none" });
     // After the lease runs out, any worker takes the batch over.
     await new Promise((r) => setTimeout(r, 2_100));
-    const report = await flushShop({ prisma: db.prisma, redisUrl: REDIS_URL, graphUrl: meta.url, vaultKey: key, batchWindowMs: 0 }, shop);
+    const report = await flushShop(
+      { prisma: db.prisma, redisUrl: REDIS_URL, graphUrl: meta.url, vaultKey: key, batchWindowMs: 0 },
+      shop,
+    );
     expect(report.delivered).toBe(40);
     expect(await countByState(db.prisma, shop)).toEqual({ sent: 40 });
     expect(meta.unique("3000000001")).toHaveLength(40);
@@ -94,17 +106,32 @@ describe("Redis restarted during ingest", () => {
     const shop = "redis-restart.myshopify.com";
     const redis = new OwnRedis(await freePort());
     await redis.start();
-    await saveDestination(db.prisma, shop, { pixelId: "3000000002", accessToken: "EAAredistest-0123456789abcdef" }, key);
+    await saveDestination(
+      db.prisma,
+      shop,
+      { pixelId: "3000000002", accessToken: "EAAredistest-0123456789abcdef" },
+      key,
+    );
     forgetShopContext(shop);
     const prefix = uniquePrefix();
     const queue = createDeliveryQueue(redis.url, prefix);
-    const worker = startWorker({ prisma: db.prisma, redisUrl: redis.url, graphUrl: meta.url, vaultKey: key, queuePrefix: prefix, sweepEveryMs: 200 });
+    const worker = startWorker({
+      prisma: db.prisma,
+      redisUrl: redis.url,
+      graphUrl: meta.url,
+      vaultKey: key,
+      queuePrefix: prefix,
+      sweepEveryMs: 200,
+    });
     try {
       const batch = orders(30, 1000);
       for (const [i, o] of batch.entries()) {
         if (i === 10) await redis.stop();
         const started = Date.now();
-        const result = await ingestWebhook({ prisma: db.prisma, queue }, { shop, topic: "orders/create", webhookId: `r-${i}`, payload: o });
+        const result = await ingestWebhook(
+          { prisma: db.prisma, queue },
+          { shop, topic: "orders/create", webhookId: `r-${i}`, payload: o },
+        );
         expect(result.outcome).toBe("queued");
         // Shopify gives 5 s; a Redis outage must not eat them.
         expect(Date.now() - started).toBeLessThan(1_500);

@@ -70,7 +70,12 @@ async function inBatches(batch: number, run: () => Promise<unknown[]>): Promise<
   }
 }
 
-export async function applyRetention(sql: SqlRunner, retentionDays: number, now: Date, batch = RETENTION_BATCH): Promise<RetentionReport> {
+export async function applyRetention(
+  sql: SqlRunner,
+  retentionDays: number,
+  now: Date,
+  batch = RETENTION_BATCH,
+): Promise<RetentionReport> {
   const cutoff = new Date(now.getTime() - retentionDays * DAY_MS).toISOString();
   const at = now.toISOString();
   // Deleting first: no row is rewritten only to be deleted.

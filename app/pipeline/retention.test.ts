@@ -15,7 +15,11 @@ const ago = (days: number) => new Date(NOW.getTime() - days * DAY);
 let db: TestDatabase;
 let seq = 0;
 
-async function addEvent(state: string, createdDaysAgo: number, o: { eventDaysAgo?: number; leaseId?: string; actionSource?: string; leaseUntil?: Date } = {}) {
+async function addEvent(
+  state: string,
+  createdDaysAgo: number,
+  o: { eventDaysAgo?: number; leaseId?: string; actionSource?: string; leaseUntil?: Date } = {},
+) {
   const id = `e${++seq}`;
   const row = await db.prisma.event.create({
     data: {
@@ -26,7 +30,12 @@ async function addEvent(state: string, createdDaysAgo: number, o: { eventDaysAgo
       state,
       leaseId: o.leaseId ?? null,
       leaseUntil: o.leaseUntil ?? null,
-      payload: { event_name: "Purchase", event_id: id, action_source: o.actionSource ?? "website", user_data: { em: ["h"], client_ip_address: IP, client_user_agent: UA } },
+      payload: {
+        event_name: "Purchase",
+        event_id: id,
+        action_source: o.actionSource ?? "website",
+        user_data: { em: ["h"], client_ip_address: IP, client_user_agent: UA },
+      },
       eventTime: ago(o.eventDaysAgo ?? createdDaysAgo),
       createdAt: ago(createdDaysAgo),
       history: { create: [{ at: ago(createdDaysAgo), state: "queued", detail: "from orders/create" }] },
@@ -37,7 +46,12 @@ async function addEvent(state: string, createdDaysAgo: number, o: { eventDaysAgo
 
 async function stored(id: bigint) {
   const row = await db.prisma.event.findUnique({ where: { id } });
-  return row && { userData: (row.payload as { user_data: Record<string, unknown> }).user_data, notes: row.notes as Array<{ code: string; message: string }> | null };
+  return (
+    row && {
+      userData: (row.payload as { user_data: Record<string, unknown> }).user_data,
+      notes: row.notes as Array<{ code: string; message: string }> | null,
+    }
+  );
 }
 
 beforeAll(async () => {
@@ -50,7 +64,8 @@ afterAll(async () => {
 describe("applyTransitions", () => {
   it("drops IP and user agent of events sent, rejected or expired, with a note; keeps them for retries", async () => {
     const ids = { sent: 0n, rejected: 0n, expired: 0n, retrying: 0n };
-    for (const state of Object.keys(ids) as Array<keyof typeof ids>) ids[state] = await addEvent("sending", 0, { leaseId: "L1" });
+    for (const state of Object.keys(ids) as Array<keyof typeof ids>)
+      ids[state] = await addEvent("sending", 0, { leaseId: "L1" });
     const lost = await applyTransitions(
       db.sql,
       "L1",
@@ -58,7 +73,13 @@ describe("applyTransitions", () => {
         { id: ids.sent, state: "sent" },
         { id: ids.rejected, state: "rejected", reasonCode: "bad", reason: "bad" },
         { id: ids.expired, state: "expired", reasonCode: "event_too_old", reason: "old" },
-        { id: ids.retrying, state: "retrying", nextAttemptAt: new Date(NOW.getTime() + 60_000), reasonCode: "meta_unavailable", reason: "503" },
+        {
+          id: ids.retrying,
+          state: "retrying",
+          nextAttemptAt: new Date(NOW.getTime() + 60_000),
+          reasonCode: "meta_unavailable",
+          reason: "503",
+        },
       ],
       NOW,
     );
@@ -66,7 +87,9 @@ describe("applyTransitions", () => {
     for (const id of [ids.sent, ids.rejected, ids.expired]) {
       const row = await stored(id);
       expect(row!.userData).toEqual({ em: ["h"] });
-      expect(row!.notes).toEqual([{ code: "client_data_removed", message: expect.stringContaining("client_ip_address, client_user_agent") }]);
+      expect(row!.notes).toEqual([
+        { code: "client_data_removed", message: expect.stringContaining("client_ip_address, client_user_agent") },
+      ]);
     }
     const retrying = await stored(ids.retrying);
     expect(retrying!.userData).toMatchObject({ client_ip_address: IP, client_user_agent: UA });
@@ -85,25 +108,58 @@ describe("applyRetention", () => {
     const oldPausedInWindow = await addEvent("paused", 100, { eventDaysAgo: 3 });
     const oldPausedPast = await addEvent("paused", 100);
     const oldQueuedPhysical = await addEvent("queued", 100, { eventDaysAgo: 30, actionSource: "physical_store" });
-    const oldSendingLeased = await addEvent("sending", 100, { leaseId: "L2", leaseUntil: new Date(NOW.getTime() + 60_000) });
+    const oldSendingLeased = await addEvent("sending", 100, {
+      leaseId: "L2",
+      leaseUntil: new Date(NOW.getTime() + 60_000),
+    });
     const recentPausedPast = await addEvent("paused", 20);
     // Invalid when built: stored final, never sent, so nothing drops its IP/UA but this run.
     const recentInvalid = await addEvent("invalid", 1);
     const recentQueued = await addEvent("queued", 1);
     for (const [i, days] of [100, 91, 89].entries()) {
-      await db.prisma.webhookReceipt.create({ data: { shop: SHOP, topic: "orders/create", webhookId: `w${i}`, dedupeKey: `w${i}`, outcome: "queued", receivedAt: ago(days) } });
+      await db.prisma.webhookReceipt.create({
+        data: {
+          shop: SHOP,
+          topic: "orders/create",
+          webhookId: `w${i}`,
+          dedupeKey: `w${i}`,
+          outcome: "queued",
+          receivedAt: ago(days),
+        },
+      });
     }
     for (const [i, days] of [100, 20, 2].entries()) {
-      await db.prisma.dataRequest.create({ data: { id: `dr${i}`, shop: SHOP, subjectHashes: [], report: {}, createdAt: ago(days), expiresAt: new Date(ago(days).getTime() + 30 * DAY) } });
+      await db.prisma.dataRequest.create({
+        data: {
+          id: `dr${i}`,
+          shop: SHOP,
+          subjectHashes: [],
+          report: {},
+          createdAt: ago(days),
+          expiresAt: new Date(ago(days).getTime() + 30 * DAY),
+        },
+      });
     }
 
     const report = await applyRetention(db.sql, 90, NOW, 1);
 
     expect(report).toEqual({ events: 3, receipts: 2, dataRequests: 1, scrubbed: 3 });
     const left = (await db.prisma.event.findMany({ select: { id: true } })).map((r) => r.id).sort();
-    expect(left).toEqual([recentSent, oldPausedInWindow, oldQueuedPhysical, oldSendingLeased, recentPausedPast, recentInvalid, recentQueued].sort());
+    expect(left).toEqual(
+      [
+        recentSent,
+        oldPausedInWindow,
+        oldQueuedPhysical,
+        oldSendingLeased,
+        recentPausedPast,
+        recentInvalid,
+        recentQueued,
+      ].sort(),
+    );
     expect(await db.prisma.event.findMany({ where: { id: { in: [oldSent, oldExpired, oldPausedPast] } } })).toEqual([]);
-    expect(await db.prisma.eventTransition.count({ where: { eventPk: { in: [oldSent, oldExpired, oldPausedPast] } } })).toBe(0);
+    expect(
+      await db.prisma.eventTransition.count({ where: { eventPk: { in: [oldSent, oldExpired, oldPausedPast] } } }),
+    ).toBe(0);
     expect((await db.prisma.webhookReceipt.findMany()).map((r) => r.webhookId)).toEqual(["w2"]);
     expect((await db.prisma.dataRequest.findMany({ orderBy: { id: "asc" } })).map((r) => r.id)).toEqual(["dr1", "dr2"]);
 

@@ -43,20 +43,38 @@ function expired(reason: string): Transition {
 export function afterAttempt(fate: EventFate, ctx: AttemptContext): Transition {
   if (fate.status === "delivered") return { state: stateOfFate(fate), fbtraceId: fate.fbtraceId };
   // A refusal's code is its reason code, event_too_old (an expiry) included.
-  if (fate.status === "rejected") return { state: stateOfFate(fate), reasonCode: fate.code, reason: fate.reason, fbtraceId: fate.fbtraceId };
+  if (fate.status === "rejected")
+    return { state: stateOfFate(fate), reasonCode: fate.code, reason: fate.reason, fbtraceId: fate.fbtraceId };
   return afterDeferral(fate.verdict, ctx);
 }
 
-export function afterDeferral(verdict: Extract<EventFate, { status: "deferred" }>["verdict"], ctx: AttemptContext): Transition {
+export function afterDeferral(
+  verdict: Extract<EventFate, { status: "deferred" }>["verdict"],
+  ctx: AttemptContext,
+): Transition {
   const reasonCode = DEFERRAL_REASON_CODE[verdict.action];
   if (verdict.action === "pause-pixel") {
-    return { state: STATE_OF_VERDICT[verdict.action], reasonCode, reason: verdict.reason, fbtraceId: verdict.fbtraceId };
+    return {
+      state: STATE_OF_VERDICT[verdict.action],
+      reasonCode,
+      reason: verdict.reason,
+      fbtraceId: verdict.fbtraceId,
+    };
   }
   const base = verdict.action === "rate-limited" ? RATE_LIMIT_BACKOFF_MS : BASE_BACKOFF_MS;
-  const delay = Math.max(backoffMs(ctx.attempts, ctx.random, base), verdict.action === "retry" ? verdict.minDelayMs ?? 0 : 0);
+  const delay = Math.max(
+    backoffMs(ctx.attempts, ctx.random, base),
+    verdict.action === "retry" ? (verdict.minDelayMs ?? 0) : 0,
+  );
   const next = ctx.nowMs + delay;
   if (next > deadlineMs(ctx.eventTimeSeconds, ctx.actionSource)) {
     return expired(`Meta's window closed while retrying (last answer: ${verdict.reason})`);
   }
-  return { state: STATE_OF_VERDICT[verdict.action], nextAttemptAt: new Date(next), reasonCode, reason: verdict.reason, fbtraceId: verdict.fbtraceId };
+  return {
+    state: STATE_OF_VERDICT[verdict.action],
+    nextAttemptAt: new Date(next),
+    reasonCode,
+    reason: verdict.reason,
+    fbtraceId: verdict.fbtraceId,
+  };
 }

@@ -8,18 +8,34 @@ import { storedSettings } from "../events/settings";
 import { buildTestPurchase } from "../events/test-purchase";
 import { sendGraphRequest } from "../meta/graph-client.server";
 import { graphRequest } from "../meta/request";
-import { classifyTestEventAnswer, NO_TEST_EVENT_CODE_MESSAGE, type TestEventFacts, type TestEventOutcome } from "../meta/test-event";
+import {
+  classifyTestEventAnswer,
+  NO_TEST_EVENT_CODE_MESSAGE,
+  type TestEventFacts,
+  type TestEventOutcome,
+} from "../meta/test-event";
 import { VaultError, type VaultKeyInput } from "../security/token-vault";
 import { vaultKeys } from "../security/vault-key.server";
 import { CONNECTION_CHECK_TIMEOUT_MS, type MetaAccess } from "./connection.server";
-import { openDestination, recordTestEventSeen, UNREADABLE_TOKEN_MESSAGE, type OpenDestination } from "./destinations.server";
+import {
+  openDestination,
+  recordTestEventSeen,
+  UNREADABLE_TOKEN_MESSAGE,
+  type OpenDestination,
+} from "./destinations.server";
 
-export const NO_DESTINATION_MESSAGE = "Connect your Meta pixel first: save its pixel (dataset) ID and access token, then send the test event.";
+export const NO_DESTINATION_MESSAGE =
+  "Connect your Meta pixel first: save its pixel (dataset) ID and access token, then send the test event.";
 
 /** Meta's answer and what was sent; or, not sent, `reason` no-destination | no-test-event-code | unreadable-token | not-built. */
 export type TestEventResult = TestEventOutcome & Partial<TestEventFacts>;
 
-export async function sendTestEvent(prisma: PrismaClient, shop: string, meta: MetaAccess, options: { key?: VaultKeyInput; nowMs?: number } = {}): Promise<TestEventResult> {
+export async function sendTestEvent(
+  prisma: PrismaClient,
+  shop: string,
+  meta: MetaAccess,
+  options: { key?: VaultKeyInput; nowMs?: number } = {},
+): Promise<TestEventResult> {
   let destination: OpenDestination | undefined;
   try {
     destination = await openDestination(prisma, shop, options.key ?? vaultKeys());
@@ -33,10 +49,21 @@ export async function sendTestEvent(prisma: PrismaClient, shop: string, meta: Me
 
   const row = await prisma.shop.findUnique({ where: { shop }, select: { settings: true } });
   const built = buildTestPurchase(shop, code, storedSettings(row?.settings).settings, options.nowMs ?? Date.now());
-  if (built.status !== "ready") return { ok: false, retry: false, reason: "not-built", message: `The test event could not be built: ${built.reason}` };
+  if (built.status !== "ready")
+    return {
+      ok: false,
+      retry: false,
+      reason: "not-built",
+      message: `The test event could not be built: ${built.reason}`,
+    };
 
   const request = graphRequest(
-    { pixelId: destination.pixelId, accessToken: destination.accessToken, apiVersion: destination.apiVersion, appSecret: meta.appSecret },
+    {
+      pixelId: destination.pixelId,
+      accessToken: destination.accessToken,
+      apiVersion: destination.apiVersion,
+      appSecret: meta.appSecret,
+    },
     [built.event],
     { testEventCode: built.testEventCode, graphUrl: meta.graphUrl },
   );
@@ -44,6 +71,7 @@ export async function sendTestEvent(prisma: PrismaClient, shop: string, meta: Me
   const facts = { pixelId: destination.pixelId, testEventCode: code, eventId: built.event.event_id };
   const outcome = classifyTestEventAnswer(answer, facts);
   // The one thing kept: that Meta counted a test event for this pixel (the onboarding checklist's step).
-  if (outcome.ok && outcome.eventsReceived >= 1) await recordTestEventSeen(prisma, shop, destination.pixelId, new Date(options.nowMs ?? Date.now()));
+  if (outcome.ok && outcome.eventsReceived >= 1)
+    await recordTestEventSeen(prisma, shop, destination.pixelId, new Date(options.nowMs ?? Date.now()));
   return { ...outcome, ...facts };
 }

@@ -10,14 +10,21 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { createTestDatabase, REDIS_URL, uniquePrefix, type TestDatabase } from "../../test/support/services";
 import { isSealedUnderCurrentKey } from "../security/token-vault";
-import { openDestination, resealDestinationTokens, saveDestination, UNREADABLE_TOKEN_MESSAGE, UNREADABLE_TOKEN_REASON } from "./destinations.server";
+import {
+  openDestination,
+  resealDestinationTokens,
+  saveDestination,
+  UNREADABLE_TOKEN_MESSAGE,
+  UNREADABLE_TOKEN_REASON,
+} from "./destinations.server";
 import { countByState, shopsWithDueEvents } from "./event-store.server";
 import { forgetShopContext, ingestWebhook } from "./ingest.server";
 import { createDeliveryQueue, type DeliveryQueue } from "./queue.server";
 import { flushShop, startWorker } from "./worker.server";
 
 const FIXTURES = path.resolve(__dirname, "../../test/fixtures/shopify");
-const fixture = (name: string): Record<string, any> => JSON.parse(readFileSync(path.join(FIXTURES, `${name}.json`), "utf8"));
+const fixture = (name: string): Record<string, any> =>
+  JSON.parse(readFileSync(path.join(FIXTURES, `${name}.json`), "utf8"));
 // 2026-11-21T12:00:00Z, a day after the fixtures' orders.
 const T0 = 1_795_262_400_000;
 const keyA = randomBytes(32);
@@ -30,10 +37,25 @@ let queue: DeliveryQueue;
 let n = 0;
 
 const ingest = (shop: string, name: string) =>
-  ingestWebhook({ prisma: db.prisma, queue }, { shop, topic: "orders/create", webhookId: `vk-${++n}`, eventId: `vk-ev-${n}`, payload: fixture(name) }, new Date(T0));
+  ingestWebhook(
+    { prisma: db.prisma, queue },
+    { shop, topic: "orders/create", webhookId: `vk-${++n}`, eventId: `vk-ev-${n}`, payload: fixture(name) },
+    new Date(T0),
+  );
 const flush = (shop: string, vaultKey: Parameters<typeof flushShop>[0]["vaultKey"]) =>
-  flushShop({ prisma: db.prisma, redisUrl: REDIS_URL, graphUrl: meta.url, vaultKey, now: () => T0, random: () => 0.5, queue, batchWindowMs: 0 }, shop);
-
+  flushShop(
+    {
+      prisma: db.prisma,
+      redisUrl: REDIS_URL,
+      graphUrl: meta.url,
+      vaultKey,
+      now: () => T0,
+      random: () => 0.5,
+      queue,
+      batchWindowMs: 0,
+    },
+    shop,
+  );
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -60,7 +82,17 @@ describe("a token the current key cannot open", () => {
     // A real worker, restarted with key B, sweeping every 100 ms.
     const lines: string[] = [];
     const prefix = uniquePrefix();
-    const worker = startWorker({ prisma: db.prisma, redisUrl: REDIS_URL, graphUrl: meta.url, vaultKey: keyB, queuePrefix: prefix, sweepEveryMs: 100, now: () => T0, batchWindowMs: 0, log: (l) => lines.push(l) });
+    const worker = startWorker({
+      prisma: db.prisma,
+      redisUrl: REDIS_URL,
+      graphUrl: meta.url,
+      vaultKey: keyB,
+      queuePrefix: prefix,
+      sweepEveryMs: 100,
+      now: () => T0,
+      batchWindowMs: 0,
+      log: (l) => lines.push(l),
+    });
     try {
       await waitFor(async () => (await countByState(db.prisma, shop)).paused === 2, 10_000, "the events to be paused");
       const pausedAt = (await db.prisma.destination.findUniqueOrThrow({ where: { shop } })).pausedAt;
@@ -78,7 +110,9 @@ describe("a token the current key cannot open", () => {
 
     const destination = await db.prisma.destination.findUniqueOrThrow({ where: { shop } });
     expect(destination).toMatchObject({ pauseReason: UNREADABLE_TOKEN_REASON, pauseMessage: UNREADABLE_TOKEN_MESSAGE });
-    expect(destination.pauseMessage).toMatch(/can no longer be read by the app \(the encryption key changed\)\. Reconnect/);
+    expect(destination.pauseMessage).toMatch(
+      /can no longer be read by the app \(the encryption key changed\)\. Reconnect/,
+    );
     const events = await db.prisma.event.findMany({ where: { shop } });
     expect(events.map((e) => [e.state, e.reasonCode, e.reason])).toEqual([
       ["paused", "pixel_paused", UNREADABLE_TOKEN_REASON],
@@ -106,7 +140,17 @@ describe("a token the current key cannot open", () => {
     await ingest(shop, "orders-create-web");
     const run = async (vaultKey: Buffer, until: () => Promise<boolean>, what: string) => {
       const lines: string[] = [];
-      const worker = startWorker({ prisma: db.prisma, redisUrl: REDIS_URL, graphUrl: meta.url, vaultKey, queuePrefix: uniquePrefix(), sweepEveryMs: 100, now: () => T0, batchWindowMs: 0, log: (l) => lines.push(l) });
+      const worker = startWorker({
+        prisma: db.prisma,
+        redisUrl: REDIS_URL,
+        graphUrl: meta.url,
+        vaultKey,
+        queuePrefix: uniquePrefix(),
+        sweepEveryMs: 100,
+        now: () => T0,
+        batchWindowMs: 0,
+        log: (l) => lines.push(l),
+      });
       try {
         await waitFor(until, 10_000, what);
       } finally {
@@ -115,22 +159,46 @@ describe("a token the current key cannot open", () => {
       return lines.filter((l) => l.includes(shop));
     };
     // Deployed with the wrong key: paused with the merchant's words.
-    expect(await run(keyB, async () => (await countByState(db.prisma, shop)).paused === 1, "the event to be paused")).toEqual([`paused ${shop}: ${UNREADABLE_TOKEN_REASON}`]);
+    expect(
+      await run(keyB, async () => (await countByState(db.prisma, shop)).paused === 1, "the event to be paused"),
+    ).toEqual([`paused ${shop}: ${UNREADABLE_TOKEN_REASON}`]);
     // The operator puts key A back: the next sweep opens the token and lifts the pause.
-    const lines = await run(keyA, async () => (await countByState(db.prisma, shop)).sent === 1, "the event to be delivered");
+    const lines = await run(
+      keyA,
+      async () => (await countByState(db.prisma, shop)).sent === 1,
+      "the event to be delivered",
+    );
     expect(lines).toContain(`resumed ${shop}: its access token can be read again`);
-    expect(await db.prisma.destination.findUniqueOrThrow({ where: { shop } })).toMatchObject({ pausedAt: null, pauseReason: null });
+    expect(await db.prisma.destination.findUniqueOrThrow({ where: { shop } })).toMatchObject({
+      pausedAt: null,
+      pauseReason: null,
+    });
     expect(meta.unique(pixel)).toHaveLength(1);
   });
 
   it("a token moved to another shop's row does not open there, and pauses that shop", async () => {
-    await saveDestination(db.prisma, "victim.myshopify.com", { pixelId: "4000000002", accessToken: "EAAvictim-0123456789abcdef" }, keyA);
-    await saveDestination(db.prisma, "thief.myshopify.com", { pixelId: "4000000003", accessToken: "EAAthief-0123456789abcdef" }, keyA);
+    await saveDestination(
+      db.prisma,
+      "victim.myshopify.com",
+      { pixelId: "4000000002", accessToken: "EAAvictim-0123456789abcdef" },
+      keyA,
+    );
+    await saveDestination(
+      db.prisma,
+      "thief.myshopify.com",
+      { pixelId: "4000000003", accessToken: "EAAthief-0123456789abcdef" },
+      keyA,
+    );
     const victim = await db.prisma.destination.findUniqueOrThrow({ where: { shop: "victim.myshopify.com" } });
-    await db.prisma.destination.update({ where: { shop: "thief.myshopify.com" }, data: { accessTokenEnc: victim.accessTokenEnc } });
+    await db.prisma.destination.update({
+      where: { shop: "thief.myshopify.com" },
+      data: { accessTokenEnc: victim.accessTokenEnc },
+    });
     await expect(openDestination(db.prisma, "thief.myshopify.com", keyA)).rejects.toThrow(/cannot be decrypted/);
     await flush("thief.myshopify.com", keyA);
-    expect((await db.prisma.destination.findUniqueOrThrow({ where: { shop: "thief.myshopify.com" } })).pauseReason).toBe(UNREADABLE_TOKEN_REASON);
+    expect(
+      (await db.prisma.destination.findUniqueOrThrow({ where: { shop: "thief.myshopify.com" } })).pauseReason,
+    ).toBe(UNREADABLE_TOKEN_REASON);
     // Gone, so that the rotation below finds only tokens it can open.
     await db.prisma.destination.delete({ where: { shop: "thief.myshopify.com" } });
   });
@@ -143,11 +211,21 @@ describe("rotating the key", () => {
     await saveDestination(db.prisma, shop, { pixelId: pixel, accessToken: TOKEN }, keyA, new Date(T0));
     // A second shop as the old vault sealed it: v1, no key id, no AAD.
     const legacy = "legacy.myshopify.com";
-    await saveDestination(db.prisma, legacy, { pixelId: "4000000005", accessToken: "EAAlegacy-0123456789abcdef" }, keyA);
+    await saveDestination(
+      db.prisma,
+      legacy,
+      { pixelId: "4000000005", accessToken: "EAAlegacy-0123456789abcdef" },
+      keyA,
+    );
     const iv = randomBytes(12);
     const cipher = createCipheriv("aes-256-gcm", keyA, iv);
     const ct = Buffer.concat([cipher.update("EAAlegacy-0123456789abcdef", "utf8"), cipher.final()]);
-    const v1 = ["v1", iv.toString("base64url"), cipher.getAuthTag().toString("base64url"), ct.toString("base64url")].join(".");
+    const v1 = [
+      "v1",
+      iv.toString("base64url"),
+      cipher.getAuthTag().toString("base64url"),
+      ct.toString("base64url"),
+    ].join(".");
     await db.prisma.destination.update({ where: { shop: legacy }, data: { accessTokenEnc: v1 } });
     expect((await openDestination(db.prisma, legacy, keyA))!.accessToken).toBe("EAAlegacy-0123456789abcdef");
 

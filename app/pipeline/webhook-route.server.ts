@@ -13,7 +13,13 @@ import { losslessPayload } from "../shopify/webhook-json";
 import { recordReceipt, refusedDedupeKey, type ReceiptInput } from "./event-store.server";
 import { ingestWebhook, shopInstall } from "./ingest.server";
 import type { ReceiptOutcome } from "./lifecycle";
-import { handleCustomerRedact, handleShopRedact, handleUninstalled, recordDataRequest, recordShopifyId } from "./privacy.server";
+import {
+  handleCustomerRedact,
+  handleShopRedact,
+  handleUninstalled,
+  recordDataRequest,
+  recordShopifyId,
+} from "./privacy.server";
 
 export const WEBHOOK_TOPICS = [
   "orders/create",
@@ -73,11 +79,24 @@ function busy(): Response {
  * it fresh. A stored offline session counts as an install too (installs before Shop rows were
  * made at install time).
  */
-async function shopFacts(prisma: PrismaClient, shop: string, topic: WebhookTopic, hasSession: boolean): Promise<ShopFacts> {
+async function shopFacts(
+  prisma: PrismaClient,
+  shop: string,
+  topic: WebhookTopic,
+  hasSession: boolean,
+): Promise<ShopFacts> {
   const row = isLifecycleTopic(topic)
-    ? await prisma.shop.findUnique({ where: { shop }, select: { installedAt: true, uninstalledAt: true, shopifyId: true } })
+    ? await prisma.shop.findUnique({
+        where: { shop },
+        select: { installedAt: true, uninstalledAt: true, shopifyId: true },
+      })
     : await shopInstall(prisma, shop);
-  return { installed: hasSession || !!row, installedAt: row?.installedAt ?? null, uninstalledAt: row?.uninstalledAt ?? null, shopifyId: row?.shopifyId ?? null };
+  return {
+    installed: hasSession || !!row,
+    installedAt: row?.installedAt ?? null,
+    uninstalledAt: row?.uninstalledAt ?? null,
+    shopifyId: row?.shopifyId ?? null,
+  };
 }
 
 /**
@@ -89,16 +108,28 @@ async function shopFacts(prisma: PrismaClient, shop: string, topic: WebhookTopic
  * there is nothing to retry, while its orders get 400 so that Shopify's retries can still land
  * once the install is recorded (an order racing the first admin load).
  */
-async function unbound(prisma: PrismaClient, binding: Exclude<Binding, { verdict: "bound" }>, topic: WebhookTopic, receipt: Omit<ReceiptInput, "outcome">): Promise<Response> {
+async function unbound(
+  prisma: PrismaClient,
+  binding: Exclude<Binding, { verdict: "bound" }>,
+  topic: WebhookTopic,
+  receipt: Omit<ReceiptInput, "outcome">,
+): Promise<Response> {
   if (binding.verdict === "unknown_shop") {
-    return isLifecycleTopic(topic) ? answer("ignored", `${binding.reason}: no data is held for it`) : answer("refused", binding.reason, 400);
+    return isLifecycleTopic(topic)
+      ? answer("ignored", `${binding.reason}: no data is held for it`)
+      : answer("refused", binding.reason, 400);
   }
   if (binding.verdict === "stale") {
     await recordReceipt(prisma, { ...receipt, outcome: "ignored", reason: binding.reason });
     return answer("ignored", binding.reason);
   }
   console.warn(`webhook ${topic} for ${receipt.shop} refused: ${binding.reason}`);
-  await recordReceipt(prisma, { ...receipt, outcome: "refused", reason: binding.reason, dedupeKey: refusedDedupeKey(receipt) });
+  await recordReceipt(prisma, {
+    ...receipt,
+    outcome: "refused",
+    reason: binding.reason,
+    dedupeKey: refusedDedupeKey(receipt),
+  });
   return answer("refused", binding.reason, 400);
 }
 
@@ -118,7 +149,8 @@ export function webhookAction(expected: WebhookTopic) {
       if (error instanceof SyntaxError) return new Response("the webhook body is not JSON", { status: 400 });
       // The library checks the signature, then loads the shop's session: a signed body under a
       // header that names no shop domain is refused plainly, not answered 500 with a stack.
-      if (error instanceof InvalidShopError) return new Response("X-Shopify-Shop-Domain is not a shop domain", { status: 400 });
+      if (error instanceof InvalidShopError)
+        return new Response("X-Shopify-Shop-Domain is not a shop domain", { status: 400 });
       if (isTransientDatabaseError(error)) return busy();
       throw error;
     });
@@ -131,7 +163,13 @@ export function webhookAction(expected: WebhookTopic) {
     const db = database();
     await db.ready;
     const prisma = db.prisma;
-    const receipt = { shop, topic: expected, webhookId, eventId, triggeredAt: triggeredAt ? new Date(triggeredAt) : null };
+    const receipt = {
+      shop,
+      topic: expected,
+      webhookId,
+      eventId,
+      triggeredAt: triggeredAt ? new Date(triggeredAt) : null,
+    };
     try {
       const facts = await shopFacts(prisma, shop, expected, !!authenticated.session);
       const binding = bindWebhook({ topic: expected, shop, payload, triggeredAt: receipt.triggeredAt }, facts);
@@ -148,13 +186,21 @@ export function webhookAction(expected: WebhookTopic) {
           return Response.json(result, { status: result.outcome === "refused" ? 400 : 200 });
         }
         case "app/uninstalled":
-          await recordReceipt(prisma, { ...receipt, outcome: "handled", reason: await handleUninstalled(prisma, shop) });
+          await recordReceipt(prisma, {
+            ...receipt,
+            outcome: "handled",
+            reason: await handleUninstalled(prisma, shop),
+          });
           return new Response(null, { status: 200 });
         case "shop/redact":
           await handleShopRedact(prisma, shop);
           return new Response(null, { status: 200 });
         case "customers/redact":
-          await recordReceipt(prisma, { ...receipt, outcome: "handled", reason: await handleCustomerRedact(prisma, shop, payload) });
+          await recordReceipt(prisma, {
+            ...receipt,
+            outcome: "handled",
+            reason: await handleCustomerRedact(prisma, shop, payload),
+          });
           return new Response(null, { status: 200 });
         case "customers/data_request": {
           // Shopify discards the answer: the report is stored for the merchant to download.

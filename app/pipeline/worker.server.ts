@@ -9,11 +9,37 @@ import type { MetaEvent } from "../meta/event";
 import { prismaSql, type SqlRunner } from "../db/client.server";
 import { sendGraphRequest } from "../meta/graph-client.server";
 import { graphRequest, MAX_EVENTS_PER_REQUEST, planBatches } from "../meta/request";
-import { openDestination, pauseDestination, pauseUnreadableDestination, resumeReadableTokens, slowDestination, UNREADABLE_TOKEN_REASON, type OpenDestination } from "./destinations.server";
+import {
+  openDestination,
+  pauseDestination,
+  pauseUnreadableDestination,
+  resumeReadableTokens,
+  slowDestination,
+  UNREADABLE_TOKEN_REASON,
+  type OpenDestination,
+} from "./destinations.server";
 import { VaultError, type VaultKeyInput } from "../security/token-vault";
 import { afterBatch, afterDelivery, notAttempted, splitByDeadline, stops, type StopSignals } from "./delivery-plan";
-import { applyTransitions, claimDue, dueSummary, releaseLease, renewLease, resumeStrayPaused, setPendingState, shopsWithDueEvents, type ClaimedEvent } from "./event-store.server";
-import { createDeliveryQueue, FLUSH_JOB, FLUSH_WINDOW_MS, QUEUE_NAME, redisConnection, type DeliveryQueue, type FlushJob } from "./queue.server";
+import {
+  applyTransitions,
+  claimDue,
+  dueSummary,
+  releaseLease,
+  renewLease,
+  resumeStrayPaused,
+  setPendingState,
+  shopsWithDueEvents,
+  type ClaimedEvent,
+} from "./event-store.server";
+import {
+  createDeliveryQueue,
+  FLUSH_JOB,
+  FLUSH_WINDOW_MS,
+  QUEUE_NAME,
+  redisConnection,
+  type DeliveryQueue,
+  type FlushJob,
+} from "./queue.server";
 import { deleteExpiredDataRequests } from "./privacy.server";
 import { reconcileShop, type AdminGraphql } from "./reconcile.server";
 import { applyRetention } from "./retention.server";
@@ -75,7 +101,10 @@ export interface FlushReport {
   delivered: number;
 }
 
-export async function flushShop(options: WorkerOptions & { queue?: DeliveryQueue }, shop: string): Promise<FlushReport> {
+export async function flushShop(
+  options: WorkerOptions & { queue?: DeliveryQueue },
+  shop: string,
+): Promise<FlushReport> {
   const { prisma } = options;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
@@ -86,7 +115,8 @@ export async function flushShop(options: WorkerOptions & { queue?: DeliveryQueue
   } catch (error) {
     if (!(error instanceof VaultError)) throw error;
     // No retry can open it: pause with a reason the merchant sees, not a failed job every sweep.
-    if (await pauseUnreadableDestination(prisma, shop, new Date(now()))) options.log?.(`paused ${shop}: ${UNREADABLE_TOKEN_REASON}`);
+    if (await pauseUnreadableDestination(prisma, shop, new Date(now())))
+      options.log?.(`paused ${shop}: ${UNREADABLE_TOKEN_REASON}`);
     return report;
   }
   if (!destination) return report;
@@ -94,7 +124,15 @@ export async function flushShop(options: WorkerOptions & { queue?: DeliveryQueue
     // Ingest caches a shop's state for a moment, so events can arrive queued just after the
     // pause, and a worker killed mid-batch leaves its rows 'sending': they wait with the
     // others, with the reason, rather than stay where they are for ever.
-    await setPendingState(prisma, shop, ["queued", "retrying"], "paused", destination.pauseReason ?? "the pixel is paused until the merchant acts", new Date(now()), true);
+    await setPendingState(
+      prisma,
+      shop,
+      ["queued", "retrying"],
+      "paused",
+      destination.pauseReason ?? "the pixel is paused until the merchant acts",
+      new Date(now()),
+      true,
+    );
     return report;
   }
   if (destination.slowUntil && destination.slowUntil.getTime() > now()) {
@@ -106,7 +144,14 @@ export async function flushShop(options: WorkerOptions & { queue?: DeliveryQueue
     // Full batches, or whatever has waited a whole window: decided inside the claim, so that
     // two workers flushing one shop at once cannot split a batch into a full one and a scrap.
     const claimedAt = now();
-    const claimed = await claimDue(options.sql ?? prismaSql(prisma), shop, MAX_EVENTS_PER_REQUEST, options.leaseMs ?? 60_000, new Date(claimedAt), new Date(claimedAt - window));
+    const claimed = await claimDue(
+      options.sql ?? prismaSql(prisma),
+      shop,
+      MAX_EVENTS_PER_REQUEST,
+      options.leaseMs ?? 60_000,
+      new Date(claimedAt),
+      new Date(claimedAt - window),
+    );
     if (claimed.length === 0) {
       if (window > 0) {
         const due = await dueSummary(prisma, shop, MAX_EVENTS_PER_REQUEST, new Date(now()));
@@ -158,7 +203,9 @@ async function deliverClaimed(
     // deduplication absorbs whatever both of us sent.
     await applyTransitions(sql, lease.id, transitions, new Date(now()));
     const released = await releaseLease(sql, lease.id, lease.ids, new Date(now()));
-    options.log?.(`${destination.shop}: lease lost mid-batch (${error.message}); stopped, ${released} event(s) handed back`);
+    options.log?.(
+      `${destination.shop}: lease lost mid-batch (${error.message}); stopped, ${released} event(s) handed back`,
+    );
     return true;
   }
   transitions.push(...notAttempted(sendable, transitions, signals, now()));
@@ -166,11 +213,19 @@ async function deliverClaimed(
   if (lost.length > 0) {
     // The lease ran out before the outcome was written and another worker claimed these rows:
     // theirs is the outcome that counts now.
-    options.log?.(`${destination.shop}: lease lost: ${lost.length} of ${transitions.length} outcome(s) not written, another worker holds those events now`);
+    options.log?.(
+      `${destination.shop}: lease lost: ${lost.length} of ${transitions.length} outcome(s) not written, another worker holds those events now`,
+    );
   }
   const next = afterDelivery(signals, lost.length);
   if (next.next === "pause") {
-    await pauseDestination(prisma, destination.shop, next.verdict.reason, next.verdict.merchantMessage, new Date(now()));
+    await pauseDestination(
+      prisma,
+      destination.shop,
+      next.verdict.reason,
+      next.verdict.merchantMessage,
+      new Date(now()),
+    );
     options.log?.(`paused ${destination.shop}: ${next.verdict.reason}`);
   } else if (next.next === "slow") {
     await slowDestination(prisma, destination.shop, new Date(now() + next.forMs));
@@ -184,7 +239,13 @@ async function deliverClaimed(
  * bad event is found, each half a request) could outlast the lease renews it while every row
  * is still ours, and gives the batch up the moment one is not (another worker took it over).
  */
-function keptLease(sql: SqlRunner, claimed: ClaimedEvent[], claimedAt: number, options: Pick<WorkerOptions, "leaseMs" | "requestTimeoutMs">, now: () => number) {
+function keptLease(
+  sql: SqlRunner,
+  claimed: ClaimedEvent[],
+  claimedAt: number,
+  options: Pick<WorkerOptions, "leaseMs" | "requestTimeoutMs">,
+  now: () => number,
+) {
   const leaseMs = options.leaseMs ?? 60_000;
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const id = claimed[0]!.leaseId;
@@ -202,10 +263,20 @@ function keptLease(sql: SqlRunner, claimed: ClaimedEvent[], claimedAt: number, o
   };
 }
 
-function sendToPixel(options: WorkerOptions, destination: OpenDestination, events: MetaEvent[], testEventCode: string | undefined): Promise<MetaAnswer> {
+function sendToPixel(
+  options: WorkerOptions,
+  destination: OpenDestination,
+  events: MetaEvent[],
+  testEventCode: string | undefined,
+): Promise<MetaAnswer> {
   return sendGraphRequest(
     graphRequest(
-      { pixelId: destination.pixelId, accessToken: destination.accessToken, apiVersion: destination.apiVersion, appSecret: options.appSecret },
+      {
+        pixelId: destination.pixelId,
+        accessToken: destination.accessToken,
+        apiVersion: destination.apiVersion,
+        appSecret: options.appSecret,
+      },
       events,
       { testEventCode, graphUrl: options.graphUrl },
     ),
@@ -222,7 +293,9 @@ async function reconcileAll(options: WorkerOptions & { queue?: DeliveryQueue }):
       if (!graphql) continue;
       const report = await reconcileShop({ prisma: options.prisma, queue: options.queue, graphql }, shop);
       if (report.recovered || report.checkouts.recovered) {
-        options.log?.(`${shop}: reconciliation recovered ${report.recovered} order(s) and ${report.checkouts.recovered} checkout(s)`);
+        options.log?.(
+          `${shop}: reconciliation recovered ${report.recovered} order(s) and ${report.checkouts.recovered} checkout(s)`,
+        );
       }
     } catch (error) {
       // One shop's failure (no session, API down) must not stop the others.
@@ -250,7 +323,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
       if (job.name === RECONCILE_JOB) return reconcileAll(opts);
       if (job.name !== FLUSH_JOB) return;
       const report = await flushShop(opts, job.data.shop);
-      if (report.claimed) log(`${job.data.shop}: ${report.delivered}/${report.claimed} delivered in ${report.requests} request(s)`);
+      if (report.claimed)
+        log(`${job.data.shop}: ${report.delivered}/${report.claimed} delivered in ${report.requests} request(s)`);
     },
     { connection, prefix: options.queuePrefix ?? "capi", concurrency: options.concurrency ?? 2, autorun: true },
   );
@@ -258,7 +332,11 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   if (options.reconcile) {
     // One scheduler id for all workers: Redis runs it once per period, on whichever is free.
     void queue.queue
-      .upsertJobScheduler(RECONCILE_JOB, { every: options.reconcile.everyMs }, { name: RECONCILE_JOB, data: { shop: "*" } })
+      .upsertJobScheduler(
+        RECONCILE_JOB,
+        { every: options.reconcile.everyMs },
+        { name: RECONCILE_JOB, data: { shop: "*" } },
+      )
       .catch((error: Error) => log(`reconcile schedule: ${error.message}`));
   }
   worker.on("failed", (job, error) => log(`flush ${job?.data.shop ?? "?"} failed: ${error.message}`));
@@ -270,7 +348,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     sweeping = true;
     try {
       const nowMs = (options.now ?? Date.now)();
-      for (const shop of await resumeReadableTokens(options.prisma, options.vaultKey, new Date(nowMs))) log(`resumed ${shop}: its access token can be read again`);
+      for (const shop of await resumeReadableTokens(options.prisma, options.vaultKey, new Date(nowMs)))
+        log(`resumed ${shop}: its access token can be read again`);
       await sweepDueWork(options.prisma, queue, new Date(nowMs));
       // Data request reports are kept DATA_REQUEST_RETENTION_DAYS; checking hourly is soon enough.
       if (nowMs - purgedAt >= 3_600_000) {
@@ -282,7 +361,9 @@ export function startWorker(options: WorkerOptions): RunningWorker {
           void applyRetention(options.sql ?? prismaSql(options.prisma), options.retentionDays, new Date(nowMs)).then(
             (kept) => {
               if (kept.events + kept.receipts + kept.dataRequests + kept.scrubbed > 0) {
-                log(`retention: deleted ${kept.events} event(s), ${kept.receipts} receipt(s), ${kept.dataRequests} data request(s); dropped IP/user agent of ${kept.scrubbed}`);
+                log(
+                  `retention: deleted ${kept.events} event(s), ${kept.receipts} receipt(s), ${kept.dataRequests} data request(s); dropped IP/user agent of ${kept.scrubbed}`,
+                );
               }
             },
             (error: Error) => log(`retention: ${error.message}`),
@@ -309,4 +390,3 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     },
   };
 }
-

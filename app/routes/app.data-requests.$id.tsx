@@ -15,6 +15,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const report = id.success ? await loadDataRequest(db.prisma, session.shop, id.data) : undefined;
   if (!report) return new Response("no such data request report", { status: 404 });
   return Response.json(report, {
-    headers: { "Content-Disposition": `attachment; filename="data-request-${report.id}.json"`, "Cache-Control": "no-store" },
+    headers: {
+      "Content-Disposition": `attachment; filename="data-request-${report.id}.json"`,
+      "Cache-Control": "no-store",
+    },
   });
 }

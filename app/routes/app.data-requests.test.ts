@@ -27,7 +27,10 @@ const realFetch = globalThis.fetch;
 
 /** The report route, requested from the embedded admin of `store` (e.g. "shop-a"). */
 async function download(store: string, id: string): Promise<Response> {
-  const request = await setUpValidRequest({ type: RequestType.Bearer, store, apiKey: API_KEY, apiSecretKey: API_SECRET }, new Request(`${APP_URL}/app/data-requests/${id}`));
+  const request = await setUpValidRequest(
+    { type: RequestType.Bearer, store, apiKey: API_KEY, apiSecretKey: API_SECRET },
+    new Request(`${APP_URL}/app/data-requests/${id}`),
+  );
   try {
     return await loader({ request, params: { id }, context: {} });
   } catch (thrown) {
@@ -40,17 +43,37 @@ beforeAll(async () => {
   // Before Shopify's library is imported: its Node adapter keeps the fetch it finds.
   vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
-    if (!url.hostname.endsWith(".myshopify.com") || url.pathname !== "/admin/oauth/access_token") return realFetch(input, init);
+    if (!url.hostname.endsWith(".myshopify.com") || url.pathname !== "/admin/oauth/access_token")
+      return realFetch(input, init);
     tokenExchanges.push(url.hostname);
-    return Response.json({ access_token: `shpat_${url.hostname}`, scope: "read_orders,write_pixels,read_customer_events" });
+    return Response.json({
+      access_token: `shpat_${url.hostname}`,
+      scope: "read_orders,write_pixels,read_customer_events",
+    });
   });
   db = await createTestDatabase();
-  Object.assign(process.env, { NODE_ENV: "test", SHOPIFY_API_KEY: API_KEY, SHOPIFY_API_SECRET: API_SECRET, SHOPIFY_APP_URL: APP_URL, DATABASE_URL: db.url, ENCRYPTION_KEY: key.toString("hex") });
+  Object.assign(process.env, {
+    NODE_ENV: "test",
+    SHOPIFY_API_KEY: API_KEY,
+    SHOPIFY_API_SECRET: API_SECRET,
+    SHOPIFY_APP_URL: APP_URL,
+    DATABASE_URL: db.url,
+    ENCRYPTION_KEY: key.toString("hex"),
+  });
   const { database } = await import("../process-clients.server");
   await database().ready;
   const { sessionStorage } = await import("../shopify.server");
   for (const shop of ["shop-a.myshopify.com", "shop-b.myshopify.com"]) {
-    await sessionStorage.storeSession(new Session({ id: `offline_${shop}`, shop, state: "test", isOnline: false, accessToken: `shpat_${shop}`, scope: "read_orders" }));
+    await sessionStorage.storeSession(
+      new Session({
+        id: `offline_${shop}`,
+        shop,
+        state: "test",
+        isOnline: false,
+        accessToken: `shpat_${shop}`,
+        scope: "read_orders",
+      }),
+    );
   }
   loader = (await import("./app.data-requests.$id")).loader as unknown as Loader;
   privacy = await import("../pipeline/privacy.server");
@@ -67,10 +90,20 @@ describe("an install seen through token exchange (afterAuth)", () => {
     const shop = "shop-c.myshopify.com";
     const { saveDestination } = await import("../pipeline/destinations.server");
     const { ingestWebhook } = await import("../pipeline/ingest.server");
-    await saveDestination(db.prisma, shop, { pixelId: "6200000001", accessToken: "EAAreinstall-0123456789abcdef" }, key);
+    await saveDestination(
+      db.prisma,
+      shop,
+      { pixelId: "6200000001", accessToken: "EAAreinstall-0123456789abcdef" },
+      key,
+    );
     await privacy.handleUninstalled(db.prisma, shop);
-    await ingestWebhook({ prisma: db.prisma }, { shop, topic: "orders/create", webhookId: "c-1", payload: atShop(shopifyFixture("orders-create-web"), shop) });
-    expect(await db.prisma.event.findMany({ where: { shop }, select: { state: true, reason: true } })).toEqual([{ state: "paused", reason: "app uninstalled" }]);
+    await ingestWebhook(
+      { prisma: db.prisma },
+      { shop, topic: "orders/create", webhookId: "c-1", payload: atShop(shopifyFixture("orders-create-web"), shop) },
+    );
+    expect(await db.prisma.event.findMany({ where: { shop }, select: { state: true, reason: true } })).toEqual([
+      { state: "paused", reason: "app uninstalled" },
+    ]);
 
     // The merchant opens the app again: no session is stored (the uninstall removed it).
     const response = await download("shop-c", randomUUID());
@@ -78,7 +111,9 @@ describe("an install seen through token exchange (afterAuth)", () => {
     expect(tokenExchanges).toEqual([shop]);
     expect(await db.prisma.session.count({ where: { shop } })).toBe(1);
     expect((await db.prisma.shop.findUniqueOrThrow({ where: { shop } })).uninstalledAt).toBeNull();
-    expect(await db.prisma.destination.findUniqueOrThrow({ where: { shop }, select: { pausedAt: true, pauseReason: true } })).toEqual({ pausedAt: null, pauseReason: null });
+    expect(
+      await db.prisma.destination.findUniqueOrThrow({ where: { shop }, select: { pausedAt: true, pauseReason: true } }),
+    ).toEqual({ pausedAt: null, pauseReason: null });
     expect(await db.prisma.event.findMany({ where: { shop }, select: { state: true } })).toEqual([{ state: "queued" }]);
   });
 });
@@ -91,7 +126,12 @@ describe("a data request report", () => {
     const { ingestWebhook } = await import("../pipeline/ingest.server");
     const order = atShop(shopifyFixture("orders-create-web"), A);
     await ingestWebhook({ prisma: db.prisma }, { shop: A, topic: "orders/create", webhookId: "a-1", payload: order });
-    ({ id } = await privacy.recordDataRequest(db.prisma, A, { shop_domain: A, customer: { id: order.customer.id, email: order.customer.email }, orders_requested: [order.id], data_request: { id: 1 } }));
+    ({ id } = await privacy.recordDataRequest(db.prisma, A, {
+      shop_domain: A,
+      customer: { id: order.customer.id, email: order.customer.email },
+      orders_requested: [order.id],
+      data_request: { id: 1 },
+    }));
   });
 
   it("is downloaded as JSON by its shop's admin", async () => {
@@ -99,7 +139,12 @@ describe("a data request report", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-disposition")).toBe(`attachment; filename="data-request-${id}.json"`);
     const report = await response.json();
-    expect(report).toMatchObject({ id, shop: A, shopifyRequestId: "1", events: [{ eventName: "Purchase", eventId: "5678901234567", state: "paused" }] });
+    expect(report).toMatchObject({
+      id,
+      shop: A,
+      shopifyRequestId: "1",
+      events: [{ eventName: "Purchase", eventId: "5678901234567", state: "paused" }],
+    });
     expect(report.identifiers.em).toHaveLength(1);
   });
 
@@ -110,16 +155,23 @@ describe("a data request report", () => {
 
   it("is listed and printed by `capi data-request`, for its shop only", () => {
     const capi = (args: string[]) => {
-      const r = spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), "app/cli/capi.ts", "data-request", ...args], {
-        cwd: ROOT,
-        encoding: "utf8",
-        env: { ...process.env, NODE_ENV: "development", DATABASE_URL: db.url },
-      });
+      const r = spawnSync(
+        process.execPath,
+        [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), "app/cli/capi.ts", "data-request", ...args],
+        {
+          cwd: ROOT,
+          encoding: "utf8",
+          env: { ...process.env, NODE_ENV: "development", DATABASE_URL: db.url },
+        },
+      );
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     };
     const list = capi(["--shop", A]);
     expect(list.code, list.stderr).toBe(0);
-    expect(JSON.parse(list.stdout)).toEqual({ shop: A, dataRequests: [{ id, requestedAt: expect.any(String), keptUntil: expect.any(String), events: 1 }] });
+    expect(JSON.parse(list.stdout)).toEqual({
+      shop: A,
+      dataRequests: [{ id, requestedAt: expect.any(String), keptUntil: expect.any(String), events: 1 }],
+    });
     const one = capi(["--shop", A, "--id", id]);
     expect(JSON.parse(one.stdout)).toMatchObject({ id, events: [{ eventId: "5678901234567" }] });
     const other = capi(["--shop", "shop-b.myshopify.com", "--id", id]);

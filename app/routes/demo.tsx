@@ -9,7 +9,12 @@ import { useLoaderData } from "@remix-run/react";
 import { Banner, BlockStack, Card, DataTable, Layout, Page, Text } from "@shopify/polaris";
 import polarisStyles from "@shopify/polaris/build/esm/styles.css";
 import { AppProvider } from "../admin/app-provider";
-import { loadDeliveryStats, loadDestinationView, loadRecentEvents, type EventTransitionView } from "../admin/dashboard.server";
+import {
+  loadDeliveryStats,
+  loadDestinationView,
+  loadRecentEvents,
+  type EventTransitionView,
+} from "../admin/dashboard.server";
 import { EventsCard } from "../admin/events-card";
 import { StatsCard } from "../admin/stats-card";
 import { env } from "../config/env.server";
@@ -90,7 +95,10 @@ export default function DemoDashboard() {
                       columnContentTypes={["text", "numeric", "text"]}
                       headings={["", "Count", ""]}
                       rows={rows.map((r) => [
-                        <span key="label" style={{ paddingLeft: `${r.depth * 1.5}rem`, fontWeight: r.depth === 0 ? 600 : undefined }}>
+                        <span
+                          key="label"
+                          style={{ paddingLeft: `${r.depth * 1.5}rem`, fontWeight: r.depth === 0 ? 600 : undefined }}
+                        >
                           {r.label}
                         </span>,
                         r.value,
@@ -101,8 +109,8 @@ export default function DemoDashboard() {
                       increasedTableDensity
                     />
                     <Text as="p" tone="subdued" variant="bodySm">
-                      Read from the database and Meta&apos;s stand-in, as the terminal summary; answer times are measured by
-                      the demo as Shopify would see them.
+                      Read from the database and Meta&apos;s stand-in, as the terminal summary; answer times are
+                      measured by the demo as Shopify would see them.
                     </Text>
                   </BlockStack>
                 </Card>

@@ -19,22 +19,50 @@ let ordersCreate: Action;
 
 /** An order placed a minute ago (a fresh conversion, whatever the fixture's date). */
 function order(id: number) {
-  const fixture = JSON.parse(readFileSync(path.resolve(__dirname, "../../test/fixtures/shopify/orders-create-web.json"), "utf8"));
+  const fixture = JSON.parse(
+    readFileSync(path.resolve(__dirname, "../../test/fixtures/shopify/orders-create-web.json"), "utf8"),
+  );
   const placed = new Date(Date.now() - 60_000).toISOString();
   // Of the shop it is posted for: its status link names the shop (the route checks it).
   const order_status_url = String(fixture.order_status_url).replace(/^https:\/\/[^/]+/, `https://${SHOP}`);
-  return { ...fixture, id, admin_graphql_api_id: `gid://shopify/Order/${id}`, created_at: placed, processed_at: placed, order_status_url };
+  return {
+    ...fixture,
+    id,
+    admin_graphql_api_id: `gid://shopify/Order/${id}`,
+    created_at: placed,
+    processed_at: placed,
+    order_status_url,
+  };
 }
 
 /** Posts a signed orders/create; `headers` may replace or (with undefined) remove headers. */
-async function post(payload: unknown, options: { eventId: string; webhookId?: string; shop?: string; headers?: Record<string, string | undefined> }): Promise<Response> {
+async function post(
+  payload: unknown,
+  options: { eventId: string; webhookId?: string; shop?: string; headers?: Record<string, string | undefined> },
+): Promise<Response> {
   const body = JSON.stringify(payload);
   const headers: Record<string, string | undefined> = {
-    ...webhookHeaders({ topic: "orders/create", shop: options.shop ?? SHOP, payload, secret: SECRET, eventId: options.eventId, webhookId: options.webhookId }, body),
+    ...webhookHeaders(
+      {
+        topic: "orders/create",
+        shop: options.shop ?? SHOP,
+        payload,
+        secret: SECRET,
+        eventId: options.eventId,
+        webhookId: options.webhookId,
+      },
+      body,
+    ),
     ...options.headers,
   };
-  const defined = Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  const request = new Request("https://app.example.com/webhooks/orders/create", { method: "POST", headers: defined, body });
+  const defined = Object.fromEntries(
+    Object.entries(headers).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  const request = new Request("https://app.example.com/webhooks/orders/create", {
+    method: "POST",
+    headers: defined,
+    body,
+  });
   try {
     return await ordersCreate({ request, params: {}, context: {} });
   } catch (thrown) {
@@ -45,7 +73,14 @@ async function post(payload: unknown, options: { eventId: string; webhookId?: st
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  Object.assign(process.env, { SHOPIFY_API_SECRET: SECRET, SHOPIFY_API_KEY: "test-key", DATABASE_URL: db.url, REDIS_URL, NODE_ENV: "test", ENCRYPTION_KEY: randomBytes(32).toString("hex") });
+  Object.assign(process.env, {
+    SHOPIFY_API_SECRET: SECRET,
+    SHOPIFY_API_KEY: "test-key",
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    NODE_ENV: "test",
+    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
+  });
   ordersCreate = (await import("./webhooks.orders.create")).action;
   // Installed, as a shop must be for its webhooks to be stored.
   const { handleInstalled } = await import("../pipeline/privacy.server");
@@ -67,7 +102,9 @@ describe("a signed webhook whose shop header is not a shop", () => {
       expect(text.length, shop).toBeLessThan(200);
     }
     // Missing altogether: Shopify's library refuses it itself.
-    expect((await post(order(9_100_002), { eventId: "no-shop", headers: { "x-shopify-shop-domain": undefined } })).status).toBe(400);
+    expect(
+      (await post(order(9_100_002), { eventId: "no-shop", headers: { "x-shopify-shop-domain": undefined } })).status,
+    ).toBe(400);
     expect(await db.prisma.webhookReceipt.count()).toBe(0);
     expect(await db.prisma.event.count()).toBe(0);
   });

@@ -18,8 +18,18 @@ type Action = (args: ActionFunctionArgs) => Promise<Response>;
 let db: TestDatabase;
 const actions: Record<string, Action> = {};
 
-async function call(topic: string, payload: unknown, options: { secret?: string; eventId?: string; shop?: string } = {}) {
-  const request = signedWebhookRequest("https://app.example.com", { topic, shop: options.shop ?? SHOP, payload, secret: options.secret ?? SECRET, eventId: options.eventId });
+async function call(
+  topic: string,
+  payload: unknown,
+  options: { secret?: string; eventId?: string; shop?: string } = {},
+) {
+  const request = signedWebhookRequest("https://app.example.com", {
+    topic,
+    shop: options.shop ?? SHOP,
+    payload,
+    secret: options.secret ?? SECRET,
+    eventId: options.eventId,
+  });
   try {
     return await actions[topic]!({ request, params: {}, context: {} });
   } catch (thrown) {
@@ -30,7 +40,13 @@ async function call(topic: string, payload: unknown, options: { secret?: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  Object.assign(process.env, { SHOPIFY_API_SECRET: SECRET, SHOPIFY_API_KEY: "test-key", DATABASE_URL: db.url, REDIS_URL, NODE_ENV: "test" });
+  Object.assign(process.env, {
+    SHOPIFY_API_SECRET: SECRET,
+    SHOPIFY_API_KEY: "test-key",
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    NODE_ENV: "test",
+  });
   Object.assign(actions, await webhookRouteActions());
   const { handleInstalled } = await import("../pipeline/privacy.server");
   for (const shop of [SHOP, OTHER, SAMPLE_SHOP]) await handleInstalled(db.prisma, shop);
@@ -74,7 +90,10 @@ describe("webhook routes", () => {
   it("a signed body that is not JSON answers 400 and stores nothing", async () => {
     const body = "{not json";
     const { webhookHeaders } = await import("../../test/support/shopify-webhooks");
-    const headers = webhookHeaders({ topic: "orders/create", shop: SHOP, payload: undefined, secret: SECRET, eventId: "e-nojson" }, body);
+    const headers = webhookHeaders(
+      { topic: "orders/create", shop: SHOP, payload: undefined, secret: SECRET, eventId: "e-nojson" },
+      body,
+    );
     const request = new Request("https://app.example.com/webhooks/orders/create", { method: "POST", headers, body });
     const response = await actions["orders/create"]!({ request, params: {}, context: {} });
     expect(response.status).toBe(400);
@@ -83,7 +102,11 @@ describe("webhook routes", () => {
 
   it("a value PostgreSQL cannot store (a NUL character) is answered 200 and recorded as invalid, not retried for ever", async () => {
     const order = fixture("orders-create-web");
-    const response = await call("orders/create", { ...order, id: 5_550_001, client_details: { ...order.client_details, user_agent: "Mozilla/5.0\u0000" } }, { eventId: "e-nul" });
+    const response = await call(
+      "orders/create",
+      { ...order, id: 5_550_001, client_details: { ...order.client_details, user_agent: "Mozilla/5.0\u0000" } },
+      { eventId: "e-nul" },
+    );
     expect(response.status).toBe(200);
     const receipt = await db.prisma.webhookReceipt.findFirstOrThrow({ where: { shop: SHOP, dedupeKey: "e-nul" } });
     expect(receipt.outcome).toBe("invalid");
@@ -93,7 +116,9 @@ describe("webhook routes", () => {
   it("customers/data_request stores a report of hashed data only; customers/redact deletes that customer's events", async () => {
     const order = fixture("orders-create-web");
     const customer = { id: order.customer.id, email: order.customer.email };
-    const answer = await (await call("customers/data_request", { shop_domain: SHOP, customer, orders_requested: [order.id] })).json();
+    const answer = await (
+      await call("customers/data_request", { shop_domain: SHOP, customer, orders_requested: [order.id] })
+    ).json();
     const stored = await db.prisma.dataRequest.findUniqueOrThrow({ where: { id: answer.dataRequest } });
     expect(stored.shop).toBe(SHOP);
     const report = stored.report as { events: unknown[] };
@@ -105,16 +130,26 @@ describe("webhook routes", () => {
 
   it("app/uninstalled removes the sessions and stops delivery; shop/redact deletes every row of the shop", async () => {
     await db.prisma.session.create({ data: { id: `offline_${SHOP}`, shop: SHOP, state: "s", accessToken: "shpat_x" } });
-    await db.prisma.destination.create({ data: { shop: SHOP, pixelId: "123456789", accessTokenEnc: "v1.x.y.z", tokenFingerprint: "f" } });
+    await db.prisma.destination.create({
+      data: { shop: SHOP, pixelId: "123456789", accessTokenEnc: "v1.x.y.z", tokenFingerprint: "f" },
+    });
     const pos = fixture("orders-create-pos");
     await call("orders/create", pos, { eventId: "e-4" });
     // Another shop's order: ids are global, so another one.
-    await call("orders/create", { ...pos, id: pos.id + 1, admin_graphql_api_id: `gid://shopify/Order/${pos.id + 1}` }, { eventId: "e-5", shop: OTHER });
+    await call(
+      "orders/create",
+      { ...pos, id: pos.id + 1, admin_graphql_api_id: `gid://shopify/Order/${pos.id + 1}` },
+      { eventId: "e-5", shop: OTHER },
+    );
     await call("app/uninstalled", { domain: SHOP });
     expect(await db.prisma.session.count({ where: { shop: SHOP } })).toBe(0);
     expect((await db.prisma.destination.findUniqueOrThrow({ where: { shop: SHOP } })).pausedAt).not.toBeNull();
     await call("shop/redact", { shop_domain: SHOP });
-    for (const count of [db.prisma.event.count({ where: { shop: SHOP } }), db.prisma.webhookReceipt.count({ where: { shop: SHOP } }), db.prisma.destination.count({ where: { shop: SHOP } })]) {
+    for (const count of [
+      db.prisma.event.count({ where: { shop: SHOP } }),
+      db.prisma.webhookReceipt.count({ where: { shop: SHOP } }),
+      db.prisma.destination.count({ where: { shop: SHOP } }),
+    ]) {
       expect(await count).toBe(0);
     }
     expect(await db.prisma.event.count({ where: { shop: OTHER } })).toBe(1);
@@ -127,7 +162,11 @@ describe("webhook routes", () => {
     const shop = SAMPLE_SHOP;
     const post = (topic: string, body: string, eventId: string) => {
       const headers = webhookHeaders({ topic, shop, payload: undefined, secret: SECRET, eventId }, body);
-      return actions[topic]!({ request: new Request(`https://app.example.com/webhooks/${topic}`, { method: "POST", headers, body }), params: {}, context: {} });
+      return actions[topic]!({
+        request: new Request(`https://app.example.com/webhooks/${topic}`, { method: "POST", headers, body }),
+        params: {},
+        context: {},
+      });
     };
     // The sample as a live order would be: not a test, not cancelled, paid. Sent as text: the
     // signature covers these very bytes.
@@ -152,7 +191,11 @@ describe("webhook routes", () => {
       },
     ]);
     // customers/redact names the customer by the same 18-digit id, as a JSON number.
-    await post("customers/redact", `{"shop_domain":"${shop}","customer":{"id":115310627314723954},"orders_to_redact":[]}`, "e-sample-redact");
+    await post(
+      "customers/redact",
+      `{"shop_domain":"${shop}","customer":{"id":115310627314723954},"orders_to_redact":[]}`,
+      "e-sample-redact",
+    );
     expect(await db.prisma.event.count({ where: { shop } })).toBe(0);
   });
 });

@@ -1,6 +1,16 @@
 import { createCipheriv, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { isSealed, isSealedUnderCurrentKey, keyId, openSecret, parseVaultKey, sealSecret, tokenFingerprint, VaultError, type SealContext } from "./token-vault";
+import {
+  isSealed,
+  isSealedUnderCurrentKey,
+  keyId,
+  openSecret,
+  parseVaultKey,
+  sealSecret,
+  tokenFingerprint,
+  VaultError,
+  type SealContext,
+} from "./token-vault";
 
 const key = randomBytes(32);
 const previous = randomBytes(32);
@@ -12,7 +22,9 @@ function sealV1(token: string, k: Buffer): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv("aes-256-gcm", k, iv);
   const ct = Buffer.concat([cipher.update(token, "utf8"), cipher.final()]);
-  return ["v1", iv.toString("base64url"), cipher.getAuthTag().toString("base64url"), ct.toString("base64url")].join(".");
+  return ["v1", iv.toString("base64url"), cipher.getAuthTag().toString("base64url"), ct.toString("base64url")].join(
+    ".",
+  );
 }
 
 /** The same sealed value with its tag cut to `bytes` (what Node accepts unless the length is pinned). */
@@ -51,10 +63,19 @@ describe("token vault", () => {
     ["a tag cut to 15 bytes", () => openSecret(truncateTag(sealed, 15), META, key)],
     ["a v1 tag cut to 4 bytes", () => openSecret(truncateTag(sealV1(TOKEN, key), 4, 2), META, key)],
     ["a tampered ciphertext", () => openSecret(flipCiphertextBit(sealed), META, key)],
-    ["an unknown kid (another key)", () => openSecret(sealed, META, { current: randomBytes(32), previous: randomBytes(32) })],
-    ["a kid naming the current key on a value sealed under another", () => openSecret(sealed.replace(/^v2\.[0-9a-f]{8}\./, `v2.${keyId(previous)}.`), META, { current: previous })],
+    [
+      "an unknown kid (another key)",
+      () => openSecret(sealed, META, { current: randomBytes(32), previous: randomBytes(32) }),
+    ],
+    [
+      "a kid naming the current key on a value sealed under another",
+      () => openSecret(sealed.replace(/^v2\.[0-9a-f]{8}\./, `v2.${keyId(previous)}.`), META, { current: previous }),
+    ],
     ["garbage", () => openSecret("garbage", META, key)],
-    ["a v1 value under neither key", () => openSecret(sealV1(TOKEN, randomBytes(32)), META, { current: key, previous })],
+    [
+      "a v1 value under neither key",
+      () => openSecret(sealV1(TOKEN, randomBytes(32)), META, { current: key, previous }),
+    ],
   ])("refuses %s", (_name, open) => {
     expect(open).toThrow(VaultError);
   });
@@ -63,7 +84,9 @@ describe("token vault", () => {
     const old = sealSecret(TOKEN, META, previous);
     expect(openSecret(old, META, { current: key, previous })).toBe(TOKEN);
     expect(isSealedUnderCurrentKey(old, { current: key, previous })).toBe(false);
-    expect(isSealedUnderCurrentKey(sealSecret(TOKEN, META, { current: key, previous }), { current: key, previous })).toBe(true);
+    expect(
+      isSealedUnderCurrentKey(sealSecret(TOKEN, META, { current: key, previous }), { current: key, previous }),
+    ).toBe(true);
     expect(() => openSecret(old, META, key)).toThrow(/neither ENCRYPTION_KEY nor ENCRYPTION_KEY_PREVIOUS/);
   });
 

@@ -24,14 +24,27 @@ const order = (overrides: Record<string, unknown> = {}) =>
     email: "buyer@example.nl",
     customAttributes: [{ key: "_fbp", value: "fb.1.1763650000000.1234567890" }],
     lineItems: {
-      nodes: [{ quantity: 3, sku: "BLK", title: "Blanket", variant: { id: "gid://shopify/ProductVariant/77" }, product: { id: "gid://shopify/Product/7" }, originalUnitPriceSet: money("53.00", "USD", "48.76", "EUR") }],
+      nodes: [
+        {
+          quantity: 3,
+          sku: "BLK",
+          title: "Blanket",
+          variant: { id: "gid://shopify/ProductVariant/77" },
+          product: { id: "gid://shopify/Product/7" },
+          originalUnitPriceSet: money("53.00", "USD", "48.76", "EUR"),
+        },
+      ],
     },
     ...overrides,
   });
 
 describe("graphqlOrderToCheckoutPayload", () => {
   it.each([
-    ["an order from no online checkout (POS, draft)", { checkoutToken: null }, "the order came from no online checkout"],
+    [
+      "an order from no online checkout (POS, draft)",
+      { checkoutToken: null },
+      "the order came from no online checkout",
+    ],
     ["a blank token", { checkoutToken: "  " }, "the order came from no online checkout"],
     ["a Shopify test order", { test: true }, "Shopify test order"],
   ])("gives no checkout for %s", (_name, overrides, reason) => {
@@ -54,7 +67,11 @@ describe("graphqlOrderToCheckoutPayload", () => {
       source_name: "web",
       note_attributes: [{ name: "_fbp", value: "fb.1.1763650000000.1234567890" }],
     });
-    expect(parsed.line_items[0]).toMatchObject({ variant_id: "77", quantity: 3, price_set: { presentment_money: { amount: "48.76", currency_code: "EUR" } } });
+    expect(parsed.line_items[0]).toMatchObject({
+      variant_id: "77",
+      quantity: 3,
+      price_set: { presentment_money: { amount: "48.76", currency_code: "EUR" } },
+    });
   });
 });
 
@@ -65,8 +82,16 @@ describe("recoveryPath", () => {
       "https://northwind-woolens-demo.myshopify.com/78901234567/checkouts/ac/Z2NwLXVzLWVhc3Qx/recover?key=ef5411a4&locale=en-US",
       "/78901234567/checkouts/ac/Z2NwLXVzLWVhc3Qx/recover",
     ],
-    ["the same checkout on the shop's own domain", "https://shop.example.com/78901234567/checkouts/ac/Z2NwLXVzLWVhc3Qx/recover", "/78901234567/checkouts/ac/Z2NwLXVzLWVhc3Qx/recover"],
-    ["the older form without /ac/", "https://shop.example.com/14168/checkouts/0123456789abcdef/recover?key=6dacd606", "/14168/checkouts/0123456789abcdef/recover"],
+    [
+      "the same checkout on the shop's own domain",
+      "https://shop.example.com/78901234567/checkouts/ac/Z2NwLXVzLWVhc3Qx/recover",
+      "/78901234567/checkouts/ac/Z2NwLXVzLWVhc3Qx/recover",
+    ],
+    [
+      "the older form without /ac/",
+      "https://shop.example.com/14168/checkouts/0123456789abcdef/recover?key=6dacd606",
+      "/14168/checkouts/0123456789abcdef/recover",
+    ],
     ["the checkout page fallback of an order-derived event", "https://shop.myshopify.com/checkout", undefined],
     ["not a URL", "checkouts/ac/x/recover", undefined],
     ["another scheme", "javascript:alert(1)//checkouts/x", undefined],
@@ -78,7 +103,15 @@ describe("recoveryPath", () => {
 
 describe("graphqlAbandonedCheckoutSchema", () => {
   it.each([
-    [{ id: "gid://shopify/AbandonedCheckout/38123456789012", createdAt: "2026-11-20T15:09:12Z", completedAt: null, abandonedCheckoutUrl: "https://x/1/checkouts/ac/a/recover" }, true],
+    [
+      {
+        id: "gid://shopify/AbandonedCheckout/38123456789012",
+        createdAt: "2026-11-20T15:09:12Z",
+        completedAt: null,
+        abandonedCheckoutUrl: "https://x/1/checkouts/ac/a/recover",
+      },
+      true,
+    ],
     [{ id: "gid://shopify/AbandonedCheckout/38123456789012", createdAt: "2026-11-20T15:09:12Z" }, true],
     [{ id: "gid://shopify/AbandonedCheckout/abc", createdAt: "2026-11-20T15:09:12Z" }, false],
     [{ id: "gid://shopify/AbandonedCheckout/1", createdAt: "yesterday" }, false],

@@ -59,8 +59,7 @@ export function recoveryPath(url: string | null | undefined): string | undefined
 }
 
 export type OrderCheckout =
-  | { status: "payload"; token: string; payload: Record<string, unknown> }
-  | { status: "none"; reason: string };
+  { status: "payload"; token: string; payload: Record<string, unknown> } | { status: "none"; reason: string };
 
 /**
  * The checkouts/create shape of the checkout that became this order, for the InitiateCheckout

@@ -41,7 +41,12 @@ const connectionPageSchema = z.object({
  * Every page of the connection `field` that `query` (which takes `$after`) selects, as the
  * nodes of each page, still unvalidated: one unreadable node must not hide its neighbours.
  */
-export async function* connectionPages(graphql: AdminGraphql, query: string, field: string, variables: Record<string, unknown>): AsyncGenerator<unknown[]> {
+export async function* connectionPages(
+  graphql: AdminGraphql,
+  query: string,
+  field: string,
+  variables: Record<string, unknown>,
+): AsyncGenerator<unknown[]> {
   const schema = z.object({ data: z.object({ [field]: connectionPageSchema }) });
   let after: string | null | undefined;
   do {

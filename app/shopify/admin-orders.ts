@@ -67,7 +67,15 @@ export const graphqlOrderSchema = z.object({
   totalPriceSet: moneyBag,
   subtotalPriceSet: moneyBag,
   totalTipReceivedSet: moneyBag,
-  customer: z.object({ id: gid, email: z.string().nullish(), phone: z.string().nullish(), firstName: z.string().nullish(), lastName: z.string().nullish() }).nullish(),
+  customer: z
+    .object({
+      id: gid,
+      email: z.string().nullish(),
+      phone: z.string().nullish(),
+      firstName: z.string().nullish(),
+      lastName: z.string().nullish(),
+    })
+    .nullish(),
   billingAddress: address,
   shippingAddress: address,
   customAttributes: z.array(z.object({ key: z.string(), value: z.string().nullish() })).nullish(),
@@ -141,7 +149,13 @@ export function graphqlOrderToPayload(o: GraphqlOrder): Record<string, unknown> 
     subtotal_price_set: restMoney(o.subtotalPriceSet),
     total_tip_received: o.totalTipReceivedSet?.shopMoney.amount ?? null,
     customer: o.customer
-      ? { id: numericId(o.customer.id), email: o.customer.email, phone: o.customer.phone, first_name: o.customer.firstName, last_name: o.customer.lastName }
+      ? {
+          id: numericId(o.customer.id),
+          email: o.customer.email,
+          phone: o.customer.phone,
+          first_name: o.customer.firstName,
+          last_name: o.customer.lastName,
+        }
       : null,
     billing_address: restAddress(o.billingAddress),
     shipping_address: restAddress(o.shippingAddress),

@@ -11,12 +11,24 @@ const order = () => ({
   email: "jane@example.com",
   currency: "USD",
   total_price: "64.00",
-  total_price_set: { shop_money: { amount: "64.00", currency_code: "USD" }, presentment_money: { amount: "59.26", currency_code: "EUR" } },
+  total_price_set: {
+    shop_money: { amount: "64.00", currency_code: "USD" },
+    presentment_money: { amount: "59.26", currency_code: "EUR" },
+  },
   customer: { id: 7200000000001, email: "jane@example.com", first_name: "Jane" },
   billing_address: { city: "Berlin", zip: "10115", country_code: "DE", phone: "030 1234567" },
   note_attributes: [{ name: "_fbp", value: "fb.1.1763650000000.1234567890" }],
   test: false,
-  line_items: [{ id: 15000000000001, variant_id: 45000000000001, product_id: 8800000000001, quantity: 1, price: "64.00", price_set: { presentment_money: { amount: "59.26", currency_code: "EUR" } } }],
+  line_items: [
+    {
+      id: 15000000000001,
+      variant_id: 45000000000001,
+      product_id: 8800000000001,
+      quantity: 1,
+      price: "64.00",
+      price_set: { presentment_money: { amount: "59.26", currency_code: "EUR" } },
+    },
+  ],
 });
 
 function withValue(path: string, value: unknown): Record<string, unknown> {
@@ -58,12 +70,28 @@ describe("orderSchema", () => {
     expect(parsed.id).toBe("6100000000001");
     expect(parsed.customer?.id).toBe("7200000000001");
     expect(parsed.total_price).toBe("64");
-    expect(parsed.line_items[0]).toMatchObject({ variant_id: "45000000000001", product_id: "8800000000001", price: "64.00" });
+    expect(parsed.line_items[0]).toMatchObject({
+      variant_id: "45000000000001",
+      product_id: "8800000000001",
+      price: "64.00",
+    });
   });
 
   it("reads cart attributes written as numbers or booleans as text, and a missing value as null", () => {
-    const parsed = orderSchema.parse(withValue("note_attributes", [{ name: 7, value: true }, { name: "_fbp", value: 12 }, { name: "x", value: null }, { name: "y" }]));
-    expect(parsed.note_attributes).toEqual([{ name: "7", value: "true" }, { name: "_fbp", value: "12" }, { name: "x", value: null }, { name: "y", value: null }]);
+    const parsed = orderSchema.parse(
+      withValue("note_attributes", [
+        { name: 7, value: true },
+        { name: "_fbp", value: 12 },
+        { name: "x", value: null },
+        { name: "y" },
+      ]),
+    );
+    expect(parsed.note_attributes).toEqual([
+      { name: "7", value: "true" },
+      { name: "_fbp", value: "12" },
+      { name: "x", value: null },
+      { name: "y", value: null },
+    ]);
   });
 });
 
@@ -79,8 +107,18 @@ describe("gidMismatch: an id above 2^53 must agree with its admin_graphql_api_id
       "gid://shopify/Order/820982911946154508",
       "admin_graphql_api_id names Order 820982911946154508 but id is 820982911946154500: an id was rounded on the way (a JSON parser without big integers?)",
     ],
-    ["another big id", "820982911946154999", "gid://shopify/Order/820982911946154508", "admin_graphql_api_id names Order 820982911946154508 but id is 820982911946154999"],
-    ["a gid of another kind", "820982911946154508", "gid://shopify/Customer/820982911946154508", 'admin_graphql_api_id "gid://shopify/Customer/820982911946154508" is not a Shopify Order id'],
+    [
+      "another big id",
+      "820982911946154999",
+      "gid://shopify/Order/820982911946154508",
+      "admin_graphql_api_id names Order 820982911946154508 but id is 820982911946154999",
+    ],
+    [
+      "a gid of another kind",
+      "820982911946154508",
+      "gid://shopify/Customer/820982911946154508",
+      'admin_graphql_api_id "gid://shopify/Customer/820982911946154508" is not a Shopify Order id',
+    ],
   ])("%s", (_name, id, gid, reason) => {
     expect(gidMismatch("Order", id, gid)).toBe(reason);
   });

@@ -11,7 +11,8 @@ import { z } from "zod";
 
 // zod runs an overwrite even after its check failed: only numbers are converted.
 const asText = (v: string) => (typeof v === "number" ? String(v) : v);
-const isId = (v: unknown) => (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) || (typeof v === "string" && /^\d+$/.test(v));
+const isId = (v: unknown) =>
+  (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) || (typeof v === "string" && /^\d+$/.test(v));
 /** Shopify ids are integers in REST payloads; we always handle them as strings. */
 const id = z.custom<string>(isId, "expected a numeric id").overwrite(asText);
 const text = z.string().nullish();
@@ -88,13 +89,18 @@ const isSafeId = (digits: string) => Number.isSafeInteger(Number(digits));
  * from it would name another order or customer. Below 2^53 nothing rounds, and a differing
  * pair is a re-numbered payload (test data, a replay tool): `id` stands, as it always has.
  */
-export function gidMismatch(kind: string, id: string | null | undefined, gid: string | null | undefined): string | undefined {
+export function gidMismatch(
+  kind: string,
+  id: string | null | undefined,
+  gid: string | null | undefined,
+): string | undefined {
   if (!gid || id === null || id === undefined) return undefined;
   const match = GID.exec(gid);
   if (!match || match[1] !== kind) return `admin_graphql_api_id "${gid}" is not a Shopify ${kind} id`;
   const named = match[2]!;
   if (named === id || (isSafeId(named) && isSafeId(id))) return undefined;
-  const rounded = Number(named) === Number(id) ? ": an id was rounded on the way (a JSON parser without big integers?)" : "";
+  const rounded =
+    Number(named) === Number(id) ? ": an id was rounded on the way (a JSON parser without big integers?)" : "";
   return `admin_graphql_api_id names ${kind} ${named} but id is ${id}${rounded}`;
 }
 

@@ -7,20 +7,34 @@ import { PrismaSessionStorage, type PrismaSessionStorageInterface } from "@shopi
 import type { PrismaClient } from "@prisma/client";
 import { Session } from "@shopify/shopify-api";
 import type { Database } from "../db/client.server";
-import { isSealed, isSealedUnderCurrentKey, openSecret, sealSecret, VaultError, type SealContext, type VaultKeyInput } from "../security/token-vault";
+import {
+  isSealed,
+  isSealedUnderCurrentKey,
+  openSecret,
+  sealSecret,
+  VaultError,
+  type SealContext,
+  type VaultKeyInput,
+} from "../security/token-vault";
 import type { ResealCounts } from "../pipeline/destinations.server";
 
 const sealContext = (shop: string): SealContext => ({ purpose: "shopify-session", shop });
 
 /** A copy of the session whose tokens are sealed; the caller's session is left plain. */
 export function sealSession(session: Session, keys: VaultKeyInput): Session {
-  const seal = (value: string | undefined) => (value && !isSealed(value) ? sealSecret(value, sealContext(session.shop), keys) : value);
-  return new Session({ ...session.toObject(), accessToken: seal(session.accessToken), refreshToken: seal(session.refreshToken) });
+  const seal = (value: string | undefined) =>
+    value && !isSealed(value) ? sealSecret(value, sealContext(session.shop), keys) : value;
+  return new Session({
+    ...session.toObject(),
+    accessToken: seal(session.accessToken),
+    refreshToken: seal(session.refreshToken),
+  });
 }
 
 /** Opens a loaded session's tokens in place; clear ones (older rows) stay as they are. */
 export function openSession(session: Session, keys: VaultKeyInput): Session {
-  const open = (value: string | undefined) => (value && isSealed(value) ? openSecret(value, sealContext(session.shop), keys) : value);
+  const open = (value: string | undefined) =>
+    value && isSealed(value) ? openSecret(value, sealContext(session.shop), keys) : value;
   session.accessToken = open(session.accessToken);
   session.refreshToken = open(session.refreshToken);
   return session;
@@ -60,7 +74,10 @@ export class MigratedSessionStorage implements PrismaSessionStorageInterface {
   private readonly cache = new Map<string, { session: Session | undefined; at: number }>();
 
   /** `keys` is read on first use: the embedded default key is created in DATA_DIR then. */
-  constructor(db: Database, private readonly keys: () => VaultKeyInput) {
+  constructor(
+    db: Database,
+    private readonly keys: () => VaultKeyInput,
+  ) {
     this.storage = db.ready.then(() => new PrismaSessionStorage(db.prisma));
     // Start-up reports a database that cannot be opened; this promise must not crash the process first.
     this.storage.catch(() => undefined);
@@ -105,14 +122,23 @@ export class MigratedSessionStorage implements PrismaSessionStorageInterface {
  */
 export async function resealSessionTokens(prisma: PrismaClient, keys: VaultKeyInput): Promise<ResealCounts> {
   const counts: ResealCounts = { resealed: 0, current: 0, unreadable: 0 };
-  const rows = await prisma.session.findMany({ select: { id: true, shop: true, accessToken: true, refreshToken: true } });
+  const rows = await prisma.session.findMany({
+    select: { id: true, shop: true, accessToken: true, refreshToken: true },
+  });
   for (const row of rows) {
     const values = [row.accessToken, row.refreshToken].filter((v): v is string => !!v);
     if (values.every((v) => isSealedUnderCurrentKey(v, keys))) {
       counts.current++;
       continue;
     }
-    const reseal = (value: string | null) => (value ? sealSecret(isSealed(value) ? openSecret(value, sealContext(row.shop), keys) : value, sealContext(row.shop), keys) : value);
+    const reseal = (value: string | null) =>
+      value
+        ? sealSecret(
+            isSealed(value) ? openSecret(value, sealContext(row.shop), keys) : value,
+            sealContext(row.shop),
+            keys,
+          )
+        : value;
     let data: { accessToken: string; refreshToken: string | null };
     try {
       data = { accessToken: reseal(row.accessToken) ?? "", refreshToken: reseal(row.refreshToken) };
@@ -121,7 +147,10 @@ export async function resealSessionTokens(prisma: PrismaClient, keys: VaultKeyIn
       counts.unreadable++;
       continue;
     }
-    const { count } = await prisma.session.updateMany({ where: { id: row.id, accessToken: row.accessToken, refreshToken: row.refreshToken }, data });
+    const { count } = await prisma.session.updateMany({
+      where: { id: row.id, accessToken: row.accessToken, refreshToken: row.refreshToken },
+      data,
+    });
     counts.resealed += count;
   }
   return counts;

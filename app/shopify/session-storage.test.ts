@@ -16,7 +16,15 @@ let db: TestDatabase;
 // A fresh storage per read: its cache would otherwise answer instead of the table.
 const storage = (keys: VaultKeyInput) => new MigratedSessionStorage(db, () => keys);
 const offline = (shop: string, extra: Partial<Session> = {}) =>
-  new Session({ id: `offline_${shop}`, shop, state: "state", isOnline: false, scope: "read_orders", accessToken: ACCESS, ...extra });
+  new Session({
+    id: `offline_${shop}`,
+    shop,
+    state: "state",
+    isOnline: false,
+    scope: "read_orders",
+    accessToken: ACCESS,
+    ...extra,
+  });
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -52,7 +60,9 @@ describe("sealed Shopify sessions", () => {
     await db.prisma.session.create({ data: { id: `offline_${shop}`, shop, state: "s", accessToken: ACCESS } });
     expect((await storage(keyA).loadSession(`offline_${shop}`))?.accessToken).toBe(ACCESS);
     await storage(keyA).storeSession(offline(shop));
-    expect((await db.prisma.session.findUniqueOrThrow({ where: { id: `offline_${shop}` } })).accessToken).not.toContain(ACCESS);
+    expect((await db.prisma.session.findUniqueOrThrow({ where: { id: `offline_${shop}` } })).accessToken).not.toContain(
+      ACCESS,
+    );
   });
 
   it("a session no key opens, or one moved to another shop's row, counts as no session", async () => {
@@ -60,14 +70,25 @@ describe("sealed Shopify sessions", () => {
     expect(await storage(keyB).loadSession("offline_owner.myshopify.com")).toBeUndefined();
     expect(await storage(keyB).findSessionsByShop("owner.myshopify.com")).toEqual([]);
 
-    const sealed = (await db.prisma.session.findUniqueOrThrow({ where: { id: "offline_owner.myshopify.com" } })).accessToken;
-    await db.prisma.session.create({ data: { id: "offline_other.myshopify.com", shop: "other.myshopify.com", state: "s", accessToken: sealed } });
+    const sealed = (await db.prisma.session.findUniqueOrThrow({ where: { id: "offline_owner.myshopify.com" } }))
+      .accessToken;
+    await db.prisma.session.create({
+      data: { id: "offline_other.myshopify.com", shop: "other.myshopify.com", state: "s", accessToken: sealed },
+    });
     expect(await storage(keyA).loadSession("offline_other.myshopify.com")).toBeUndefined();
     await db.prisma.session.delete({ where: { id: "offline_other.myshopify.com" } });
   });
 
   it("resealSessionTokens seals clear rows and moves sealed ones to the current key, once", async () => {
-    await db.prisma.session.create({ data: { id: "offline_legacy.myshopify.com", shop: "legacy.myshopify.com", state: "s", accessToken: ACCESS, refreshToken: REFRESH } });
+    await db.prisma.session.create({
+      data: {
+        id: "offline_legacy.myshopify.com",
+        shop: "legacy.myshopify.com",
+        state: "s",
+        accessToken: ACCESS,
+        refreshToken: REFRESH,
+      },
+    });
     const rotating = { current: keyB, previous: keyA };
     const first = await resealSessionTokens(db.prisma, rotating);
     expect(first).toEqual({ resealed: 4, current: 0, unreadable: 0 });

@@ -28,18 +28,29 @@ export function fakeShopify(existing: { id: string; settings: string } | null = 
     fn.calls.push(op);
     if (fn.unreachable) throw new Error("getaddrinfo ENOTFOUND fake.myshopify.com");
     if (fn.deny) {
-      return { errors: [{ message: `Access denied for ${op} field. Required access: \`write_pixels\` access scope.`, extensions: { code: "ACCESS_DENIED" } }] };
+      return {
+        errors: [
+          {
+            message: `Access denied for ${op} field. Required access: \`write_pixels\` access scope.`,
+            extensions: { code: "ACCESS_DENIED" },
+          },
+        ],
+      };
     }
     const settings = (variables.webPixel as { settings?: unknown } | undefined)?.settings;
-    const answer = (field: string, userErrors: unknown[], webPixel: unknown = null) => ({ data: { [field]: { userErrors, webPixel } } });
+    const answer = (field: string, userErrors: unknown[], webPixel: unknown = null) => ({
+      data: { [field]: { userErrors, webPixel } },
+    });
     if (op === "webPixel") return { data: { webPixel: fn.pixel } };
-    if (invalid(settings)) return answer(op, [{ code: "INVALID_SETTINGS", field: ["settings"], message: "Settings are invalid." }]);
+    if (invalid(settings))
+      return answer(op, [{ code: "INVALID_SETTINGS", field: ["settings"], message: "Settings are invalid." }]);
     if (op === "webPixelCreate") {
       if (fn.pixel) return answer(op, [{ code: "TAKEN", field: ["webPixel"], message: "Web pixel is taken." }]);
       fn.pixel = { id: `gid://shopify/WebPixel/${next++}`, settings: String(settings) };
       return answer(op, [], fn.pixel);
     }
-    if (!fn.pixel || fn.pixel.id !== variables.id) return answer(op, [{ code: "NOT_FOUND", field: ["id"], message: "Web pixel not found." }]);
+    if (!fn.pixel || fn.pixel.id !== variables.id)
+      return answer(op, [{ code: "NOT_FOUND", field: ["id"], message: "Web pixel not found." }]);
     fn.pixel = { ...fn.pixel, settings: String(settings) };
     return answer(op, [], fn.pixel);
   };

@@ -42,46 +42,78 @@ describe("syncWebPixel", () => {
 
   it("updates a known pixel, and creates it again when Shopify no longer has it", async () => {
     const shopify = fakeShopify({ id: "gid://shopify/WebPixel/9", settings: '{"pixelId":"111111"}' });
-    expect(await syncWebPixel({ graphql: shopify }, "gid://shopify/WebPixel/9", "222222")).toMatchObject({ status: "active", action: "updated", webPixelId: "gid://shopify/WebPixel/9" });
+    expect(await syncWebPixel({ graphql: shopify }, "gid://shopify/WebPixel/9", "222222")).toMatchObject({
+      status: "active",
+      action: "updated",
+      webPixelId: "gid://shopify/WebPixel/9",
+    });
     expect(shopify.pixel!.settings).toBe('{"pixelId":"222222"}');
 
     shopify.pixel = null; // the app was uninstalled, and Shopify removed its pixel
-    expect(await syncWebPixel({ graphql: shopify }, "gid://shopify/WebPixel/9", "222222")).toMatchObject({ status: "active", action: "created", webPixelId: "gid://shopify/WebPixel/1" });
+    expect(await syncWebPixel({ graphql: shopify }, "gid://shopify/WebPixel/9", "222222")).toMatchObject({
+      status: "active",
+      action: "created",
+      webPixelId: "gid://shopify/WebPixel/1",
+    });
     expect(shopify.calls).toEqual(["webPixelUpdate", "webPixelUpdate", "webPixelCreate"]);
   });
 
   it("takes over a pixel that exists but is recorded nowhere (TAKEN)", async () => {
     const shopify = fakeShopify({ id: "gid://shopify/WebPixel/5", settings: '{"pixelId":"111111"}' });
-    expect(await syncWebPixel({ graphql: shopify }, null, "333333")).toMatchObject({ status: "active", webPixelId: "gid://shopify/WebPixel/5", action: "updated" });
+    expect(await syncWebPixel({ graphql: shopify }, null, "333333")).toMatchObject({
+      status: "active",
+      webPixelId: "gid://shopify/WebPixel/5",
+      action: "updated",
+    });
     expect(shopify.calls).toEqual(["webPixelCreate", "webPixel", "webPixelUpdate"]);
     expect(shopify.pixel!.settings).toBe('{"pixelId":"333333"}');
 
     // Already carrying the right pixel ID: nothing to update.
     const same = fakeShopify({ id: "gid://shopify/WebPixel/6", settings: '{"pixelId":"333333"}' });
-    expect(await syncWebPixel({ graphql: same }, null, "333333")).toMatchObject({ status: "active", webPixelId: "gid://shopify/WebPixel/6" });
+    expect(await syncWebPixel({ graphql: same }, null, "333333")).toMatchObject({
+      status: "active",
+      webPixelId: "gid://shopify/WebPixel/6",
+    });
     expect(same.calls).toEqual(["webPixelCreate", "webPixel"]);
   });
 
   it("says plainly why not: missing scopes (without calling Shopify), a refusal, no answer", async () => {
     const shopify = fakeShopify();
     const noScopes = await syncWebPixel({ graphql: shopify, grantedScopes: "read_orders" }, null, "123456");
-    expect(noScopes).toMatchObject({ status: "failed", message: expect.stringContaining("write_pixels and read_customer_events permissions") });
+    expect(noScopes).toMatchObject({
+      status: "failed",
+      message: expect.stringContaining("write_pixels and read_customer_events permissions"),
+    });
     expect(shopify.calls).toEqual([]);
 
     shopify.deny = true;
     const denied = await syncWebPixel({ graphql: shopify, grantedScopes: GRANTED }, null, "123456");
-    expect(denied).toMatchObject({ status: "failed", message: expect.stringContaining("Access denied for webPixelCreate field.") });
+    expect(denied).toMatchObject({
+      status: "failed",
+      message: expect.stringContaining("Access denied for webPixelCreate field."),
+    });
 
     shopify.deny = false;
     shopify.unreachable = true;
-    expect(await syncWebPixel({ graphql: shopify }, null, "123456")).toMatchObject({ status: "failed", message: expect.stringContaining("could not be reached") });
+    expect(await syncWebPixel({ graphql: shopify }, null, "123456")).toMatchObject({
+      status: "failed",
+      message: expect.stringContaining("could not be reached"),
+    });
 
-    expect(await syncWebPixel({ graphql: fakeShopify() }, null, "not-a-pixel")).toMatchObject({ status: "failed", message: expect.stringContaining("is not a Meta pixel ID") });
+    expect(await syncWebPixel({ graphql: fakeShopify() }, null, "not-a-pixel")).toMatchObject({
+      status: "failed",
+      message: expect.stringContaining("is not a Meta pixel ID"),
+    });
   });
 
   it("reports Shopify's userErrors in the merchant's words", async () => {
     const refusing: AdminGraphql = async () => ({
-      data: { webPixelCreate: { userErrors: [{ code: "NO_EXTENSION", field: null, message: "No extension found." }], webPixel: null } },
+      data: {
+        webPixelCreate: {
+          userErrors: [{ code: "NO_EXTENSION", field: null, message: "No extension found." }],
+          webPixel: null,
+        },
+      },
     });
     expect(await syncWebPixel({ graphql: refusing }, null, "123456")).toEqual({
       status: "failed",
@@ -96,14 +128,28 @@ describe("activateWebPixel and ensureWebPixel", () => {
     const shopify = fakeShopify();
     const access = { graphql: shopify, grantedScopes: GRANTED };
     // No destination: nothing to put in the settings, no call.
-    expect(await ensureWebPixel(db.prisma, access, shop, NOW)).toEqual({ status: "none", pixelId: null, message: null, syncedAt: null });
+    expect(await ensureWebPixel(db.prisma, access, shop, NOW)).toEqual({
+      status: "none",
+      pixelId: null,
+      message: null,
+      syncedAt: null,
+    });
     expect(shopify.calls).toEqual([]);
 
     // First admin load with a destination (connected from the CLI, say): created.
     await connect(shop, "123456789012345");
-    expect(await ensureWebPixel(db.prisma, access, shop, NOW)).toEqual({ status: "active", pixelId: "123456789012345", message: null, syncedAt: NOW.toISOString() });
+    expect(await ensureWebPixel(db.prisma, access, shop, NOW)).toEqual({
+      status: "active",
+      pixelId: "123456789012345",
+      message: null,
+      syncedAt: NOW.toISOString(),
+    });
     const row = await db.prisma.shop.findUniqueOrThrow({ where: { shop } });
-    expect(row).toMatchObject({ webPixelId: "gid://shopify/WebPixel/1", webPixelPixelId: "123456789012345", webPixelStatus: "active" });
+    expect(row).toMatchObject({
+      webPixelId: "gid://shopify/WebPixel/1",
+      webPixelPixelId: "123456789012345",
+      webPixelStatus: "active",
+    });
 
     // Later loads read the record.
     await ensureWebPixel(db.prisma, access, shop, new Date(NOW.getTime() + 60_000));
@@ -111,7 +157,10 @@ describe("activateWebPixel and ensureWebPixel", () => {
 
     // The merchant saves another pixel: updated in place.
     await connect(shop, "999999999999");
-    expect(await activateWebPixel(db.prisma, access, shop, "999999999999", NOW)).toMatchObject({ status: "active", action: "updated" });
+    expect(await activateWebPixel(db.prisma, access, shop, "999999999999", NOW)).toMatchObject({
+      status: "active",
+      action: "updated",
+    });
     expect(shopify.pixel).toEqual({ id: "gid://shopify/WebPixel/1", settings: '{"pixelId":"999999999999"}' });
     expect(shopify.calls).toEqual(["webPixelCreate", "webPixelUpdate"]);
   });
@@ -121,24 +170,41 @@ describe("activateWebPixel and ensureWebPixel", () => {
     const shopify = fakeShopify();
     await connect(shop);
     shopify.deny = true;
-    const failed = await activateWebPixel(db.prisma, { graphql: shopify, grantedScopes: GRANTED }, shop, "123456789012345", NOW);
+    const failed = await activateWebPixel(
+      db.prisma,
+      { graphql: shopify, grantedScopes: GRANTED },
+      shop,
+      "123456789012345",
+      NOW,
+    );
     expect(failed.status).toBe("failed");
     const view = await ensureWebPixel(db.prisma, { graphql: shopify }, shop, new Date(NOW.getTime() + 1_000));
-    expect(view).toMatchObject({ status: "failed", message: expect.stringContaining("Approve the app's updated permissions") });
+    expect(view).toMatchObject({
+      status: "failed",
+      message: expect.stringContaining("Approve the app's updated permissions"),
+    });
     expect(shopify.calls).toEqual(["webPixelCreate"]);
 
     // The merchant approved the permissions; the next load a while later turns the pixel on.
     shopify.deny = false;
     const later = new Date(NOW.getTime() + WEB_PIXEL_RETRY_MS + 1_000);
-    expect(await ensureWebPixel(db.prisma, { graphql: shopify }, shop, later)).toMatchObject({ status: "active", message: null });
+    expect(await ensureWebPixel(db.prisma, { graphql: shopify }, shop, later)).toMatchObject({
+      status: "active",
+      message: null,
+    });
 
     // Uninstalled (Shopify drops the pixel), reinstalled: the first load creates it again.
     shopify.pixel = null;
     await db.prisma.shop.update({ where: { shop }, data: { uninstalledAt: new Date(later.getTime() + 1_000) } });
     const reopened = new Date(later.getTime() + 3_600_000);
-    expect(await ensureWebPixel(db.prisma, { graphql: shopify }, shop, reopened)).toMatchObject({ status: "active", syncedAt: reopened.toISOString() });
+    expect(await ensureWebPixel(db.prisma, { graphql: shopify }, shop, reopened)).toMatchObject({
+      status: "active",
+      syncedAt: reopened.toISOString(),
+    });
     expect(shopify.calls.slice(-2)).toEqual(["webPixelUpdate", "webPixelCreate"]);
-    expect(await ensureWebPixel(db.prisma, { graphql: shopify }, shop, new Date(reopened.getTime() + 1_000))).toMatchObject({ status: "active" });
+    expect(
+      await ensureWebPixel(db.prisma, { graphql: shopify }, shop, new Date(reopened.getTime() + 1_000)),
+    ).toMatchObject({ status: "active" });
     expect(shopify.calls).toHaveLength(4);
   });
 });

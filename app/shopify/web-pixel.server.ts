@@ -44,14 +44,18 @@ type MutationOutcome = { webPixelId: string } | { userErrors: WebPixelUserError[
 
 async function mutate(access: ShopifyAccess, id: string | undefined, settings: string): Promise<MutationOutcome> {
   const payload = id
-    ? graphqlData(await access.graphql(WEB_PIXEL_UPDATE, { id, webPixel: { settings } }), webPixelUpdateResponseSchema).data.webPixelUpdate
-    : graphqlData(await access.graphql(WEB_PIXEL_CREATE, { webPixel: { settings } }), webPixelCreateResponseSchema).data.webPixelCreate;
+    ? graphqlData(await access.graphql(WEB_PIXEL_UPDATE, { id, webPixel: { settings } }), webPixelUpdateResponseSchema)
+        .data.webPixelUpdate
+    : graphqlData(await access.graphql(WEB_PIXEL_CREATE, { webPixel: { settings } }), webPixelCreateResponseSchema).data
+        .webPixelCreate;
   if (payload.userErrors.length > 0) return { userErrors: payload.userErrors };
-  if (!payload.webPixel) return { userErrors: [{ code: "UNEXPECTED_ERROR", field: null, message: "the answer named no web pixel" }] };
+  if (!payload.webPixel)
+    return { userErrors: [{ code: "UNEXPECTED_ERROR", field: null, message: "the answer named no web pixel" }] };
   return { webPixelId: payload.webPixel.id };
 }
 
-const hasCode = (outcome: MutationOutcome, code: string) => "userErrors" in outcome && outcome.userErrors.some((e) => e.code === code);
+const hasCode = (outcome: MutationOutcome, code: string) =>
+  "userErrors" in outcome && outcome.userErrors.some((e) => e.code === code);
 
 /**
  * Creates or updates the shop's web pixel so its settings carry `pixelId`. A recorded id that
@@ -59,14 +63,21 @@ const hasCode = (outcome: MutationOutcome, code: string) => "userErrors" in outc
  * because the pixel exists (TAKEN: recorded nowhere, or created by a concurrent request)
  * updates the existing one.
  */
-export async function syncWebPixel(access: ShopifyAccess, knownId: string | null | undefined, pixelId: string): Promise<WebPixelSync> {
+export async function syncWebPixel(
+  access: ShopifyAccess,
+  knownId: string | null | undefined,
+  pixelId: string,
+): Promise<WebPixelSync> {
   const missing = missingWebPixelScopes(access.grantedScopes);
   if (missing.length > 0) return { status: "failed", message: missingScopesMessage(missing) };
   let settings: string;
   try {
     settings = webPixelSettings(pixelId);
   } catch {
-    return { status: "failed", message: `The storefront pixel is off: "${pixelId}" is not a Meta pixel ID. Save the pixel ID shown in Meta Events Manager.` };
+    return {
+      status: "failed",
+      message: `The storefront pixel is off: "${pixelId}" is not a Meta pixel ID. Save the pixel ID shown in Meta Events Manager.`,
+    };
   }
   try {
     let action: "created" | "updated" = knownId ? "updated" : "created";
@@ -76,8 +87,10 @@ export async function syncWebPixel(access: ShopifyAccess, knownId: string | null
       outcome = await mutate(access, undefined, settings);
     }
     if (!knownId && hasCode(outcome, "TAKEN")) {
-      const existing = graphqlData(await access.graphql(WEB_PIXEL_QUERY, {}), webPixelQueryResponseSchema).data.webPixel;
-      if (existing && settingsPixelId(existing.settings) === pixelId) return { status: "active", webPixelId: existing.id, pixelId, action: "updated" };
+      const existing = graphqlData(await access.graphql(WEB_PIXEL_QUERY, {}), webPixelQueryResponseSchema).data
+        .webPixel;
+      if (existing && settingsPixelId(existing.settings) === pixelId)
+        return { status: "active", webPixelId: existing.id, pixelId, action: "updated" };
       if (existing) {
         action = "updated";
         outcome = await mutate(access, existing.id, settings);
@@ -91,25 +104,54 @@ export async function syncWebPixel(access: ShopifyAccess, knownId: string | null
   }
 }
 
-export async function recordWebPixel(prisma: PrismaClient, shop: string, result: WebPixelSync, now: Date): Promise<void> {
+export async function recordWebPixel(
+  prisma: PrismaClient,
+  shop: string,
+  result: WebPixelSync,
+  now: Date,
+): Promise<void> {
   const data =
     result.status === "active"
-      ? { webPixelId: result.webPixelId, webPixelPixelId: result.pixelId, webPixelStatus: "active", webPixelMessage: null, webPixelSyncedAt: now }
+      ? {
+          webPixelId: result.webPixelId,
+          webPixelPixelId: result.pixelId,
+          webPixelStatus: "active",
+          webPixelMessage: null,
+          webPixelSyncedAt: now,
+        }
       : // A failure keeps the last known id: the next attempt updates it rather than creating a second.
         { webPixelStatus: "failed", webPixelMessage: result.message, webPixelSyncedAt: now };
   await prisma.shop.upsert({ where: { shop }, create: { shop, ...data }, update: data });
 }
 
-const stateSelect = { webPixelId: true, webPixelPixelId: true, webPixelStatus: true, webPixelMessage: true, webPixelSyncedAt: true, uninstalledAt: true } as const;
+const stateSelect = {
+  webPixelId: true,
+  webPixelPixelId: true,
+  webPixelStatus: true,
+  webPixelMessage: true,
+  webPixelSyncedAt: true,
+  uninstalledAt: true,
+} as const;
 
 export async function loadWebPixelView(prisma: PrismaClient, shop: string): Promise<WebPixelView> {
   const row = await prisma.shop.findUnique({ where: { shop }, select: stateSelect });
   const status = row?.webPixelStatus === "active" || row?.webPixelStatus === "failed" ? row.webPixelStatus : "none";
-  return { status, pixelId: row?.webPixelPixelId ?? null, message: row?.webPixelMessage ?? null, syncedAt: row?.webPixelSyncedAt?.toISOString() ?? null };
+  return {
+    status,
+    pixelId: row?.webPixelPixelId ?? null,
+    message: row?.webPixelMessage ?? null,
+    syncedAt: row?.webPixelSyncedAt?.toISOString() ?? null,
+  };
 }
 
 /** After the merchant saved the destination: the web pixel follows the pixel ID just saved. */
-export async function activateWebPixel(prisma: PrismaClient, access: ShopifyAccess, shop: string, pixelId: string, now = new Date()): Promise<WebPixelSync> {
+export async function activateWebPixel(
+  prisma: PrismaClient,
+  access: ShopifyAccess,
+  shop: string,
+  pixelId: string,
+  now = new Date(),
+): Promise<WebPixelSync> {
   const row = await prisma.shop.findUnique({ where: { shop }, select: { webPixelId: true } });
   const result = await syncWebPixel(access, row?.webPixelId, pixelId);
   await recordWebPixel(prisma, shop, result, now);
@@ -121,7 +163,12 @@ export async function activateWebPixel(prisma: PrismaClient, access: ShopifyAcce
  * recorded (first load after install or reinstall), retries a failure, follows a changed
  * pixel ID. Otherwise reads what is recorded, without calling Shopify.
  */
-export async function ensureWebPixel(prisma: PrismaClient, access: ShopifyAccess, shop: string, now = new Date()): Promise<WebPixelView> {
+export async function ensureWebPixel(
+  prisma: PrismaClient,
+  access: ShopifyAccess,
+  shop: string,
+  now = new Date(),
+): Promise<WebPixelView> {
   const [state, destination] = await Promise.all([
     prisma.shop.findUnique({ where: { shop }, select: stateSelect }),
     prisma.destination.findUnique({ where: { shop }, select: { pixelId: true } }),

@@ -17,7 +17,10 @@ import {
 
 describe("webPixelSettings", () => {
   it("is the JSON string of exactly the fields the extension's toml declares", () => {
-    const toml = readFileSync(path.resolve(__dirname, "../../extensions/capi-relay-pixel/shopify.extension.toml"), "utf8");
+    const toml = readFileSync(
+      path.resolve(__dirname, "../../extensions/capi-relay-pixel/shopify.extension.toml"),
+      "utf8",
+    );
     const declared = [...toml.matchAll(/^\[settings\.fields\.([A-Za-z0-9_]+)\]/gm)].map((m) => m[1]);
     const settings = JSON.parse(webPixelSettings("123456789012345"));
     expect(Object.keys(settings)).toEqual(declared);
@@ -65,11 +68,20 @@ describe("missingWebPixelScopes", () => {
 
 describe("the merchant's messages", () => {
   it.each([
-    [[{ code: "NO_EXTENSION", message: "No extension found." }], ["no usable web pixel extension", "“No extension found.”"]],
+    [
+      [{ code: "NO_EXTENSION", message: "No extension found." }],
+      ["no usable web pixel extension", "“No extension found.”"],
+    ],
     [[{ code: "INVALID_SETTINGS", message: "Settings are invalid." }], ["refused its settings", "Check the pixel ID"]],
     [[{ code: "INVALID_CONFIGURATION_JSON", message: "Bad JSON." }], ["refused its settings"]],
     [[{ code: "UNEXPECTED_ERROR", message: "Oops." }], ["tried again when you open this page", "“Oops.”"]],
-    [[{ code: null, message: "Something else." }, { code: "TAKEN", message: "Taken." }], ["Shopify refused it", "“Something else. Taken.”"]],
+    [
+      [
+        { code: null, message: "Something else." },
+        { code: "TAKEN", message: "Taken." },
+      ],
+      ["Shopify refused it", "“Something else. Taken.”"],
+    ],
   ])("userErrors %j", (errors, fragments) => {
     const message = userErrorsMessage(errors.map((e) => ({ ...e, field: null })));
     expect(message).toMatch(/^The storefront pixel is off/);
@@ -78,8 +90,17 @@ describe("the merchant's messages", () => {
 
   it.each([
     [
-      [{ message: "Access denied for webPixelCreate field. Required access: `write_pixels` access scope.", extensions: { code: "ACCESS_DENIED" } }],
-      ["write_pixels and read_customer_events", "Approve the app's updated permissions", "Access denied for webPixelCreate field."],
+      [
+        {
+          message: "Access denied for webPixelCreate field. Required access: `write_pixels` access scope.",
+          extensions: { code: "ACCESS_DENIED" },
+        },
+      ],
+      [
+        "write_pixels and read_customer_events",
+        "Approve the app's updated permissions",
+        "Access denied for webPixelCreate field.",
+      ],
     ],
     [[{ message: "Throttled", extensions: { code: "THROTTLED" } }], ["slow down", "“Throttled”"]],
     [[{ message: "Internal error" }], ["refused the request", "“Internal error”"]],
@@ -91,7 +112,10 @@ describe("the merchant's messages", () => {
   it.each([
     [new Response("", { status: 401 }), "Reload this page to sign in again"],
     [new Response("", { status: 502 }), "HTTP 502"],
-    [new Error("getaddrinfo ENOTFOUND shop.myshopify.com"), "could not be reached (getaddrinfo ENOTFOUND shop.myshopify.com)"],
+    [
+      new Error("getaddrinfo ENOTFOUND shop.myshopify.com"),
+      "could not be reached (getaddrinfo ENOTFOUND shop.myshopify.com)",
+    ],
   ])("a failed call %#", (error, fragment) => {
     expect(thrownMessage(error)).toContain(fragment);
   });
@@ -100,17 +124,37 @@ describe("the merchant's messages", () => {
 describe("webPixelNeedsSync", () => {
   const now = new Date("2026-11-24T12:00:00Z");
   const ago = (ms: number) => new Date(now.getTime() - ms);
-  const active: WebPixelState = { webPixelStatus: "active", webPixelPixelId: "111111", webPixelSyncedAt: ago(86_400_000), uninstalledAt: null };
+  const active: WebPixelState = {
+    webPixelStatus: "active",
+    webPixelPixelId: "111111",
+    webPixelSyncedAt: ago(86_400_000),
+    uninstalledAt: null,
+  };
   it.each<[string, WebPixelState | null, string | null, boolean]>([
     ["no destination, nothing to put in the settings", null, null, false],
     ["first load after install", null, "111111", true],
-    ["a shop row without a web pixel yet", { webPixelStatus: null, webPixelPixelId: null, webPixelSyncedAt: null, uninstalledAt: null }, "111111", true],
+    [
+      "a shop row without a web pixel yet",
+      { webPixelStatus: null, webPixelPixelId: null, webPixelSyncedAt: null, uninstalledAt: null },
+      "111111",
+      true,
+    ],
     ["active with the current pixel", active, "111111", false],
     ["the Meta pixel changed since", active, "222222", true],
     ["reinstalled since the pixel was made", { ...active, uninstalledAt: ago(3_600_000) }, "111111", true],
     ["made after the last uninstall", { ...active, uninstalledAt: ago(2 * 86_400_000) }, "111111", false],
-    ["failed a while ago", { ...active, webPixelStatus: "failed", webPixelSyncedAt: ago(WEB_PIXEL_RETRY_MS) }, "111111", true],
-    ["failed a moment ago (the save that just failed)", { ...active, webPixelStatus: "failed", webPixelSyncedAt: ago(1_000) }, "111111", false],
+    [
+      "failed a while ago",
+      { ...active, webPixelStatus: "failed", webPixelSyncedAt: ago(WEB_PIXEL_RETRY_MS) },
+      "111111",
+      true,
+    ],
+    [
+      "failed a moment ago (the save that just failed)",
+      { ...active, webPixelStatus: "failed", webPixelSyncedAt: ago(1_000) },
+      "111111",
+      false,
+    ],
   ])("%s", (_name, state, pixelId, expected) => {
     expect(webPixelNeedsSync(state, pixelId, now)).toBe(expected);
   });

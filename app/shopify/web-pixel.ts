@@ -36,7 +36,9 @@ query CapiRelayWebPixel {
  * (single_line_text_field, min 1); Shopify refuses settings that do not match it. The
  * extension itself ignores anything but digits, so only a pixel ID gets this far.
  */
-export const webPixelSettingsSchema = z.object({ pixelId: z.string().regex(PIXEL_ID_PATTERN, "a Meta pixel ID is digits only") }).strict();
+export const webPixelSettingsSchema = z
+  .object({ pixelId: z.string().regex(PIXEL_ID_PATTERN, "a Meta pixel ID is digits only") })
+  .strict();
 
 /** The `settings` argument: a JSON string, as Shopify's reference passes it. */
 export function webPixelSettings(pixelId: string): string {
@@ -58,7 +60,11 @@ export function settingsPixelId(settings: unknown): string | undefined {
 }
 
 const webPixelSchema = z.object({ id: z.string().min(1), settings: z.unknown() });
-const userErrorSchema = z.object({ code: z.string().nullish(), field: z.array(z.string()).nullish(), message: z.string() });
+const userErrorSchema = z.object({
+  code: z.string().nullish(),
+  field: z.array(z.string()).nullish(),
+  message: z.string(),
+});
 export type WebPixelUserError = z.infer<typeof userErrorSchema>;
 const mutationPayload = z.object({ userErrors: z.array(userErrorSchema), webPixel: webPixelSchema.nullish() });
 
@@ -69,9 +75,15 @@ export const webPixelQueryResponseSchema = z.object({ data: z.object({ webPixel:
 /** The scopes of WEB_PIXEL_SCOPES a session was not granted; none when the grant is unknown. */
 export function missingWebPixelScopes(granted: string | null | undefined): string[] {
   if (granted === null || granted === undefined) return [];
-  const have = new Set(granted.split(",").map((s) => s.trim()).filter(Boolean));
+  const have = new Set(
+    granted
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   // write_x includes read_x.
-  const covers = (scope: string) => have.has(scope) || (scope.startsWith("read_") && have.has(`write_${scope.slice(5)}`));
+  const covers = (scope: string) =>
+    have.has(scope) || (scope.startsWith("read_") && have.has(`write_${scope.slice(5)}`));
   return WEB_PIXEL_SCOPES.filter((s) => !covers(s));
 }
 

@@ -7,7 +7,12 @@
 // webhook-route.server.ts) loads the facts and acts on the verdict.
 import { z } from "zod";
 
-export const LIFECYCLE_TOPICS = ["app/uninstalled", "customers/data_request", "customers/redact", "shop/redact"] as const;
+export const LIFECYCLE_TOPICS = [
+  "app/uninstalled",
+  "customers/data_request",
+  "customers/redact",
+  "shop/redact",
+] as const;
 export type LifecycleTopic = (typeof LIFECYCLE_TOPICS)[number];
 
 export function isLifecycleTopic(topic: string): topic is LifecycleTopic {
@@ -88,38 +93,51 @@ function idMismatch(facts: ShopFacts, given: string | null | undefined, where: s
 
 /** The fields of `fields` a body carries (none when it is not an object: the handlers refuse it). */
 const present = (payload: unknown, fields: readonly string[]) =>
-  typeof payload === "object" && payload !== null ? fields.filter((f) => (payload as Record<string, unknown>)[f] !== undefined) : [];
+  typeof payload === "object" && payload !== null
+    ? fields.filter((f) => (payload as Record<string, unknown>)[f] !== undefined)
+    : [];
 
 function bindLifecycle(claim: WebhookClaim & { topic: LifecycleTopic }, facts: ShopFacts): Binding {
   const shop = claim.shop.toLowerCase();
   if (claim.topic === "app/uninstalled") {
     const parsed = uninstalledSchema.safeParse(claim.payload);
-    const named = parsed.success ? parsed.data.myshopify_domain ?? parsed.data.domain : undefined;
-    if (!parsed.success || !named) return { verdict: "refused", reason: "the app/uninstalled body names no shop (myshopify_domain)" };
+    const named = parsed.success ? (parsed.data.myshopify_domain ?? parsed.data.domain) : undefined;
+    if (!parsed.success || !named)
+      return { verdict: "refused", reason: "the app/uninstalled body names no shop (myshopify_domain)" };
     if (named !== shop) return { verdict: "refused", reason: `the body is ${named}'s, not ${shop}'s` };
     const mismatch = idMismatch(facts, parsed.data.id, "the body");
     if (mismatch) return mismatch;
     // Webhooks are unordered: an uninstall triggered before the latest install came late, and
     // acting on it would pause (and sign out) the shop that has just installed again.
     if (claim.triggeredAt && facts.installedAt && claim.triggeredAt.getTime() < facts.installedAt.getTime()) {
-      return { verdict: "stale", reason: `uninstall of ${claim.triggeredAt.toISOString()} ignored: installed again at ${facts.installedAt.toISOString()}` };
+      return {
+        verdict: "stale",
+        reason: `uninstall of ${claim.triggeredAt.toISOString()} ignored: installed again at ${facts.installedAt.toISOString()}`,
+      };
     }
     return { verdict: "bound", ...(parsed.data.id ? { shopifyId: parsed.data.id } : {}) };
   }
   const parsed = complianceSchema.safeParse(claim.payload);
   if (!parsed.success) return { verdict: "refused", reason: `the ${claim.topic} body names no shop (shop_domain)` };
-  if (parsed.data.shop_domain !== shop) return { verdict: "refused", reason: `the body is ${parsed.data.shop_domain}'s, not ${shop}'s` };
+  if (parsed.data.shop_domain !== shop)
+    return { verdict: "refused", reason: `the body is ${parsed.data.shop_domain}'s, not ${shop}'s` };
   const mismatch = idMismatch(facts, parsed.data.shop_id, "the body");
   if (mismatch) return mismatch;
   // The header's topic is not signed either: a body must have its topic's shape.
   const body = claim.payload as Record<string, unknown>;
   const foreign =
-    claim.topic === "shop/redact" ? present(body, CUSTOMER_FIELDS) : present(body, claim.topic === "customers/redact" ? DATA_REQUEST_FIELDS : REDACT_FIELDS);
-  if (foreign.length) return { verdict: "refused", reason: `a body with ${foreign.join(", ")} is not a ${claim.topic}` };
+    claim.topic === "shop/redact"
+      ? present(body, CUSTOMER_FIELDS)
+      : present(body, claim.topic === "customers/redact" ? DATA_REQUEST_FIELDS : REDACT_FIELDS);
+  if (foreign.length)
+    return { verdict: "refused", reason: `a body with ${foreign.join(", ")} is not a ${claim.topic}` };
   // Shopify sends shop/redact 48 hours after app/uninstalled: while the app is installed it can
   // only be an old one replayed, and it would delete every row of a working shop.
   if (claim.topic === "shop/redact" && !facts.uninstalledAt) {
-    return { verdict: "refused", reason: "shop/redact while the app is installed (Shopify sends it 48 hours after app/uninstalled)" };
+    return {
+      verdict: "refused",
+      reason: "shop/redact while the app is installed (Shopify sends it 48 hours after app/uninstalled)",
+    };
   }
   return { verdict: "bound", ...(parsed.data.shop_id ? { shopifyId: parsed.data.shop_id } : {}) };
 }
@@ -131,7 +149,8 @@ export function bindWebhook(claim: WebhookClaim, facts: ShopFacts): Binding {
   if (!facts.installed) return { verdict: "unknown_shop", reason: `the app is not installed on ${claim.shop}` };
   if (isLifecycleTopic(claim.topic)) return bindLifecycle({ ...claim, topic: claim.topic }, facts);
   const foreign = present(claim.payload, claim.topic === "checkouts/create" ? ORDER_FIELDS : CHECKOUT_FIELDS);
-  if (foreign.length) return { verdict: "refused", reason: `a body with ${foreign.join(", ")} is not a ${claim.topic}` };
+  if (foreign.length)
+    return { verdict: "refused", reason: `a body with ${foreign.join(", ")} is not a ${claim.topic}` };
   // An order or checkout names its shop only through its status or recovery link; a body
   // without one (POS, draft orders, the Admin API's) is bound by nothing more than its signature.
   const url =
@@ -140,6 +159,7 @@ export function bindWebhook(claim: WebhookClaim, facts: ShopFacts): Binding {
       : orderSchema.safeParse(claim.payload).data?.order_status_url;
   const named = shopInUrl(url);
   const shop = claim.shop.toLowerCase();
-  if (named.host && named.host !== shop) return { verdict: "refused", reason: `the body is ${named.host}'s, not ${shop}'s` };
+  if (named.host && named.host !== shop)
+    return { verdict: "refused", reason: `the body is ${named.host}'s, not ${shop}'s` };
   return idMismatch(facts, named.shopifyId, "the body's link") ?? { verdict: "bound" };
 }

@@ -4,14 +4,18 @@ import { describe, expect, it } from "vitest";
 import { LOSSLESS_PARSE_SUPPORTED, losslessPayload, mayHoldUnsafeIntegers, parseWebhookJson } from "./webhook-json";
 
 // Shopify's documented orders/create sample (shopify.dev/docs/api/webhooks, 2026-07), as sent.
-const SAMPLE = readFileSync(path.resolve(__dirname, "../../test/fixtures/shopify/shopify-sample-orders-create.json"), "utf8");
+const SAMPLE = readFileSync(
+  path.resolve(__dirname, "../../test/fixtures/shopify/shopify-sample-orders-create.json"),
+  "utf8",
+);
 
 /** The tree with every big id, rounded number or exact text, replaced by one marker. */
 function withoutBigIds(value: unknown): unknown {
   if (typeof value === "number" && !Number.isSafeInteger(value)) return "<big>";
   if (typeof value === "string" && /^\d{16,}$/.test(value)) return "<big>";
   if (Array.isArray(value)) return value.map(withoutBigIds);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutBigIds(v)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutBigIds(v)]));
   return value;
 }
 
@@ -34,7 +38,13 @@ describe("parseWebhookJson: ids above 2^53 read exactly", () => {
       "976318377106520349",
       "315789986012684393",
     ]);
-    expect(order.line_items.map((li: any) => li.product_id)).toEqual(["788032119674292922", null, null, "788032119674292922", "788032119674292922"]);
+    expect(order.line_items.map((li: any) => li.product_id)).toEqual([
+      "788032119674292922",
+      null,
+      null,
+      "788032119674292922",
+      "788032119674292922",
+    ]);
     expect(order.shipping_lines[0].id).toBe("271878346596884015");
   });
 
@@ -58,10 +68,22 @@ describe("parseWebhookJson: ids above 2^53 read exactly", () => {
     ["a long decimal stays a number", "[0.12345678901234567890]", [0.12345678901234568]],
     ["an exponent stays a number", "[12345678901234567e3]", [1.2345678901234567e19]],
     ["digits inside a string are untouched", '{"fbp":"fb.1.1234567890123456.1"}', { fbp: "fb.1.1234567890123456.1" }],
-    ["a string that looks like a member", '{"note":"a:12345678901234567890,","id":12345678901234567890}', { note: "a:12345678901234567890,", id: "12345678901234567890" }],
-    ["a key that looks like a member", '{"k:12345678901234567890,":12345678901234567890}', { "k:12345678901234567890,": "12345678901234567890" }],
+    [
+      "a string that looks like a member",
+      '{"note":"a:12345678901234567890,","id":12345678901234567890}',
+      { note: "a:12345678901234567890,", id: "12345678901234567890" },
+    ],
+    [
+      "a key that looks like a member",
+      '{"k:12345678901234567890,":12345678901234567890}',
+      { "k:12345678901234567890,": "12345678901234567890" },
+    ],
     ["escaped quotes before the digits", '{"a":"\\":12345678901234567890}"}', { a: '":12345678901234567890}' }],
-    ["around 2^53 (2^53 itself is no longer safe: kept as text)", "[9007199254740991,9007199254740992,9007199254740993,-9007199254740993]", [9007199254740991, "9007199254740992", "9007199254740993", "-9007199254740993"]],
+    [
+      "around 2^53 (2^53 itself is no longer safe: kept as text)",
+      "[9007199254740991,9007199254740992,9007199254740993,-9007199254740993]",
+      [9007199254740991, "9007199254740992", "9007199254740993", "-9007199254740993"],
+    ],
     ["a top-level integer", "12345678901234567890", "12345678901234567890"],
   ])("%s", (_name, text, expected) => {
     expect(parseWebhookJson(text)).toEqual(expected);

@@ -45,4 +45,5 @@ export function losslessPayload(text: string, parsed: unknown): unknown {
 }
 
 /** Whether this runtime gives revivers the source text (Node 21+); without it ids above 2^53 stay rounded. */
-export const LOSSLESS_PARSE_SUPPORTED = (parseWithSource("[9007199254740993]", keepUnsafeIntegers) as unknown[])[0] === "9007199254740993";
+export const LOSSLESS_PARSE_SUPPORTED =
+  (parseWithSource("[9007199254740993]", keepUnsafeIntegers) as unknown[])[0] === "9007199254740993";

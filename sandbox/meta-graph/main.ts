@@ -4,7 +4,9 @@ import { parseArgs } from "node:util";
 import { startMetaSandbox } from "./server";
 
 function usage(problem: string): never {
-  console.error(`${problem}\nusage: npm run meta-sandbox -- [--port N] [--app-secret S] [--latency-ms N] [--unknown-pixel ID ...]`);
+  console.error(
+    `${problem}\nusage: npm run meta-sandbox -- [--port N] [--app-secret S] [--latency-ms N] [--unknown-pixel ID ...]`,
+  );
   process.exit(2);
 }
 
@@ -27,7 +29,8 @@ try {
 const port = Number(values.port);
 if (!/^\d+$/.test(values.port) || port > 65535) usage("--port must be a port number (0 picks a free one)");
 const latencyMs = values["latency-ms"] === undefined ? undefined : Number(values["latency-ms"]);
-if (latencyMs !== undefined && !(Number.isInteger(latencyMs) && latencyMs >= 0)) usage("--latency-ms must be a whole number of milliseconds");
+if (latencyMs !== undefined && !(Number.isInteger(latencyMs) && latencyMs >= 0))
+  usage("--latency-ms must be a whole number of milliseconds");
 
 const unknownPixels = values["unknown-pixel"] ?? [];
 if (unknownPixels.some((id) => !/^\d+$/.test(id))) usage("--unknown-pixel must be a numeric pixel id");

@@ -118,8 +118,10 @@ export function checkEvent(event: unknown, nowMs: number): MetaError | undefined
   if (!isObject(ud)) return parameterError("The parameter user_data must be an object.");
 
   if (event.action_source === "website") {
-    if (!present(event.event_source_url)) return parameterError("The parameter event_source_url is required for website events.");
-    if (!httpUrl(event.event_source_url)) return parameterError("The parameter event_source_url must be an http(s) URL.");
+    if (!present(event.event_source_url))
+      return parameterError("The parameter event_source_url is required for website events.");
+    if (!httpUrl(event.event_source_url))
+      return parameterError("The parameter event_source_url must be an http(s) URL.");
     // A website event without client_user_agent is taken, and may not be used for
     // optimisation or matched as well: a degraded event, not a refused request.
   }
@@ -150,9 +152,14 @@ export function checkEvent(event: unknown, nowMs: number): MetaError | undefined
     );
   }
   if (ud.fbp !== undefined && (typeof ud.fbp !== "string" || !FBP.test(ud.fbp))) {
-    return parameterError("The fbp parameter must be formatted as fb.<subdomain index>.<creation time>.<random number>.");
+    return parameterError(
+      "The fbp parameter must be formatted as fb.<subdomain index>.<creation time>.<random number>.",
+    );
   }
-  if (ud.client_ip_address !== undefined && (typeof ud.client_ip_address !== "string" || isIP(ud.client_ip_address) === 0)) {
+  if (
+    ud.client_ip_address !== undefined &&
+    (typeof ud.client_ip_address !== "string" || isIP(ud.client_ip_address) === 0)
+  ) {
     return parameterError("The parameter user_data.client_ip_address must be a valid IPv4 or IPv6 address.");
   }
   if (ud.client_user_agent !== undefined && typeof ud.client_user_agent !== "string") {

@@ -61,21 +61,32 @@ interface PostOptions {
 }
 
 async function post(body: unknown, o: PostOptions = {}): Promise<{ status: number; body: any; headers: Headers }> {
-  const headers: Record<string, string> = { "content-type": o.form ? "application/x-www-form-urlencoded" : "application/json" };
+  const headers: Record<string, string> = {
+    "content-type": o.form ? "application/x-www-form-urlencoded" : "application/json",
+  };
   if (o.token !== null) headers.authorization = `Bearer ${o.token ?? TOKEN}`;
   const payload =
     typeof body === "string"
       ? body
       : o.form
-        ? new URLSearchParams(Object.entries(body as object).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])).toString()
+        ? new URLSearchParams(
+            Object.entries(body as object).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+          ).toString()
         : JSON.stringify(body);
   const target = o.target ?? sandbox;
-  const response = await fetch(`${target.url}/v24.0/${o.pixel ?? PIXEL}/events${o.query ?? ""}`, { method: "POST", headers, body: payload });
+  const response = await fetch(`${target.url}/v24.0/${o.pixel ?? PIXEL}/events${o.query ?? ""}`, {
+    method: "POST",
+    headers,
+    body: payload,
+  });
   return { status: response.status, body: await response.json(), headers: response.headers };
 }
 
 async function control(route: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${sandbox.url}${route}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
+  const response = await fetch(
+    `${sandbox.url}${route}`,
+    body === undefined ? {} : { method: "POST", body: JSON.stringify(body) },
+  );
   return { status: response.status, body: await response.json() };
 }
 
@@ -90,27 +101,71 @@ beforeEach(() => {
 
 describe("a well-formed request", () => {
   it("is accepted in Meta's shape and recorded with its test_event_code", async () => {
-    const { status, body } = await post({ data: [goodEvent()], test_event_code: "TEST4039", partner_agent: "capi-relay" });
+    const { status, body } = await post({
+      data: [goodEvent()],
+      test_event_code: "TEST4039",
+      partner_agent: "capi-relay",
+    });
     expect(status).toBe(200);
     expect(body).toEqual({ events_received: 1, messages: [], fbtrace_id: expect.stringMatching(/^\S{8,}$/) });
-    expect(sandbox.accepted(PIXEL)).toEqual([{ pixelId: PIXEL, event: goodEvent(), testEventCode: "TEST4039", receivedAt: START }]);
-    expect(sandbox.requests()).toEqual({ total: 1, accepted: 1, rejected: 0, unanswered: 0, eventsReceived: 1, rejectedByCode: {} });
+    expect(sandbox.accepted(PIXEL)).toEqual([
+      { pixelId: PIXEL, event: goodEvent(), testEventCode: "TEST4039", receivedAt: START },
+    ]);
+    expect(sandbox.requests()).toEqual({
+      total: 1,
+      accepted: 1,
+      rejected: 0,
+      unanswered: 0,
+      eventsReceived: 1,
+      rejectedByCode: {},
+    });
   });
 
   it.each<[string, (e: Event) => void]>([
     ["exactly 7 days old", (e) => void (e.event_time = nowS() - 7 * DAY_S)],
     ["exactly 60 s in the future", (e) => void (e.event_time = nowS() + 60)],
-    ["a physical_store event 61 days old", (e) => Object.assign(e, { action_source: "physical_store", event_time: nowS() - 61 * DAY_S })],
-    ["hashes with Meta's appendix", (e) => Object.assign(e.user_data, { em: `${sha("a@b.co")}.AQYBAQIA`, ph: [`${sha("1")}.AQYBAQIA`] })],
-    ["fbc and fbp with an appendix", (e) => Object.assign(e.user_data, { fbc: "fb.1.1795180805221.IwAR2F4.AQYBAQIA", fbp: "fb.2.1795180805221.987654321.AQYBAQIA" })],
+    [
+      "a physical_store event 61 days old",
+      (e) => Object.assign(e, { action_source: "physical_store", event_time: nowS() - 61 * DAY_S }),
+    ],
+    [
+      "hashes with Meta's appendix",
+      (e) => Object.assign(e.user_data, { em: `${sha("a@b.co")}.AQYBAQIA`, ph: [`${sha("1")}.AQYBAQIA`] }),
+    ],
+    [
+      "fbc and fbp with an appendix",
+      (e) =>
+        Object.assign(e.user_data, {
+          fbc: "fb.1.1795180805221.IwAR2F4.AQYBAQIA",
+          fbp: "fb.2.1795180805221.987654321.AQYBAQIA",
+        }),
+    ],
     ["a raw external_id", (e) => void (e.user_data.external_id = "customer-42")],
     ["an IPv6 address", (e) => void (e.user_data.client_ip_address = "2001:db8::7")],
     ["no fbc, fbp or IP", (e) => void (e.user_data = { em: sha("a@b.co"), client_user_agent: "Mozilla/5.0" })],
-    ["a website event without client_user_agent (matched less well, not refused)", (e) => void delete e.user_data.client_user_agent],
-    ["a non-website event without URL or user agent", (e) => Object.assign(e, { action_source: "email", event_source_url: undefined, user_data: { em: sha("a@b.co") } })],
-    ["a non-Purchase event without custom_data", (e) => Object.assign(e, { event_name: "PageView", custom_data: undefined })],
+    [
+      "a website event without client_user_agent (matched less well, not refused)",
+      (e) => void delete e.user_data.client_user_agent,
+    ],
+    [
+      "a non-website event without URL or user agent",
+      (e) =>
+        Object.assign(e, { action_source: "email", event_source_url: undefined, user_data: { em: sha("a@b.co") } }),
+    ],
+    [
+      "a non-Purchase event without custom_data",
+      (e) => Object.assign(e, { event_name: "PageView", custom_data: undefined }),
+    ],
     ["lowercase currency", (e) => void (e.custom_data = { value: 1, currency: "eur" })],
-    ["Limited Data Use", (e) => Object.assign(e, { data_processing_options: ["LDU"], data_processing_options_country: 1, data_processing_options_state: 1000 })],
+    [
+      "Limited Data Use",
+      (e) =>
+        Object.assign(e, {
+          data_processing_options: ["LDU"],
+          data_processing_options_country: 1,
+          data_processing_options_state: 1000,
+        }),
+    ],
     ["no data processing options", (e) => void (e.data_processing_options = [])],
   ])("accepts %s", async (_name, change) => {
     const { status, body } = await post({ data: [withEvent(change)] });
@@ -131,14 +186,20 @@ describe("one invalid event rejects the whole request", () => {
   const UNHASHED = 2804016;
   const FBC = 2804001;
   const PARAM = 2804019;
-  const unhashed: [string, (e: Event) => void, number][] = (["em", "ph", "fn", "ln", "ge", "db", "ct", "st", "zp", "country"] as const).map((key) => [
+  const unhashed: [string, (e: Event) => void, number][] = (
+    ["em", "ph", "fn", "ln", "ge", "db", "ct", "st", "zp", "country"] as const
+  ).map((key) => [
     `an unhashed ${key}`,
     (e) => void (e.user_data[key] = key === "em" ? "jane@example.com" : "Jane Doe"),
     UNHASHED,
   ]);
   it.each<[string, (e: Event) => void, number]>([
     ["an event 7 days and 1 s old", (e) => void (e.event_time = nowS() - 7 * DAY_S - 1), TOO_OLD],
-    ["a physical_store event 63 days old", (e) => Object.assign(e, { action_source: "physical_store", event_time: nowS() - 63 * DAY_S }), TOO_OLD],
+    [
+      "a physical_store event 63 days old",
+      (e) => Object.assign(e, { action_source: "physical_store", event_time: nowS() - 63 * DAY_S }),
+      TOO_OLD,
+    ],
     ["an event 61 s in the future", (e) => void (e.event_time = nowS() + 61), FUTURE],
     ["event_time in milliseconds", (e) => void (e.event_time = clock), FUTURE],
     ["event_time as a string", (e) => void (e.event_time = String(nowS())), PARAM],
@@ -151,11 +212,19 @@ describe("one invalid event rejects the whole request", () => {
     ["a website event without event_source_url", (e) => void delete e.event_source_url, PARAM],
     ["a website event with a relative event_source_url", (e) => void (e.event_source_url = "/thank_you"), PARAM],
     ["no user_data", (e) => void delete (e as Record<string, unknown>).user_data, PARAM],
-    ["user_data without customer information", (e) => Object.assign(e, { action_source: "system_generated", user_data: { em: [] } }), PARAM],
+    [
+      "user_data without customer information",
+      (e) => Object.assign(e, { action_source: "system_generated", user_data: { em: [] } }),
+      PARAM,
+    ],
     ...unhashed,
     ["a hash in uppercase hex", (e) => void (e.user_data.em = sha("a@b.co").toUpperCase()), UNHASHED],
     ["one raw value in an array of hashes", (e) => void (e.user_data.ph = [sha("1"), "+14155550132"]), UNHASHED],
-    ["an MD5 instead of SHA-256", (e) => void (e.user_data.em = createHash("md5").update("a@b.co").digest("hex")), UNHASHED],
+    [
+      "an MD5 instead of SHA-256",
+      (e) => void (e.user_data.em = createHash("md5").update("a@b.co").digest("hex")),
+      UNHASHED,
+    ],
     ["an fbclid sent as fbc", (e) => void (e.user_data.fbc = "IwAR2F4-Nn8kXq_7"), FBC],
     ["an fbc without creation time", (e) => void (e.user_data.fbc = "fb.1.IwAR2F4"), FBC],
     ["a malformed fbp", (e) => void (e.user_data.fbp = "GA1.1.123.456"), PARAM],
@@ -167,7 +236,9 @@ describe("one invalid event rejects the whole request", () => {
     ["a Purchase without custom_data", (e) => void delete e.custom_data, PARAM],
     ["data_processing_options as a string", (e) => void (e.data_processing_options = "LDU"), PARAM],
   ])("rejects %s", async (_name, change, subcode) => {
-    const { status, body } = await post({ data: [goodEvent("fine-0"), withEvent(change, "bad-1"), goodEvent("fine-2")] });
+    const { status, body } = await post({
+      data: [goodEvent("fine-0"), withEvent(change, "bad-1"), goodEvent("fine-2")],
+    });
     expect(status).toBe(400);
     expect(body).toEqual({
       error: {
@@ -182,12 +253,20 @@ describe("one invalid event rejects the whole request", () => {
       },
     });
     expect(sandbox.accepted()).toHaveLength(0);
-    expect(sandbox.requests()).toMatchObject({ total: 1, accepted: 0, rejected: 1, rejectedByCode: { [`100/${subcode}`]: 1 } });
+    expect(sandbox.requests()).toMatchObject({
+      total: 1,
+      accepted: 0,
+      rejected: 1,
+      rejectedByCode: { [`100/${subcode}`]: 1 },
+    });
   });
 
   it("names the unhashed key in Meta's words", async () => {
     const { body } = await post({ data: [withEvent((e) => void (e.user_data.ct = "San Francisco"))] });
-    expect(body.error).toMatchObject({ error_user_title: "User Parameter Not Hashed", error_user_msg: expect.stringMatching(/^The ct parameter isn't hashed/) });
+    expect(body.error).toMatchObject({
+      error_user_title: "User Parameter Not Hashed",
+      error_user_msg: expect.stringMatching(/^The ct parameter isn't hashed/),
+    });
   });
 });
 
@@ -207,7 +286,10 @@ describe("the request envelope", () => {
   });
 
   it("takes form-encoded bodies with data as a JSON string, token and test code included", async () => {
-    const { status } = await post({ data: [goodEvent()], access_token: TOKEN, test_event_code: "TEST77" }, { form: true, token: null });
+    const { status } = await post(
+      { data: [goodEvent()], access_token: TOKEN, test_event_code: "TEST77" },
+      { form: true, token: null },
+    );
     expect(status).toBe(200);
     expect(sandbox.accepted()).toMatchObject([{ testEventCode: "TEST77", event: { event_id: "order-1001" } }]);
   });
@@ -237,7 +319,11 @@ describe("the access token", () => {
   it("missing: Meta's code 104 OAuthException", async () => {
     const { status, body } = await post({ data: [goodEvent()] }, { token: null });
     expect(status).toBe(400);
-    expect(body.error).toMatchObject({ code: 104, type: "OAuthException", message: "An access token is required to request this resource." });
+    expect(body.error).toMatchObject({
+      code: 104,
+      type: "OAuthException",
+      message: "An access token is required to request this resource.",
+    });
   });
 
   it("revoked: code 190, subcode 460, until allowed again", async () => {
@@ -262,8 +348,20 @@ describe("the access token", () => {
 
     it.each<[string, Record<string, unknown>, string, number, string | RegExp]>([
       ["no proof", {}, "", 400, "API calls from the server require an appsecret_proof argument"],
-      ["a wrong proof", { appsecret_proof: createHmac("sha256", "other").update(TOKEN).digest("hex") }, "", 400, "Invalid appsecret_proof provided in the API argument"],
-      ["a proof of another token", { appsecret_proof: createHmac("sha256", "app-secret-1").update("EAAother").digest("hex") }, "", 400, /Invalid appsecret_proof/],
+      [
+        "a wrong proof",
+        { appsecret_proof: createHmac("sha256", "other").update(TOKEN).digest("hex") },
+        "",
+        400,
+        "Invalid appsecret_proof provided in the API argument",
+      ],
+      [
+        "a proof of another token",
+        { appsecret_proof: createHmac("sha256", "app-secret-1").update("EAAother").digest("hex") },
+        "",
+        400,
+        /Invalid appsecret_proof/,
+      ],
       ["the right proof in the body", { appsecret_proof: proof }, "", 200, ""],
       ["the right proof in the query", {}, `?appsecret_proof=${proof}`, 200, ""],
     ])("%s: %i", async (_name, extra, query, status, message) => {
@@ -304,10 +402,15 @@ describe("the pixel node: GET /{version}/{pixel} (the connection check)", () => 
       code: 100,
       error_subcode: 33,
       type: "GraphMethodException",
-      message: "Unsupported get request. Object with ID '5550001111' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
+      message:
+        "Unsupported get request. Object with ID '5550001111' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
     });
     const events = await post({ data: [goodEvent()] }, { pixel: "5550001111" });
-    expect(events.body.error).toMatchObject({ code: 100, error_subcode: 33, message: expect.stringMatching(/^Unsupported post request\. Object with ID '5550001111'/) });
+    expect(events.body.error).toMatchObject({
+      code: 100,
+      error_subcode: 33,
+      message: expect.stringMatching(/^Unsupported post request\. Object with ID '5550001111'/),
+    });
     expect((await read()).status).toBe(200);
     sandbox.reset();
     expect((await read({ pixel: "5550001111" })).status).toBe(200);
@@ -346,8 +449,14 @@ describe("the pixel node: GET /{version}/{pixel} (the connection check)", () => 
 
   it("no token: 104; an unknown field: 100; a POST on the node: 100/33", async () => {
     expect((await read({ token: null })).body.error).toMatchObject({ code: 104 });
-    expect((await read({ query: "?fields=id,pixel_secret" })).body.error).toMatchObject({ code: 100, message: expect.stringContaining("nonexisting field (pixel_secret)") });
-    const posted = await fetch(`${sandbox.url}/v24.0/${PIXEL}`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } });
+    expect((await read({ query: "?fields=id,pixel_secret" })).body.error).toMatchObject({
+      code: 100,
+      message: expect.stringContaining("nonexisting field (pixel_secret)"),
+    });
+    const posted = await fetch(`${sandbox.url}/v24.0/${PIXEL}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(((await posted.json()) as any).error).toMatchObject({ code: 100, error_subcode: 33 });
   });
 
@@ -359,7 +468,12 @@ describe("the pixel node: GET /{version}/{pixel} (the connection check)", () => 
     sandbox.setFault({ mode: "token-invalid", subcode: 463, count: 1 });
     expect((await read()).body.error).toMatchObject({ code: 190, error_subcode: 463 });
     sandbox.setFault({ mode: "timeout" });
-    await expect(fetch(`${sandbox.url}/v24.0/${PIXEL}?fields=id`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(200) })).rejects.toThrow();
+    await expect(
+      fetch(`${sandbox.url}/v24.0/${PIXEL}?fields=id`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+        signal: AbortSignal.timeout(200),
+      }),
+    ).rejects.toThrow();
     sandbox.setFault({ mode: "none" });
     expect((await read()).status).toBe(200);
   });
@@ -372,7 +486,10 @@ describe("the pixel node: GET /{version}/{pixel} (the connection check)", () => 
     afterAll(async () => strict.close());
 
     it("wants appsecret_proof in the query", async () => {
-      expect((await read({ target: strict })).body.error).toMatchObject({ code: 100, message: "API calls from the server require an appsecret_proof argument" });
+      expect((await read({ target: strict })).body.error).toMatchObject({
+        code: 100,
+        message: "API calls from the server require an appsecret_proof argument",
+      });
       const proof = createHmac("sha256", "app-secret-1").update(TOKEN).digest("hex");
       expect((await read({ target: strict, query: `?fields=id,name&appsecret_proof=${proof}` })).status).toBe(200);
     });
@@ -388,12 +505,21 @@ describe("faults", () => {
     [{ mode: "token-invalid", subcode: 460, count: 1 }, 400, { code: 190, error_subcode: 460 }],
     [{ mode: "token-invalid", subcode: 467, count: 1 }, 400, { code: 190, error_subcode: 467 }],
     [{ mode: "rate-limit", count: 1 }, 400, { code: 17, is_transient: true }],
-    ...([4, 32, 613, 80003] as const).map((code): [Fault, number, Record<string, unknown>] => [{ mode: "rate-limit", code, count: 1 }, 400, { code, is_transient: true }]),
+    ...([4, 32, 613, 80003] as const).map((code): [Fault, number, Record<string, unknown>] => [
+      { mode: "rate-limit", code, count: 1 },
+      400,
+      { code, is_transient: true },
+    ]),
   ])("%j answers %i in Meta's shape, then turns itself off", async (fault, status, error) => {
     sandbox.setFault(fault);
     const failed = await post({ data: [goodEvent()] });
     expect(failed.status).toBe(status);
-    expect(failed.body.error).toMatchObject({ type: "OAuthException", message: expect.any(String), fbtrace_id: expect.any(String), ...error });
+    expect(failed.body.error).toMatchObject({
+      type: "OAuthException",
+      message: expect.any(String),
+      fbtrace_id: expect.any(String),
+      ...error,
+    });
     expect((await post({ data: [goodEvent()] })).status).toBe(200);
     expect(sandbox.accepted()).toHaveLength(1);
   });
@@ -407,7 +533,12 @@ describe("faults", () => {
     for (let i = 0; i < 3; i++) expect((await post({ data: [goodEvent()] })).body.error.code).toBe(4);
     sandbox.setFault({ mode: "none" });
     expect((await post({ data: [goodEvent()] })).status).toBe(200);
-    expect(sandbox.requests()).toMatchObject({ total: 7, accepted: 2, rejected: 5, rejectedByCode: { "2": 2, "4": 3 } });
+    expect(sandbox.requests()).toMatchObject({
+      total: 7,
+      accepted: 2,
+      rejected: 5,
+      rejectedByCode: { "2": 2, "4": 3 },
+    });
   });
 
   it("reset: the connection is destroyed without an answer", async () => {
@@ -422,7 +553,12 @@ describe("faults", () => {
     own.setFault({ mode: "timeout" });
     const started = Date.now();
     await expect(
-      fetch(`${own.url}/v24.0/${PIXEL}/events`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ data: [goodEvent()] }), signal: AbortSignal.timeout(300) }),
+      fetch(`${own.url}/v24.0/${PIXEL}/events`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ data: [goodEvent()] }),
+        signal: AbortSignal.timeout(300),
+      }),
     ).rejects.toThrow();
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     const hung = post({ data: [goodEvent()] }, { target: own });
@@ -469,7 +605,11 @@ describe("deduplication as Meta does it", () => {
     await post({ data: [goodEvent("A")] }, { pixel: "999" });
     expect(sandbox.accepted()).toHaveLength(6);
     expect(sandbox.accepted(PIXEL)).toHaveLength(5);
-    expect(sandbox.unique(PIXEL).map((a) => `${a.event.event_name}:${a.event.event_id}`)).toEqual(["Purchase:A", "Purchase:B", "InitiateCheckout:A"]);
+    expect(sandbox.unique(PIXEL).map((a) => `${a.event.event_name}:${a.event.event_id}`)).toEqual([
+      "Purchase:A",
+      "Purchase:B",
+      "InitiateCheckout:A",
+    ]);
     expect(sandbox.unique("999")).toHaveLength(1);
     expect(sandbox.unique()).toHaveLength(4);
   });
@@ -497,8 +637,18 @@ describe("control over HTTP, for other processes", () => {
     await post({ data: [goodEvent("B")] }, { pixel: "999" });
     expect((await control(`/__sandbox/events?pixel=${PIXEL}`)).body).toHaveLength(2);
     expect((await control("/__sandbox/events")).body).toHaveLength(3);
-    expect((await control(`/__sandbox/unique?pixel=${PIXEL}`)).body).toMatchObject([{ pixelId: PIXEL, event: { event_id: "A" }, receivedAt: START }]);
-    expect((await control("/__sandbox/stats")).body).toEqual({ total: 2, accepted: 2, rejected: 0, unanswered: 0, eventsReceived: 3, rejectedByCode: {}, unique: 2 });
+    expect((await control(`/__sandbox/unique?pixel=${PIXEL}`)).body).toMatchObject([
+      { pixelId: PIXEL, event: { event_id: "A" }, receivedAt: START },
+    ]);
+    expect((await control("/__sandbox/stats")).body).toEqual({
+      total: 2,
+      accepted: 2,
+      rejected: 0,
+      unanswered: 0,
+      eventsReceived: 3,
+      rejectedByCode: {},
+      unique: 2,
+    });
   });
 
   it("denies tokens, marks pixels unknown and lists pixel reads", async () => {
@@ -508,7 +658,9 @@ describe("control over HTTP, for other processes", () => {
     expect((await control("/__sandbox/unknown-pixel", { pixel: "4440001" })).status).toBe(200);
     expect((await control("/__sandbox/unknown-pixel", { pixel: "not-a-pixel" })).status).toBe(400);
     await fetch(`${sandbox.url}/v24.0/4440001?fields=id`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    expect((await control("/__sandbox/reads")).body).toEqual([{ pixelId: "4440001", status: 400, code: "100/33", tokenInQuery: false }]);
+    expect((await control("/__sandbox/reads")).body).toEqual([
+      { pixelId: "4440001", status: 400, code: "100/33", tokenInQuery: false },
+    ]);
   });
 
   it("sets faults, revokes and allows tokens, resets", async () => {
@@ -522,7 +674,12 @@ describe("control over HTTP, for other processes", () => {
     expect((await post({ data: [goodEvent()] })).status).toBe(200);
     expect((await control("/__sandbox/revoke", {})).status).toBe(400);
 
-    expect((await control("/__sandbox/stats")).body).toMatchObject({ total: 3, accepted: 1, rejected: 2, rejectedByCode: { "2": 1, "190/460": 1 } });
+    expect((await control("/__sandbox/stats")).body).toMatchObject({
+      total: 3,
+      accepted: 1,
+      rejected: 2,
+      rejectedByCode: { "2": 1, "190/460": 1 },
+    });
     expect((await control("/__sandbox/reset", {})).status).toBe(200);
     expect((await control("/__sandbox/stats")).body).toMatchObject({ total: 0, unique: 0 });
     expect(sandbox.accepted()).toHaveLength(0);
@@ -548,7 +705,11 @@ describe("npm run meta-sandbox", () => {
   const tsx = path.join(root, "node_modules/tsx/dist/cli.mjs");
 
   it("prints the port it really listens on, serves, and exits 0 on SIGTERM", async () => {
-    const child = spawn(process.execPath, [tsx, "sandbox/meta-graph/main.ts", "--port", "0", "--app-secret", "s3cret", "--unknown-pixel", "5550009999"], { cwd: root });
+    const child = spawn(
+      process.execPath,
+      [tsx, "sandbox/meta-graph/main.ts", "--port", "0", "--app-secret", "s3cret", "--unknown-pixel", "5550009999"],
+      { cwd: root },
+    );
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     try {
       let out = "";
@@ -563,10 +724,16 @@ describe("npm run meta-sandbox", () => {
       const url = line.trim().split(" ").pop()!;
       expect(url).not.toMatch(/:0$/);
       expect((await (await fetch(`${url}/__sandbox/stats`)).json()) as object).toMatchObject({ total: 0 });
-      const answer = await fetch(`${url}/v24.0/${PIXEL}/events`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ data: [goodEvent()] }) });
+      const answer = await fetch(`${url}/v24.0/${PIXEL}/events`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ data: [goodEvent()] }),
+      });
       expect(((await answer.json()) as any).error.message).toMatch(/appsecret_proof/);
       const proof = createHmac("sha256", "s3cret").update(TOKEN).digest("hex");
-      const unknown = await fetch(`${url}/v24.0/5550009999?fields=id,name&appsecret_proof=${proof}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const unknown = await fetch(`${url}/v24.0/5550009999?fields=id,name&appsecret_proof=${proof}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
       expect(((await unknown.json()) as any).error).toMatchObject({ code: 100, error_subcode: 33 });
     } finally {
       child.kill("SIGTERM");

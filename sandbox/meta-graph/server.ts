@@ -45,7 +45,11 @@ export const faultSchema = z.discriminatedUnion("mode", [
   }),
   z.object({ mode: z.literal("timeout"), count }),
   z.object({ mode: z.literal("reset"), count }),
-  z.object({ mode: z.literal("token-invalid"), subcode: z.union([z.literal(460), z.literal(463), z.literal(467)]).optional(), count }),
+  z.object({
+    mode: z.literal("token-invalid"),
+    subcode: z.union([z.literal(460), z.literal(463), z.literal(467)]).optional(),
+    count,
+  }),
   z.object({
     mode: z.literal("rate-limit"),
     code: z.union([z.literal(4), z.literal(17), z.literal(32), z.literal(613), z.literal(80003)]).optional(),
@@ -151,7 +155,11 @@ const pixelBodySchema = z.object({ pixel: z.string().regex(/^\d+$/) });
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=UTF-8", "content-length": String(Buffer.byteLength(text)), ...headers });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=UTF-8",
+    "content-length": String(Buffer.byteLength(text)),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -165,7 +173,11 @@ async function readBody(req: IncomingMessage): Promise<string> {
  * Query and body parameters merged, body winning, as the Graph API treats them. The body is
  * JSON or form-encoded; in a form, `data` is a JSON string, as Meta takes it.
  */
-function requestParams(text: string, contentType: string | undefined, url: URL): { params: Record<string, unknown>; problem?: string } {
+function requestParams(
+  text: string,
+  contentType: string | undefined,
+  url: URL,
+): { params: Record<string, unknown>; problem?: string } {
   const params: Record<string, unknown> = Object.fromEntries(url.searchParams.entries());
   const isForm = contentType?.includes("application/x-www-form-urlencoded") ?? false;
   if (text.trim() !== "") {
@@ -198,7 +210,9 @@ function envelopeError(issues: z.core.$ZodIssue[]): MetaError {
   const issue = issues[0];
   if (issue?.path[0] === "data") {
     if (issue.code === "too_big") {
-      return parameterError(`A request may hold at most ${MAX_EVENTS_PER_REQUEST} events; send the rest in another request.`);
+      return parameterError(
+        `A request may hold at most ${MAX_EVENTS_PER_REQUEST} events; send the rest in another request.`,
+      );
     }
     if (issue.code === "too_small") return parameterError("The parameter data must hold at least one event.");
     return parameterError("The parameter data is required and must be an array of events.");
@@ -266,14 +280,22 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
     const key = codeKey(e);
     counts.rejectedByCode[key] = (counts.rejectedByCode[key] ?? 0) + 1;
     // Meta names the token problem in WWW-Authenticate as well as in the body.
-    const headers: Record<string, string> = e.code === 190 || e.code === 104 ? { "www-authenticate": `OAuth "Facebook Platform" "invalid_token" "${e.message}"` } : {};
+    const headers: Record<string, string> =
+      e.code === 190 || e.code === 104
+        ? { "www-authenticate": `OAuth "Facebook Platform" "invalid_token" "${e.message}"` }
+        : {};
     send(res, e.status, errorBody(e), headers);
   }
 
   function record(pixelId: string, events: AcceptedEvent["event"][], testEventCode: string | undefined): void {
     const receivedAt = now();
     for (const event of events) {
-      const entry: AcceptedEvent = { pixelId, event, receivedAt, ...(testEventCode === undefined ? {} : { testEventCode }) };
+      const entry: AcceptedEvent = {
+        pixelId,
+        event,
+        receivedAt,
+        ...(testEventCode === undefined ? {} : { testEventCode }),
+      };
       all.push(entry);
       const id = event.event_id;
       // Without an event_id Meta has nothing to deduplicate on and keeps every copy.
@@ -294,7 +316,12 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
    * The fault of this request, after the latency: "answered" when the fault answered (or
    * withheld the answer), else what is left for the token checks (token-invalid).
    */
-  async function applyFault(req: IncomingMessage, res: ServerResponse, fail: (e: MetaError) => void, unanswered: () => void): Promise<Fault | "answered"> {
+  async function applyFault(
+    req: IncomingMessage,
+    res: ServerResponse,
+    fail: (e: MetaError) => void,
+    unanswered: () => void,
+  ): Promise<Fault | "answered"> {
     const active = takeFault();
     const delay = (options.latencyMs ?? 0) + (active.mode === "latency" ? active.ms : 0);
     if (delay > 0) await sleep(delay);
@@ -319,7 +346,13 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
   }
 
   /** The token checks Meta makes before it looks at the request: present, valid, proven, allowed on the pixel. */
-  function refusal(token: string | undefined, params: Record<string, unknown>, active: Fault, pixelId: string, method: string): MetaError | undefined {
+  function refusal(
+    token: string | undefined,
+    params: Record<string, unknown>,
+    active: Fault,
+    pixelId: string,
+    method: string,
+  ): MetaError | undefined {
     if (!token) return noToken();
     if (active.mode === "token-invalid") return tokenInvalid(active.subcode ?? 463);
     if (revoked.has(token)) return tokenInvalid(460);
@@ -335,12 +368,18 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
   }
 
   const tokenOf = (req: IncomingMessage, params: Record<string, unknown>) =>
-    bearer(req.headers.authorization) ?? (typeof params.access_token === "string" && params.access_token ? params.access_token : undefined);
+    bearer(req.headers.authorization) ??
+    (typeof params.access_token === "string" && params.access_token ? params.access_token : undefined);
 
   async function handleEvents(req: IncomingMessage, res: ServerResponse, pixelId: string, url: URL): Promise<void> {
     counts.total++;
     const text = await readBody(req);
-    const active = await applyFault(req, res, (e) => reject(res, e), () => counts.unanswered++);
+    const active = await applyFault(
+      req,
+      res,
+      (e) => reject(res, e),
+      () => counts.unanswered++,
+    );
     if (active === "answered") return;
 
     const { params, problem } = requestParams(text, req.headers["content-type"], url);
@@ -357,7 +396,11 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
     const checkedAt = now();
     for (const [index, event] of data.entries()) {
       const error = checkEvent(event, checkedAt);
-      if (error) return reject(res, { ...error, userMessage: `${error.userMessage ?? error.message} (event at index ${index})` });
+      if (error)
+        return reject(res, {
+          ...error,
+          userMessage: `${error.userMessage ?? error.message} (event at index ${index})`,
+        });
     }
 
     record(pixelId, data as AcceptedEvent["event"][], test_event_code);
@@ -374,7 +417,10 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
     const answer = (status: number, body: unknown, e?: MetaError) => {
       reads.push({ pixelId, status, tokenInQuery, ...(e ? { code: codeKey(e) } : {}) });
       if (e) {
-        const headers: Record<string, string> = e.code === 190 || e.code === 104 ? { "www-authenticate": `OAuth "Facebook Platform" "invalid_token" "${e.message}"` } : {};
+        const headers: Record<string, string> =
+          e.code === 190 || e.code === 104
+            ? { "www-authenticate": `OAuth "Facebook Platform" "invalid_token" "${e.message}"` }
+            : {};
         send(res, e.status, errorBody(e), headers);
       } else send(res, status, body);
     };
@@ -384,10 +430,16 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
     const refused = refusal(tokenOf(req, params), params, active, pixelId, "GET");
     if (refused) return fail(refused);
     // Without `fields` Meta answers the node's default fields; id and name are among them.
-    const fields = typeof params.fields === "string" && params.fields.trim() ? params.fields.split(",").map((f) => f.trim()) : ["id", "name"];
+    const fields =
+      typeof params.fields === "string" && params.fields.trim()
+        ? params.fields.split(",").map((f) => f.trim())
+        : ["id", "name"];
     const unknownField = fields.find((f) => !PIXEL_FIELDS.has(f));
     if (unknownField) return fail(nonexistingField(unknownField));
-    const node: Record<string, string> = { id: pixelId, name: options.pixelNames?.[pixelId] ?? `Stand-in pixel ${pixelId}` };
+    const node: Record<string, string> = {
+      id: pixelId,
+      name: options.pixelNames?.[pixelId] ?? `Stand-in pixel ${pixelId}`,
+    };
     answer(200, Object.fromEntries(fields.map((f) => [f, node[f]])));
   }
 
@@ -447,7 +499,8 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
     const node = PIXEL_PATH.exec(url.pathname);
     let work: Promise<void>;
     if (match && req.method === "POST") work = handleEvents(req, res, match[2]!, url);
-    else if (match) work = Promise.resolve(send(res, 400, errorBody(unsupportedMethod(req.method ?? "GET", match[2]!))));
+    else if (match)
+      work = Promise.resolve(send(res, 400, errorBody(unsupportedMethod(req.method ?? "GET", match[2]!))));
     else if (node && req.method === "GET") work = handleRead(req, res, node[2]!, url);
     else if (node) work = Promise.resolve(send(res, 400, errorBody(unsupportedMethod(req.method ?? "POST", node[2]!))));
     else if (url.pathname.startsWith("/__sandbox/")) work = handleControl(req, res, url);

@@ -85,7 +85,8 @@ export async function takeAccount(o: AccountOptions): Promise<Account> {
   }
 
   for (const e of o.expected) {
-    if (!byKey.has(key(e.shop, e.eventName, e.eventId))) problem(`${e.shop} ${e.eventName} ${e.eventId}: posted, never recorded (lost)`);
+    if (!byKey.has(key(e.shop, e.eventName, e.eventId)))
+      problem(`${e.shop} ${e.eventName} ${e.eventId}: posted, never recorded (lost)`);
   }
 
   const byState: Record<string, number> = {};
@@ -103,7 +104,8 @@ export async function takeAccount(o: AccountOptions): Promise<Account> {
       continue;
     }
     if (PENDING.includes(row.state)) problem(`${label}: still ${row.state} at the end`);
-    else if (!(o.allowed?.(row.shop) ?? []).includes(row.state as EndState)) problem(`${label}: ended ${row.state}, which this scenario does not allow (${row.reason ?? "no reason"})`);
+    else if (!(o.allowed?.(row.shop) ?? []).includes(row.state as EndState))
+      problem(`${label}: ended ${row.state}, which this scenario does not allow (${row.reason ?? "no reason"})`);
     if (!row.reasonCode || !row.reason) problem(`${label}: ${row.state} without a recorded reason`);
     if (atMeta > 0) problem(`${label}: Meta accepted it, but it is recorded as ${row.state}`);
     const rk = JSON.stringify([row.state, row.reasonCode, row.reason]);
@@ -112,14 +114,23 @@ export async function takeAccount(o: AccountOptions): Promise<Account> {
     reasons.set(rk, entry);
   }
 
-  return { expected: o.expected.length, delivered, uniqueAtMeta, duplicateCopies, byState, reasons: [...reasons.values()], problems };
+  return {
+    expected: o.expected.length,
+    delivered,
+    uniqueAtMeta,
+    duplicateCopies,
+    byState,
+    reasons: [...reasons.values()],
+    problems,
+  };
 }
 
 /** Gives the system time to finish (nothing queued, sending or retrying), then takes the account. */
 export async function settleAndAccount(o: AccountOptions & { timeoutMs: number }): Promise<Account> {
   const shops = Object.keys(o.pixels);
   await waitFor(
-    async () => (await o.prisma.event.count({ where: { shop: { in: shops }, state: { in: PENDING } } })) === 0 &&
+    async () =>
+      (await o.prisma.event.count({ where: { shop: { in: shops }, state: { in: PENDING } } })) === 0 &&
       (await o.prisma.event.count({ where: { shop: { in: shops } } })) >= o.expected.length,
     o.timeoutMs,
     "every event to reach an end state",

@@ -13,7 +13,16 @@ import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/ser
 import { shopifyFixture } from "../support/fixtures";
 import { createTestDatabase, REDIS_URL, uniquePrefix, type TestDatabase } from "../support/services";
 import { printAccount, settleAndAccount, type ExpectedEvent } from "./account";
-import { deliverLikeShopify, faultSeed, orderBurst, prng, sleep, webhookRoutes, type RouteAnswer, type WebhookRoutes } from "./harness";
+import {
+  deliverLikeShopify,
+  faultSeed,
+  orderBurst,
+  prng,
+  sleep,
+  webhookRoutes,
+  type RouteAnswer,
+  type WebhookRoutes,
+} from "./harness";
 
 interface Shop {
   domain: string;
@@ -22,8 +31,18 @@ interface Shop {
   pixel: string;
   firstOrderId: number;
 }
-const A: Shop = { domain: "replay-source.myshopify.com", id: 75_100_000_001, pixel: "5500000001", firstOrderId: 8_500_000_000 };
-const B: Shop = { domain: "replay-victim.myshopify.com", id: 75_100_000_002, pixel: "5500000002", firstOrderId: 8_510_000_000 };
+const A: Shop = {
+  domain: "replay-source.myshopify.com",
+  id: 75_100_000_001,
+  pixel: "5500000001",
+  firstOrderId: 8_500_000_000,
+};
+const B: Shop = {
+  domain: "replay-victim.myshopify.com",
+  id: 75_100_000_002,
+  pixel: "5500000002",
+  firstOrderId: 8_510_000_000,
+};
 /** Installed nowhere: replays under its name must leave nothing behind. */
 const NEVER = "never-installed.myshopify.com";
 const PIXELS = { [A.domain]: A.pixel, [B.domain]: B.pixel };
@@ -43,23 +62,46 @@ function ownLink(url: string, shop: Shop): string {
 }
 
 function orders(shop: Shop, n: number, seedOffset: number): Array<Record<string, any>> {
-  return orderBurst(n, { seed: seed + seedOffset, firstId: shop.firstOrderId }).map((o) => ({ ...o, order_status_url: ownLink(o.order_status_url, shop) }));
+  return orderBurst(n, { seed: seed + seedOffset, firstId: shop.firstOrderId }).map((o) => ({
+    ...o,
+    order_status_url: ownLink(o.order_status_url, shop),
+  }));
 }
 
 function checkouts(shop: Shop, n: number): Array<Record<string, any>> {
   const base = shopifyFixture("checkouts-create");
   return Array.from({ length: n }, (_, i) => {
     const token = `${shop.id.toString(16)}${String(i).padStart(8, "0")}`.padEnd(32, "c");
-    return { ...base, id: shop.firstOrderId + 900_000 + i, token, abandoned_checkout_url: ownLink(base.abandoned_checkout_url, shop) };
+    return {
+      ...base,
+      id: shop.firstOrderId + 900_000 + i,
+      token,
+      abandoned_checkout_url: ownLink(base.abandoned_checkout_url, shop),
+    };
   });
 }
 
 /** The compliance and lifecycle bodies Shopify sends for `shop`: each names the shop it is for. */
 function lifecycleBodies(shop: Shop, order: Record<string, any>): Record<string, unknown> {
-  const customer = { id: order.customer?.id ?? 1, email: order.email ?? order.customer?.email, phone: order.phone ?? null };
+  const customer = {
+    id: order.customer?.id ?? 1,
+    email: order.email ?? order.customer?.email,
+    phone: order.phone ?? null,
+  };
   return {
-    "app/uninstalled": { id: shop.id, name: shop.domain.split(".")[0], domain: shop.domain, myshopify_domain: shop.domain },
-    "customers/data_request": { shop_id: shop.id, shop_domain: shop.domain, customer, orders_requested: [order.id], data_request: { id: 9_001 } },
+    "app/uninstalled": {
+      id: shop.id,
+      name: shop.domain.split(".")[0],
+      domain: shop.domain,
+      myshopify_domain: shop.domain,
+    },
+    "customers/data_request": {
+      shop_id: shop.id,
+      shop_domain: shop.domain,
+      customer,
+      orders_requested: [order.id],
+      data_request: { id: 9_001 },
+    },
     "customers/redact": { shop_id: shop.id, shop_domain: shop.domain, customer, orders_to_redact: [order.id] },
     "shop/redact": { shop_id: shop.id, shop_domain: shop.domain },
   };
@@ -69,7 +111,10 @@ function lifecycleBodies(shop: Shop, order: Record<string, any>): Record<string,
 async function holdings(shop: string) {
   return {
     events: await db.prisma.event.count({ where: { shop } }),
-    destination: await db.prisma.destination.findUnique({ where: { shop }, select: { pausedAt: true, pauseReason: true, pixelId: true } }),
+    destination: await db.prisma.destination.findUnique({
+      where: { shop },
+      select: { pausedAt: true, pauseReason: true, pixelId: true },
+    }),
     install: await db.prisma.shop.findUnique({ where: { shop }, select: { uninstalledAt: true, shopifyId: true } }),
     dataRequests: await db.prisma.dataRequest.count({ where: { shop } }),
   };
@@ -84,9 +129,22 @@ beforeAll(async () => {
   const { handleInstalled } = await import("../../app/pipeline/privacy.server");
   for (const shop of [A, B]) {
     await handleInstalled(db.prisma, shop.domain);
-    await saveDestination(db.prisma, shop.domain, { pixelId: shop.pixel, accessToken: `EAAreplay-${shop.pixel}-0123456789abcdef` }, key);
+    await saveDestination(
+      db.prisma,
+      shop.domain,
+      { pixelId: shop.pixel, accessToken: `EAAreplay-${shop.pixel}-0123456789abcdef` },
+      key,
+    );
   }
-  worker = startWorker({ prisma: db.prisma, redisUrl: REDIS_URL, queuePrefix: prefix, graphUrl: meta.url, vaultKey: key, sweepEveryMs: 250, random: prng(seed) });
+  worker = startWorker({
+    prisma: db.prisma,
+    redisUrl: REDIS_URL,
+    queuePrefix: prefix,
+    graphUrl: meta.url,
+    vaultKey: key,
+    sweepEveryMs: 250,
+    random: prng(seed),
+  });
 });
 afterAll(async () => {
   await worker?.close();
@@ -103,7 +161,12 @@ it("bodies replayed under another shop's name or topic, mid-burst, are refused o
   // Each shop's data request first: the app learns each shop's id from it, as in production,
   // and both shops hold one report of their own.
   for (const shop of [A, B]) {
-    const answer = await routes.post({ topic: "customers/data_request", shop: shop.domain, payload: lifecycleBodies(shop, shopOrders[shop.domain]![0]!)["customers/data_request"], eventId: `${shop.pixel}-dr` });
+    const answer = await routes.post({
+      topic: "customers/data_request",
+      shop: shop.domain,
+      payload: lifecycleBodies(shop, shopOrders[shop.domain]![0]!)["customers/data_request"],
+      eventId: `${shop.pixel}-dr`,
+    });
     expect(answer.status, answer.body).toBe(200);
   }
 
@@ -113,20 +176,36 @@ it("bodies replayed under another shop's name or topic, mid-burst, are refused o
     for (const shop of [A, B]) {
       const order = shopOrders[shop.domain]![i]!;
       genuine.push({ topic: "orders/create", shop: shop.domain, payload: order, eventId: `${shop.pixel}-oc-${i}` });
-      if (i % 5 === 4) genuine.push({ topic: "orders/paid", shop: shop.domain, payload: order, eventId: `${shop.pixel}-op-${i}` });
-      if (i % 5 === 0) genuine.push({ topic: "checkouts/create", shop: shop.domain, payload: shopCheckouts[shop.domain]![i / 5]!, eventId: `${shop.pixel}-ck-${i}` });
+      if (i % 5 === 4)
+        genuine.push({ topic: "orders/paid", shop: shop.domain, payload: order, eventId: `${shop.pixel}-op-${i}` });
+      if (i % 5 === 0)
+        genuine.push({
+          topic: "checkouts/create",
+          shop: shop.domain,
+          payload: shopCheckouts[shop.domain]![i / 5]!,
+          eventId: `${shop.pixel}-ck-${i}`,
+        });
     }
   }
 
   // The attacks, each with the bodies of webhooks that have already been delivered (captured).
   const answers: Array<{ attack: string; topic: string; as: string; eventId: string; answer: RouteAnswer }> = [];
   let replays = 0;
-  const replay = async (attack: string, topic: string, as: string, payload: unknown, eventId = `replay-${++replays}`) => {
+  const replay = async (
+    attack: string,
+    topic: string,
+    as: string,
+    payload: unknown,
+    eventId = `replay-${++replays}`,
+  ) => {
     answers.push({ attack, topic, as, eventId, answer: await routes.post({ topic, shop: as, payload, eventId }) });
   };
   const attackRound = async (delivered: number) => {
     const seen = genuine.slice(0, delivered);
-    for (const [source, victim] of [[A, B], [B, A]] as const) {
+    for (const [source, victim] of [
+      [A, B],
+      [B, A],
+    ] as const) {
       const captured = (topic: string) => seen.filter((w) => w.shop === source.domain && w.topic === topic);
       const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)]!;
       // The source's own webhooks under the victim's name, with the original delivery's ids or fresh ones.
@@ -188,10 +267,18 @@ it("bodies replayed under another shop's name or topic, mid-burst, are refused o
     tally[label] ??= {};
     tally[label]![answer.status] = (tally[label]![answer.status] ?? 0) + 1;
     const outcome = (JSON.parse(answer.body || "{}") as { outcome?: string }).outcome;
-    const wanted = as === NEVER && !["orders/create", "orders/paid", "checkouts/create"].includes(topic) ? [200, "ignored"] : [400, "refused"];
-    if (answer.status !== wanted[0] || outcome !== wanted[1]) wrong.push(`${label} as ${as}: ${answer.status} ${answer.body}`);
+    const wanted =
+      as === NEVER && !["orders/create", "orders/paid", "checkouts/create"].includes(topic)
+        ? [200, "ignored"]
+        : [400, "refused"];
+    if (answer.status !== wanted[0] || outcome !== wanted[1])
+      wrong.push(`${label} as ${as}: ${answer.status} ${answer.body}`);
   }
-  const refusedReceipts = await db.prisma.webhookReceipt.groupBy({ by: ["shop"], where: { outcome: "refused" }, _count: true });
+  const refusedReceipts = await db.prisma.webhookReceipt.groupBy({
+    by: ["shop"],
+    where: { outcome: "refused" },
+    _count: true,
+  });
   const after = { [A.domain]: await holdings(A.domain), [B.domain]: await holdings(B.domain) };
   printAccount("cross-shop replay on every topic", account, {
     seed,
@@ -217,7 +304,9 @@ it("bodies replayed under another shop's name or topic, mid-burst, are refused o
   }
   // Every refused replay is on record for the operator, once per delivery id (the same capture
   // sent twice is one record).
-  const refusedDeliveries = new Set(answers.filter((a) => a.answer.status === 400 && a.as !== NEVER).map((a) => `${a.as} ${a.eventId}`));
+  const refusedDeliveries = new Set(
+    answers.filter((a) => a.answer.status === 400 && a.as !== NEVER).map((a) => `${a.as} ${a.eventId}`),
+  );
   expect(refusedReceipts.reduce((n, r) => n + r._count, 0)).toBe(refusedDeliveries.size);
   // The never-installed shop has no row anywhere.
   for (const count of [

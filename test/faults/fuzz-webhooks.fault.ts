@@ -33,7 +33,8 @@ let scan: pg.Client;
 
 const FIXTURES = shopifyFixtureNames();
 const HOUR_S = 3600;
-const topicOf = (name: string) => (name.startsWith("checkouts-") ? "checkouts/create" : name.startsWith("orders-paid") ? "orders/paid" : "orders/create");
+const topicOf = (name: string) =>
+  name.startsWith("checkouts-") ? "checkouts/create" : name.startsWith("orders-paid") ? "orders/paid" : "orders/create";
 
 // ---------------------------------------------------------------------------------------------
 // Personal data of one run: every value carries the run's tag (letters no id, hash or reason
@@ -94,14 +95,63 @@ function seedPii(body: unknown, pii: Pii, parent = ""): void {
 /** A person-shaped block to graft onto bodies that have none. */
 function personBlock(pii: Pii): Record<string, unknown> {
   const v = pii.values;
-  const address = { first_name: v.first_name, last_name: v.last_name, name: v.name, address1: v.address1, address2: v.address2, city: v.city, zip: v.zip, phone: v.phone, company: v.company, country_code: "US", province_code: "NY" };
-  return { email: v.email, phone: v.phone, customer: { id: 42, email: v.contact_email, first_name: v.first_name, last_name: v.last_name, phone: v.phone, default_address: address }, billing_address: address, shipping_address: address };
+  const address = {
+    first_name: v.first_name,
+    last_name: v.last_name,
+    name: v.name,
+    address1: v.address1,
+    address2: v.address2,
+    city: v.city,
+    zip: v.zip,
+    phone: v.phone,
+    company: v.company,
+    country_code: "US",
+    province_code: "NY",
+  };
+  return {
+    email: v.email,
+    phone: v.phone,
+    customer: {
+      id: 42,
+      email: v.contact_email,
+      first_name: v.first_name,
+      last_name: v.last_name,
+      phone: v.phone,
+      default_address: address,
+    },
+    billing_address: address,
+    shipping_address: address,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Generators
 
-const JUNK_VALUES: unknown[] = [0, -1, 1e308, -0.5, 2 ** 53 + 1, true, false, null, [], {}, "", "0", "NaN", "null", "9".repeat(400), [[[[[]]]]], { "": { "": null } }, "\u0000", "\ud800", "💥🧨", "é\u0301", "ﷺ", "\u202e"];
+const JUNK_VALUES: unknown[] = [
+  0,
+  -1,
+  1e308,
+  -0.5,
+  2 ** 53 + 1,
+  true,
+  false,
+  null,
+  [],
+  {},
+  "",
+  "0",
+  "NaN",
+  "null",
+  "9".repeat(400),
+  [[[[[]]]]],
+  { "": { "": null } },
+  "\u0000",
+  "\ud800",
+  "💥🧨",
+  "é\u0301",
+  "ﷺ",
+  "\u202e",
+];
 
 const mutation = fc.record({
   pick: fc.nat(),
@@ -113,7 +163,11 @@ const mutation = fc.record({
 });
 type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
 
-function pathsOf(value: unknown, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []): Array<Array<string | number>> {
+function pathsOf(
+  value: unknown,
+  prefix: Array<string | number> = [],
+  out: Array<Array<string | number>> = [],
+): Array<Array<string | number>> {
   if (value && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) {
       const p = [...prefix, Array.isArray(value) ? Number(k) : k];
@@ -165,7 +219,9 @@ function mutateAt(body: Record<string, unknown>, m: Mutation): string | undefine
       parent[last] = structuredClone(JUNK_VALUES[m.junk]);
       break;
     case "bigArray":
-      parent[last] = Array.from({ length: Math.min(2_000, Math.ceil(m.size / 100)) }, () => structuredClone(Array.isArray(current) ? current[0] ?? null : current ?? null));
+      parent[last] = Array.from({ length: Math.min(2_000, Math.ceil(m.size / 100)) }, () =>
+        structuredClone(Array.isArray(current) ? (current[0] ?? null) : (current ?? null)),
+      );
       break;
     case "nest": {
       let nested: unknown = current ?? null;
@@ -182,16 +238,22 @@ interface Owner {
   shop: string;
   run: number;
 }
-type Body = { kind: string; topic: string; build(pii: Pii, nowMs: number, owner: Owner): { json?: unknown; raw?: string; notes?: string[] } };
+type Body = {
+  kind: string;
+  topic: string;
+  build(pii: Pii, nowMs: number, owner: Owner): { json?: unknown; raw?: string; notes?: string[] };
+};
 
 /** A fixture as the run's shop sends it: its links on the shop's host, its order id and checkout tokens its own. */
 function ownedBy(body: Record<string, any>, owner: Owner): Record<string, any> {
   const out = atShop(body, owner.shop);
   if (Number.isSafeInteger(out.id) && Number.isSafeInteger(out.id + owner.run)) {
     out.id += owner.run;
-    if (typeof out.admin_graphql_api_id === "string") out.admin_graphql_api_id = out.admin_graphql_api_id.replace(/\d+$/, String(out.id));
+    if (typeof out.admin_graphql_api_id === "string")
+      out.admin_graphql_api_id = out.admin_graphql_api_id.replace(/\d+$/, String(out.id));
   }
-  for (const field of ["token", "checkout_token"]) if (typeof out[field] === "string") out[field] = `${out[field]}r${owner.run}`;
+  for (const field of ["token", "checkout_token"])
+    if (typeof out[field] === "string") out[field] = `${out[field]}r${owner.run}`;
   return out;
 }
 
@@ -199,7 +261,10 @@ const mutatedFixture: fc.Arbitrary<Body> = fc
   .record({
     fixture: fc.nat({ max: FIXTURES.length - 1 }),
     // Now and then a body arrives on another topic's route.
-    otherTopic: fc.oneof({ arbitrary: fc.constant(null), weight: 4 }, { arbitrary: fc.constantFrom(...EVENT_TOPICS), weight: 1 }),
+    otherTopic: fc.oneof(
+      { arbitrary: fc.constant(null), weight: 4 },
+      { arbitrary: fc.constantFrom(...EVENT_TOPICS), weight: 1 },
+    ),
     recent: fc.boolean(),
     mutations: fc.array(mutation, { maxLength: 6 }),
   })
@@ -209,7 +274,10 @@ const mutatedFixture: fc.Arbitrary<Body> = fc
     build(pii, nowMs, owner) {
       // Half the bodies are of the last hour, so that they go all the way to a stored event;
       // the others are past Meta's 7-day window, whatever the day of the run.
-      const body = ownedBy(shopifyFixture(FIXTURES[i]!, { now: nowMs, ageSeconds: recent ? HOUR_S : 8 * 24 * HOUR_S }), owner);
+      const body = ownedBy(
+        shopifyFixture(FIXTURES[i]!, { now: nowMs, ageSeconds: recent ? HOUR_S : 8 * 24 * HOUR_S }),
+        owner,
+      );
       seedPii(body, pii);
       const notes = mutations.map((m) => mutate(body, m));
       return { json: body, notes };
@@ -217,7 +285,11 @@ const mutatedFixture: fc.Arbitrary<Body> = fc
   }));
 
 const arbitraryJson: fc.Arbitrary<Body> = fc
-  .record({ json: fc.jsonValue({ maxDepth: 5, stringUnit: "grapheme" }), topic: fc.constantFrom(...EVENT_TOPICS), graft: fc.boolean() })
+  .record({
+    json: fc.jsonValue({ maxDepth: 5, stringUnit: "grapheme" }),
+    topic: fc.constantFrom(...EVENT_TOPICS),
+    graft: fc.boolean(),
+  })
   .map(({ json, topic, graft }) => ({
     kind: `arbitrary JSON (${Array.isArray(json) ? "array" : json === null ? "null" : typeof json})`,
     topic,
@@ -228,7 +300,7 @@ const arbitraryJson: fc.Arbitrary<Body> = fc
     },
   }));
 
-const field = <T,>(plausible: fc.Arbitrary<T>) =>
+const field = <T>(plausible: fc.Arbitrary<T>) =>
   fc.oneof(
     { arbitrary: plausible, weight: 4 },
     { arbitrary: fc.jsonValue({ maxDepth: 2 }), weight: 1 },
@@ -244,17 +316,36 @@ const orderShaped: fc.Arbitrary<Body> = fc
     created_at: field(fc.date({ noInvalidDate: true }).map((d) => d.toISOString())),
     currency: field(fc.constantFrom("USD", "EUR", "usd", "XXX", "€")),
     total_price: field(fc.oneof(fc.double().map(String), fc.double())),
-    line_items: field(fc.array(fc.record({ quantity: field(fc.integer()), price: field(fc.double().map(String)), product_id: field(fc.nat()) }), { maxLength: 5 })),
+    line_items: field(
+      fc.array(
+        fc.record({
+          quantity: field(fc.integer()),
+          price: field(fc.double().map(String)),
+          product_id: field(fc.nat()),
+        }),
+        { maxLength: 5 },
+      ),
+    ),
     source_name: field(fc.constantFrom("web", "pos", "shopify_draft_order", "iphone", "")),
     test: field(fc.boolean()),
-    note_attributes: field(fc.array(fc.record({ name: field(fc.constantFrom("_fbp", "_fbc", "_capi_consent", "_capi_ua", "x")), value: field(fc.string({ unit: "grapheme" })) }), { maxLength: 4 })),
+    note_attributes: field(
+      fc.array(
+        fc.record({
+          name: field(fc.constantFrom("_fbp", "_fbc", "_capi_consent", "_capi_ua", "x")),
+          value: field(fc.string({ unit: "grapheme" })),
+        }),
+        { maxLength: 4 },
+      ),
+    ),
     personal: fc.boolean(),
   })
   .map(({ topic, personal, ...fields }) => ({
     kind: "order-shaped junk",
     topic,
     build(pii) {
-      const body: Record<string, unknown> = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+      const body: Record<string, unknown> = Object.fromEntries(
+        Object.entries(fields).filter(([, v]) => v !== undefined),
+      );
       if (personal) Object.assign(body, personBlock(pii));
       return { json: body };
     },
@@ -271,7 +362,12 @@ const notJson: fc.Arbitrary<Body> = fc
   }));
 
 const input = fc.record({
-  body: fc.oneof({ arbitrary: mutatedFixture, weight: 6 }, { arbitrary: arbitraryJson, weight: 2 }, { arbitrary: orderShaped, weight: 2 }, { arbitrary: notJson, weight: 1 }),
+  body: fc.oneof(
+    { arbitrary: mutatedFixture, weight: 6 },
+    { arbitrary: arbitraryJson, weight: 2 },
+    { arbitrary: orderShaped, weight: 2 },
+    { arbitrary: notJson, weight: 1 },
+  ),
   connected: fc.boolean(),
 });
 
@@ -279,7 +375,12 @@ const input = fc.record({
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  routes = await webhookRoutes({ databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: uniquePrefix(), vaultKey: key });
+  routes = await webhookRoutes({
+    databaseUrl: db.url,
+    redisUrl: REDIS_URL,
+    queuePrefix: uniquePrefix(),
+    vaultKey: key,
+  });
   scan = new pg.Client({ connectionString: db.url });
   await scan.connect();
 });
@@ -303,7 +404,8 @@ function leaks(texts: string[], pii: Pii): string[] {
   for (const text of texts) {
     const lower = text.toLowerCase();
     const digits = lower.replace(/[^0-9]/g, " ");
-    if (lower.includes(pii.tag) || digits.split(" ").some((run) => run.includes(pii.phoneDigits))) found.push(text.slice(0, 300));
+    if (lower.includes(pii.tag) || digits.split(" ").some((run) => run.includes(pii.phoneDigits)))
+      found.push(text.slice(0, 300));
   }
   return found;
 }
@@ -312,9 +414,16 @@ function leaks(texts: string[], pii: Pii): string[] {
 async function rowsOfShop(allTables: Array<{ name: string; hasShop: boolean }>, shop: string): Promise<string[]> {
   const texts: string[] = [];
   for (const t of allTables) {
-    const where = t.hasShop ? `WHERE x."shop" = $1` : t.name === "EventTransition" ? `WHERE x."eventPk" IN (SELECT "id" FROM "Event" WHERE "shop" = $1)` : "";
+    const where = t.hasShop
+      ? `WHERE x."shop" = $1`
+      : t.name === "EventTransition"
+        ? `WHERE x."eventPk" IN (SELECT "id" FROM "Event" WHERE "shop" = $1)`
+        : "";
     if (!where) continue; // tables without a shop are scanned in full at the end
-    const { rows } = await scan.query<{ row: string }>(`SELECT row_to_json(x)::text AS "row" FROM "${t.name}" x ${where}`, [shop]);
+    const { rows } = await scan.query<{ row: string }>(
+      `SELECT row_to_json(x)::text AS "row" FROM "${t.name}" x ${where}`,
+      [shop],
+    );
     texts.push(...rows.map((r) => r.row));
   }
   return texts;
@@ -336,7 +445,13 @@ let runCounter = 0;
  * Posts one body through the signed route for a shop of its own and checks every property:
  * an answer, an outcome with its reason, a matching receipt, hashed user_data, no plaintext.
  */
-async function postAndCheck(allTables: Array<{ name: string; hasShop: boolean }>, body: Body, connected: boolean, tally: Tally, used: Pii[]): Promise<void> {
+async function postAndCheck(
+  allTables: Array<{ name: string; hasShop: boolean }>,
+  body: Body,
+  connected: boolean,
+  tally: Tally,
+  used: Pii[],
+): Promise<void> {
   const n = runCounter++;
   const pii = piiFor(n);
   used.push(pii);
@@ -367,10 +482,15 @@ async function postAndCheck(allTables: Array<{ name: string; hasShop: boolean }>
       const held = /^(Purchase|InitiateCheckout) (.+) is held for another shop/.exec(result.reason ?? "");
       const shape = /^a body with (.+) is not a (.+)$/.exec(result.reason ?? "");
       expect(held ?? shape, `${what}: ${result.reason}`).not.toBeNull();
-      if (held) expect(await db.prisma.event.count({ where: { eventName: held[1], eventId: held[2], shop: { not: shop } } }), what).toBeGreaterThan(0);
+      if (held)
+        expect(
+          await db.prisma.event.count({ where: { eventName: held[1], eventId: held[2], shop: { not: shop } } }),
+          what,
+        ).toBeGreaterThan(0);
       else {
         expect(shape![2], what).toBe(body.topic);
-        for (const field of shape![1]!.split(", ")) expect((json as Record<string, unknown>)[field], `${what}: ${field}`).not.toBeUndefined();
+        for (const field of shape![1]!.split(", "))
+          expect((json as Record<string, unknown>)[field], `${what}: ${field}`).not.toBeUndefined();
       }
       expect(await db.prisma.event.count({ where: { shop } })).toBe(0);
       tally.outcomes.refused = (tally.outcomes.refused ?? 0) + 1;
@@ -380,8 +500,11 @@ async function postAndCheck(allTables: Array<{ name: string; hasShop: boolean }>
     expect(answer.status, `${what}: ${answer.body.slice(0, 300)}`).toBe(200);
     expect(OUTCOMES).toContain(result.outcome);
     tally.outcomes[result.outcome] = (tally.outcomes[result.outcome] ?? 0) + 1;
-    if (["held_back", "invalid", "ignored", "duplicate"].includes(result.outcome)) expect(result.reason, result.outcome).toBeTruthy();
-    const receipt = await db.prisma.webhookReceipt.findUniqueOrThrow({ where: { shop_topic_dedupeKey: { shop, topic: body.topic, dedupeKey: eventId } } });
+    if (["held_back", "invalid", "ignored", "duplicate"].includes(result.outcome))
+      expect(result.reason, result.outcome).toBeTruthy();
+    const receipt = await db.prisma.webhookReceipt.findUniqueOrThrow({
+      where: { shop_topic_dedupeKey: { shop, topic: body.topic, dedupeKey: eventId } },
+    });
     expect(receipt.outcome).toBe(result.outcome);
     const events = await db.prisma.event.findMany({ where: { shop } });
     if (result.outcome === "queued" || result.outcome === "paused") expect(events).toHaveLength(1);
@@ -389,7 +512,10 @@ async function postAndCheck(allTables: Array<{ name: string; hasShop: boolean }>
     for (const event of events) {
       tally.stored++;
       if (event.state !== "queued") expect(event.reason, `${event.state} without a reason`).toBeTruthy();
-      const userData = ((event.payload as { user_data?: Record<string, unknown> } | null)?.user_data ?? {}) as Record<string, unknown>;
+      const userData = ((event.payload as { user_data?: Record<string, unknown> } | null)?.user_data ?? {}) as Record<
+        string,
+        unknown
+      >;
       for (const f of HASHED_KEYS) {
         const values = userData[f] === undefined ? [] : ([] as unknown[]).concat(userData[f]);
         for (const v of values) expect(v, `user_data.${f}`).toMatch(/^[0-9a-f]{64}$/);
@@ -420,8 +546,27 @@ it("the scan finds plaintext personal data when there is some (the check can fai
   const allTables = await tables();
   const pii = piiFor(999_999);
   const shop = "fuzz-control.myshopify.com";
-  await db.prisma.webhookReceipt.create({ data: { shop, topic: "orders/create", webhookId: "control", dedupeKey: "control", outcome: "invalid", reason: `customer ${pii.values.name}` } });
-  await db.prisma.event.create({ data: { shop, eventName: "Purchase", eventId: "control", topic: "orders/create", state: "invalid", eventTime: new Date(), payload: { user_data: { ph: ["+1 " + pii.phoneDigits] } } } });
+  await db.prisma.webhookReceipt.create({
+    data: {
+      shop,
+      topic: "orders/create",
+      webhookId: "control",
+      dedupeKey: "control",
+      outcome: "invalid",
+      reason: `customer ${pii.values.name}`,
+    },
+  });
+  await db.prisma.event.create({
+    data: {
+      shop,
+      eventName: "Purchase",
+      eventId: "control",
+      topic: "orders/create",
+      state: "invalid",
+      eventTime: new Date(),
+      payload: { user_data: { ph: ["+1 " + pii.phoneDigits] } },
+    },
+  });
   const found = leaks(await rowsOfShop(allTables, shop), pii);
   await db.prisma.event.deleteMany({ where: { shop } });
   await db.prisma.webhookReceipt.deleteMany({ where: { shop } });
@@ -435,13 +580,29 @@ it("bodies the fuzzer once broke ingest with are answered 200 and recorded with 
   const tally = newTally();
   const cases: Array<{ kind: string; topic: string; change(body: Record<string, any>): Record<string, any> }> = [
     // An index row over PostgreSQL's 2,704-byte limit (SQLSTATE 54000).
-    { kind: "checkout token of 100,000 unicode characters", topic: "checkouts/create", change: (b) => ({ ...b, token: "௩ࡸ".repeat(50_000) }) },
+    {
+      kind: "checkout token of 100,000 unicode characters",
+      topic: "checkouts/create",
+      change: (b) => ({ ...b, token: "௩ࡸ".repeat(50_000) }),
+    },
     // A lone surrogate in the stored payload: jsonb refuses it (22P02).
-    { kind: "user agent ending in half a surrogate pair", topic: "orders/create", change: (b) => ({ ...b, client_details: { ...b.client_details, user_agent: "Mozilla/5.0 \ud83d" } }) },
+    {
+      kind: "user agent ending in half a surrogate pair",
+      topic: "orders/create",
+      change: (b) => ({ ...b, client_details: { ...b.client_details, user_agent: "Mozilla/5.0 \ud83d" } }),
+    },
     // NUL cannot be stored in text or jsonb (22P05).
-    { kind: "NUL in the user agent", topic: "orders/create", change: (b) => ({ ...b, client_details: { ...b.client_details, user_agent: "Mozilla/5.0\u0000" } }) },
+    {
+      kind: "NUL in the user agent",
+      topic: "orders/create",
+      change: (b) => ({ ...b, client_details: { ...b.client_details, user_agent: "Mozilla/5.0\u0000" } }),
+    },
     // A date PostgreSQL cannot represent (22009).
-    { kind: "created_at in the year -66294", topic: "checkouts/create", change: (b) => ({ ...b, created_at: "-066294-08-20T07:02:45.000Z" }) },
+    {
+      kind: "created_at in the year -66294",
+      topic: "checkouts/create",
+      change: (b) => ({ ...b, created_at: "-066294-08-20T07:02:45.000Z" }),
+    },
   ];
   const used: Pii[] = [];
   for (const c of cases) {
@@ -464,7 +625,9 @@ it("bodies the fuzzer once broke ingest with are answered 200 and recorded with 
 
 it(`fuzzed webhook bodies (${RUNS} runs, seed ${seed}) never crash, always get an outcome, and never store raw personal data`, async () => {
   const allTables = await tables();
-  expect(allTables.map((t) => t.name)).toEqual(expect.arrayContaining(["Event", "EventTransition", "WebhookReceipt", "Shop", "Destination", "Session"]));
+  expect(allTables.map((t) => t.name)).toEqual(
+    expect.arrayContaining(["Event", "EventTransition", "WebhookReceipt", "Shop", "Destination", "Session"]),
+  );
   const tally = newTally();
   const used: Pii[] = [];
   await fc.assert(

@@ -39,7 +39,10 @@ export function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: 
  * global, so two shops' bursts need bases of their own). With `shop`, the status links are
  * that shop's, as the webhook routes require.
  */
-export function orderBurst(n: number, options: { seed: number; firstId: number; nowMs?: number; shop?: string }): Array<Record<string, any>> {
+export function orderBurst(
+  n: number,
+  options: { seed: number; firstId: number; nowMs?: number; shop?: string },
+): Array<Record<string, any>> {
   const nowSeconds = Math.floor((options.nowMs ?? Date.now()) / 1000);
   return makeOrders(n, options.seed, nowSeconds).map((order, i) => {
     const id = options.firstId + i;
@@ -96,7 +99,9 @@ export class WorkerProcess {
         if (sinceStart.includes("worker started")) resolve();
       });
       child.stderr!.on("data", (d: Buffer) => this.record(d));
-      child.once("exit", (code, signal) => reject(new Error(`${this.name} exited (${code ?? signal}) before it started:\n${this.tail()}`)));
+      child.once("exit", (code, signal) =>
+        reject(new Error(`${this.name} exited (${code ?? signal}) before it started:\n${this.tail()}`)),
+      );
     });
     ready.catch(() => undefined);
     return { ready };
@@ -172,7 +177,8 @@ export class OwnPostgres {
     const command = this.asRoot ? "runuser" : postgresBin(tool);
     const argv = this.asRoot ? ["-u", "postgres", "--", postgresBin(tool), ...args] : args;
     const result = spawnSync(command, argv, { encoding: "utf8", timeout: 60_000, env: machineClockEnv() });
-    if (result.status !== 0) throw new Error(`${tool} ${args.join(" ")} failed: ${result.stderr || result.stdout}\n${this.log()}`);
+    if (result.status !== 0)
+      throw new Error(`${tool} ${args.join(" ")} failed: ${result.stderr || result.stdout}\n${this.log()}`);
   }
 
   private log(): string {
@@ -213,7 +219,18 @@ export class OwnPostgres {
   }
 
   async start(): Promise<void> {
-    this.run("pg_ctl", ["-D", path.join(this.dir, "data"), "-l", path.join(this.dir, "log"), "-o", this.options, "-w", "-t", "30", "start"]);
+    this.run("pg_ctl", [
+      "-D",
+      path.join(this.dir, "data"),
+      "-l",
+      path.join(this.dir, "log"),
+      "-o",
+      this.options,
+      "-w",
+      "-t",
+      "30",
+      "start",
+    ]);
   }
 
   /** `immediate` is a crash: connections cut, no checkpoint, recovery at the next start. */
@@ -224,7 +241,10 @@ export class OwnPostgres {
   private stopSync(): void {
     const command = this.asRoot ? "runuser" : postgresBin("pg_ctl");
     const args = ["-D", path.join(this.dir, "data"), "-m", "immediate", "-w", "stop"];
-    spawnSync(command, this.asRoot ? ["-u", "postgres", "--", postgresBin("pg_ctl"), ...args] : args, { stdio: "ignore", env: machineClockEnv() });
+    spawnSync(command, this.asRoot ? ["-u", "postgres", "--", postgresBin("pg_ctl"), ...args] : args, {
+      stdio: "ignore",
+      env: machineClockEnv(),
+    });
   }
 
   async destroy(): Promise<void> {
@@ -238,7 +258,6 @@ export class OwnPostgres {
 // The webhook routes, called as Shopify calls them
 
 type Action = (args: ActionFunctionArgs) => Promise<Response>;
-
 
 export interface RouteAnswer {
   status: number;
@@ -277,9 +296,23 @@ export async function webhookRoutes(s: RouteSettings) {
   const actions: Record<string, Action> = await webhookRouteActions();
   const secret = ROUTE_SECRET;
   return {
-    async post(o: { topic: string; shop: string; payload: unknown; eventId?: string; webhookId?: string; rawBody?: string }): Promise<RouteAnswer> {
+    async post(o: {
+      topic: string;
+      shop: string;
+      payload: unknown;
+      eventId?: string;
+      webhookId?: string;
+      rawBody?: string;
+    }): Promise<RouteAnswer> {
       const started = performance.now();
-      let request = signedWebhookRequest("https://capi-relay.example.com", { topic: o.topic, shop: o.shop, payload: o.payload, secret, eventId: o.eventId, webhookId: o.webhookId });
+      let request = signedWebhookRequest("https://capi-relay.example.com", {
+        topic: o.topic,
+        shop: o.shop,
+        payload: o.payload,
+        secret,
+        eventId: o.eventId,
+        webhookId: o.webhookId,
+      });
       if (o.rawBody !== undefined) {
         // A body that is not the JSON of any value: signed over its exact bytes all the same.
         const { getHmac } = await import("@shopify/shopify-api/test-helpers");
@@ -301,7 +334,9 @@ export async function webhookRoutes(s: RouteSettings) {
     },
     async close() {
       const { closeProcessClients, deliveryQueue } = await import("../../app/process-clients.server");
-      await deliveryQueue().queue.obliterate({ force: true }).catch(() => undefined);
+      await deliveryQueue()
+        .queue.obliterate({ force: true })
+        .catch(() => undefined);
       await closeProcessClients();
     },
   };
@@ -316,7 +351,12 @@ export type WebhookRoutes = Awaited<ReturnType<typeof webhookRoutes>>;
 export async function deliverLikeShopify(
   routes: WebhookRoutes,
   webhooks: Array<{ topic: string; shop: string; payload: unknown; eventId: string }>,
-  options: { lanes?: number; retryAfterMs?: number; maxAttempts?: number; between?: (index: number) => Promise<void> } = {},
+  options: {
+    lanes?: number;
+    retryAfterMs?: number;
+    maxAttempts?: number;
+    between?: (index: number) => Promise<void>;
+  } = {},
 ): Promise<{ answers: number; retried: number; failedAnswers: number; slowestMs: number; latencies: number[] }> {
   const lanes = options.lanes ?? 4;
   const stats = { answers: 0, retried: 0, failedAnswers: 0, slowestMs: 0, latencies: [] as number[] };
@@ -345,7 +385,10 @@ export async function deliverLikeShopify(
         stats.slowestMs = Math.max(stats.slowestMs, answer.ms);
         if (answer.status >= 200 && answer.status < 300) continue;
         stats.failedAnswers++;
-        if (item.attempt >= (options.maxAttempts ?? 200)) throw new Error(`webhook ${webhook.eventId} still answered ${answer.status} after ${item.attempt} attempts: ${answer.body}`);
+        if (item.attempt >= (options.maxAttempts ?? 200))
+          throw new Error(
+            `webhook ${webhook.eventId} still answered ${answer.status} after ${item.attempt} attempts: ${answer.body}`,
+          );
         if (item.attempt === 1) stats.retried++;
         retries.push({ index: item.index, attempt: item.attempt + 1, at: Date.now() + (options.retryAfterMs ?? 250) });
       }

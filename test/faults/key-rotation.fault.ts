@@ -15,13 +15,29 @@ import { randomBytes } from "node:crypto";
 import { createServer, request as httpRequest } from "node:http";
 import { Session } from "@shopify/shopify-api";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
-import { openDestination, saveDestination, UNREADABLE_TOKEN_MESSAGE, UNREADABLE_TOKEN_REASON } from "../../app/pipeline/destinations.server";
+import {
+  openDestination,
+  saveDestination,
+  UNREADABLE_TOKEN_MESSAGE,
+  UNREADABLE_TOKEN_REASON,
+} from "../../app/pipeline/destinations.server";
 import { keyId } from "../../app/security/token-vault";
 import { MigratedSessionStorage } from "../../app/shopify/session-storage.server";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { createTestDatabase, REDIS_URL, uniquePrefix, type TestDatabase } from "../support/services";
 import { printAccount, settleAndAccount, type ExpectedEvent } from "./account";
-import { deliverLikeShopify, faultSeed, orderBurst, ROOT, sleep, waitFor, webhookRoutes, WorkerProcess, type WebhookRoutes, type WorkerProcessEnv } from "./harness";
+import {
+  deliverLikeShopify,
+  faultSeed,
+  orderBurst,
+  ROOT,
+  sleep,
+  waitFor,
+  webhookRoutes,
+  WorkerProcess,
+  type WebhookRoutes,
+  type WorkerProcessEnv,
+} from "./harness";
 
 const A = "rotation-a.myshopify.com";
 /** Installed before Shop rows were written at install: its offline session is its only install record. */
@@ -36,7 +52,11 @@ const META_TOKENS: Record<string, string> = {
 };
 /** What C's merchant pastes while a web process runs with the mistyped key. */
 const C_NEW_TOKEN = "EAArotation-c-new-fedcba9876543210";
-const SHOPIFY_TOKENS: Record<string, string> = { [A]: "shpat_rotationa0123456789abcdef", [B]: "shpat_rotationlegacy0123456789", [C]: "shpat_rotationc0123456789abcdef" };
+const SHOPIFY_TOKENS: Record<string, string> = {
+  [A]: "shpat_rotationa0123456789abcdef",
+  [B]: "shpat_rotationlegacy0123456789",
+  [C]: "shpat_rotationc0123456789abcdef",
+};
 const A_REFRESH_TOKEN = "shprt_rotationa0123456789abcdef";
 /** Orders per shop in the burst that runs through the rotation. */
 const PER_SHOP = 150;
@@ -103,11 +123,15 @@ async function startMetaProxy(target: string): Promise<MetaProxy> {
         status: 0,
       };
       calls.push(call);
-      const forward = httpRequest(new URL(req.url ?? "/", upstream), { method: req.method, headers: { ...req.headers, host: upstream.host } }, (answer) => {
-        call.status = answer.statusCode ?? 0;
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const forward = httpRequest(
+        new URL(req.url ?? "/", upstream),
+        { method: req.method, headers: { ...req.headers, host: upstream.host } },
+        (answer) => {
+          call.status = answer.statusCode ?? 0;
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       forward.on("error", () => res.destroy());
       forward.end(body);
     });
@@ -126,7 +150,8 @@ async function startMetaProxy(target: string): Promise<MetaProxy> {
   };
 }
 
-const callsSince = (since: number, pixel?: string) => proxy.calls.filter((c) => c.at >= since && (pixel === undefined || c.pixel === pixel));
+const callsSince = (since: number, pixel?: string) =>
+  proxy.calls.filter((c) => c.at >= since && (pixel === undefined || c.pixel === pixel));
 const acceptedEvents = (calls: MetaCall[]) => calls.filter((c) => c.status === 200).reduce((n, c) => n + c.events, 0);
 const deliveredAtMeta = () => SHOPS.reduce((n, shop) => n + meta.unique(PIXELS[shop]).length, 0);
 
@@ -160,10 +185,19 @@ const killAll = async (generation: WorkerProcess[]) => {
  * and the vault key are read once per process), the database and the queue stay. Returns the
  * key ids the new web tier holds, read back from its own modules.
  */
-async function restartWebTier(label: string, current: Buffer, previous?: Buffer): Promise<{ phase: string; current: string; previous: string | null }> {
+async function restartWebTier(
+  label: string,
+  current: Buffer,
+  previous?: Buffer,
+): Promise<{ phase: string; current: string; previous: string | null }> {
   vi.resetModules();
   process.env.ENCRYPTION_KEY_PREVIOUS = previous ? hex(previous) : "";
-  const routes = await webhookRoutes({ databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: prefix, vaultKey: current });
+  const routes = await webhookRoutes({
+    databaseUrl: db.url,
+    redisUrl: REDIS_URL,
+    queuePrefix: prefix,
+    vaultKey: current,
+  });
   const { vaultKeys } = await import("../../app/security/vault-key.server");
   const keys = vaultKeys();
   // From here on webhooks reach the new web tier, and their answers carry its label.
@@ -194,7 +228,13 @@ function capi(args: string[], current: Buffer, previous?: Buffer): Promise<CliRu
   return new Promise((resolve, reject) => {
     const child = spawn("npm", ["run", "--silent", "capi", "--", ...args], {
       cwd: ROOT,
-      env: { ...process.env, NODE_ENV: "development", DATABASE_URL: db.url, ENCRYPTION_KEY: hex(current), ENCRYPTION_KEY_PREVIOUS: previous ? hex(previous) : "" },
+      env: {
+        ...process.env,
+        NODE_ENV: "development",
+        DATABASE_URL: db.url,
+        ENCRYPTION_KEY: hex(current),
+        ENCRYPTION_KEY_PREVIOUS: previous ? hex(previous) : "",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -223,12 +263,16 @@ async function sealedValues(): Promise<Array<{ where: string; value: string }>> 
   const sessions = await db.prisma.session.findMany({ select: { id: true, accessToken: true, refreshToken: true } });
   return [
     ...destinations.map((d) => ({ where: `Destination ${d.shop}`, value: d.accessTokenEnc })),
-    ...sessions.flatMap((s) => [{ where: `Session ${s.id} accessToken`, value: s.accessToken }, ...(s.refreshToken ? [{ where: `Session ${s.id} refreshToken`, value: s.refreshToken }] : [])]),
+    ...sessions.flatMap((s) => [
+      { where: `Session ${s.id} accessToken`, value: s.accessToken },
+      ...(s.refreshToken ? [{ where: `Session ${s.id} refreshToken`, value: s.refreshToken }] : []),
+    ]),
   ];
 }
 
 /** A fresh session storage (its cache would answer instead of the table) with these keys. */
-const sessionStorage = (current: Buffer, previous?: Buffer) => new MigratedSessionStorage(db, () => (previous ? { current, previous } : current));
+const sessionStorage = (current: Buffer, previous?: Buffer) =>
+  new MigratedSessionStorage(db, () => (previous ? { current, previous } : current));
 
 // ---------------------------------------------------------------------------------------------
 // Orders: ids of each shop's own (Shopify's are global), interleaved as busy shops' are
@@ -242,10 +286,16 @@ function webhooksFor(tag: string, perShop: Record<string, number>): Webhook[] {
   const lists = Object.entries(perShop).map(([shop, n]) => {
     const orders = orderBurst(n, { seed: burstSeed++, firstId: nextOrderId[shop]!, shop });
     nextOrderId[shop] = nextOrderId[shop]! + n;
-    return orders.map((payload, i) => ({ topic: "orders/create", shop, payload, eventId: `${tag}-${shop.split(".")[0]}-${i}` }));
+    return orders.map((payload, i) => ({
+      topic: "orders/create",
+      shop,
+      payload,
+      eventId: `${tag}-${shop.split(".")[0]}-${i}`,
+    }));
   });
   const out: Webhook[] = [];
-  for (let i = 0; i < Math.max(...lists.map((l) => l.length)); i++) for (const list of lists) if (list[i]) out.push(list[i]!);
+  for (let i = 0; i < Math.max(...lists.map((l) => l.length)); i++)
+    for (const list of lists) if (list[i]) out.push(list[i]!);
   for (const w of out) expected.push({ shop: w.shop, eventName: "Purchase", eventId: String(w.payload.id) });
   return out;
 }
@@ -257,8 +307,13 @@ async function activity(shops: string[]): Promise<{ transitions: number; attempt
   const attempts = await db.prisma.event.aggregate({ where: { shop: { in: shops } }, _sum: { attempts: true } });
   return { transitions, attempts: attempts._sum.attempts ?? 0 };
 }
-const lines = (w: WorkerProcess, pattern: RegExp) => w.tail(200_000).split("\n").filter((l) => pattern.test(l)).length;
-const pauseLines = (w: WorkerProcess, shop: string) => lines(w, new RegExp(`paused ${shop.replace(/\./g, "\\.")}: ${UNREADABLE_TOKEN_REASON.replace(/[()]/g, "\\$&")}`));
+const lines = (w: WorkerProcess, pattern: RegExp) =>
+  w
+    .tail(200_000)
+    .split("\n")
+    .filter((l) => pattern.test(l)).length;
+const pauseLines = (w: WorkerProcess, shop: string) =>
+  lines(w, new RegExp(`paused ${shop.replace(/\./g, "\\.")}: ${UNREADABLE_TOKEN_REASON.replace(/[()]/g, "\\$&")}`));
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -269,8 +324,20 @@ beforeAll(async () => {
   // the app's own session storage (A's an expiring one, with a refresh token).
   for (const shop of SHOPS) {
     await saveDestination(db.prisma, shop, { pixelId: PIXELS[shop]!, accessToken: META_TOKENS[shop]! }, K1);
-    const session = new Session({ id: `offline_${shop}`, shop, state: "installed", isOnline: false, scope: "read_orders,write_pixels,read_customer_events", accessToken: SHOPIFY_TOKENS[shop]! });
-    if (shop === A) Object.assign(session, { refreshToken: A_REFRESH_TOKEN, expires: new Date(Date.now() + 30 * 86_400_000), refreshTokenExpires: new Date(Date.now() + 90 * 86_400_000) });
+    const session = new Session({
+      id: `offline_${shop}`,
+      shop,
+      state: "installed",
+      isOnline: false,
+      scope: "read_orders,write_pixels,read_customer_events",
+      accessToken: SHOPIFY_TOKENS[shop]!,
+    });
+    if (shop === A)
+      Object.assign(session, {
+        refreshToken: A_REFRESH_TOKEN,
+        expires: new Date(Date.now() + 30 * 86_400_000),
+        refreshTokenExpires: new Date(Date.now() + 90 * 86_400_000),
+      });
     expect(await sessionStorage(K1).storeSession(session)).toBe(true);
   }
   // B installed before Shop rows existed: its session alone says that the app is installed there.
@@ -333,7 +400,11 @@ it("ENCRYPTION_KEY rotated mid-burst (workers, web tier, capi rotate-key), then 
     phase = "2 restarting web (K2+K1)";
     webTiers.push(await restartWebTier("2 K2+K1 everywhere", K2, K1));
     // K1's tokens open in the new workers through ENCRYPTION_KEY_PREVIOUS (nothing is resealed yet).
-    await waitFor(async () => SHOPS.every((shop) => acceptedEvents(callsSince(gen1Gone, PIXELS[shop])) >= 5), 30_000, "deliveries of K1-sealed tokens by the K2+K1 workers");
+    await waitFor(
+      async () => SHOPS.every((shop) => acceptedEvents(callsSince(gen1Gone, PIXELS[shop])) >= 5),
+      30_000,
+      "deliveries of K1-sealed tokens by the K2+K1 workers",
+    );
     figures["delivered by the K2+K1 workers before rotate-key"] = acceptedEvents(callsSince(gen1Gone));
     expect((await sealedValues()).every((v) => kid(v.value) === ids.K1)).toBe(true);
 
@@ -358,9 +429,14 @@ it("ENCRYPTION_KEY rotated mid-burst (workers, web tier, capi rotate-key), then 
     // K2 alone opens each of them, to the very token that was sealed; K1 alone opens none.
     for (const shop of SHOPS) {
       expect((await openDestination(db.prisma, shop, K2))?.accessToken).toBe(META_TOKENS[shop]);
-      await expect(openDestination(db.prisma, shop, K1)).rejects.toThrow(/neither ENCRYPTION_KEY nor ENCRYPTION_KEY_PREVIOUS/);
+      await expect(openDestination(db.prisma, shop, K1)).rejects.toThrow(
+        /neither ENCRYPTION_KEY nor ENCRYPTION_KEY_PREVIOUS/,
+      );
       const session = await sessionStorage(K2).loadSession(`offline_${shop}`);
-      expect([session?.accessToken, session?.refreshToken]).toEqual([SHOPIFY_TOKENS[shop], shop === A ? A_REFRESH_TOKEN : undefined]);
+      expect([session?.accessToken, session?.refreshToken]).toEqual([
+        SHOPIFY_TOKENS[shop],
+        shop === A ? A_REFRESH_TOKEN : undefined,
+      ]);
       expect(await sessionStorage(K1).loadSession(`offline_${shop}`)).toBeUndefined();
     }
 
@@ -373,7 +449,11 @@ it("ENCRYPTION_KEY rotated mid-burst (workers, web tier, capi rotate-key), then 
     phase = "3 restarting web (K2)";
     webTiers.push(await restartWebTier("3 K2 everywhere", K2));
     // K2 alone delivers for every shop: the resealed Meta tokens open without K1.
-    await waitFor(async () => SHOPS.every((shop) => acceptedEvents(callsSince(gen2Gone, PIXELS[shop])) >= 5), 30_000, "deliveries by the K2-only workers");
+    await waitFor(
+      async () => SHOPS.every((shop) => acceptedEvents(callsSince(gen2Gone, PIXELS[shop])) >= 5),
+      30_000,
+      "deliveries by the K2-only workers",
+    );
     open(main.length);
     return { gen3 };
   })().catch((error: unknown) => {
@@ -390,7 +470,9 @@ it("ENCRYPTION_KEY rotated mid-burst (workers, web tier, capi rotate-key), then 
   expect(streamStats.failedAnswers).toBe(0);
   expect(answers.filter((a) => a.shop === B && a.phase === "3 K2 everywhere").length).toBeGreaterThan(10);
   expect(postedIn["2 capi rotate-key"] ?? 0).toBeGreaterThan(0);
-  expect((postedIn["2 restarting workers (K2+K1)"] ?? 0) + (postedIn["2 restarting web (K2+K1)"] ?? 0)).toBeGreaterThan(0);
+  expect((postedIn["2 restarting workers (K2+K1)"] ?? 0) + (postedIn["2 restarting web (K2+K1)"] ?? 0)).toBeGreaterThan(
+    0,
+  );
   expect((postedIn["3 restarting workers (K2)"] ?? 0) + (postedIn["3 restarting web (K2)"] ?? 0)).toBeGreaterThan(0);
   const rotated = await settleAndAccount({ prisma: db.prisma, meta, pixels: PIXELS, expected, timeoutMs: 30_000 });
   expect(rotated.problems).toEqual([]);
@@ -406,16 +488,30 @@ it("ENCRYPTION_KEY rotated mid-burst (workers, web tier, capi rotate-key), then 
   await saveDestination(db.prisma, C, { pixelId: PIXELS[C]!, accessToken: C_NEW_TOKEN }, K3);
   const savedUnderK3 = Date.now();
   const lost = webhooksFor("lost", { [A]: 30, [B]: 30, [C]: 30 });
-  const lostRun = deliverLikeShopify(web, lost, { lanes: 3, retryAfterMs: 250, maxAttempts: 40, between: () => sleep(30) });
-  await waitFor(async () => answers.filter((a) => a.phase === "4a web K3" && a.status === 400).length >= 5, 15_000, "B's webhooks refused by the K3 web tier");
+  const lostRun = deliverLikeShopify(web, lost, {
+    lanes: 3,
+    retryAfterMs: 250,
+    maxAttempts: 40,
+    between: () => sleep(30),
+  });
+  await waitFor(
+    async () => answers.filter((a) => a.phase === "4a web K3" && a.status === 400).length >= 5,
+    15_000,
+    "B's webhooks refused by the K3 web tier",
+  );
   // The operator notices and restarts the web tier with K2: Shopify's next tries are taken.
   webTiers.push(await restartWebTier("4a web K2", K2));
   const lostStats = await lostRun;
   const refusedByK3 = answers.filter((a) => a.status >= 300);
   expect(refusedByK3.length).toBeGreaterThanOrEqual(5);
-  expect(refusedByK3.every((a) => a.shop === B && a.phase === "4a web K3" && a.status === 400 && a.body.includes("not installed"))).toBe(true);
+  expect(
+    refusedByK3.every(
+      (a) => a.shop === B && a.phase === "4a web K3" && a.status === 400 && a.body.includes("not installed"),
+    ),
+  ).toBe(true);
   expect(answers.filter((a) => a.phase === "4a web K3" && a.shop !== B).every((a) => a.status === 200)).toBe(true);
-  figures["4a: webhooks refused by the K3 web tier (B, sent again)"] = `${refusedByK3.length} answers, ${lostStats.retried} webhooks`;
+  figures["4a: webhooks refused by the K3 web tier (B, sent again)"] =
+    `${refusedByK3.length} answers, ${lostStats.retried} webhooks`;
 
   await waitFor(async () => (await destinationOf(C)).pausedAt !== null, 20_000, "C to be paused");
   const pausedC = await destinationOf(C);
@@ -424,18 +520,34 @@ it("ENCRYPTION_KEY rotated mid-burst (workers, web tier, capi rotate-key), then 
   expect(pausedC.pauseMessage).toBe(UNREADABLE_TOKEN_MESSAGE);
   expect(pausedC.pauseMessage).toMatch(/reconnect/i);
   expect(pausedC.pauseMessage).toMatch(/access token/i);
-  const whileLost = await settleAndAccount({ prisma: db.prisma, meta, pixels: PIXELS, expected, allowed: (shop) => (shop === C ? ["paused"] : []), timeoutMs: 20_000 });
-  printAccount("key rotation: C's token sealed under a key nobody has", whileLost, { "pause message": pausedC.pauseMessage });
+  const whileLost = await settleAndAccount({
+    prisma: db.prisma,
+    meta,
+    pixels: PIXELS,
+    expected,
+    allowed: (shop) => (shop === C ? ["paused"] : []),
+    timeoutMs: 20_000,
+  });
+  printAccount("key rotation: C's token sealed under a key nobody has", whileLost, {
+    "pause message": pausedC.pauseMessage,
+  });
   expect(whileLost.problems).toEqual([]);
   // A and B did not notice; C's orders of the moment wait, each with the reason.
   expect(whileLost.byState.paused).toBe(30);
-  expect(whileLost.reasons).toEqual([{ state: "paused", reasonCode: "pixel_paused", reason: UNREADABLE_TOKEN_REASON, count: 30 }]);
+  expect(whileLost.reasons).toEqual([
+    { state: "paused", reasonCode: "pixel_paused", reason: UNREADABLE_TOKEN_REASON, count: 30 },
+  ]);
   expect(meta.unique(PIXELS[A])).toHaveLength(PER_SHOP + 30);
   expect(meta.unique(PIXELS[B])).toHaveLength(PER_SHOP + 30);
 
   // The operator runs rotate-key again (only K2 now): it names the value it cannot open, leaves it, exits 1.
   const recheck = await capi(["rotate-key"], K2);
-  figures["rotate-key (K2 only, C's token under K3)"] = { exit: recheck.code, ms: recheck.ms, report: reportOf(recheck), stderr: recheck.stderr.trim() };
+  figures["rotate-key (K2 only, C's token under K3)"] = {
+    exit: recheck.code,
+    ms: recheck.ms,
+    report: reportOf(recheck),
+    stderr: recheck.stderr.trim(),
+  };
   expect(recheck.code).toBe(1);
   expect(reportOf(recheck)).toEqual({
     keyId: ids.K2,
@@ -443,7 +555,9 @@ it("ENCRYPTION_KEY rotated mid-burst (workers, web tier, capi rotate-key), then 
     destinations: { resealed: 0, current: 2, unreadable: 1 },
     sessions: { resealed: 0, current: 3, unreadable: 0 },
   });
-  expect(recheck.stderr).toMatch(/^1 value\(s\) open with neither ENCRYPTION_KEY nor ENCRYPTION_KEY_PREVIOUS and were left as they are/);
+  expect(recheck.stderr).toMatch(
+    /^1 value\(s\) open with neither ENCRYPTION_KEY nor ENCRYPTION_KEY_PREVIOUS and were left as they are/,
+  );
   expect(kid((await destinationOf(C)).accessTokenEnc)).toBe(ids.K3);
 
   // No retry loop: over two sweeps and more, nothing is tried, nothing reaches Meta for C.
@@ -459,7 +573,12 @@ it("ENCRYPTION_KEY rotated mid-burst (workers, web tier, capi rotate-key), then 
   expect(pauseLines4a).toBeGreaterThanOrEqual(1);
   expect(pauseLines4a).toBeLessThanOrEqual(2);
   expect(gen3.reduce((n, w) => n + lines(w, /flush \S+ failed:/), 0)).toBe(0);
-  figures["4a: C while paused"] = { "worker log lines 'paused C'": pauseLines4a, "attempts of C's held events": 0, "transitions and attempts unchanged over ms": HOLD_MS, "Meta requests for C": 0 };
+  figures["4a: C while paused"] = {
+    "worker log lines 'paused C'": pauseLines4a,
+    "attempts of C's held events": 0,
+    "transitions and attempts unchanged over ms": HOLD_MS,
+    "Meta requests for C": 0,
+  };
 
   // C's merchant pastes the token again, in the admin page of a web process with K2. (No
   // webhook of C comes in the 2 s after: ingest's shop context, cached 2 s, would still say
@@ -468,7 +587,11 @@ it("ENCRYPTION_KEY rotated mid-burst (workers, web tier, capi rotate-key), then 
   phase = "4a C reconnected";
   const reconnectedC = Date.now();
   await saveDestination(db.prisma, C, { pixelId: PIXELS[C]!, accessToken: C_NEW_TOKEN }, K2);
-  await waitFor(async () => (await db.prisma.event.count({ where: { shop: C, state: { not: "sent" } } })) === 0, 20_000, "C's held events to be delivered");
+  await waitFor(
+    async () => (await db.prisma.event.count({ where: { shop: C, state: { not: "sent" } } })) === 0,
+    20_000,
+    "C's held events to be delivered",
+  );
   expect(kid((await destinationOf(C)).accessTokenEnc)).toBe(ids.K2);
   expect(new Set(callsSince(reconnectedC, PIXELS[C]).map((c) => c.token))).toEqual(new Set([C_NEW_TOKEN]));
 
@@ -483,17 +606,30 @@ it("ENCRYPTION_KEY rotated mid-burst (workers, web tier, capi rotate-key), then 
   const typo = webhooksFor("typo", { [A]: 15, [B]: 15, [C]: 15 });
   const typoStats = await deliverLikeShopify(web, typo, { lanes: 3, between: () => sleep(30) });
   expect(typoStats.failedAnswers).toBe(0);
-  await waitFor(async () => (await db.prisma.destination.count({ where: { pausedAt: { not: null } } })) === 3, 20_000, "every shop with work to be paused");
+  await waitFor(
+    async () => (await db.prisma.destination.count({ where: { pausedAt: { not: null } } })) === 3,
+    20_000,
+    "every shop with work to be paused",
+  );
   for (const shop of SHOPS) {
     const d = await destinationOf(shop);
     pausesSeen.push({ phase, shop, reason: d.pauseReason, message: d.pauseMessage });
     expect([d.pauseReason, d.pauseMessage]).toEqual([UNREADABLE_TOKEN_REASON, UNREADABLE_TOKEN_MESSAGE]);
   }
-  const whileTypo = await settleAndAccount({ prisma: db.prisma, meta, pixels: PIXELS, expected, allowed: () => ["paused"], timeoutMs: 20_000 });
+  const whileTypo = await settleAndAccount({
+    prisma: db.prisma,
+    meta,
+    pixels: PIXELS,
+    expected,
+    allowed: () => ["paused"],
+    timeoutMs: 20_000,
+  });
   printAccount("key rotation: workers running with a mistyped key", whileTypo, {});
   expect(whileTypo.problems).toEqual([]);
   expect(whileTypo.byState.paused).toBe(45);
-  expect(whileTypo.reasons).toEqual([{ state: "paused", reasonCode: "pixel_paused", reason: UNREADABLE_TOKEN_REASON, count: 45 }]);
+  expect(whileTypo.reasons).toEqual([
+    { state: "paused", reasonCode: "pixel_paused", reason: UNREADABLE_TOKEN_REASON, count: 45 },
+  ]);
   const typoBefore = await activity(SHOPS);
   await sleep(HOLD_MS);
   const typoAfter = await activity(SHOPS);
@@ -505,19 +641,36 @@ it("ENCRYPTION_KEY rotated mid-burst (workers, web tier, capi rotate-key), then 
   // Once per shop (twice at most, two flushes of one shop racing in the worker's two slots).
   expect(typoPauses.every((n) => n >= 1 && n <= 2)).toBe(true);
   expect(lines(typoLog, /flush \S+ failed:/)).toBe(0);
-  expect(await db.prisma.event.count({ where: { eventId: { in: typo.map((w) => String(w.payload.id)) }, attempts: { gt: 0 } } })).toBe(0);
-  figures["4b: K3 worker"] = { "Meta requests": 0, "pause log lines per shop": typoPauses, "attempts of its events": 0, "transitions and attempts unchanged over ms": HOLD_MS };
+  expect(
+    await db.prisma.event.count({
+      where: { eventId: { in: typo.map((w) => String(w.payload.id)) }, attempts: { gt: 0 } },
+    }),
+  ).toBe(0);
+  figures["4b: K3 worker"] = {
+    "Meta requests": 0,
+    "pause log lines per shop": typoPauses,
+    "attempts of its events": 0,
+    "transitions and attempts unchanged over ms": HOLD_MS,
+  };
 
   // The operator rolls the workers back to K2; each merchant, told to, pastes the token again.
   phase = "4b fixed and reconnected";
   const gen5 = workerGeneration("k2 again", WORKERS, K2);
   await startAll(gen5);
   await killAll(gen4);
-  for (const shop of SHOPS) await saveDestination(db.prisma, shop, { pixelId: PIXELS[shop]!, accessToken: shop === C ? C_NEW_TOKEN : META_TOKENS[shop]! }, K2);
+  for (const shop of SHOPS)
+    await saveDestination(
+      db.prisma,
+      shop,
+      { pixelId: PIXELS[shop]!, accessToken: shop === C ? C_NEW_TOKEN : META_TOKENS[shop]! },
+      K2,
+    );
 
   // ---- The account -----------------------------------------------------------------------------
   const account = await settleAndAccount({ prisma: db.prisma, meta, pixels: PIXELS, expected, timeoutMs: 30_000 });
-  const tokensAtMeta = Object.fromEntries(SHOPS.map((shop) => [shop, [...new Set(proxy.calls.filter((c) => c.pixel === PIXELS[shop]).map((c) => c.token))]]));
+  const tokensAtMeta = Object.fromEntries(
+    SHOPS.map((shop) => [shop, [...new Set(proxy.calls.filter((c) => c.pixel === PIXELS[shop]).map((c) => c.token))]]),
+  );
   const requests = meta.requests();
   printAccount("key rotation: K1 to K2 mid-burst, a lost key, a mistyped key", account, {
     seed,
@@ -527,7 +680,9 @@ it("ENCRYPTION_KEY rotated mid-burst (workers, web tier, capi rotate-key), then 
     "worker processes started": workers.map((w) => w.name).join(", "),
     "pauses seen": pausesSeen.map((p) => `${p.phase}: ${p.shop}: ${p.reason}`),
     "Meta requests": `${requests.total} (accepted ${requests.accepted}, rejected ${requests.rejected}, events received ${requests.eventsReceived})`,
-    "Meta requests by pixel": Object.fromEntries(SHOPS.map((shop) => [PIXELS[shop], proxy.calls.filter((c) => c.pixel === PIXELS[shop]).length])),
+    "Meta requests by pixel": Object.fromEntries(
+      SHOPS.map((shop) => [PIXELS[shop], proxy.calls.filter((c) => c.pixel === PIXELS[shop]).length]),
+    ),
     "webhook answers": `${answers.length}, non-2xx ${answers.filter((a) => a.status >= 300).length}`,
     runtime: `${Math.round((Date.now() - started) / 1000)} s`,
   });

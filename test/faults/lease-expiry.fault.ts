@@ -43,9 +43,30 @@ interface Phase {
   badPerBatch: number;
   firstId: number;
 }
-const RENEWAL: Phase = { name: "renewal", shop: "lease-renewal.myshopify.com", pixel: "5800000001", orders: 2_000, badPerBatch: 2, firstId: 8_800_000_000 };
-const FROZEN: Phase = { name: "frozen", shop: "lease-frozen.myshopify.com", pixel: "5800000002", orders: 1_000, badPerBatch: 2, firstId: 8_810_000_000 };
-const KILLED: Phase = { name: "killed", shop: "lease-killed.myshopify.com", pixel: "5800000003", orders: 1_000, badPerBatch: 2, firstId: 8_820_000_000 };
+const RENEWAL: Phase = {
+  name: "renewal",
+  shop: "lease-renewal.myshopify.com",
+  pixel: "5800000001",
+  orders: 2_000,
+  badPerBatch: 2,
+  firstId: 8_800_000_000,
+};
+const FROZEN: Phase = {
+  name: "frozen",
+  shop: "lease-frozen.myshopify.com",
+  pixel: "5800000002",
+  orders: 1_000,
+  badPerBatch: 2,
+  firstId: 8_810_000_000,
+};
+const KILLED: Phase = {
+  name: "killed",
+  shop: "lease-killed.myshopify.com",
+  pixel: "5800000003",
+  orders: 1_000,
+  badPerBatch: 2,
+  firstId: 8_820_000_000,
+};
 const PHASES = [RENEWAL, FROZEN, KILLED];
 
 let db: TestDatabase;
@@ -86,14 +107,18 @@ async function metaProxy(target: string): Promise<MetaProxy> {
       // Not the worker's JSON: forwarded all the same, Meta's stand-in answers it.
     }
     log.push(entry);
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !["host", "connection", "content-length"].includes(name))) as Record<string, string>;
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(([name]) => !["host", "connection", "content-length"].includes(name)),
+    ) as Record<string, string>;
     try {
       const upstream = await fetch(target + req.url, { method: req.method, headers, body });
       const answer = Buffer.from(await upstream.arrayBuffer());
       // Recorded when Meta answered, whether or not the worker is still there to read it.
       entry.status = upstream.status;
       entry.answeredAt = Date.now();
-      res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" }).end(answer);
+      res
+        .writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" })
+        .end(answer);
     } catch {
       res.destroy();
     }
@@ -112,7 +137,10 @@ async function metaProxy(target: string): Promise<MetaProxy> {
 }
 
 const requestsOf = (proxy: MetaProxy, pixel: string) => proxy.log.filter((r) => r.pixel === pixel);
-const acceptedIds = (proxy: MetaProxy, pixel: string) => requestsOf(proxy, pixel).filter((r) => r.status === 200).flatMap((r) => r.eventIds);
+const acceptedIds = (proxy: MetaProxy, pixel: string) =>
+  requestsOf(proxy, pixel)
+    .filter((r) => r.status === 200)
+    .flatMap((r) => r.eventIds);
 
 // ---------------------------------------------------------------------------------------------
 // What the database shows of leases: polled every 100 ms while the test runs.
@@ -144,7 +172,13 @@ async function watchLeases(): Promise<void> {
       for (const row of rows) {
         if (row.expired > 0) expiredSeen.set(row.shop, (expiredSeen.get(row.shop) ?? 0) + 1);
         if (!row.leaseId) continue;
-        const seen = leases.get(row.leaseId) ?? { shop: row.shop, rows: row.rows, firstSeen: at, lastSeen: at, untils: new Set<number>() };
+        const seen = leases.get(row.leaseId) ?? {
+          shop: row.shop,
+          rows: row.rows,
+          firstSeen: at,
+          lastSeen: at,
+          untils: new Set<number>(),
+        };
         seen.lastSeen = at;
         seen.rows = Math.max(seen.rows, row.rows);
         seen.untils.add(Math.round(row.until));
@@ -175,7 +209,14 @@ async function release(phase: Phase): Promise<void> {
       [phase.shop, batch * 1000],
     );
     await waitFor(
-      async () => (await db.sql<{ n: number }>(`SELECT COUNT(*)::int AS "n" FROM "Event" WHERE "shop" = $1 AND "state" <> 'queued'`, [phase.shop]))[0]!.n >= (batch + 1) * 1000,
+      async () =>
+        (
+          await db.sql<{ n: number }>(
+            `SELECT COUNT(*)::int AS "n" FROM "Event" WHERE "shop" = $1 AND "state" <> 'queued'`,
+            [phase.shop],
+          )
+        )[0]!.n >=
+        (batch + 1) * 1000,
       15_000,
       `${phase.name}: batch ${batch + 1} claimed`,
       20,
@@ -184,13 +225,18 @@ async function release(phase: Phase): Promise<void> {
 }
 
 /** Per event of the shop: transitions after the first (the claim writes none; each outcome writes one). */
-async function outcomeHistory(shop: string): Promise<{ perEvent: Map<string, string[]>; attempts: Map<string, number> }> {
+async function outcomeHistory(
+  shop: string,
+): Promise<{ perEvent: Map<string, string[]>; attempts: Map<string, number> }> {
   const rows = await db.sql<{ eventId: string; attempts: number; states: string[] }>(
     `SELECT e."eventId", e."attempts", ARRAY_AGG(t."state" ORDER BY t."id") AS "states"
      FROM "Event" e JOIN "EventTransition" t ON t."eventPk" = e."id" WHERE e."shop" = $1 GROUP BY e."id"`,
     [shop],
   );
-  return { perEvent: new Map(rows.map((r) => [r.eventId, r.states.slice(1)])), attempts: new Map(rows.map((r) => [r.eventId, r.attempts])) };
+  return {
+    perEvent: new Map(rows.map((r) => [r.eventId, r.states.slice(1)])),
+    attempts: new Map(rows.map((r) => [r.eventId, r.attempts])),
+  };
 }
 
 /** Every event ends with exactly one outcome: sent for the good ones, rejected for the bad ones. */
@@ -227,7 +273,10 @@ async function holderAfter(phase: Phase, requests: number): Promise<{ index: num
     `a worker ${requests} requests into ${phase.name}'s batch`,
     20,
   );
-  const held = await db.sql<{ leaseId: string }>(`SELECT DISTINCT "leaseId" FROM "Event" WHERE "shop" = $1 AND "state" = 'sending'`, [phase.shop]);
+  const held = await db.sql<{ leaseId: string }>(
+    `SELECT DISTINCT "leaseId" FROM "Event" WHERE "shop" = $1 AND "state" = 'sending'`,
+    [phase.shop],
+  );
   expect(held, "the batch is held under one lease").toHaveLength(1);
   return { index, leaseId: held[0]!.leaseId };
 }
@@ -239,30 +288,56 @@ beforeAll(async () => {
   const random = prng(seed);
   const batcher = new WriteBatcher(db.sql);
   for (const phase of PHASES) {
-    await saveDestination(db.prisma, phase.shop, { pixelId: phase.pixel, accessToken: `EAAlease-${phase.pixel}-0123456789abcdef` }, key);
+    await saveDestination(
+      db.prisma,
+      phase.shop,
+      { pixelId: phase.pixel, accessToken: `EAAlease-${phase.pixel}-0123456789abcdef` },
+      key,
+    );
     forgetShopContext(phase.shop);
     const orders = orderBurst(phase.orders, { seed: seed + phase.firstId, firstId: phase.firstId, shop: phase.shop });
     // Ingested as the webhook route does (group commit), with no worker running yet.
     for (let from = 0; from < orders.length; from += 50) {
       await Promise.all(
         orders.slice(from, from + 50).map(async (order, i) => {
-          const result = await ingestWebhook({ prisma: db.prisma, batcher }, { shop: phase.shop, topic: "orders/create", webhookId: `le-${phase.name}-${from + i}`, eventId: `le-${phase.name}-${from + i}`, payload: order });
+          const result = await ingestWebhook(
+            { prisma: db.prisma, batcher },
+            {
+              shop: phase.shop,
+              topic: "orders/create",
+              webhookId: `le-${phase.name}-${from + i}`,
+              eventId: `le-${phase.name}-${from + i}`,
+              payload: order,
+            },
+          );
           expect(result.outcome).toBe("queued");
         }),
       );
     }
-    expectedBy.set(phase.shop, orders.map((o) => ({ shop: phase.shop, eventName: "Purchase", eventId: String(o.id) })));
+    expectedBy.set(
+      phase.shop,
+      orders.map((o) => ({ shop: phase.shop, eventName: "Purchase", eventId: String(o.id) })),
+    );
     // Parked until its phase starts.
-    await db.sql(`UPDATE "Event" SET "nextAttemptAt" = (now() AT TIME ZONE 'UTC') + interval '1 day' WHERE "shop" = $1`, [phase.shop]);
+    await db.sql(
+      `UPDATE "Event" SET "nextAttemptAt" = (now() AT TIME ZONE 'UTC') + interval '1 day' WHERE "shop" = $1`,
+      [phase.shop],
+    );
     // A few events per batch get a raw email, which Meta refuses for the whole request: well
     // inside each batch of 1,000 (in id order, the order they will be claimed in).
-    const ids = await db.sql<{ eventId: string }>(`SELECT "eventId" FROM "Event" WHERE "shop" = $1 ORDER BY "id"`, [phase.shop]);
+    const ids = await db.sql<{ eventId: string }>(`SELECT "eventId" FROM "Event" WHERE "shop" = $1 ORDER BY "id"`, [
+      phase.shop,
+    ]);
     expect(ids).toHaveLength(phase.orders);
     const bad = new Set<string>();
     for (let batch = 0; batch < phase.orders / 1000; batch++) {
-      while (bad.size < (batch + 1) * phase.badPerBatch) bad.add(ids[batch * 1000 + 20 + Math.floor(random() * 960)]!.eventId);
+      while (bad.size < (batch + 1) * phase.badPerBatch)
+        bad.add(ids[batch * 1000 + 20 + Math.floor(random() * 960)]!.eventId);
     }
-    await db.sql(`UPDATE "Event" SET "payload" = jsonb_set("payload", '{user_data,em}', $2::jsonb) WHERE "shop" = $1 AND "eventId" = ANY($3::text[])`, [phase.shop, JSON.stringify([RAW_EMAIL]), [...bad]]);
+    await db.sql(
+      `UPDATE "Event" SET "payload" = jsonb_set("payload", '{user_data,em}', $2::jsonb) WHERE "shop" = $1 AND "eventId" = ANY($3::text[])`,
+      [phase.shop, JSON.stringify([RAW_EMAIL]), [...bad]],
+    );
     badBy.set(phase.shop, bad);
   }
 
@@ -310,10 +385,18 @@ it("isolating bad events under a slow Meta outlasts the lease many times: renewe
   const batchLeases = leasesOf(phase.shop);
   const perWorker = proxies.map((p, i) => {
     const reqs = requestsOf(p, phase.pixel);
-    return { worker: workers[i]!.name, requests: reqs.length, spanMs: reqs.length ? reqs.at(-1)!.answeredAt! - reqs[0]!.arrivedAt : 0 };
+    return {
+      worker: workers[i]!.name,
+      requests: reqs.length,
+      spanMs: reqs.length ? reqs.at(-1)!.answeredAt! - reqs[0]!.arrivedAt : 0,
+    };
   });
   const metaRequests = perWorker.reduce((n, w) => n + w.requests, 0);
-  const badPerBatch = proxies.flatMap((p) => requestsOf(p, phase.pixel).filter((r) => r.eventIds.length === 1000).map((r) => r.eventIds.filter((id) => bad.has(id)).length));
+  const badPerBatch = proxies.flatMap((p) =>
+    requestsOf(p, phase.pixel)
+      .filter((r) => r.eventIds.length === 1000)
+      .map((r) => r.eventIds.filter((id) => bad.has(id)).length),
+  );
   const logs = workers.map(workerLog).join("\n");
   printAccount("lease expiry: isolation under a slow Meta, leases renewed", acc, {
     seed,
@@ -322,7 +405,10 @@ it("isolating bad events under a slow Meta outlasts the lease many times: renewe
     "Meta requests (isolation included)": `${metaRequests}; refused by code ${JSON.stringify(meta.requests().rejectedByCode)}`,
     "per worker: requests, first request to last answer": perWorker,
     "bad events in each batch (its first request)": badPerBatch,
-    "batch leases (rows, held for, renewals seen)": batchLeases.map(([, l]) => `${l.rows} rows, ${l.lastSeen - l.firstSeen} ms (${((l.lastSeen - l.firstSeen) / LEASE_MS).toFixed(1)} leases), ${renewals(l)} renewals`),
+    "batch leases (rows, held for, renewals seen)": batchLeases.map(
+      ([, l]) =>
+        `${l.rows} rows, ${l.lastSeen - l.firstSeen} ms (${((l.lastSeen - l.firstSeen) / LEASE_MS).toFixed(1)} leases), ${renewals(l)} renewals`,
+    ),
     "polls that saw a run-out lease in sending": expiredSeen.get(phase.shop) ?? 0,
     "events claimed more than once": [...history.attempts.values()].filter((n) => n !== 1).length,
     "phase took": `${elapsed} ms`,
@@ -331,7 +417,9 @@ it("isolating bad events under a slow Meta outlasts the lease many times: renewe
   expect(acc.problems).toEqual([]);
   expect(acc.delivered).toBe(phase.orders - bad.size);
   expect(acc.byState).toEqual({ sent: phase.orders - bad.size, rejected: bad.size });
-  expect(acc.reasons.map((r) => [r.state, r.reasonCode, r.count])).toEqual([["rejected", "unhashed_user_data", bad.size]]);
+  expect(acc.reasons.map((r) => [r.state, r.reasonCode, r.count])).toEqual([
+    ["rejected", "unhashed_user_data", bad.size],
+  ]);
   // The lease was renewed: no batch went twice, no row was claimed twice, no claimable moment.
   expect(acc.duplicateCopies).toBe(0);
   expect([...history.attempts.values()].every((n) => n === 1)).toBe(true);
@@ -361,7 +449,13 @@ it("a worker frozen mid-isolation past its lease: another takes the batch over, 
   try {
     // Frozen until another worker has claimed the batch (its lease ran out meanwhile).
     await waitFor(
-      async () => (await db.sql<{ n: number }>(`SELECT COUNT(*)::int AS "n" FROM "Event" WHERE "shop" = $1 AND "leaseId" = $2`, [phase.shop, holder.leaseId]))[0]!.n === 0,
+      async () =>
+        (
+          await db.sql<{ n: number }>(`SELECT COUNT(*)::int AS "n" FROM "Event" WHERE "shop" = $1 AND "leaseId" = $2`, [
+            phase.shop,
+            holder.leaseId,
+          ])
+        )[0]!.n === 0,
       20_000,
       "another worker to take the frozen worker's batch over",
       50,
@@ -374,14 +468,20 @@ it("a worker frozen mid-isolation past its lease: another takes the batch over, 
   }
   const thawedAt = Date.now();
   const acc = await account([phase]);
-  await waitFor(async () => /lease lost/.test(workerLog(victim)), 10_000, "the thawed worker to notice its lease is gone").catch(() => undefined);
+  await waitFor(
+    async () => /lease lost/.test(workerLog(victim)),
+    10_000,
+    "the thawed worker to notice its lease is gone",
+  ).catch(() => undefined);
   const bad = badBy.get(phase.shop)!;
   const history = await outcomeHistory(phase.shop);
   const victimRequests = requestsOf(proxy, phase.pixel);
   const victimAccepted = acceptedIds(proxy, phase.pixel);
   const sentAfterThaw = victimRequests.filter((r) => r.arrivedAt >= thawedAt);
   const others = proxies.filter((p) => p !== proxy).map((p) => requestsOf(p, phase.pixel).length);
-  const lostLine = workerLog(victim).split("\n").find((line) => line.includes(phase.shop) && /lease lost/.test(line));
+  const lostLine = workerLog(victim)
+    .split("\n")
+    .find((line) => line.includes(phase.shop) && /lease lost/.test(line));
   printAccount("lease expiry: a worker frozen (SIGSTOP) mid-isolation", acc, {
     seed,
     "frozen worker": `${victim.name}, after ${victimRequests.filter((r) => r.arrivedAt < frozenAt).length} request(s) of its batch`,
@@ -390,7 +490,9 @@ it("a worker frozen mid-isolation past its lease: another takes the batch over, 
     "requests the frozen worker sent after thawing": sentAfterThaw.length,
     "the new holder's requests": others,
     "frozen worker's log": lostLine ?? "(no lease-lost line)",
-    "batch leases (rows, held for, renewals seen)": leasesOf(phase.shop).map(([, l]) => `${l.rows} rows, ${l.lastSeen - l.firstSeen} ms, ${renewals(l)} renewals`),
+    "batch leases (rows, held for, renewals seen)": leasesOf(phase.shop).map(
+      ([, l]) => `${l.rows} rows, ${l.lastSeen - l.firstSeen} ms, ${renewals(l)} renewals`,
+    ),
   });
   if (acc.problems.length) for (const w of workers) console.log(w.tail());
   expect(acc.problems).toEqual([]);
@@ -439,7 +541,23 @@ it("a worker SIGKILLed mid-isolation: the batch is taken over after the lease, t
   expect(acc.duplicateCopies).toBe(new Set(victimAccepted).size);
   expect(acc.duplicateCopies).toBeLessThan(phase.orders);
   // Nothing of the earlier phases moved, and the whole run balances.
-  const all = await takeAccount({ prisma: db.prisma, meta, pixels: Object.fromEntries(PHASES.map((p) => [p.shop, p.pixel])), expected: PHASES.flatMap((p) => expectedBy.get(p.shop)!), allowed: () => ["rejected"] });
+  const all = await takeAccount({
+    prisma: db.prisma,
+    meta,
+    pixels: Object.fromEntries(PHASES.map((p) => [p.shop, p.pixel])),
+    expected: PHASES.flatMap((p) => expectedBy.get(p.shop)!),
+    allowed: () => ["rejected"],
+  });
   expect(all.problems).toEqual([]);
-  expect(all.duplicateCopies).toBe(acc.duplicateCopies + (await takeAccount({ prisma: db.prisma, meta, pixels: { [FROZEN.shop]: FROZEN.pixel }, expected: expectedBy.get(FROZEN.shop)! })).duplicateCopies);
+  expect(all.duplicateCopies).toBe(
+    acc.duplicateCopies +
+      (
+        await takeAccount({
+          prisma: db.prisma,
+          meta,
+          pixels: { [FROZEN.shop]: FROZEN.pixel },
+          expected: expectedBy.get(FROZEN.shop)!,
+        })
+      ).duplicateCopies,
+  );
 });

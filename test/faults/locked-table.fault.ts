@@ -20,7 +20,18 @@ import { saveDestination } from "../../app/pipeline/destinations.server";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { createTestDatabase, REDIS_URL, uniquePrefix, type TestDatabase } from "../support/services";
 import { printAccount, settleAndAccount } from "./account";
-import { deliverLikeShopify, faultSeed, orderBurst, prng, quantile, sleep, webhookRoutes, WorkerProcess, type RouteAnswer, type WebhookRoutes } from "./harness";
+import {
+  deliverLikeShopify,
+  faultSeed,
+  orderBurst,
+  prng,
+  quantile,
+  sleep,
+  webhookRoutes,
+  WorkerProcess,
+  type RouteAnswer,
+  type WebhookRoutes,
+} from "./harness";
 
 const SHOP = "locked-table.myshopify.com";
 const PIXEL = "5900000001";
@@ -84,10 +95,14 @@ async function metaFront(target: string): Promise<MetaFront> {
       held.caught(data.map((e) => String(e.event_id)));
       await held.until.catch(() => undefined);
     }
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !["host", "connection", "content-length"].includes(name))) as Record<string, string>;
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(([name]) => !["host", "connection", "content-length"].includes(name)),
+    ) as Record<string, string>;
     try {
       const upstream = await fetch(target + req.url, { method: req.method, headers, body });
-      res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" }).end(Buffer.from(await upstream.arrayBuffer()));
+      res
+        .writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" })
+        .end(Buffer.from(await upstream.arrayBuffer()));
     } catch {
       res.destroy();
     }
@@ -167,12 +182,22 @@ async function holdLock(phase: LockPhase, window: LockWindow): Promise<void> {
 it("tables locked mid-burst: webhooks answer 503 within Shopify's timeout, none 500, the worker carries on, every order delivered", async () => {
   // The web tier's limits are on the routes' connections (this process opened the database as web).
   const { database } = await import("../../app/process-clients.server");
-  const limits = (await database().sql<{ lock: string; statement: string }>(`SELECT current_setting('lock_timeout') AS "lock", current_setting('statement_timeout') AS "statement"`, []))[0];
+  const limits = (
+    await database().sql<{ lock: string; statement: string }>(
+      `SELECT current_setting('lock_timeout') AS "lock", current_setting('statement_timeout') AS "statement"`,
+      [],
+    )
+  )[0];
   expect(limits).toEqual({ lock: "1s", statement: "3s" });
 
   const random = prng(seed);
   const orders = orderBurst(ORDERS, { seed, firstId: 8_900_000_000, shop: SHOP });
-  const webhooks = orders.map((order, i) => ({ topic: i % 5 === 4 ? "orders/paid" : "orders/create", shop: SHOP, payload: order, eventId: `lt-${i}` }));
+  const webhooks = orders.map((order, i) => ({
+    topic: i % 5 === 4 ? "orders/paid" : "orders/create",
+    shop: SHOP,
+    payload: order,
+    eventId: `lt-${i}`,
+  }));
   const answers: TimedAnswer[] = [];
   const timed: WebhookRoutes = {
     ...routes,
@@ -206,9 +231,16 @@ it("tables locked mid-burst: webhooks answer 503 within Shopify's timeout, none 
   const burstMs = Date.now() - started;
 
   const expected = orders.map((o) => ({ shop: SHOP, eventName: "Purchase", eventId: String(o.id) }));
-  const account = await settleAndAccount({ prisma: db.prisma, meta, pixels: { [SHOP]: PIXEL }, expected, timeoutMs: 40_000 });
+  const account = await settleAndAccount({
+    prisma: db.prisma,
+    meta,
+    pixels: { [SHOP]: PIXEL },
+    expected,
+    timeoutMs: 40_000,
+  });
 
-  const byStatus = (list: TimedAnswer[]) => list.reduce<Record<string, number>>((acc, a) => ({ ...acc, [a.status]: (acc[a.status] ?? 0) + 1 }), {});
+  const byStatus = (list: TimedAnswer[]) =>
+    list.reduce<Record<string, number>>((acc, a) => ({ ...acc, [a.status]: (acc[a.status] ?? 0) + 1 }), {});
   const during = LOCKS.map((phase, i) => {
     const { acquiredAt, releasedAt } = windows[i]! as { acquiredAt: number; releasedAt: number };
     // Started while the table was held; "inside" also ended before it was let go.
@@ -221,9 +253,10 @@ it("tables locked mid-burst: webhooks answer 503 within Shopify's timeout, none 
   const workerTimeouts = workerLog.split("\n").filter((line) => /lock timeout|statement timeout/.test(line));
   const heldBatch = windows.flatMap((w) => w.heldBatch ?? []);
   const twice = new Map<string, number>();
-  for (const copy of meta.accepted(PIXEL)) twice.set(String(copy.event.event_id), (twice.get(String(copy.event.event_id)) ?? 0) + 1);
+  for (const copy of meta.accepted(PIXEL))
+    twice.set(String(copy.event.event_id), (twice.get(String(copy.event.event_id)) ?? 0) + 1);
   const sentTwice = [...twice].filter(([, n]) => n > 1).map(([id]) => id);
-  const thrown = answers.filter((a) => a.thrown !== undefined || a.status >= 500 && a.status !== 503);
+  const thrown = answers.filter((a) => a.thrown !== undefined || (a.status >= 500 && a.status !== 503));
   const slowest = Math.max(...answers.map((a) => a.ms));
   printAccount("locked tables mid-burst", account, {
     seed,
@@ -234,7 +267,10 @@ it("tables locked mid-burst: webhooks answer 503 within Shopify's timeout, none 
         `${d.list.length} answers ${JSON.stringify(byStatus(d.list))}, latency p50 ${quantile(d.ms, 0.5).toFixed(0)} / p99 ${quantile(d.ms, 0.99).toFixed(0)} / max ${Math.max(0, ...d.ms).toFixed(0)} ms`,
       ]),
     ),
-    "all answers": `${answers.length} ${JSON.stringify(byStatus(answers))}, slowest ${slowest.toFixed(0)} ms, p99 ${quantile(answers.map((a) => a.ms), 0.99).toFixed(0)} ms`,
+    "all answers": `${answers.length} ${JSON.stringify(byStatus(answers))}, slowest ${slowest.toFixed(0)} ms, p99 ${quantile(
+      answers.map((a) => a.ms),
+      0.99,
+    ).toFixed(0)} ms`,
     "webhooks Shopify had to retry": `${stats.retried} (non-2xx answers ${stats.failedAnswers})`,
     "worker statements that timed out on a lock (log lines)": `${workerTimeouts.length}: ${[...new Set(workerTimeouts.map((line) => line.replace(/^worker: /, "").slice(0, 90)))].join(" | ")}`,
     "worker batch at Meta when the Event lock came": `${heldBatch.length} events; copies Meta got twice: ${account.duplicateCopies} (${sentTwice.filter((id) => heldBatch.includes(id)).length} of them from that batch)`,
@@ -249,17 +285,27 @@ it("tables locked mid-burst: webhooks answer 503 within Shopify's timeout, none 
   for (const d of during) {
     // The lock was felt: many webhooks came while it was held and were turned away quickly.
     expect(d.list.length, `${d.phase.table}: answers during the lock`).toBeGreaterThan(10);
-    expect(d.list.every((a) => a.status === 200 || a.status === 503), `${d.phase.table}: only 200 or 503`).toBe(true);
+    expect(
+      d.list.every((a) => a.status === 200 || a.status === 503),
+      `${d.phase.table}: only 200 or 503`,
+    ).toBe(true);
     expect(d.list.filter((a) => a.status === 503).length, `${d.phase.table}: 503s`).toBeGreaterThan(5);
     expect(Math.max(...d.ms), `${d.phase.table}: slowest answer during the lock`).toBeLessThan(SHOPIFY_TIMEOUT_MS);
-    if (d.phase.everyWebhookNeedsIt) expect(d.inside.filter((a) => a.status !== 503), `${d.phase.table}: answered other than 503 while held`).toEqual([]);
+    if (d.phase.everyWebhookNeedsIt)
+      expect(
+        d.inside.filter((a) => a.status !== 503),
+        `${d.phase.table}: answered other than 503 while held`,
+      ).toEqual([]);
   }
   // Shopify's retries carried every webhook in after the locks.
   expect(stats.retried).toBeGreaterThan(0);
   // The worker went through the locks with its statements timing out, and is still running.
   expect(worker.alive).toBe(true);
   expect(workerTimeouts.length).toBeGreaterThan(0);
-  expect(workerTimeouts.some((line) => /flush .* failed/.test(line)), "the held batch's outcome met the lock").toBe(true);
+  expect(
+    workerTimeouts.some((line) => /flush .* failed/.test(line)),
+    "the held batch's outcome met the lock",
+  ).toBe(true);
   // Its batch went again once its lease ran out: those, and only those, reached Meta twice.
   expect(heldBatch.length).toBeGreaterThan(0);
   expect(sentTwice.every((id) => heldBatch.includes(id))).toBe(true);

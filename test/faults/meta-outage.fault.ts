@@ -31,7 +31,13 @@ beforeAll(async () => {
   meta = await startMetaSandbox({ now: () => clock });
   const prefix = uniquePrefix();
   queue = createDeliveryQueue(REDIS_URL, prefix);
-  await saveDestination(db.prisma, SHOP, { pixelId: PIXEL, accessToken: "EAAoutage-0123456789abcdef" }, key, new Date(clock));
+  await saveDestination(
+    db.prisma,
+    SHOP,
+    { pixelId: PIXEL, accessToken: "EAAoutage-0123456789abcdef" },
+    key,
+    new Date(clock),
+  );
   forgetShopContext(SHOP);
   worker = startWorker({
     prisma: db.prisma,
@@ -60,7 +66,10 @@ afterAll(async () => {
 async function quiet(): Promise<boolean> {
   const now = new Date(clock - FLUSH_WINDOW_MS);
   const busy = await db.prisma.event.count({
-    where: { shop: SHOP, OR: [{ state: "sending" }, { state: { in: ["queued", "retrying"] }, nextAttemptAt: { lte: now } }] },
+    where: {
+      shop: SHOP,
+      OR: [{ state: "sending" }, { state: { in: ["queued", "retrying"] }, nextAttemptAt: { lte: now } }],
+    },
   });
   return busy === 0;
 }
@@ -70,7 +79,11 @@ it("Meta down for ten minutes: events back off, then each is delivered once", as
   meta.setFault({ mode: "server-error", status: 503, code: 2 });
   const outageStarted = clock;
   for (const [i, order] of orders.entries()) {
-    const result = await ingestWebhook({ prisma: db.prisma, queue }, { shop: SHOP, topic: "orders/create", webhookId: `mo-${i}`, eventId: `mo-${i}`, payload: order }, new Date(clock));
+    const result = await ingestWebhook(
+      { prisma: db.prisma, queue },
+      { shop: SHOP, topic: "orders/create", webhookId: `mo-${i}`, eventId: `mo-${i}`, payload: order },
+      new Date(clock),
+    );
     expect(result.outcome).toBe("queued");
     // The burst arrives over the first minute of the outage.
     if (i % 50 === 49) clock += 10_000;
@@ -83,8 +96,16 @@ it("Meta down for ten minutes: events back off, then each is delivered once", as
     await waitFor(quiet, 20_000, `the worker to settle at +${(clock - outageStarted) / 1000} s`, 50);
   }
   const duringOutage = meta.requests();
-  const attempts = await db.prisma.event.aggregate({ where: { shop: SHOP }, _min: { attempts: true }, _max: { attempts: true } });
-  const states = await db.prisma.event.groupBy({ by: ["state", "reasonCode"], where: { shop: SHOP }, _count: { _all: true } });
+  const attempts = await db.prisma.event.aggregate({
+    where: { shop: SHOP },
+    _min: { attempts: true },
+    _max: { attempts: true },
+  });
+  const states = await db.prisma.event.groupBy({
+    by: ["state", "reasonCode"],
+    where: { shop: SHOP },
+    _count: { _all: true },
+  });
   expect(meta.accepted(PIXEL)).toHaveLength(0);
   // Every event is waiting its turn with the reason, none given up or stuck.
   expect(states.map((s) => [s.state, s.reasonCode, s._count._all])).toEqual([["retrying", "meta_unavailable", ORDERS]]);
@@ -94,13 +115,23 @@ it("Meta down for ten minutes: events back off, then each is delivered once", as
 
   meta.setFault({ mode: "none" });
   const recoveredAt = clock;
-  while ((await db.prisma.event.count({ where: { shop: SHOP, state: { not: "sent" } } })) > 0 && clock - recoveredAt < 40 * 60_000) {
+  while (
+    (await db.prisma.event.count({ where: { shop: SHOP, state: { not: "sent" } } })) > 0 &&
+    clock - recoveredAt < 40 * 60_000
+  ) {
     clock += STEP_MS;
     await waitFor(quiet, 20_000, `delivery at +${(clock - recoveredAt) / 1000} s after recovery`, 50);
   }
 
-  const account = await takeAccount({ prisma: db.prisma, meta, pixels: { [SHOP]: PIXEL }, expected: orders.map((o) => ({ shop: SHOP, eventName: "Purchase", eventId: String(o.id) })) });
-  const retryingTransitions = await db.prisma.eventTransition.count({ where: { event: { shop: SHOP }, state: "retrying" } });
+  const account = await takeAccount({
+    prisma: db.prisma,
+    meta,
+    pixels: { [SHOP]: PIXEL },
+    expected: orders.map((o) => ({ shop: SHOP, eventName: "Purchase", eventId: String(o.id) })),
+  });
+  const retryingTransitions = await db.prisma.eventTransition.count({
+    where: { event: { shop: SHOP }, state: "retrying" },
+  });
   printAccount("Meta down for ten minutes (simulated)", account, {
     seed,
     "simulated steps during the outage": `${steps} × ${STEP_MS / 1000} s`,

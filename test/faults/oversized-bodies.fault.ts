@@ -102,7 +102,11 @@ interface AttackResult {
 function rawAttack(
   port: number,
   kind: AttackKind,
-  o: { head: string; body?: { total: number; chunked: boolean; prefix: Buffer; waitForContinue?: boolean }; trickle?: { everyMs: number; piece: string } },
+  o: {
+    head: string;
+    body?: { total: number; chunked: boolean; prefix: Buffer; waitForContinue?: boolean };
+    trickle?: { everyMs: number; piece: string };
+  },
 ): Promise<AttackResult> {
   const CHUNK = 64 * 1024;
   const filler = Buffer.alloc(CHUNK, 0x20); // spaces: the JSON stays valid, only longer
@@ -259,7 +263,14 @@ async function deliverOverHttp(pool: Pool, hooks: Genuine[], stats: GenuineStats
         const left = performance.now();
         let status: number | "error";
         try {
-          const response = await pool.request({ path: "/webhooks/orders/create", method: "POST", headers: hook.headers, body: hook.body, headersTimeout: 30_000, bodyTimeout: 30_000 });
+          const response = await pool.request({
+            path: "/webhooks/orders/create",
+            method: "POST",
+            headers: hook.headers,
+            body: hook.body,
+            headersTimeout: 30_000,
+            bodyTimeout: 30_000,
+          });
           await response.body.arrayBuffer();
           status = response.statusCode;
         } catch {
@@ -272,7 +283,8 @@ async function deliverOverHttp(pool: Pool, hooks: Genuine[], stats: GenuineStats
         }
         stats.failures[status] = (stats.failures[status] ?? 0) + 1;
         if (attempt === 1) stats.retried++;
-        if (attempt >= 40) throw new Error(`order ${hook.orderId} of ${hook.shop} still answered ${status} after ${attempt} attempts`);
+        if (attempt >= 40)
+          throw new Error(`order ${hook.orderId} of ${hook.shop} still answered ${status} after ${attempt} attempts`);
         await sleep(250);
       }
     }),
@@ -284,25 +296,52 @@ it("oversized, chunked and trickled bodies against the web process: 413/408, bou
   const port = Number(new URL(stack.url).port);
   const leader = stack.webPid();
 
-  const orders = shops.map((s, k) => orderBurst(ORDERS_PER_SHOP, { seed: seed + k, firstId: 8_800_000_000 + k * 10_000_000, shop: s.shop }));
+  const orders = shops.map((s, k) =>
+    orderBurst(ORDERS_PER_SHOP, { seed: seed + k, firstId: 8_800_000_000 + k * 10_000_000, shop: s.shop }),
+  );
   const sign = (shop: string, order: Record<string, any>, tag: string): Genuine => {
     const body = JSON.stringify(order);
-    return { shop, orderId: order.id, body, headers: webhookHeaders({ topic: "orders/create", shop, payload: undefined, secret: WEBHOOK_SECRET, eventId: tag, webhookId: `w-${tag}` }, body) };
+    return {
+      shop,
+      orderId: order.id,
+      body,
+      headers: webhookHeaders(
+        {
+          topic: "orders/create",
+          shop,
+          payload: undefined,
+          secret: WEBHOOK_SECRET,
+          eventId: tag,
+          webhookId: `w-${tag}`,
+        },
+        body,
+      ),
+    };
   };
   // Interleaved, as two busy shops' webhooks are.
-  const genuine = orders[0]!.flatMap((order, i) => shops.map((s, k) => sign(s.shop, k === 0 ? order : orders[k]![i]!, `ob-${k}-${i}`)));
+  const genuine = orders[0]!.flatMap((order, i) =>
+    shops.map((s, k) => sign(s.shop, k === 0 ? order : orders[k]![i]!, `ob-${k}-${i}`)),
+  );
   const during = genuine.slice(0, genuine.length - AFTER_ATTACK);
   const after = genuine.slice(genuine.length - AFTER_ATTACK);
   // What the attackers replay: signed webhooks captured on the way, for orders of their own
   // (ids no genuine webhook uses), so that anything they got recorded would show in the account.
-  const captured = shops.map((s, k) => sign(s.shop, orderBurst(1, { seed: seed + 10 + k, firstId: 8_890_000_000 + k, shop: s.shop })[0]!, `captured-${k}`));
+  const captured = shops.map((s, k) =>
+    sign(s.shop, orderBurst(1, { seed: seed + 10 + k, firstId: 8_890_000_000 + k, shop: s.shop })[0]!, `captured-${k}`),
+  );
 
   // The web process group's memory every 50 ms, from before the first webhook to the end.
   const samples: Array<{ t: number; rssMiB: number; mainRssMiB: number; mainPeakMiB: number }> = [];
   const t0 = performance.now();
   const sample = () => {
     const [g] = readGroups([leader]);
-    if (g) samples.push({ t: performance.now() - t0, rssMiB: g.rssMiB, mainRssMiB: g.mainRssMiB, mainPeakMiB: g.mainPeakMiB });
+    if (g)
+      samples.push({
+        t: performance.now() - t0,
+        rssMiB: g.rssMiB,
+        mainRssMiB: g.mainRssMiB,
+        mainPeakMiB: g.mainPeakMiB,
+      });
   };
   sample();
   const sampler = setInterval(sample, 50);
@@ -336,15 +375,24 @@ it("oversized, chunked and trickled bodies against the web process: 413/408, bou
     const capturedOf = () => captured[Math.floor(random() * captured.length)]!;
     const declared = () => {
       const c = capturedOf();
-      return rawAttack(port, "declared", { head: head(c.headers, { "Content-Length": DECLARED_BYTES }), body: { total: DECLARED_BYTES, chunked: false, prefix: Buffer.from(c.body) } });
+      return rawAttack(port, "declared", {
+        head: head(c.headers, { "Content-Length": DECLARED_BYTES }),
+        body: { total: DECLARED_BYTES, chunked: false, prefix: Buffer.from(c.body) },
+      });
     };
     const asking = () => {
       const c = capturedOf();
-      return rawAttack(port, "expect-continue", { head: head(c.headers, { "Content-Length": DECLARED_BYTES, Expect: "100-continue" }), body: { total: DECLARED_BYTES, chunked: false, prefix: Buffer.from(c.body), waitForContinue: true } });
+      return rawAttack(port, "expect-continue", {
+        head: head(c.headers, { "Content-Length": DECLARED_BYTES, Expect: "100-continue" }),
+        body: { total: DECLARED_BYTES, chunked: false, prefix: Buffer.from(c.body), waitForContinue: true },
+      });
     };
     const chunked = () => {
       const c = capturedOf();
-      return rawAttack(port, "chunked", { head: head(c.headers, { "Transfer-Encoding": "chunked" }), body: { total: CHUNKED_BYTES, chunked: true, prefix: Buffer.from(c.body) } });
+      return rawAttack(port, "chunked", {
+        head: head(c.headers, { "Transfer-Encoding": "chunked" }),
+        body: { total: CHUNKED_BYTES, chunked: true, prefix: Buffer.from(c.body) },
+      });
     };
     for (let wave = 0; wave < WAVES; wave++) {
       if (wave > 0) await sleep(2_000 + random() * 1_500);
@@ -353,10 +401,20 @@ it("oversized, chunked and trickled bodies against the web process: 413/408, bou
         for (let i = 0; i < TRICKLE_BODIES; i++) {
           const c = capturedOf();
           // A body under the limit, ten bytes every 250 ms: it would take a minute.
-          attacks.push(rawAttack(port, "trickle-body", { head: head(c.headers, { "Content-Length": 2_400 }), trickle: { everyMs: 250, piece: " ".repeat(10) } }));
+          attacks.push(
+            rawAttack(port, "trickle-body", {
+              head: head(c.headers, { "Content-Length": 2_400 }),
+              trickle: { everyMs: 250, piece: " ".repeat(10) },
+            }),
+          );
         }
         for (let i = 0; i < TRICKLE_HEADERS; i++) {
-          attacks.push(rawAttack(port, "trickle-headers", { head: "POST /webhooks/orders/create HTTP/1.1\r\nHost: 127.0.0.1\r\n", trickle: { everyMs: 250, piece: `X-Drip-${i}: 1\r\n` } }));
+          attacks.push(
+            rawAttack(port, "trickle-headers", {
+              head: "POST /webhooks/orders/create HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+              trickle: { everyMs: 250, piece: `X-Drip-${i}: 1\r\n` },
+            }),
+          );
         }
         for (let i = 0; i < SILENT; i++) attacks.push(rawAttack(port, "silent", { head: "" }));
       }
@@ -370,7 +428,8 @@ it("oversized, chunked and trickled bodies against the web process: 413/408, bou
         const j = Math.floor(random() * (i + 1));
         [wavePosts[i], wavePosts[j]] = [wavePosts[j]!, wavePosts[i]!];
       }
-      for (const kind of wavePosts) attacks.push(kind === "declared" ? declared() : kind === "chunked" ? chunked() : asking());
+      for (const kind of wavePosts)
+        attacks.push(kind === "declared" ? declared() : kind === "chunked" ? chunked() : asking());
     }
     results.push(...(await Promise.all(attacks)));
     await stream;
@@ -396,7 +455,9 @@ it("oversized, chunked and trickled bodies against the web process: 413/408, bou
     const peakMiB = Math.max(...attack.map((s) => s.rssMiB));
     const hwmBefore = baseline[baseline.length - 1]!.mainPeakMiB;
     const hwmAfter = samples[samples.length - 1]!.mainPeakMiB;
-    const oversized = results.filter((r) => r.kind === "declared" || r.kind === "expect-continue" || r.kind === "chunked");
+    const oversized = results.filter(
+      (r) => r.kind === "declared" || r.kind === "expect-continue" || r.kind === "chunked",
+    );
     const not413 = oversized.filter((r) => r.status !== 413);
     const trickled = results.filter((r) => !oversized.includes(r));
     const mib = (n: number) => Math.round((n / MiB) * 10) / 10;
@@ -405,7 +466,12 @@ it("oversized, chunked and trickled bodies against the web process: 413/408, bou
       const list = byKind(kind);
       return {
         n: list.length,
-        statuses: Object.fromEntries([...new Set(list.map((r) => r.status))].map((s) => [String(s ?? `none (${[...new Set(list.filter((r) => r.status === s).map((r) => r.error))].join("/")})`), list.filter((r) => r.status === s).length])),
+        statuses: Object.fromEntries(
+          [...new Set(list.map((r) => r.status))].map((s) => [
+            String(s ?? `none (${[...new Set(list.filter((r) => r.status === s).map((r) => r.error))].join("/")})`),
+            list.filter((r) => r.status === s).length,
+          ]),
+        ),
         "MiB written before the answer (max)": mib(Math.max(...list.map((r) => r.writtenBeforeAnswer))),
         "MiB written in all (min/max)": `${mib(Math.min(...list.map((r) => r.written)))}/${mib(Math.max(...list.map((r) => r.written)))}`,
         "answered after ms (max of answered)": Math.round(Math.max(0, ...list.map((r) => r.answeredAfterMs ?? 0))),
@@ -444,7 +510,10 @@ it("oversized, chunked and trickled bodies against the web process: 413/408, bou
     // (a reset from closing on unread data used to destroy the 413 for a third of them).
     expect(oversized).toHaveLength(WAVES * (DECLARED_PER_WAVE + ASKING_PER_WAVE + CHUNKED_PER_WAVE));
     for (const r of oversized) {
-      expect(r.status, `${r.kind}: answered ${r.status}, closed after ${Math.round(r.closedAfterMs)} ms: ${r.answer.slice(0, 200)} (${r.error ?? "no error"})`).toBe(413);
+      expect(
+        r.status,
+        `${r.kind}: answered ${r.status}, closed after ${Math.round(r.closedAfterMs)} ms: ${r.answer.slice(0, 200)} (${r.error ?? "no error"})`,
+      ).toBe(413);
       expect(r.answer).toContain(`exceeds ${LIMIT} bytes`);
       expect(r.answer).toMatch(/connection: close/i);
       expect(r.writtenBeforeAnswer, `${r.kind} written before the answer`).toBeLessThan(WRITTEN_BOUND);

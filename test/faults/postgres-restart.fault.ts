@@ -10,7 +10,19 @@ import { saveDestination } from "../../app/pipeline/destinations.server";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { REDIS_URL, uniquePrefix } from "../support/services";
 import { printAccount, settleAndAccount } from "./account";
-import { deliverLikeShopify, faultSeed, orderBurst, OwnPostgres, prng, quantile, sleep, waitFor, webhookRoutes, WorkerProcess, type WebhookRoutes } from "./harness";
+import {
+  deliverLikeShopify,
+  faultSeed,
+  orderBurst,
+  OwnPostgres,
+  prng,
+  quantile,
+  sleep,
+  waitFor,
+  webhookRoutes,
+  WorkerProcess,
+  type WebhookRoutes,
+} from "./harness";
 
 const SHOP = "postgres-restart.myshopify.com";
 const PIXEL = "5600000001";
@@ -48,7 +60,16 @@ afterAll(async () => {
 it("PostgreSQL restarted mid-burst: each webhook stored or retried, workers reconnect, each event delivered once", async () => {
   const random = prng(seed);
   for (let i = 0; i < 2; i++) {
-    workers.push(new WorkerProcess(`worker${i + 1}`, { DATABASE_URL: databaseUrl, REDIS_URL, QUEUE_PREFIX: prefix, META_GRAPH_URL: meta.url, ENCRYPTION_KEY: key.toString("hex"), WORKER_LEASE_MS: "5000" }));
+    workers.push(
+      new WorkerProcess(`worker${i + 1}`, {
+        DATABASE_URL: databaseUrl,
+        REDIS_URL,
+        QUEUE_PREFIX: prefix,
+        META_GRAPH_URL: meta.url,
+        ENCRYPTION_KEY: key.toString("hex"),
+        WORKER_LEASE_MS: "5000",
+      }),
+    );
   }
   await Promise.all(workers.map((w) => w.start().ready));
 
@@ -83,8 +104,18 @@ it("PostgreSQL restarted mid-burst: each webhook stored or retried, workers reco
   await outage;
 
   const expected = orders.map((o) => ({ shop: SHOP, eventName: "Purchase", eventId: String(o.id) }));
-  const account = await settleAndAccount({ prisma: db.prisma, meta, pixels: { [SHOP]: PIXEL }, expected, timeoutMs: 60_000 });
-  const receipts = await db.prisma.webhookReceipt.groupBy({ by: ["outcome"], where: { shop: SHOP }, _count: { _all: true } });
+  const account = await settleAndAccount({
+    prisma: db.prisma,
+    meta,
+    pixels: { [SHOP]: PIXEL },
+    expected,
+    timeoutMs: 60_000,
+  });
+  const receipts = await db.prisma.webhookReceipt.groupBy({
+    by: ["outcome"],
+    where: { shop: SHOP },
+    _count: { _all: true },
+  });
   printAccount("PostgreSQL restarted mid-burst", account, {
     seed,
     "crashed before webhook": `${crashAt}, down ${Math.round(downMs)} ms (pg_ctl stop -m immediate, then start)`,

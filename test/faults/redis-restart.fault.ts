@@ -8,7 +8,18 @@ import { saveDestination } from "../../app/pipeline/destinations.server";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { createTestDatabase, freePort, OwnRedis, uniquePrefix, type TestDatabase } from "../support/services";
 import { printAccount, settleAndAccount } from "./account";
-import { deliverLikeShopify, faultSeed, orderBurst, prng, quantile, sleep, waitFor, webhookRoutes, WorkerProcess, type WebhookRoutes } from "./harness";
+import {
+  deliverLikeShopify,
+  faultSeed,
+  orderBurst,
+  prng,
+  quantile,
+  sleep,
+  waitFor,
+  webhookRoutes,
+  WorkerProcess,
+  type WebhookRoutes,
+} from "./harness";
 
 const SHOP = "redis-restart.myshopify.com";
 const PIXEL = "5500000001";
@@ -43,7 +54,16 @@ afterAll(async () => {
 it("Redis restarted mid-burst: webhooks answered and stored throughout, each event delivered once", async () => {
   const random = prng(seed);
   for (let i = 0; i < 2; i++) {
-    workers.push(new WorkerProcess(`worker${i + 1}`, { DATABASE_URL: db.url, REDIS_URL: redis.url, QUEUE_PREFIX: prefix, META_GRAPH_URL: meta.url, ENCRYPTION_KEY: key.toString("hex"), WORKER_LEASE_MS: "5000" }));
+    workers.push(
+      new WorkerProcess(`worker${i + 1}`, {
+        DATABASE_URL: db.url,
+        REDIS_URL: redis.url,
+        QUEUE_PREFIX: prefix,
+        META_GRAPH_URL: meta.url,
+        ENCRYPTION_KEY: key.toString("hex"),
+        WORKER_LEASE_MS: "5000",
+      }),
+    );
   }
   await Promise.all(workers.map((w) => w.start().ready));
 
@@ -78,7 +98,13 @@ it("Redis restarted mid-burst: webhooks answered and stored throughout, each eve
   await outage;
 
   const expected = orders.map((o) => ({ shop: SHOP, eventName: "Purchase", eventId: String(o.id) }));
-  const account = await settleAndAccount({ prisma: db.prisma, meta, pixels: { [SHOP]: PIXEL }, expected, timeoutMs: 60_000 });
+  const account = await settleAndAccount({
+    prisma: db.prisma,
+    meta,
+    pixels: { [SHOP]: PIXEL },
+    expected,
+    timeoutMs: 60_000,
+  });
   printAccount("Redis restarted mid-burst", account, {
     seed,
     "Redis stopped before webhook": `${stopAt}, down ${Math.round(downMs)} ms, started again empty`,

@@ -9,7 +9,16 @@ import { startWorker, type RunningWorker } from "../../app/pipeline/worker.serve
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { createTestDatabase, REDIS_URL, uniquePrefix, type TestDatabase } from "../support/services";
 import { printAccount, settleAndAccount } from "./account";
-import { deliverLikeShopify, faultSeed, orderBurst, prng, sleep, waitFor, webhookRoutes, type WebhookRoutes } from "./harness";
+import {
+  deliverLikeShopify,
+  faultSeed,
+  orderBurst,
+  prng,
+  sleep,
+  waitFor,
+  webhookRoutes,
+  type WebhookRoutes,
+} from "./harness";
 
 const SHOP_A = "uninstalling.myshopify.com";
 const SHOP_B = "staying.myshopify.com";
@@ -31,7 +40,15 @@ beforeAll(async () => {
   for (const [shop, pixelId] of Object.entries(PIXELS)) {
     await saveDestination(db.prisma, shop, { pixelId, accessToken: `EAA${shop.slice(0, 8)}-0123456789abcdef` }, key);
   }
-  worker = startWorker({ prisma: db.prisma, redisUrl: REDIS_URL, queuePrefix: prefix, graphUrl: meta.url, vaultKey: key, sweepEveryMs: 250, random: prng(seed) });
+  worker = startWorker({
+    prisma: db.prisma,
+    redisUrl: REDIS_URL,
+    queuePrefix: prefix,
+    graphUrl: meta.url,
+    vaultKey: key,
+    sweepEveryMs: 250,
+    random: prng(seed),
+  });
 });
 afterAll(async () => {
   await worker?.close();
@@ -66,14 +83,27 @@ it("a shop uninstalling mid-burst: its pending events stop with the reason, the 
       await gate;
       if (index % 20 === 19) await sleep(30);
       if (index === warmUpAt) {
-        await hold(() => waitFor(async () => (await db.prisma.event.count({ where: { shop: SHOP_A, state: "sent" } })) > 0, 15_000, "a first delivery for A"));
+        await hold(() =>
+          waitFor(
+            async () => (await db.prisma.event.count({ where: { shop: SHOP_A, state: "sent" } })) > 0,
+            15_000,
+            "a first delivery for A",
+          ),
+        );
       }
       if (index !== uninstallAt) return;
       await hold(async () => {
-        const pendingBefore = await db.prisma.event.count({ where: { shop: SHOP_A, state: { in: ["queued", "sending", "retrying"] } } });
+        const pendingBefore = await db.prisma.event.count({
+          where: { shop: SHOP_A, state: { in: ["queued", "sending", "retrying"] } },
+        });
         const started = Date.now();
         // The shop id is the one its orders' status links carry (bench/orders): the app records it and holds later orders to it.
-        const answer = await routes.post({ topic: "app/uninstalled", shop: SHOP_A, payload: { id: 74_210_000_000, domain: SHOP_A, myshopify_domain: SHOP_A }, eventId: "a-uninstalled" });
+        const answer = await routes.post({
+          topic: "app/uninstalled",
+          shop: SHOP_A,
+          payload: { id: 74_210_000_000, domain: SHOP_A, myshopify_domain: SHOP_A },
+          eventId: "a-uninstalled",
+        });
         expect(answer.status).toBe(200);
         uninstalled = { started, answered: Date.now(), pendingBefore };
       });
@@ -81,7 +111,11 @@ it("a shop uninstalling mid-burst: its pending events stop with the reason, the 
   });
   expect(uninstalled).toBeDefined();
 
-  const expected = webhooks.map((w) => ({ shop: w.shop, eventName: "Purchase", eventId: String((w.payload as { id: number }).id) }));
+  const expected = webhooks.map((w) => ({
+    shop: w.shop,
+    eventName: "Purchase",
+    eventId: String((w.payload as { id: number }).id),
+  }));
   const account = await settleAndAccount({
     prisma: db.prisma,
     meta,
@@ -92,9 +126,14 @@ it("a shop uninstalling mid-burst: its pending events stop with the reason, the 
   });
 
   // What arrived for A after the uninstall was answered was never sent.
-  const lateReceipts = await db.prisma.webhookReceipt.findMany({ where: { shop: SHOP_A, topic: "orders/create", receivedAt: { gt: new Date(uninstalled!.answered) } }, select: { dedupeKey: true } });
+  const lateReceipts = await db.prisma.webhookReceipt.findMany({
+    where: { shop: SHOP_A, topic: "orders/create", receivedAt: { gt: new Date(uninstalled!.answered) } },
+    select: { dedupeKey: true },
+  });
   const lateIds = new Set(lateReceipts.map((r) => String(a[Number(r.dedupeKey.slice(2))]!.id)));
-  const lateSent = await db.prisma.event.count({ where: { shop: SHOP_A, eventId: { in: [...lateIds] }, state: "sent" } });
+  const lateSent = await db.prisma.event.count({
+    where: { shop: SHOP_A, eventId: { in: [...lateIds] }, state: "sent" },
+  });
   // A request already in flight when the uninstall came may still land; nothing after it.
   const lateAtMeta = meta.accepted(PIXELS[SHOP_A]).filter((c) => c.receivedAt > uninstalled!.answered + 1_000);
   const aStates = await db.prisma.event.groupBy({ by: ["state"], where: { shop: SHOP_A }, _count: { _all: true } });
@@ -116,10 +155,16 @@ it("a shop uninstalling mid-burst: its pending events stop with the reason, the 
   // A stopped: some went before, the rest are held with the reason.
   expect(account.byState.paused ?? 0).toBeGreaterThan(0);
   expect(aStates.find((s) => s.state === "sent")?._count._all ?? 0).toBeGreaterThan(0);
-  const reasonsA = await db.prisma.event.findMany({ where: { shop: SHOP_A, state: "paused" }, distinct: ["reason"], select: { reason: true } });
+  const reasonsA = await db.prisma.event.findMany({
+    where: { shop: SHOP_A, state: "paused" },
+    distinct: ["reason"],
+    select: { reason: true },
+  });
   expect(reasonsA.map((r) => r.reason).every((r) => /uninstalled|paused/.test(r ?? ""))).toBe(true);
   // B did not notice.
   expect(bStates.map((s) => [s.state, s._count._all])).toEqual([["sent", ORDERS_PER_SHOP]]);
   expect(meta.unique(PIXELS[SHOP_B])).toHaveLength(ORDERS_PER_SHOP);
-  expect((await db.prisma.destination.findUniqueOrThrow({ where: { shop: SHOP_A } })).pauseReason).toBe("app uninstalled");
+  expect((await db.prisma.destination.findUniqueOrThrow({ where: { shop: SHOP_A } })).pauseReason).toBe(
+    "app uninstalled",
+  );
 });

@@ -33,7 +33,15 @@ beforeAll(async () => {
   queue = createDeliveryQueue(REDIS_URL, prefix);
   await saveDestination(db.prisma, SHOP, { pixelId: PIXEL, accessToken: OLD_TOKEN }, key);
   forgetShopContext(SHOP);
-  worker = startWorker({ prisma: db.prisma, redisUrl: REDIS_URL, queuePrefix: prefix, graphUrl: meta.url, vaultKey: key, sweepEveryMs: 250, random: prng(seed) });
+  worker = startWorker({
+    prisma: db.prisma,
+    redisUrl: REDIS_URL,
+    queuePrefix: prefix,
+    graphUrl: meta.url,
+    vaultKey: key,
+    sweepEveryMs: 250,
+    random: prng(seed),
+  });
 });
 afterAll(async () => {
   await worker?.close();
@@ -52,24 +60,53 @@ it("a token revoked mid-burst pauses the pixel and keeps its events; a new token
   for (const [i, order] of orders.entries()) {
     if (i === revokeAt) {
       // Mid-burst: some of the shop's events have gone already, more are on their way.
-      await waitFor(async () => (await db.prisma.event.count({ where: { shop: SHOP, state: "sent" } })) > 0, 15_000, "a first delivery");
+      await waitFor(
+        async () => (await db.prisma.event.count({ where: { shop: SHOP, state: "sent" } })) > 0,
+        15_000,
+        "a first delivery",
+      );
       meta.revokeToken(OLD_TOKEN);
     }
-    const result = await ingestWebhook({ prisma: db.prisma, queue }, { shop: SHOP, topic: "orders/create", webhookId: `tr-${i}`, eventId: `tr-${i}`, payload: order });
+    const result = await ingestWebhook(
+      { prisma: db.prisma, queue },
+      { shop: SHOP, topic: "orders/create", webhookId: `tr-${i}`, eventId: `tr-${i}`, payload: order },
+    );
     outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
-    if (pausedAt === undefined && i > revokeAt && (await db.prisma.destination.findUniqueOrThrow({ where: { shop: SHOP } })).pausedAt) pausedAt = i;
+    if (
+      pausedAt === undefined &&
+      i > revokeAt &&
+      (await db.prisma.destination.findUniqueOrThrow({ where: { shop: SHOP } })).pausedAt
+    )
+      pausedAt = i;
     // Orders trickle in, so that deliveries and the revocation interleave with them.
     if (i % 10 === 9) await sleep(40);
   }
   const expected = orders.map((o) => ({ shop: SHOP, eventName: "Purchase", eventId: String(o.id) }));
 
-  await waitFor(async () => (await db.prisma.destination.findUniqueOrThrow({ where: { shop: SHOP } })).pausedAt !== null, 20_000, "the pixel to be paused");
+  await waitFor(
+    async () => (await db.prisma.destination.findUniqueOrThrow({ where: { shop: SHOP } })).pausedAt !== null,
+    20_000,
+    "the pixel to be paused",
+  );
   const destination = await db.prisma.destination.findUniqueOrThrow({ where: { shop: SHOP } });
   expect(destination.pauseMessage).toMatch(/token/i);
   // While paused: every event is delivered already or held as paused with the reason. Give
   // the workers time to act on anything announced around the pause first.
-  const whilePaused = await settleAndAccount({ prisma: db.prisma, meta, pixels: { [SHOP]: PIXEL }, expected, allowed: () => ["paused"], timeoutMs: 15_000 });
-  printAccount("token revoked: while the pixel is paused", whilePaused, { seed, "revoked before webhook": revokeAt, "pause seen by the test at webhook": pausedAt ?? "after the burst", "ingest outcomes": outcomes, "pause reason": destination.pauseReason });
+  const whilePaused = await settleAndAccount({
+    prisma: db.prisma,
+    meta,
+    pixels: { [SHOP]: PIXEL },
+    expected,
+    allowed: () => ["paused"],
+    timeoutMs: 15_000,
+  });
+  printAccount("token revoked: while the pixel is paused", whilePaused, {
+    seed,
+    "revoked before webhook": revokeAt,
+    "pause seen by the test at webhook": pausedAt ?? "after the burst",
+    "ingest outcomes": outcomes,
+    "pause reason": destination.pauseReason,
+  });
   expect(whilePaused.problems).toEqual([]);
   expect(whilePaused.byState.paused ?? 0).toBeGreaterThan(0);
   expect(meta.requests().rejectedByCode["190/460"]).toBeGreaterThanOrEqual(1);
@@ -78,9 +115,18 @@ it("a token revoked mid-burst pauses the pixel and keeps its events; a new token
 
   // The merchant pastes a new token in the admin page.
   await saveDestination(db.prisma, SHOP, { pixelId: PIXEL, accessToken: NEW_TOKEN }, key);
-  const account = await settleAndAccount({ prisma: db.prisma, meta, pixels: { [SHOP]: PIXEL }, expected, timeoutMs: 30_000 });
+  const account = await settleAndAccount({
+    prisma: db.prisma,
+    meta,
+    pixels: { [SHOP]: PIXEL },
+    expected,
+    timeoutMs: 30_000,
+  });
   const rejectedByCode = meta.requests().rejectedByCode;
-  printAccount("token revoked and replaced", account, { "delivered before the pause": deliveredBeforePause, "Meta answers refused": rejectedByCode });
+  printAccount("token revoked and replaced", account, {
+    "delivered before the pause": deliveredBeforePause,
+    "Meta answers refused": rejectedByCode,
+  });
   expect(account.problems).toEqual([]);
   expect(account.delivered).toBe(ORDERS);
   expect(account.uniqueAtMeta).toBe(ORDERS);

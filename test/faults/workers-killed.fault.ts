@@ -64,7 +64,10 @@ it("workers SIGKILLed at random during a burst: every event delivered, none stuc
   const ingest = (async () => {
     try {
       for (const [i, order] of orders.entries()) {
-        const result = await ingestWebhook({ prisma: db.prisma, queue }, { shop: SHOP, topic: "orders/create", webhookId: `wk-${i}`, eventId: `wk-${i}`, payload: order });
+        const result = await ingestWebhook(
+          { prisma: db.prisma, queue },
+          { shop: SHOP, topic: "orders/create", webhookId: `wk-${i}`, eventId: `wk-${i}`, payload: order },
+        );
         expect(result.outcome).toBe("queued");
         if (i % 25 === 24) await sleep(120);
       }
@@ -99,13 +102,21 @@ it("workers SIGKILLed at random during a burst: every event delivered, none stuc
   await Promise.all(workers.map((w) => (w.alive ? undefined : w.start().ready)));
 
   const expected = orders.map((o) => ({ shop: SHOP, eventName: "Purchase", eventId: String(o.id) }));
-  const account = await settleAndAccount({ prisma: db.prisma, meta, pixels: { [SHOP]: PIXEL }, expected, timeoutMs: 60_000 });
+  const account = await settleAndAccount({
+    prisma: db.prisma,
+    meta,
+    pixels: { [SHOP]: PIXEL },
+    expected,
+    timeoutMs: 60_000,
+  });
   const requests = meta.requests();
   printAccount("workers killed at random", account, {
     seed,
     "workers / lease": `${WORKERS} processes, WORKER_LEASE_MS=${LEASE_MS}`,
     kills: kills.length,
-    "kills while events were in sending (a batch in flight, or one a killed worker left)": kills.filter((k) => k.inFlight > 0).length,
+    "kills while events were in sending (a batch in flight, or one a killed worker left)": kills.filter(
+      (k) => k.inFlight > 0,
+    ).length,
     "Meta requests": `${requests.total} (accepted ${requests.accepted}, events received ${requests.eventsReceived})`,
   });
   if (account.problems.length) for (const w of workers) console.log(w.tail());

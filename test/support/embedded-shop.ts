@@ -18,7 +18,14 @@ export async function seedEmbeddedShop(
   s: EmbeddedShop,
 ): Promise<void> {
   await sessionStorage.storeSession(
-    new Session({ id: `offline_${s.shop}`, shop: s.shop, state: s.label, isOnline: false, accessToken: `shpat_${s.label}`, scope: s.scope }),
+    new Session({
+      id: `offline_${s.shop}`,
+      shop: s.shop,
+      state: s.label,
+      isOnline: false,
+      accessToken: `shpat_${s.label}`,
+      scope: s.scope,
+    }),
   );
   await prisma.destination.create({
     data: {

@@ -14,7 +14,8 @@ export function preparerFor(shop: string, nowSeconds: number) {
 
 /** The ready outcome; with `validAt`, also one Meta would accept at that time. */
 export function ready(outcome: BuildOutcome, validAt?: number): Extract<BuildOutcome, { status: "ready" }> {
-  if (outcome.status !== "ready") throw new Error(`expected ready, got ${outcome.status}: ${"reason" in outcome ? outcome.reason : ""}`);
+  if (outcome.status !== "ready")
+    throw new Error(`expected ready, got ${outcome.status}: ${"reason" in outcome ? outcome.reason : ""}`);
   if (validAt !== undefined) expect(validateEvent(outcome.event, validAt)).toEqual([]);
   return outcome;
 }

@@ -9,7 +9,8 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})
 /** Every timestamp string of a payload, by its path. */
 function timestamps(value: unknown, at = "", out: Record<string, string> = {}): Record<string, string> {
   if (typeof value === "string" && ISO.test(value)) out[at] = value;
-  else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) timestamps(v, `${at}.${k}`, out);
+  else if (value && typeof value === "object")
+    for (const [k, v] of Object.entries(value)) timestamps(v, `${at}.${k}`, out);
   return out;
 }
 const zone = (iso: string) => iso.slice(19);
@@ -17,7 +18,14 @@ const zone = (iso: string) => iso.slice(19);
 describe("shopifyFixture", () => {
   it("knows every fixture file, in file-name order (a fuzz seed replays the same bodies)", () => {
     const names = shopifyFixtureNames();
-    expect(names).toEqual(expect.arrayContaining(["orders-create-web", "orders-paid-web", "checkouts-create", "checkouts-create-no-contact"]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "orders-create-web",
+        "orders-paid-web",
+        "checkouts-create",
+        "checkouts-create-no-contact",
+      ]),
+    );
     expect(names.indexOf("checkouts-create-no-contact")).toBeLessThan(names.indexOf("checkouts-create"));
     expect(names.filter((n) => n.endsWith(".json") || n === "README")).toEqual([]);
   });

@@ -56,16 +56,25 @@ function redate(text: string, options: RedateOptions, name: string): string {
   const anchorText = [payload.processed_at, payload.created_at].find((v): v is string => typeof v === "string");
   const latest = Math.max(...stamps);
   const anchor = anchorText ? Date.parse(anchorText) : latest;
-  const ageMs = options.ageSeconds !== undefined ? options.ageSeconds * 1000 : Math.max(DEFAULT_AGE_SECONDS * 1000, latest - anchor + 60_000);
-  const nowMs = options.now === undefined ? Date.now() : typeof options.now === "number" ? options.now : options.now.getTime();
+  const ageMs =
+    options.ageSeconds !== undefined
+      ? options.ageSeconds * 1000
+      : Math.max(DEFAULT_AGE_SECONDS * 1000, latest - anchor + 60_000);
+  const nowMs =
+    options.now === undefined ? Date.now() : typeof options.now === "number" ? options.now : options.now.getTime();
   // Whole seconds, so that a timestamp written without fractions stays without.
   const shiftMs = Math.floor((nowMs - ageMs - anchor) / 1000) * 1000;
-  return text.replace(TIMESTAMP, (whole: string, fraction: string | undefined, zone: string) => `"${shifted(whole.slice(1, -1), fraction, zone, shiftMs)}"`);
+  return text.replace(
+    TIMESTAMP,
+    (whole: string, fraction: string | undefined, zone: string) =>
+      `"${shifted(whole.slice(1, -1), fraction, zone, shiftMs)}"`,
+  );
 }
 
 /** The instant `iso` + `shiftMs`, written in iso's own UTC offset (and fraction digits). */
 function shifted(iso: string, fraction: string | undefined, zone: string, shiftMs: number): string {
-  const offsetMinutes = zone === "Z" ? 0 : (zone.startsWith("-") ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
+  const offsetMinutes =
+    zone === "Z" ? 0 : (zone.startsWith("-") ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
   // toISOString of the local wall time: the instant moved by the offset, read as UTC.
   const local = new Date(Date.parse(iso) + shiftMs + offsetMinutes * 60_000).toISOString();
   const digits = fraction ? fraction.length - 1 : 0;

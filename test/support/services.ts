@@ -81,7 +81,11 @@ export class OwnRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
   async start(): Promise<void> {
-    this.child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore", env: machineClockEnv() });
+    this.child = spawn(
+      "redis-server",
+      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      { stdio: "ignore", env: machineClockEnv() },
+    );
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {
       if (await canConnect(this.port)) return;

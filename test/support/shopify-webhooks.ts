@@ -31,7 +31,11 @@ export function webhookHeaders(o: SignedWebhookOptions, body: string): Record<st
 
 export function signedWebhookRequest(baseUrl: string, o: SignedWebhookOptions): Request {
   const body = JSON.stringify(o.payload);
-  return new Request(`${baseUrl.replace(/\/$/, "")}/webhooks/${o.topic}`, { method: "POST", headers: webhookHeaders(o, body), body });
+  return new Request(`${baseUrl.replace(/\/$/, "")}/webhooks/${o.topic}`, {
+    method: "POST",
+    headers: webhookHeaders(o, body),
+    body,
+  });
 }
 
 /**

@@ -7,6 +7,7 @@ export interface LoginFormErrors {
 
 export function loginErrorMessage(result: LoginError | undefined): LoginFormErrors {
   if (result?.shop === LoginErrorType.MissingShop) return { shop: "Enter your shop domain to log in" };
-  if (result?.shop === LoginErrorType.InvalidShop) return { shop: "Enter a valid shop domain, like my-shop.myshopify.com" };
+  if (result?.shop === LoginErrorType.InvalidShop)
+    return { shop: "Enter a valid shop domain, like my-shop.myshopify.com" };
   return {};
 }

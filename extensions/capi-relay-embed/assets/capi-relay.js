@@ -220,7 +220,9 @@
   function viewContent(config, sessionId) {
     var product = config && config.pageType === "product" ? config.product : null;
     if (!product || product.id === undefined || product.id === null) return null;
-    var contentId = String(product.variantId !== undefined && product.variantId !== null ? product.variantId : product.id);
+    var contentId = String(
+      product.variantId !== undefined && product.variantId !== null ? product.variantId : product.id,
+    );
     var params = { content_ids: [contentId], content_type: "product" };
     if (typeof product.price === "number" && isFinite(product.price) && config.currency) {
       params.value = Math.round(product.price) / 100;
@@ -266,9 +268,13 @@
 
   function writeCookie(doc, name, value, nowMs, hostname, secure) {
     var base =
-      name + "=" + encodeURIComponent(value) +
-      "; expires=" + new Date(nowMs + COOKIE_DAYS * DAY_MS).toUTCString() +
-      "; path=/; SameSite=Lax" + (secure ? "; Secure" : "");
+      name +
+      "=" +
+      encodeURIComponent(value) +
+      "; expires=" +
+      new Date(nowMs + COOKIE_DAYS * DAY_MS).toUTCString() +
+      "; path=/; SameSite=Lax" +
+      (secure ? "; Secure" : "");
     var domains = cookieDomainCandidates(hostname);
     for (var i = 0; i < domains.length; i++) {
       // The browser refuses public suffixes (co.uk, myshopify.com): try the next level.
@@ -305,7 +311,11 @@
   function createRelay(env) {
     var win = env.window;
     var doc = env.document;
-    var now = env.now || function () { return Date.now(); };
+    var now =
+      env.now ||
+      function () {
+        return Date.now();
+      };
     var random = env.random || Math.random;
     var config = env.config || readConfig(doc);
     var state = {
@@ -341,10 +351,14 @@
 
     function sessionId() {
       if (state.sessionId) return state.sessionId;
-      var id = safe(function () { return win.sessionStorage.getItem(SESSION_KEY); });
+      var id = safe(function () {
+        return win.sessionStorage.getItem(SESSION_KEY);
+      });
       if (!id) {
         id = now().toString(36) + Math.floor(random() * 1e9).toString(36);
-        safe(function () { win.sessionStorage.setItem(SESSION_KEY, id); });
+        safe(function () {
+          win.sessionStorage.setItem(SESSION_KEY, id);
+        });
       }
       state.sessionId = id;
       return id;
@@ -391,14 +405,19 @@
         var granted = state.consent.marketing !== false;
         if (granted !== state.pixelConsent) {
           state.pixelConsent = granted;
-          safe(function () { win.fbq("consent", granted ? "grant" : "revoke"); });
+          safe(function () {
+            win.fbq("consent", granted ? "grant" : "revoke");
+          });
         }
       }
       scheduleSync();
     }
 
     function scheduleSync() {
-      if (state.timer !== null) safe(function () { env.clearTimeout(state.timer); });
+      if (state.timer !== null)
+        safe(function () {
+          env.clearTimeout(state.timer);
+        });
       state.timer = env.setTimeout(function () {
         state.timer = null;
         sync();
