@@ -4,7 +4,7 @@ import { isIP } from "node:net";
 import { ACTION_SOURCES } from "./action-source";
 import { isValidFbc, isValidFbp } from "./browser-ids";
 import type { MetaEvent } from "./event";
-import { HASHED_KEYS, isSha256Hex } from "./user-data";
+import { HASHED_KEYS, isSha256Hex, PLAIN_KEYS } from "./user-data";
 
 export const MAX_AGE_SECONDS = 7 * 24 * 3600;
 export const MAX_AGE_PHYSICAL_STORE_SECONDS = 62 * 24 * 3600;
@@ -59,15 +59,7 @@ const STANDARD_EVENTS = [
 const STANDARD_BY_LOWER = new Map(STANDARD_EVENTS.map((n) => [n.toLowerCase(), n]));
 
 // Keys Meta counts as customer information; at least one must be present.
-const MATCH_KEYS = [
-  ...HASHED_KEYS,
-  "client_ip_address",
-  "client_user_agent",
-  "fbc",
-  "fbp",
-  "subscription_id",
-  "lead_id",
-] as const;
+const MATCH_KEYS = [...HASHED_KEYS, ...PLAIN_KEYS] as const;
 
 const isHash = (v: unknown) => typeof v === "string" && isSha256Hex(v);
 

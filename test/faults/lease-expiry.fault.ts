@@ -164,9 +164,10 @@ async function watchLeases(): Promise<void> {
     try {
       const rows = await db.sql<{ shop: string; leaseId: string | null; until: number; rows: number; expired: number }>(
         `SELECT "shop", "leaseId", (EXTRACT(EPOCH FROM MAX("leaseUntil")) * 1000)::float8 AS "until", COUNT(*)::int AS "rows",
-                COUNT(*) FILTER (WHERE "leaseUntil" < (clock_timestamp() AT TIME ZONE 'UTC'))::int AS "expired"
+                COUNT(*) FILTER (WHERE "leaseUntil" < ($1::timestamptz AT TIME ZONE 'UTC'))::int AS "expired"
          FROM "Event" WHERE "state" = 'sending' GROUP BY "shop", "leaseId"`,
-        [],
+        // Leases are written on the workers' clock, which .ci/clock-ahead moves and PostgreSQL's does not.
+        [new Date().toISOString()],
       );
       const at = Date.now();
       for (const row of rows) {
@@ -203,10 +204,12 @@ const renewals = (l: LeaseSeen) => l.untils.size - 1;
 async function release(phase: Phase): Promise<void> {
   for (let batch = 0; batch < phase.orders / 1000; batch++) {
     await db.sql(
-      `UPDATE "Event" e SET "nextAttemptAt" = (now() AT TIME ZONE 'UTC') - interval '10 seconds' + o."rank" * interval '1 millisecond'
+      // The workers' clock, not PostgreSQL's: under .ci/clock-ahead only this process and its
+      // children move ahead, and "due" is judged by the worker's clock.
+      `UPDATE "Event" e SET "nextAttemptAt" = ($3::timestamptz AT TIME ZONE 'UTC') - interval '10 seconds' + o."rank" * interval '1 millisecond'
        FROM (SELECT "id", ROW_NUMBER() OVER (ORDER BY "id") AS "rank" FROM "Event" WHERE "shop" = $1) o
        WHERE e."id" = o."id" AND o."rank" > $2 AND o."rank" <= $2 + 1000`,
-      [phase.shop, batch * 1000],
+      [phase.shop, batch * 1000, new Date().toISOString()],
     );
     await waitFor(
       async () =>
@@ -320,8 +323,8 @@ beforeAll(async () => {
     );
     // Parked until its phase starts.
     await db.sql(
-      `UPDATE "Event" SET "nextAttemptAt" = (now() AT TIME ZONE 'UTC') + interval '1 day' WHERE "shop" = $1`,
-      [phase.shop],
+      `UPDATE "Event" SET "nextAttemptAt" = ($2::timestamptz AT TIME ZONE 'UTC') + interval '1 day' WHERE "shop" = $1`,
+      [phase.shop, new Date().toISOString()],
     );
     // A few events per batch get a raw email, which Meta refuses for the whole request: well
     // inside each batch of 1,000 (in id order, the order they will be claimed in).
