@@ -35,7 +35,6 @@ export interface VerifiedWebhook {
 interface ShopContext extends ShopSnapshot {
   /** The Shop row's install facts; null when there is no row. */
   install: { installedAt: Date; uninstalledAt: Date | null; shopifyId: string | null } | null;
-  testEventCode?: string | null;
   loadedAt: number;
 }
 
@@ -66,7 +65,6 @@ async function shopContext(prisma: PrismaClient, shop: string, nowMs: number): P
     pixelId: destination?.pixelId,
     paused: !destination || destination.pausedAt !== null,
     pauseReason: destination?.pauseReason,
-    testEventCode: destination?.testEventCode,
     loadedAt: nowMs,
   };
   contexts.set(shop, context);
