@@ -1,6 +1,7 @@
 // The admin page's form posts: what is validated, what is checked with Meta (the project's
 // stand-in), what reaches saveDestination, and what the settings row becomes. Against the real
 // PostgreSQL of this machine, in a database of its own.
+import { soleDestination } from "../../test/support/destinations";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
@@ -17,7 +18,7 @@ import {
 import { sealSecret, tokenFingerprint } from "../security/token-vault";
 import type { ShopifyAccess } from "../shopify/web-pixel.server";
 import { fakeShopify } from "../shopify/web-pixel.fake";
-import { loadDestinationView } from "./dashboard.server";
+import { loadDestinationViews } from "./dashboard.server";
 import { runAdminAction as runAction, type AdminDeps } from "./actions.server";
 
 const SHOP = "actions.myshopify.com";
@@ -42,6 +43,7 @@ const realSave: SaveDestination = (prisma, shop, input) => saveDestination(prism
 let saved: Array<{ shop: string; input: DestinationInput }> = [];
 const fakeSave = async (_prisma: unknown, shop: string, input: DestinationInput) => {
   saved.push({ shop, input });
+  return "00000000-0000-4000-8000-000000000001";
 };
 
 function form(fields: Record<string, string>): FormData {
@@ -57,6 +59,9 @@ const destination = (fields: Record<string, string> = {}) =>
     accessToken: TOKEN,
     testEventCode: "",
     apiVersion: "v24.0",
+    "events.Purchase": "true",
+    "events.InitiateCheckout": "true",
+    sendTestOrders: "true",
     ...fields,
   });
 
@@ -97,7 +102,16 @@ describe("save-destination", () => {
     expect(saved).toEqual([
       {
         shop: SHOP,
-        input: { pixelId: "123456789012345", accessToken: TOKEN, testEventCode: "TEST123", apiVersion: "v24.0" },
+        input: {
+          id: undefined,
+          label: "",
+          events: ["Purchase", "InitiateCheckout"],
+          sendTestOrders: true,
+          pixelId: "123456789012345",
+          accessToken: TOKEN,
+          testEventCode: "TEST123",
+          apiVersion: "v24.0",
+        },
       },
     ]);
   });
@@ -127,6 +141,7 @@ describe("save-destination", () => {
     const accessTokenEnc = sealSecret(TOKEN, { purpose: "meta-access-token", shop: SHOP }, KEY);
     await db.prisma.destination.create({
       data: {
+        id: crypto.randomUUID(),
         shop: SHOP,
         pixelId: "123456789012345",
         accessTokenEnc,
@@ -143,7 +158,18 @@ describe("save-destination", () => {
     expect(result).toMatchObject({ ok: true });
     // The shop's current (older) API version stays selectable; others outside the list do not.
     expect(saved).toEqual([
-      { shop: SHOP, input: { pixelId: "123456789012345", testEventCode: null, apiVersion: "v21.0" } },
+      {
+        shop: SHOP,
+        input: {
+          id: undefined,
+          label: "",
+          events: ["Purchase", "InitiateCheckout"],
+          sendTestOrders: true,
+          pixelId: "123456789012345",
+          testEventCode: null,
+          apiVersion: "v21.0",
+        },
+      },
     ]);
     expect(await runAdminAction(db.prisma, SHOP, destination({ apiVersion: "v20.0" }), fakeSave)).toMatchObject({
       ok: false,
@@ -173,7 +199,7 @@ describe("save-destination turns the storefront pixel on", () => {
   it("creates the web pixel with the saved pixel ID, then updates it when the pixel changes", async () => {
     const shop = "pixel-on.myshopify.com";
     const shopify = fakeShopify();
-    const first = await runAdminAction(db.prisma, shop, destination({ pixelId: "111111111111111" }), fakeSave, {
+    const first = await runAdminAction(db.prisma, shop, destination({ pixelId: "111111111111111" }), realSave, {
       graphql: shopify,
       grantedScopes: GRANTED,
     });
@@ -182,27 +208,56 @@ describe("save-destination turns the storefront pixel on", () => {
       ok: true,
       message: "Pixel connection saved; storefront pixel on",
     });
-    expect(shopify.pixel).toEqual({ id: "gid://shopify/WebPixel/1", settings: '{"pixelId":"111111111111111"}' });
+    expect(shopify.pixel).toEqual({ id: "gid://shopify/WebPixel/1", settings: '{"pixelIds":"111111111111111"}' });
 
-    await runAdminAction(db.prisma, shop, destination({ pixelId: "222222222222222" }), fakeSave, {
+    // A second pixel: the storefront fires both.
+    await runAdminAction(db.prisma, shop, destination({ pixelId: "222222222222222" }), realSave, {
       graphql: shopify,
       grantedScopes: GRANTED,
     });
     expect(shopify.calls).toEqual(["webPixelCreate", "webPixelUpdate"]);
-    expect(shopify.pixel?.settings).toBe('{"pixelId":"222222222222222"}');
+    expect(shopify.pixel?.settings).toBe('{"pixelIds":"111111111111111,222222222222222"}');
+
+    // The first one's card changes its pixel: the list follows.
+    const firstId = (await db.prisma.destination.findFirstOrThrow({ where: { shop, pixelId: "111111111111111" } })).id;
+    await runAdminAction(
+      db.prisma,
+      shop,
+      destination({ id: firstId, pixelId: "333333333333333", accessToken: "" }),
+      realSave,
+      { graphql: shopify, grantedScopes: GRANTED },
+    );
+    expect(shopify.pixel?.settings).toBe('{"pixelIds":"333333333333333,222222222222222"}');
     expect(await db.prisma.shop.findUniqueOrThrow({ where: { shop } })).toMatchObject({
       webPixelId: "gid://shopify/WebPixel/1",
-      webPixelPixelId: "222222222222222",
+      webPixelPixelId: "333333333333333,222222222222222",
       webPixelStatus: "active",
       webPixelMessage: null,
     });
+
+    // Removing one: the storefront stops firing it.
+    const removed = await runAdminAction(
+      db.prisma,
+      shop,
+      form({ intent: "remove-destination", id: firstId }),
+      realSave,
+      { graphql: shopify, grantedScopes: GRANTED },
+    );
+    expect(removed).toMatchObject({ ok: true, intent: "remove-destination" });
+    expect(shopify.pixel?.settings).toBe('{"pixelIds":"222222222222222"}');
+    // Another shop cannot remove it.
+    const other = (await db.prisma.destination.findFirstOrThrow({ where: { shop } })).id;
+    expect(
+      await runAdminAction(db.prisma, OTHER, form({ intent: "remove-destination", id: other }), realSave),
+    ).toMatchObject({ ok: false });
+    expect(await db.prisma.destination.count({ where: { shop } })).toBe(1);
   });
 
   it("saves the destination and says plainly why the pixel is off when Shopify refuses", async () => {
     const shop = "pixel-denied.myshopify.com";
     const shopify = fakeShopify();
     shopify.deny = true;
-    const result = await runAdminAction(db.prisma, shop, destination(), fakeSave, {
+    const result = await runAdminAction(db.prisma, shop, destination(), realSave, {
       graphql: shopify,
       grantedScopes: GRANTED,
     });
@@ -211,7 +266,7 @@ describe("save-destination turns the storefront pixel on", () => {
       message: "Pixel connection saved",
       warning: expect.stringContaining("Access denied for webPixelCreate field."),
     });
-    expect(saved).toHaveLength(1);
+    expect(await db.prisma.destination.count({ where: { shop } })).toBe(1);
     const row = await db.prisma.shop.findUniqueOrThrow({ where: { shop } });
     expect(row).toMatchObject({ webPixelStatus: "failed", webPixelMessage: (result as { warning: string }).warning });
   });
@@ -305,12 +360,12 @@ describe("save-destination checks the pixel and token with Meta first", () => {
 
   it("a wrong pixel over a working setup leaves the saved one as it was", async () => {
     const shop = "check-typo.myshopify.com";
-    await realSave(db.prisma, shop, { pixelId: "123456789012345", accessToken: TOKEN });
+    const id = await realSave(db.prisma, shop, { pixelId: "123456789012345", accessToken: TOKEN });
     meta.unknownPixel("999999999999");
     const result = await runAdminAction(
       db.prisma,
       shop,
-      destination({ pixelId: "999999999999", accessToken: "" }),
+      destination({ id, pixelId: "999999999999", accessToken: "" }),
       realSave,
     );
     expect(result).toMatchObject({
@@ -318,7 +373,7 @@ describe("save-destination checks the pixel and token with Meta first", () => {
       formError: expect.stringContaining("your saved connection is unchanged"),
       fieldErrors: { pixelId: expect.any(String) },
     });
-    expect(await db.prisma.destination.findUniqueOrThrow({ where: { shop } })).toMatchObject({
+    expect(await db.prisma.destination.findFirstOrThrow({ where: { shop } })).toMatchObject({
       pixelId: "123456789012345",
     });
   });
@@ -333,7 +388,7 @@ describe("save-destination checks the pixel and token with Meta first", () => {
         /^Not checked yet\. The connection could not be checked: Meta did not answer in time\. Events are kept/,
       ),
     });
-    const view = await loadDestinationView(db.prisma, "check-timeout.myshopify.com");
+    const view = await (await loadDestinationViews(db.prisma, "check-timeout.myshopify.com"))[0];
     expect(view).toMatchObject({
       paused: false,
       check: { status: "unchecked", message: expect.stringContaining("did not answer in time") },
@@ -354,7 +409,7 @@ describe("save-destination checks the pixel and token with Meta first", () => {
   it("records a passing check on the destination for the page", async () => {
     const shop = "check-recorded.myshopify.com";
     await runAdminAction(db.prisma, shop, destination(), realSave);
-    expect(await loadDestinationView(db.prisma, shop)).toMatchObject({
+    expect((await loadDestinationViews(db.prisma, shop))[0]).toMatchObject({
       paused: false,
       check: {
         status: "connected",
@@ -368,7 +423,13 @@ describe("save-destination checks the pixel and token with Meta first", () => {
   it("asks for the token again when the stored one can no longer be read", async () => {
     const shop = "check-unreadable.myshopify.com";
     await db.prisma.destination.create({
-      data: { shop, pixelId: "123456789012345", accessTokenEnc: "v2.unreadable", tokenFingerprint: "fp" },
+      data: {
+        id: crypto.randomUUID(),
+        shop,
+        pixelId: "123456789012345",
+        accessTokenEnc: "v2.unreadable",
+        tokenFingerprint: "fp",
+      },
     });
     const result = await runAdminAction(db.prisma, shop, destination({ accessToken: "" }), fakeSave);
     expect(result).toMatchObject({
@@ -382,10 +443,11 @@ describe("save-destination checks the pixel and token with Meta first", () => {
 
 describe("saving the same pixel and token on a paused destination", () => {
   async function pausedShop(shop: string) {
-    await realSave(db.prisma, shop, { pixelId: "123456789012345", accessToken: TOKEN });
+    const destinationId = await realSave(db.prisma, shop, { pixelId: "123456789012345", accessToken: TOKEN });
     await db.prisma.event.create({
       data: {
         shop,
+        destinationId,
         eventName: "Purchase",
         eventId: `${shop}-1`,
         topic: "orders/create",
@@ -396,7 +458,7 @@ describe("saving the same pixel and token on a paused destination", () => {
     });
     await pauseDestination(
       db.prisma,
-      shop,
+      await soleDestination(db.prisma, shop),
       "Meta error 190/460: Error validating access token",
       "Meta no longer accepts your access token.",
       new Date(),
@@ -412,9 +474,12 @@ describe("saving the same pixel and token on a paused destination", () => {
       ok: true,
       message: "Pixel settings saved; the stored token is kept; sending resumed",
     });
-    expect((await openDestination(db.prisma, shop, KEY))!.pausedAt).toBeNull();
+    expect((await openDestination(db.prisma, await soleDestination(db.prisma, shop), KEY))!.pausedAt).toBeNull();
     expect(await eventState(shop)).toBe("queued");
-    expect(await loadDestinationView(db.prisma, shop)).toMatchObject({ paused: false, check: { status: "connected" } });
+    expect((await loadDestinationViews(db.prisma, shop))[0]).toMatchObject({
+      paused: false,
+      check: { status: "connected" },
+    });
   });
 
   it("stays paused when Meta still refuses the token, with the refusal recorded for the page", async () => {
@@ -429,7 +494,7 @@ describe("saving the same pixel and token on a paused destination", () => {
     });
     expect(JSON.stringify(result)).not.toContain("Pixel connection saved");
     expect(await eventState(shop)).toBe("paused");
-    expect(await loadDestinationView(db.prisma, shop)).toMatchObject({
+    expect((await loadDestinationViews(db.prisma, shop))[0]).toMatchObject({
       paused: true,
       check: { status: "failed", message: expect.stringMatching(/does not accept this access token/) },
     });
@@ -446,7 +511,10 @@ describe("saving the same pixel and token on a paused destination", () => {
       warning: expect.stringContaining("Sending stays paused until the check passes"),
     });
     expect(await eventState(shop)).toBe("paused");
-    expect(await loadDestinationView(db.prisma, shop)).toMatchObject({ paused: true, check: { status: "unchecked" } });
+    expect((await loadDestinationViews(db.prisma, shop))[0]).toMatchObject({
+      paused: true,
+      check: { status: "unchecked" },
+    });
   });
 
   it("a new token that passes resumes, as before", async () => {

@@ -12,6 +12,12 @@ import {
   type MetaAccess,
   type SaveDestination,
 } from "../pipeline/connection.server";
+import {
+  DESTINATION_EVENTS,
+  DestinationConflictError,
+  findDestination,
+  removeDestination,
+} from "../pipeline/destinations.server";
 import { sendTestEvent } from "../pipeline/test-event.server";
 import type { VaultKeyInput } from "../security/token-vault";
 import { activateWebPixel, type ShopifyAccess } from "../shopify/web-pixel.server";
@@ -23,7 +29,7 @@ import { TEST_EVENT_CODE_PATTERN } from "../meta/test-event-code";
 
 export type { SaveDestination };
 
-export type Intent = "save-destination" | "save-settings" | "send-test-event";
+export type Intent = "save-destination" | "remove-destination" | "save-settings" | "send-test-event";
 
 export type ActionResult =
   /**
@@ -41,7 +47,21 @@ export type ActionResult =
 
 const trimmed = z.preprocess((v) => (typeof v === "string" ? v.trim() : ""), z.string());
 
+/** A checkbox: present and "true" when ticked. */
+const checkbox = z
+  .enum(["true", "false"])
+  .optional()
+  .transform((v) => (v === undefined ? undefined : v === "true"));
+
 export const destinationFormSchema = z.object({
+  /** Empty: a new destination (another pixel). */
+  id: trimmed.pipe(
+    z.union([z.literal("").transform(() => undefined), z.string().uuid("Reload the page and try again")]),
+  ),
+  label: trimmed.pipe(z.string().max(60, "A name of at most 60 characters")),
+  "events.Purchase": checkbox,
+  "events.InitiateCheckout": checkbox,
+  sendTestOrders: checkbox,
   pixelId: trimmed.pipe(
     z.string().regex(PIXEL_ID_PATTERN, "Enter the pixel (dataset) ID: the number shown in Meta Events Manager"),
   ),
@@ -147,8 +167,22 @@ async function saveDestinationForm(
 ): Promise<ActionResult> {
   const intent = "save-destination";
   const parsed = destinationFormSchema.safeParse(formValues(form));
-  const existing = await prisma.destination.findUnique({ where: { shop }, select: { apiVersion: true } });
+  // Without an id, a pixel the shop has is changed and another one added (findDestination's rule).
+  const existing = parsed.success
+    ? await findDestination(prisma, shop, parsed.data).catch((error: unknown) => {
+        if (error instanceof DestinationConflictError) return undefined;
+        throw error;
+      })
+    : null;
   const errors = parsed.success ? {} : fieldErrors(parsed.error);
+  if (existing === undefined)
+    return { intent, ok: false, fieldErrors: {}, formError: "This pixel is no longer connected. Reload the page." };
+  // Checkboxes the form does not show leave the destination's choice as it is.
+  const shown = parsed.success && DESTINATION_EVENTS.some((name) => parsed.data[`events.${name}`] !== undefined);
+  const events = shown
+    ? DESTINATION_EVENTS.filter((name) => parsed.success && parsed.data[`events.${name}`])
+    : undefined;
+  if (events?.length === 0) errors.events = "Choose at least one event to send to this pixel";
   if (parsed.success) {
     const allowed: readonly string[] = existing ? [...META_API_VERSIONS, existing.apiVersion] : META_API_VERSIONS;
     if (!allowed.includes(parsed.data.apiVersion)) errors.apiVersion = "Choose one of the listed API versions";
@@ -158,16 +192,27 @@ async function saveDestinationForm(
   }
   if (!parsed.success || Object.keys(errors).length > 0) return { intent, ok: false, fieldErrors: errors };
 
-  const { pixelId, accessToken, testEventCode, apiVersion } = parsed.data;
+  const { id, label, sendTestOrders, pixelId, accessToken, testEventCode, apiVersion } = parsed.data;
   let outcome: ConnectOutcome;
   try {
     outcome = await connectDestination(
       prisma,
       shop,
-      { pixelId, testEventCode, apiVersion, ...(accessToken ? { accessToken } : {}) },
+      {
+        id,
+        label,
+        events,
+        sendTestOrders,
+        pixelId,
+        testEventCode,
+        apiVersion,
+        ...(accessToken ? { accessToken } : {}),
+      },
       { meta: deps.meta ?? metaAccessFromEnv(), save, key: deps.key, now: deps.now?.() },
     );
   } catch (error) {
+    if (error instanceof DestinationConflictError)
+      return { intent, ok: false, fieldErrors: { pixelId: error.message } };
     console.error(
       `capi-relay: saving the destination of ${shop} failed:`,
       error instanceof Error ? error.message : error,
@@ -203,7 +248,7 @@ async function saveDestinationForm(
   if (!shopify) return result();
   // The storefront pixel follows the saved pixel ID; the destination stands whatever Shopify answers.
   try {
-    const pixel = await activateWebPixel(prisma, shopify, shop, pixelId);
+    const pixel = await activateWebPixel(prisma, shopify, shop);
     return pixel.status === "active"
       ? result({ message: `${message}; storefront pixel on` })
       : result({ warning: pixel.message });
@@ -218,13 +263,42 @@ async function saveDestinationForm(
   }
 }
 
-/** One test Purchase to the pixel with the shop's test event code, and Meta's answer. */
-async function sendTestEventForm(prisma: PrismaClient, shop: string, deps: AdminDeps): Promise<ActionResult> {
+/** Removes one of the shop's pixels; the storefront pixel follows. */
+async function removeDestinationForm(
+  prisma: PrismaClient,
+  shop: string,
+  form: FormData,
+  shopify: ShopifyAccess | undefined,
+  deps: AdminDeps,
+): Promise<ActionResult> {
+  const intent = "remove-destination";
+  const id = z.string().uuid().safeParse(form.get("id"));
+  if (!id.success || !(await removeDestination(prisma, { shop, id: id.data }, deps.now?.() ?? new Date())))
+    return { intent, ok: false, fieldErrors: {}, formError: "This pixel is no longer connected. Reload the page." };
+  if (shopify) await activateWebPixel(prisma, shopify, shop).catch(() => undefined);
+  return { intent, ok: true, message: "Pixel removed; its unsent events will not be sent" };
+}
+
+/** One test Purchase to one of the shop's pixels with its test event code, and Meta's answer. */
+async function sendTestEventForm(
+  prisma: PrismaClient,
+  shop: string,
+  form: FormData,
+  deps: AdminDeps,
+): Promise<ActionResult> {
   const intent = "send-test-event";
+  const destinationId = z
+    .string()
+    .uuid()
+    .optional()
+    .safeParse(form.get("destinationId") || undefined);
+  if (!destinationId.success)
+    return { intent, ok: false, fieldErrors: {}, formError: "Choose one of your pixels and try again." };
   try {
     const sent = await sendTestEvent(prisma, shop, deps.meta ?? metaAccessFromEnv(), {
       key: deps.key,
       nowMs: deps.now?.().getTime(),
+      destinationId: destinationId.data,
     });
     if (sent.ok)
       return {
@@ -291,6 +365,7 @@ export async function runAdminAction(
   const intent = form.get("intent");
   if (intent === "save-destination") return saveDestinationForm(prisma, shop, form, save, shopify, deps);
   if (intent === "save-settings") return saveShopSettings(prisma, shop, form);
-  if (intent === "send-test-event") return sendTestEventForm(prisma, shop, deps);
+  if (intent === "remove-destination") return removeDestinationForm(prisma, shop, form, shopify, deps);
+  if (intent === "send-test-event") return sendTestEventForm(prisma, shop, form, deps);
   return { intent: null, ok: false, fieldErrors: {}, formError: "Unknown form" };
 }

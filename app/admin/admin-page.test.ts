@@ -187,8 +187,8 @@ describe("admin pages", () => {
   it("shows a shop with nothing set up: no destination, default settings, a checklist with nothing done, none of another shop's events", async () => {
     const { overview, events, settings, text } = await loadAll("shop-a");
     for (const page of [overview, events, settings]) expect(page.shop).toBe("shop-a.myshopify.com");
-    expect(overview.destination).toBeNull();
-    expect(settings.destination).toBeNull();
+    expect(overview.destinations).toEqual([]);
+    expect(settings.destinations).toEqual([]);
     expect(events.events).toEqual([]);
     expect(overview.stats.last7d.counts.total).toBe(0);
     expect(settings.settings.settings.purchaseTrigger).toBe("orders/create");
@@ -217,36 +217,42 @@ describe("admin pages", () => {
     expect(saved.data).toMatchObject({ ok: true });
     expect(saved.text).not.toContain(TOKEN);
 
-    const row = await db.prisma.destination.findUniqueOrThrow({ where: { shop: "shop-a.myshopify.com" } });
+    const row = await db.prisma.destination.findFirstOrThrow({ where: { shop: "shop-a.myshopify.com" } });
     expect(row.accessTokenEnc).not.toContain(TOKEN);
 
     const { overview, settings, text } = await loadAll("shop-a");
-    expect(settings.destination).toMatchObject({
-      pixelId: "987654321098765",
-      testEventCode: "TEST42",
-      hasAccessToken: true,
-      paused: false,
-    });
-    expect(overview.destination).toMatchObject({
-      pixelId: "987654321098765",
-      testEventCode: "TEST42",
-      hasAccessToken: true,
-      paused: false,
-    });
+    expect(settings.destinations).toMatchObject([
+      {
+        pixelId: "987654321098765",
+        testEventCode: "TEST42",
+        hasAccessToken: true,
+        paused: false,
+      },
+    ]);
+    expect(overview.destinations).toMatchObject([
+      {
+        pixelId: "987654321098765",
+        testEventCode: "TEST42",
+        hasAccessToken: true,
+        paused: false,
+      },
+    ]);
     expect(text).not.toContain(TOKEN);
     expect(text).not.toContain(row.accessTokenEnc);
     expect(text).not.toContain(row.tokenFingerprint);
 
     // The storefront pixel was turned on with the saved pixel ID, through the Admin API.
-    expect(JSON.parse(shopifyApi.get("shop-a.myshopify.com")!.pixel!.settings)).toEqual({ pixelId: "987654321098765" });
+    expect(JSON.parse(shopifyApi.get("shop-a.myshopify.com")!.pixel!.settings)).toEqual({
+      pixelIds: "987654321098765",
+    });
     expect(overview.webPixel.status).not.toBe("failed");
     // The check passed: the checklist's first step is done.
     expect(stepsOf(overview)).toEqual({ connect: true, embed: false, "test-event": false, live: false });
 
     // Shop B still has no destination, and nothing of shop A's checklist.
     const b = await loadAll("shop-b");
-    expect(b.settings.destination).toBeNull();
-    expect(b.overview.destination).toBeNull();
+    expect(b.settings.destinations).toEqual([]);
+    expect(b.overview.destinations).toEqual([]);
     expect(b.overview.checklist.done).toBe(0);
   });
 
@@ -260,14 +266,14 @@ describe("admin pages", () => {
     });
     expect(result.status).toBe(400);
     expect(result.data.fieldErrors).toHaveProperty("pixelId");
-    expect((await db.prisma.destination.findUniqueOrThrow({ where: { shop: "shop-a.myshopify.com" } })).pixelId).toBe(
+    expect((await db.prisma.destination.findFirstOrThrow({ where: { shop: "shop-a.myshopify.com" } })).pixelId).toBe(
       "987654321098765",
     );
   });
 
   it("shows the connection Meta confirmed, and the test event code in plain words", async () => {
     const { data } = await load("shop-a");
-    expect(data.destination.check).toMatchObject({
+    expect(data.destinations[0].check).toMatchObject({
       status: "connected",
       message: expect.stringMatching(/^Connected: Meta accepts this access token for pixel/),
     });
@@ -277,7 +283,7 @@ describe("admin pages", () => {
   it("never reports a revoked token as connected: 400, nothing saved, the field says what to do", async () => {
     const revoked = "EAAGrevokedtoken" + "r".repeat(48);
     meta.revokeToken(revoked);
-    const before = await db.prisma.destination.findUniqueOrThrow({ where: { shop: "shop-a.myshopify.com" } });
+    const before = await db.prisma.destination.findFirstOrThrow({ where: { shop: "shop-a.myshopify.com" } });
     const result = await post("shop-a", {
       intent: "save-destination",
       pixelId: "987654321098765",
@@ -292,7 +298,7 @@ describe("admin pages", () => {
     });
     expect(result.text).not.toContain("Pixel connection saved");
     expect(result.text).not.toContain(revoked);
-    const after = await db.prisma.destination.findUniqueOrThrow({ where: { shop: "shop-a.myshopify.com" } });
+    const after = await db.prisma.destination.findFirstOrThrow({ where: { shop: "shop-a.myshopify.com" } });
     expect(after.tokenFingerprint).toBe(before.tokenFingerprint);
   });
 

@@ -3,13 +3,16 @@ import { BlockStack, Banner } from "@shopify/polaris";
 import type { DestinationView } from "./dashboard.server";
 import { formatTime } from "./format-time";
 
-type Destination = Pick<DestinationView, "pixelId" | "pauseMessage" | "pausedAt">;
+type Destination = Pick<DestinationView, "pixelId" | "label" | "pauseMessage" | "pausedAt">;
+
+/** A pixel as the merchant named it, else by its id. */
+export const pixelName = (d: Pick<DestinationView, "pixelId" | "label">) => d.label || `pixel ${d.pixelId}`;
 
 export function PausedBanner({ destination, settingsUrl }: { destination: Destination; settingsUrl?: string }) {
   return (
     <Banner
       tone="critical"
-      title={`Meta is not accepting events for pixel ${destination.pixelId}`}
+      title={`Meta is not accepting events for ${pixelName(destination)}`}
       action={settingsUrl ? { content: "Save a new token", url: settingsUrl } : undefined}
     >
       <BlockStack gap="200">
@@ -31,11 +34,20 @@ export function PausedBanner({ destination, settingsUrl }: { destination: Destin
  * A test event code sends Shopify test orders (and the test event button) to Test events; real
  * orders go to the pixel as always (app/events/purchase.ts), so the code never holds them back.
  */
-export function TestEventCodeBanner({ code, settingsUrl }: { code: string; settingsUrl?: string }) {
+export function TestEventCodeBanner({
+  code,
+  pixel,
+  settingsUrl,
+}: {
+  code: string;
+  /** Which pixel, when the shop has several. */
+  pixel?: string;
+  settingsUrl?: string;
+}) {
   return (
     <Banner
       tone="info"
-      title={`Test event code ${code} is set`}
+      title={`Test event code ${code} is set${pixel ? ` for ${pixel}` : ""}`}
       action={settingsUrl ? { content: "Open settings", url: settingsUrl } : undefined}
     >
       <p>
@@ -44,5 +56,35 @@ export function TestEventCodeBanner({ code, settingsUrl }: { code: string; setti
         Settings and save.
       </p>
     </Banner>
+  );
+}
+
+/** What stops or changes delivery, pixel by pixel: each paused one, and each with a test event code. */
+export function DestinationBanners({
+  destinations,
+  settingsUrl,
+}: {
+  destinations: DestinationView[];
+  settingsUrl?: string;
+}) {
+  const several = destinations.length > 1;
+  return (
+    <>
+      {destinations
+        .filter((d) => d.paused)
+        .map((d) => (
+          <PausedBanner key={`paused-${d.id}`} destination={d} settingsUrl={settingsUrl} />
+        ))}
+      {destinations
+        .filter((d) => d.testEventCode)
+        .map((d) => (
+          <TestEventCodeBanner
+            key={`test-${d.id}`}
+            code={d.testEventCode!}
+            pixel={several ? pixelName(d) : undefined}
+            settingsUrl={settingsUrl}
+          />
+        ))}
+    </>
   );
 }

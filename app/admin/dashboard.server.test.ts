@@ -11,7 +11,7 @@ import {
   HELD_BACK_REASONS_LIMIT,
   loadDashboard,
   loadDeliveryStats,
-  loadDestinationView,
+  loadDestinationViews,
   loadRecentEvents,
   loadShopSettings,
 } from "./dashboard.server";
@@ -69,6 +69,7 @@ beforeAll(async () => {
 
   await db.prisma.destination.create({
     data: {
+      id: crypto.randomUUID(),
       shop: A,
       pixelId: "111111111111111",
       accessTokenEnc: CIPHERTEXT_A,
@@ -81,7 +82,13 @@ beforeAll(async () => {
     },
   });
   await db.prisma.destination.create({
-    data: { shop: B, pixelId: "222222222222222", accessTokenEnc: "v1:ciphertext-of-shop-b", tokenFingerprint: "fp-b" },
+    data: {
+      id: crypto.randomUUID(),
+      shop: B,
+      pixelId: "222222222222222",
+      accessTokenEnc: "v1:ciphertext-of-shop-b",
+      tokenFingerprint: "fp-b",
+    },
   });
 
   // Shop A: within 24 h 3 sent, 1 rejected, 1 queued, 1 sending; 2-6 days ago 2 sent, 1 expired; 8 days ago 1 sent.
@@ -122,10 +129,18 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe("loadDestinationView", () => {
+describe("loadDestinationViews", () => {
   it("shows the pixel, the pause and whether a token is set, never the token or its ciphertext", async () => {
-    const view = await loadDestinationView(db.prisma, A);
+    const views = await loadDestinationViews(db.prisma, A);
+    expect(views).toHaveLength(1);
+    const view = views[0];
     expect(view).toEqual({
+      id: expect.any(String),
+      label: null,
+      events: ["Purchase", "InitiateCheckout"],
+      sendTestOrders: true,
+      testEventAt: null,
+      testEventPixelId: null,
       pixelId: "111111111111111",
       testEventCode: "TEST123",
       apiVersion: "v24.0",
@@ -143,10 +158,10 @@ describe("loadDestinationView", () => {
     expect(Object.keys(view!)).not.toContain("accessTokenEnc");
   });
 
-  it("answers null for a shop without a destination, and each shop its own", async () => {
-    expect(await loadDestinationView(db.prisma, "nobody.myshopify.com")).toBeNull();
-    expect((await loadDestinationView(db.prisma, B))?.pixelId).toBe("222222222222222");
-    expect((await loadDestinationView(db.prisma, B))?.paused).toBe(false);
+  it("answers none for a shop without a destination, and each shop its own", async () => {
+    expect(await loadDestinationViews(db.prisma, "nobody.myshopify.com")).toEqual([]);
+    const b = await loadDestinationViews(db.prisma, B);
+    expect(b.map((d) => [d.pixelId, d.paused])).toEqual([["222222222222222", false]]);
   });
 });
 

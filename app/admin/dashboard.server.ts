@@ -1,11 +1,11 @@
-// What the admin page shows a shop: its Meta destination, delivery statistics, recent events
+// What the admin page shows a shop: its Meta destinations, delivery statistics, recent events
 // and settings. Plain functions of (prisma, shop): every query is filtered by that shop, and
 // nothing returned here contains the access token or its ciphertext (it all goes to the
 // browser). Results are JSON-safe: ids and dates as strings.
 import type { PrismaClient } from "@prisma/client";
 import { maskPayload } from "./mask";
 import { storedSettings, type StoredSettings } from "../events/settings";
-import { readConnectionCheck } from "../pipeline/destinations.server";
+import { listDestinations, storedCheck } from "../pipeline/destinations.server";
 import {
   EVENT_STATE_INFO,
   EVENT_STATES,
@@ -20,7 +20,14 @@ export const RECENT_EVENTS_LIMIT = 50;
 export const HELD_BACK_REASONS_LIMIT = 10;
 
 export interface DestinationView {
+  id: string;
   pixelId: string;
+  /** The merchant's name for it; null shows the pixel id. */
+  label: string | null;
+  /** The Meta events it receives. */
+  events: string[];
+  /** Whether Shopify test orders go to its test event code. */
+  sendTestOrders: boolean;
   testEventCode: string | null;
   apiVersion: string;
   /** Whether an access token is stored; the token itself never leaves the server. */
@@ -31,40 +38,37 @@ export interface DestinationView {
   pauseMessage: string | null;
   /** The last connection check of the stored pixel and token (app/meta/connection-check.ts); absent before the first. */
   check?: { status: string; message: string | null; checkedAt: string };
+  testEventAt: string | null;
+  testEventPixelId: string | null;
   updatedAt: string;
 }
 
-export async function loadDestinationView(prisma: PrismaClient, shop: string): Promise<DestinationView | null> {
-  const row = await prisma.destination.findUnique({
-    where: { shop },
-    select: {
-      pixelId: true,
-      testEventCode: true,
-      apiVersion: true,
-      // Read only to tell whether a token is stored; never copied into the result.
-      accessTokenEnc: true,
-      pausedAt: true,
-      pauseReason: true,
-      pauseMessage: true,
-      updatedAt: true,
-    },
+/** The shop's destinations, oldest first (a token is always stored: saving one requires it). */
+export async function loadDestinationViews(prisma: PrismaClient, shop: string): Promise<DestinationView[]> {
+  const rows = await listDestinations(prisma, shop);
+  return rows.map((row) => {
+    const check = storedCheck(row);
+    return {
+      id: row.id,
+      pixelId: row.pixelId,
+      label: row.label,
+      events: row.events,
+      sendTestOrders: row.sendTestOrders,
+      testEventCode: row.testEventCode,
+      apiVersion: row.apiVersion,
+      hasAccessToken: true,
+      paused: row.pausedAt !== null,
+      pausedAt: row.pausedAt?.toISOString() ?? null,
+      pauseReason: row.pauseReason,
+      pauseMessage: row.pauseMessage,
+      ...(check
+        ? { check: { status: check.status, message: check.message, checkedAt: check.checkedAt.toISOString() } }
+        : {}),
+      testEventAt: row.testEventAt?.toISOString() ?? null,
+      testEventPixelId: row.testEventPixelId,
+      updatedAt: row.updatedAt.toISOString(),
+    };
   });
-  if (!row) return null;
-  const check = await readConnectionCheck(prisma, shop);
-  return {
-    pixelId: row.pixelId,
-    testEventCode: row.testEventCode,
-    apiVersion: row.apiVersion,
-    hasAccessToken: row.accessTokenEnc.length > 0,
-    paused: row.pausedAt !== null,
-    pausedAt: row.pausedAt?.toISOString() ?? null,
-    pauseReason: row.pauseReason,
-    pauseMessage: row.pauseMessage,
-    ...(check
-      ? { check: { status: check.status, message: check.message, checkedAt: check.checkedAt.toISOString() } }
-      : {}),
-    updatedAt: row.updatedAt.toISOString(),
-  };
 }
 
 export type StateCounts = Record<EventState, number> & { total: number };
@@ -263,18 +267,18 @@ export async function loadShopSettings(prisma: PrismaClient, shop: string): Prom
 
 export interface Dashboard {
   shop: string;
-  destination: DestinationView | null;
+  destinations: DestinationView[];
   stats: DeliveryStats;
   events: EventView[];
   settings: StoredSettings;
 }
 
 export async function loadDashboard(prisma: PrismaClient, shop: string, now: Date = new Date()): Promise<Dashboard> {
-  const [destination, stats, events, settings] = await Promise.all([
-    loadDestinationView(prisma, shop),
+  const [destinations, stats, events, settings] = await Promise.all([
+    loadDestinationViews(prisma, shop),
     loadDeliveryStats(prisma, shop, now),
     loadRecentEvents(prisma, shop),
     loadShopSettings(prisma, shop),
   ]);
-  return { shop, destination, stats, events, settings };
+  return { shop, destinations, stats, events, settings };
 }

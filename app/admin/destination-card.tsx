@@ -1,5 +1,6 @@
-// Settings: the Meta pixel and its access token, with the result of the connection check, and
-// the test event button with Meta's answer.
+// Settings: the shop's Meta pixels (a card each, and one to add another), each with its access
+// token, the result of its connection check, the events it receives and whether test orders go
+// to it; and the test event button with Meta's answer.
 import { useEffect, useState } from "react";
 import {
   Badge,
@@ -7,6 +8,7 @@ import {
   BlockStack,
   Button,
   Card,
+  Checkbox,
   Form,
   FormLayout,
   InlineStack,
@@ -14,6 +16,7 @@ import {
   Text,
   TextField,
 } from "@shopify/polaris";
+import { pixelName } from "./banners";
 import { connectionState } from "./connection-status";
 import type { DestinationView } from "./dashboard.server";
 import { formatTime } from "./format-time";
@@ -41,9 +44,11 @@ export function ConnectionLine({
   );
 }
 
-/** Sends one test Purchase with the shop's test event code and shows Meta's answer. */
-export function TestEventCard({ destination }: { destination: DestinationView | null }) {
+/** Sends one test Purchase with a pixel's test event code and shows Meta's answer. */
+export function TestEventCard({ destinations }: { destinations: DestinationView[] }) {
   const { fetcher, busy, formError, message } = useActionResult("send-test-event");
+  const [chosen, setChosen] = useState(destinations[0]?.id ?? "");
+  const destination = destinations.find((d) => d.id === chosen) ?? destinations[0] ?? null;
   return (
     <Card>
       <BlockStack gap="300">
@@ -55,6 +60,14 @@ export function TestEventCard({ destination }: { destination: DestinationView | 
           not count in your ads reporting.
         </Text>
         {!destination && <Text as="p">Connect your pixel above first.</Text>}
+        {destinations.length > 1 && (
+          <Select
+            label="Pixel"
+            options={destinations.map((d) => ({ label: pixelName(d), value: d.id }))}
+            value={destination?.id ?? ""}
+            onChange={setChosen}
+          />
+        )}
         {destination && !destination.testEventCode && (
           <Text as="p">
             Add the test event code from Events Manager &gt; Test events above and save, then send the test event.
@@ -65,7 +78,9 @@ export function TestEventCard({ destination }: { destination: DestinationView | 
         <div>
           <Button
             disabled={!destination}
-            onClick={() => fetcher.submit({ intent: "send-test-event" }, { method: "post" })}
+            onClick={() =>
+              fetcher.submit({ intent: "send-test-event", destinationId: destination?.id ?? "" }, { method: "post" })
+            }
             loading={busy}
           >
             Send test event
@@ -76,12 +91,33 @@ export function TestEventCard({ destination }: { destination: DestinationView | 
   );
 }
 
-export function DestinationCard({ destination }: { destination: DestinationView | null }) {
-  const { fetcher, busy, fieldErrors, formError, message, saved, warning } = useActionResult("save-destination");
+/**
+ * One pixel's form; without `destination`, the form that adds one (`first`: the shop has none
+ * yet). `onCancel`: the add form can be closed.
+ */
+export function DestinationCard({
+  destination,
+  first = false,
+  onCancel,
+}: {
+  destination: DestinationView | null;
+  first?: boolean;
+  onCancel?: () => void;
+}) {
+  const { fetcher, busy, fieldErrors, formError, message, saved, warning } = useActionResult(
+    "save-destination",
+    `save-destination:${destination?.id ?? "new"}`,
+  );
+  const removal = useActionResult("remove-destination", `remove-destination:${destination?.id ?? "new"}`);
+  const [confirmRemove, setConfirmRemove] = useState(false);
+  const [label, setLabel] = useState(destination?.label ?? "");
   const [pixelId, setPixelId] = useState(destination?.pixelId ?? "");
   const [accessToken, setAccessToken] = useState("");
   const [testEventCode, setTestEventCode] = useState(destination?.testEventCode ?? "");
   const [apiVersion, setApiVersion] = useState<string>(destination?.apiVersion ?? META_API_VERSIONS[0]);
+  const [purchase, setPurchase] = useState(destination ? destination.events.includes("Purchase") : true);
+  const [checkout, setCheckout] = useState(destination ? destination.events.includes("InitiateCheckout") : true);
+  const [sendTestOrders, setSendTestOrders] = useState(destination?.sendTestOrders ?? true);
 
   // A saved token leaves the page's memory at once.
   useEffect(() => {
@@ -92,7 +128,26 @@ export function DestinationCard({ destination }: { destination: DestinationView 
   if (destination && !versions.includes(destination.apiVersion)) versions.push(destination.apiVersion);
 
   const submit = () =>
-    fetcher.submit({ intent: "save-destination", pixelId, accessToken, testEventCode, apiVersion }, { method: "post" });
+    fetcher.submit(
+      {
+        intent: "save-destination",
+        id: destination?.id ?? "",
+        label,
+        pixelId,
+        accessToken,
+        testEventCode,
+        apiVersion,
+        "events.Purchase": String(purchase),
+        "events.InitiateCheckout": String(checkout),
+        sendTestOrders: String(sendTestOrders),
+      },
+      { method: "post" },
+    );
+  const title = destination
+    ? destination.label || `Meta pixel ${destination.pixelId}`
+    : first
+      ? "Meta pixel"
+      : "Add a Meta pixel";
 
   return (
     <Card>
@@ -100,17 +155,29 @@ export function DestinationCard({ destination }: { destination: DestinationView 
         <BlockStack gap="400">
           <BlockStack gap="100">
             <Text as="h2" variant="headingMd">
-              Meta pixel
+              {title}
             </Text>
-            <Text as="p" tone="subdued">
-              In Meta Events Manager, open your pixel (dataset), then Settings: copy its ID, and under Conversions API
-              generate an access token. Saving checks them with Meta.
-            </Text>
+            {!destination && (
+              <Text as="p" tone="subdued">
+                In Meta Events Manager, open your pixel (dataset), then Settings: copy its ID, and under Conversions API
+                generate an access token. Saving checks them with Meta.
+                {!first && " Every order and checkout is then sent to each of your pixels, with the same event ids."}
+              </Text>
+            )}
           </BlockStack>
           {destination && <ConnectionLine destination={destination} />}
           {formError && <Banner tone="critical">{formError}</Banner>}
           {warning && <Banner tone="warning">{warning}</Banner>}
           <FormLayout>
+            <TextField
+              label="Name (optional)"
+              name="label"
+              value={label}
+              onChange={setLabel}
+              autoComplete="off"
+              placeholder="For example: Main store, Agency"
+              error={fieldErrors.label}
+            />
             <TextField
               label="Pixel (dataset) ID"
               name="pixelId"
@@ -144,6 +211,24 @@ export function DestinationCard({ destination }: { destination: DestinationView 
               helpText="From Events Manager > Test events. Shopify test orders are sent only with a test event code, and land in Test events."
               error={fieldErrors.testEventCode}
             />
+            <BlockStack gap="100">
+              <Text as="p" fontWeight="medium">
+                Events sent to this pixel
+              </Text>
+              <Checkbox label="Purchase (orders)" checked={purchase} onChange={setPurchase} />
+              <Checkbox label="InitiateCheckout (checkouts)" checked={checkout} onChange={setCheckout} />
+              {fieldErrors.events && (
+                <Text as="p" tone="critical">
+                  {fieldErrors.events}
+                </Text>
+              )}
+            </BlockStack>
+            <Checkbox
+              label="Send Shopify test orders to this pixel's Test events"
+              helpText="Needs a test event code. Off: test orders are never sent to this pixel."
+              checked={sendTestOrders}
+              onChange={setSendTestOrders}
+            />
             <Select
               label="Graph API version"
               name="apiVersion"
@@ -157,6 +242,27 @@ export function DestinationCard({ destination }: { destination: DestinationView 
             <Button submit variant="primary" loading={busy}>
               {destination ? "Save" : "Connect pixel"}
             </Button>
+            {onCancel && <Button onClick={onCancel}>Cancel</Button>}
+            {destination && !confirmRemove && (
+              <Button tone="critical" variant="plain" onClick={() => setConfirmRemove(true)}>
+                Remove pixel
+              </Button>
+            )}
+            {destination && confirmRemove && (
+              <InlineStack gap="200" blockAlign="center">
+                <Text as="span">Remove it? Its unsent events will not be sent.</Text>
+                <Button
+                  tone="critical"
+                  loading={removal.busy}
+                  onClick={() =>
+                    removal.fetcher.submit({ intent: "remove-destination", id: destination.id }, { method: "post" })
+                  }
+                >
+                  Remove
+                </Button>
+                <Button onClick={() => setConfirmRemove(false)}>Keep</Button>
+              </InlineStack>
+            )}
             {message && (
               <Text as="span" tone={warning ? "caution" : "success"}>
                 {message}

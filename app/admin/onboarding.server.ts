@@ -1,7 +1,7 @@
 // The facts the onboarding checklist (./checklist.ts) is computed from, each read for one shop.
 // The test event seen is written by recordTestEventSeen (app/pipeline/destinations.server.ts).
 import type { PrismaClient } from "@prisma/client";
-import { readConnectionCheck } from "../pipeline/destinations.server";
+import { listDestinations } from "../pipeline/destinations.server";
 import type { OnboardingFacts } from "./checklist";
 import { DAY_MS } from "./dashboard.server";
 
@@ -12,12 +12,8 @@ export async function loadOnboardingFacts(
   now: Date = new Date(),
 ): Promise<OnboardingFacts> {
   const weekAgo = new Date(now.getTime() - 7 * DAY_MS);
-  const [destination, check, embedRows, realPurchasesSent] = await Promise.all([
-    prisma.destination.findUnique({
-      where: { shop },
-      select: { pixelId: true, testEventCode: true, pausedAt: true, testEventAt: true, testEventPixelId: true },
-    }),
-    readConnectionCheck(prisma, shop),
+  const [destinations, embedRows, realPurchasesSent] = await Promise.all([
+    listDestinations(prisma, shop),
     // The embed writes the _fbp cart attribute; the order's Purchase carries it as user_data.fbp.
     prisma.$queryRaw<Array<{ n: number }>>`
       SELECT count(*)::int AS n FROM "Event"
@@ -26,6 +22,8 @@ export async function loadOnboardingFacts(
     // A test order is sent only with a test event code: a sent Purchase without one is a real order.
     prisma.event.count({ where: { shop, eventName: "Purchase", state: "sent", testEventCode: null } }),
   ]);
+  // The checklist follows the first pixel connected: the one a new shop sets up.
+  const destination = destinations[0];
   return {
     shop,
     apiKey,
@@ -34,7 +32,7 @@ export async function loadOnboardingFacts(
           pixelId: destination.pixelId,
           testEventCode: destination.testEventCode,
           paused: destination.pausedAt !== null,
-          ...(check ? { checkStatus: check.status } : {}),
+          ...(destination.checkStatus ? { checkStatus: destination.checkStatus } : {}),
         }
       : null,
     embedOrders7d: embedRows[0]?.n ?? 0,

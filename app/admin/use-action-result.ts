@@ -5,8 +5,9 @@ import { useFetcher } from "@remix-run/react";
 import type { ActionResult, Intent } from "./actions.server";
 import { showToast } from "./app-bridge";
 
-export function useActionResult(intent: Intent) {
-  const fetcher = useFetcher<ActionResult>({ key: intent });
+/** `key`: one per form when a page holds several of one intent (a card per pixel). */
+export function useActionResult(intent: Intent, key: string = intent) {
+  const fetcher = useFetcher<ActionResult>({ key });
   const result = fetcher.data && fetcher.data.intent === intent ? fetcher.data : undefined;
   const message = result && result.ok ? result.message : undefined;
   const [inlineMessage, setInlineMessage] = useState<string | undefined>();

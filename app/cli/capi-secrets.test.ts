@@ -2,6 +2,7 @@
 // of the machine) and checks it with Meta (the project's stand-in) before saving it, `capi
 // test-event` sends a test Purchase, and `capi rotate-key` re-seals every secret, against the
 // real PostgreSQL.
+import { soleDestination } from "../../test/support/destinations";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -85,7 +86,7 @@ describe("capi connect", () => {
         /^warning: --token on the command line is visible to other users of this machine; use --token-file/,
       );
     else expect(stderr).toBe("");
-    expect((await openDestination(db.prisma, shop, keyA))!.accessToken).toBe(token);
+    expect((await openDestination(db.prisma, await soleDestination(db.prisma, shop), keyA))!.accessToken).toBe(token);
   });
 
   it("refuses a missing token file, both options at once, or no token", async () => {
@@ -113,6 +114,7 @@ describe("capi connect checks the pixel and token with Meta first", () => {
     expect(code, stderr).toBe(0);
     expect(JSON.parse(stdout)).toEqual({
       shop: "cli-check-ok.myshopify.com",
+      destinationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       pixelId: "5100000001",
       testEventCode: null,
       connected: true,
@@ -153,7 +155,7 @@ describe("capi connect checks the pixel and token with Meta first", () => {
       expect(stderr.trim().split("\n")).toHaveLength(1);
       expect(stderr).toMatch(message);
       expect(stdout + stderr).not.toContain(t);
-      expect(await db.prisma.destination.findUnique({ where: { shop } })).toBeNull();
+      expect(await db.prisma.destination.findFirst({ where: { shop } })).toBeNull();
     },
   );
 
@@ -174,7 +176,7 @@ describe("capi connect checks the pixel and token with Meta first", () => {
       /^saved, not checked yet: The connection could not be checked: Meta could not be reached\. Run capi connect again/,
     );
     expect(stdout + stderr).not.toContain(t);
-    expect((await openDestination(db.prisma, shop, keyA))!.accessToken).toBe(t);
+    expect((await openDestination(db.prisma, await soleDestination(db.prisma, shop), keyA))!.accessToken).toBe(t);
   });
 });
 
@@ -293,9 +295,9 @@ describe("capi rotate-key", () => {
       expect(isSealedUnderCurrentKey(row.accessTokenEnc, keyB)).toBe(true);
     for (const row of await db.prisma.session.findMany())
       expect(isSealedUnderCurrentKey(row.accessToken, keyB)).toBe(true);
-    expect((await openDestination(db.prisma, "rot-a.myshopify.com", keyB))!.accessToken).toBe(
-      "EAArotatea-0123456789abcdef",
-    );
+    expect(
+      (await openDestination(db.prisma, await soleDestination(db.prisma, "rot-a.myshopify.com"), keyB))!.accessToken,
+    ).toBe("EAArotatea-0123456789abcdef");
 
     // Without the previous key, what it sealed stays as it is and the command says so.
     await saveDestination(

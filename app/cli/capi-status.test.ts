@@ -77,7 +77,7 @@ describe("capi status", () => {
     expect(code, stderr).toBe(0);
     expect(JSON.parse(stdout)).toEqual({
       shop: SHOP,
-      destination: null,
+      destinations: [],
       events: {
         total: 4,
         byState: [

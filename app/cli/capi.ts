@@ -136,16 +136,21 @@ async function connectCommand(args: string[]): Promise<{ report: string; exitCod
       token: { type: "string" },
       "token-file": { type: "string" },
       "test-code": { type: "string" },
+      label: { type: "string" },
+      events: { type: "string" },
     },
     strict: true,
   });
   const shop = shopArg(values.shop);
   const { destinationInputSchema, saveDestination } = await import("../pipeline/destinations.server");
   const { connectDestination, metaAccessFromEnv } = await import("../pipeline/connection.server");
+  // A pixel the shop has is changed; another is added next to it (a shop may send to several).
   const input = destinationInputSchema.safeParse({
     pixelId: values.pixel,
     accessToken: tokenArg(values),
     testEventCode: values["test-code"],
+    label: values.label,
+    events: values.events?.split(",").map((e) => e.trim()),
   });
   if (!input.success) throw new CliError(describeIssues(input.error), 2);
   if (!input.data.accessToken) throw new CliError("--token-file or --token is required", 2);
@@ -160,6 +165,7 @@ async function connectCommand(args: string[]): Promise<{ report: string; exitCod
   const { check } = outcome;
   const report = JSON.stringify({
     shop,
+    destinationId: outcome.id,
     pixelId: input.data.pixelId,
     testEventCode: input.data.testEventCode ?? null,
     connected: check.status === "connected",
@@ -181,12 +187,28 @@ async function connectCommand(args: string[]): Promise<{ report: string; exitCod
  * to do, refused or unanswered by Meta exits 1.
  */
 async function testEventCommand(args: string[]): Promise<string> {
-  const { values } = parseArgs({ args, options: { shop: { type: "string" } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { shop: { type: "string" }, pixel: { type: "string" } },
+    strict: true,
+  });
   const shop = shopArg(values.shop);
   const { metaAccessFromEnv } = await import("../pipeline/connection.server");
   const { sendTestEvent } = await import("../pipeline/test-event.server");
   const { TEST_EVENTS_PLACE } = await import("../meta/test-event");
-  const sent = await withDatabase((prisma) => sendTestEvent(prisma, shop, metaAccessFromEnv()));
+  const sent = await withDatabase(async (prisma) => {
+    // --pixel picks one of the shop's pixels; without it, the first connected.
+    const destinationId = values.pixel
+      ? (
+          await prisma.destination.findUnique({
+            where: { shop_pixelId: { shop, pixelId: values.pixel } },
+            select: { id: true },
+          })
+        )?.id
+      : undefined;
+    if (values.pixel && !destinationId) throw new CliError(`${shop} has no pixel ${values.pixel}`, 3);
+    return sendTestEvent(prisma, shop, metaAccessFromEnv(), { destinationId });
+  });
   if (!sent.ok) {
     const notSent = ["no-destination", "no-test-event-code", "unreadable-token", "not-built"].includes(sent.reason);
     throw new CliError(`${notSent ? "not sent" : "failed"}: ${sent.message}`, notSent ? 3 : 1);
@@ -237,32 +259,33 @@ async function statusCommand(args: string[]): Promise<string> {
   const shop = shopArg(values.shop);
   const { countEvents, countHeldBack, topReasons } = await import("../admin/dashboard.server");
   return withDatabase(async (prisma) => {
-    const destination = await prisma.destination.findUnique({
-      where: { shop },
-      select: { pixelId: true, testEventCode: true, apiVersion: true, pausedAt: true, pauseMessage: true },
-    });
-    const { readConnectionCheck } = await import("../pipeline/destinations.server");
-    const check = destination ? await readConnectionCheck(prisma, shop) : null;
+    const { listDestinations, storedCheck } = await import("../pipeline/destinations.server");
+    const destinations = await listDestinations(prisma, shop);
     // Everything still kept (RETENTION_DAYS), in the admin page's words.
     const [events, heldBack] = await Promise.all([countEvents(prisma, shop), countHeldBack(prisma, shop)]);
     const heldBackTotal = [...heldBack.values()].reduce((a, b) => a + b, 0);
     return JSON.stringify(
       {
         shop,
-        destination: destination
-          ? {
-              pixelId: destination.pixelId,
-              testEventCode: destination.testEventCode,
-              apiVersion: destination.apiVersion,
-              paused: destination.pausedAt !== null,
-              pauseMessage: destination.pauseMessage,
-              check: check && {
-                status: check.status,
-                message: check.message,
-                checkedAt: check.checkedAt.toISOString(),
-              },
-            }
-          : null,
+        destinations: destinations.map((destination) => {
+          const check = storedCheck(destination);
+          return {
+            id: destination.id,
+            pixelId: destination.pixelId,
+            label: destination.label,
+            events: destination.events,
+            sendTestOrders: destination.sendTestOrders,
+            testEventCode: destination.testEventCode,
+            apiVersion: destination.apiVersion,
+            paused: destination.pausedAt !== null,
+            pauseMessage: destination.pauseMessage,
+            check: check && {
+              status: check.status,
+              message: check.message,
+              checkedAt: check.checkedAt.toISOString(),
+            },
+          };
+        }),
         events: {
           total: events.total,
           byState: EVENT_STATES.filter((state) => events[state] > 0).map((state) => ({

@@ -19,6 +19,7 @@ import { tokenFingerprint, VaultError, type VaultKeyInput } from "../security/to
 import { vaultKeys } from "../security/vault-key.server";
 import {
   destinationInputSchema,
+  findDestination,
   openDestination,
   recordConnectionCheck,
   resumeDestination,
@@ -41,8 +42,8 @@ export function metaAccessFromEnv(): MetaAccess {
   return { graphUrl: settings.META_GRAPH_URL, appSecret: settings.META_APP_SECRET };
 }
 
-/** Saves a destination (sealing the token, resuming a paused pixel): ./destinations.server.ts saveDestination. */
-export type SaveDestination = (prisma: PrismaClient, shop: string, input: DestinationInput) => Promise<void>;
+/** Saves a destination (sealing the token, resuming a paused pixel) and returns its id: ./destinations.server.ts saveDestination. */
+export type SaveDestination = (prisma: PrismaClient, shop: string, input: DestinationInput) => Promise<string>;
 
 export async function checkConnection(
   destination: Omit<Destination, "appSecret">,
@@ -57,7 +58,7 @@ type Failed = Extract<ConnectionCheck, { status: "failed" }>;
 
 export type ConnectOutcome =
   /** Saved: Meta read the pixel (connected), or gave no usable answer (unchecked). `paused`: sending is paused after the save. */
-  | { saved: true; check: Exclude<ConnectionCheck, Failed>; paused: boolean; resumed: boolean }
+  | { saved: true; id: string; check: Exclude<ConnectionCheck, Failed>; paused: boolean; resumed: boolean }
   /** Not saved: Meta refused this pixel and token. `sameAsStored`: they are the stored ones (the outcome is recorded). */
   | { saved: false; check: Failed; sameAsStored: boolean }
   /** Neither checked nor saved: no token given, and the stored one can no longer be opened. */
@@ -79,15 +80,12 @@ export async function connectDestination(
 ): Promise<ConnectOutcome> {
   const now = deps.now ?? new Date();
   const data = destinationInputSchema.parse(input);
-  const existing = await prisma.destination.findUnique({
-    where: { shop },
-    select: { pixelId: true, tokenFingerprint: true, apiVersion: true, pausedAt: true },
-  });
+  const existing = await findDestination(prisma, shop, data);
   let token = data.accessToken;
   if (!token) {
     if (!existing) throw new Error("an access token is required to connect a pixel");
     try {
-      token = (await openDestination(prisma, shop, deps.key ?? vaultKeys()))!.accessToken;
+      token = (await openDestination(prisma, existing, deps.key ?? vaultKeys()))!.accessToken;
     } catch (error) {
       if (!(error instanceof VaultError)) throw error;
       return { saved: false, unreadableToken: true };
@@ -98,13 +96,13 @@ export async function connectDestination(
   const apiVersion = data.apiVersion ?? existing?.apiVersion ?? DEFAULT_API_VERSION;
   const check = await checkConnection({ pixelId: data.pixelId, accessToken: token, apiVersion }, deps.meta);
   if (check.status === "failed") {
-    if (sameAsStored) await recordConnectionCheck(prisma, shop, check, now);
+    if (sameAsStored) await recordConnectionCheck(prisma, existing, check, now);
     return { saved: false, check, sameAsStored };
   }
-  await deps.save(prisma, shop, input);
-  if (check.status === "connected") await resumeDestination(prisma, shop, "connection check passed: resumed", now);
-  await recordConnectionCheck(prisma, shop, check, now);
-  const after = await prisma.destination.findUnique({ where: { shop }, select: { pausedAt: true } });
+  const ref = { shop, id: await deps.save(prisma, shop, input) };
+  if (check.status === "connected") await resumeDestination(prisma, ref, "connection check passed: resumed", now);
+  await recordConnectionCheck(prisma, ref, check, now);
+  const after = await prisma.destination.findUnique({ where: { id: ref.id }, select: { pausedAt: true } });
   const paused = !!after?.pausedAt;
-  return { saved: true, check, paused, resumed: !!existing?.pausedAt && !paused };
+  return { saved: true, id: ref.id, check, paused, resumed: !!existing?.pausedAt && !paused };
 }

@@ -64,11 +64,14 @@ export async function recordReceipts(prisma: PrismaClient, receipts: ReceiptInpu
   return count;
 }
 
+/** One destination's copy of a Meta event (a shop with several pixels has one per pixel). */
 export interface NewEvent {
   shop: string;
   topic: string;
   event: MetaEvent;
   state: EventState;
+  /** The destination it goes to; "" (the default) while the shop has none. */
+  destinationId?: string;
   pixelId?: string | null;
   testEventCode?: string | null;
   reasonCode?: string | null;
@@ -92,18 +95,18 @@ function notesJson(notes: Note[] | null | undefined): string | null {
 }
 
 /**
- * Inserts the event unless one with the same (shop, event name, event id) exists: that
- * natural key is what makes orders/create + orders/paid + redeliveries one Purchase.
- * Returns the new row's id, or undefined for a duplicate.
+ * Inserts the copy unless one with the same (shop, destination, event name, event id) exists:
+ * that natural key is what makes orders/create + orders/paid + redeliveries one Purchase per
+ * pixel. Returns the new row's id, or undefined for a duplicate.
  */
 export async function insertEvent(prisma: PrismaClient, e: NewEvent, now: Date): Promise<bigint | undefined> {
   const rows = await prisma.$queryRaw<Array<{ id: bigint }>>`
-    INSERT INTO "Event" ("shop", "eventName", "eventId", "topic", "state", "pixelId", "testEventCode", "payload",
+    INSERT INTO "Event" ("shop", "destinationId", "eventName", "eventId", "topic", "state", "pixelId", "testEventCode", "payload",
                          "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "checkoutToken", "notes", "createdAt", "updatedAt")
-    VALUES (${e.shop}, ${e.event.event_name}, ${e.event.event_id}, ${e.topic}, ${e.state}, ${e.pixelId ?? null},
+    VALUES (${e.shop}, ${e.destinationId ?? ""}, ${e.event.event_name}, ${e.event.event_id}, ${e.topic}, ${e.state}, ${e.pixelId ?? null},
             ${e.testEventCode ?? null}, ${JSON.stringify(e.event)}::jsonb, ${new Date(e.event.event_time * 1000)}, ${now},
             ${e.reasonCode ?? null}, ${e.reason ?? null}, ${e.customerHash ?? null}, ${e.checkoutToken ?? null}, ${notesJson(e.notes)}::jsonb, ${now}, ${now})
-    ON CONFLICT ("shop", "eventName", "eventId") DO NOTHING
+    ON CONFLICT ("shop", "destinationId", "eventName", "eventId") DO NOTHING
     RETURNING "id"`;
   const id = rows[0]?.id;
   if (id !== undefined) {
@@ -130,17 +133,17 @@ function withMoment(condition: (now: string) => string, now: Date): Prisma.Sql {
   return Prisma.sql(parts, ...parts.slice(1).map(() => now));
 }
 
-/** How many events of a shop are due (capped at `cap`) and since when the oldest waits. */
+/** How many events of a destination are due (capped at `cap`) and since when the oldest waits. */
 export async function dueSummary(
   prisma: PrismaClient,
-  shop: string,
+  ref: { shop: string; id: string },
   cap: number,
   now: Date,
 ): Promise<{ count: number; oldest: Date | null }> {
   const rows = await prisma.$queryRaw<Array<{ count: number; oldest: Date | null }>>`
     SELECT COUNT(*)::int AS "count", MIN("nextAttemptAt") AS "oldest" FROM (
       SELECT "nextAttemptAt" FROM "Event"
-      WHERE "shop" = ${shop} AND ${withMoment(dueSql, now)}
+      WHERE "shop" = ${ref.shop} AND "destinationId" = ${ref.id} AND ${withMoment(dueSql, now)}
       LIMIT ${cap}) AS due`;
   return rows[0] ?? { count: 0, oldest: null };
 }
@@ -169,24 +172,34 @@ const WEBHOOK_COLUMNS = unnestColumns<WebhookWrite>([
   { name: "eventName", type: "text", value: (w) => w.event.event.event_name },
   { name: "evId", type: "text", value: (w) => w.event.event.event_id },
   { name: "evTopic", type: "text", value: (w) => w.event.topic },
-  { name: "state", type: "text", value: (w) => w.event.state },
-  { name: "pixelId", type: "text", value: (w) => w.event.pixelId ?? null },
-  { name: "testEventCode", type: "text", value: (w) => w.event.testEventCode ?? null },
+  { name: "copies", type: "jsonb", value: (w) => copiesJson(w) },
   { name: "payload", type: "jsonb", value: (w) => JSON.stringify(w.event.event) },
   { name: "eventTime", type: "timestamp", value: (w) => new Date(w.event.event.event_time * 1000) },
-  { name: "reasonCode", type: "text", value: (w) => w.event.reasonCode ?? null },
-  { name: "evReason", type: "text", value: (w) => w.event.reason ?? null },
   { name: "customerHash", type: "text", value: (w) => w.event.customerHash ?? null },
   { name: "notes", type: "jsonb", value: (w) => notesJson(w.event.notes) },
   { name: "checkoutToken", type: "text", value: (w) => w.event.checkoutToken ?? null },
   { name: "refuseForeign", type: "boolean", value: (w) => w.event.refuseForeign ?? false },
 ]);
 
+/** What differs between a webhook's copies (one per destination): the rest is the event's. */
+function copiesJson(w: WebhookWrite): string {
+  return JSON.stringify(
+    [w.event, ...(w.more ?? [])].map((e) => ({
+      destinationId: e.destinationId ?? "",
+      pixelId: e.pixelId ?? null,
+      testEventCode: e.testEventCode ?? null,
+      state: e.state,
+      reasonCode: e.reasonCode ?? null,
+      reason: e.reason ?? null,
+    })),
+  );
+}
+
 /**
  * Records webhooks and their events in one statement and one commit, whatever their number:
  * that is what keeps the answer to Shopify in milliseconds under a burst. An event is
- * inserted only when its receipt is new and its natural key (shop, event name, event id) is
- * new; a receipt whose natural key is already held is recorded as a duplicate; a webhook whose
+ * inserted (one copy per destination) only when its receipt is new and its natural key (shop,
+ * event name, event id) is new; a receipt whose natural key is already held is recorded as a duplicate; a webhook whose
  * event id another shop holds (refuseForeign) is refused, its receipt under refusedDedupeKey.
  * The text never changes (one array per column, ../db/unnest-columns.ts), so the driver
  * parses nothing new per batch.
@@ -231,12 +244,14 @@ const RECORD_WEBHOOK_EVENTS = `
     ORDER BY i."shop", i."eventName", i."evId", i."idx"
   ),
   event AS (
-    INSERT INTO "Event" ("shop", "eventName", "eventId", "topic", "state", "pixelId", "testEventCode", "payload",
+    INSERT INTO "Event" ("shop", "destinationId", "eventName", "eventId", "topic", "state", "pixelId", "testEventCode", "payload",
                          "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "checkoutToken", "notes", "createdAt", "updatedAt")
-    SELECT f."shop", f."eventName", f."evId", f."evTopic", f."state", f."pixelId", f."testEventCode", f."payload",
-           f."eventTime", f."now", f."reasonCode", f."evReason", f."customerHash", f."checkoutToken", f."notes", f."now", f."now"
+    SELECT f."shop", c."destinationId", f."eventName", f."evId", f."evTopic", c."state", c."pixelId", c."testEventCode", f."payload",
+           f."eventTime", f."now", c."reasonCode", c."reason", f."customerHash", f."checkoutToken", f."notes", f."now", f."now"
     FROM fresh f
-    ON CONFLICT ("shop", "eventName", "eventId") DO NOTHING
+    CROSS JOIN LATERAL jsonb_to_recordset(f."copies")
+      AS c("destinationId" text, "pixelId" text, "testEventCode" text, "state" text, "reasonCode" text, "reason" text)
+    ON CONFLICT ("shop", "destinationId", "eventName", "eventId") DO NOTHING
     RETURNING "id", "shop", "eventName", "eventId", "state", "reason", "topic", "createdAt"
   ),
   transition AS (
@@ -248,12 +263,15 @@ const RECORD_WEBHOOK_EVENTS = `
   LEFT JOIN (SELECT DISTINCT "shop", "topic", "dedupeKey", "outcome" FROM receipt) r
     ON r."shop" = i."shop" AND r."topic" = i."topic" AND r."dedupeKey" = i."dedupeKey"
   LEFT JOIN fresh f ON f."idx" = i."idx"
-  LEFT JOIN event e ON f."idx" IS NOT NULL AND e."shop" = f."shop" AND e."eventName" = f."eventName" AND e."eventId" = f."evId"
+  LEFT JOIN (SELECT "shop", "eventName", "eventId", MIN("id") AS "id" FROM event GROUP BY 1, 2, 3) e
+    ON f."idx" IS NOT NULL AND e."shop" = f."shop" AND e."eventName" = f."eventName" AND e."eventId" = f."evId"
   ORDER BY i."idx"`;
 
 export interface WebhookWrite {
   receipt: ReceiptInput;
+  /** The event's first copy; `more` holds the copies for the shop's other destinations. */
   event: NewEvent;
+  more?: NewEvent[];
   now: Date;
 }
 
@@ -307,14 +325,15 @@ const MARK_DUPLICATE_RECEIPTS = `
   FROM ${DUPLICATE_COLUMNS.from}
   WHERE w."shop" = t."shop" AND w."topic" = t."topic" AND w."dedupeKey" = t."dedupeKey"`;
 
-/** One webhook and its event (tests, the CLI, reconciliation): the same statement. */
+/** One webhook and its event's copies (tests, the CLI, reconciliation): the same statement. */
 export async function recordWebhookEvent(
   prisma: PrismaClient,
   receipt: ReceiptInput,
-  event: NewEvent,
+  copies: [NewEvent, ...NewEvent[]],
   now: Date,
 ): Promise<IngestWrite> {
-  const [write] = await recordWebhookEvents(prismaSql(prisma), [{ receipt, event, now }]);
+  const [event, ...more] = copies;
+  const [write] = await recordWebhookEvents(prismaSql(prisma), [{ receipt, event, more, now }]);
   return write!;
 }
 
@@ -334,7 +353,7 @@ export interface ClaimedEvent {
 const CLAIM_DUE = `
   WITH picked AS (
     SELECT "id", "nextAttemptAt" FROM "Event"
-    WHERE "shop" = $3 AND ${dueSql(`($2::timestamptz AT TIME ZONE 'UTC')`)}
+    WHERE "shop" = $3 AND "destinationId" = $7 AND ${dueSql(`($2::timestamptz AT TIME ZONE 'UTC')`)}
     ORDER BY "nextAttemptAt"
     LIMIT $4
     FOR UPDATE SKIP LOCKED
@@ -347,7 +366,7 @@ const CLAIM_DUE = `
   RETURNING "id"::text AS "id", "eventId", "eventName", "testEventCode", "attempts", "payload", "leaseId"`;
 
 /**
- * Takes up to `limit` due events of one shop for `leaseMs`. SKIP LOCKED lets any number of
+ * Takes up to `limit` due events of one destination for `leaseMs`. SKIP LOCKED lets any number of
  * workers claim side by side; a lease that runs out (worker killed mid-batch) makes the rows
  * claimable again, and Meta's event_id deduplication makes the resend harmless. Each claim
  * writes a new lease id on its rows: whoever claims a row after us replaces it, and our
@@ -355,7 +374,7 @@ const CLAIM_DUE = `
  */
 export async function claimDue(
   sql: SqlRunner,
-  shop: string,
+  ref: { shop: string; id: string },
   limit: number,
   leaseMs: number,
   now: Date,
@@ -365,10 +384,11 @@ export async function claimDue(
   const rows = await sql<Omit<ClaimedEvent, "id"> & { id: string }>(CLAIM_DUE, [
     leaseUntil.toISOString(),
     now.toISOString(),
-    shop,
+    ref.shop,
     limit,
     onlyIfOlderThan.toISOString(),
     randomUUID(),
+    ref.id,
   ]);
   return rows.map((r) => ({ ...r, id: BigInt(r.id) }));
 }
@@ -495,13 +515,20 @@ export async function applyTransitions(
   return lost.map((r) => BigInt(r.id));
 }
 
+/** A shop's events, or one destination's copies of them. */
+export interface EventScope {
+  shop: string;
+  destinationId?: string;
+}
+
 /**
- * Pauses or resumes all pending events of a shop (token revoked, or replaced). With
- * `abandonedSending`, rows a dead worker left in 'sending' (lease run out) are taken too.
+ * Pauses or resumes the pending events of a destination, or of all a shop's (token revoked, or
+ * replaced; the app uninstalled). With `abandonedSending`, rows a dead worker left in
+ * 'sending' (lease run out) are taken too.
  */
 export async function setPendingState(
   prisma: PrismaClient,
-  shop: string,
+  scope: EventScope,
   from: readonly EventState[],
   to: EventState,
   detail: string,
@@ -511,13 +538,40 @@ export async function setPendingState(
   const rows = await prisma.$queryRaw<Array<{ id: bigint }>>`
     UPDATE "Event" SET "state" = ${to}, "nextAttemptAt" = ${now}, "leaseUntil" = NULL, "updatedAt" = ${now},
                        "reasonCode" = ${to === "paused" ? DEFERRAL_REASON_CODE["pause-pixel"] : null}, "reason" = ${to === "paused" ? detail : null}
-    WHERE "shop" = ${shop}
+    WHERE "shop" = ${scope.shop} AND (${scope.destinationId ?? null}::text IS NULL OR "destinationId" = ${scope.destinationId ?? null})
       AND ("state" IN (${Prisma.join(from)}) OR (${abandonedSending} AND ${withMoment(abandonedSendingSql, now)}))
     RETURNING "id"`;
   if (rows.length) {
     await prisma.eventTransition.createMany({ data: rows.map((r) => ({ eventPk: r.id, at: now, state: to, detail })) });
   }
   return rows.length;
+}
+
+/**
+ * The copies that waited for a shop's first destination (stored with none) become its own; those
+ * not sent yet are queued for it.
+ */
+export async function adoptWaitingEvents(
+  prisma: PrismaClient,
+  shop: string,
+  destination: { id: string; pixelId: string },
+  now: Date,
+): Promise<number> {
+  const rows = await prisma.$queryRaw<Array<{ id: bigint; state: string }>>`
+    UPDATE "Event" SET "destinationId" = ${destination.id}, "pixelId" = ${destination.pixelId},
+      "state" = CASE WHEN "state" IN (${Prisma.join(["queued", "retrying", "paused"])}) THEN 'queued' ELSE "state" END,
+      "reasonCode" = CASE WHEN "state" = 'paused' THEN NULL ELSE "reasonCode" END,
+      "reason" = CASE WHEN "state" = 'paused' THEN NULL ELSE "reason" END,
+      "nextAttemptAt" = ${now}, "updatedAt" = ${now}
+    WHERE "shop" = ${shop} AND "destinationId" = ''
+    RETURNING "id", "state"`;
+  const queued = rows.filter((r) => r.state === "queued");
+  if (queued.length) {
+    await prisma.eventTransition.createMany({
+      data: queued.map((r) => ({ eventPk: r.id, at: now, state: "queued", detail: "pixel connected" })),
+    });
+  }
+  return queued.length;
 }
 
 /**
@@ -557,7 +611,7 @@ export async function resumeStrayPaused(prisma: PrismaClient, now: Date): Promis
   const rows = await prisma.$queryRaw<Array<{ id: bigint }>>`
     UPDATE "Event" AS e SET "state" = 'queued', "nextAttemptAt" = ${now}, "leaseUntil" = NULL, "updatedAt" = ${now}, "reasonCode" = NULL, "reason" = NULL
     FROM "Destination" AS d
-    WHERE e."state" = 'paused' AND e."nextAttemptAt" >= ${since} AND d."shop" = e."shop" AND d."pausedAt" IS NULL
+    WHERE e."state" = 'paused' AND e."nextAttemptAt" >= ${since} AND d."id" = e."destinationId" AND d."shop" = e."shop" AND d."pausedAt" IS NULL
     RETURNING e."id"`;
   if (rows.length) {
     await prisma.eventTransition.createMany({

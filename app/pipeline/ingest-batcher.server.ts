@@ -3,12 +3,15 @@
 // webhooks a second. Webhooks arriving within a couple of milliseconds are written together in
 // one statement and one commit; each still waits for its own row to be durable.
 import type { SqlRunner } from "../db/client.server";
-import { recordWebhookEvents, type IngestWrite, type NewEvent, type ReceiptInput } from "./event-store.server";
+import {
+  recordWebhookEvents,
+  type IngestWrite,
+  type NewEvent,
+  type ReceiptInput,
+  type WebhookWrite,
+} from "./event-store.server";
 
-interface Pending {
-  receipt: ReceiptInput;
-  event: NewEvent;
-  now: Date;
+interface Pending extends WebhookWrite {
   resolve(write: IngestWrite): void;
   reject(error: unknown): void;
 }
@@ -33,9 +36,11 @@ export class WriteBatcher {
     this.maxBatch = options.maxBatch ?? 200;
   }
 
-  write(receipt: ReceiptInput, event: NewEvent, now: Date): Promise<IngestWrite> {
+  /** A webhook and its event's copies (one per destination). */
+  write(receipt: ReceiptInput, copies: [NewEvent, ...NewEvent[]], now: Date): Promise<IngestWrite> {
+    const [event, ...more] = copies;
     return new Promise((resolve, reject) => {
-      this.pending.push({ receipt, event, now, resolve, reject });
+      this.pending.push({ receipt, event, more, now, resolve, reject });
       if (this.pending.length >= this.maxBatch) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.lingerMs);
     });

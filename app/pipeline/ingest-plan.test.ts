@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { RECORDED_NOW, shopifyFixture } from "../../test/support/fixtures";
 import type { EventTopic } from "../events/prepare";
-import { DEFAULT_SETTINGS, shopEventSettingsSchema } from "../events/settings";
+import { DEFAULT_SETTINGS } from "../events/settings";
 import { sha256Hex } from "../meta/user-data";
 import type { IngestWrite, NewEvent } from "./event-store.server";
 import {
@@ -15,6 +15,7 @@ import {
   type IngestAnswer,
   type IngestPlan,
   type IngestResult,
+  type DestinationTarget,
   type ShopSnapshot,
 } from "./ingest-plan";
 
@@ -23,21 +24,28 @@ const DAY_MS = 24 * 3600_000;
 const fixture = (name: string) => shopifyFixture(name, { asRecorded: true });
 const web = fixture("orders-create-web");
 
-const connected: ShopSnapshot = { settings: DEFAULT_SETTINGS, pixelId: "1234567890", paused: false };
-const pausedPixel: ShopSnapshot = {
-  ...connected,
-  paused: true,
-  pauseReason: "Meta no longer accepts the access token of this pixel.",
+const MAIN: DestinationTarget = {
+  id: "dest-main",
+  pixelId: "1234567890",
+  events: ["Purchase", "InitiateCheckout"],
+  testEventCode: null,
+  sendTestOrders: true,
+  paused: false,
 };
-const withTestCode: ShopSnapshot = {
-  ...connected,
-  settings: shopEventSettingsSchema.parse({ testEventCode: "TEST12345" }),
-};
+const only = (target: Partial<DestinationTarget> = {}): ShopSnapshot => ({
+  settings: DEFAULT_SETTINGS,
+  destinations: [{ ...MAIN, ...target }],
+});
+const connected = only();
+const PAUSE_REASON = "Meta no longer accepts the access token of this pixel.";
+const pausedPixel = only({ paused: true, pauseReason: PAUSE_REASON });
+const withTestCode = only({ testEventCode: "TEST12345" });
 
 describe("a webhook of a topic no event is built from", () => {
   it("is a receipt alone, ignored with the topic", () => {
     expect(ignoredTopic("products/update")).toEqual({
       result: { outcome: "ignored", reason: "no event is built from products/update" },
+      copies: [],
     });
   });
 });
@@ -59,6 +67,20 @@ describe("a webhook that stores no event", () => {
       { outcome: "held_back", reason: "Shopify test order, and the shop has no test event code" },
     ],
     [
+      "a test order, the pixel's code set but test orders turned off for it",
+      "orders/create",
+      fixture("orders-create-test"),
+      only({ testEventCode: "TEST12345", sendTestOrders: false }),
+      { outcome: "held_back", reason: "Shopify test order, and the shop has no test event code" },
+    ],
+    [
+      "a checkout, the only pixel set to receive Purchase alone",
+      "checkouts/create",
+      fixture("checkouts-create"),
+      only({ events: ["Purchase"] }),
+      { outcome: "held_back", reason: "pixel 1234567890 is set not to receive InitiateCheckout" },
+    ],
+    [
       "an unreadable order",
       "orders/create",
       { id: "not a number" },
@@ -73,7 +95,7 @@ describe("a webhook that stores no event", () => {
       { outcome: "invalid", reason: expect.stringMatching(/^checkouts\/create payload: /) },
     ],
   ])("%s: its receipt says why", (_what, topic, payload, shop, result) => {
-    expect(planIngest({ shop: SHOP, topic, payload }, shop, RECORDED_NOW)).toEqual({ result });
+    expect(planIngest({ shop: SHOP, topic, payload }, shop, RECORDED_NOW)).toEqual({ result, copies: [] });
   });
 });
 
@@ -81,8 +103,9 @@ describe("a webhook that stores its event", () => {
   type Row = Omit<NewEvent, "event" | "shop" | "topic" | "notes">;
   const queued: Row = {
     state: "queued",
+    destinationId: "dest-main",
     pixelId: "1234567890",
-    testEventCode: undefined,
+    testEventCode: null,
     reasonCode: null,
     reason: null,
     customerHash: sha256Hex(String(web.customer.id)),
@@ -119,14 +142,14 @@ describe("a webhook that stores its event", () => {
         ...queued,
         state: "paused",
         reasonCode: "pixel_paused",
-        reason: "Meta no longer accepts the access token of this pixel.",
+        reason: PAUSE_REASON,
       },
     ],
     [
       "a ready order of a paused pixel without a recorded reason",
       "orders/create",
       web,
-      { ...pausedPixel, pauseReason: null },
+      only({ paused: true, pauseReason: null }),
       RECORDED_NOW,
       false,
       { outcome: "paused" },
@@ -136,14 +159,15 @@ describe("a webhook that stores its event", () => {
       "a ready order with no pixel connected",
       "orders/create",
       web,
-      { settings: DEFAULT_SETTINGS, paused: true },
+      { settings: DEFAULT_SETTINGS, destinations: [] },
       RECORDED_NOW,
       false,
       { outcome: "paused" },
       {
         ...queued,
         state: "paused",
-        pixelId: undefined,
+        destinationId: "",
+        pixelId: null,
         reasonCode: "no_destination",
         reason: "no Meta pixel is connected yet",
       },
@@ -238,7 +262,8 @@ describe("a webhook that stores its event", () => {
   ])("%s", (_what, topic, payload, shop, now, shopFromHeader, result, row) => {
     const plan = planIngest({ shop: SHOP, topic, payload, shopFromHeader }, shop, now);
     expect(plan.result).toEqual(result);
-    const { event, shop: eventShop, topic: eventTopic, notes, ...stored } = plan.event!;
+    expect(plan.copies).toHaveLength(1);
+    const { event, shop: eventShop, topic: eventTopic, notes, ...stored } = plan.copies[0]!;
     expect(stored).toEqual(row);
     expect({ shop: eventShop, topic: eventTopic, eventName: event.event_name }).toEqual({
       shop: SHOP,
@@ -249,16 +274,130 @@ describe("a webhook that stores its event", () => {
   });
 });
 
+describe("a shop with several pixels", () => {
+  const SECOND: DestinationTarget = { ...MAIN, id: "dest-agency", pixelId: "9876543210", label: "Agency" };
+  const plan = (destinations: DestinationTarget[], payload: unknown = web, topic: EventTopic = "orders/create") =>
+    planIngest({ shop: SHOP, topic, payload }, { settings: DEFAULT_SETTINGS, destinations }, RECORDED_NOW);
+  const summary = (p: IngestPlan) =>
+    p.copies.map((c) => ({ destinationId: c.destinationId, state: c.state, testEventCode: c.testEventCode }));
+
+  it.each<[string, DestinationTarget[], unknown, EventTopic, IngestResult, ReturnType<typeof summary>]>([
+    [
+      "an order: one copy per pixel, the same event",
+      [MAIN, SECOND],
+      web,
+      "orders/create",
+      { outcome: "queued" },
+      [
+        { destinationId: "dest-main", state: "queued", testEventCode: null },
+        { destinationId: "dest-agency", state: "queued", testEventCode: null },
+      ],
+    ],
+    [
+      "one pixel paused: its copy waits, the other goes",
+      [{ ...MAIN, paused: true, pauseReason: PAUSE_REASON }, SECOND],
+      web,
+      "orders/create",
+      { outcome: "queued" },
+      [
+        { destinationId: "dest-main", state: "paused", testEventCode: null },
+        { destinationId: "dest-agency", state: "queued", testEventCode: null },
+      ],
+    ],
+    [
+      "both paused: the receipt says paused",
+      [
+        { ...MAIN, paused: true },
+        { ...SECOND, paused: true },
+      ],
+      web,
+      "orders/create",
+      { outcome: "paused" },
+      [
+        { destinationId: "dest-main", state: "paused", testEventCode: null },
+        { destinationId: "dest-agency", state: "paused", testEventCode: null },
+      ],
+    ],
+    [
+      "a checkout: only to the pixel that receives InitiateCheckout",
+      [{ ...MAIN, events: ["Purchase"] }, SECOND],
+      fixture("checkouts-create"),
+      "checkouts/create",
+      { outcome: "queued" },
+      [{ destinationId: "dest-agency", state: "queued", testEventCode: null }],
+    ],
+    [
+      "a test order: only to the pixel with a test event code, under its code",
+      [MAIN, { ...SECOND, testEventCode: "TEST777" }],
+      fixture("orders-create-test"),
+      "orders/create",
+      { outcome: "queued" },
+      [{ destinationId: "dest-agency", state: "queued", testEventCode: "TEST777" }],
+    ],
+    [
+      "a test order, each pixel its own code",
+      [
+        { ...MAIN, testEventCode: "TEST111" },
+        { ...SECOND, testEventCode: "TEST777" },
+      ],
+      fixture("orders-create-test"),
+      "orders/create",
+      { outcome: "queued" },
+      [
+        { destinationId: "dest-main", state: "queued", testEventCode: "TEST111" },
+        { destinationId: "dest-agency", state: "queued", testEventCode: "TEST777" },
+      ],
+    ],
+    [
+      "a real order goes without the test code to every pixel",
+      [{ ...MAIN, testEventCode: "TEST111" }, SECOND],
+      web,
+      "orders/create",
+      { outcome: "queued" },
+      [
+        { destinationId: "dest-main", state: "queued", testEventCode: null },
+        { destinationId: "dest-agency", state: "queued", testEventCode: null },
+      ],
+    ],
+  ])("%s", (_what, destinations, payload, topic, result, copies) => {
+    const planned = plan(destinations, payload, topic);
+    expect(planned.result).toEqual(result);
+    expect(summary(planned)).toEqual(copies);
+    // Every copy is the same Meta event: the browser's copy and each server copy share its id.
+    expect(new Set(planned.copies.map((c) => JSON.stringify(c.event))).size).toBe(1);
+  });
+
+  it("no pixel receives it: held back, each reason named", () => {
+    const planned = plan(
+      [
+        { ...MAIN, events: ["Purchase"] },
+        { ...SECOND, events: ["Purchase"] },
+      ],
+      fixture("checkouts-create"),
+      "checkouts/create",
+    );
+    expect(planned).toEqual({
+      result: {
+        outcome: "held_back",
+        reason:
+          "pixel 1234567890 is set not to receive InitiateCheckout; pixel Agency is set not to receive InitiateCheckout",
+      },
+      copies: [],
+    });
+  });
+});
+
 describe("the answer once written", () => {
-  const heldBack: IngestPlan = { result: { outcome: "held_back", reason: "r" } };
-  const event = (state: NewEvent["state"], result: IngestResult): IngestPlan => ({
+  const heldBack: IngestPlan = { result: { outcome: "held_back", reason: "r" }, copies: [] };
+  const copy = (state: NewEvent["state"]): NewEvent => ({
+    shop: SHOP,
+    topic: "orders/create",
+    state,
+    event: { event_name: "Purchase", event_id: "5678901234567" } as NewEvent["event"],
+  });
+  const event = (state: NewEvent["state"], result: IngestResult, ...more: NewEvent["state"][]): IngestPlan => ({
     result,
-    event: {
-      shop: SHOP,
-      topic: "orders/create",
-      state,
-      event: { event_name: "Purchase", event_id: "5678901234567" } as NewEvent["event"],
-    },
+    copies: [copy(state), ...more.map(copy)],
   });
   const queued = event("queued", { outcome: "queued" });
   const write = (w: Partial<IngestWrite>): IngestWrite => ({ receiptInserted: true, eventPk: 1n, ...w });
@@ -272,6 +411,12 @@ describe("the answer once written", () => {
       { result: ALREADY_DELIVERED, kick: false },
     ],
     ["a queued event, stored: announced", queued, write({}), { result: { outcome: "queued" }, kick: true }],
+    [
+      "copies for two pixels, one paused: announced for the other",
+      event("paused", { outcome: "queued" }, "queued"),
+      write({}),
+      { result: { outcome: "queued" }, kick: true },
+    ],
     [
       "a paused event, stored: nothing to announce",
       event("paused", { outcome: "paused" }),
@@ -316,6 +461,7 @@ describe("the answer once written", () => {
 describe("an event the database refuses", () => {
   const invalid = (code: string): IngestPlan => ({
     result: { outcome: "invalid", reason: `the database cannot store this event (PostgreSQL ${code})` },
+    copies: [],
   });
   it.each<[string, unknown, IngestPlan | undefined]>([
     ["a NUL character (the driver's code)", { code: "22P05" }, invalid("22P05")],

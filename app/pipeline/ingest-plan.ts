@@ -1,6 +1,7 @@
 // What becomes of a verified webhook, decided without I/O: which receipt, which event row (if
 // any) and which answer; then what the write's result makes of that answer. The ingest shell
 // (./ingest.server.ts) loads the shop's context, writes the plan and announces the work.
+import type { BuildOutcome } from "../events/outcome";
 import { prepareEvent, type EventTopic } from "../events/prepare";
 import type { ShopEventSettings } from "../events/settings";
 import { sha256Hex } from "../meta/user-data";
@@ -15,13 +16,25 @@ export interface IngestResult {
   reason?: string;
 }
 
+/** One of the shop's destinations, as ingest sees it (./destinations.server.ts). */
+export interface DestinationTarget {
+  id: string;
+  pixelId: string;
+  label?: string | null;
+  /** The Meta events it receives. */
+  events: readonly string[];
+  testEventCode: string | null;
+  /** Whether Shopify test orders go to its test event code (else they are not sent to it). */
+  sendTestOrders: boolean;
+  paused: boolean;
+  pauseReason?: string | null;
+}
+
 /** What ingest knows of the shop when the webhook arrives (a short cache of its rows). */
 export interface ShopSnapshot {
   settings: ShopEventSettings;
-  pixelId?: string;
-  /** No destination, or its pixel paused. */
-  paused: boolean;
-  pauseReason?: string | null;
+  /** Every event fans out to each; none: the event waits for the first one connected. */
+  destinations: readonly DestinationTarget[];
 }
 
 export interface PlannedWebhook {
@@ -35,8 +48,8 @@ export interface PlannedWebhook {
 export interface IngestPlan {
   /** The answer, and the receipt's outcome and reason, when the write goes as planned. */
   result: IngestResult;
-  /** The event row written with the receipt; a receipt alone without it. */
-  event?: NewEvent;
+  /** The event's copies written with the receipt, one per destination; none: a receipt alone. */
+  copies: NewEvent[];
 }
 
 /** What the write made of a plan, and whether the shop now has work to announce. */
@@ -52,60 +65,113 @@ export const ALREADY_DELIVERED: IngestResult = {
 
 /** A webhook of a topic no event is built from: its receipt says so. */
 export function ignoredTopic(topic: string): IngestPlan {
-  return { result: { outcome: "ignored", reason: `no event is built from ${topic}` } };
+  return { result: { outcome: "ignored", reason: `no event is built from ${topic}` }, copies: [] };
 }
 
-export function planIngest(webhook: PlannedWebhook, shop: ShopSnapshot, now: Date): IngestPlan {
-  const built = prepareEvent(webhook.topic, webhook.payload, shop.settings, {
-    shop: webhook.shop,
-    nowSeconds: Math.floor(now.getTime() / 1000),
-  });
-  const outcome = receiptOutcomeOfBuild(built, shop.paused);
-  if (built.status === "held_back" || (built.status === "invalid" && !built.event))
-    return { result: { outcome, reason: built.reason } };
+/** The stand-in destination of a shop that has none yet: its copy waits, paused, for the first. */
+const WAITING: DestinationTarget = {
+  id: "",
+  pixelId: "",
+  events: [],
+  testEventCode: null,
+  sendTestOrders: false,
+  paused: true,
+};
 
-  // A built event is stored even when it cannot go yet (no pixel, paused) or at all (Meta's
-  // rules refuse it): the merchant sees every conversion and what became of it.
+export function planIngest(webhook: PlannedWebhook, shop: ShopSnapshot, now: Date): IngestPlan {
+  // The event is built once per test event code in use: only a test order's outcome depends on it.
+  const builds = new Map<string, BuildOutcome>();
+  const build = (code: string | undefined): BuildOutcome => {
+    let built = builds.get(code ?? "");
+    if (!built) {
+      built = prepareEvent(
+        webhook.topic,
+        webhook.payload,
+        { ...shop.settings, testEventCode: code },
+        {
+          shop: webhook.shop,
+          nowSeconds: Math.floor(now.getTime() / 1000),
+        },
+      );
+      builds.set(code ?? "", built);
+    }
+    return built;
+  };
+  const targets = shop.destinations.length > 0 ? shop.destinations : [WAITING];
+  const copies: NewEvent[] = [];
+  // The receipt says what became of the first copy stored.
+  let first: BuildOutcome | undefined;
+  const skipped: string[] = [];
+  for (const target of targets) {
+    const built = build(target.sendTestOrders ? (target.testEventCode ?? undefined) : undefined);
+    if (built.status === "held_back" || (built.status === "invalid" && !built.event)) {
+      skipped.push(built.reason);
+      continue;
+    }
+    const event = built.event!;
+    if (target !== WAITING && !target.events.includes(event.event_name)) {
+      skipped.push(`pixel ${target.label || target.pixelId} is set not to receive ${event.event_name}`);
+      continue;
+    }
+    copies.push(copyFor(webhook, target, built));
+    first ??= built;
+  }
+  if (copies.length === 0) {
+    const invalid = [...builds.values()].find((b) => b.status === "invalid");
+    const reason = [...new Set(skipped)].join("; ");
+    return { result: { outcome: invalid ? "invalid" : "held_back", reason }, copies };
+  }
+  const built = first!;
+  const outcome = receiptOutcomeOfBuild(built, !copies.some((c) => c.state === "queued"));
+  return { result: { outcome, ...(built.status === "invalid" ? { reason: built.reason } : {}) }, copies };
+}
+
+// A built event is stored even when it cannot go yet (no pixel, paused) or at all (Meta's
+// rules refuse it): the merchant sees every conversion and what became of it.
+function copyFor(
+  webhook: PlannedWebhook,
+  target: DestinationTarget,
+  built: Exclude<BuildOutcome, { status: "held_back" }>,
+): NewEvent {
   const event = built.event!;
   const invalid = built.status === "invalid" ? built : undefined;
-  const state = arrivalState(built, shop.paused);
+  const state = arrivalState(built, target.paused);
   const stored = invalid
     ? { reasonCode: invalid.code, reason: invalid.reason }
     : state === "paused"
-      ? pauseOf(shop)
+      ? pauseOf(target)
       : { reasonCode: null, reason: null };
   return {
-    result: { outcome, ...(invalid ? { reason: invalid.reason } : {}) },
-    event: {
-      shop: webhook.shop,
-      topic: webhook.topic,
-      event,
-      state,
-      pixelId: shop.pixelId,
-      testEventCode: built.status === "ready" ? built.testEventCode : null,
-      ...stored,
-      customerHash: customerHash(webhook.payload),
-      checkoutToken: event.event_name === "Purchase" ? checkoutToken(webhook.payload) : null,
-      notes: built.notes,
-      refuseForeign: webhook.shopFromHeader ?? false,
-    },
+    shop: webhook.shop,
+    topic: webhook.topic,
+    event,
+    state,
+    destinationId: target.id,
+    pixelId: target.pixelId || null,
+    testEventCode: built.status === "ready" ? (built.testEventCode ?? null) : null,
+    ...stored,
+    customerHash: customerHash(webhook.payload),
+    checkoutToken: event.event_name === "Purchase" ? checkoutToken(webhook.payload) : null,
+    notes: built.notes,
+    refuseForeign: webhook.shopFromHeader ?? false,
   };
 }
 
 /** The pause's own reason (its code says it is a pause), worded as the worker and the pause word it. */
-function pauseOf(shop: ShopSnapshot): { reasonCode: string; reason: string } {
-  if (!shop.pixelId) return { reasonCode: "no_destination", reason: "no Meta pixel is connected yet" };
+function pauseOf(target: DestinationTarget): { reasonCode: string; reason: string } {
+  if (target === WAITING) return { reasonCode: "no_destination", reason: "no Meta pixel is connected yet" };
   return {
     reasonCode: DEFERRAL_REASON_CODE["pause-pixel"],
-    reason: shop.pauseReason ?? "the pixel is paused until the merchant acts",
+    reason: target.pauseReason ?? "the pixel is paused until the merchant acts",
   };
 }
 
 /** The answer once the plan was written: the plan's own, unless the database found it a duplicate or another shop's. */
 export function answerOfWrite(plan: IngestPlan, write: IngestWrite): IngestAnswer {
   const none = (result: IngestResult): IngestAnswer => ({ result, kick: false });
-  if (!plan.event) return none(write.receiptInserted ? plan.result : ALREADY_DELIVERED);
-  const { shop, event, state } = plan.event;
+  const [copy] = plan.copies;
+  if (!copy) return none(write.receiptInserted ? plan.result : ALREADY_DELIVERED);
+  const { shop, event } = copy;
   if (write.refused)
     return none({
       outcome: "refused",
@@ -114,7 +180,7 @@ export function answerOfWrite(plan: IngestPlan, write: IngestWrite): IngestAnswe
   if (!write.receiptInserted) return none(ALREADY_DELIVERED);
   if (write.eventPk === undefined)
     return none({ outcome: "duplicate", reason: `${event.event_name} ${event.event_id} was already recorded` });
-  return { result: plan.result, kick: state === "queued" };
+  return { result: plan.result, kick: plan.copies.some((c) => c.state === "queued") };
 }
 
 /**
@@ -126,7 +192,10 @@ export function answerOfWrite(plan: IngestPlan, write: IngestWrite): IngestAnswe
 export function refusedByDatabase(error: unknown): IngestPlan | undefined {
   const code = refusedDataCode(error);
   return code
-    ? { result: { outcome: "invalid", reason: `the database cannot store this event (PostgreSQL ${code})` } }
+    ? {
+        result: { outcome: "invalid", reason: `the database cannot store this event (PostgreSQL ${code})` },
+        copies: [],
+      }
     : undefined;
 }
 

@@ -3,6 +3,7 @@
 import type { PrismaClient } from "@prisma/client";
 import { isEventTopic } from "../events/prepare";
 import { storedSettings } from "../events/settings";
+import { listDestinations } from "./destinations.server";
 import { recordReceipt, recordWebhookEvent, type ReceiptInput } from "./event-store.server";
 import type { WriteBatcher } from "./ingest-batcher.server";
 import {
@@ -35,40 +36,49 @@ export interface VerifiedWebhook {
 interface ShopContext extends ShopSnapshot {
   /** The Shop row's install facts; null when there is no row. */
   install: { installedAt: Date; uninstalledAt: Date | null; shopifyId: string | null } | null;
-  loadedAt: number;
 }
 
 // Settings change rarely and webhooks come in bursts: a short cache keeps the webhook answer
-// to a couple of writes.
+// to a couple of writes. Webhooks arriving together share one load (not one each), and go on
+// in the order they came: the write batcher then sees them in that order.
 const CONTEXT_TTL_MS = 2_000;
-const contexts = new Map<string, ShopContext>();
+const contexts = new Map<string, { loadedAt: number; context: Promise<ShopContext> }>();
 
 export function forgetShopContext(shop: string): void {
   contexts.delete(shop);
 }
 
-async function shopContext(prisma: PrismaClient, shop: string, nowMs: number): Promise<ShopContext> {
+function shopContext(prisma: PrismaClient, shop: string, nowMs: number): Promise<ShopContext> {
   const cached = contexts.get(shop);
-  if (cached && nowMs - cached.loadedAt < CONTEXT_TTL_MS) return cached;
-  const [row, destination] = await Promise.all([
+  if (cached && nowMs - cached.loadedAt < CONTEXT_TTL_MS) return cached.context;
+  const entry = { loadedAt: nowMs, context: loadShopContext(prisma, shop) };
+  contexts.set(shop, entry);
+  // A failed load is not kept: the next webhook tries again.
+  entry.context.catch(() => {
+    if (contexts.get(shop) === entry) contexts.delete(shop);
+  });
+  return entry.context;
+}
+
+async function loadShopContext(prisma: PrismaClient, shop: string): Promise<ShopContext> {
+  const [row, destinations] = await Promise.all([
     prisma.shop.findUnique({ where: { shop } }),
-    prisma.destination.findUnique({
-      where: { shop },
-      select: { pixelId: true, pausedAt: true, pauseReason: true, testEventCode: true },
-    }),
+    listDestinations(prisma, shop),
   ]);
-  const { settings } = storedSettings(row?.settings);
-  const context: ShopContext = {
+  return {
     install: row ? { installedAt: row.installedAt, uninstalledAt: row.uninstalledAt, shopifyId: row.shopifyId } : null,
-    // The destination's test code is the one the merchant typed in the admin page.
-    settings: destination?.testEventCode ? { ...settings, testEventCode: destination.testEventCode } : settings,
-    pixelId: destination?.pixelId,
-    paused: !destination || destination.pausedAt !== null,
-    pauseReason: destination?.pauseReason,
-    loadedAt: nowMs,
+    settings: storedSettings(row?.settings).settings,
+    destinations: destinations.map((d) => ({
+      id: d.id,
+      pixelId: d.pixelId,
+      label: d.label,
+      events: d.events,
+      testEventCode: d.testEventCode,
+      sendTestOrders: d.sendTestOrders,
+      paused: d.pausedAt !== null,
+      pauseReason: d.pauseReason,
+    })),
   };
-  contexts.set(shop, context);
-  return context;
 }
 
 /** The Shop row's install facts, from the same short cache as the rest of the shop's context (the webhook route's binding). */
@@ -108,11 +118,13 @@ async function write(
   now: Date,
 ): Promise<IngestAnswer> {
   const row = { ...receipt, outcome: plan.result.outcome, reason: plan.result.reason };
-  if (!plan.event)
+  const [first, ...more] = plan.copies;
+  if (!first)
     return answerOfWrite(plan, { receiptInserted: await recordReceipt(deps.prisma, { ...row, receivedAt: now }) });
+  const copies: [typeof first, ...typeof more] = [first, ...more];
   const written = deps.batcher
-    ? deps.batcher.write(row, plan.event, now)
-    : recordWebhookEvent(deps.prisma, row, plan.event, now);
+    ? deps.batcher.write(row, copies, now)
+    : recordWebhookEvent(deps.prisma, row, copies, now);
   return written.then(
     (result) => answerOfWrite(plan, result),
     (error: unknown) => {

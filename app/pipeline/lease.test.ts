@@ -1,6 +1,7 @@
 // Leases are fenced: a claim writes its own lease id on its rows, and a worker writes outcomes,
 // renews or gives rows up only while they still carry its id. Real PostgreSQL, real time,
 // Meta's stand-in (slowed down where the lease must run out) and workers as flushShop runs them.
+import { soleDestination } from "../../test/support/destinations";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -37,11 +38,23 @@ function purchase(eventId: string, bad = false): MetaEvent {
 }
 
 async function seed(shop: string, pixelId: string, count: number, badIndex = -1): Promise<void> {
-  await saveDestination(db.prisma, shop, { pixelId, accessToken: `EAAleasetest-${pixelId}-0123456789` }, key);
+  const destinationId = await saveDestination(
+    db.prisma,
+    shop,
+    { pixelId, accessToken: `EAAleasetest-${pixelId}-0123456789` },
+    key,
+  );
   for (let i = 0; i < count; i++) {
     await insertEvent(
       db.prisma,
-      { shop, topic: "orders/create", state: "queued", pixelId, event: purchase(`${shop}-${i}`, i === badIndex) },
+      {
+        shop,
+        topic: "orders/create",
+        state: "queued",
+        destinationId,
+        pixelId,
+        event: purchase(`${shop}-${i}`, i === badIndex),
+      },
       new Date(),
     );
   }
@@ -92,13 +105,21 @@ describe("the event store's fence", () => {
     await seed(shop, "4000000001", 3);
     const sql = prismaSql(db.prisma);
     const t0 = new Date();
-    const first = await claimDue(sql, shop, 1000, 1_000, t0);
+    const first = await claimDue(sql, await soleDestination(db.prisma, shop), 1000, 1_000, t0);
     expect(first).toHaveLength(3);
     const leaseA = first[0]!.leaseId;
     expect(first.every((row) => row.leaseId === leaseA)).toBe(true);
-    expect(await claimDue(sql, shop, 1000, 1_000, new Date(t0.getTime() + 500))).toHaveLength(0); // still held
+    expect(
+      await claimDue(sql, await soleDestination(db.prisma, shop), 1000, 1_000, new Date(t0.getTime() + 500)),
+    ).toHaveLength(0); // still held
 
-    const second = await claimDue(sql, shop, 1000, 1_000, new Date(t0.getTime() + 1_500));
+    const second = await claimDue(
+      sql,
+      await soleDestination(db.prisma, shop),
+      1000,
+      1_000,
+      new Date(t0.getTime() + 1_500),
+    );
     expect(second.map((row) => row.id).sort()).toEqual(first.map((row) => row.id).sort());
     const leaseB = second[0]!.leaseId;
     expect(leaseB).not.toBe(leaseA);
@@ -139,7 +160,7 @@ describe("the event store's fence", () => {
     await seed(shop, "4000000002", 2);
     const sql = prismaSql(db.prisma);
     const now = new Date();
-    const first = await claimDue(sql, shop, 1000, 60_000, now);
+    const first = await claimDue(sql, await soleDestination(db.prisma, shop), 1000, 60_000, now);
     expect(
       await releaseLease(
         sql,
@@ -148,7 +169,7 @@ describe("the event store's fence", () => {
         now,
       ),
     ).toBe(2);
-    expect(await claimDue(sql, shop, 1000, 60_000, now)).toHaveLength(2);
+    expect(await claimDue(sql, await soleDestination(db.prisma, shop), 1000, 60_000, now)).toHaveLength(2);
   });
 });
 
@@ -216,7 +237,7 @@ describe("two workers", () => {
       await sleep(50);
       while (!done) {
         // A second worker trying all along: each attempt would take the rows if A's lease ran out.
-        stolen += (await claimDue(db.sql, shop, 1000, 30_000, new Date())).length;
+        stolen += (await claimDue(db.sql, await soleDestination(db.prisma, shop), 1000, 30_000, new Date())).length;
         await sleep(50);
       }
       expect(await reportA).toMatchObject({ claimed: 16, delivered: 15, requests: 9 });
@@ -259,6 +280,6 @@ describe("two workers", () => {
     const rows = await db.prisma.event.findMany({ where: { shop } });
     expect(rows.filter((row) => row.leaseId === "another-worker")).toHaveLength(1);
     // The 15 others are free for any worker now, not in 30 s.
-    expect(await claimDue(db.sql, shop, 1000, 30_000, new Date())).toHaveLength(15);
+    expect(await claimDue(db.sql, await soleDestination(db.prisma, shop), 1000, 30_000, new Date())).toHaveLength(15);
   });
 });

@@ -1,6 +1,7 @@
 // The delivery pipeline against the real PostgreSQL and Redis of this machine, with Meta
 // replaced by the project's stand-in. Time is simulated through the `now` option, so that
 // backoff and Meta's 7-day window are exercised without waiting.
+import { soleDestination } from "../../test/support/destinations";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
@@ -141,7 +142,7 @@ describe("failures end delivered or with a recorded reason", () => {
     await ingest(webhook(shop, "orders/create", fixture("orders-create-web")));
     await flushShop(workerOptions(), shop);
     expect(await countByState(db.prisma, shop)).toEqual({ paused: 1 });
-    const destination = await db.prisma.destination.findUniqueOrThrow({ where: { shop } });
+    const destination = await db.prisma.destination.findFirstOrThrow({ where: { shop } });
     expect(destination.pauseMessage).toMatch(/access token/);
     // New orders while paused are kept, not sent.
     forgetShopContext(shop);
@@ -152,14 +153,20 @@ describe("failures end delivered or with a recorded reason", () => {
     await connect(shop, "1000000005", "EAAnewtoken-9876543210fedcba");
     await flushShop(workerOptions(), shop);
     expect(await countByState(db.prisma, shop)).toEqual({ sent: 2 });
-    expect((await openDestination(db.prisma, shop, key))!.pausedAt).toBeNull();
+    expect((await openDestination(db.prisma, await soleDestination(db.prisma, shop), key))!.pausedAt).toBeNull();
   });
 
   it("events that arrive queued just after a pause (ingest's cached view) are moved to paused with the reason", async () => {
     const shop = "late-pause.myshopify.com";
     await connect(shop, "1000000015");
     await ingest(webhook(shop, "orders/create", fixture("orders-create-web"))); // caches "not paused"
-    await pauseDestination(db.prisma, shop, "token_invalid", "Meta refused the token", new Date(clock));
+    await pauseDestination(
+      db.prisma,
+      await soleDestination(db.prisma, shop),
+      "token_invalid",
+      "Meta refused the token",
+      new Date(clock),
+    );
     expect((await ingest(webhook(shop, "orders/create", fixture("orders-create-pos")))).outcome).toBe("queued");
     await flushShop(workerOptions(), shop);
     expect(await countByState(db.prisma, shop)).toEqual({ paused: 2 });
@@ -171,7 +178,13 @@ describe("failures end delivered or with a recorded reason", () => {
   it("events stored paused just after the merchant reconnected (ingest's cached view) are sent after the next sweep", async () => {
     const shop = "late-resume.myshopify.com";
     await connect(shop, "1000000018");
-    await pauseDestination(db.prisma, shop, "token_invalid", "Meta refused the token", new Date(clock));
+    await pauseDestination(
+      db.prisma,
+      await soleDestination(db.prisma, shop),
+      "token_invalid",
+      "Meta refused the token",
+      new Date(clock),
+    );
     forgetShopContext(shop);
     expect((await ingest(webhook(shop, "orders/create", fixture("orders-create-web")))).outcome).toBe("paused"); // caches "paused"
     // Reconnected through another web process: this one's cache still says paused.
@@ -195,7 +208,13 @@ describe("failures end delivered or with a recorded reason", () => {
     const shop = "stays-paused.myshopify.com";
     await connect(shop, "1000000019");
     await ingest(webhook(shop, "orders/create", fixture("orders-create-web")));
-    await pauseDestination(db.prisma, shop, "token_invalid", "Meta refused the token", new Date(clock));
+    await pauseDestination(
+      db.prisma,
+      await soleDestination(db.prisma, shop),
+      "token_invalid",
+      "Meta refused the token",
+      new Date(clock),
+    );
     await sweepDueWork(db.prisma, workerOptions().queue, new Date(clock));
     expect(await countByState(db.prisma, shop)).toEqual({ paused: 1 });
   });
@@ -205,8 +224,16 @@ describe("failures end delivered or with a recorded reason", () => {
     await connect(shop, "1000000017");
     await ingest(webhook(shop, "orders/create", fixture("orders-create-web")));
     // A worker claims the batch and dies with it.
-    expect(await claimDue(prismaSql(db.prisma), shop, 1000, 1_000, new Date(clock))).toHaveLength(1);
-    await pauseDestination(db.prisma, shop, "token_invalid", "Meta refused the token", new Date(clock));
+    expect(
+      await claimDue(prismaSql(db.prisma), await soleDestination(db.prisma, shop), 1000, 1_000, new Date(clock)),
+    ).toHaveLength(1);
+    await pauseDestination(
+      db.prisma,
+      await soleDestination(db.prisma, shop),
+      "token_invalid",
+      "Meta refused the token",
+      new Date(clock),
+    );
     await flushShop(workerOptions(), shop);
     expect(await countByState(db.prisma, shop)).toEqual({ sending: 1 }); // still leased
     clock += 1_001;
@@ -248,6 +275,7 @@ describe("failures end delivered or with a recorded reason", () => {
         shop,
         topic: "orders/create",
         state: "queued",
+        destinationId: (await soleDestination(db.prisma, shop)).id,
         pixelId: "1000000006",
         event: { ...bad, event_id: "bad-1", user_data: { ...bad.user_data, em: "jane@example.com" } },
       },
@@ -274,9 +302,9 @@ describe("shops are isolated", () => {
     expect(meta.accepted("2000000001")).toHaveLength(1);
     expect(meta.accepted("2000000002")).toHaveLength(0);
     expect(await countByState(db.prisma, "b.myshopify.com")).toEqual({ queued: 1 });
-    expect((await openDestination(db.prisma, "a.myshopify.com", key))!.accessToken).toBe(
-      "EAAtoken-of-shop-a-0123456789",
-    );
+    expect(
+      (await openDestination(db.prisma, await soleDestination(db.prisma, "a.myshopify.com"), key))!.accessToken,
+    ).toBe("EAAtoken-of-shop-a-0123456789");
     await flushShop(workerOptions(), "b.myshopify.com");
     expect(meta.accepted("2000000002")).toHaveLength(1);
   });
@@ -307,7 +335,7 @@ describe("uninstall, then install again", () => {
       webPixelStatus: null,
       webPixelSyncedAt: null,
     });
-    expect((await openDestination(db.prisma, shop, key))!.pausedAt).toBeNull();
+    expect((await openDestination(db.prisma, await soleDestination(db.prisma, shop), key))!.pausedAt).toBeNull();
     await flushShop(workerOptions(), shop);
     expect(await countByState(db.prisma, shop)).toEqual({ sent: 2 });
     expect(meta.unique("1000000020")).toHaveLength(2);
@@ -322,11 +350,19 @@ describe("uninstall, then install again", () => {
   it("an install leaves a pause of another cause alone (a revoked token stays paused until it is replaced)", async () => {
     const shop = "reinstall-revoked.myshopify.com";
     await connect(shop, "1000000021");
-    await pauseDestination(db.prisma, shop, "token_invalid", "Meta refused the token", new Date(clock));
+    await pauseDestination(
+      db.prisma,
+      await soleDestination(db.prisma, shop),
+      "token_invalid",
+      "Meta refused the token",
+      new Date(clock),
+    );
     forgetShopContext(shop);
     await ingest(webhook(shop, "orders/create", fixture("orders-create-web")));
     expect(await handleInstalled(db.prisma, shop, new Date(clock))).toBe("installed: 0 paused event(s) resumed");
-    expect((await openDestination(db.prisma, shop, key))!.pauseReason).toBe("token_invalid");
+    expect((await openDestination(db.prisma, await soleDestination(db.prisma, shop), key))!.pauseReason).toBe(
+      "token_invalid",
+    );
     expect(await countByState(db.prisma, shop)).toEqual({ paused: 1 });
   });
 
@@ -336,7 +372,7 @@ describe("uninstall, then install again", () => {
     await ingest(webhook(shop, "orders/create", fixture("orders-create-web")));
     await handleUninstalled(db.prisma, shop, new Date(clock));
     await connect(shop, "1000000022");
-    expect((await openDestination(db.prisma, shop, key))!.pausedAt).toBeNull();
+    expect((await openDestination(db.prisma, await soleDestination(db.prisma, shop), key))!.pausedAt).toBeNull();
     await flushShop(workerOptions(), shop);
     expect(await countByState(db.prisma, shop)).toEqual({ sent: 1 });
   });

@@ -161,7 +161,7 @@ export async function handleUninstalled(prisma: PrismaClient, shop: string, now 
   });
   const paused = await setPendingState(
     prisma,
-    shop,
+    { shop },
     ["queued", "retrying", "sending"],
     "paused",
     UNINSTALLED_REASON,

@@ -265,8 +265,16 @@ describe("reconcileShop: orders", () => {
       NOW,
     );
 
+    // No pixel connected: the one copy waits for the first.
     const recovered = await db.prisma.event.findUniqueOrThrow({
-      where: { shop_eventName_eventId: { shop, eventName: "InitiateCheckout", eventId: restCheckout.token } },
+      where: {
+        shop_destinationId_eventName_eventId: {
+          shop,
+          destinationId: "",
+          eventName: "InitiateCheckout",
+          eventId: restCheckout.token,
+        },
+      },
     });
     const fromWebhook = prepareEvent("checkouts/create", restCheckout, DEFAULT_SETTINGS, {
       shop,

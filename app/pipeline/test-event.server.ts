@@ -18,6 +18,7 @@ import { VaultError, type VaultKeyInput } from "../security/token-vault";
 import { vaultKeys } from "../security/vault-key.server";
 import { CONNECTION_CHECK_TIMEOUT_MS, type MetaAccess } from "./connection.server";
 import {
+  listDestinations,
   openDestination,
   recordTestEventSeen,
   UNREADABLE_TOKEN_MESSAGE,
@@ -30,15 +31,18 @@ export const NO_DESTINATION_MESSAGE =
 /** Meta's answer and what was sent; or, not sent, `reason` no-destination | no-test-event-code | unreadable-token | not-built. */
 export type TestEventResult = TestEventOutcome & Partial<TestEventFacts>;
 
+/** `destinationId`: which of the shop's pixels; its first one when absent. */
 export async function sendTestEvent(
   prisma: PrismaClient,
   shop: string,
   meta: MetaAccess,
-  options: { key?: VaultKeyInput; nowMs?: number } = {},
+  options: { key?: VaultKeyInput; nowMs?: number; destinationId?: string } = {},
 ): Promise<TestEventResult> {
+  const id = options.destinationId ?? (await listDestinations(prisma, shop))[0]?.id;
+  if (!id) return { ok: false, retry: false, reason: "no-destination", message: NO_DESTINATION_MESSAGE };
   let destination: OpenDestination | undefined;
   try {
-    destination = await openDestination(prisma, shop, options.key ?? vaultKeys());
+    destination = await openDestination(prisma, { shop, id }, options.key ?? vaultKeys());
   } catch (error) {
     if (!(error instanceof VaultError)) throw error;
     return { ok: false, retry: false, reason: "unreadable-token", message: UNREADABLE_TOKEN_MESSAGE };
@@ -72,6 +76,6 @@ export async function sendTestEvent(
   const outcome = classifyTestEventAnswer(answer, facts);
   // The one thing kept: that Meta counted a test event for this pixel (the onboarding checklist's step).
   if (outcome.ok && outcome.eventsReceived >= 1)
-    await recordTestEventSeen(prisma, shop, destination.pixelId, new Date(options.nowMs ?? Date.now()));
+    await recordTestEventSeen(prisma, destination, destination.pixelId, new Date(options.nowMs ?? Date.now()));
   return { ...outcome, ...facts };
 }

@@ -2,6 +2,7 @@
 // a token no key opens pauses the pixel with words for the merchant (no retry loop), pasting
 // the token again resumes it; during a rotation the previous key still opens, and
 // resealDestinationTokens moves every token to the current key.
+import { soleDestination } from "../../test/support/destinations";
 import { createCipheriv, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -95,20 +96,22 @@ describe("a token the current key cannot open", () => {
     });
     try {
       await waitFor(async () => (await countByState(db.prisma, shop)).paused === 2, 10_000, "the events to be paused");
-      const pausedAt = (await db.prisma.destination.findUniqueOrThrow({ where: { shop } })).pausedAt;
+      const pausedAt = (await db.prisma.destination.findFirstOrThrow({ where: { shop } })).pausedAt;
       const transitions = await db.prisma.eventTransition.count({ where: { event: { shop } } });
       // Ten more sweeps: nothing is retried, nothing fails, nothing changes.
       await new Promise((r) => setTimeout(r, 1_000));
-      expect(lines.filter((l) => l.includes(shop))).toEqual([`paused ${shop}: ${UNREADABLE_TOKEN_REASON}`]);
+      expect(lines.filter((l) => l.includes(shop))).toEqual([
+        `paused ${shop} pixel ${pixel}: ${UNREADABLE_TOKEN_REASON}`,
+      ]);
       expect(lines.filter((l) => /failed/.test(l))).toEqual([]);
       expect(await db.prisma.eventTransition.count({ where: { event: { shop } } })).toBe(transitions);
-      expect((await db.prisma.destination.findUniqueOrThrow({ where: { shop } })).pausedAt).toEqual(pausedAt);
+      expect((await db.prisma.destination.findFirstOrThrow({ where: { shop } })).pausedAt).toEqual(pausedAt);
       expect(await shopsWithDueEvents(db.prisma, new Date(T0))).not.toContain(shop);
     } finally {
       await worker.close();
     }
 
-    const destination = await db.prisma.destination.findUniqueOrThrow({ where: { shop } });
+    const destination = await db.prisma.destination.findFirstOrThrow({ where: { shop } });
     expect(destination).toMatchObject({ pauseReason: UNREADABLE_TOKEN_REASON, pauseMessage: UNREADABLE_TOKEN_MESSAGE });
     expect(destination.pauseMessage).toMatch(
       /can no longer be read by the app \(the encryption key changed\)\. Reconnect/,
@@ -126,7 +129,7 @@ describe("a token the current key cannot open", () => {
 
     // The merchant pastes the same token again: sealed under key B, the pause lifts.
     await saveDestination(db.prisma, shop, { pixelId: pixel, accessToken: TOKEN }, keyB, new Date(T0));
-    expect((await db.prisma.destination.findUniqueOrThrow({ where: { shop } })).pausedAt).toBeNull();
+    expect((await db.prisma.destination.findFirstOrThrow({ where: { shop } })).pausedAt).toBeNull();
     expect(await flush(shop, keyB)).toMatchObject({ delivered: 3 });
     expect(await countByState(db.prisma, shop)).toEqual({ sent: 3 });
     expect(meta.unique(pixel)).toHaveLength(3);
@@ -161,7 +164,7 @@ describe("a token the current key cannot open", () => {
     // Deployed with the wrong key: paused with the merchant's words.
     expect(
       await run(keyB, async () => (await countByState(db.prisma, shop)).paused === 1, "the event to be paused"),
-    ).toEqual([`paused ${shop}: ${UNREADABLE_TOKEN_REASON}`]);
+    ).toEqual([`paused ${shop} pixel ${pixel}: ${UNREADABLE_TOKEN_REASON}`]);
     // The operator puts key A back: the next sweep opens the token and lifts the pause.
     const lines = await run(
       keyA,
@@ -169,7 +172,7 @@ describe("a token the current key cannot open", () => {
       "the event to be delivered",
     );
     expect(lines).toContain(`resumed ${shop}: its access token can be read again`);
-    expect(await db.prisma.destination.findUniqueOrThrow({ where: { shop } })).toMatchObject({
+    expect(await db.prisma.destination.findFirstOrThrow({ where: { shop } })).toMatchObject({
       pausedAt: null,
       pauseReason: null,
     });
@@ -189,18 +192,20 @@ describe("a token the current key cannot open", () => {
       { pixelId: "4000000003", accessToken: "EAAthief-0123456789abcdef" },
       keyA,
     );
-    const victim = await db.prisma.destination.findUniqueOrThrow({ where: { shop: "victim.myshopify.com" } });
-    await db.prisma.destination.update({
+    const victim = await db.prisma.destination.findFirstOrThrow({ where: { shop: "victim.myshopify.com" } });
+    await db.prisma.destination.updateMany({
       where: { shop: "thief.myshopify.com" },
       data: { accessTokenEnc: victim.accessTokenEnc },
     });
-    await expect(openDestination(db.prisma, "thief.myshopify.com", keyA)).rejects.toThrow(/cannot be decrypted/);
+    await expect(
+      openDestination(db.prisma, await soleDestination(db.prisma, "thief.myshopify.com"), keyA),
+    ).rejects.toThrow(/cannot be decrypted/);
     await flush("thief.myshopify.com", keyA);
-    expect(
-      (await db.prisma.destination.findUniqueOrThrow({ where: { shop: "thief.myshopify.com" } })).pauseReason,
-    ).toBe(UNREADABLE_TOKEN_REASON);
+    expect((await db.prisma.destination.findFirstOrThrow({ where: { shop: "thief.myshopify.com" } })).pauseReason).toBe(
+      UNREADABLE_TOKEN_REASON,
+    );
     // Gone, so that the rotation below finds only tokens it can open.
-    await db.prisma.destination.delete({ where: { shop: "thief.myshopify.com" } });
+    await db.prisma.destination.deleteMany({ where: { shop: "thief.myshopify.com" } });
   });
 });
 
@@ -226,8 +231,10 @@ describe("rotating the key", () => {
       cipher.getAuthTag().toString("base64url"),
       ct.toString("base64url"),
     ].join(".");
-    await db.prisma.destination.update({ where: { shop: legacy }, data: { accessTokenEnc: v1 } });
-    expect((await openDestination(db.prisma, legacy, keyA))!.accessToken).toBe("EAAlegacy-0123456789abcdef");
+    await db.prisma.destination.updateMany({ where: { shop: legacy }, data: { accessTokenEnc: v1 } });
+    expect((await openDestination(db.prisma, await soleDestination(db.prisma, legacy), keyA))!.accessToken).toBe(
+      "EAAlegacy-0123456789abcdef",
+    );
 
     const rotating = { current: keyB, previous: keyA };
     forgetShopContext(shop);
@@ -243,7 +250,9 @@ describe("rotating the key", () => {
       expect(isSealedUnderCurrentKey(row.accessTokenEnc, keyB)).toBe(true);
     }
     // With the previous key gone, both still open.
-    expect((await openDestination(db.prisma, shop, keyB))!.accessToken).toBe(TOKEN);
-    expect((await openDestination(db.prisma, legacy, keyB))!.accessToken).toBe("EAAlegacy-0123456789abcdef");
+    expect((await openDestination(db.prisma, await soleDestination(db.prisma, shop), keyB))!.accessToken).toBe(TOKEN);
+    expect((await openDestination(db.prisma, await soleDestination(db.prisma, legacy), keyB))!.accessToken).toBe(
+      "EAAlegacy-0123456789abcdef",
+    );
   });
 });

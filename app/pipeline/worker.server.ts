@@ -16,6 +16,7 @@ import {
   resumeReadableTokens,
   slowDestination,
   UNREADABLE_TOKEN_REASON,
+  type DestinationRef,
   type OpenDestination,
 } from "./destinations.server";
 import { VaultError, type VaultKeyInput } from "../security/token-vault";
@@ -101,43 +102,55 @@ export interface FlushReport {
   delivered: number;
 }
 
+/** Delivers the due events of every destination of the shop, one after the other. */
 export async function flushShop(
   options: WorkerOptions & { queue?: DeliveryQueue },
   shop: string,
 ): Promise<FlushReport> {
+  const report: FlushReport = { claimed: 0, requests: 0, delivered: 0 };
+  const destinations = await options.prisma.destination.findMany({ where: { shop }, select: { id: true } });
+  for (const { id } of destinations) await flushDestination(options, { shop, id }, report);
+  return report;
+}
+
+async function flushDestination(
+  options: WorkerOptions & { queue?: DeliveryQueue },
+  ref: DestinationRef,
+  report: FlushReport,
+): Promise<void> {
   const { prisma } = options;
+  const { shop } = ref;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  const report: FlushReport = { claimed: 0, requests: 0, delivered: 0 };
   let destination: OpenDestination | undefined;
   try {
-    destination = await openDestination(prisma, shop, options.vaultKey);
+    destination = await openDestination(prisma, ref, options.vaultKey);
   } catch (error) {
     if (!(error instanceof VaultError)) throw error;
     // No retry can open it: pause with a reason the merchant sees, not a failed job every sweep.
-    if (await pauseUnreadableDestination(prisma, shop, new Date(now())))
-      options.log?.(`paused ${shop}: ${UNREADABLE_TOKEN_REASON}`);
-    return report;
+    const pixelId = await pauseUnreadableDestination(prisma, ref, new Date(now()));
+    if (pixelId) options.log?.(`paused ${shop} pixel ${pixelId}: ${UNREADABLE_TOKEN_REASON}`);
+    return;
   }
-  if (!destination) return report;
+  if (!destination) return;
   if (destination.pausedAt) {
     // Ingest caches a shop's state for a moment, so events can arrive queued just after the
     // pause, and a worker killed mid-batch leaves its rows 'sending': they wait with the
     // others, with the reason, rather than stay where they are for ever.
     await setPendingState(
       prisma,
-      shop,
+      { shop, destinationId: ref.id },
       ["queued", "retrying"],
       "paused",
       destination.pauseReason ?? "the pixel is paused until the merchant acts",
       new Date(now()),
       true,
     );
-    return report;
+    return;
   }
   if (destination.slowUntil && destination.slowUntil.getTime() > now()) {
     await options.queue?.kick(shop, destination.slowUntil.getTime() - now(), "s");
-    return report;
+    return;
   }
   const window = options.batchWindowMs ?? FLUSH_WINDOW_MS;
   for (;;) {
@@ -146,7 +159,7 @@ export async function flushShop(
     const claimedAt = now();
     const claimed = await claimDue(
       options.sql ?? prismaSql(prisma),
-      shop,
+      ref,
       MAX_EVENTS_PER_REQUEST,
       options.leaseMs ?? 60_000,
       new Date(claimedAt),
@@ -154,7 +167,7 @@ export async function flushShop(
     );
     if (claimed.length === 0) {
       if (window > 0) {
-        const due = await dueSummary(prisma, shop, MAX_EVENTS_PER_REQUEST, new Date(now()));
+        const due = await dueSummary(prisma, ref, MAX_EVENTS_PER_REQUEST, new Date(now()));
         const waited = now() - (due.oldest?.getTime() ?? now());
         // Rows another worker holds are its business; look again shortly in case it dies.
         if (due.count > 0) await options.queue?.kick(shop, Math.max(window - waited, RECHECK_MS), "w");
@@ -165,7 +178,6 @@ export async function flushShop(
     const stop = await deliverClaimed(options, destination, claimed, claimedAt, report, now, random);
     if (stop || claimed.length < MAX_EVENTS_PER_REQUEST) break;
   }
-  return report;
 }
 
 async function deliverClaimed(
@@ -219,16 +231,10 @@ async function deliverClaimed(
   }
   const next = afterDelivery(signals, lost.length);
   if (next.next === "pause") {
-    await pauseDestination(
-      prisma,
-      destination.shop,
-      next.verdict.reason,
-      next.verdict.merchantMessage,
-      new Date(now()),
-    );
-    options.log?.(`paused ${destination.shop}: ${next.verdict.reason}`);
+    await pauseDestination(prisma, destination, next.verdict.reason, next.verdict.merchantMessage, new Date(now()));
+    options.log?.(`paused ${destination.shop} pixel ${destination.pixelId}: ${next.verdict.reason}`);
   } else if (next.next === "slow") {
-    await slowDestination(prisma, destination.shop, new Date(now() + next.forMs));
+    await slowDestination(prisma, destination, new Date(now() + next.forMs));
     await options.queue?.kick(destination.shop, next.forMs, "s");
   }
   return next.next !== "continue";
@@ -286,7 +292,11 @@ function sendToPixel(
 
 async function reconcileAll(options: WorkerOptions & { queue?: DeliveryQueue }): Promise<void> {
   if (!options.reconcile) return;
-  const shops = await options.prisma.destination.findMany({ where: { pausedAt: null }, select: { shop: true } });
+  const shops = await options.prisma.destination.findMany({
+    where: { pausedAt: null },
+    distinct: ["shop"],
+    select: { shop: true },
+  });
   for (const { shop } of shops) {
     try {
       const graphql = await options.reconcile.graphqlFor(shop);
@@ -348,8 +358,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     sweeping = true;
     try {
       const nowMs = (options.now ?? Date.now)();
-      for (const shop of await resumeReadableTokens(options.prisma, options.vaultKey, new Date(nowMs)))
-        log(`resumed ${shop}: its access token can be read again`);
+      for (const ref of await resumeReadableTokens(options.prisma, options.vaultKey, new Date(nowMs)))
+        log(`resumed ${ref.shop}: its access token can be read again`);
       await sweepDueWork(options.prisma, queue, new Date(nowMs));
       // Data request reports are kept DATA_REQUEST_RETENTION_DAYS; checking hourly is soon enough.
       if (nowMs - purgedAt >= 3_600_000) {

@@ -6,10 +6,10 @@ import { json } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { Banner, BlockStack, Layout, Page, Text } from "@shopify/polaris";
 import { TitleBar } from "../admin/app-bridge";
-import { PausedBanner, TestEventCodeBanner } from "../admin/banners";
+import { DestinationBanners } from "../admin/banners";
 import { onboardingChecklist } from "../admin/checklist";
 import { ChecklistCard } from "../admin/checklist-card";
-import { loadDeliveryStats, loadDestinationView } from "../admin/dashboard.server";
+import { loadDeliveryStats, loadDestinationViews } from "../admin/dashboard.server";
 import { DataRequestsCard } from "../admin/data-requests-card";
 import { loadOnboardingFacts } from "../admin/onboarding.server";
 import { routeErrorBoundary } from "../admin/route-error";
@@ -32,17 +32,17 @@ export async function loader({ request }: LoaderFunctionArgs) {
     { graphql: adminGraphqlOf(admin), grantedScopes: session.scope },
     shop,
   );
-  const [destination, stats, dataRequests, facts] = await Promise.all([
-    loadDestinationView(db.prisma, shop),
+  const [destinations, stats, dataRequests, facts] = await Promise.all([
+    loadDestinationViews(db.prisma, shop),
     loadDeliveryStats(db.prisma, shop),
     listDataRequests(db.prisma, shop),
     loadOnboardingFacts(db.prisma, shop, env().SHOPIFY_API_KEY),
   ]);
-  return json({ shop, destination, stats, dataRequests, webPixel, checklist: onboardingChecklist(facts) });
+  return json({ shop, destinations, stats, dataRequests, webPixel, checklist: onboardingChecklist(facts) });
 }
 
 export default function Overview() {
-  const { destination, stats, dataRequests, webPixel, checklist } = useLoaderData<typeof loader>();
+  const { destinations, stats, dataRequests, webPixel, checklist } = useLoaderData<typeof loader>();
   return (
     <Page>
       <TitleBar title="Overview" />
@@ -50,16 +50,13 @@ export default function Overview() {
         Overview
       </Text>
       <BlockStack gap="500">
-        {destination?.paused && <PausedBanner destination={destination} settingsUrl="/app/settings" />}
-        {destination?.testEventCode && (
-          <TestEventCodeBanner code={destination.testEventCode} settingsUrl="/app/settings" />
-        )}
+        <DestinationBanners destinations={destinations} settingsUrl="/app/settings" />
         {webPixel.status === "failed" && webPixel.message && (
           <Banner tone="warning" title="Storefront pixel">
             <p>{webPixel.message}</p>
           </Banner>
         )}
-        {!destination && (
+        {destinations.length === 0 && (
           <Banner tone="warning" title="Connect your Meta pixel">
             <p>
               No events are sent to Meta until a pixel (dataset) ID and its Conversions API access token are saved in

@@ -112,7 +112,7 @@ describe("an install seen through token exchange (afterAuth)", () => {
     expect(await db.prisma.session.count({ where: { shop } })).toBe(1);
     expect((await db.prisma.shop.findUniqueOrThrow({ where: { shop } })).uninstalledAt).toBeNull();
     expect(
-      await db.prisma.destination.findUniqueOrThrow({ where: { shop }, select: { pausedAt: true, pauseReason: true } }),
+      await db.prisma.destination.findFirstOrThrow({ where: { shop }, select: { pausedAt: true, pauseReason: true } }),
     ).toEqual({ pausedAt: null, pauseReason: null });
     expect(await db.prisma.event.findMany({ where: { shop }, select: { state: true } })).toEqual([{ state: "queued" }]);
   });

@@ -1,14 +1,15 @@
-// Settings: the Meta pixel and its token (checked with Meta when saved), the test event, and how
+// Settings: the Meta pixels and their tokens (checked with Meta when saved), the test event, and how
 // orders become events. The forms post to this route's action (app/admin/actions.server.ts):
 // zod-validated, scoped to the session's shop, never echoing the token.
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
-import { BlockStack, Layout, Page, Text } from "@shopify/polaris";
+import { BlockStack, Button, Layout, Page, Text } from "@shopify/polaris";
+import { useEffect, useState } from "react";
 import { runAdminAction, type ActionResult } from "../admin/actions.server";
 import { TitleBar } from "../admin/app-bridge";
-import { PausedBanner, TestEventCodeBanner } from "../admin/banners";
-import { loadDestinationView, loadShopSettings } from "../admin/dashboard.server";
+import { DestinationBanners } from "../admin/banners";
+import { loadDestinationViews, loadShopSettings } from "../admin/dashboard.server";
 import { DestinationCard, TestEventCard } from "../admin/destination-card";
 import { routeErrorBoundary } from "../admin/route-error";
 import { SettingsCard } from "../admin/settings-card";
@@ -22,11 +23,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const { session } = await authenticate.admin(request);
   const db = database();
   await db.ready;
-  const [destination, settings] = await Promise.all([
-    loadDestinationView(db.prisma, session.shop),
+  const [destinations, settings] = await Promise.all([
+    loadDestinationViews(db.prisma, session.shop),
     loadShopSettings(db.prisma, session.shop),
   ]);
-  return json({ shop: session.shop, destination, settings });
+  return json({ shop: session.shop, destinations, settings });
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -46,7 +47,10 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 export default function Settings() {
-  const { destination, settings } = useLoaderData<typeof loader>();
+  const { destinations, settings } = useLoaderData<typeof loader>();
+  const [adding, setAdding] = useState(false);
+  // A pixel just added shows in the list: the add form closes.
+  useEffect(() => setAdding(false), [destinations.length]);
   return (
     <Page>
       <TitleBar title="Settings" />
@@ -54,13 +58,23 @@ export default function Settings() {
         Settings
       </Text>
       <BlockStack gap="500">
-        {destination?.paused && <PausedBanner destination={destination} />}
-        {destination?.testEventCode && <TestEventCodeBanner code={destination.testEventCode} />}
+        <DestinationBanners destinations={destinations} />
         <Layout>
           <Layout.Section>
             <BlockStack gap="500">
-              <DestinationCard destination={destination} />
-              <TestEventCard destination={destination} />
+              {destinations.map((d) => (
+                <DestinationCard key={d.id} destination={d} />
+              ))}
+              {destinations.length === 0 && <DestinationCard destination={null} first />}
+              {destinations.length > 0 &&
+                (adding ? (
+                  <DestinationCard destination={null} onCancel={() => setAdding(false)} />
+                ) : (
+                  <div>
+                    <Button onClick={() => setAdding(true)}>Add another pixel</Button>
+                  </div>
+                ))}
+              <TestEventCard destinations={destinations} />
             </BlockStack>
           </Layout.Section>
           <Layout.Section variant="oneThird">

@@ -11,7 +11,7 @@ import polarisStyles from "@shopify/polaris/build/esm/styles.css";
 import { AppProvider } from "../admin/app-provider";
 import {
   loadDeliveryStats,
-  loadDestinationView,
+  loadDestinationViews,
   loadRecentEvents,
   type EventTransitionView,
 } from "../admin/dashboard.server";
@@ -43,8 +43,8 @@ export async function loader(_: LoaderFunctionArgs) {
   if (!shop) throw new Response("Not Found", { status: 404 });
   const db = database();
   await db.ready;
-  const [destination, stats, events, account] = await Promise.all([
-    loadDestinationView(db.prisma, shop),
+  const [destinations, stats, events, account] = await Promise.all([
+    loadDestinationViews(db.prisma, shop),
     loadDeliveryStats(db.prisma, shop),
     loadRecentEvents(db.prisma, shop),
     loadDemoAccount(db.prisma, shop),
@@ -53,7 +53,7 @@ export async function loader(_: LoaderFunctionArgs) {
   const result = ledger(account, run);
   return json({
     shop,
-    pixelId: destination?.pixelId ?? null,
+    pixelId: destinations[0]?.pixelId ?? null,
     posted: run !== undefined,
     rows: summaryRows(result),
     problems: result.problems,

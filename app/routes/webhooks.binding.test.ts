@@ -73,7 +73,7 @@ async function snapshot(shop: string) {
       orderBy: { id: "asc" },
       select: { eventId: true, state: true, reason: true },
     }),
-    destination: await db.prisma.destination.findUnique({
+    destination: await db.prisma.destination.findFirst({
       where: { shop },
       select: { pausedAt: true, pauseReason: true },
     }),

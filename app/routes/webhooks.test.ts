@@ -131,7 +131,13 @@ describe("webhook routes", () => {
   it("app/uninstalled removes the sessions and stops delivery; shop/redact deletes every row of the shop", async () => {
     await db.prisma.session.create({ data: { id: `offline_${SHOP}`, shop: SHOP, state: "s", accessToken: "shpat_x" } });
     await db.prisma.destination.create({
-      data: { shop: SHOP, pixelId: "123456789", accessTokenEnc: "v1.x.y.z", tokenFingerprint: "f" },
+      data: {
+        id: crypto.randomUUID(),
+        shop: SHOP,
+        pixelId: "123456789",
+        accessTokenEnc: "v1.x.y.z",
+        tokenFingerprint: "f",
+      },
     });
     const pos = fixture("orders-create-pos");
     await call("orders/create", pos, { eventId: "e-4" });
@@ -143,7 +149,7 @@ describe("webhook routes", () => {
     );
     await call("app/uninstalled", { domain: SHOP });
     expect(await db.prisma.session.count({ where: { shop: SHOP } })).toBe(0);
-    expect((await db.prisma.destination.findUniqueOrThrow({ where: { shop: SHOP } })).pausedAt).not.toBeNull();
+    expect((await db.prisma.destination.findFirstOrThrow({ where: { shop: SHOP } })).pausedAt).not.toBeNull();
     await call("shop/redact", { shop_domain: SHOP });
     for (const count of [
       db.prisma.event.count({ where: { shop: SHOP } }),

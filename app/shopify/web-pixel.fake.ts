@@ -18,7 +18,7 @@ export function fakeShopify(existing: { id: string; settings: string } | null = 
   const invalid = (settings: unknown) => {
     try {
       const parsed = JSON.parse(String(settings));
-      return typeof parsed.pixelId !== "string" || parsed.pixelId.length < 1 || Object.keys(parsed).length !== 1;
+      return typeof parsed.pixelIds !== "string" || parsed.pixelIds.length < 1 || Object.keys(parsed).length !== 1;
     } catch {
       return true;
     }

@@ -21,10 +21,10 @@ afterAll(async () => {
 
 async function connect(shop: string, pixelId = "123456789012345") {
   await db.prisma.shop.upsert({ where: { shop }, create: { shop }, update: {} });
-  await db.prisma.destination.upsert({
-    where: { shop },
-    create: { shop, pixelId, accessTokenEnc: "sealed", tokenFingerprint: "fp" },
-    update: { pixelId },
+  // One pixel per shop here: the web pixel's settings carry the shop's pixel ids.
+  await db.prisma.destination.deleteMany({ where: { shop } });
+  await db.prisma.destination.create({
+    data: { id: crypto.randomUUID(), shop, pixelId, accessTokenEnc: "sealed", tokenFingerprint: "fp" },
   });
 }
 
@@ -37,17 +37,17 @@ describe("syncWebPixel", () => {
       pixelId: "123456789012345",
       action: "created",
     });
-    expect(JSON.parse(shopify.pixel!.settings)).toEqual({ pixelId: "123456789012345" });
+    expect(JSON.parse(shopify.pixel!.settings)).toEqual({ pixelIds: "123456789012345" });
   });
 
   it("updates a known pixel, and creates it again when Shopify no longer has it", async () => {
-    const shopify = fakeShopify({ id: "gid://shopify/WebPixel/9", settings: '{"pixelId":"111111"}' });
+    const shopify = fakeShopify({ id: "gid://shopify/WebPixel/9", settings: '{"pixelIds":"111111"}' });
     expect(await syncWebPixel({ graphql: shopify }, "gid://shopify/WebPixel/9", "222222")).toMatchObject({
       status: "active",
       action: "updated",
       webPixelId: "gid://shopify/WebPixel/9",
     });
-    expect(shopify.pixel!.settings).toBe('{"pixelId":"222222"}');
+    expect(shopify.pixel!.settings).toBe('{"pixelIds":"222222"}');
 
     shopify.pixel = null; // the app was uninstalled, and Shopify removed its pixel
     expect(await syncWebPixel({ graphql: shopify }, "gid://shopify/WebPixel/9", "222222")).toMatchObject({
@@ -59,17 +59,17 @@ describe("syncWebPixel", () => {
   });
 
   it("takes over a pixel that exists but is recorded nowhere (TAKEN)", async () => {
-    const shopify = fakeShopify({ id: "gid://shopify/WebPixel/5", settings: '{"pixelId":"111111"}' });
+    const shopify = fakeShopify({ id: "gid://shopify/WebPixel/5", settings: '{"pixelIds":"111111"}' });
     expect(await syncWebPixel({ graphql: shopify }, null, "333333")).toMatchObject({
       status: "active",
       webPixelId: "gid://shopify/WebPixel/5",
       action: "updated",
     });
     expect(shopify.calls).toEqual(["webPixelCreate", "webPixel", "webPixelUpdate"]);
-    expect(shopify.pixel!.settings).toBe('{"pixelId":"333333"}');
+    expect(shopify.pixel!.settings).toBe('{"pixelIds":"333333"}');
 
     // Already carrying the right pixel ID: nothing to update.
-    const same = fakeShopify({ id: "gid://shopify/WebPixel/6", settings: '{"pixelId":"333333"}' });
+    const same = fakeShopify({ id: "gid://shopify/WebPixel/6", settings: '{"pixelIds":"333333"}' });
     expect(await syncWebPixel({ graphql: same }, null, "333333")).toMatchObject({
       status: "active",
       webPixelId: "gid://shopify/WebPixel/6",
@@ -102,7 +102,7 @@ describe("syncWebPixel", () => {
 
     expect(await syncWebPixel({ graphql: fakeShopify() }, null, "not-a-pixel")).toMatchObject({
       status: "failed",
-      message: expect.stringContaining("is not a Meta pixel ID"),
+      message: expect.stringContaining("is not a list of Meta pixel IDs"),
     });
   });
 
@@ -157,11 +157,11 @@ describe("activateWebPixel and ensureWebPixel", () => {
 
     // The merchant saves another pixel: updated in place.
     await connect(shop, "999999999999");
-    expect(await activateWebPixel(db.prisma, access, shop, "999999999999", NOW)).toMatchObject({
+    expect(await activateWebPixel(db.prisma, access, shop, NOW)).toMatchObject({
       status: "active",
       action: "updated",
     });
-    expect(shopify.pixel).toEqual({ id: "gid://shopify/WebPixel/1", settings: '{"pixelId":"999999999999"}' });
+    expect(shopify.pixel).toEqual({ id: "gid://shopify/WebPixel/1", settings: '{"pixelIds":"999999999999"}' });
     expect(shopify.calls).toEqual(["webPixelCreate", "webPixelUpdate"]);
   });
 
@@ -170,13 +170,7 @@ describe("activateWebPixel and ensureWebPixel", () => {
     const shopify = fakeShopify();
     await connect(shop);
     shopify.deny = true;
-    const failed = await activateWebPixel(
-      db.prisma,
-      { graphql: shopify, grantedScopes: GRANTED },
-      shop,
-      "123456789012345",
-      NOW,
-    );
+    const failed = await activateWebPixel(db.prisma, { graphql: shopify, grantedScopes: GRANTED }, shop, NOW);
     expect(failed.status).toBe("failed");
     const view = await ensureWebPixel(db.prisma, { graphql: shopify }, shop, new Date(NOW.getTime() + 1_000));
     expect(view).toMatchObject({

@@ -8,7 +8,7 @@ import {
   graphqlErrorsMessage,
   missingScopesMessage,
   missingWebPixelScopes,
-  settingsPixelId,
+  settingsPixelIds,
   thrownMessage,
   userErrorsMessage,
   WEB_PIXEL_CREATE,
@@ -17,6 +17,7 @@ import {
   webPixelCreateResponseSchema,
   webPixelNeedsSync,
   webPixelQueryResponseSchema,
+  joinPixelIds,
   webPixelSettings,
   webPixelUpdateResponseSchema,
   type WebPixelUserError,
@@ -58,7 +59,7 @@ const hasCode = (outcome: MutationOutcome, code: string) =>
   "userErrors" in outcome && outcome.userErrors.some((e) => e.code === code);
 
 /**
- * Creates or updates the shop's web pixel so its settings carry `pixelId`. A recorded id that
+ * Creates or updates the shop's web pixel so its settings carry `pixelIds` (joinPixelIds). A recorded id that
  * Shopify no longer knows (the app was reinstalled) falls back to creating; a create refused
  * because the pixel exists (TAKEN: recorded nowhere, or created by a concurrent request)
  * updates the existing one.
@@ -66,17 +67,17 @@ const hasCode = (outcome: MutationOutcome, code: string) =>
 export async function syncWebPixel(
   access: ShopifyAccess,
   knownId: string | null | undefined,
-  pixelId: string,
+  pixelIds: string,
 ): Promise<WebPixelSync> {
   const missing = missingWebPixelScopes(access.grantedScopes);
   if (missing.length > 0) return { status: "failed", message: missingScopesMessage(missing) };
   let settings: string;
   try {
-    settings = webPixelSettings(pixelId);
+    settings = webPixelSettings(pixelIds);
   } catch {
     return {
       status: "failed",
-      message: `The storefront pixel is off: "${pixelId}" is not a Meta pixel ID. Save the pixel ID shown in Meta Events Manager.`,
+      message: `The storefront pixel is off: "${pixelIds}" is not a list of Meta pixel IDs. Save the pixel ID shown in Meta Events Manager.`,
     };
   }
   try {
@@ -89,15 +90,15 @@ export async function syncWebPixel(
     if (!knownId && hasCode(outcome, "TAKEN")) {
       const existing = graphqlData(await access.graphql(WEB_PIXEL_QUERY, {}), webPixelQueryResponseSchema).data
         .webPixel;
-      if (existing && settingsPixelId(existing.settings) === pixelId)
-        return { status: "active", webPixelId: existing.id, pixelId, action: "updated" };
+      if (existing && settingsPixelIds(existing.settings) === pixelIds)
+        return { status: "active", webPixelId: existing.id, pixelId: pixelIds, action: "updated" };
       if (existing) {
         action = "updated";
         outcome = await mutate(access, existing.id, settings);
       }
     }
     if ("userErrors" in outcome) return { status: "failed", message: userErrorsMessage(outcome.userErrors) };
-    return { status: "active", webPixelId: outcome.webPixelId, pixelId, action };
+    return { status: "active", webPixelId: outcome.webPixelId, pixelId: pixelIds, action };
   } catch (error) {
     if (error instanceof AdminGraphqlError) return { status: "failed", message: graphqlErrorsMessage(error.errors) };
     return { status: "failed", message: thrownMessage(error) };
@@ -144,16 +145,28 @@ export async function loadWebPixelView(prisma: PrismaClient, shop: string): Prom
   };
 }
 
-/** After the merchant saved the destination: the web pixel follows the pixel ID just saved. */
+/** The pixel IDs the web pixel fires: every destination's, oldest first. */
+async function shopPixelIds(prisma: PrismaClient, shop: string): Promise<string> {
+  const rows = await prisma.destination.findMany({
+    where: { shop },
+    orderBy: [{ createdAt: "asc" }, { pixelId: "asc" }],
+    select: { pixelId: true },
+  });
+  return joinPixelIds(rows.map((r) => r.pixelId));
+}
+
+/** After the merchant saved a destination: the web pixel follows the shop's pixel IDs. */
 export async function activateWebPixel(
   prisma: PrismaClient,
   access: ShopifyAccess,
   shop: string,
-  pixelId: string,
   now = new Date(),
 ): Promise<WebPixelSync> {
-  const row = await prisma.shop.findUnique({ where: { shop }, select: { webPixelId: true } });
-  const result = await syncWebPixel(access, row?.webPixelId, pixelId);
+  const [row, pixelIds] = await Promise.all([
+    prisma.shop.findUnique({ where: { shop }, select: { webPixelId: true } }),
+    shopPixelIds(prisma, shop),
+  ]);
+  const result = await syncWebPixel(access, row?.webPixelId, pixelIds);
   await recordWebPixel(prisma, shop, result, now);
   return result;
 }
@@ -169,12 +182,12 @@ export async function ensureWebPixel(
   shop: string,
   now = new Date(),
 ): Promise<WebPixelView> {
-  const [state, destination] = await Promise.all([
+  const [state, pixelIds] = await Promise.all([
     prisma.shop.findUnique({ where: { shop }, select: stateSelect }),
-    prisma.destination.findUnique({ where: { shop }, select: { pixelId: true } }),
+    shopPixelIds(prisma, shop),
   ]);
-  if (destination && webPixelNeedsSync(state, destination.pixelId, now)) {
-    await recordWebPixel(prisma, shop, await syncWebPixel(access, state?.webPixelId, destination.pixelId), now);
+  if (webPixelNeedsSync(state, pixelIds, now)) {
+    await recordWebPixel(prisma, shop, await syncWebPixel(access, state?.webPixelId, pixelIds), now);
   }
   return loadWebPixelView(prisma, shop);
 }

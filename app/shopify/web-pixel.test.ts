@@ -5,8 +5,9 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   graphqlErrorsMessage,
+  joinPixelIds,
   missingWebPixelScopes,
-  settingsPixelId,
+  settingsPixelIds,
   thrownMessage,
   userErrorsMessage,
   WEB_PIXEL_RETRY_MS,
@@ -24,30 +25,45 @@ describe("webPixelSettings", () => {
     const declared = [...toml.matchAll(/^\[settings\.fields\.([A-Za-z0-9_]+)\]/gm)].map((m) => m[1]);
     const settings = JSON.parse(webPixelSettings("123456789012345"));
     expect(Object.keys(settings)).toEqual(declared);
-    expect(settings).toEqual({ pixelId: "123456789012345" });
+    expect(settings).toEqual({ pixelIds: "123456789012345" });
   });
 
   it.each([
-    [" 123456789012345 ", '{"pixelId":"123456789012345"}'],
-    ["123456", '{"pixelId":"123456"}'],
+    [" 123456789012345 ", '{"pixelIds":"123456789012345"}'],
+    ["123456", '{"pixelIds":"123456"}'],
+    ["123456,1234567890", '{"pixelIds":"123456,1234567890"}'],
   ])("%j gives %s", (input, json) => {
     expect(webPixelSettings(input)).toBe(json);
   });
 
-  it.each(["", "pixel", "12 34", "12345", "123456789012345678901"])("refuses %j", (input) => {
-    expect(() => webPixelSettings(input)).toThrow();
+  it.each(["", "pixel", "12 34", "12345", "123456789012345678901", "123456,", "123456, 1234567"])(
+    "refuses %j",
+    (input) => {
+      expect(() => webPixelSettings(input)).toThrow();
+    },
+  );
+});
+
+describe("joinPixelIds", () => {
+  it.each([
+    [["123456"], "123456"],
+    [["123456", " 654321 "], "123456,654321"],
+    [["123456", "123456"], "123456"],
+  ])("%j -> %s", (ids, joined) => {
+    expect(joinPixelIds(ids)).toBe(joined);
   });
 });
 
-describe("settingsPixelId", () => {
+describe("settingsPixelIds", () => {
   it.each([
-    ['{"pixelId":"987"}', "987"],
-    [{ pixelId: "987" }, "987"],
+    ['{"pixelIds":"987"}', "987"],
+    [{ pixelIds: "987,654" }, "987,654"],
+    [{ pixelId: "987" }, undefined],
     ["not json", undefined],
     [{ accountID: "234" }, undefined],
     [null, undefined],
   ])("%j -> %j", (settings, pixelId) => {
-    expect(settingsPixelId(settings)).toBe(pixelId);
+    expect(settingsPixelIds(settings)).toBe(pixelId);
   });
 });
 

@@ -32,21 +32,29 @@ query CapiRelayWebPixel {
 }`;
 
 /**
- * extensions/capi-relay-pixel/shopify.extension.toml declares one field, `pixelId`
- * (single_line_text_field, min 1); Shopify refuses settings that do not match it. The
- * extension itself ignores anything but digits, so only a pixel ID gets this far.
+ * extensions/capi-relay-pixel/shopify.extension.toml declares one field, `pixelIds`
+ * (single_line_text_field, min 1): the Meta pixel IDs of every destination, comma-separated
+ * (a shop may send to several pixels; the browser fires each with the same event ids). Shopify
+ * refuses settings that do not match the field; the extension ignores anything but digits.
  */
 export const webPixelSettingsSchema = z
-  .object({ pixelId: z.string().regex(PIXEL_ID_PATTERN, "a Meta pixel ID is digits only") })
+  .object({ pixelIds: z.string().regex(/^\d{1,20}(,\d{1,20})*$/, "Meta pixel IDs are digits only") })
   .strict();
 
-/** The `settings` argument: a JSON string, as Shopify's reference passes it. */
-export function webPixelSettings(pixelId: string): string {
-  return JSON.stringify(webPixelSettingsSchema.parse({ pixelId: pixelId.trim() }));
+/** The pixel ids as the web pixel's one setting holds them. */
+export function joinPixelIds(pixelIds: readonly string[]): string {
+  return [...new Set(pixelIds.map((id) => id.trim()))].join(",");
 }
 
-/** The Meta pixel ID inside a web pixel's settings (Shopify's JSON scalar: a string or an object). */
-export function settingsPixelId(settings: unknown): string | undefined {
+/** The `settings` argument: a JSON string, as Shopify's reference passes it. */
+export function webPixelSettings(pixelIds: string): string {
+  const parsed = webPixelSettingsSchema.parse({ pixelIds: pixelIds.trim() });
+  if (!parsed.pixelIds.split(",").every((id) => PIXEL_ID_PATTERN.test(id))) throw new Error("not a Meta pixel ID");
+  return JSON.stringify(parsed);
+}
+
+/** The Meta pixel IDs inside a web pixel's settings (Shopify's JSON scalar: a string or an object). */
+export function settingsPixelIds(settings: unknown): string | undefined {
   let value = settings;
   if (typeof value === "string") {
     try {
@@ -55,8 +63,8 @@ export function settingsPixelId(settings: unknown): string | undefined {
       return undefined;
     }
   }
-  const parsed = z.object({ pixelId: z.string() }).safeParse(value);
-  return parsed.success ? parsed.data.pixelId : undefined;
+  const parsed = z.object({ pixelIds: z.string() }).safeParse(value);
+  return parsed.success ? parsed.data.pixelIds : undefined;
 }
 
 const webPixelSchema = z.object({ id: z.string().min(1), settings: z.unknown() });
@@ -152,10 +160,14 @@ export const WEB_PIXEL_RETRY_MS = 30_000;
  * pixel; at first (nothing recorded), after a failure, when the Meta pixel changed since, and
  * after a reinstall (Shopify removes an app's web pixel with the app).
  */
-export function webPixelNeedsSync(state: WebPixelState | null, pixelId: string | null | undefined, now: Date): boolean {
-  if (!pixelId) return false;
+export function webPixelNeedsSync(
+  state: WebPixelState | null,
+  pixelIds: string | null | undefined,
+  now: Date,
+): boolean {
+  if (!pixelIds) return false;
   if (!state || !state.webPixelStatus || !state.webPixelSyncedAt) return true;
   if (state.webPixelStatus !== "active") return now.getTime() - state.webPixelSyncedAt.getTime() >= WEB_PIXEL_RETRY_MS;
-  if (state.webPixelPixelId !== pixelId) return true;
+  if (state.webPixelPixelId !== pixelIds) return true;
   return state.uninstalledAt !== null && state.webPixelSyncedAt.getTime() <= state.uninstalledAt.getTime();
 }

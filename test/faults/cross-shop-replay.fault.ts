@@ -111,7 +111,7 @@ function lifecycleBodies(shop: Shop, order: Record<string, any>): Record<string,
 async function holdings(shop: string) {
   return {
     events: await db.prisma.event.count({ where: { shop } }),
-    destination: await db.prisma.destination.findUnique({
+    destination: await db.prisma.destination.findFirst({
       where: { shop },
       select: { pausedAt: true, pauseReason: true, pixelId: true },
     }),

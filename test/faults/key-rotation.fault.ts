@@ -10,6 +10,7 @@
 // pauses the pixel with words the merchant can act on, keeps its events as paused with the
 // reason, and sends nothing and retries nothing until the token is pasted again; then every
 // event reaches Meta once, under the merchant's own token.
+import { soleDestination } from "../support/destinations";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer, request as httpRequest } from "node:http";
@@ -300,7 +301,7 @@ function webhooksFor(tag: string, perShop: Record<string, number>): Webhook[] {
   return out;
 }
 
-const destinationOf = (shop: string) => db.prisma.destination.findUniqueOrThrow({ where: { shop } });
+const destinationOf = (shop: string) => db.prisma.destination.findFirstOrThrow({ where: { shop } });
 /** Transitions and attempts of a shop's events: both stand still while nothing is retried. */
 async function activity(shops: string[]): Promise<{ transitions: number; attempts: number }> {
   const transitions = await db.prisma.eventTransition.count({ where: { event: { shop: { in: shops } } } });
@@ -313,7 +314,10 @@ const lines = (w: WorkerProcess, pattern: RegExp) =>
     .split("\n")
     .filter((l) => pattern.test(l)).length;
 const pauseLines = (w: WorkerProcess, shop: string) =>
-  lines(w, new RegExp(`paused ${shop.replace(/\./g, "\\.")}: ${UNREADABLE_TOKEN_REASON.replace(/[()]/g, "\\$&")}`));
+  lines(
+    w,
+    new RegExp(`paused ${shop.replace(/\./g, "\\.")} pixel \\d+: ${UNREADABLE_TOKEN_REASON.replace(/[()]/g, "\\$&")}`),
+  );
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -428,8 +432,10 @@ it("ENCRYPTION_KEY rotated mid-burst (workers, web tier, capi rotate-key), then 
     expect(sealed.filter((v) => plain.some((p) => v.value.includes(p)))).toEqual([]);
     // K2 alone opens each of them, to the very token that was sealed; K1 alone opens none.
     for (const shop of SHOPS) {
-      expect((await openDestination(db.prisma, shop, K2))?.accessToken).toBe(META_TOKENS[shop]);
-      await expect(openDestination(db.prisma, shop, K1)).rejects.toThrow(
+      expect((await openDestination(db.prisma, await soleDestination(db.prisma, shop), K2))?.accessToken).toBe(
+        META_TOKENS[shop],
+      );
+      await expect(openDestination(db.prisma, await soleDestination(db.prisma, shop), K1)).rejects.toThrow(
         /neither ENCRYPTION_KEY nor ENCRYPTION_KEY_PREVIOUS/,
       );
       const session = await sessionStorage(K2).loadSession(`offline_${shop}`);

@@ -75,7 +75,7 @@ it("a token revoked mid-burst pauses the pixel and keeps its events; a new token
     if (
       pausedAt === undefined &&
       i > revokeAt &&
-      (await db.prisma.destination.findUniqueOrThrow({ where: { shop: SHOP } })).pausedAt
+      (await db.prisma.destination.findFirstOrThrow({ where: { shop: SHOP } })).pausedAt
     )
       pausedAt = i;
     // Orders trickle in, so that deliveries and the revocation interleave with them.
@@ -84,11 +84,11 @@ it("a token revoked mid-burst pauses the pixel and keeps its events; a new token
   const expected = orders.map((o) => ({ shop: SHOP, eventName: "Purchase", eventId: String(o.id) }));
 
   await waitFor(
-    async () => (await db.prisma.destination.findUniqueOrThrow({ where: { shop: SHOP } })).pausedAt !== null,
+    async () => (await db.prisma.destination.findFirstOrThrow({ where: { shop: SHOP } })).pausedAt !== null,
     20_000,
     "the pixel to be paused",
   );
-  const destination = await db.prisma.destination.findUniqueOrThrow({ where: { shop: SHOP } });
+  const destination = await db.prisma.destination.findFirstOrThrow({ where: { shop: SHOP } });
   expect(destination.pauseMessage).toMatch(/token/i);
   // While paused: every event is delivered already or held as paused with the reason. Give
   // the workers time to act on anything announced around the pause first.
@@ -130,7 +130,7 @@ it("a token revoked mid-burst pauses the pixel and keeps its events; a new token
   expect(account.problems).toEqual([]);
   expect(account.delivered).toBe(ORDERS);
   expect(account.uniqueAtMeta).toBe(ORDERS);
-  expect((await db.prisma.destination.findUniqueOrThrow({ where: { shop: SHOP } })).pausedAt).toBeNull();
+  expect((await db.prisma.destination.findFirstOrThrow({ where: { shop: SHOP } })).pausedAt).toBeNull();
   // Once paused, the revoked token is not tried again and again.
   expect(rejectedByCode["190/460"]).toBeLessThanOrEqual(3);
   expect(await takeAccount({ prisma: db.prisma, meta, pixels: { [SHOP]: PIXEL }, expected })).toEqual(account);

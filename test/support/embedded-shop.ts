@@ -29,6 +29,7 @@ export async function seedEmbeddedShop(
   );
   await prisma.destination.create({
     data: {
+      id: crypto.randomUUID(),
       shop: s.shop,
       pixelId: "123456789012345",
       accessTokenEnc: `sealed-ciphertext-${s.label}`,

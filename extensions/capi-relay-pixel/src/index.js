@@ -11,8 +11,12 @@ import { register } from "@shopify/web-pixels-extension";
 import { addToCartCall, initiateCheckoutCall, isPixelId, pixelRequest, purchaseCall } from "./mapping.js";
 
 register(({ analytics, browser, settings }) => {
-  const pixelId = typeof settings?.pixelId === "string" ? settings.pixelId.trim() : "";
-  if (!isPixelId(pixelId)) return;
+  // Every pixel the shop sends to fires each event with the same event id as the server's copy.
+  const pixelIds = (typeof settings?.pixelIds === "string" ? settings.pixelIds : "")
+    .split(",")
+    .map((id) => id.trim())
+    .filter(isPixelId);
+  if (pixelIds.length === 0) return;
 
   const cookie = (name) =>
     Promise.resolve()
@@ -26,22 +30,27 @@ register(({ analytics, browser, settings }) => {
     try {
       const [fbp, fbc] = await Promise.all([cookie("_fbp"), cookie("_fbc")]);
       const doc = event?.context?.document;
-      const request = pixelRequest(pixelId, [command, eventName, params, options], {
+      const context = {
         href: doc?.location?.href,
         referrer: doc?.referrer,
         timestampMs: Date.parse(event?.timestamp) || Date.now(),
         fbp,
         fbc,
-      });
-      await fetch(request.url, {
-        method: request.method,
-        mode: "no-cors",
-        credentials: "include",
-        keepalive: true,
-        ...(request.body
-          ? { body: request.body, headers: { "Content-Type": "application/x-www-form-urlencoded" } }
-          : {}),
-      });
+      };
+      await Promise.all(
+        pixelIds.map((pixelId) => {
+          const request = pixelRequest(pixelId, [command, eventName, params, options], context);
+          return fetch(request.url, {
+            method: request.method,
+            mode: "no-cors",
+            credentials: "include",
+            keepalive: true,
+            ...(request.body
+              ? { body: request.body, headers: { "Content-Type": "application/x-www-form-urlencoded" } }
+              : {}),
+          });
+        }),
+      );
     } catch {
       // A lost browser event is covered by the server event.
     }
