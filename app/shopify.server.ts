@@ -43,6 +43,11 @@ const shopify = shopifyApp({
     // Token exchange: Shopify installs the app from the TOML's scopes, and admin pages trade
     // the App Bridge session token for an access token; no OAuth redirects inside the iframe.
     unstable_newEmbeddedAuthStrategy: true,
+    // Offline tokens expire after 60 minutes and come with a refresh token (required of public
+    // apps from 1 January 2027). Admin pages get a new pair by token exchange; background work
+    // renews through app/shopify/offline-token.server.ts, the library never by itself (the
+    // session storage hides refresh tokens from it: see asTheLibrarySees).
+    expiringOfflineAccessTokens: true,
   },
 });
 

@@ -3,6 +3,7 @@
 import { ConfigError, env } from "../app/config/env.server";
 import { closeProcessClients, database } from "../app/process-clients.server";
 import { startWorker, type RunningWorker } from "../app/pipeline/worker.server";
+import type { OfflineAccessDeps } from "../app/shopify/offline-token.server";
 import { checkRedis } from "./services";
 
 export async function startWorkerProcess(): Promise<RunningWorker> {
@@ -25,13 +26,36 @@ export async function startWorkerProcess(): Promise<RunningWorker> {
     reconcile: {
       everyMs: 15 * 60_000,
       async graphqlFor(shop) {
-        // Loaded lazily: the worker needs Shopify's library only for this.
-        const { unauthenticated } = await import("../app/shopify.server");
-        const { admin } = await unauthenticated.admin(shop);
-        return async (query, variables) => (await admin.graphql(query, { variables })).json();
+        // Loaded lazily: the worker needs Shopify's library only for this. Expiring tokens
+        // are renewed there, one worker at a time per shop; a shop whose renewal Shopify
+        // refused is skipped (undefined) until its merchant opens the app.
+        const { offlineAdminGraphql } = await import("../app/shopify/offline-token.server");
+        return offlineAdminGraphql({ ...(await offlineAccessDeps()), prisma: db.prisma }, shop);
       },
     },
   });
+}
+
+let grants: Promise<Omit<OfflineAccessDeps, "prisma">> | undefined;
+/** Shopify's library for background token renewals, from the app's settings (once per process). */
+export function offlineAccessDeps(): Promise<Omit<OfflineAccessDeps, "prisma">> {
+  grants ??= (async () => {
+    const settings = env();
+    const { libraryGrants, offlineShopifyApi } = await import("../app/shopify/offline-grants.server");
+    const { apiVersion } = await import("../app/shopify.server");
+    const { vaultKeys } = await import("../app/security/vault-key.server");
+    const api = offlineShopifyApi({
+      apiKey: settings.SHOPIFY_API_KEY,
+      apiSecretKey: settings.SHOPIFY_API_SECRET,
+      appUrl: settings.SHOPIFY_APP_URL,
+      scopes: settings.SCOPES.split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+      apiVersion,
+    });
+    return { grants: libraryGrants(api), keys: vaultKeys, log: (line: string) => console.log(`worker: ${line}`) };
+  })();
+  return grants;
 }
 
 export function exitOnStartupError(error: unknown): never {

@@ -134,6 +134,8 @@ beforeAll(async () => {
         isOnline: false,
         accessToken: `shpat_${shop}`,
         scope: "read_orders,write_pixels,read_customer_events",
+        // An expiring token with its hour ahead, as the app stores them: no token exchange is needed.
+        expires: new Date(Date.now() + 3600_000),
       }),
     );
   }

@@ -1,5 +1,6 @@
 // `capi status` against the real PostgreSQL: a shop's events by state and its held-back
-// webhooks by reason, in the admin page's words (app/pipeline/lifecycle.ts).
+// webhooks by reason, in the admin page's words (app/pipeline/lifecycle.ts), and whether its
+// background work is stopped for a refused token renewal.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -94,6 +95,23 @@ describe("capi status", () => {
           { reason: "the buyer declined marketing tracking", count: 1 },
         ],
       },
+      offlineAccess: { stopped: false },
+    });
+  });
+
+  it("says when the shop's background work stopped because Shopify refused to renew its token, and why", async () => {
+    const shop = "lost-access.myshopify.com";
+    const since = new Date(Date.now() - 3600_000);
+    const reason =
+      "Shopify refused to renew the app's access token (400 invalid_grant Token has been expired or revoked.)";
+    await db.prisma.shop.create({ data: { shop, offlineAccessLostAt: since, offlineAccessLostReason: reason } });
+    const { code, stdout, stderr } = capi(["status", "--shop", shop]);
+    expect(code, stderr).toBe(0);
+    expect(JSON.parse(stdout).offlineAccess).toEqual({
+      stopped: true,
+      since: since.toISOString(),
+      reason,
+      message: expect.stringContaining("Open the app from your Shopify admin"),
     });
   });
 });

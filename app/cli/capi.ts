@@ -264,6 +264,9 @@ async function statusCommand(args: string[]): Promise<string> {
     // Everything still kept (RETENTION_DAYS), in the admin page's words.
     const [events, heldBack] = await Promise.all([countEvents(prisma, shop), countHeldBack(prisma, shop)]);
     const heldBackTotal = [...heldBack.values()].reduce((a, b) => a + b, 0);
+    const { offlineAccessLost } = await import("../shopify/offline-token.server");
+    const { offlineAccessLostMessage } = await import("../shopify/offline-token");
+    const lost = await offlineAccessLost(prisma, shop);
     return JSON.stringify(
       {
         shop,
@@ -295,6 +298,10 @@ async function statusCommand(args: string[]): Promise<string> {
           })),
         },
         heldBack: { label: RECEIPT_OUTCOME_INFO.held_back.label, total: heldBackTotal, reasons: topReasons(heldBack) },
+        // Background work through the Admin API (reconciliation): stopped when Shopify refused to renew the token.
+        offlineAccess: lost
+          ? { stopped: true, since: lost.at.toISOString(), reason: lost.reason, message: offlineAccessLostMessage() }
+          : { stopped: false },
       },
       null,
       2,

@@ -119,7 +119,8 @@ export async function recordShopifyId(prisma: PrismaClient, shop: string, shopif
 }
 
 /**
- * A new offline token (Shopify's afterAuth: install, reinstall, or a session the app lost):
+ * A new offline token (Shopify's afterAuth: install, reinstall, a session the app lost, or an
+ * expired one replaced by token exchange when the merchant opens the app):
  * the shop is installed now. What app/uninstalled stopped starts again: the destination paused
  * for the uninstall and the events paused with it. Other pauses (a revoked Meta token) stay.
  */
@@ -133,7 +134,14 @@ export async function handleInstalled(prisma: PrismaClient, shop: string, now = 
   await prisma.shop.upsert({
     where: { shop },
     create: { shop, installedAt: now },
-    update: { installedAt: now, uninstalledAt: null, ...pixelGone },
+    // A new token pair: background work stopped by a refused token renewal resumes.
+    update: {
+      installedAt: now,
+      uninstalledAt: null,
+      offlineAccessLostAt: null,
+      offlineAccessLostReason: null,
+      ...pixelGone,
+    },
   });
   const { count } = await prisma.destination.updateMany({
     where: { shop, pauseReason: UNINSTALLED_REASON },

@@ -72,6 +72,8 @@ beforeAll(async () => {
         isOnline: false,
         accessToken: `shpat_${shop}`,
         scope: "read_orders",
+        // An expiring token with its hour ahead, as the app stores them: no token exchange is needed.
+        expires: new Date(Date.now() + 3600_000),
       }),
     );
   }

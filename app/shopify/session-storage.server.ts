@@ -57,6 +57,89 @@ function openOrForget(session: Session | undefined, keys: () => VaultKeyInput): 
 }
 
 /**
+ * A session as Shopify's library is given it. It carries no refresh token: with expiring
+ * offline tokens the library renews a token it finds near its expiry wherever it loads one,
+ * webhooks included, so every webhook of a burst would spend the same single-use refresh token
+ * at once, uncoordinated with the workers, and a refused renewal would answer the webhook 500.
+ * Renewal belongs to app/shopify/offline-token.server.ts alone (one at a time per shop, refusals
+ * recorded); the admin pages renew through token exchange, which needs no refresh token. And a
+ * non-expiring offline token (stored before the app asked for expiring ones) is shown as
+ * expired: the library would otherwise keep it for ever, and Shopify refuses such tokens from
+ * 1 January 2027; so the merchant's next visit trades it for an expiring pair. Webhooks and
+ * the background renewal read the row's own values and are not affected.
+ */
+function asTheLibrarySees(session: Session | undefined): Session | undefined {
+  if (session) {
+    session.refreshToken = undefined;
+    session.refreshTokenExpires = undefined;
+    if (!session.isOnline && !session.expires) session.expires = new Date(0);
+  }
+  return session;
+}
+
+/** Shopify's id of a shop's offline session (the library's getOfflineId for a non-custom app). */
+export const offlineSessionId = (shop: string) => `offline_${shop}`;
+
+type SessionRows = Pick<PrismaClient, "session">;
+
+/**
+ * The shop's offline session with its refresh token, straight from the table (no cache), for
+ * the token renewal only. Undefined when there is none, or when no key opens it.
+ */
+export async function loadOfflineSession(
+  prisma: SessionRows,
+  shop: string,
+  keys: VaultKeyInput,
+): Promise<{ session: Session; sealed: { accessToken: string; refreshToken: string | null } } | undefined> {
+  const row = await prisma.session.findUnique({ where: { id: offlineSessionId(shop) } });
+  if (!row || row.shop !== shop) return undefined;
+  const session = openOrForget(
+    new Session({
+      id: row.id,
+      shop: row.shop,
+      state: row.state,
+      isOnline: false,
+      scope: row.scope ?? undefined,
+      expires: row.expires ?? undefined,
+      accessToken: row.accessToken,
+      refreshToken: row.refreshToken ?? undefined,
+      refreshTokenExpires: row.refreshTokenExpires ?? undefined,
+    }),
+    () => keys,
+  );
+  return session && { session, sealed: { accessToken: row.accessToken, refreshToken: row.refreshToken } };
+}
+
+/**
+ * Stores a renewed token pair in place of the one it was renewed from, sealed. False when the
+ * row changed meanwhile (the merchant opened the app and token exchange stored a newer pair):
+ * that pair stands.
+ */
+export async function replaceOfflineTokens(
+  prisma: SessionRows,
+  previous: { accessToken: string; refreshToken: string | null },
+  renewed: Session,
+  keys: VaultKeyInput,
+): Promise<boolean> {
+  const sealed = sealSession(renewed, keys);
+  const { count } = await prisma.session.updateMany({
+    where: {
+      id: offlineSessionId(renewed.shop),
+      accessToken: previous.accessToken,
+      refreshToken: previous.refreshToken,
+    },
+    data: {
+      accessToken: sealed.accessToken ?? "",
+      expires: sealed.expires ?? null,
+      refreshToken: sealed.refreshToken ?? null,
+      refreshTokenExpires: sealed.refreshTokenExpires ?? null,
+      ...(sealed.scope ? { scope: sealed.scope } : {}),
+    },
+  });
+  return count === 1;
+}
+
+/**
  * Shopify's Prisma session storage, opened only once the schema is migrated. Constructed
  * early, PrismaSessionStorage probes the Session table at once and, on a fresh database,
  * logs errors and sleeps 5 s between probes while the migrations are still running.
@@ -90,7 +173,7 @@ export class MigratedSessionStorage implements PrismaSessionStorageInterface {
   async loadSession(id: string): Promise<Session | undefined> {
     const hit = this.cache.get(id);
     if (hit && Date.now() - hit.at < SESSION_CACHE_MS) return hit.session;
-    const session = openOrForget(await (await this.storage).loadSession(id), this.keys);
+    const session = asTheLibrarySees(openOrForget(await (await this.storage).loadSession(id), this.keys));
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(id, { session, at: Date.now() });
     return session;
@@ -105,7 +188,9 @@ export class MigratedSessionStorage implements PrismaSessionStorageInterface {
   }
   async findSessionsByShop(shop: string): Promise<Session[]> {
     const sessions = await (await this.storage).findSessionsByShop(shop);
-    return sessions.map((s) => openOrForget(s, this.keys)).filter((s): s is Session => s !== undefined);
+    return sessions
+      .map((s) => asTheLibrarySees(openOrForget(s, this.keys)))
+      .filter((s): s is Session => s !== undefined);
   }
   async isReady(): Promise<boolean> {
     try {

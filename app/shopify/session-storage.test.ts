@@ -5,7 +5,7 @@ import { Session } from "@shopify/shopify-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { isSealedUnderCurrentKey, type VaultKeyInput } from "../security/token-vault";
-import { MigratedSessionStorage, resealSessionTokens } from "./session-storage.server";
+import { loadOfflineSession, MigratedSessionStorage, resealSessionTokens } from "./session-storage.server";
 
 const keyA = randomBytes(32);
 const keyB = randomBytes(32);
@@ -36,7 +36,11 @@ afterAll(async () => {
 describe("sealed Shopify sessions", () => {
   it("stores the tokens sealed and loads them plain; the caller's session is untouched", async () => {
     const shop = "sealed.myshopify.com";
-    const session = offline(shop, { refreshToken: REFRESH });
+    const session = offline(shop, {
+      refreshToken: REFRESH,
+      expires: new Date(Date.now() + 3600_000),
+      refreshTokenExpires: new Date(Date.now() + 90 * 86_400_000),
+    });
     expect(await storage(keyA).storeSession(session)).toBe(true);
     expect(session.accessToken).toBe(ACCESS);
 
@@ -48,11 +52,25 @@ describe("sealed Shopify sessions", () => {
 
     const loaded = await storage(keyA).loadSession(session.id);
     expect(loaded?.accessToken).toBe(ACCESS);
-    expect(loaded?.refreshToken).toBe(REFRESH);
     expect(loaded?.isActive("read_orders")).toBe(true);
+    // Shopify's library never sees the refresh token (it would renew on its own); the renewal reads it.
+    expect(loaded?.refreshToken).toBeUndefined();
+    expect((await loadOfflineSession(db.prisma, shop, keyA))?.session.refreshToken).toBe(REFRESH);
     expect((await storage(keyA).findSessionsByShop(shop)).map((s) => s.accessToken)).toEqual([ACCESS]);
     // During a rotation the previous key still opens it.
     expect((await storage({ current: keyB, previous: keyA }).loadSession(session.id))?.accessToken).toBe(ACCESS);
+  });
+
+  it("shows Shopify's library a non-expiring token as expired, so the merchant's next visit trades it", async () => {
+    const shop = "non-expiring.myshopify.com";
+    await storage(keyA).storeSession(offline(shop));
+    const loaded = await storage(keyA).loadSession(`offline_${shop}`);
+    expect(loaded?.accessToken).toBe(ACCESS);
+    expect(loaded?.isActive("read_orders")).toBe(false);
+    // The row itself is unchanged: the background renewal sees a token without expiry, to trade.
+    expect((await loadOfflineSession(db.prisma, shop, keyA))?.session.expires).toBeUndefined();
+    expect((await db.prisma.session.findUniqueOrThrow({ where: { id: `offline_${shop}` } })).expires).toBeNull();
+    await db.prisma.session.delete({ where: { id: `offline_${shop}` } }); // the rotation below counts every row
   });
 
   it("loads a clear row as it is and seals it on the next store", async () => {
@@ -97,7 +115,7 @@ describe("sealed Shopify sessions", () => {
       expect(isSealedUnderCurrentKey(row.accessToken, keyB)).toBe(true);
       expect(row.accessToken).not.toContain(ACCESS);
     }
-    const legacy = await storage(keyB).loadSession("offline_legacy.myshopify.com");
+    const legacy = (await loadOfflineSession(db.prisma, "legacy.myshopify.com", keyB))?.session;
     expect([legacy?.accessToken, legacy?.refreshToken]).toEqual([ACCESS, REFRESH]);
   });
 });

@@ -25,6 +25,8 @@ export async function seedEmbeddedShop(
       isOnline: false,
       accessToken: `shpat_${s.label}`,
       scope: s.scope,
+      // An expiring token with its hour ahead, as the app stores them: no token exchange is needed.
+      expires: new Date(Date.now() + 3600_000),
     }),
   );
   await prisma.destination.create({
