@@ -3,17 +3,18 @@
 // kept in sync by `shopify app deploy`; nothing here registers them, so no shop ever receives
 // a delivery twice from an API-made duplicate. The afterAuth hook only records the install.
 import "@shopify/shopify-app-remix/adapters/node";
-import { ApiVersion, AppDistribution, shopifyApp } from "@shopify/shopify-app-remix/server";
+import { AppDistribution, shopifyApp } from "@shopify/shopify-app-remix/server";
 import { env } from "./config/env.server";
 import { database } from "./process-clients.server";
 import { handleInstalled } from "./pipeline/privacy.server";
 import { vaultKeys } from "./security/vault-key.server";
+import { SHOPIFY_API_VERSION } from "./shopify/api-version";
 import { MigratedSessionStorage } from "./shopify/session-storage.server";
 
 const settings = env();
 
-/** The Admin API version of this app; webhooks use the one in shopify.app.toml. */
-export const apiVersion = ApiVersion.October26;
+/** The Admin API version of this app (./shopify/api-version.ts); shopify.app.toml's webhooks name the same. */
+export const apiVersion = SHOPIFY_API_VERSION;
 
 const shopify = shopifyApp({
   apiKey: settings.SHOPIFY_API_KEY,

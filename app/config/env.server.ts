@@ -20,6 +20,9 @@ const vaultKeyText = z.preprocess(
     .optional(),
 );
 
+/** The Admin API scopes the app asks for; shopify.app.toml's access_scopes must be the same (`npm run config` writes them). */
+export const DEFAULT_SCOPES = "read_orders,write_pixels,read_customer_events";
+
 /** See MAX_BODY_BYTES and WEB_MAX_CONNECTIONS below; server/main.ts uses the same defaults in-process. */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_WEB_MAX_CONNECTIONS = 512;
@@ -39,7 +42,7 @@ const base = z.object({
   SHOPIFY_API_KEY: z.string().optional(),
   SHOPIFY_API_SECRET: z.string().optional(),
   SHOPIFY_APP_URL: z.string().url().optional(),
-  SCOPES: z.string().default("read_orders,write_pixels,read_customer_events"),
+  SCOPES: z.string().default(DEFAULT_SCOPES),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** How long a worker holds a claimed batch before another may take it over. */
   WORKER_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),

@@ -95,7 +95,7 @@ export function ledger(db: DbAccount, run: RunFacts | undefined): Ledger {
   const heldBack = sum(heldBackReasons);
 
   // Invalid without an event (a payload that does not parse): the invalid receipts, less the
-  // events stored invalid or expired on arrival.
+  // events stored invalid on arrival (an expired one has a receipt of its own outcome).
   const storedAtIngest = new Map<string, number>();
   for (const n of db.notDelivered)
     if (n.atIngest) storedAtIngest.set(n.reason, (storedAtIngest.get(n.reason) ?? 0) + n.count);

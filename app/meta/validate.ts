@@ -10,6 +10,11 @@ export const MAX_AGE_SECONDS = 7 * 24 * 3600;
 export const MAX_AGE_PHYSICAL_STORE_SECONDS = 62 * 24 * 3600;
 export const MAX_FUTURE_SECONDS = 60;
 
+/** How long after the conversion Meta still takes its event: 7 days, 62 for a physical_store sale. */
+export function maxAgeSeconds(actionSource: string | undefined): number {
+  return actionSource === "physical_store" ? MAX_AGE_PHYSICAL_STORE_SECONDS : MAX_AGE_SECONDS;
+}
+
 export type InvalidCode =
   | "missing_event_name"
   | "wrong_event_name_case"
@@ -93,7 +98,7 @@ export function validateEvent(event: MetaEvent, nowSeconds: number): Problem[] {
   if (!Number.isInteger(t) || t <= 0) add("bad_event_time", `event_time ${t} is not Unix seconds`);
   else if (t > 1e11) add("bad_event_time", `event_time ${t} looks like milliseconds; Meta wants seconds`);
   else {
-    const maxAge = event.action_source === "physical_store" ? MAX_AGE_PHYSICAL_STORE_SECONDS : MAX_AGE_SECONDS;
+    const maxAge = maxAgeSeconds(event.action_source);
     const age = nowSeconds - t;
     if (age > maxAge) {
       add(

@@ -15,6 +15,7 @@ import {
   type EventState,
   type ReceiptOutcome,
 } from "./lifecycle";
+import { CLIENT_DATA_REMOVED, CLIENT_KEYS } from "./client-data";
 import type { Transition } from "./schedule";
 
 export interface ReceiptInput {
@@ -438,17 +439,16 @@ export async function releaseLease(sql: SqlRunner, leaseId: string, ids: bigint[
 }
 
 /**
- * The buyer's IP and user agent are the only raw personal data of a payload (Meta wants them
- * unhashed). They are kept while the event may still be sent, and dropped once it was sent or
- * never can be; a note says which were there, so match-key coverage stays countable.
- * `e` is the Event row, `done` a SQL condition saying the event is past sending.
+ * Drops the buyer's IP and user agent from an event row past sending, with the note saying so
+ * (./client-data.ts holds the keys and the note's words). `e` is the Event row, `done` a SQL
+ * condition saying the event is past sending.
  */
-export const CLIENT_KEYS_SQL = `ARRAY['client_ip_address', 'client_user_agent']`;
+export const CLIENT_KEYS_SQL = `ARRAY[${CLIENT_KEYS.map((k) => `'${k}'`).join(", ")}]`;
 export const scrubClientDataSql = (done: string) =>
-  `"payload" = CASE WHEN ${done} THEN e."payload" #- '{user_data,client_ip_address}' #- '{user_data,client_user_agent}' ELSE e."payload" END,
+  `"payload" = CASE WHEN ${done} THEN e."payload"${CLIENT_KEYS.map((k) => ` #- '{user_data,${k}}'`).join("")} ELSE e."payload" END,
    "notes" = CASE WHEN ${done} AND (e."payload"->'user_data') ?| ${CLIENT_KEYS_SQL}
      THEN COALESCE(e."notes", '[]'::jsonb) || jsonb_build_array(jsonb_build_object('code', 'client_data_removed', 'message',
-       'removed from the stored payload once the event was past sending: ' ||
+       '${CLIENT_DATA_REMOVED}' ||
        array_to_string(ARRAY(SELECT k FROM jsonb_object_keys(e."payload"->'user_data') k WHERE k = ANY(${CLIENT_KEYS_SQL}) ORDER BY k), ', ')))
      ELSE e."notes" END`;
 

@@ -12,6 +12,7 @@ import {
   ignoredTopic,
   planIngest,
   refusedByDatabase,
+  triggeredAtOf,
   type IngestAnswer,
   type IngestPlan,
   type IngestResult,
@@ -194,7 +195,7 @@ describe("a webhook that stores its event", () => {
       connected,
       new Date(RECORDED_NOW.getTime() + 10 * DAY_MS),
       false,
-      { outcome: "invalid", reason: expect.stringContaining("days ago") },
+      { outcome: "expired", reason: expect.stringContaining("days ago") },
       {
         ...queued,
         state: "expired",
@@ -387,6 +388,110 @@ describe("a shop with several pixels", () => {
   });
 });
 
+describe("a webhook Shopify delivered late (X-Shopify-Triggered-At)", () => {
+  const before = (days: number) => new Date(RECORDED_NOW.getTime() - days * DAY_MS);
+  const late = (days: number, window: number) =>
+    `Shopify delivered this webhook ${days} days after it was triggered: Meta accepts events up to ${window} days old, so it was never sent`;
+  const pos = fixture("orders-create-pos");
+
+  it.each<[string, unknown, ShopSnapshot, Date | null, IngestResult, NewEvent["state"] | undefined]>([
+    ["triggered moments ago: queued", web, connected, before(0.001), { outcome: "queued" }, "queued"],
+    ["triggered 6 days ago: still in Meta's window", web, connected, before(6.9), { outcome: "queued" }, "queued"],
+    ["without the header: judged by its own times", web, connected, null, { outcome: "queued" }, "queued"],
+    ["triggered in the future (a clock ahead): queued", web, connected, before(-1), { outcome: "queued" }, "queued"],
+    [
+      "triggered 9 days ago: expired on arrival, however recent the order's own times read",
+      web,
+      connected,
+      before(9),
+      { outcome: "expired", reason: late(9, 7) },
+      "expired",
+    ],
+    [
+      "triggered 9 days ago, the pixel paused: expired, not paused (it can never go)",
+      web,
+      pausedPixel,
+      before(9),
+      { outcome: "expired", reason: late(9, 7) },
+      "expired",
+    ],
+    [
+      "an in-store sale 30 days late: Meta's 62 days still hold",
+      pos,
+      connected,
+      before(30),
+      { outcome: "queued" },
+      "queued",
+    ],
+    [
+      "an in-store sale 63 days late: expired against the 62 days",
+      pos,
+      connected,
+      before(63),
+      { outcome: "expired", reason: late(63, 62) },
+      "expired",
+    ],
+    [
+      "a test order held back: still held back, never to be sent either way",
+      fixture("orders-create-test"),
+      connected,
+      before(9),
+      { outcome: "held_back", reason: "Shopify test order, and the shop has no test event code" },
+      undefined,
+    ],
+    [
+      "an unreadable body: invalid, there is no event to expire",
+      { id: "not a number" },
+      connected,
+      before(9),
+      { outcome: "invalid", reason: expect.stringMatching(/^orders\/create payload: /) },
+      undefined,
+    ],
+  ])("%s", (_what, payload, shop, triggeredAt, result, state) => {
+    const plan = planIngest({ shop: SHOP, topic: "orders/create", payload, triggeredAt }, shop, RECORDED_NOW);
+    expect(plan.result).toEqual(result);
+    expect(plan.copies[0]?.state).toBe(state);
+    if (state === "expired") {
+      expect(plan.copies[0]).toMatchObject({ reasonCode: "event_too_old", reason: result.reason, testEventCode: null });
+    }
+  });
+
+  it("an event that can never be sent is stored without the buyer's IP and user agent, with the note; a sendable one keeps them", () => {
+    const sendable = planIngest({ shop: SHOP, topic: "orders/create", payload: web }, connected, RECORDED_NOW)
+      .copies[0]!;
+    expect(sendable.event.user_data).toMatchObject({
+      client_ip_address: expect.any(String),
+      client_user_agent: expect.any(String),
+    });
+    for (const [what, now, triggeredAt] of [
+      ["delivered late", RECORDED_NOW, before(9)],
+      ["placed 10 days ago", new Date(RECORDED_NOW.getTime() + 10 * DAY_MS), null],
+      ["invalid (in the future)", before(2), null],
+    ] as const) {
+      const stored = planIngest({ shop: SHOP, topic: "orders/create", payload: web, triggeredAt }, connected, now)
+        .copies[0]!;
+      expect(["expired", "invalid"], what).toContain(stored.state);
+      expect(stored.event.user_data, what).not.toHaveProperty("client_ip_address");
+      expect(stored.event.user_data, what).not.toHaveProperty("client_user_agent");
+      expect(stored.event.user_data, what).toMatchObject({ em: sendable.event.user_data.em });
+      expect(stored.notes, what).toContainEqual({
+        code: "client_data_removed",
+        message:
+          "removed from the stored payload once the event was past sending: client_ip_address, client_user_agent",
+      });
+    }
+  });
+
+  it.each<[string, string | null | undefined, Date | null]>([
+    ["Shopify's ISO time", "2026-11-12T08:30:00.123Z", new Date("2026-11-12T08:30:00.123Z")],
+    ["absent", undefined, null],
+    ["empty", "", null],
+    ["not a date", "yesterday-ish", null],
+  ])("the header %s reads as %s", (_what, header, at) => {
+    expect(triggeredAtOf(header)).toEqual(at);
+  });
+});
+
 describe("the answer once written", () => {
   const heldBack: IngestPlan = { result: { outcome: "held_back", reason: "r" }, copies: [] };
   const copy = (state: NewEvent["state"]): NewEvent => ({
@@ -425,9 +530,9 @@ describe("the answer once written", () => {
     ],
     [
       "an expired event, stored",
-      event("expired", { outcome: "invalid", reason: "old" }),
+      event("expired", { outcome: "expired", reason: "old" }),
       write({}),
-      { result: { outcome: "invalid", reason: "old" }, kick: false },
+      { result: { outcome: "expired", reason: "old" }, kick: false },
     ],
     [
       "an event whose webhook was delivered before",

@@ -5,8 +5,17 @@ import type { BuildOutcome } from "../events/outcome";
 import { prepareEvent, type EventTopic } from "../events/prepare";
 import type { ShopEventSettings } from "../events/settings";
 import { sha256Hex } from "../meta/user-data";
+import { maxAgeSeconds } from "../meta/validate";
+import { withoutClientData } from "./client-data";
 import type { IngestWrite, NewEvent } from "./event-store.server";
-import { arrivalState, DEFERRAL_REASON_CODE, receiptOutcomeOfBuild, type ReceiptOutcome } from "./lifecycle";
+import {
+  arrivalState,
+  DEFERRAL_REASON_CODE,
+  expiredOnArrival,
+  FINAL_STATES,
+  receiptOutcomeOfBuild,
+  type ReceiptOutcome,
+} from "./lifecycle";
 
 /** A receipt outcome (./lifecycle.ts); `handled` is for lifecycle and privacy webhooks, never ingested. */
 export type IngestOutcome = Exclude<ReceiptOutcome, "handled">;
@@ -43,6 +52,8 @@ export interface PlannedWebhook {
   payload: unknown;
   /** The shop is only what the webhook's header claims (VerifiedWebhook.shopFromHeader). */
   shopFromHeader?: boolean;
+  /** When Shopify triggered the webhook (X-Shopify-Triggered-At, read by triggeredAtOf); null when not given. */
+  triggeredAt?: Date | null;
 }
 
 export interface IngestPlan {
@@ -84,14 +95,15 @@ export function planIngest(webhook: PlannedWebhook, shop: ShopSnapshot, now: Dat
   const build = (code: string | undefined): BuildOutcome => {
     let built = builds.get(code ?? "");
     if (!built) {
-      built = prepareEvent(
-        webhook.topic,
-        webhook.payload,
-        { ...shop.settings, testEventCode: code },
-        {
-          shop: webhook.shop,
-          nowSeconds: Math.floor(now.getTime() / 1000),
-        },
+      built = fresh(
+        prepareEvent(
+          webhook.topic,
+          webhook.payload,
+          { ...shop.settings, testEventCode: code },
+          { shop: webhook.shop, nowSeconds: Math.floor(now.getTime() / 1000) },
+        ),
+        webhook.triggeredAt,
+        now,
       );
       builds.set(code ?? "", built);
     }
@@ -136,6 +148,10 @@ function copyFor(
   const event = built.event!;
   const invalid = built.status === "invalid" ? built : undefined;
   const state = arrivalState(built, target.paused);
+  // One that can never be sent keeps no IP or user agent, not even until retention's next run.
+  const { event: storedEvent, notes } = FINAL_STATES.includes(state)
+    ? withoutClientData(event, built.notes ?? [])
+    : { event, notes: built.notes };
   const stored = invalid
     ? { reasonCode: invalid.code, reason: invalid.reason }
     : state === "paused"
@@ -144,7 +160,7 @@ function copyFor(
   return {
     shop: webhook.shop,
     topic: webhook.topic,
-    event,
+    event: storedEvent,
     state,
     destinationId: target.id,
     pixelId: target.pixelId || null,
@@ -152,9 +168,37 @@ function copyFor(
     ...stored,
     customerHash: customerHash(webhook.payload),
     checkoutToken: event.event_name === "Purchase" ? checkoutToken(webhook.payload) : null,
-    notes: built.notes,
+    notes,
     refuseForeign: webhook.shopFromHeader ?? false,
   };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The build, unless Shopify delivered the webhook after Meta's window for its event had
+ * closed: Shopify triggered it before the conversion could be that old, so however the
+ * payload's own times read, Meta would refuse the event. It is stored expired, with how late
+ * the delivery was (a queue of Shopify's drained days late, an old delivery replayed).
+ */
+function fresh(built: BuildOutcome, triggeredAt: Date | null | undefined, now: Date): BuildOutcome {
+  const event = built.status === "held_back" ? undefined : built.event;
+  if (!event || !triggeredAt) return built;
+  const lateMs = now.getTime() - triggeredAt.getTime();
+  const windowMs = maxAgeSeconds(event.action_source) * 1000;
+  if (!(lateMs > windowMs)) return built;
+  return expiredOnArrival(
+    built,
+    `Shopify delivered this webhook ${Math.floor(lateMs / DAY_MS)} days after it was triggered: ` +
+      `Meta accepts events up to ${windowMs / DAY_MS} days old, so it was never sent`,
+  );
+}
+
+/** X-Shopify-Triggered-At as a date; null when absent or not a date (a header no retry would change). */
+export function triggeredAtOf(header: string | null | undefined): Date | null {
+  if (!header) return null;
+  const at = new Date(header);
+  return Number.isNaN(at.getTime()) ? null : at;
 }
 
 /** The pause's own reason (its code says it is a pause), worded as the worker and the pause word it. */

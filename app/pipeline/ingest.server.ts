@@ -11,6 +11,7 @@ import {
   ignoredTopic,
   planIngest,
   refusedByDatabase,
+  triggeredAtOf,
   type IngestAnswer,
   type IngestPlan,
   type IngestResult,
@@ -100,11 +101,15 @@ export async function ingestWebhook(
     topic: webhook.topic,
     webhookId: webhook.webhookId,
     eventId: webhook.eventId,
-    triggeredAt: webhook.triggeredAt ? new Date(webhook.triggeredAt) : null,
+    triggeredAt: triggeredAtOf(webhook.triggeredAt),
   };
   // Only an event topic needs the shop's context.
   const plan = isEventTopic(webhook.topic)
-    ? planIngest({ ...webhook, topic: webhook.topic }, await shopContext(deps.prisma, webhook.shop, now.getTime()), now)
+    ? planIngest(
+        { ...webhook, topic: webhook.topic, triggeredAt: receipt.triggeredAt },
+        await shopContext(deps.prisma, webhook.shop, now.getTime()),
+        now,
+      )
     : ignoredTopic(webhook.topic);
   const answer = await write(deps, receipt, plan, now);
   if (answer.kick) await deps.queue?.kick(webhook.shop);

@@ -12,6 +12,7 @@ import {
   arrivalState,
   DEFERRAL_REASON_CODE,
   EVENT_STATE_INFO,
+  expiredOnArrival,
   EVENT_STATES,
   FINAL_STATES,
   isEventState,
@@ -110,16 +111,42 @@ describe("from a webhook's build", () => {
     held_back: { status: "held_back", reason: "Shopify test order, and the shop has no test event code" },
     invalid: { status: "invalid", code: "invalid_payload", reason: "orders/create payload: id: expected a numeric id" },
   } satisfies { [S in BuildOutcome["status"]]: Extract<BuildOutcome, { status: S }> };
+  const tooOld: BuildOutcome = { status: "invalid", code: "event_too_old", reason: "r", event: EVENT };
 
-  it.each<[BuildOutcome["status"], boolean, ReceiptOutcome]>([
+  it.each<[BuildOutcome["status"] | "too_old", boolean, ReceiptOutcome]>([
     ["ready", false, "queued"],
     ["ready", true, "paused"],
     ["held_back", false, "held_back"],
     ["held_back", true, "held_back"],
     ["invalid", false, "invalid"],
     ["invalid", true, "invalid"],
+    ["too_old", false, "expired"],
+    ["too_old", true, "expired"],
   ])("a %s build (pixel paused: %s) gives the receipt %s", (status, paused, outcome) => {
-    expect(receiptOutcomeOfBuild(builds[status], paused)).toBe(outcome);
+    expect(receiptOutcomeOfBuild(status === "too_old" ? tooOld : builds[status], paused)).toBe(outcome);
+  });
+
+  it.each<[string, BuildOutcome, BuildOutcome]>([
+    [
+      "a ready build becomes an expiry with the reason, keeping its event and notes",
+      { status: "ready", event: EVENT, notes: [{ code: "no_user_agent", message: "m" }] },
+      {
+        status: "invalid",
+        code: "event_too_old",
+        reason: "late",
+        event: EVENT,
+        notes: [{ code: "no_user_agent", message: "m" }],
+      },
+    ],
+    [
+      "an invalid build with an event: the expiry wins, with the late reason",
+      { status: "invalid", code: "missing_event_source_url", reason: "r", event: EVENT },
+      { status: "invalid", code: "event_too_old", reason: "late", event: EVENT, notes: [] },
+    ],
+    ["a held-back build stays held back", builds.held_back, builds.held_back],
+    ["an unreadable payload stays invalid: there is no event to expire", builds.invalid, builds.invalid],
+  ])("expired on arrival: %s", (_what, built, after) => {
+    expect(expiredOnArrival(built, "late")).toEqual(after);
   });
 
   it.each<[string, Exclude<BuildOutcome, { status: "held_back" }>, boolean, EventState]>([

@@ -102,6 +102,7 @@ export const RECEIPT_OUTCOMES = [
   "duplicate",
   "held_back",
   "invalid",
+  "expired",
   "ignored",
   "refused",
   "handled",
@@ -133,6 +134,11 @@ export const RECEIPT_OUTCOME_INFO: Record<ReceiptOutcome, ReceiptOutcomeInfo> = 
     meaning:
       "It could not become an event Meta takes: its body was unreadable, its event breaks one of Meta's rules, or it holds a value the database cannot store; the reason says which.",
   },
+  expired: {
+    label: "Expired",
+    meaning:
+      "It arrived after Meta's window had closed (the order is older than 7 days, or Shopify delivered the webhook that late): its event was stored as expired and never sent; the reason says which.",
+  },
   ignored: {
     label: "Ignored",
     meaning: "Nothing to do: no event is built from its topic, or it is an uninstall from before the latest install.",
@@ -151,11 +157,12 @@ export const RECEIPT_OUTCOME_INFO: Record<ReceiptOutcome, ReceiptOutcomeInfo> = 
 const TOO_OLD = "event_too_old";
 
 /** What a webhook's build can make of its receipt (before de-duplication, which may make it a duplicate). */
-export type BuildReceiptOutcome = Extract<ReceiptOutcome, "queued" | "paused" | "held_back" | "invalid">;
+export type BuildReceiptOutcome = Extract<ReceiptOutcome, "queued" | "paused" | "held_back" | "invalid" | "expired">;
 
 /**
  * The receipt outcome of a webhook's build. A ready event is queued, or paused while the
- * shop's pixel cannot take it (none connected, or paused).
+ * shop's pixel cannot take it (none connected, or paused); one past Meta's window is expired,
+ * like the event stored with it (arrivalState).
  */
 export function receiptOutcomeOfBuild(built: BuildOutcome, pixelPaused: boolean): BuildReceiptOutcome {
   switch (built.status) {
@@ -164,10 +171,20 @@ export function receiptOutcomeOfBuild(built: BuildOutcome, pixelPaused: boolean)
     case "held_back":
       return "held_back";
     case "invalid":
-      return "invalid";
+      return built.code === TOO_OLD ? "expired" : "invalid";
     default:
       return unreachable(built);
   }
+}
+
+/**
+ * A webhook Shopify delivered after Meta's window for its event had closed: the build's
+ * outcome becomes an expiry with this reason, whatever else it said (nothing in it could ever
+ * be sent). A held-back build stays held back: it was never to be sent anyway.
+ */
+export function expiredOnArrival(built: BuildOutcome, reason: string): BuildOutcome {
+  if (built.status === "held_back" || (built.status === "invalid" && !built.event)) return built;
+  return { status: "invalid", code: TOO_OLD, reason, event: built.event, notes: built.notes ?? [] };
 }
 
 /** The state a built event is stored in when its webhook arrives (a held-back build stores no event). */

@@ -26,9 +26,9 @@ const PAST_SENDING = `(e."state" IN (${sqlStates(FINAL_STATES)})
                           ELSE interval '${MAX_AGE_SECONDS} seconds' END < ($1::timestamptz AT TIME ZONE 'UTC'))`;
 
 /**
- * Events inserted already final (invalid or expired when built), events paused beyond Meta's
- * window, and rows written before IP / user agent were dropped on delivery: their IP and user
- * agent go here. 'sending' rows are left to their worker, whose outcome drops them.
+ * Events paused beyond Meta's window, and rows written before IP / user agent were dropped on
+ * delivery or on arrival (an event stored final by an older release): their IP and user agent
+ * go here. 'sending' rows are left to their worker, whose outcome drops them.
  */
 const SCRUB = `
   UPDATE "Event" e SET ${scrubClientDataSql("TRUE")}

@@ -113,7 +113,7 @@ describe("applyRetention", () => {
       leaseUntil: new Date(NOW.getTime() + 60_000),
     });
     const recentPausedPast = await addEvent("paused", 20);
-    // Invalid when built: stored final, never sent, so nothing drops its IP/UA but this run.
+    // Stored invalid with its IP/UA (by a release before ingest dropped them): only this run drops them.
     const recentInvalid = await addEvent("invalid", 1);
     const recentQueued = await addEvent("queued", 1);
     for (const [i, days] of [100, 91, 89].entries()) {

@@ -1,7 +1,7 @@
 // What becomes of an event after a delivery attempt: pure decisions, no I/O, so that every
 // branch is tested with a table. The worker applies them.
 import type { EventFate } from "../meta/deliver";
-import { MAX_AGE_PHYSICAL_STORE_SECONDS, MAX_AGE_SECONDS } from "../meta/validate";
+import { maxAgeSeconds } from "../meta/validate";
 import { DEFERRAL_REASON_CODE, STATE_OF_VERDICT, stateOfFate, type EventState } from "./lifecycle";
 
 export const BASE_BACKOFF_MS = 5_000;
@@ -16,8 +16,7 @@ export function backoffMs(attempts: number, random: number, base = BASE_BACKOFF_
 
 /** The last moment Meta still takes the event, in ms. */
 export function deadlineMs(eventTimeSeconds: number, actionSource: string | undefined): number {
-  const window = actionSource === "physical_store" ? MAX_AGE_PHYSICAL_STORE_SECONDS : MAX_AGE_SECONDS;
-  return (eventTimeSeconds + window) * 1000;
+  return (eventTimeSeconds + maxAgeSeconds(actionSource)) * 1000;
 }
 
 export interface Transition {

@@ -11,6 +11,7 @@ import { authenticate } from "../shopify.server";
 import { bindWebhook, isLifecycleTopic, type Binding, type ShopFacts } from "../shopify/webhook-binding";
 import { losslessPayload } from "../shopify/webhook-json";
 import { recordReceipt, refusedDedupeKey, type ReceiptInput } from "./event-store.server";
+import { triggeredAtOf } from "./ingest-plan";
 import { ingestWebhook, shopInstall } from "./ingest.server";
 import type { ReceiptOutcome } from "./lifecycle";
 import {
@@ -168,7 +169,7 @@ export function webhookAction(expected: WebhookTopic) {
       topic: expected,
       webhookId,
       eventId,
-      triggeredAt: triggeredAt ? new Date(triggeredAt) : null,
+      triggeredAt: triggeredAtOf(triggeredAt),
     };
     try {
       const facts = await shopFacts(prisma, shop, expected, !!authenticated.session);

@@ -21,7 +21,7 @@ const actions: Record<string, Action> = {};
 async function call(
   topic: string,
   payload: unknown,
-  options: { secret?: string; eventId?: string; shop?: string } = {},
+  options: { secret?: string; eventId?: string; shop?: string; triggeredAt?: string } = {},
 ) {
   const request = signedWebhookRequest("https://app.example.com", {
     topic,
@@ -29,6 +29,7 @@ async function call(
     payload,
     secret: options.secret ?? SECRET,
     eventId: options.eventId,
+    triggeredAt: options.triggeredAt,
   });
   try {
     return await actions[topic]!({ request, params: {}, context: {} });
@@ -203,5 +204,24 @@ describe("webhook routes", () => {
       "e-sample-redact",
     );
     expect(await db.prisma.event.count({ where: { shop } })).toBe(0);
+  });
+
+  it("an order Shopify delivers 9 days after triggering it is recorded as expired on arrival, with the reason, and never queued", async () => {
+    // The order itself reads as placed just now (the fixture is dated from today's clock):
+    // only the delivery's X-Shopify-Triggered-At tells that Meta would refuse it.
+    const shop = "late-delivery.myshopify.com";
+    const { handleInstalled } = await import("../pipeline/privacy.server");
+    await handleInstalled(db.prisma, shop);
+    const order = atShop(shopifyFixture("orders-create-web"), shop);
+    const triggeredAt = new Date(Date.now() - 9 * 86_400_000 - 60_000).toISOString();
+    const response = await call("orders/create", order, { eventId: "e-late", triggeredAt, shop });
+    expect(response.status).toBe(200);
+    const reason =
+      "Shopify delivered this webhook 9 days after it was triggered: Meta accepts events up to 7 days old, so it was never sent";
+    expect(await response.json()).toEqual({ outcome: "expired", reason });
+    const receipt = await db.prisma.webhookReceipt.findFirstOrThrow({ where: { shop, dedupeKey: "e-late" } });
+    expect(receipt).toMatchObject({ outcome: "expired", reason, triggeredAt: new Date(triggeredAt) });
+    const event = await db.prisma.event.findFirstOrThrow({ where: { shop, eventId: String(order.id) } });
+    expect(event).toMatchObject({ state: "expired", reasonCode: "event_too_old", reason, attempts: 0 });
   });
 });

@@ -25,7 +25,7 @@ const seed = faultSeed(4701);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const key = randomBytes(32);
 const EVENT_TOPICS = ["orders/create", "orders/paid", "checkouts/create"] as const;
-const OUTCOMES = ["queued", "paused", "duplicate", "held_back", "invalid", "ignored"];
+const OUTCOMES = ["queued", "paused", "duplicate", "held_back", "invalid", "expired", "ignored"];
 
 let db: TestDatabase;
 let routes: WebhookRoutes;
@@ -500,14 +500,14 @@ async function postAndCheck(
     expect(answer.status, `${what}: ${answer.body.slice(0, 300)}`).toBe(200);
     expect(OUTCOMES).toContain(result.outcome);
     tally.outcomes[result.outcome] = (tally.outcomes[result.outcome] ?? 0) + 1;
-    if (["held_back", "invalid", "ignored", "duplicate"].includes(result.outcome))
+    if (["held_back", "invalid", "expired", "ignored", "duplicate"].includes(result.outcome))
       expect(result.reason, result.outcome).toBeTruthy();
     const receipt = await db.prisma.webhookReceipt.findUniqueOrThrow({
       where: { shop_topic_dedupeKey: { shop, topic: body.topic, dedupeKey: eventId } },
     });
     expect(receipt.outcome).toBe(result.outcome);
     const events = await db.prisma.event.findMany({ where: { shop } });
-    if (result.outcome === "queued" || result.outcome === "paused") expect(events).toHaveLength(1);
+    if (["queued", "paused", "expired"].includes(result.outcome)) expect(events).toHaveLength(1);
     const emailHash = sha256Hex(pii.values.contact_email!.trim().toLowerCase());
     for (const event of events) {
       tally.stored++;

@@ -38,17 +38,27 @@ export function signedWebhookRequest(baseUrl: string, o: SignedWebhookOptions): 
   });
 }
 
+const ROUTES = path.resolve(__dirname, "../../app/routes");
+
 /**
- * Every webhook route's action by topic ("orders/create": app/routes/webhooks.orders.create.tsx),
- * read from the route files themselves. Imported when called, after the test has set the
+ * Every webhook route of the app by topic ("orders/create": app/routes/webhooks.orders.create.tsx,
+ * which Remix serves at /webhooks/orders/create), read from the route files' names.
+ */
+export function webhookRouteFiles(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const file of readdirSync(ROUTES)) {
+    const match = /^webhooks\.([a-z_]+)\.([a-z_]+)\.tsx$/.exec(file);
+    if (match) files[`${match[1]}/${match[2]}`] = path.join(ROUTES, file);
+  }
+  return files;
+}
+
+/**
+ * Every webhook route's action by topic, imported when called, after the test has set the
  * environment the app reads at import time.
  */
 export async function webhookRouteActions(): Promise<Record<string, (args: ActionFunctionArgs) => Promise<Response>>> {
-  const dir = path.resolve(__dirname, "../../app/routes");
   const actions: Record<string, (args: ActionFunctionArgs) => Promise<Response>> = {};
-  for (const file of readdirSync(dir)) {
-    const match = /^webhooks\.([a-z_]+)\.([a-z_]+)\.tsx$/.exec(file);
-    if (match) actions[`${match[1]}/${match[2]}`] = (await import(path.join(dir, file))).action;
-  }
+  for (const [topic, file] of Object.entries(webhookRouteFiles())) actions[topic] = (await import(file)).action;
   return actions;
 }
