@@ -57,6 +57,8 @@ export default tseslint.config(
       "data/",
       ".cache/",
       "extensions/*/dist/",
+      // Built from extensions/embed-source/ (npm run build:embed), minified.
+      "extensions/capi-relay-embed/assets/",
       "**/*.d.ts",
     ],
   },
@@ -87,7 +89,7 @@ export default tseslint.config(
       "app/events maps Shopify to Meta without I/O: it imports app/meta and app/shopify's payloads, never the shell.",
     ),
   },
-  { files: ["extensions/**/*.js"], languageOptions: { globals: BROWSER_GLOBALS } },
+  { files: ["extensions/**/*.js", "extensions/**/*.cjs"], languageOptions: { globals: BROWSER_GLOBALS } },
   {
     // Tests, fixtures and benchmarks handle Shopify's payloads as the loose JSON they are;
     // the app's own code parses them with zod into real types.

@@ -9,6 +9,7 @@ import path from "node:path";
 import vm from "node:vm";
 import { build, type BuildOptions } from "esbuild";
 import { describe, expect, it } from "vitest";
+import { hashValue } from "../app/meta/user-data";
 
 const PIXEL_DIR = path.resolve(__dirname, "capi-relay-pixel");
 const OUTFILE = path.join(PIXEL_DIR, "dist/capi-relay-pixel.js");
@@ -38,6 +39,96 @@ function cliOptions(entry: string): BuildOptions {
 
 const bundle = (entry = "import './src/index.js';") => build(cliOptions(entry));
 
+const ALLOWED = {
+  analyticsProcessingAllowed: true,
+  marketingAllowed: true,
+  preferencesProcessingAllowed: false,
+  saleOfDataAllowed: true,
+};
+
+/**
+ * The bundle in a fresh context shaped like the strict sandbox (a web worker: no DOM; fetch,
+ * URL, crypto.subtle, TextEncoder), with the Web Pixels API's analytics, browser (cookie,
+ * localStorage: `storage` stands for the browser's, kept across "reloads"), init and
+ * customerPrivacy recorded.
+ */
+function loadPixel(
+  code: string,
+  options: { storage?: Map<string, string>; privacy?: Record<string, boolean>; pixelIds?: string },
+) {
+  const points: string[] = [];
+  let render: ((api: unknown) => void) | undefined;
+  const requests: Array<{ url: string; init: Record<string, unknown> }> = [];
+  const storage = options.storage ?? new Map<string, string>();
+  vm.runInNewContext(code, {
+    shopify: {
+      extend: (point: string, fn: (api: unknown) => void) => {
+        points.push(point);
+        render = fn;
+      },
+    },
+    fetch: async (url: string, init: Record<string, unknown>) => {
+      requests.push({ url, init });
+      return { ok: true };
+    },
+    URL,
+    URLSearchParams,
+    TextEncoder,
+    crypto: globalThis.crypto,
+  });
+  const handlers = new Map<string, (event: unknown) => Promise<void> | void>();
+  const consentListeners: Array<(event: unknown) => void> = [];
+  render!({
+    settings: { pixelIds: options.pixelIds ?? "123456789012345" },
+    init: { customerPrivacy: options.privacy ?? ALLOWED },
+    customerPrivacy: { subscribe: async (_name: string, fn: (event: unknown) => void) => consentListeners.push(fn) },
+    analytics: { subscribe: (name: string, handler: (event: unknown) => void) => handlers.set(name, handler) },
+    browser: {
+      cookie: { get: async (name: string) => (name === "_fbp" ? "fb.1.1763650000000.1234567890" : "") },
+      localStorage: {
+        getItem: async (key: string) => storage.get(key) ?? null,
+        setItem: async (key: string, value: string) => void storage.set(key, value),
+      },
+    },
+  });
+  return {
+    points,
+    requests,
+    subscribed: () => [...handlers.keys()],
+    async emit(event: { name: string }) {
+      await handlers.get(event.name)!(event);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    },
+    consentCollected(status: Record<string, boolean>) {
+      for (const fn of consentListeners) fn({ customerPrivacy: status });
+    },
+  };
+}
+
+function checkoutCompleted() {
+  return {
+    name: "checkout_completed",
+    timestamp: new Date().toISOString(),
+    context: {
+      document: {
+        location: { href: "https://northwind-woolens-demo.myshopify.com/checkouts/c/abc/thank-you" },
+        referrer: "",
+      },
+    },
+    data: {
+      checkout: {
+        token: "abc",
+        email: "Jane.Doe@Example.com",
+        phone: "+16135551111",
+        currencyCode: "USD",
+        totalPrice: { amount: 82.25, currencyCode: "USD" },
+        order: { id: "gid://shopify/Order/5678901234567" },
+        lineItems: [],
+      },
+    },
+  };
+}
+
 describe("web pixel bundle (as the Shopify CLI builds it)", () => {
   it("builds without errors or warnings, with every import resolved into the bundle", async () => {
     const result = await bundle();
@@ -46,6 +137,9 @@ describe("web pixel bundle (as the Shopify CLI builds it)", () => {
     const inputs = Object.keys(result.metafile!.inputs);
     expect(inputs).toContain("extensions/capi-relay-pixel/src/index.js");
     expect(inputs).toContain("extensions/capi-relay-pixel/src/mapping.js");
+    // The server's own email / phone rules, bundled (advanced matching).
+    expect(inputs).toContain("extensions/capi-relay-pixel/src/advanced-matching.js");
+    expect(inputs).toContain("app/meta/contact-normalization.ts");
     // The package comes from the root install (npm workspaces), bundled in, not left external.
     expect(inputs.some((i) => i.includes("node_modules/@shopify/web-pixels-extension/"))).toBe(true);
     const outputs = Object.values(result.metafile!.outputs);
@@ -69,52 +163,16 @@ describe("web pixel bundle (as the Shopify CLI builds it)", () => {
     );
   });
 
-  it("runs in a worker-like sandbox: registers with Shopify and sends a checkout_completed to Meta", async () => {
+  it("runs in a worker-like sandbox: registers with Shopify and sends a checkout_completed to Meta, once", async () => {
     const code = (await bundle()).outputFiles![0]!.text;
-    const extensions: Array<[string, (api: unknown) => void]> = [];
-    const requests: Array<{ url: string; init: Record<string, unknown> }> = [];
-    // The strict sandbox is a web worker: no DOM, no document; fetch and URLSearchParams exist.
-    vm.runInNewContext(code, {
-      shopify: { extend: (point: string, fn: (api: unknown) => void) => extensions.push([point, fn]) },
-      fetch: async (url: string, init: Record<string, unknown>) => {
-        requests.push({ url, init });
-        return { ok: true };
-      },
-      URL,
-      URLSearchParams,
-    });
-    expect(extensions.map(([point]) => point)).toEqual(["WebPixel::Render"]);
+    const storage = new Map<string, string>();
+    const page = loadPixel(code, { storage });
+    expect(page.points).toEqual(["WebPixel::Render"]);
+    expect(page.subscribed()).toEqual(["checkout_started", "checkout_completed", "product_added_to_cart"]);
 
-    const handlers = new Map<string, (event: unknown) => Promise<void> | void>();
-    extensions[0]![1]({
-      settings: { pixelId: "123456789012345" },
-      analytics: { subscribe: (name: string, handler: (event: unknown) => void) => handlers.set(name, handler) },
-      browser: { cookie: { get: async (name: string) => (name === "_fbp" ? "fb.1.1763650000000.1234567890" : "") } },
-    });
-    expect([...handlers.keys()]).toEqual(["checkout_started", "checkout_completed", "product_added_to_cart"]);
-
-    await handlers.get("checkout_completed")!({
-      name: "checkout_completed",
-      timestamp: "2026-11-20T15:15:30.000Z",
-      context: {
-        document: {
-          location: { href: "https://northwind-woolens-demo.myshopify.com/checkouts/c/abc/thank-you" },
-          referrer: "",
-        },
-      },
-      data: {
-        checkout: {
-          token: "abc",
-          currencyCode: "USD",
-          totalPrice: { amount: 82.25, currencyCode: "USD" },
-          order: { id: "gid://shopify/Order/5678901234567" },
-          lineItems: [],
-        },
-      },
-    });
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(requests).toHaveLength(1);
-    const sent = new URL(requests[0]!.url);
+    await page.emit(checkoutCompleted());
+    expect(page.requests).toHaveLength(1);
+    const sent = new URL(page.requests[0]!.url);
     expect(sent.origin + sent.pathname).toBe("https://www.facebook.com/tr/");
     expect(Object.fromEntries(["id", "ev", "eid", "fbp"].map((k) => [k, sent.searchParams.get(k)]))).toEqual({
       id: "123456789012345",
@@ -122,6 +180,68 @@ describe("web pixel bundle (as the Shopify CLI builds it)", () => {
       eid: "5678901234567",
       fbp: "fb.1.1763650000000.1234567890",
     });
+    // Advanced matching: hashed in the sandbox with crypto.subtle, as the server hashes them.
+    expect(sent.searchParams.get("ud[em]")).toBe(hashValue("em", "Jane.Doe@Example.com"));
+    expect(sent.searchParams.get("ud[ph]")).toBe(hashValue("ph", { value: "+16135551111", country: "CA" }));
+    expect(sent.searchParams.get("dpo")).toBeNull();
+
+    // The same event again in this page, and after a reload of the thank-you page (a new
+    // sandbox, the same browser storage): not sent again.
+    await page.emit(checkoutCompleted());
+    const reloaded = loadPixel(code, { storage });
+    await reloaded.emit(checkoutCompleted());
+    expect(page.requests).toHaveLength(1);
+    expect(reloaded.requests).toHaveLength(0);
+    expect(JSON.parse(storage.get("capi_relay_sent")!)).toEqual(["Purchase:5678901234567"]);
+  });
+
+  it("fires every pixel of the shop with the same event id, once each", async () => {
+    const code = (await bundle()).outputFiles![0]!.text;
+    const page = loadPixel(code, { pixelIds: "123456789012345,987654321098" });
+    await page.emit(checkoutCompleted());
+    await page.emit(checkoutCompleted());
+    const sent = page.requests.map((r) => new URL(r.url).searchParams);
+    expect(sent.map((q) => [q.get("id"), q.get("ev"), q.get("eid")])).toEqual([
+      ["123456789012345", "Purchase", "5678901234567"],
+      ["987654321098", "Purchase", "5678901234567"],
+    ]);
+  });
+
+  it("checkout_started fires InitiateCheckout once per checkout, however often the buyer comes back", async () => {
+    const code = (await bundle()).outputFiles![0]!.text;
+    const storage = new Map<string, string>();
+    for (let visit = 0; visit < 3; visit++) {
+      const page = loadPixel(code, { storage });
+      await page.emit({ ...checkoutCompleted(), name: "checkout_started" });
+      expect([visit, page.requests.length]).toEqual([visit, visit === 0 ? 1 : 0]);
+    }
+    // Another checkout is another event.
+    const page = loadPixel(code, { storage });
+    const other = checkoutCompleted();
+    other.data.checkout.token = "def";
+    await page.emit({ ...other, name: "checkout_started" });
+    expect(page.requests).toHaveLength(1);
+  });
+
+  it("consent: nothing without marketing, nothing after a withdrawal, LDU when the sale of data is refused", async () => {
+    const code = (await bundle()).outputFiles![0]!.text;
+    const refused = loadPixel(code, { privacy: { ...ALLOWED, marketingAllowed: false } });
+    await refused.emit(checkoutCompleted());
+    expect(refused.requests).toHaveLength(0);
+
+    const withdrawn = loadPixel(code, {});
+    withdrawn.consentCollected({ ...ALLOWED, marketingAllowed: false });
+    await withdrawn.emit(checkoutCompleted());
+    expect(withdrawn.requests).toHaveLength(0);
+    // Given back: it sends (the withdrawn attempt was not recorded as sent).
+    withdrawn.consentCollected(ALLOWED);
+    await withdrawn.emit(checkoutCompleted());
+    expect(withdrawn.requests).toHaveLength(1);
+
+    const noSale = loadPixel(code, { privacy: { ...ALLOWED, saleOfDataAllowed: false } });
+    await noSale.emit(checkoutCompleted());
+    const q = new URL(noSale.requests[0]!.url).searchParams;
+    expect([q.get("dpo"), q.get("dpoco"), q.get("dpost")]).toEqual(["LDU", "0", "0"]);
   });
 
   it("subscribes to nothing without a valid pixel id", async () => {
@@ -134,7 +254,7 @@ describe("web pixel bundle (as the Shopify CLI builds it)", () => {
     });
     const subscribed: string[] = [];
     render!({
-      settings: { pixelId: "not-a-pixel" },
+      settings: { pixelIds: "not-a-pixel" },
       analytics: { subscribe: (name: string) => subscribed.push(name) },
       browser: {},
     });

@@ -12,7 +12,10 @@ import {
   type CountryCode,
   type PhoneNumber,
 } from "libphonenumber-js/max";
+import { cleanValue as clean, normalizeEmail } from "./contact-normalization";
 import { PROVINCE_NAMES } from "./provinces";
+
+export { normalizeEmail };
 
 export const HASHED_KEYS = ["em", "ph", "fn", "ln", "ge", "db", "ct", "st", "zp", "country", "external_id"] as const;
 export type HashedKey = (typeof HASHED_KEYS)[number];
@@ -44,7 +47,6 @@ const SHA256_HEX = /^[a-f0-9]{64}$/;
 // A pre-hashed value is recognised and passed through, never hashed twice.
 // Meta's newer libraries append ".<appendix>" to hashes; the hash part is what matters.
 const SHA256_HEX_WITH_APPENDIX = /^[a-f0-9]{64}(\.[A-Za-z0-9_-]+)?$/;
-const PLACEHOLDERS = new Set(["", "null", "undefined", "none", "n/a", "na", "-", "nil"]);
 
 export function sha256Hex(text: string): string {
   return crypto.hash("sha256", text, "hex");
@@ -53,13 +55,6 @@ export function sha256Hex(text: string): string {
 /** 64 lowercase hex digits, optionally with Meta's ".<appendix>". */
 export function isSha256Hex(value: string): boolean {
   return SHA256_HEX_WITH_APPENDIX.test(value);
-}
-
-function clean(raw: string | number | null | undefined): string | undefined {
-  if (raw === null || raw === undefined) return undefined;
-  // NFC so that "é" typed as e + combining accent hashes like the precomposed "é".
-  const text = String(raw).normalize("NFC").trim();
-  return PLACEHOLDERS.has(text.toLowerCase()) ? undefined : text;
 }
 
 // A letter of any script with the combining marks written after it (accents, Devanagari vowel
@@ -72,15 +67,6 @@ const LETTER_WITH_MARKS = /(?!\p{Extended_Pictographic})\p{L}(?:(?![\uFE0E\uFE0F
 
 function lettersOnly(text: string): string {
   return text.toLowerCase().match(LETTER_WITH_MARKS)?.join("") ?? "";
-}
-
-// Pragmatic address check: one @, no spaces, a dot in the domain, a TLD of 2+ letters.
-// Stricter RFC parsing rejects real addresses Shopify accepted; looser lets junk through.
-const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)*\.[\p{L}]{2,}$/u;
-
-export function normalizeEmail(raw: string): string | undefined {
-  const email = raw.toLowerCase().replace(/\s+/g, "");
-  return EMAIL.test(email) && !email.includes("..") ? email : undefined;
 }
 
 const parsePhone = (text: string, country?: CountryCode) =>

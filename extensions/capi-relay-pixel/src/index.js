@@ -4,13 +4,26 @@
 // App pixels run in Shopify's strict sandbox: a web worker with no DOM, so Meta's fbevents.js
 // (which needs `document`) cannot run here. `fbq` below keeps fbq's call signature and sends
 // each call to Meta's pixel endpoint (facebook.com/tr) the way the pixel's image fallback
-// does: pixel id, event name, eventID as `eid`, custom data as `cd[...]`, and the first-party
-// `_fbp` / `_fbc` cookies. Shopify loads the pixel only with the consent declared in
-// shopify.extension.toml ([customer_privacy]).
+// does: pixel id, event name, eventID as `eid`, custom data as `cd[...]`, the first-party
+// `_fbp` / `_fbc` cookies, the hashed email and phone as `ud[...]`, and Limited Data Use.
+// Shopify loads the pixel only with the consent declared in shopify.extension.toml
+// ([customer_privacy]); a withdrawal later on the page stops it here.
 import { register } from "@shopify/web-pixels-extension";
-import { addToCartCall, initiateCheckoutCall, isPixelId, pixelRequest, purchaseCall } from "./mapping.js";
+import { hashedMatch } from "./advanced-matching.js";
+import {
+  SENT_KEY,
+  addToCartCall,
+  initiateCheckoutCall,
+  isPixelId,
+  parseSent,
+  pixelConsent,
+  pixelRequest,
+  purchaseCall,
+  recordSent,
+  sentKey,
+} from "./mapping.js";
 
-register(({ analytics, browser, settings }) => {
+register(({ analytics, browser, settings, init, customerPrivacy }) => {
   // Every pixel the shop sends to fires each event with the same event id as the server's copy.
   const pixelIds = (typeof settings?.pixelIds === "string" ? settings.pixelIds : "")
     .split(",")
@@ -18,17 +31,50 @@ register(({ analytics, browser, settings }) => {
     .filter(isPixelId);
   if (pixelIds.length === 0) return;
 
-  const cookie = (name) =>
+  let consent = pixelConsent(init?.customerPrivacy);
+  try {
+    customerPrivacy?.subscribe?.("visitorConsentCollected", (event) => {
+      consent = pixelConsent(event?.customerPrivacy);
+    });
+  } catch {
+    // Without updates the consent at page load stands.
+  }
+
+  const attempt = (fn) =>
     Promise.resolve()
-      .then(() => browser.cookie.get(name))
-      .then((value) => (typeof value === "string" && value !== "" ? value : undefined))
+      .then(fn)
       .catch(() => undefined);
+  const cookie = (name) =>
+    attempt(() => browser.cookie.get(name)).then((value) =>
+      typeof value === "string" && value !== "" ? value : undefined,
+    );
+
+  // Keys claimed in this worker, so that two deliveries of one event racing each other to the
+  // storage still send once.
+  const claimed = new Set();
+
+  /** True when this browser has not sent the event yet, and records it as sent. */
+  async function claim(call) {
+    const key = sentKey(call);
+    if (claimed.has(key)) return false;
+    claimed.add(key);
+    const list = parseSent(await attempt(() => browser.localStorage.getItem(SENT_KEY)));
+    if (list.includes(key)) return false;
+    await attempt(() => browser.localStorage.setItem(SENT_KEY, JSON.stringify(recordSent(list, key))));
+    return true;
+  }
 
   /** fbq("track", name, params, { eventID }), for one Shopify customer event. */
   async function fbq(command, eventName, params, options, event) {
-    if (command !== "track") return;
+    if (command !== "track" || !consent.send) return;
+    const call = [command, eventName, params, options];
     try {
-      const [fbp, fbc] = await Promise.all([cookie("_fbp"), cookie("_fbc")]);
+      if (!(await claim(call))) return;
+      const [fbp, fbc, userData] = await Promise.all([
+        cookie("_fbp"),
+        cookie("_fbc"),
+        attempt(() => hashedMatch(event?.data?.checkout)),
+      ]);
       const doc = event?.context?.document;
       const context = {
         href: doc?.location?.href,
@@ -36,10 +82,12 @@ register(({ analytics, browser, settings }) => {
         timestampMs: Date.parse(event?.timestamp) || Date.now(),
         fbp,
         fbc,
+        userData,
+        ldu: consent.ldu,
       };
       await Promise.all(
         pixelIds.map((pixelId) => {
-          const request = pixelRequest(pixelId, [command, eventName, params, options], context);
+          const request = pixelRequest(pixelId, call, context);
           return fetch(request.url, {
             method: request.method,
             mode: "no-cors",

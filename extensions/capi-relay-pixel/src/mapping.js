@@ -152,7 +152,8 @@ const MAX_GET_URL = 2000;
 
 /**
  * The request Meta's pixel endpoint takes for one fbq call: GET with query parameters, or a
- * form POST when the URL would be too long. `page` = { href, referrer, timestampMs, fbp, fbc }.
+ * form POST when the URL would be too long. `page` = { href, referrer, timestampMs, fbp, fbc,
+ * userData: { em, ph } already hashed, ldu }.
  */
 export function pixelRequest(pixelId, call, page = {}) {
   const [, eventName, params, options] = call;
@@ -169,7 +170,50 @@ export function pixelRequest(pixelId, call, page = {}) {
   }
   if (page.fbp) query.set("fbp", page.fbp);
   if (page.fbc) query.set("fbc", page.fbc);
+  for (const [key, value] of Object.entries(page.userData ?? {})) {
+    if (typeof value === "string" && /^[a-f0-9]{64}$/.test(value)) query.set(`ud[${key}]`, value);
+  }
+  // Limited Data Use, country and state 0 (Meta geolocates), as fbq("dataProcessingOptions",
+  // ["LDU"], 0, 0) sends it and as the server's consentDecision sets it.
+  if (page.ldu) {
+    query.set("dpo", "LDU");
+    query.set("dpoco", "0");
+    query.set("dpost", "0");
+  }
   const encoded = query.toString();
   const url = `${TR_ENDPOINT}?${encoded}`;
   return url.length <= MAX_GET_URL ? { method: "GET", url } : { method: "POST", url: TR_ENDPOINT, body: encoded };
+}
+
+/** What the visitor allows, from the Web Pixels API's customerPrivacy status. */
+export function pixelConsent(status) {
+  return {
+    // Only a yes sends: Shopify loads the pixel with consent, this stops it after a withdrawal.
+    send: status?.marketingAllowed === true,
+    // The server's condition for Limited Data Use (app/events/consent.ts): sale of data refused.
+    ldu: status?.saleOfDataAllowed === false,
+  };
+}
+
+// Events sent from this browser, newest last: a reload of the thank-you page or a second visit
+// to checkout replays the same event name and id, and Meta would keep the repeat only if it
+// fell outside its deduplication window. Bounded, so the record never grows.
+export const SENT_KEY = "capi_relay_sent";
+export const SENT_MAX = 50;
+
+export const sentKey = (call) => `${call[1]}:${call[3]?.eventID ?? ""}`;
+
+/** The stored record as a list of keys; anything unreadable counts as empty. */
+export function parseSent(stored) {
+  try {
+    const list = JSON.parse(typeof stored === "string" ? stored : "[]");
+    return Array.isArray(list) ? list.filter((key) => typeof key === "string").slice(-SENT_MAX) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The record with `key` added last (moved there if present), at most SENT_MAX long. */
+export function recordSent(list, key) {
+  return [...list.filter((k) => k !== key), key].slice(-SENT_MAX);
 }
