@@ -89,6 +89,16 @@ export default tseslint.config(
       "app/events maps Shopify to Meta without I/O: it imports app/meta and app/shopify's payloads, never the shell.",
     ),
   },
+  {
+    // The billing rules (plans, usage, subscription states, the decision table) are pure; the
+    // event states they count by are the pipeline's one vocabulary, itself pure.
+    files: ["app/billing/**"],
+    ignores: ["**/*.test.ts", "app/billing/*.server.ts"],
+    rules: restrict(
+      [...SHELL, "!**/pipeline/lifecycle"],
+      "app/billing's rules are pure: the shell is app/billing/*.server.ts, which imports them, never the reverse.",
+    ),
+  },
   { files: ["extensions/**/*.js", "extensions/**/*.cjs"], languageOptions: { globals: BROWSER_GLOBALS } },
   {
     // Tests, fixtures and benchmarks handle Shopify's payloads as the loose JSON they are;

@@ -3,7 +3,8 @@
 // kept in sync by `shopify app deploy`; nothing here registers them, so no shop ever receives
 // a delivery twice from an API-made duplicate. The afterAuth hook only records the install.
 import "@shopify/shopify-app-remix/adapters/node";
-import { AppDistribution, shopifyApp } from "@shopify/shopify-app-remix/server";
+import { AppDistribution, BillingInterval, shopifyApp } from "@shopify/shopify-app-remix/server";
+import { PAID_PLANS, TRIAL_DAYS } from "./billing/plans";
 import { env } from "./config/env.server";
 import { database } from "./process-clients.server";
 import { handleInstalled } from "./pipeline/privacy.server";
@@ -27,6 +28,17 @@ const shopify = shopifyApp({
   authPathPrefix: "/auth",
   distribution: AppDistribution.AppStore,
   isEmbeddedApp: true,
+  // The Billing API's plans (app/billing/plans.ts): one subscription per plan, priced every 30
+  // days in USD, with the trial; app/routes/app.billing.tsx asks for them and cancels them.
+  billing: Object.fromEntries(
+    PAID_PLANS.map((plan) => [
+      plan.name,
+      {
+        trialDays: TRIAL_DAYS,
+        lineItems: [{ amount: plan.priceUsd, currencyCode: "USD", interval: BillingInterval.Every30Days as const }],
+      },
+    ]),
+  ),
   // Offline tokens are sealed in the Session table (app/shopify/session-storage.server.ts).
   sessionStorage: new MigratedSessionStorage(database(), vaultKeys),
   hooks: {

@@ -1,5 +1,6 @@
 // The banners of the admin's pages that say what stops or changes delivery, and what to do.
 import { BlockStack, Banner } from "@shopify/polaris";
+import { isBillingHoldReason } from "../billing/standing";
 import type { DestinationView } from "./dashboard.server";
 import { formatTime } from "./format-time";
 
@@ -71,7 +72,8 @@ export function DestinationBanners({
   return (
     <>
       {destinations
-        .filter((d) => d.paused)
+        // A billing hold says so in the plan's banner (app/admin/billing-card.tsx).
+        .filter((d) => d.paused && !isBillingHoldReason(d.pauseReason))
         .map((d) => (
           <PausedBanner key={`paused-${d.id}`} destination={d} settingsUrl={settingsUrl} />
         ))}

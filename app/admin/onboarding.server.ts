@@ -1,6 +1,7 @@
 // The facts the onboarding checklist (./checklist.ts) is computed from, each read for one shop.
 // The test event seen is written by recordTestEventSeen (app/pipeline/destinations.server.ts).
 import type { PrismaClient } from "@prisma/client";
+import { isBillingHoldReason } from "../billing/standing";
 import { listDestinations } from "../pipeline/destinations.server";
 import type { OnboardingFacts } from "./checklist";
 import { DAY_MS } from "./dashboard.server";
@@ -31,7 +32,8 @@ export async function loadOnboardingFacts(
       ? {
           pixelId: destination.pixelId,
           testEventCode: destination.testEventCode,
-          paused: destination.pausedAt !== null,
+          // Meta's side is connected under a billing hold: the plan's banner says what holds events.
+          paused: destination.pausedAt !== null && !isBillingHoldReason(destination.pauseReason),
           ...(destination.checkStatus ? { checkStatus: destination.checkStatus } : {}),
         }
       : null,

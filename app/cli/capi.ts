@@ -142,7 +142,8 @@ async function connectCommand(args: string[]): Promise<{ report: string; exitCod
     strict: true,
   });
   const shop = shopArg(values.shop);
-  const { destinationInputSchema, saveDestination } = await import("../pipeline/destinations.server");
+  const { destinationInputSchema } = await import("../pipeline/destinations.server");
+  const { saveDestinationUnderPlan } = await import("../billing/billing.server");
   const { connectDestination, metaAccessFromEnv } = await import("../pipeline/connection.server");
   // A pixel the shop has is changed; another is added next to it (a shop may send to several).
   const input = destinationInputSchema.safeParse({
@@ -155,7 +156,7 @@ async function connectCommand(args: string[]): Promise<{ report: string; exitCod
   if (!input.success) throw new CliError(describeIssues(input.error), 2);
   if (!input.data.accessToken) throw new CliError("--token-file or --token is required", 2);
   const outcome = await withDatabase((prisma) =>
-    connectDestination(prisma, shop, input.data, { meta: metaAccessFromEnv(), save: saveDestination }),
+    connectDestination(prisma, shop, input.data, { meta: metaAccessFromEnv(), save: saveDestinationUnderPlan }),
   );
   if (!outcome.saved) {
     // The CLI always gives a token, so the stored one is never needed.

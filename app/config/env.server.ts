@@ -69,6 +69,11 @@ const base = z.object({
    * accept is never deleted unsent, whatever this says.
    */
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /**
+   * Whether plan subscriptions are Shopify test charges (never billed). Unset: test charges
+   * everywhere but production, since development stores accept nothing else.
+   */
+  BILLING_TEST_CHARGES: z.enum(["true", "false"]).optional(),
   /** Redis key prefix: lets several installations (or test runs) share one Redis. */
   QUEUE_PREFIX: z
     .string()
@@ -76,7 +81,8 @@ const base = z.object({
     .default("capi"),
 });
 
-export type Env = z.output<typeof base> & {
+export type Env = Omit<z.output<typeof base>, "BILLING_TEST_CHARGES"> & {
+  BILLING_TEST_CHARGES: boolean;
   SHOPIFY_API_KEY: string;
   SHOPIFY_API_SECRET: string;
   SHOPIFY_APP_URL: string;
@@ -108,6 +114,9 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     SHOPIFY_API_KEY: env.SHOPIFY_API_KEY ?? DEV_DEFAULTS.SHOPIFY_API_KEY,
     SHOPIFY_API_SECRET: env.SHOPIFY_API_SECRET ?? DEV_DEFAULTS.SHOPIFY_API_SECRET,
     SHOPIFY_APP_URL: env.SHOPIFY_APP_URL ?? `http://localhost:${env.PORT}`,
+    BILLING_TEST_CHARGES: env.BILLING_TEST_CHARGES
+      ? env.BILLING_TEST_CHARGES === "true"
+      : env.NODE_ENV !== "production",
   };
 }
 

@@ -50,7 +50,8 @@ export const EVENT_STATE_INFO: Record<EventState, EventStateInfo> = {
   },
   paused: {
     label: "Paused",
-    meaning: "Kept, not sent, until the pixel is connected or its access token works again; then it goes out.",
+    meaning:
+      "Kept, not sent, until the pixel is connected, its access token works again or a plan covers it; then it goes out.",
     waitsFor: "merchant",
   },
   sent: { label: "Delivered", meaning: "Meta accepted it.", waitsFor: null },
@@ -118,7 +119,8 @@ export const RECEIPT_OUTCOME_INFO: Record<ReceiptOutcome, ReceiptOutcomeInfo> = 
   queued: { label: "Queued", meaning: "Its event was stored and is on its way to Meta." },
   paused: {
     label: "Paused",
-    meaning: "Its event was stored and waits until the pixel is connected or its access token works again.",
+    meaning:
+      "Its event was stored and waits until the pixel is connected, its access token works again or a plan covers it.",
   },
   duplicate: {
     label: "Duplicate",

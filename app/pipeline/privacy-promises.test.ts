@@ -62,6 +62,7 @@ describe("docs/privacy.md's retention table", () => {
       "client-data": [MAX_AGE_SECONDS / 86_400, MAX_AGE_PHYSICAL_STORE_SECONDS / 86_400],
       sessions: [],
       shop: [],
+      billing: [],
     });
   });
 
@@ -406,6 +407,9 @@ describe("deletion as docs/privacy.md describes it", () => {
           accessTokenEnc: "v2.sealed",
           tokenFingerprint: "f",
         },
+      });
+      await db.prisma.shopBilling.create({
+        data: { shop: s, subscriptionName: "Starter", subscriptionStatus: "ACTIVE" },
       });
     }
     await handleUninstalled(db.prisma, shop);

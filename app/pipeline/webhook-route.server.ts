@@ -5,6 +5,7 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import type { PrismaClient } from "@prisma/client";
 import { InvalidShopError } from "@shopify/shopify-api";
+import { handleSubscriptionWebhook } from "../billing/billing.server";
 import { isTransientDatabaseError } from "../db/client.server";
 import { database, deliveryQueue, ingestBatcher } from "../process-clients.server";
 import { authenticate } from "../shopify.server";
@@ -27,15 +28,21 @@ export const WEBHOOK_TOPICS = [
   "orders/paid",
   "checkouts/create",
   "app/uninstalled",
+  "app_subscriptions/update",
   "customers/data_request",
   "customers/redact",
   "shop/redact",
 ] as const;
 export type WebhookTopic = (typeof WEBHOOK_TOPICS)[number];
 
-/** Shopify's library reports topics as ORDERS_CREATE; our routes and rows use orders/create. */
+/**
+ * Shopify's library reports topics as ORDERS_CREATE (every "/" made "_"); our routes and rows
+ * use orders/create. Matched against the topics we take, since app_subscriptions/update has
+ * an underscore of its own (APP_SUBSCRIPTIONS_UPDATE).
+ */
 export function topicFromLibrary(topic: string): string {
-  return topic.toLowerCase().replace("_", "/");
+  const known = WEBHOOK_TOPICS.find((t) => t.toUpperCase().replace("/", "_") === topic.toUpperCase());
+  return known ?? topic.toLowerCase().replace("_", "/");
 }
 
 /**
@@ -193,6 +200,11 @@ export function webhookAction(expected: WebhookTopic) {
             reason: await handleUninstalled(prisma, shop),
           });
           return new Response(null, { status: 200 });
+        case "app_subscriptions/update": {
+          const handled = await handleSubscriptionWebhook(prisma, shop, payload, authenticated.admin, new Date());
+          await recordReceipt(prisma, { ...receipt, ...handled });
+          return Response.json(handled);
+        }
         case "shop/redact":
           await handleShopRedact(prisma, shop);
           return new Response(null, { status: 200 });

@@ -41,11 +41,14 @@ import {
   type DeliveryQueue,
   type FlushJob,
 } from "./queue.server";
+import { enforceBillingForAll } from "../billing/billing.server";
 import { deleteExpiredDataRequests } from "./privacy.server";
 import { reconcileShop, type AdminGraphql } from "./reconcile.server";
 import { applyRetention } from "./retention.server";
 
 export const RECONCILE_JOB = "reconcile";
+/** How often every shop's plan standing is applied: grace periods end and months begin unattended. */
+const BILLING_CHECK_MS = 10 * 60_000;
 /** How soon a shop is looked at again when its due events are all held by another worker. */
 const RECHECK_MS = 200;
 /** sendGraphRequest's own default: the longest one Meta request may take. */
@@ -353,6 +356,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
 
   let sweeping = false;
   let purgedAt = 0;
+  let billedAt = 0;
   const sweep = async () => {
     if (sweeping) return;
     sweeping = true;
@@ -361,6 +365,10 @@ export function startWorker(options: WorkerOptions): RunningWorker {
       for (const ref of await resumeReadableTokens(options.prisma, options.vaultKey, new Date(nowMs)))
         log(`resumed ${ref.shop}: its access token can be read again`);
       await sweepDueWork(options.prisma, queue, new Date(nowMs));
+      if (nowMs - billedAt >= BILLING_CHECK_MS) {
+        billedAt = nowMs;
+        await enforceBillingForAll(options.prisma, new Date(nowMs), log);
+      }
       // Data request reports are kept DATA_REQUEST_RETENTION_DAYS; checking hourly is soon enough.
       if (nowMs - purgedAt >= 3_600_000) {
         purgedAt = nowMs;

@@ -177,7 +177,10 @@ describe.skipIf(!canRunBrowserTests(`${SUITE} (app/routes/app._index.browser.tes
       await expect.poll(() => page.getByText("Meta is not accepting events for pixel 123456789012345").count()).toBe(1);
       expect(await page.getByText("it expired").count()).toBeGreaterThan(0);
       expect(await page.getByText("0 of 4 done").count()).toBe(1);
-      expect(await page.getByRole("progressbar").count()).toBe(1);
+      // The checklist's progress and the plan card's usage.
+      expect(await page.getByRole("progressbar").count()).toBe(2);
+      expect(await page.getByText("Plan: Free").count()).toBe(1);
+      expect(await page.getByText(/^\d+ of 50 orders this month \(\d+%\)$/).count()).toBe(1);
       expect(await page.getByText("Not seen yet").count()).toBe(1);
       const editor = page.getByRole("link", { name: "Open theme editor" });
       expect(await editor.getAttribute("href")).toBe(
@@ -190,11 +193,28 @@ describe.skipIf(!canRunBrowserTests(`${SUITE} (app/routes/app._index.browser.tes
       // App Bridge's navigation menu lists the pages.
       expect(
         await page.locator("ui-nav-menu a").evaluateAll((links) => links.map((a) => a.getAttribute("href"))),
-      ).toEqual(["/app", "/app/events", "/app/settings"]);
+      ).toEqual(["/app", "/app/events", "/app/settings", "/app/billing"]);
       expect(await page.locator("ui-title-bar").getAttribute("title")).toBe("Overview");
       expect(await overflowsViewport(page)).toBeLessThanOrEqual(0);
       expect(external).toEqual([]);
       await screenshot(page, `admin-overview-${width}`);
+      await page.close();
+    });
+
+    it(`Plans at ${width} px: every plan with its price and orders, this month's usage, a way to choose`, async () => {
+      const { page, external } = await open("/app/billing", width);
+      await expect.poll(() => page.getByRole("heading", { name: "Growth", exact: true }).count()).toBe(1);
+      for (const name of ["Free", "Starter", "Scale"])
+        expect(await page.getByRole("heading", { name, exact: true }).count()).toBe(1);
+      expect(await page.getByText("$49 every 30 days").count()).toBe(1);
+      expect(await page.getByText("Up to 5,000 orders a month sent to Meta.").count()).toBe(1);
+      expect(await page.getByRole("button", { name: "Choose the Growth plan" }).count()).toBe(1);
+      expect(await page.getByText("Your plan", { exact: true }).count()).toBe(1);
+      expect(await page.getByRole("progressbar").count()).toBe(1);
+      expect(await page.locator("ui-title-bar").getAttribute("title")).toBe("Plans");
+      expect(await overflowsViewport(page)).toBeLessThanOrEqual(0);
+      expect(external).toEqual([]);
+      await screenshot(page, `admin-plans-${width}`);
       await page.close();
     });
 

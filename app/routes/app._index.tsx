@@ -7,6 +7,8 @@ import { useLoaderData } from "@remix-run/react";
 import { Banner, BlockStack, Layout, Page, Text } from "@shopify/polaris";
 import { TitleBar } from "../admin/app-bridge";
 import { DestinationBanners } from "../admin/banners";
+import { BillingBanner, BillingCard } from "../admin/billing-card";
+import { loadBillingCard } from "../admin/billing.server";
 import { onboardingChecklist } from "../admin/checklist";
 import { ChecklistCard } from "../admin/checklist-card";
 import { loadDeliveryStats, loadDestinationViews } from "../admin/dashboard.server";
@@ -27,22 +29,23 @@ export async function loader({ request }: LoaderFunctionArgs) {
   await db.ready;
   const shop = session.shop;
   // First load after install: the web pixel is created here when a destination already exists.
-  const webPixel = await ensureWebPixel(
-    db.prisma,
-    { graphql: adminGraphqlOf(admin), grantedScopes: session.scope },
-    shop,
-  );
+  // The plan is read from Shopify beside it; reading it may hold or resume delivery, which the
+  // destination views below then show.
+  const [webPixel, billing] = await Promise.all([
+    ensureWebPixel(db.prisma, { graphql: adminGraphqlOf(admin), grantedScopes: session.scope }, shop),
+    loadBillingCard(db.prisma, shop, adminGraphqlOf(admin)),
+  ]);
   const [destinations, stats, dataRequests, facts] = await Promise.all([
     loadDestinationViews(db.prisma, shop),
     loadDeliveryStats(db.prisma, shop),
     listDataRequests(db.prisma, shop),
     loadOnboardingFacts(db.prisma, shop, env().SHOPIFY_API_KEY),
   ]);
-  return json({ shop, destinations, stats, dataRequests, webPixel, checklist: onboardingChecklist(facts) });
+  return json({ shop, destinations, stats, dataRequests, webPixel, billing, checklist: onboardingChecklist(facts) });
 }
 
 export default function Overview() {
-  const { destinations, stats, dataRequests, webPixel, checklist } = useLoaderData<typeof loader>();
+  const { destinations, stats, dataRequests, webPixel, billing, checklist } = useLoaderData<typeof loader>();
   return (
     <Page>
       <TitleBar title="Overview" />
@@ -50,6 +53,8 @@ export default function Overview() {
         Overview
       </Text>
       <BlockStack gap="500">
+        {/* A billing hold pauses the pixels too, but says so in the plan's banner, with what to do. */}
+        <BillingBanner billing={billing} plansUrl="/app/billing" />
         <DestinationBanners destinations={destinations} settingsUrl="/app/settings" />
         {webPixel.status === "failed" && webPixel.message && (
           <Banner tone="warning" title="Storefront pixel">
@@ -81,6 +86,7 @@ export default function Overview() {
               ) : (
                 <StatsCard stats={stats} eventsUrl="/app/events" />
               )}
+              <BillingCard billing={billing} plansUrl="/app/billing" />
               {dataRequests.length > 0 && <DataRequestsCard requests={dataRequests} />}
             </BlockStack>
           </Layout.Section>

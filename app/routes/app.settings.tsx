@@ -15,7 +15,7 @@ import { routeErrorBoundary } from "../admin/route-error";
 import { SettingsCard } from "../admin/settings-card";
 import { database } from "../process-clients.server";
 import { metaAccessFromEnv } from "../pipeline/connection.server";
-import { saveDestination } from "../pipeline/destinations.server";
+import { saveDestinationUnderPlan } from "../billing/billing.server";
 import { adminGraphqlOf } from "../shopify/admin-graphql";
 import { authenticate } from "../shopify.server";
 
@@ -39,7 +39,7 @@ export async function action({ request }: ActionFunctionArgs) {
     db.prisma,
     session.shop,
     await request.formData(),
-    saveDestination,
+    saveDestinationUnderPlan,
     shopify,
     { meta: metaAccessFromEnv() },
   );

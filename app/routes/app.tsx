@@ -24,6 +24,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 const NAV_PAGES = [
   { url: "/app/events", label: "Events" },
   { url: "/app/settings", label: "Settings" },
+  { url: "/app/billing", label: "Plans" },
 ] as const;
 
 export default function App() {

@@ -95,7 +95,8 @@ beforeAll(async () => {
     ENCRYPTION_KEY: key.toString("hex"),
   });
   Object.assign(actions, await webhookRouteActions());
-  expect(Object.keys(actions).sort()).toEqual([...TOPICS].sort());
+  // app_subscriptions/update names its shop by id only: its replay is refused in its own test below.
+  expect(Object.keys(actions).sort()).toEqual([...TOPICS, "app_subscriptions/update"].sort());
   privacy = await import("../pipeline/privacy.server");
 });
 afterAll(async () => {
@@ -150,6 +151,26 @@ describe("a body signed for shop A, sent under shop B's header", () => {
       where: { shop_topic_dedupeKey: { shop: B, topic, dedupeKey: `refused:replay-${topic}` } },
     });
     expect(receipt).toMatchObject({ outcome: "refused", reason: answer.body.reason });
+  });
+
+  it("A's plan cancellation under B's header is refused by its shop id, and B's delivery is untouched", async () => {
+    const { shopifyId } = await db.prisma.shop.findUniqueOrThrow({ where: { shop: B } });
+    await db.prisma.shop.update({ where: { shop: B }, data: { shopifyId: "902" } });
+    const before = await snapshot(B);
+    const body = {
+      app_subscription: {
+        admin_graphql_api_id: "gid://shopify/AppSubscription/901001",
+        name: "Growth",
+        status: "CANCELLED",
+        admin_graphql_api_shop_id: "gid://shopify/Shop/901",
+      },
+    };
+    const answer = await call("app_subscriptions/update", B, body, { eventId: "replay-subscription" });
+    expect(answer).toMatchObject({ status: 400, body: { outcome: "refused" } });
+    expect(answer.body.reason).toMatch(/shop id 901, not this shop's \(902\)/);
+    expect(await snapshot(B)).toEqual(before);
+    expect(await db.prisma.shopBilling.count({ where: { shop: B } })).toBe(0);
+    await db.prisma.shop.update({ where: { shop: B }, data: { shopifyId } });
   });
 
   it("B's own webhook under the replayed delivery's ids is still taken (a refusal never makes it a duplicate)", async () => {

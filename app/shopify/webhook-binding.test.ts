@@ -30,9 +30,26 @@ const dataRequest = (shop: string) => ({
 const shopRedact = (shop: string, id: number | string = 111) => ({ shop_id: id, shop_domain: shop });
 const shopResource = (shop: string, id = 111) => ({ id, name: "A", domain: "www.example.com", myshopify_domain: shop });
 
+const subscription = (shopId: string | null) => ({
+  app_subscription: {
+    admin_graphql_api_id: "gid://shopify/AppSubscription/9",
+    name: "Growth",
+    status: "CANCELLED",
+    admin_graphql_api_shop_id: shopId === null ? null : `gid://shopify/Shop/${shopId}`,
+  },
+});
+
 type Row = [name: string, claim: WebhookClaim, facts: ShopFacts, verdict: string, reason?: RegExp];
 
 describe("bindWebhook", () => {
+  it("never records a shop id from app_subscriptions/update (its body names no domain)", () => {
+    expect(
+      bindWebhook({ topic: "app_subscriptions/update", shop: A, payload: subscription("222") }, installed),
+    ).toEqual({
+      verdict: "bound",
+    });
+  });
+
   it.each<Row>([
     // A shop that never installed: nothing is stored, whatever the body.
     [
@@ -45,6 +62,40 @@ describe("bindWebhook", () => {
     [
       "a shop/redact for a shop that never installed",
       { topic: "shop/redact", shop: B, payload: shopRedact(B) },
+      never,
+      "unknown_shop",
+    ],
+
+    // app_subscriptions/update: its shop id only (no domain in the body), never recorded from it.
+    [
+      "app_subscriptions/update of the recorded shop id",
+      { topic: "app_subscriptions/update", shop: A, payload: subscription("111") },
+      withId,
+      "bound",
+    ],
+    [
+      "app_subscriptions/update of another shop id (replayed)",
+      { topic: "app_subscriptions/update", shop: A, payload: subscription("222") },
+      withId,
+      "refused",
+      /shop id 222, not this shop's \(111\)/,
+    ],
+    [
+      "app_subscriptions/update before any shop id is recorded",
+      { topic: "app_subscriptions/update", shop: A, payload: subscription("222") },
+      installed,
+      "bound",
+    ],
+    [
+      "app_subscriptions/update without its app_subscription",
+      { topic: "app_subscriptions/update", shop: A, payload: shopRedact(A) },
+      withId,
+      "refused",
+      /no app_subscription/,
+    ],
+    [
+      "app_subscriptions/update for a shop that never installed",
+      { topic: "app_subscriptions/update", shop: B, payload: subscription("111") },
       never,
       "unknown_shop",
     ],

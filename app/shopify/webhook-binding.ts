@@ -9,6 +9,7 @@ import { z } from "zod";
 
 export const LIFECYCLE_TOPICS = [
   "app/uninstalled",
+  "app_subscriptions/update",
   "customers/data_request",
   "customers/redact",
   "shop/redact",
@@ -57,6 +58,10 @@ const complianceSchema = z.object({ shop_domain: domain, shop_id: id.nullish() }
 // app/uninstalled carries the Shop resource: `myshopify_domain`, and `domain` (the primary
 // domain, which is the myshopify one unless the merchant set their own).
 const uninstalledSchema = z.object({ id: id.nullish(), myshopify_domain: domain.nullish(), domain: domain.nullish() });
+// app_subscriptions/update names its shop by id only (admin_graphql_api_shop_id), no domain.
+const subscriptionSchema = z.object({
+  app_subscription: z.object({ admin_graphql_api_shop_id: z.string().max(200).nullish() }),
+});
 const orderSchema = z.object({ order_status_url: z.string().nullish() });
 const checkoutSchema = z.object({ abandoned_checkout_url: z.string().nullish() });
 
@@ -116,6 +121,17 @@ function bindLifecycle(claim: WebhookClaim & { topic: LifecycleTopic }, facts: S
       };
     }
     return { verdict: "bound", ...(parsed.data.id ? { shopifyId: parsed.data.id } : {}) };
+  }
+  if (claim.topic === "app_subscriptions/update") {
+    const parsed = subscriptionSchema.safeParse(claim.payload);
+    if (!parsed.success)
+      return { verdict: "refused", reason: "the app_subscriptions/update body has no app_subscription" };
+    // The body's shop id is checked against the recorded one, never recorded from it: with no
+    // domain in the body, a foreign body could otherwise plant its shop's id here. The handler
+    // reads the subscription back from Shopify for the header's shop anyway.
+    const gid = parsed.data.app_subscription.admin_graphql_api_shop_id;
+    const given = gid ? (/^gid:\/\/shopify\/Shop\/(\d+)$/.exec(gid)?.[1] ?? gid) : undefined;
+    return idMismatch(facts, given, "the body") ?? { verdict: "bound" };
   }
   const parsed = complianceSchema.safeParse(claim.payload);
   if (!parsed.success) return { verdict: "refused", reason: `the ${claim.topic} body names no shop (shop_domain)` };

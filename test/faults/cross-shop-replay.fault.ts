@@ -104,6 +104,17 @@ function lifecycleBodies(shop: Shop, order: Record<string, any>): Record<string,
     },
     "customers/redact": { shop_id: shop.id, shop_domain: shop.domain, customer, orders_to_redact: [order.id] },
     "shop/redact": { shop_id: shop.id, shop_domain: shop.domain },
+    // A plan's cancellation replayed elsewhere would hold the other shop's events.
+    "app_subscriptions/update": {
+      app_subscription: {
+        admin_graphql_api_id: `gid://shopify/AppSubscription/${shop.id}1`,
+        name: "Growth",
+        status: "CANCELLED",
+        admin_graphql_api_shop_id: `gid://shopify/Shop/${shop.id}`,
+        created_at: new Date().toISOString(),
+        updated_at: new Date().toISOString(),
+      },
+    },
   };
 }
 
