@@ -47,6 +47,12 @@ const ROWS: Row[] = [
     /stopped accepting/,
   ],
   [
+    "connected with Facebook, the token past its end",
+    { destination: { ...connected, tokenExpired: true } },
+    { connect: false, embed: false, "test-event": false, live: false },
+    /has expired.*Connect with Meta again/,
+  ],
+  [
     "embed seen on orders",
     { destination: connected, embedOrders7d: 3 },
     { connect: true, embed: true, "test-event": false, live: false },

@@ -17,6 +17,8 @@ export interface OnboardingFacts {
     paused: boolean;
     /** The last connection check's status (connected | failed | unchecked); absent before the first. */
     checkStatus?: string;
+    /** A Connect with Meta token past its end (app/meta/token-expiry.ts): Meta refuses it whatever the check said. */
+    tokenExpired?: boolean;
   } | null;
   /** Purchases of the last 7 days whose event carries the embed's browser id (user_data.fbp, from the _fbp cart attribute). */
   embedOrders7d: number;
@@ -67,6 +69,13 @@ function connectStep({ destination }: OnboardingFacts): ChecklistStep {
       ...base,
       done: false,
       detail: `Meta stopped accepting events for pixel ${destination.pixelId}. Save a new access token in Settings.`,
+      action,
+    };
+  if (destination.tokenExpired)
+    return {
+      ...base,
+      done: false,
+      detail: `The connection with Facebook for pixel ${destination.pixelId} has expired. Press Connect with Meta again in Settings.`,
       action,
     };
   if (destination.checkStatus === "connected")

@@ -51,6 +51,28 @@ const table: Array<[string, Input, ConnectionState["badge"], RegExp]> = [
     /it expired/,
   ],
   ["paused without a message", { paused: true, pauseMessage: null }, "Not connected", /Generate a new access token/],
+  [
+    "connected with Facebook, token past its end",
+    {
+      paused: false,
+      pauseMessage: null,
+      check: { status: "connected", message: "Connected", checkedAt: at },
+      tokenExpiry: { state: "expired", expiresAt: at },
+    },
+    "Not connected",
+    /Press Connect with Meta again in Settings/,
+  ],
+  [
+    "connected with Facebook, token ending soon: still connected (the banner warns)",
+    {
+      paused: false,
+      pauseMessage: null,
+      check: { status: "connected", message: "Connected: Meta accepts", checkedAt: at },
+      tokenExpiry: { state: "expiring", expiresAt: at, daysLeft: 3 },
+    },
+    "Connected",
+    /^Connected: /,
+  ],
 ];
 
 describe("connectionState", () => {

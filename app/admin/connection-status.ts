@@ -2,6 +2,7 @@
 // from the destination's pause (the worker's word on real sends) and its last connection
 // check. Pure, and bundled into the browser: no server code here.
 import type { DestinationView } from "./dashboard.server";
+import { tokenExpiryMessage } from "../meta/token-expiry";
 
 export interface ConnectionState {
   badge: "Connected" | "Not connected" | "Not checked yet";
@@ -15,9 +16,14 @@ const NEVER_CHECKED =
   "This connection has not been checked with Meta yet. Press Save (the token field can stay empty) to check it.";
 
 export function connectionState(
-  destination: Pick<DestinationView, "paused" | "pauseMessage" | "check">,
+  destination: Pick<DestinationView, "paused" | "pauseMessage" | "check"> &
+    Partial<Pick<DestinationView, "tokenExpiry">>,
 ): ConnectionState {
   const { check } = destination;
+  // Meta refuses an expired token whatever the last check said; a pause that came of it says the same.
+  if (destination.tokenExpiry?.state === "expired" && !destination.paused) {
+    return { badge: "Not connected", tone: "critical", message: tokenExpiryMessage(destination.tokenExpiry)!.message };
+  }
   // A pause is what Meta answered real events (or the app's own failure to read the token):
   // it outranks an older check that passed.
   if (destination.paused) {

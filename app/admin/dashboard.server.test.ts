@@ -149,6 +149,9 @@ describe("loadDestinationViews", () => {
       pausedAt: ago(3_600_000).toISOString(),
       pauseReason: "token_invalid",
       pauseMessage: "Meta no longer accepts the access token. Generate a new one in Events Manager.",
+      // Written before the app recorded how a token came: pasted, with no known end.
+      connectedVia: null,
+      tokenExpiry: { state: "no-expiry" },
       updatedAt: expect.any(String),
     });
     const text = JSON.stringify(view);

@@ -6,6 +6,7 @@ import type { PrismaClient } from "@prisma/client";
 import { maskPayload } from "./mask";
 import { storedSettings, type StoredSettings } from "../events/settings";
 import { listDestinations, storedCheck } from "../pipeline/destinations.server";
+import { tokenExpiry, type TokenExpiry } from "../meta/token-expiry";
 import {
   EVENT_STATE_INFO,
   EVENT_STATES,
@@ -40,11 +41,19 @@ export interface DestinationView {
   check?: { status: string; message: string | null; checkedAt: string };
   testEventAt: string | null;
   testEventPixelId: string | null;
+  /** facebook-login (Connect with Meta) or pasted-token; null on rows saved before it was recorded. */
+  connectedVia: string | null;
+  /** The token's end as of this load (app/meta/token-expiry.ts): the pages warn before it. */
+  tokenExpiry: TokenExpiry;
   updatedAt: string;
 }
 
 /** The shop's destinations, oldest first (a token is always stored: saving one requires it). */
-export async function loadDestinationViews(prisma: PrismaClient, shop: string): Promise<DestinationView[]> {
+export async function loadDestinationViews(
+  prisma: PrismaClient,
+  shop: string,
+  now: Date = new Date(),
+): Promise<DestinationView[]> {
   const rows = await listDestinations(prisma, shop);
   return rows.map((row) => {
     const check = storedCheck(row);
@@ -66,6 +75,8 @@ export async function loadDestinationViews(prisma: PrismaClient, shop: string): 
         : {}),
       testEventAt: row.testEventAt?.toISOString() ?? null,
       testEventPixelId: row.testEventPixelId,
+      connectedVia: row.connectedVia,
+      tokenExpiry: tokenExpiry(row.tokenExpiresAt, now),
       updatedAt: row.updatedAt.toISOString(),
     };
   });

@@ -1,7 +1,7 @@
 // Settings: the shop's Meta pixels (a card each, and one to add another), each with its access
 // token, the result of its connection check, the events it receives and whether test orders go
 // to it; and the test event button with Meta's answer.
-import { useEffect, useState } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import {
   Badge,
   Banner,
@@ -26,7 +26,8 @@ import { useActionResult } from "./use-action-result";
 export function ConnectionLine({
   destination,
 }: {
-  destination: Pick<DestinationView, "paused" | "pauseMessage" | "check">;
+  destination: Pick<DestinationView, "paused" | "pauseMessage" | "check"> &
+    Partial<Pick<DestinationView, "tokenExpiry">>;
 }) {
   const state = connectionState(destination);
   return (
@@ -93,16 +94,19 @@ export function TestEventCard({ destinations }: { destinations: DestinationView[
 
 /**
  * One pixel's form; without `destination`, the form that adds one (`first`: the shop has none
- * yet). `onCancel`: the add form can be closed.
+ * yet). `onCancel`: the add form can be closed. `loginEntry`: Connect with Meta
+ * (./connect-with-meta.tsx), shown above the pasted-token form.
  */
 export function DestinationCard({
   destination,
   first = false,
   onCancel,
+  loginEntry,
 }: {
   destination: DestinationView | null;
   first?: boolean;
   onCancel?: () => void;
+  loginEntry?: ReactNode;
 }) {
   const { fetcher, busy, fieldErrors, formError, message, saved, warning } = useActionResult(
     "save-destination",
@@ -165,6 +169,7 @@ export function DestinationCard({
               </Text>
             )}
           </BlockStack>
+          {loginEntry}
           {destination && <ConnectionLine destination={destination} />}
           {formError && <Banner tone="critical">{formError}</Banner>}
           {warning && <Banner tone="warning">{warning}</Banner>}

@@ -5,6 +5,7 @@ import { isBillingHoldReason } from "../billing/standing";
 import { listDestinations } from "../pipeline/destinations.server";
 import type { OnboardingFacts } from "./checklist";
 import { DAY_MS } from "./dashboard.server";
+import { tokenExpiry } from "../meta/token-expiry";
 
 export async function loadOnboardingFacts(
   prisma: PrismaClient,
@@ -35,6 +36,7 @@ export async function loadOnboardingFacts(
           // Meta's side is connected under a billing hold: the plan's banner says what holds events.
           paused: destination.pausedAt !== null && !isBillingHoldReason(destination.pauseReason),
           ...(destination.checkStatus ? { checkStatus: destination.checkStatus } : {}),
+          ...(tokenExpiry(destination.tokenExpiresAt, now).state === "expired" ? { tokenExpired: true } : {}),
         }
       : null,
     embedOrders7d: embedRows[0]?.n ?? 0,

@@ -22,6 +22,8 @@ const vaultKeyText = z.preprocess(
 
 /** The Admin API scopes the app asks for; shopify.app.toml's access_scopes must be the same (`npm run config` writes them). */
 export const DEFAULT_SCOPES = "read_orders,write_pixels,read_customer_events";
+/** Empty counts as unset. */
+const optionalText = z.preprocess((value) => (value === "" ? undefined : value), z.string().optional());
 
 /** See MAX_BODY_BYTES and WEB_MAX_CONNECTIONS below; server/main.ts uses the same defaults in-process. */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -34,7 +36,23 @@ const base = z.object({
   DATA_DIR: z.string().default("data"),
   REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
   META_GRAPH_URL: z.string().url().default("https://graph.facebook.com"),
+  /** The Meta app's secret: server only (appsecret_proof, the login's code exchange); never sent to a browser or logged. */
   META_APP_SECRET: z.string().optional(),
+  /** Connect with Meta (Facebook Login for Business) needs the app id, its secret and the login configuration id. */
+  META_APP_ID: optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d{1,20}$/, "must be the Meta app's numeric id")
+      .optional(),
+  ),
+  META_LOGIN_CONFIG_ID: optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d{1,20}$/, "must be the numeric id of the Facebook Login for Business configuration")
+      .optional(),
+  ),
+  /** Where Meta's login dialog is (the stand-in's URL in tests). */
+  META_DIALOG_URL: z.string().url().default("https://www.facebook.com"),
   /** 32 bytes, base64 or hex: the key of the token vault. */
   ENCRYPTION_KEY: vaultKeyText,
   /** The key before a rotation: still opens what it sealed until `capi rotate-key` re-seals it. */

@@ -21,3 +21,24 @@ describe("vault key settings", () => {
     expect(parseEnv({ ENCRYPTION_KEY_PREVIOUS: "" }).ENCRYPTION_KEY_PREVIOUS).toBeUndefined();
   });
 });
+
+describe("Connect with Meta settings", () => {
+  it.each([
+    ["META_APP_ID", "my-app"],
+    ["META_LOGIN_CONFIG_ID", "12 34"],
+    ["META_DIALOG_URL", "facebook"],
+  ])("refuses %s that is not what Meta gives, naming it", (name, value) => {
+    expect(() => parseEnv({ [name]: value })).toThrow(new RegExp(`setting ${name} is invalid`));
+  });
+  it("reads the app id and configuration id, treats empty as unset, and defaults the dialog to Facebook's", () => {
+    expect(parseEnv({ META_APP_ID: "1234567890", META_LOGIN_CONFIG_ID: "987654321" })).toMatchObject({
+      META_APP_ID: "1234567890",
+      META_LOGIN_CONFIG_ID: "987654321",
+      META_DIALOG_URL: "https://www.facebook.com",
+    });
+    expect(parseEnv({ META_APP_ID: "", META_LOGIN_CONFIG_ID: "" })).toMatchObject({
+      META_APP_ID: undefined,
+      META_LOGIN_CONFIG_ID: undefined,
+    });
+  });
+});

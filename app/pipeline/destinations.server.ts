@@ -24,6 +24,8 @@ import { TEST_EVENT_CODE_PATTERN } from "../meta/test-event-code";
 /** The Meta events a destination can receive (Destination.events). */
 export const DESTINATION_EVENTS = ["Purchase", "InitiateCheckout"] as const;
 export type DestinationEvent = (typeof DESTINATION_EVENTS)[number];
+export const CONNECTED_VIA = ["facebook-login", "pasted-token"] as const;
+export type ConnectedVia = (typeof CONNECTED_VIA)[number];
 
 export const destinationInputSchema = z.object({
   /** The destination to change; without it, the shop's destination of `pixelId`, else a new one. */
@@ -35,6 +37,10 @@ export const destinationInputSchema = z.object({
   accessToken: z.string().trim().min(20, "paste the whole access token from Events Manager").optional(),
   testEventCode: z.string().trim().regex(TEST_EVENT_CODE_PATTERN, "a test event code looks like TEST12345").nullish(),
   apiVersion: z.string().regex(API_VERSION_PATTERN, "an API version looks like v24.0").optional(),
+  // How a new token came, and when Meta stops accepting it (Connect with Meta knows; a pasted
+  // token's end is unknown). Written only with a new token.
+  connectedVia: z.enum(CONNECTED_VIA).optional(),
+  tokenExpiresAt: z.date().nullish(),
 });
 export type DestinationInput = z.input<typeof destinationInputSchema>;
 
@@ -107,7 +113,12 @@ export async function saveDestination(
   const fields = {
     pixelId: data.pixelId,
     ...(data.accessToken
-      ? { accessTokenEnc: sealSecret(data.accessToken, sealContext(shop), key), tokenFingerprint: fingerprint }
+      ? {
+          accessTokenEnc: sealSecret(data.accessToken, sealContext(shop), key),
+          tokenFingerprint: fingerprint,
+          connectedVia: data.connectedVia ?? "pasted-token",
+          tokenExpiresAt: data.tokenExpiresAt ?? null,
+        }
       : {}),
     ...(data.testEventCode !== undefined ? { testEventCode: data.testEventCode || null } : {}),
     ...(data.apiVersion ? { apiVersion: data.apiVersion } : {}),
@@ -194,6 +205,8 @@ export function listDestinations(prisma: PrismaClient, shop: string) {
       checkMessage: true,
       testEventAt: true,
       testEventPixelId: true,
+      connectedVia: true,
+      tokenExpiresAt: true,
       updatedAt: true,
     },
   });

@@ -63,6 +63,7 @@ describe("docs/privacy.md's retention table", () => {
       sessions: [],
       shop: [],
       billing: [],
+      "meta-login": [],
     });
   });
 
@@ -410,6 +411,9 @@ describe("deletion as docs/privacy.md describes it", () => {
       });
       await db.prisma.shopBilling.create({
         data: { shop: s, subscriptionName: "Starter", subscriptionStatus: "ACTIVE" },
+      });
+      await db.prisma.metaLogin.create({
+        data: { id: crypto.randomUUID(), shop: s, expiresAt: new Date(Date.now() + 3600_000) },
       });
     }
     await handleUninstalled(db.prisma, shop);

@@ -11,7 +11,7 @@ import path from "node:path";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canRunBrowserTests, chromiumLaunchOptions } from "../../test/support/browser";
+import { canRunBrowserTests, chromiumLaunchOptions, fakeAppBridge } from "../../test/support/browser";
 import { seedEmbeddedShop } from "../../test/support/embedded-shop";
 import { createTestDatabase, REDIS_URL, type TestDatabase } from "../../test/support/services";
 
@@ -103,26 +103,6 @@ afterAll(async () => {
 });
 
 const SUITE = "admin pages in Chromium";
-
-/**
- * The stand-in App Bridge: what the page asked of it, in `window.__appBridge`; and, as App
- * Bridge does, the session token on the page's own fetches (client navigation's data requests).
- */
-const fakeAppBridge = (token: string) => `
-  window.__appBridge = { toasts: [], saveBar: [] };
-  const pageFetch = window.fetch;
-  window.fetch = (input, init = {}) => {
-    const url = new URL(input instanceof Request ? input.url : String(input), location.href);
-    if (url.origin !== location.origin) return pageFetch(input, init);
-    const headers = new Headers(init.headers || (input instanceof Request ? input.headers : undefined));
-    headers.set("Authorization", "Bearer " + ${JSON.stringify(token)});
-    return pageFetch(input, { ...init, headers });
-  };
-  window.shopify = {
-    toast: { show: (message, options) => window.__appBridge.toasts.push({ message, isError: Boolean(options && options.isError) }) },
-    saveBar: { show: (id) => { window.__appBridge.saveBar.push("show " + id); }, hide: (id) => { window.__appBridge.saveBar.push("hide " + id); } },
-  };
-`;
 
 interface Opened {
   page: Page;
@@ -247,6 +227,9 @@ describe.skipIf(!canRunBrowserTests(`${SUITE} (app/routes/app._index.browser.tes
       expect(await tokenField.getAttribute("type")).toBe("password");
       expect(await page.getByText("Not connected").count()).toBeGreaterThan(0);
       expect(await page.getByRole("button", { name: "Send test event" }).count()).toBe(1);
+      // This server has no Meta app: the pasted token is the way, and one sentence says why.
+      expect(await page.getByText("Connect with Meta is not set up on this server", { exact: false }).count()).toBe(1);
+      expect(await page.getByRole("button", { name: "Connect with Meta" }).count()).toBe(0);
       expect(await overflowsViewport(page)).toBeLessThanOrEqual(0);
       await screenshot(page, `admin-settings-${width}`);
 

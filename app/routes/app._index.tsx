@@ -11,6 +11,7 @@ import { BillingBanner, BillingCard } from "../admin/billing-card";
 import { loadBillingCard } from "../admin/billing.server";
 import { onboardingChecklist } from "../admin/checklist";
 import { ChecklistCard } from "../admin/checklist-card";
+import { TokenExpiryBanner } from "../admin/connect-with-meta";
 import { loadDeliveryStats, loadDestinationViews } from "../admin/dashboard.server";
 import { DataRequestsCard } from "../admin/data-requests-card";
 import { loadOnboardingFacts } from "../admin/onboarding.server";
@@ -56,6 +57,9 @@ export default function Overview() {
         {/* A billing hold pauses the pixels too, but says so in the plan's banner, with what to do. */}
         <BillingBanner billing={billing} plansUrl="/app/billing" />
         <DestinationBanners destinations={destinations} settingsUrl="/app/settings" />
+        {destinations.map((d) => (
+          <TokenExpiryBanner key={`expiry-${d.id}`} destination={d} settingsUrl="/app/settings" />
+        ))}
         {webPixel.status === "failed" && webPixel.message && (
           <Banner tone="warning" title="Storefront pixel">
             <p>{webPixel.message}</p>

@@ -10,12 +10,14 @@ import { runAdminAction, type ActionResult } from "../admin/actions.server";
 import { TitleBar } from "../admin/app-bridge";
 import { DestinationBanners } from "../admin/banners";
 import { loadDestinationViews, loadShopSettings } from "../admin/dashboard.server";
+import { ConnectWithMetaEntry, TokenExpiryBanner } from "../admin/connect-with-meta";
 import { DestinationCard, TestEventCard } from "../admin/destination-card";
 import { routeErrorBoundary } from "../admin/route-error";
 import { SettingsCard } from "../admin/settings-card";
 import { database } from "../process-clients.server";
 import { metaAccessFromEnv } from "../pipeline/connection.server";
 import { saveDestinationUnderPlan } from "../billing/billing.server";
+import { LOGIN_NOT_CONFIGURED, loginSetupFromEnv } from "../pipeline/meta-login.server";
 import { adminGraphqlOf } from "../shopify/admin-graphql";
 import { authenticate } from "../shopify.server";
 
@@ -27,7 +29,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
     loadDestinationViews(db.prisma, session.shop),
     loadShopSettings(db.prisma, session.shop),
   ]);
-  return json({ shop: session.shop, destinations, settings });
+  // Connect with Meta is offered only when the server has a Meta app (the secret stays here).
+  const metaLogin = loginSetupFromEnv()
+    ? { available: true }
+    : { available: false, notConfigured: LOGIN_NOT_CONFIGURED };
+  return json({ shop: session.shop, destinations, settings, metaLogin });
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -47,10 +53,14 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 export default function Settings() {
-  const { destinations, settings } = useLoaderData<typeof loader>();
+  const { destinations, settings, metaLogin } = useLoaderData<typeof loader>();
   const [adding, setAdding] = useState(false);
   // A pixel just added shows in the list: the add form closes.
   useEffect(() => setAdding(false), [destinations.length]);
+  // Connect with Meta on a new pixel's card, and on each pixel's to renew its token.
+  const loginEntry = (d?: (typeof destinations)[number]) => (
+    <ConnectWithMetaEntry {...metaLogin} connectedVia={d?.connectedVia} tokenExpiry={d?.tokenExpiry} />
+  );
   return (
     <Page>
       <TitleBar title="Settings" />
@@ -59,16 +69,19 @@ export default function Settings() {
       </Text>
       <BlockStack gap="500">
         <DestinationBanners destinations={destinations} />
+        {destinations.map((d) => (
+          <TokenExpiryBanner key={`expiry-${d.id}`} destination={d} />
+        ))}
         <Layout>
           <Layout.Section>
             <BlockStack gap="500">
               {destinations.map((d) => (
-                <DestinationCard key={d.id} destination={d} />
+                <DestinationCard key={d.id} destination={d} loginEntry={loginEntry(d)} />
               ))}
-              {destinations.length === 0 && <DestinationCard destination={null} first />}
+              {destinations.length === 0 && <DestinationCard destination={null} first loginEntry={loginEntry()} />}
               {destinations.length > 0 &&
                 (adding ? (
-                  <DestinationCard destination={null} onCancel={() => setAdding(false)} />
+                  <DestinationCard destination={null} onCancel={() => setAdding(false)} loginEntry={loginEntry()} />
                 ) : (
                   <div>
                     <Button onClick={() => setAdding(true)}>Add another pixel</Button>

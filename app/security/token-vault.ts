@@ -14,7 +14,8 @@ const IV_BYTES = 12;
 // about 2^32 tries: only whole 16-byte tags are accepted.
 const TAG_BYTES = 16;
 
-export type SealPurpose = "meta-access-token" | "shopify-session";
+/** meta-pending-login: a Connect with Meta token waiting (an hour at most) for the merchant to pick a pixel. */
+export type SealPurpose = "meta-access-token" | "shopify-session" | "meta-pending-login";
 export interface SealContext {
   purpose: SealPurpose;
   shop: string;

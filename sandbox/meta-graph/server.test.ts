@@ -750,3 +750,169 @@ describe("npm run meta-sandbox", () => {
     expect(err).toMatch(/--port/);
   });
 });
+
+describe("Facebook Login for Business (./login.ts)", () => {
+  const APP = { appId: "4455667788", appSecret: "login-s3cret" };
+  const REDIRECT = "https://capi-relay.example.com/auth/meta/callback";
+  let login: MetaSandbox;
+  beforeAll(async () => {
+    login = await startMetaSandbox({ loginApp: APP, now: () => clock });
+  });
+  afterAll(async () => login.close());
+  beforeEach(() => login.reset());
+
+  const dialogQuery = (over: Record<string, string> = {}) =>
+    new URLSearchParams({
+      client_id: APP.appId,
+      redirect_uri: REDIRECT,
+      state: "state-123",
+      config_id: "12345",
+      response_type: "code",
+      ...over,
+    });
+
+  /** The dialog's page, then the merchant's choice posted from it, as a browser would. */
+  async function choose(decision: "continue" | "cancel", over: Record<string, string> = {}): Promise<URL> {
+    const page = await fetch(`${login.url}/v26.0/dialog/oauth?${dialogQuery(over)}`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('value="continue">Continue</button>');
+    expect(html).toContain('value="cancel">Cancel</button>');
+    const fields = Object.fromEntries([...html.matchAll(/name="(\w+)" value="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const decided = await fetch(`${login.url}/dialog/oauth/decide`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ ...fields, decision }).toString(),
+      redirect: "manual",
+    });
+    expect(decided.status).toBe(302);
+    return new URL(decided.headers.get("location")!);
+  }
+
+  async function exchange(code: string, over: Record<string, string> = {}) {
+    const response = await fetch(`${login.url}/v26.0/oauth/access_token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        client_id: APP.appId,
+        client_secret: APP.appSecret,
+        redirect_uri: REDIRECT,
+        code,
+        ...over,
+      }),
+    });
+    return { status: response.status, body: (await response.json()) as any };
+  }
+
+  const get = async (path: string, token: string) => {
+    const response = await fetch(`${login.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: response.status, body: (await response.json()) as any };
+  };
+
+  it("Continue: redirects with a code and the state; the code gives a token once, which lists, debugs and sends", async () => {
+    const back = await choose("continue");
+    expect(back.origin + back.pathname).toBe(REDIRECT);
+    expect(back.searchParams.get("state")).toBe("state-123");
+    const code = back.searchParams.get("code")!;
+    const first = await exchange(code);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ token_type: "bearer", expires_in: 60 * 86400 });
+    const token = first.body.access_token as string;
+    expect(login.issuedTokens().map((t) => t.token)).toEqual([token]);
+    // Single use, as Meta's codes.
+    expect((await exchange(code)).body.error.message).toMatch(/has been used/);
+
+    const debug = await get(`/v26.0/debug_token?input_token=${token}`, `${APP.appId}|${APP.appSecret}`);
+    expect(debug.body.data).toMatchObject({
+      app_id: APP.appId,
+      is_valid: true,
+      expires_at: nowS() + 60 * 86400,
+      data_access_expires_at: nowS() + 90 * 86400,
+    });
+    expect((await get(`/v26.0/debug_token?input_token=${token}`, "1|wrong")).body.error.code).toBe(190);
+    expect(
+      (await get(`/v26.0/debug_token?input_token=EAAunknown`, `${APP.appId}|${APP.appSecret}`)).body.data.is_valid,
+    ).toBe(false);
+
+    expect((await get("/v26.0/me/businesses?fields=id,name", token)).body.data).toEqual([
+      { id: "900000000000001", name: "Stand-in Business" },
+    ]);
+    for (const edge of ["adspixels", "owned_pixels"])
+      expect((await get(`/v26.0/900000000000001/${edge}?fields=id,name`, token)).body.data).toEqual([
+        { id: "1234567890123", name: "Stand-in Store pixel" },
+      ]);
+    expect((await get("/v26.0/900000000000999/adspixels", token)).body.error).toMatchObject({
+      code: 100,
+      error_subcode: 33,
+    });
+    // The token works where a pasted one does: the connection check's read and the events endpoint.
+    expect((await get("/v26.0/1234567890123?fields=id,name", token)).status).toBe(200);
+    expect((await post({ data: [goodEvent()] }, { token, pixel: "1234567890123", target: login })).status).toBe(200);
+  });
+
+  it("Cancel: redirects with access_denied, user_denied and the state, and no code", async () => {
+    const back = await choose("cancel");
+    expect(Object.fromEntries(back.searchParams)).toMatchObject({
+      error: "access_denied",
+      error_reason: "user_denied",
+      state: "state-123",
+    });
+    expect(back.searchParams.get("code")).toBeNull();
+  });
+
+  it("refuses a dialog for another app or without a login configuration", async () => {
+    const refused: Array<Record<string, string>> = [
+      { client_id: "999" },
+      { config_id: "" },
+      { response_type: "token" },
+      { redirect_uri: "not a url" },
+    ];
+    for (const over of refused) {
+      const page = await fetch(`${login.url}/v26.0/dialog/oauth?${dialogQuery(over)}`);
+      expect(page.status).toBe(400);
+      expect(await page.text()).toContain("Something went wrong");
+    }
+  });
+
+  it("refuses an exchange with the wrong secret, another redirect URI, an unknown or an expired code", async () => {
+    const code = (await choose("continue")).searchParams.get("code")!;
+    expect((await exchange(code, { client_secret: "nope" })).body.error.message).toMatch(/client secret/);
+    expect((await exchange(code, { redirect_uri: `${REDIRECT}/other` })).body.error.message).toMatch(/redirect_uri/);
+    expect((await exchange("AQnotacode")).body.error.message).toMatch(/verification code/);
+    const late = (await choose("continue")).searchParams.get("code")!;
+    clock += 11 * 60_000;
+    try {
+      expect((await exchange(late)).body.error.message).toMatch(/expired/);
+    } finally {
+      clock = START;
+    }
+    // Refusals did not use the first code up.
+    expect((await exchange(code)).status).toBe(200);
+  });
+
+  it("fails with the rest of the Graph API under a fault; the dialog (Facebook's site) does not", async () => {
+    login.setFault({ mode: "server-error", status: 503, count: 2 });
+    const back = await choose("continue");
+    const refused = await exchange(back.searchParams.get("code")!);
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toMatchObject({ code: 2, is_transient: true });
+    expect((await get("/v26.0/me/businesses", "EAAany")).status).toBe(503);
+    // The fault is spent and the code was not used by the refused exchange.
+    expect((await exchange(back.searchParams.get("code")!)).status).toBe(200);
+  });
+
+  it("lists only for tokens it issued, and not once revoked; businesses can be set over HTTP", async () => {
+    expect((await get("/v26.0/me/businesses", "EAAnotissued")).body.error.code).toBe(190);
+    const token = (await exchange((await choose("continue")).searchParams.get("code")!)).body.access_token as string;
+    const none = await fetch(`${login.url}/__sandbox/businesses`, { method: "POST", body: "[]" });
+    expect(none.status).toBe(200);
+    expect((await get("/v26.0/me/businesses", token)).body.data).toEqual([]);
+    login.setBusinesses([{ id: "77", name: "Empty", pixels: [] }]);
+    expect((await get("/v26.0/77/adspixels", token)).body.data).toEqual([]);
+    expect((await fetch(`${login.url}/__sandbox/businesses`, { method: "POST", body: '[{"id":"x"}]' })).status).toBe(
+      400,
+    );
+    login.revokeToken(token);
+    expect((await get("/v26.0/me/businesses", token)).body.error).toMatchObject({ code: 190, error_subcode: 460 });
+  });
+});

@@ -5,7 +5,9 @@
 //
 // Which pixels exist: every numeric id does, unless named in `unknownPixels` or marked with
 // unknownPixel(); those get Meta's 100/33 on both calls. Tokens work unless revoked (190/460)
-// or denied (200, a valid token without permission on the pixel).
+// or denied (200, a valid token without permission on the pixel). Facebook Login for Business
+// (the dialog, the code exchange, debug_token and the business and pixel listings) is in
+// ./login.ts; the tokens it issues work here like any other.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -28,6 +30,13 @@ import {
   unsupportedMethod,
   type MetaError,
 } from "./errors";
+import {
+  loginStandIn,
+  sandboxBusinessesSchema,
+  type IssuedToken,
+  type LoginOptions,
+  type SandboxBusiness,
+} from "./login";
 import { checkEvent } from "./rules";
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
@@ -64,7 +73,7 @@ export const faultSchema = z.discriminatedUnion("mode", [
  */
 export type Fault = z.infer<typeof faultSchema>;
 
-export interface SandboxOptions {
+export interface SandboxOptions extends LoginOptions {
   /** 0 (the default) picks a free port; read it back from `port`. */
   port?: number;
   host?: string;
@@ -123,7 +132,7 @@ export interface MetaSandbox {
   /** requests() plus `requests` (= total), the shape bench/pipeline.ts reads. */
   stats(): RequestCounts & { requests: number };
   setFault(fault: Fault): void;
-  /** Forgets events, counters, reads, revoked and denied tokens, pixels marked unknown at run time and the fault. */
+  /** Forgets events, counters, reads, revoked and denied tokens, pixels marked unknown at run time, the fault, and the login's codes, tokens and businesses. */
   reset(): void;
   /** Later requests with this token get code 190, subcode 460. */
   revokeToken(token: string): void;
@@ -135,6 +144,10 @@ export interface MetaSandbox {
   unknownPixel(pixelId: string): void;
   /** Every pixel node read, in arrival order (not counted in requests(), which is the events endpoint's). */
   pixelReads(): PixelRead[];
+  /** What /me/businesses and /{business}/adspixels list from now on (Facebook Login, ./login.ts). */
+  setBusinesses(businesses: SandboxBusiness[]): void;
+  /** The tokens the code exchange gave, oldest first. */
+  issuedTokens(): IssuedToken[];
 }
 
 const EVENTS_PATH = /^\/(v\d+\.\d+)\/(\d+)\/events\/?$/;
@@ -367,6 +380,30 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
     return undefined;
   }
 
+  const login = loginStandIn(options, {
+    now,
+    readBody,
+    send,
+    bearer,
+    isRevoked: (token) => revoked.has(token),
+    outage: async (req, res) => {
+      const active = await applyFault(
+        req,
+        res,
+        (e) => send(res, e.status, errorBody(e)),
+        () => undefined,
+      );
+      return active === "answered";
+    },
+    proofProblem: (token, params) => {
+      if (options.appSecret === undefined) return undefined;
+      const given = params.appsecret_proof;
+      if (given === undefined || given === "") return appsecretProofMissing();
+      const expected = createHmac("sha256", options.appSecret).update(token).digest("hex");
+      return typeof given === "string" && sameProof(expected, given) ? undefined : appsecretProofInvalid();
+    },
+  });
+
   const tokenOf = (req: IncomingMessage, params: Record<string, unknown>) =>
     bearer(req.headers.authorization) ??
     (typeof params.access_token === "string" && params.access_token ? params.access_token : undefined);
@@ -489,6 +526,12 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
       }
       case "GET /__sandbox/reads":
         return send(res, 200, sandbox.pixelReads());
+      case "POST /__sandbox/businesses": {
+        const parsed = sandboxBusinessesSchema.safeParse(await json());
+        if (!parsed.success) return send(res, 400, { error: 'expected [{"id", "name", "pixels": [{"id", "name"}]}]' });
+        sandbox.setBusinesses(parsed.data);
+        return send(res, 200, { ok: true });
+      }
     }
     send(res, 404, { error: `no control endpoint ${route}` });
   }
@@ -504,7 +547,10 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
     else if (node && req.method === "GET") work = handleRead(req, res, node[2]!, url);
     else if (node) work = Promise.resolve(send(res, 400, errorBody(unsupportedMethod(req.method ?? "POST", node[2]!))));
     else if (url.pathname.startsWith("/__sandbox/")) work = handleControl(req, res, url);
-    else work = Promise.resolve(send(res, 400, errorBody(unknownPath(url.pathname))));
+    else
+      work = login.handle(req, res, url).then((handled) => {
+        if (!handled) send(res, 400, errorBody(unknownPath(url.pathname)));
+      });
     work.catch(() => {
       if (!res.headersSent && !res.destroyed) send(res, 500, errorBody(serverError(500, 1)));
     });
@@ -537,6 +583,7 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
       revoked.clear();
       denied.clear();
       unknownAtRunTime.clear();
+      login.reset();
       setFault({ mode: "none" });
     },
     revokeToken: (token) => void revoked.add(token),
@@ -547,6 +594,8 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
     },
     unknownPixel: (pixelId) => void unknownAtRunTime.add(pixelId),
     pixelReads: () => reads.map((r) => ({ ...r })),
+    setBusinesses: (list) => login.setBusinesses(list),
+    issuedTokens: () => login.issuedTokens(),
     close() {
       closing ??= new Promise<void>((resolve) => {
         for (const timer of timers) clearTimeout(timer);

@@ -33,3 +33,23 @@ export function canRunBrowserTests(tests: string): boolean {
   console.warn(`SKIPPED ${message}`);
   return false;
 }
+
+/**
+ * The stand-in App Bridge: what the page asked of it, in `window.__appBridge`; and, as App
+ * Bridge does, the session token on the page's own fetches (client navigation's data requests).
+ */
+export const fakeAppBridge = (token: string) => `
+  window.__appBridge = { toasts: [], saveBar: [] };
+  const pageFetch = window.fetch;
+  window.fetch = (input, init = {}) => {
+    const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+    if (url.origin !== location.origin) return pageFetch(input, init);
+    const headers = new Headers(init.headers || (input instanceof Request ? input.headers : undefined));
+    headers.set("Authorization", "Bearer " + ${JSON.stringify(token)});
+    return pageFetch(input, { ...init, headers });
+  };
+  window.shopify = {
+    toast: { show: (message, options) => window.__appBridge.toasts.push({ message, isError: Boolean(options && options.isError) }) },
+    saveBar: { show: (id) => { window.__appBridge.saveBar.push("show " + id); }, hide: (id) => { window.__appBridge.saveBar.push("hide " + id); } },
+  };
+`;
