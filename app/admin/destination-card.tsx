@@ -47,7 +47,9 @@ export function ConnectionLine({
 
 /** Sends one test Purchase with a pixel's test event code and shows Meta's answer. */
 export function TestEventCard({ destinations }: { destinations: DestinationView[] }) {
-  const { fetcher, busy, formError, message } = useActionResult("send-test-event");
+  const { fetcher, busy, formError } = useActionResult("send-test-event");
+  // Meta's answer stays on the card (events_received, fbtrace_id, where to look), not only in a toast.
+  const answer = fetcher.data?.intent === "send-test-event" && fetcher.data.ok ? fetcher.data.message : undefined;
   const [chosen, setChosen] = useState(destinations[0]?.id ?? "");
   const destination = destinations.find((d) => d.id === chosen) ?? destinations[0] ?? null;
   return (
@@ -75,7 +77,7 @@ export function TestEventCard({ destinations }: { destinations: DestinationView[
           </Text>
         )}
         {formError && <Banner tone="critical">{formError}</Banner>}
-        {message && <Banner tone="success">{message}</Banner>}
+        {answer && <Banner tone="success">{answer}</Banner>}
         <div>
           <Button
             disabled={!destination}
@@ -89,6 +91,27 @@ export function TestEventCard({ destinations }: { destinations: DestinationView[
         </div>
       </BlockStack>
     </Card>
+  );
+}
+
+const NEW_PIXEL_KEY = "save-destination:new";
+const REMOVE_PIXEL_KEY = "remove-destination";
+
+/**
+ * What became of adding or removing a pixel, said by the page: the card that asked is gone by
+ * the time the answer comes (the list now shows the pixel's own card, or no longer shows it).
+ */
+export function PixelListOutcome() {
+  const added = useActionResult("save-destination", NEW_PIXEL_KEY);
+  const removed = useActionResult("remove-destination", REMOVE_PIXEL_KEY);
+  const message = added.message ?? removed.message;
+  const warning = added.warning;
+  if (!message && !warning) return null;
+  return (
+    <BlockStack gap="200">
+      {message && <Banner tone="success">{message}</Banner>}
+      {warning && <Banner tone="warning">{warning}</Banner>}
+    </BlockStack>
   );
 }
 
@@ -108,11 +131,13 @@ export function DestinationCard({
   onCancel?: () => void;
   loginEntry?: ReactNode;
 }) {
+  // A new pixel's card is replaced by its own once saved: the page says the outcome (NewPixelOutcome).
   const { fetcher, busy, fieldErrors, formError, message, saved, warning } = useActionResult(
     "save-destination",
-    `save-destination:${destination?.id ?? "new"}`,
+    destination ? `save-destination:${destination.id}` : NEW_PIXEL_KEY,
+    destination !== null,
   );
-  const removal = useActionResult("remove-destination", `remove-destination:${destination?.id ?? "new"}`);
+  const removal = useActionResult("remove-destination", REMOVE_PIXEL_KEY, false);
   const [confirmRemove, setConfirmRemove] = useState(false);
   const [label, setLabel] = useState(destination?.label ?? "");
   const [pixelId, setPixelId] = useState(destination?.pixelId ?? "");

@@ -5,8 +5,12 @@ import { useFetcher } from "@remix-run/react";
 import type { ActionResult, Intent } from "./actions.server";
 import { showToast } from "./app-bridge";
 
-/** `key`: one per form when a page holds several of one intent (a card per pixel). */
-export function useActionResult(intent: Intent, key: string = intent) {
+/**
+ * `key`: one per form when a page holds several of one intent (a card per pixel). `say`: false
+ * when the form goes away with its success (a pixel added or removed: its card is replaced), so
+ * the page, which stays, says it with the same key.
+ */
+export function useActionResult(intent: Intent, key: string = intent, say = true) {
   const fetcher = useFetcher<ActionResult>({ key });
   const result = fetcher.data && fetcher.data.intent === intent ? fetcher.data : undefined;
   const message = result && result.ok ? result.message : undefined;
@@ -17,8 +21,8 @@ export function useActionResult(intent: Intent, key: string = intent) {
   useEffect(() => {
     if (fetcher.state !== "idle" || !fetcher.data || fetcher.data === said.current) return;
     said.current = fetcher.data;
-    setInlineMessage(message && !showToast(message) ? message : undefined);
-  }, [fetcher.state, fetcher.data, message]);
+    if (say) setInlineMessage(message && !showToast(message) ? message : undefined);
+  }, [fetcher.state, fetcher.data, message, say]);
 
   return {
     fetcher,

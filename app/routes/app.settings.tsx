@@ -11,7 +11,7 @@ import { TitleBar } from "../admin/app-bridge";
 import { DestinationBanners } from "../admin/banners";
 import { loadDestinationViews, loadShopSettings } from "../admin/dashboard.server";
 import { ConnectWithMetaEntry, TokenExpiryBanner } from "../admin/connect-with-meta";
-import { DestinationCard, TestEventCard } from "../admin/destination-card";
+import { DestinationCard, PixelListOutcome, TestEventCard } from "../admin/destination-card";
 import { routeErrorBoundary } from "../admin/route-error";
 import { SettingsCard } from "../admin/settings-card";
 import { database } from "../process-clients.server";
@@ -68,6 +68,7 @@ export default function Settings() {
         Settings
       </Text>
       <BlockStack gap="500">
+        <PixelListOutcome />
         <DestinationBanners destinations={destinations} />
         {destinations.map((d) => (
           <TokenExpiryBanner key={`expiry-${d.id}`} destination={d} />
