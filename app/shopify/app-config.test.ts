@@ -1,7 +1,7 @@
 // shopify.app.toml and the extensions' tomls, checked as Shopify's CLI would check them
 // (./app-config.ts) and against the app itself: its scopes, its API version, its webhook routes.
 // And `npm run config`, which writes the deploy-time values into a copy of the file.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
@@ -84,7 +84,11 @@ describe("shopify.app.toml as committed", () => {
 });
 
 describe("the extensions' tomls", () => {
-  const dirs = readdirSync(path.join(ROOT, "extensions"), { withFileTypes: true }).filter((d) => d.isDirectory());
+  // The CLI takes a folder of extensions/ for an extension when it holds a shopify.extension.toml;
+  // others (embed-source, the embed's unminified script) are the app's build inputs.
+  const dirs = readdirSync(path.join(ROOT, "extensions"), { withFileTypes: true }).filter(
+    (d) => d.isDirectory() && existsSync(path.join(ROOT, "extensions", d.name, "shopify.extension.toml")),
+  );
   const read = (dir: string) =>
     parseToml(readFileSync(path.join(ROOT, "extensions", dir, "shopify.extension.toml"), "utf8")) as unknown;
 
