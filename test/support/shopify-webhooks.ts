@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { getHmac } from "@shopify/shopify-api/test-helpers";
 
@@ -38,7 +39,8 @@ export function signedWebhookRequest(baseUrl: string, o: SignedWebhookOptions): 
   });
 }
 
-const ROUTES = path.resolve(__dirname, "../../app/routes");
+// import.meta.url, not __dirname: the benchmarks load this file as an ES module (tsx).
+const ROUTES = fileURLToPath(new URL("../../app/routes", import.meta.url));
 
 /**
  * Every webhook route of the app by topic ("orders/create": app/routes/webhooks.orders.create.tsx,
