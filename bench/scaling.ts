@@ -91,6 +91,8 @@ async function drains(
   const out: ScalingStep["drain"][] = [];
   try {
     log(`scaling: storing a backlog of ${o.backlog} events for ${o.shops} shops without a pixel`);
+    // Installed (a shop that never installed gets nothing stored), no pixel connected yet.
+    await source.db.prisma.shop.createMany({ data: shops.map((s) => ({ shop: s.shop })) });
     await sendClosed(source.url, signedOrders(o.backlog, shops, "drain", 21), 32);
     await source.stopProcesses();
     await source.db.close();
