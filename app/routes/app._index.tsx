@@ -14,6 +14,10 @@ import { ChecklistCard } from "../admin/checklist-card";
 import { TokenExpiryBanner } from "../admin/connect-with-meta";
 import { loadDeliveryStats, loadDestinationViews } from "../admin/dashboard.server";
 import { DataRequestsCard } from "../admin/data-requests-card";
+import { DeliveryChartsCard } from "../admin/delivery-charts-card";
+import { loadDeliveryCharts } from "../admin/delivery-charts.server";
+import { MatchCoverageCard } from "../admin/match-coverage-card";
+import { loadMatchCoverage } from "../admin/match-coverage.server";
 import { loadOnboardingFacts } from "../admin/onboarding.server";
 import { routeErrorBoundary } from "../admin/route-error";
 import { StatsCard } from "../admin/stats-card";
@@ -36,17 +40,30 @@ export async function loader({ request }: LoaderFunctionArgs) {
     ensureWebPixel(db.prisma, { graphql: adminGraphqlOf(admin), grantedScopes: session.scope }, shop),
     loadBillingCard(db.prisma, shop, adminGraphqlOf(admin)),
   ]);
-  const [destinations, stats, dataRequests, facts] = await Promise.all([
+  const [destinations, stats, dataRequests, facts, charts, coverage] = await Promise.all([
     loadDestinationViews(db.prisma, shop),
     loadDeliveryStats(db.prisma, shop),
     listDataRequests(db.prisma, shop),
     loadOnboardingFacts(db.prisma, shop, env().SHOPIFY_API_KEY),
+    loadDeliveryCharts(db.prisma, shop),
+    loadMatchCoverage(db.prisma, shop),
   ]);
-  return json({ shop, destinations, stats, dataRequests, webPixel, billing, checklist: onboardingChecklist(facts) });
+  return json({
+    shop,
+    destinations,
+    stats,
+    dataRequests,
+    webPixel,
+    billing,
+    checklist: onboardingChecklist(facts),
+    charts,
+    coverage,
+  });
 }
 
 export default function Overview() {
-  const { destinations, stats, dataRequests, webPixel, billing, checklist } = useLoaderData<typeof loader>();
+  const { destinations, stats, dataRequests, webPixel, billing, checklist, charts, coverage } =
+    useLoaderData<typeof loader>();
   return (
     <Page>
       <TitleBar title="Overview" />
@@ -95,6 +112,9 @@ export default function Overview() {
             </BlockStack>
           </Layout.Section>
         </Layout>
+        {/* Below the summary, the detail: over time, by event and pixel, and what each event carries. */}
+        <DeliveryChartsCard charts={charts} eventsUrl="/app/events" />
+        <MatchCoverageCard coverage={coverage} />
       </BlockStack>
     </Page>
   );

@@ -1,0 +1,165 @@
+// The Overview's charts and match-key coverage as the embedded admin loads them: a session token
+// signed with the app's secret, an offline session already stored, the real PostgreSQL. Each shop
+// sees its own numbers, equal to SQL counts of its rows, and nothing of another shop's; the
+// buyer's IP never reaches the page. Shopify's Admin API is a stand-in behind fetch.
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { Session } from "@shopify/shopify-api";
+import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
+import { createTestDatabase, type TestDatabase } from "../../test/support/services";
+import { fakeShopify, type FakeShopify } from "../shopify/web-pixel.fake";
+
+const API_KEY = "charts-test-key";
+const API_SECRET = "charts-test-secret";
+const APP_URL = "https://capi-relay.example.com";
+const A = "charts-a.myshopify.com";
+const B = "charts-b.myshopify.com";
+const BUYER_IP = "203.0.113.77";
+const HOUR = 3_600_000;
+
+let db: TestDatabase;
+let loader: (args: LoaderFunctionArgs) => Promise<Response>;
+const shopifyApi = new Map<string, FakeShopify>();
+const realFetch = globalThis.fetch;
+
+async function overview(store: string, secret = API_SECRET): Promise<Response> {
+  const request = await setUpValidRequest(
+    { type: RequestType.Bearer, store, apiKey: API_KEY, apiSecretKey: secret },
+    new Request(`${APP_URL}/app?index&_data=${encodeURIComponent("routes/app._index")}`),
+  );
+  try {
+    return await loader({ request, params: {}, context: {} });
+  } catch (thrown) {
+    if (thrown instanceof Response) return thrown;
+    throw thrown;
+  }
+}
+
+beforeAll(async () => {
+  vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (!(url.hostname.endsWith(".myshopify.com") && url.pathname.endsWith("/graphql.json")))
+      return realFetch(input, init);
+    const { query, variables } = JSON.parse(String(init?.body ?? "{}"));
+    if (!shopifyApi.has(url.hostname)) shopifyApi.set(url.hostname, fakeShopify());
+    return Response.json(await shopifyApi.get(url.hostname)!(query, variables ?? {}));
+  });
+  db = await createTestDatabase();
+  Object.assign(process.env, {
+    NODE_ENV: "test",
+    SHOPIFY_API_KEY: API_KEY,
+    SHOPIFY_API_SECRET: API_SECRET,
+    SHOPIFY_APP_URL: APP_URL,
+    DATABASE_URL: db.url,
+    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
+  });
+  const { database } = await import("../process-clients.server");
+  await database().ready;
+  const { sessionStorage } = await import("../shopify.server");
+  for (const shop of [A, B]) {
+    await sessionStorage.storeSession(
+      new Session({
+        id: `offline_${shop}`,
+        shop,
+        state: "test",
+        isOnline: false,
+        accessToken: `shpat_${shop}`,
+        scope: "read_orders,write_pixels,read_customer_events",
+        expires: new Date(Date.now() + 3600_000),
+      }),
+    );
+  }
+  loader = (await import("./app._index")).loader as typeof loader;
+  // Shop A: sent, retrying and rejected events over the last hours, one still holding the buyer's IP.
+  const states = ["sent", "sent", "sent", "retrying", "rejected", "queued"];
+  for (const [i, state] of states.entries()) {
+    const createdAt = new Date(Date.now() - (i + 1) * HOUR);
+    await db.prisma.event.create({
+      data: {
+        shop: A,
+        eventName: "Purchase",
+        eventId: `a-${i}`,
+        topic: "orders/create",
+        state,
+        payload: {
+          user_data: { em: ["a".repeat(64)], ...(state === "queued" ? { client_ip_address: BUYER_IP } : {}) },
+        },
+        eventTime: createdAt,
+        createdAt,
+        history: {
+          create: [
+            { at: createdAt, state: "queued" },
+            ...(state === "sent" ? [{ at: new Date(createdAt.getTime() + (i + 1) * 2000), state: "sent" }] : []),
+          ],
+        },
+      },
+    });
+  }
+  await db.prisma.webhookReceipt.create({
+    data: {
+      shop: A,
+      topic: "orders/create",
+      webhookId: "held",
+      dedupeKey: "held",
+      outcome: "held_back",
+      reason: "test order without a test event code",
+    },
+  });
+});
+
+afterAll(async () => {
+  vi.unstubAllGlobals();
+  const { closeProcessClients } = await import("../process-clients.server");
+  await closeProcessClients();
+  await db?.drop();
+});
+
+const sql = async (text: string, ...params: unknown[]) =>
+  (await db.prisma.$queryRawUnsafe<Array<{ n: number }>>(text, ...params))[0]!.n;
+
+describe("Overview charts", () => {
+  it("refuses a request without a valid session token", async () => {
+    expect((await overview("charts-a", "not-the-secret")).status).toBe(401);
+  });
+
+  it("shows the shop its own counts, equal to SQL counts, the latency and the coverage; never the buyer's IP", async () => {
+    const response = await overview("charts-a");
+    expect(response.status).toBe(200);
+    const text = await response.clone().text();
+    const data = (await response.json()) as Record<string, any>;
+    const day = data.charts.windows["24h"];
+    const count = (state: string) =>
+      sql(`SELECT count(*)::int AS n FROM "Event" WHERE "shop" = $1 AND "state" = $2`, A, state);
+    expect(day.totals.delivered).toBe(await count("sent"));
+    expect(day.totals.retrying).toBe(await count("retrying"));
+    expect(day.totals.rejected).toBe(await count("rejected"));
+    expect(day.totals.queued).toBe(await count("queued"));
+    expect(day.totals.held_back).toBe(
+      await sql(`SELECT count(*)::int AS n FROM "WebhookReceipt" WHERE "shop" = $1 AND "outcome" = 'held_back'`, A),
+    );
+    expect(day.heldBackReasons).toEqual([{ reason: "test order without a test event code", count: 1 }]);
+    // Sent after 2, 4 and 6 seconds: the median is 4.
+    expect(data.charts.latency["24h"][0]).toMatchObject({ eventName: "", delivered: 3 });
+    expect(data.charts.latency["24h"][0].p50).toBeCloseTo(4, 3);
+    const purchase = data.coverage.events.find((e: { eventName: string }) => e.eventName === "Purchase");
+    expect(purchase.total).toBe(await sql(`SELECT count(*)::int AS n FROM "Event" WHERE "shop" = $1`, A));
+    expect(purchase.keys.find((k: { key: string }) => k.key === "em").count).toBe(purchase.total);
+    expect(purchase.keys.find((k: { key: string }) => k.key === "client_ip_address").count).toBe(1);
+    expect(text).not.toContain(BUYER_IP);
+  });
+
+  it("shows a second shop nothing of the first", async () => {
+    const response = await overview("charts-b");
+    expect(response.status).toBe(200);
+    const text = await response.clone().text();
+    const data = (await response.json()) as Record<string, any>;
+    for (const w of ["24h", "30d"]) {
+      for (const n of Object.values(data.charts.windows[w].totals)) expect(n).toBe(0);
+      expect(data.charts.windows[w].heldBackReasons).toEqual([]);
+    }
+    expect(data.charts.latency["7d"]).toEqual([{ eventName: "", delivered: 0, p50: null, p95: null }]);
+    expect(data.coverage.events).toEqual([]);
+    expect(text).not.toContain("test order without a test event code");
+  });
+});
