@@ -64,6 +64,7 @@ describe("docs/privacy.md's retention table", () => {
       shop: [],
       billing: [],
       "meta-login": [],
+      accuracy: [DEFAULT_RETENTION_DAYS],
     });
   });
 
@@ -414,6 +415,16 @@ describe("deletion as docs/privacy.md describes it", () => {
       });
       await db.prisma.metaLogin.create({
         data: { id: crypto.randomUUID(), shop: s, expiresAt: new Date(Date.now() + 3600_000) },
+      });
+      await db.prisma.accuracyDay.create({
+        data: {
+          shop: s,
+          day: new Date(),
+          destinationId: "d",
+          ...{ orders: 2, accepted: 1, recovered: 0, heldBack: 1, rejected: 0, invalid: 0, pending: 0 },
+          ...{ expired: 0, neverReceived: 0, heldBackReasons: { "the buyer declined marketing tracking": 1 } },
+          measuredAt: new Date(),
+        },
       });
     }
     await handleUninstalled(db.prisma, shop);

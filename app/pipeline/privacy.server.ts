@@ -191,6 +191,7 @@ export async function handleShopRedact(prisma: PrismaClient, shop: string): Prom
     await tx.destination.deleteMany({ where: { shop } });
     await tx.shopBilling.deleteMany({ where: { shop } });
     await tx.metaLogin.deleteMany({ where: { shop } });
+    await tx.accuracyDay.deleteMany({ where: { shop } });
     await tx.session.deleteMany({ where: { shop } });
     await tx.shop.deleteMany({ where: { shop } });
     return deleted;

@@ -66,6 +66,12 @@ export const RECONCILE_LOOKBACK_MS = 48 * 3600_000;
 /** Meta refuses website events older than this: nothing older is worth reading. */
 export const META_WINDOW_MS = MAX_AGE_SECONDS * 1000;
 
+/**
+ * The event id of the receipt reconciliation records for an order it read with no event held:
+ * how the accuracy report (./accuracy.ts) tells a recovered Purchase, and finds why a held-back one was.
+ */
+export const reconcileOrderEventId = (orderId: string | number) => `reconcile:orders/create:${orderId}`;
+
 type Deps = { prisma: PrismaClient; queue?: DeliveryQueue; graphql: AdminGraphql };
 
 /** The webhook's event was stored to be sent (now, or once the pixel can take it). */
@@ -131,7 +137,7 @@ async function reconcileOrders(
             shop,
             topic: "orders/create",
             webhookId: `reconcile:${order.id}`,
-            eventId: `reconcile:orders/create:${order.id}`,
+            eventId: reconcileOrderEventId(String(order.id)),
             payload: order,
           },
           now,

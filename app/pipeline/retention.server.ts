@@ -15,6 +15,8 @@ export interface RetentionReport {
   events: number;
   receipts: number;
   dataRequests: number;
+  /** Days of the accuracy report (AccuracyDay) older than the cut-off. */
+  accuracyDays: number;
   /** Events whose IP / user agent were dropped here rather than when their outcome was written. */
   scrubbed: number;
 }
@@ -61,6 +63,11 @@ const DELETE_DATA_REQUESTS = `
     SELECT "id" FROM "DataRequest" WHERE "createdAt" < ($1::timestamptz AT TIME ZONE 'UTC') OR "expiresAt" <= ($2::timestamptz AT TIME ZONE 'UTC') LIMIT $3 FOR UPDATE SKIP LOCKED)
   RETURNING "id"`;
 
+const DELETE_ACCURACY_DAYS = `
+  DELETE FROM "AccuracyDay" WHERE ("shop", "day", "destinationId") IN (
+    SELECT "shop", "day", "destinationId" FROM "AccuracyDay" WHERE "day" < ($1::timestamptz AT TIME ZONE 'UTC')::date LIMIT $2 FOR UPDATE SKIP LOCKED)
+  RETURNING "shop"`;
+
 async function inBatches(batch: number, run: () => Promise<unknown[]>): Promise<number> {
   let total = 0;
   for (;;) {
@@ -83,5 +90,6 @@ export async function applyRetention(
   const scrubbed = await inBatches(batch, () => sql(SCRUB, [at, batch]));
   const receipts = await inBatches(batch, () => sql(DELETE_RECEIPTS, [cutoff, batch]));
   const dataRequests = await inBatches(batch, () => sql(DELETE_DATA_REQUESTS, [cutoff, at, batch]));
-  return { events, receipts, dataRequests, scrubbed };
+  const accuracyDays = await inBatches(batch, () => sql(DELETE_ACCURACY_DAYS, [cutoff, batch]));
+  return { events, receipts, dataRequests, accuracyDays, scrubbed };
 }

@@ -141,9 +141,24 @@ describe("applyRetention", () => {
       });
     }
 
+    for (const days of [100, 91, 89]) {
+      const counts = { orders: 1, accepted: 1, recovered: 0, heldBack: 0, rejected: 0, invalid: 0, pending: 0 };
+      await db.prisma.accuracyDay.create({
+        data: {
+          shop: SHOP,
+          day: ago(days),
+          destinationId: "d1",
+          ...counts,
+          expired: 0,
+          neverReceived: 0,
+          measuredAt: ago(days),
+        },
+      });
+    }
+
     const report = await applyRetention(db.sql, 90, NOW, 1);
 
-    expect(report).toEqual({ events: 3, receipts: 2, dataRequests: 1, scrubbed: 3 });
+    expect(report).toEqual({ events: 3, receipts: 2, dataRequests: 1, accuracyDays: 2, scrubbed: 3 });
     const left = (await db.prisma.event.findMany({ select: { id: true } })).map((r) => r.id).sort();
     expect(left).toEqual(
       [
@@ -161,6 +176,9 @@ describe("applyRetention", () => {
       await db.prisma.eventTransition.count({ where: { eventPk: { in: [oldSent, oldExpired, oldPausedPast] } } }),
     ).toBe(0);
     expect((await db.prisma.webhookReceipt.findMany()).map((r) => r.webhookId)).toEqual(["w2"]);
+    expect((await db.prisma.accuracyDay.findMany()).map((r) => r.day.getTime())).toEqual([
+      new Date(ago(89).toISOString().slice(0, 10)).getTime(),
+    ]);
     expect((await db.prisma.dataRequest.findMany({ orderBy: { id: "asc" } })).map((r) => r.id)).toEqual(["dr1", "dr2"]);
 
     // Sent, invalid and paused past Meta's window: IP/UA gone, with the note.
@@ -175,6 +193,12 @@ describe("applyRetention", () => {
     }
 
     // A second run finds nothing more to do.
-    expect(await applyRetention(db.sql, 90, NOW)).toEqual({ events: 0, receipts: 0, dataRequests: 0, scrubbed: 0 });
+    expect(await applyRetention(db.sql, 90, NOW)).toEqual({
+      events: 0,
+      receipts: 0,
+      dataRequests: 0,
+      accuracyDays: 0,
+      scrubbed: 0,
+    });
   });
 });

@@ -43,6 +43,7 @@ import {
 } from "./queue.server";
 import { enforceBillingForAll } from "../billing/billing.server";
 import { deleteExpiredDataRequests } from "./privacy.server";
+import { measureAccuracy } from "./accuracy.server";
 import { reconcileShop, type AdminGraphql } from "./reconcile.server";
 import { applyRetention } from "./retention.server";
 
@@ -315,6 +316,23 @@ async function reconcileAll(options: WorkerOptions & { queue?: DeliveryQueue }):
       options.log?.(`${shop}: reconciliation failed: ${(error as Error).message}`);
     }
   }
+  // Every shop with a pixel that receives Purchase, paused ones too: their orders wait, and the report says so.
+  const measured = await options.prisma.destination.findMany({
+    where: { events: { has: "Purchase" } },
+    distinct: ["shop"],
+    select: { shop: true },
+  });
+  for (const { shop } of measured) await measureShopAccuracy(options, shop);
+}
+
+/** After reconciliation (whose receipts it reads): the shop's accuracy days against Shopify's orders. */
+async function measureShopAccuracy(options: WorkerOptions, shop: string): Promise<void> {
+  try {
+    const graphql = await options.reconcile?.graphqlFor(shop);
+    if (graphql) await measureAccuracy({ prisma: options.prisma, graphql }, shop);
+  } catch (error) {
+    options.log?.(`${shop}: accuracy not measured: ${(error as Error).message}`);
+  }
 }
 
 export async function sweepDueWork(prisma: PrismaClient, queue: DeliveryQueue, now = new Date()): Promise<number> {
@@ -378,9 +396,9 @@ export function startWorker(options: WorkerOptions): RunningWorker {
         if (options.retentionDays !== undefined) {
           void applyRetention(options.sql ?? prismaSql(options.prisma), options.retentionDays, new Date(nowMs)).then(
             (kept) => {
-              if (kept.events + kept.receipts + kept.dataRequests + kept.scrubbed > 0) {
+              if (kept.events + kept.receipts + kept.dataRequests + kept.accuracyDays + kept.scrubbed > 0) {
                 log(
-                  `retention: deleted ${kept.events} event(s), ${kept.receipts} receipt(s), ${kept.dataRequests} data request(s); dropped IP/user agent of ${kept.scrubbed}`,
+                  `retention: deleted ${kept.events} event(s), ${kept.receipts} receipt(s), ${kept.dataRequests} data request(s), ${kept.accuracyDays} accuracy day(s); dropped IP/user agent of ${kept.scrubbed}`,
                 );
               }
             },

@@ -173,7 +173,7 @@ describe.skipIf(!canRunBrowserTests(`${SUITE} (app/routes/app._index.browser.tes
       // App Bridge's navigation menu lists the pages.
       expect(
         await page.locator("ui-nav-menu a").evaluateAll((links) => links.map((a) => a.getAttribute("href"))),
-      ).toEqual(["/app", "/app/events", "/app/settings", "/app/billing"]);
+      ).toEqual(["/app", "/app/events", "/app/accuracy", "/app/settings", "/app/billing"]);
       expect(await page.locator("ui-title-bar").getAttribute("title")).toBe("Overview");
       expect(await overflowsViewport(page)).toBeLessThanOrEqual(0);
       expect(external).toEqual([]);

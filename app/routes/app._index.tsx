@@ -6,6 +6,8 @@ import { json } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { Banner, BlockStack, Layout, Page, Text } from "@shopify/polaris";
 import { TitleBar } from "../admin/app-bridge";
+import { AccuracyBanner } from "../admin/accuracy-card";
+import { loadAccuracyView } from "../admin/accuracy.server";
 import { DestinationBanners } from "../admin/banners";
 import { BillingBanner, BillingCard } from "../admin/billing-card";
 import { loadBillingCard } from "../admin/billing.server";
@@ -40,13 +42,14 @@ export async function loader({ request }: LoaderFunctionArgs) {
     ensureWebPixel(db.prisma, { graphql: adminGraphqlOf(admin), grantedScopes: session.scope }, shop),
     loadBillingCard(db.prisma, shop, adminGraphqlOf(admin)),
   ]);
-  const [destinations, stats, dataRequests, facts, charts, coverage] = await Promise.all([
+  const [destinations, stats, dataRequests, facts, charts, coverage, accuracy] = await Promise.all([
     loadDestinationViews(db.prisma, shop),
     loadDeliveryStats(db.prisma, shop),
     listDataRequests(db.prisma, shop),
     loadOnboardingFacts(db.prisma, shop, env().SHOPIFY_API_KEY),
     loadDeliveryCharts(db.prisma, shop),
     loadMatchCoverage(db.prisma, shop),
+    loadAccuracyView(db.prisma, shop),
   ]);
   return json({
     shop,
@@ -58,11 +61,12 @@ export async function loader({ request }: LoaderFunctionArgs) {
     checklist: onboardingChecklist(facts),
     charts,
     coverage,
+    accuracyAlerts: accuracy.alerts,
   });
 }
 
 export default function Overview() {
-  const { destinations, stats, dataRequests, webPixel, billing, checklist, charts, coverage } =
+  const { destinations, stats, dataRequests, webPixel, billing, checklist, charts, coverage, accuracyAlerts } =
     useLoaderData<typeof loader>();
   return (
     <Page>
@@ -74,6 +78,7 @@ export default function Overview() {
         {/* A billing hold pauses the pixels too, but says so in the plan's banner, with what to do. */}
         <BillingBanner billing={billing} plansUrl="/app/billing" />
         <DestinationBanners destinations={destinations} settingsUrl="/app/settings" />
+        <AccuracyBanner alerts={accuracyAlerts} accuracyUrl="/app/accuracy" />
         {destinations.map((d) => (
           <TokenExpiryBanner key={`expiry-${d.id}`} destination={d} settingsUrl="/app/settings" />
         ))}

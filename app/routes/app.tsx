@@ -23,6 +23,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 /** The app's pages, in App Bridge's navigation menu (the first, rel="home", is the app's name's link). */
 const NAV_PAGES = [
   { url: "/app/events", label: "Events" },
+  { url: "/app/accuracy", label: "Accuracy" },
   { url: "/app/settings", label: "Settings" },
   { url: "/app/billing", label: "Plans" },
 ] as const;

@@ -95,6 +95,26 @@ export const graphqlOrderSchema = z.object({
 });
 export type GraphqlOrder = z.infer<typeof graphqlOrderSchema>;
 
+/**
+ * The recent orders' heads, newest first, for the accuracy report (app/pipeline/accuracy.ts):
+ * the same orders as RECENT_ORDERS_QUERY, only what counting them needs, 250 to a page.
+ */
+export const RECENT_ORDER_HEADS_QUERY = `#graphql
+query RecentOrderHeads($query: String!, $after: String) {
+  orders(first: 250, after: $after, query: $query, sortKey: CREATED_AT, reverse: true) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id createdAt test }
+  }
+}`;
+
+export const graphqlOrderHeadSchema = graphqlOrderSchema.pick({ id: true, createdAt: true, test: true });
+export type GraphqlOrderHead = z.infer<typeof graphqlOrderHeadSchema>;
+
+/** An order's id as its Purchase's event_id holds it (the REST webhook's `id`, as text). */
+export function orderEventId(gidValue: string): string {
+  return String(numericId(gidValue));
+}
+
 /** The id of a gid as REST writes it: a number, or its exact digits above 2^53 (never rounded). */
 function numericId(id: string): number | string {
   const digits = id.slice(id.lastIndexOf("/") + 1);
