@@ -23,6 +23,7 @@ export async function startWorkerProcess(): Promise<RunningWorker> {
     queuePrefix: settings.QUEUE_PREFIX,
     retentionDays: settings.RETENTION_DAYS,
     log: (line) => console.log(`worker: ${line}`),
+    datasetQuality: { everyMs: 5 * 60_000 },
     reconcile: {
       everyMs: 15 * 60_000,
       async graphqlFor(shop) {

@@ -15,6 +15,7 @@ const USAGE = `usage:
   capi test-event --shop <domain>
   capi rotate-key
   capi status --shop <domain>
+  capi quality --shop <domain> [--format text|json]
   capi data-request --shop <domain> [--id <report id>]`;
 
 class CliError extends Error {
@@ -310,6 +311,22 @@ async function statusCommand(args: string[]): Promise<string> {
   });
 }
 
+/** Our match-key coverage and Meta's last Dataset Quality numbers per pixel, as the Overview's card shows them. */
+async function qualityCommand(args: string[]): Promise<string> {
+  const { values } = parseArgs({
+    args,
+    options: { shop: { type: "string" }, format: { type: "string", default: "text" } },
+    strict: true,
+  });
+  const shop = shopArg(values.shop);
+  if (values.format !== "text" && values.format !== "json") throw new CliError("--format must be text or json", 2);
+  const { loadMetaQuality } = await import("../admin/meta-quality.server");
+  const quality = await withDatabase((prisma) => loadMetaQuality(prisma, shop));
+  if (values.format === "json") return JSON.stringify({ shop, ...quality }, null, 2);
+  const { qualityText } = await import("./quality-text");
+  return qualityText(shop, quality);
+}
+
 /** The shop's customers/data_request reports still kept (summaries), or one report whole (--id). */
 async function dataRequestCommand(args: string[]): Promise<string> {
   const { values } = parseArgs({ args, options: { shop: { type: "string" }, id: { type: "string" } }, strict: true });
@@ -353,6 +370,9 @@ async function main(argv: string[]): Promise<number> {
       }
       case "status":
         process.stdout.write(`${await statusCommand(rest)}\n`);
+        return 0;
+      case "quality":
+        process.stdout.write(`${await qualityCommand(rest)}\n`);
         return 0;
       case "data-request":
         process.stdout.write(`${await dataRequestCommand(rest)}\n`);

@@ -65,6 +65,7 @@ describe("docs/privacy.md's retention table", () => {
       billing: [],
       "meta-login": [],
       accuracy: [DEFAULT_RETENTION_DAYS],
+      "dataset-quality": [],
     });
   });
 
@@ -401,13 +402,24 @@ describe("deletion as docs/privacy.md describes it", () => {
     ] as const) {
       await recordDataRequest(db.prisma, s, { customer: { id: b.customerId } });
       await db.prisma.session.create({ data: { id: `offline_${s}`, shop: s, state: "", accessToken: "v2.sealed" } });
-      await db.prisma.destination.create({
+      const destination = await db.prisma.destination.create({
         data: {
           id: crypto.randomUUID(),
           shop: s,
           pixelId: "1234567890",
           accessTokenEnc: "v2.sealed",
           tokenFingerprint: "f",
+        },
+      });
+      await db.prisma.datasetQuality.create({
+        data: {
+          destinationId: destination.id,
+          shop: s,
+          status: "read",
+          readAt: new Date(),
+          attemptedAt: new Date(),
+          nextReadAt: new Date(Date.now() + 6 * HOUR_MS),
+          metrics: [{ eventName: "Purchase", score: 7.1 }],
         },
       });
       await db.prisma.shopBilling.create({

@@ -188,6 +188,7 @@ export async function handleShopRedact(prisma: PrismaClient, shop: string): Prom
     const deleted = await tx.event.deleteMany({ where: { shop } });
     await tx.webhookReceipt.deleteMany({ where: { shop } });
     await tx.dataRequest.deleteMany({ where: { shop } });
+    await tx.datasetQuality.deleteMany({ where: { shop } });
     await tx.destination.deleteMany({ where: { shop } });
     await tx.shopBilling.deleteMany({ where: { shop } });
     await tx.metaLogin.deleteMany({ where: { shop } });

@@ -44,6 +44,7 @@ import {
 import { enforceBillingForAll } from "../billing/billing.server";
 import { deleteExpiredDataRequests } from "./privacy.server";
 import { measureAccuracy } from "./accuracy.server";
+import { readDueDatasetQuality } from "./dataset-quality.server";
 import { reconcileShop, type AdminGraphql } from "./reconcile.server";
 import { applyRetention } from "./retention.server";
 
@@ -91,6 +92,8 @@ export interface WorkerOptions {
   retentionDays?: number;
   /** Scheduled reconciliation through the Admin API; off when absent (tests, the demo). */
   reconcile?: { everyMs: number; graphqlFor(shop: string): Promise<AdminGraphql | undefined> };
+  /** How often the sweep looks for pixels due a Dataset Quality read (each is read every 6 hours); off when absent (tests, the demo). */
+  datasetQuality?: { everyMs: number };
 }
 
 export interface RunningWorker {
@@ -375,6 +378,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   let sweeping = false;
   let purgedAt = 0;
   let billedAt = 0;
+  let qualityAt = 0;
+  let readingQuality = false;
   const sweep = async () => {
     if (sweeping) return;
     sweeping = true;
@@ -386,6 +391,22 @@ export function startWorker(options: WorkerOptions): RunningWorker {
       if (nowMs - billedAt >= BILLING_CHECK_MS) {
         billedAt = nowMs;
         await enforceBillingForAll(options.prisma, new Date(nowMs), log);
+      }
+      // Not awaited, like retention: Meta's answers may take seconds each, and due work must keep moving.
+      if (options.datasetQuality && !readingQuality && nowMs - qualityAt >= options.datasetQuality.everyMs) {
+        qualityAt = nowMs;
+        readingQuality = true;
+        void readDueDatasetQuality({
+          prisma: options.prisma,
+          meta: { graphUrl: options.graphUrl, appSecret: options.appSecret, timeoutMs: options.requestTimeoutMs },
+          vaultKey: options.vaultKey,
+          now: options.now,
+        })
+          .then(
+            (read) => read > 0 && log(`dataset quality: read ${read} pixel(s)`),
+            (error: Error) => log(`dataset quality: ${error.message}`),
+          )
+          .finally(() => (readingQuality = false));
       }
       // Data request reports are kept DATA_REQUEST_RETENTION_DAYS; checking hourly is soon enough.
       if (nowMs - purgedAt >= 3_600_000) {

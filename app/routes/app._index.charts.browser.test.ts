@@ -171,8 +171,8 @@ describe.skipIf(!canRunBrowserTests(`${SUITE} (app/routes/app._index.charts.brow
       await expect.poll(() => chart.count()).toBe(1);
       expect(await page.getByRole("heading", { name: "By event" }).count()).toBe(1);
       expect(await page.getByRole("heading", { name: "By pixel" }).count()).toBe(1);
-      expect(await page.getByText("Main store pixel", { exact: true }).count()).toBe(1);
-      expect(await page.getByText("Pixel 123456789012341", { exact: true }).count()).toBe(1);
+      expect(await page.getByText("Main store pixel", { exact: true }).count()).toBeGreaterThan(0); // here and in the Meta quality card
+      expect(await page.getByText("Pixel 123456789012341", { exact: true }).count()).toBeGreaterThan(0);
       expect(await page.getByRole("heading", { name: "Held back, by reason" }).count()).toBe(1);
       expect(await page.getByRole("heading", { name: "Time to reach Meta" }).count()).toBe(1);
 

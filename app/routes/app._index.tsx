@@ -20,6 +20,8 @@ import { DeliveryChartsCard } from "../admin/delivery-charts-card";
 import { loadDeliveryCharts } from "../admin/delivery-charts.server";
 import { MatchCoverageCard } from "../admin/match-coverage-card";
 import { loadMatchCoverage } from "../admin/match-coverage.server";
+import { MetaQualityCard } from "../admin/meta-quality-card";
+import { loadMetaQuality } from "../admin/meta-quality.server";
 import { loadOnboardingFacts } from "../admin/onboarding.server";
 import { routeErrorBoundary } from "../admin/route-error";
 import { StatsCard } from "../admin/stats-card";
@@ -42,7 +44,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     ensureWebPixel(db.prisma, { graphql: adminGraphqlOf(admin), grantedScopes: session.scope }, shop),
     loadBillingCard(db.prisma, shop, adminGraphqlOf(admin)),
   ]);
-  const [destinations, stats, dataRequests, facts, charts, coverage, accuracy] = await Promise.all([
+  const [destinations, stats, dataRequests, facts, charts, coverage, accuracy, quality] = await Promise.all([
     loadDestinationViews(db.prisma, shop),
     loadDeliveryStats(db.prisma, shop),
     listDataRequests(db.prisma, shop),
@@ -50,6 +52,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     loadDeliveryCharts(db.prisma, shop),
     loadMatchCoverage(db.prisma, shop),
     loadAccuracyView(db.prisma, shop),
+    loadMetaQuality(db.prisma, shop),
   ]);
   return json({
     shop,
@@ -62,11 +65,12 @@ export async function loader({ request }: LoaderFunctionArgs) {
     charts,
     coverage,
     accuracyAlerts: accuracy.alerts,
+    quality,
   });
 }
 
 export default function Overview() {
-  const { destinations, stats, dataRequests, webPixel, billing, checklist, charts, coverage, accuracyAlerts } =
+  const { destinations, stats, dataRequests, webPixel, billing, checklist, charts, coverage, accuracyAlerts, quality } =
     useLoaderData<typeof loader>();
   return (
     <Page>
@@ -120,6 +124,7 @@ export default function Overview() {
         {/* Below the summary, the detail: over time, by event and pixel, and what each event carries. */}
         <DeliveryChartsCard charts={charts} eventsUrl="/app/events" />
         <MatchCoverageCard coverage={coverage} />
+        <MetaQualityCard quality={quality} refreshUrl="/app/quality" />
       </BlockStack>
     </Page>
   );

@@ -109,7 +109,7 @@ describe("a well-formed request", () => {
     expect(status).toBe(200);
     expect(body).toEqual({ events_received: 1, messages: [], fbtrace_id: expect.stringMatching(/^\S{8,}$/) });
     expect(sandbox.accepted(PIXEL)).toEqual([
-      { pixelId: PIXEL, event: goodEvent(), testEventCode: "TEST4039", receivedAt: START },
+      { pixelId: PIXEL, event: goodEvent(), testEventCode: "TEST4039", partnerAgent: "capi-relay", receivedAt: START },
     ]);
     expect(sandbox.requests()).toEqual({
       total: 1,

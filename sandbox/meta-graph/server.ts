@@ -7,7 +7,9 @@
 // unknownPixel(); those get Meta's 100/33 on both calls. Tokens work unless revoked (190/460)
 // or denied (200, a valid token without permission on the pixel). Facebook Login for Business
 // (the dialog, the code exchange, debug_token and the business and pixel listings) is in
-// ./login.ts; the tokens it issues work here like any other.
+// ./login.ts; the tokens it issues work here like any other. `GET /{version}/dataset_quality`
+// (Meta's Dataset Quality API) answers from the events it kept (./quality.ts); a token told
+// to lack that permission (denyQuality) gets Meta's permissions error there only.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -37,6 +39,7 @@ import {
   type LoginOptions,
   type SandboxBusiness,
 } from "./login";
+import { datasetQualityAnswer, QUALITY_WEB_FIELDS } from "./quality";
 import { checkEvent } from "./rules";
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
@@ -103,8 +106,18 @@ export interface AcceptedEvent {
   pixelId: string;
   event: Record<string, unknown> & { event_name: string; event_id?: string };
   testEventCode?: string;
+  /** The request's partner_agent: the Dataset Quality API's agent_name selects by it. */
+  partnerAgent?: string;
   /** By the sandbox's clock (`now`). */
   receivedAt: number;
+}
+
+/** One `GET /{version}/dataset_quality` as the stand-in answered it. */
+export interface QualityRead {
+  datasetId?: string;
+  agentName?: string;
+  status: number;
+  code?: string;
 }
 
 export interface RequestCounts {
@@ -132,13 +145,19 @@ export interface MetaSandbox {
   /** requests() plus `requests` (= total), the shape bench/pipeline.ts reads. */
   stats(): RequestCounts & { requests: number };
   setFault(fault: Fault): void;
-  /** Forgets events, counters, reads, revoked and denied tokens, pixels marked unknown at run time, the fault, and the login's codes, tokens and businesses. */
+  /** Forgets events, counters, reads (pixel and quality), revoked and denied tokens, browser counts, pixels marked unknown at run time, the fault, and the login's codes, tokens and businesses. */
   reset(): void;
   /** Later requests with this token get code 190, subcode 460. */
   revokeToken(token: string): void;
   /** Later requests with this (valid) token get code 200 "Permissions error": it cannot reach the pixel. */
   denyToken(token: string): void;
-  /** Undoes revokeToken and denyToken. */
+  /** Later Dataset Quality reads with this token get code 200 "Permissions error"; sending events still works. */
+  denyQuality(token: string): void;
+  /** Browser events Meta would have seen per event name of a pixel: event_coverage and acr are computed from them. */
+  setBrowserEvents(pixelId: string, counts: Record<string, number>): void;
+  /** Every Dataset Quality read, in arrival order (not counted in requests()). */
+  qualityReads(): QualityRead[];
+  /** Undoes revokeToken, denyToken and denyQuality. */
   allowToken(token: string): void;
   /** Later requests for this pixel get 100/33, as for an id that does not exist. */
   unknownPixel(pixelId: string): void;
@@ -152,6 +171,7 @@ export interface MetaSandbox {
 
 const EVENTS_PATH = /^\/(v\d+\.\d+)\/(\d+)\/events\/?$/;
 const PIXEL_PATH = /^\/(v\d+\.\d+)\/(\d+)\/?$/;
+const QUALITY_PATH = /^\/(v\d+\.\d+)\/dataset_quality\/?$/;
 /** Fields of the AdsPixel node the stand-in knows; Meta has many more. */
 const PIXEL_FIELDS = new Set(["id", "name"]);
 
@@ -247,6 +267,9 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
   const host = options.host ?? "127.0.0.1";
   const revoked = new Set<string>();
   const denied = new Set<string>();
+  const qualityDenied = new Set<string>();
+  let browserCounts = new Map<string, Record<string, number>>();
+  let qualityReads: QualityRead[] = [];
   const unknownAtRunTime = new Set<string>();
   const unknownPixels = new Set(options.unknownPixels ?? []);
   const pixelExists = (pixelId: string) => !unknownPixels.has(pixelId) && !unknownAtRunTime.has(pixelId);
@@ -300,7 +323,12 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
     send(res, e.status, errorBody(e), headers);
   }
 
-  function record(pixelId: string, events: AcceptedEvent["event"][], testEventCode: string | undefined): void {
+  function record(
+    pixelId: string,
+    events: AcceptedEvent["event"][],
+    testEventCode: string | undefined,
+    partnerAgent: string | undefined,
+  ): void {
     const receivedAt = now();
     for (const event of events) {
       const entry: AcceptedEvent = {
@@ -308,6 +336,7 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
         event,
         receivedAt,
         ...(testEventCode === undefined ? {} : { testEventCode }),
+        ...(partnerAgent === undefined ? {} : { partnerAgent }),
       };
       all.push(entry);
       const id = event.event_id;
@@ -426,7 +455,7 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
 
     const envelope = envelopeSchema.safeParse(params);
     if (!envelope.success) return reject(res, envelopeError(envelope.error.issues));
-    const { data, test_event_code } = envelope.data;
+    const { data, test_event_code, partner_agent } = envelope.data;
 
     // One invalid event rejects the whole request, as Meta does. The index is for people
     // reading the message; clients must not parse it.
@@ -440,7 +469,7 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
         });
     }
 
-    record(pixelId, data as AcceptedEvent["event"][], test_event_code);
+    record(pixelId, data as AcceptedEvent["event"][], test_event_code, partner_agent);
     counts.accepted++;
     counts.eventsReceived += data.length;
     send(res, 200, { events_received: data.length, messages: [], fbtrace_id: fbtraceId() });
@@ -480,6 +509,56 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
     answer(200, Object.fromEntries(fields.map((f) => [f, node[f]])));
   }
 
+  /**
+   * `GET /{version}/dataset_quality?dataset_id=&agent_name=&fields=web{...}`: Meta's numbers for
+   * the events kept for that pixel with that partner_agent (every agent's without agent_name),
+   * Test events left out. Not counted in requests().
+   */
+  async function handleQuality(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    await readBody(req);
+    const params: Record<string, unknown> = Object.fromEntries(url.searchParams.entries());
+    const datasetId = typeof params.dataset_id === "string" ? params.dataset_id : undefined;
+    const agentName = typeof params.agent_name === "string" && params.agent_name ? params.agent_name : undefined;
+    const entry: QualityRead = { status: 0, ...(datasetId ? { datasetId } : {}), ...(agentName ? { agentName } : {}) };
+    const fail = (e: MetaError) => {
+      qualityReads.push({ ...entry, status: e.status, code: codeKey(e) });
+      const headers: Record<string, string> =
+        e.code === 190 || e.code === 104
+          ? { "www-authenticate": `OAuth "Facebook Platform" "invalid_token" "${e.message}"` }
+          : {};
+      send(res, e.status, errorBody(e), headers);
+    };
+    const active = await applyFault(req, res, fail, () => qualityReads.push(entry));
+    if (active === "answered") return;
+    const token = tokenOf(req, params);
+    if (!datasetId || !/^\d+$/.test(datasetId)) {
+      if (!token) return fail(noToken());
+      return fail(parameterError("The parameter dataset_id is required and must be a dataset (pixel) ID."));
+    }
+    const refused = refusal(token, params, active, datasetId, "GET");
+    if (refused) return fail(refused);
+    if (qualityDenied.has(token!)) return fail(permissionDenied());
+    const fieldsParam = typeof params.fields === "string" ? params.fields.trim() : "";
+    const web = /^web(?:\{([^{}]*)\})?$/.exec(fieldsParam);
+    if (fieldsParam && !web) return fail(nonexistingField(fieldsParam.split(/[{,]/)[0]!));
+    const fields = new Set(
+      (web?.[1] ?? "")
+        .split(",")
+        .map((f) => f.trim())
+        .filter(Boolean),
+    );
+    const unknownField = [...fields].find((f) => !QUALITY_WEB_FIELDS.has(f));
+    if (unknownField) return fail(nonexistingField(unknownField));
+    const events = kept.filter(
+      (e) =>
+        e.pixelId === datasetId &&
+        e.testEventCode === undefined &&
+        (agentName === undefined || e.partnerAgent === agentName),
+    );
+    qualityReads.push({ ...entry, status: 200 });
+    send(res, 200, datasetQualityAnswer(events, fields, browserCounts.get(datasetId)));
+  }
+
   async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const pixel = url.searchParams.get("pixel") ?? undefined;
     const json = async (): Promise<unknown> => {
@@ -510,10 +589,12 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
       }
       case "POST /__sandbox/revoke":
       case "POST /__sandbox/deny":
+      case "POST /__sandbox/deny-quality":
       case "POST /__sandbox/allow": {
         const parsed = tokenBodySchema.safeParse(await json());
         if (!parsed.success) return send(res, 400, { error: 'expected {"token": "..."}' });
         if (route.endsWith("revoke")) sandbox.revokeToken(parsed.data.token);
+        else if (route.endsWith("deny-quality")) sandbox.denyQuality(parsed.data.token);
         else if (route.endsWith("deny")) sandbox.denyToken(parsed.data.token);
         else sandbox.allowToken(parsed.data.token);
         return send(res, 200, { ok: true });
@@ -526,6 +607,8 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
       }
       case "GET /__sandbox/reads":
         return send(res, 200, sandbox.pixelReads());
+      case "GET /__sandbox/quality-reads":
+        return send(res, 200, sandbox.qualityReads());
       case "POST /__sandbox/businesses": {
         const parsed = sandboxBusinessesSchema.safeParse(await json());
         if (!parsed.success) return send(res, 400, { error: 'expected [{"id", "name", "pixels": [{"id", "name"}]}]' });
@@ -541,7 +624,9 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
     const match = EVENTS_PATH.exec(url.pathname);
     const node = PIXEL_PATH.exec(url.pathname);
     let work: Promise<void>;
-    if (match && req.method === "POST") work = handleEvents(req, res, match[2]!, url);
+    const quality = QUALITY_PATH.exec(url.pathname);
+    if (quality && req.method === "GET") work = handleQuality(req, res, url);
+    else if (match && req.method === "POST") work = handleEvents(req, res, match[2]!, url);
     else if (match)
       work = Promise.resolve(send(res, 400, errorBody(unsupportedMethod(req.method ?? "GET", match[2]!))));
     else if (node && req.method === "GET") work = handleRead(req, res, node[2]!, url);
@@ -582,15 +667,22 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
       reads = [];
       revoked.clear();
       denied.clear();
+      qualityDenied.clear();
+      browserCounts = new Map();
+      qualityReads = [];
       unknownAtRunTime.clear();
       login.reset();
       setFault({ mode: "none" });
     },
     revokeToken: (token) => void revoked.add(token),
     denyToken: (token) => void denied.add(token),
+    denyQuality: (token) => void qualityDenied.add(token),
+    setBrowserEvents: (pixelId, counts) => void browserCounts.set(pixelId, { ...counts }),
+    qualityReads: () => qualityReads.map((r) => ({ ...r })),
     allowToken: (token) => {
       revoked.delete(token);
       denied.delete(token);
+      qualityDenied.delete(token);
     },
     unknownPixel: (pixelId) => void unknownAtRunTime.add(pixelId),
     pixelReads: () => reads.map((r) => ({ ...r })),
