@@ -277,7 +277,7 @@ describe("theme embed: cart attributes", () => {
 
   it("reads the block's settings from the rendered data attributes", () => {
     const attributes: Record<string, string> = {
-      "data-pixel-id": " 123456789012345 ",
+      "data-pixel-ids": " 123456789012345,987654321098 ",
       "data-load-pixel": "false",
       "data-page-type": "product",
       "data-currency": "EUR",
@@ -290,7 +290,8 @@ describe("theme embed: cart attributes", () => {
         id === "capi-relay-config" ? { getAttribute: (n: string) => attributes[n] ?? null } : null,
     };
     expect(embed.readConfig(doc)).toEqual({
-      pixelId: "123456789012345",
+      pixelIds: [" 123456789012345", "987654321098 "],
+      override: false,
       loadPixel: false,
       pageType: "product",
       currency: "EUR",
@@ -336,6 +337,8 @@ function fakePage(options: {
   fetchFails?: boolean;
   cartIgnoresWrites?: boolean;
   fbq?: unknown;
+  pixelIds?: string[];
+  override?: boolean;
 }): FakePage {
   const url = new URL(options.href);
   const jar = new Map<string, string>();
@@ -424,7 +427,8 @@ function fakePage(options: {
     setTimeout: (fn: () => void) => timers.push(fn),
     clearTimeout: () => {},
     config: {
-      pixelId: "123456789012345",
+      pixelIds: options.pixelIds ?? ["123456789012345"],
+      override: options.override ?? false,
       loadPixel: true,
       pageType: "product",
       currency: "USD",
@@ -508,6 +512,62 @@ describe("theme embed: on a storefront page", () => {
     // A later sync with nothing new does not write again.
     await relay.sync();
     expect(page.posts).toHaveLength(1);
+  });
+
+  it("the theme editor's override: the cart names the pixels it fires, and the order's Purchase notes it for the admin", async () => {
+    const page = fakePage({
+      href: "https://www.northwind.example.com/products/wool-socks",
+      consent: allowed,
+      pixelIds: ["555555555555"],
+      override: true,
+    });
+    embed.createRelay(page.env).start();
+    await page.runTimers();
+    expect(page.fbqCalls()[0]).toEqual(["init", "555555555555"]);
+    expect(page.cart.attributes._capi_pixels).toBe("555555555555");
+
+    const order = { ...fixture("orders-create-web"), note_attributes: asNoteAttributes(page.cart.attributes) };
+    const outcome = prepareEvent("orders/create", order, DEFAULT_SETTINGS, { shop: SHOP, nowSeconds: NOW_SECONDS });
+    expect(outcome.status).toBe("ready");
+    expect(outcome.status === "ready" && outcome.notes.map((n) => n.code)).toContain("embed_pixel_override");
+
+    // Marketing refused later: the attribute goes with the other identifiers.
+    const refused = fakePage({
+      href: "https://www.northwind.example.com/",
+      consent: { ...allowed, marketing: false },
+      pixelIds: ["555555555555"],
+      override: true,
+    });
+    refused.cart.attributes._capi_pixels = "555555555555";
+    embed.createRelay(refused.env).start();
+    await refused.runTimers();
+    expect(refused.cart.attributes).not.toHaveProperty("_capi_pixels");
+  });
+
+  it("the app's list of pixels: each initialised once, every event fired once to all of them with one eventID", async () => {
+    const page = fakePage({
+      href: "https://www.northwind.example.com/products/wool-socks",
+      consent: allowed,
+      // As data-pixel-ids="111111111111, 222222222222,111111111111,not-a-pixel" reads.
+      pixelIds: ["111111111111", " 222222222222", "111111111111", "not-a-pixel"],
+    });
+    embed.createRelay(page.env).start();
+    await page.runTimers();
+    expect(page.fbqCalls().map((call) => call.slice(0, 2))).toEqual([
+      ["init", "111111111111"],
+      ["init", "222222222222"],
+      ["track", "PageView"],
+      ["track", "ViewContent"],
+    ]);
+
+    // The app's own list: the cart names no pixel (the server knows the app's).
+    expect(page.cart.attributes).not.toHaveProperty("_capi_pixels");
+
+    const none = fakePage({ href: "https://www.northwind.example.com/", consent: allowed, pixelIds: [""] });
+    embed.createRelay(none.env).start();
+    await none.runTimers();
+    expect(none.window.fbq).toBeUndefined();
+    expect(none.appended).toEqual([]);
   });
 
   it("API slow: nothing fires, no cookie, no pixel, no cart request, however long it takes", async () => {

@@ -83,7 +83,7 @@ const PRIVACY_STAND_IN = `(function () {
 // The block as blocks/capi-relay.liquid renders it on a product page (settings: the pixel id,
 // load_pixel on; product 8912345678901, variant 46123456789012 at 18.00 USD). Written out here:
 // the repository has no Liquid renderer installed.
-const EMBED_MARKUP = `<div id="capi-relay-config" hidden data-pixel-id="${PIXEL_ID}" data-load-pixel="true"
+const EMBED_MARKUP = `<div id="capi-relay-config" hidden data-pixel-ids="${PIXEL_ID}" data-load-pixel="true"
   data-page-type="product" data-currency="USD" data-product-id="8912345678901"
   data-variant-id="46123456789012" data-price="1800"></div>`;
 

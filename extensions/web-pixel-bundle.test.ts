@@ -54,7 +54,13 @@ const ALLOWED = {
  */
 function loadPixel(
   code: string,
-  options: { storage?: Map<string, string>; privacy?: Record<string, boolean>; pixelIds?: string },
+  options: {
+    storage?: Map<string, string>;
+    privacy?: Record<string, boolean>;
+    pixelIds?: string;
+    /** The other fields the app writes (app/shopify/web-pixel.ts). */
+    settings?: Record<string, string>;
+  },
 ) {
   const points: string[] = [];
   let render: ((api: unknown) => void) | undefined;
@@ -79,7 +85,7 @@ function loadPixel(
   const handlers = new Map<string, (event: unknown) => Promise<void> | void>();
   const consentListeners: Array<(event: unknown) => void> = [];
   render!({
-    settings: { pixelIds: options.pixelIds ?? "123456789012345" },
+    settings: { pixelIds: options.pixelIds ?? "123456789012345", ...options.settings },
     init: { customerPrivacy: options.privacy ?? ALLOWED },
     customerPrivacy: { subscribe: async (_name: string, fn: (event: unknown) => void) => consentListeners.push(fn) },
     analytics: { subscribe: (name: string, handler: (event: unknown) => void) => handlers.set(name, handler) },
@@ -205,6 +211,47 @@ describe("web pixel bundle (as the Shopify CLI builds it)", () => {
       ["123456789012345", "Purchase", "5678901234567"],
       ["987654321098", "Purchase", "5678901234567"],
     ]);
+  });
+
+  it("each pixel gets the events the app's settings give it, with the shop's value; none when the shop skips the online store", async () => {
+    const code = (await bundle()).outputFiles![0]!.text;
+    const settings = {
+      purchasePixelIds: "123456789012345",
+      checkoutPixelIds: "987654321098",
+      valueMode: "subtotal",
+      contentIdSource: "sku",
+    };
+    const page = loadPixel(code, { pixelIds: "123456789012345,987654321098", settings });
+    const event = checkoutCompleted();
+    Object.assign(event.data.checkout, {
+      subtotalPrice: { amount: 70.2, currencyCode: "USD" },
+      lineItems: [
+        {
+          quantity: 2,
+          variant: {
+            id: "gid://shopify/ProductVariant/46123456789012",
+            sku: "SOCK-MER-M-CHR",
+            price: { amount: 18, currencyCode: "USD" },
+            product: { id: "gid://shopify/Product/8912345678901", type: "Socks" },
+          },
+        },
+      ],
+    });
+    await page.emit(event);
+    await page.emit({ ...event, name: "checkout_started" });
+    const sent = page.requests.map((r) => new URL(r.url).searchParams);
+    expect(sent.map((q) => [q.get("id"), q.get("ev")])).toEqual([
+      ["123456789012345", "Purchase"],
+      ["987654321098", "InitiateCheckout"],
+    ]);
+    // Purchase by the subtotal; InitiateCheckout by the total, as the server builds them.
+    expect([sent[0]!.get("cd[value]"), sent[1]!.get("cd[value]")]).toEqual(["70.2", "82.25"]);
+    expect(JSON.parse(sent[0]!.get("cd[content_ids]")!)).toEqual(["SOCK-MER-M-CHR"]);
+
+    const skipped = loadPixel(code, { settings: { sendOnlineStore: "false" } });
+    await skipped.emit(checkoutCompleted());
+    await skipped.emit({ ...checkoutCompleted(), name: "checkout_started" });
+    expect(skipped.requests).toHaveLength(0);
   });
 
   it("checkout_started fires InitiateCheckout once per checkout, however often the buyer comes back", async () => {

@@ -199,6 +199,12 @@ describe("save-destination turns the storefront pixel on", () => {
   it("creates the web pixel with the saved pixel ID, then updates it when the pixel changes", async () => {
     const shop = "pixel-on.myshopify.com";
     const shopify = fakeShopify();
+    // The web pixel's list, and the theme app embed's (the app-owned metafield): always the same.
+    const pixelIds = () => {
+      const inPixel = JSON.parse(shopify.pixel!.settings).pixelIds;
+      expect(shopify.metafields.get("capi_relay.pixel_ids")?.value).toBe(inPixel);
+      return inPixel;
+    };
     const first = await runAdminAction(db.prisma, shop, destination({ pixelId: "111111111111111" }), realSave, {
       graphql: shopify,
       grantedScopes: GRANTED,
@@ -208,7 +214,8 @@ describe("save-destination turns the storefront pixel on", () => {
       ok: true,
       message: "Pixel connection saved; storefront pixel on",
     });
-    expect(shopify.pixel).toEqual({ id: "gid://shopify/WebPixel/1", settings: '{"pixelIds":"111111111111111"}' });
+    expect(shopify.pixel?.id).toBe("gid://shopify/WebPixel/1");
+    expect(pixelIds()).toBe("111111111111111");
 
     // A second pixel: the storefront fires both.
     await runAdminAction(db.prisma, shop, destination({ pixelId: "222222222222222" }), realSave, {
@@ -216,7 +223,7 @@ describe("save-destination turns the storefront pixel on", () => {
       grantedScopes: GRANTED,
     });
     expect(shopify.calls).toEqual(["webPixelCreate", "webPixelUpdate"]);
-    expect(shopify.pixel?.settings).toBe('{"pixelIds":"111111111111111,222222222222222"}');
+    expect(pixelIds()).toBe("111111111111111,222222222222222");
 
     // The first one's card changes its pixel: the list follows.
     const firstId = (await db.prisma.destination.findFirstOrThrow({ where: { shop, pixelId: "111111111111111" } })).id;
@@ -227,7 +234,7 @@ describe("save-destination turns the storefront pixel on", () => {
       realSave,
       { graphql: shopify, grantedScopes: GRANTED },
     );
-    expect(shopify.pixel?.settings).toBe('{"pixelIds":"333333333333333,222222222222222"}');
+    expect(pixelIds()).toBe("333333333333333,222222222222222");
     expect(await db.prisma.shop.findUniqueOrThrow({ where: { shop } })).toMatchObject({
       webPixelId: "gid://shopify/WebPixel/1",
       webPixelPixelId: "333333333333333,222222222222222",
@@ -244,7 +251,7 @@ describe("save-destination turns the storefront pixel on", () => {
       { graphql: shopify, grantedScopes: GRANTED },
     );
     expect(removed).toMatchObject({ ok: true, intent: "remove-destination" });
-    expect(shopify.pixel?.settings).toBe('{"pixelIds":"222222222222222"}');
+    expect(pixelIds()).toBe("222222222222222");
     // Another shop cannot remove it.
     const other = (await db.prisma.destination.findFirstOrThrow({ where: { shop } })).id;
     expect(
@@ -273,7 +280,7 @@ describe("save-destination turns the storefront pixel on", () => {
 
   it("names the missing permissions without calling Shopify", async () => {
     const shopify = fakeShopify();
-    const result = await runAdminAction(db.prisma, "pixel-scopes.myshopify.com", destination(), fakeSave, {
+    const result = await runAdminAction(db.prisma, "pixel-scopes.myshopify.com", destination(), realSave, {
       graphql: shopify,
       grantedScopes: "read_orders",
     });
@@ -620,6 +627,41 @@ describe("save-settings", () => {
     expect(await stored()).toMatchObject({ includeGiftCards: false, includeTips: false });
     const bad = await runAdminAction(db.prisma, shop, settingsForm({ includeTips: "maybe" }), fakeSave);
     expect(bad).toMatchObject({ ok: false, fieldErrors: { includeTips: expect.any(String) } });
+  });
+
+  it("sends the new settings to the storefront pixel when the shop has one", async () => {
+    const shop = "settings-pixel.myshopify.com";
+    const shopify = fakeShopify();
+    const access = { graphql: shopify, grantedScopes: "read_orders,write_pixels,read_customer_events" };
+    // No pixel yet: nothing to tell Shopify.
+    expect(await runAdminAction(db.prisma, shop, settingsForm(), fakeSave, access)).toMatchObject({ ok: true });
+    expect(shopify.calls).toEqual([]);
+
+    await runAdminAction(db.prisma, shop, destination({ pixelId: "555555555555" }), realSave, access);
+    expect(JSON.parse(shopify.pixel!.settings)).toMatchObject({ valueMode: "subtotal", contentIdSource: "sku" });
+    const saved = await runAdminAction(
+      db.prisma,
+      shop,
+      settingsForm({ valueMode: "total", contentIdSource: "product", "sources.web": "skip", includeGiftCards: "true" }),
+      fakeSave,
+      access,
+    );
+    expect(saved).toEqual({ intent: "save-settings", ok: true, message: "Settings saved" });
+    expect(JSON.parse(shopify.pixel!.settings)).toMatchObject({
+      pixelIds: "555555555555",
+      valueMode: "total",
+      contentIdSource: "product",
+      includeGiftCards: "true",
+      sendOnlineStore: "false",
+    });
+
+    // Shopify refuses: the settings stand, and the merchant is told the pixel did not follow.
+    shopify.deny = true;
+    const refused = await runAdminAction(db.prisma, shop, settingsForm({ valueMode: "subtotal" }), fakeSave, access);
+    expect(refused).toMatchObject({ ok: true, warning: expect.stringContaining("Access denied") });
+    expect(
+      shopEventSettingsSchema.parse((await db.prisma.shop.findUniqueOrThrow({ where: { shop } })).settings),
+    ).toMatchObject({ valueMode: "subtotal" });
   });
 
   it("creates the shop row when there is none", async () => {

@@ -249,9 +249,8 @@ async function saveDestinationForm(
   // The storefront pixel follows the saved pixel ID; the destination stands whatever Shopify answers.
   try {
     const pixel = await activateWebPixel(prisma, shopify, shop);
-    return pixel.status === "active"
-      ? result({ message: `${message}; storefront pixel on` })
-      : result({ warning: pixel.message });
+    if (pixel.status === "active") return result({ message: `${message}; storefront pixel on` });
+    return result(pixel.status === "failed" ? { warning: pixel.message } : {});
   } catch (error) {
     console.error(
       `capi-relay: recording the web pixel of ${shop} failed:`,
@@ -319,8 +318,17 @@ async function sendTestEventForm(
   }
 }
 
-/** Validates the settings form and stores it over the shop's current settings (keeping fields the form does not show). */
-export async function saveShopSettings(prisma: PrismaClient, shop: string, form: FormData): Promise<ActionResult> {
+/**
+ * Validates the settings form and stores it over the shop's current settings (keeping fields
+ * the form does not show); the web pixel's settings follow, so the browser's copy of each event
+ * keeps the server's value and contents.
+ */
+export async function saveShopSettings(
+  prisma: PrismaClient,
+  shop: string,
+  form: FormData,
+  shopify?: ShopifyAccess,
+): Promise<ActionResult> {
   const intent = "save-settings";
   const parsed = settingsFormSchema.safeParse(formValues(form));
   if (!parsed.success) return { intent, ok: false, fieldErrors: fieldErrors(parsed.error) };
@@ -347,7 +355,23 @@ export async function saveShopSettings(prisma: PrismaClient, shop: string, form:
 
   const settings = JSON.parse(JSON.stringify(next.data)) as Prisma.InputJsonObject;
   await prisma.shop.upsert({ where: { shop }, create: { shop, settings }, update: { settings } });
-  return { intent, ok: true, message: "Settings saved" };
+  const saved: ActionResult = { intent, ok: true, message: "Settings saved" };
+  const hasPixel = shopify && (await prisma.destination.count({ where: { shop } })) > 0;
+  if (!hasPixel) return saved;
+  try {
+    const pixel = await activateWebPixel(prisma, shopify, shop);
+    return pixel.status === "failed" ? { ...saved, warning: pixel.message } : saved;
+  } catch (error) {
+    console.error(
+      `capi-relay: recording the web pixel of ${shop} failed:`,
+      error instanceof Error ? error.message : error,
+    );
+    return {
+      ...saved,
+      warning:
+        "The storefront pixel did not get the new settings this time; they are sent again when you open the Overview page.",
+    };
+  }
 }
 
 /**
@@ -364,7 +388,7 @@ export async function runAdminAction(
 ): Promise<ActionResult> {
   const intent = form.get("intent");
   if (intent === "save-destination") return saveDestinationForm(prisma, shop, form, save, shopify, deps);
-  if (intent === "save-settings") return saveShopSettings(prisma, shop, form);
+  if (intent === "save-settings") return saveShopSettings(prisma, shop, form, shopify);
   if (intent === "remove-destination") return removeDestinationForm(prisma, shop, form, shopify, deps);
   if (intent === "send-test-event") return sendTestEventForm(prisma, shop, form, deps);
   return { intent: null, ok: false, fieldErrors: {}, formError: "Unknown form" };

@@ -243,10 +243,14 @@ describe("admin pages", () => {
     expect(text).not.toContain(row.accessTokenEnc);
     expect(text).not.toContain(row.tokenFingerprint);
 
-    // The storefront pixel was turned on with the saved pixel ID, through the Admin API.
-    expect(JSON.parse(shopifyApi.get("shop-a.myshopify.com")!.pixel!.settings)).toEqual({
+    // The storefront pixel was turned on with the saved pixel ID, through the Admin API, and the
+    // theme app embed's metafield names the same.
+    expect(JSON.parse(shopifyApi.get("shop-a.myshopify.com")!.pixel!.settings)).toMatchObject({
       pixelIds: "987654321098765",
     });
+    expect(shopifyApi.get("shop-a.myshopify.com")!.metafields.get("capi_relay.pixel_ids")?.value).toBe(
+      "987654321098765",
+    );
     expect(overview.webPixel.status).not.toBe("failed");
     // The check passed: the checklist's first step is done.
     expect(stepsOf(overview)).toEqual({ connect: true, embed: false, "test-event": false, live: false });

@@ -134,7 +134,7 @@ export async function runConnectAction(
   if (deps.shopify) {
     try {
       const pixel = await activateWebPixel(prisma, deps.shopify, shop);
-      if (pixel.status !== "active" && pixel.message) warnings.push(pixel.message);
+      if (pixel.status === "failed" && pixel.message) warnings.push(pixel.message);
     } catch (error) {
       console.error(
         `capi-relay: recording the web pixel of ${shop} failed:`,

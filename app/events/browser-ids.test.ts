@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { browserIds, parseConsent } from "./browser-ids";
+import { browserIds, embedPixelNotes, parseConsent } from "./browser-ids";
 
 const attrs = (pairs: Record<string, string | null>) => Object.entries(pairs).map(([name, value]) => ({ name, value }));
 const MS = 1_795_187_730_000;
@@ -63,4 +63,32 @@ describe("parseConsent", () => {
     [{ _capi_consent: "marketing=yes" }, {}],
     [{ _capi_consent: "   " }, {}],
   ])("%j -> %j", (pairs, consent) => expect(parseConsent(attrs(pairs))).toEqual(consent));
+});
+
+describe("embedPixelNotes", () => {
+  it.each<[string, Record<string, string | null>, string[] | null]>([
+    ["no attribute: the embed fired the app's pixels", {}, null],
+    ["empty (the override was cleared)", { _capi_pixels: "" }, null],
+    ["one pixel from the theme's own field", { _capi_pixels: "123456789012" }, ["123456789012"]],
+    ["two, spaces around", { _capi_pixels: " 123456789012 , 987654321098" }, ["123456789012", "987654321098"]],
+    [
+      "anything but pixel ids is left out",
+      { _capi_pixels: "123456789012,<script>,jane@example.com" },
+      ["123456789012"],
+    ],
+    ["nothing usable", { _capi_pixels: "pixel" }, null],
+  ])("%s", (_name, pairs, ids) => {
+    const notes = embedPixelNotes(attrs(pairs));
+    if (!ids) return expect(notes).toEqual([]);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.code).toBe("embed_pixel_override");
+    expect(notes[0]!.message).toContain(`Meta pixel ${ids.join(", ")} from its own`);
+    expect(notes[0]!.message).not.toMatch(/script|jane/);
+  });
+
+  it("keeps at most 10 ids", () => {
+    const many = Array.from({ length: 15 }, (_, i) => String(100000000000 + i)).join(",");
+    const [note] = embedPixelNotes(attrs({ _capi_pixels: many }));
+    expect(note!.message.match(/\d{12}/g)).toHaveLength(10);
+  });
 });

@@ -3,6 +3,7 @@
 // names are the contract between extensions/ and this module; the formats of the values are
 // Meta's (app/meta/browser-ids.ts).
 import { fbcFromClickId, fbclidFrom, isValidFbc, isValidFbp } from "../meta/browser-ids";
+import { PIXEL_ID_PATTERN } from "../meta/pixel-id";
 import type { Note } from "./outcome";
 
 export const CART_ATTRIBUTE = {
@@ -10,6 +11,8 @@ export const CART_ATTRIBUTE = {
   fbc: "_fbc",
   consent: "_capi_consent",
   userAgent: "_capi_ua",
+  /** The pixels the embed fired, written only while the theme editor's own pixel field overrides the app's list. */
+  embedPixels: "_capi_pixels",
 } as const;
 
 export type NoteAttributes = ReadonlyArray<{ name: string; value: string | null }> | null | undefined;
@@ -75,4 +78,24 @@ export function parseConsent(attributes: NoteAttributes): Consent {
     else if (key === "sale_of_data") consent.saleOfData = flag;
   }
   return consent;
+}
+
+/**
+ * The embed's pixels when the theme's own field overrode the app's list (the `_capi_pixels`
+ * attribute): a note on the event, which the admin shows, since browser and server events then
+ * go to different pixels. Only pixel ids are kept (at most 10), nothing else of the value.
+ */
+export function embedPixelNotes(attributes: NoteAttributes): Note[] {
+  const ids = (noteAttribute(attributes, CART_ATTRIBUTE.embedPixels) ?? "")
+    .split(",")
+    .map((id) => id.trim())
+    .filter((id) => PIXEL_ID_PATTERN.test(id))
+    .slice(0, 10);
+  if (ids.length === 0) return [];
+  return [
+    {
+      code: "embed_pixel_override",
+      message: `the theme app embed fired Meta pixel ${ids.join(", ")} from its own "Meta pixel ID (override)" field, not the pixels connected in the app`,
+    },
+  ];
 }

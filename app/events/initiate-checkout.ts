@@ -3,7 +3,7 @@
 import { buildUserData } from "../meta/user-data";
 import type { MetaEvent } from "../meta/event";
 import type { ShopifyCheckout } from "../shopify/payloads";
-import { CART_ATTRIBUTE, browserIds, noteAttribute, parseConsent } from "./browser-ids";
+import { CART_ATTRIBUTE, browserIds, embedPixelNotes, noteAttribute, parseConsent } from "./browser-ids";
 import { consentDecision } from "./consent";
 import { commerceData, eventValue, onlyGiftCards, pickMoney } from "./custom-data";
 import { browserNotes, NO_IP, userDataInput } from "./customer-data";
@@ -60,5 +60,9 @@ export function buildInitiateCheckout(
   };
   if (actionSource !== "website") delete event.event_source_url;
   const noted = browserNotes(NO_IP, event, "checkouts carry no client_details, and");
-  return { status: "ready", event, notes: [...ids.dropped, ...noted, ...consent.notes, ...value.notes] };
+  return {
+    status: "ready",
+    event,
+    notes: [...ids.dropped, ...noted, ...consent.notes, ...value.notes, ...embedPixelNotes(checkout.note_attributes)],
+  };
 }

@@ -22,6 +22,8 @@ export type NoteCode =
   | "gift_cards_excluded"
   /** Tips left out of value (the shop's setting). */
   | "tips_excluded"
+  /** The storefront's browser pixel came from the theme app embed's own field, not the app's pixels (app/events/browser-ids.ts). */
+  | "embed_pixel_override"
   /** The buyer's IP / user agent were dropped from the stored payload once it could no longer be sent (app/pipeline/event-store.server.ts). */
   | "client_data_removed";
 

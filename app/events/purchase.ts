@@ -3,7 +3,7 @@
 import { buildUserData } from "../meta/user-data";
 import type { MetaEvent } from "../meta/event";
 import type { ShopifyOrder } from "../shopify/payloads";
-import { CART_ATTRIBUTE, browserIds, noteAttribute, parseConsent } from "./browser-ids";
+import { CART_ATTRIBUTE, browserIds, embedPixelNotes, noteAttribute, parseConsent } from "./browser-ids";
 import { commerceData, eventValue, onlyGiftCards, pickMoney } from "./custom-data";
 import { browserNotes, clientIp, userDataInput } from "./customer-data";
 import type { BuildContext, BuildOutcome } from "./outcome";
@@ -106,6 +106,7 @@ export function buildPurchase(
       ...browserNotes(ip, event, "Shopify sent no client_details user agent and"),
       ...consent.notes,
       ...value.notes,
+      ...(buyerBrowser ? embedPixelNotes(order.note_attributes) : []),
     ],
   };
 }

@@ -22,6 +22,7 @@ import { MatchCoverageCard } from "../admin/match-coverage-card";
 import { loadMatchCoverage } from "../admin/match-coverage.server";
 import { MetaQualityCard } from "../admin/meta-quality-card";
 import { loadMetaQuality } from "../admin/meta-quality.server";
+import { loadEmbedOverride } from "../admin/embed-override.server";
 import { loadOnboardingFacts } from "../admin/onboarding.server";
 import { routeErrorBoundary } from "../admin/route-error";
 import { StatsCard } from "../admin/stats-card";
@@ -44,16 +45,18 @@ export async function loader({ request }: LoaderFunctionArgs) {
     ensureWebPixel(db.prisma, { graphql: adminGraphqlOf(admin), grantedScopes: session.scope }, shop),
     loadBillingCard(db.prisma, shop, adminGraphqlOf(admin)),
   ]);
-  const [destinations, stats, dataRequests, facts, charts, coverage, accuracy, quality] = await Promise.all([
-    loadDestinationViews(db.prisma, shop),
-    loadDeliveryStats(db.prisma, shop),
-    listDataRequests(db.prisma, shop),
-    loadOnboardingFacts(db.prisma, shop, env().SHOPIFY_API_KEY),
-    loadDeliveryCharts(db.prisma, shop),
-    loadMatchCoverage(db.prisma, shop),
-    loadAccuracyView(db.prisma, shop),
-    loadMetaQuality(db.prisma, shop),
-  ]);
+  const [destinations, stats, dataRequests, facts, charts, coverage, accuracy, quality, embedOverride] =
+    await Promise.all([
+      loadDestinationViews(db.prisma, shop),
+      loadDeliveryStats(db.prisma, shop),
+      listDataRequests(db.prisma, shop),
+      loadOnboardingFacts(db.prisma, shop, env().SHOPIFY_API_KEY),
+      loadDeliveryCharts(db.prisma, shop),
+      loadMatchCoverage(db.prisma, shop),
+      loadAccuracyView(db.prisma, shop),
+      loadMetaQuality(db.prisma, shop),
+      loadEmbedOverride(db.prisma, shop),
+    ]);
   return json({
     shop,
     destinations,
@@ -66,12 +69,24 @@ export async function loader({ request }: LoaderFunctionArgs) {
     coverage,
     accuracyAlerts: accuracy.alerts,
     quality,
+    embedOverride,
   });
 }
 
 export default function Overview() {
-  const { destinations, stats, dataRequests, webPixel, billing, checklist, charts, coverage, accuracyAlerts, quality } =
-    useLoaderData<typeof loader>();
+  const {
+    destinations,
+    stats,
+    dataRequests,
+    webPixel,
+    billing,
+    checklist,
+    charts,
+    coverage,
+    accuracyAlerts,
+    quality,
+    embedOverride,
+  } = useLoaderData<typeof loader>();
   return (
     <Page>
       <TitleBar title="Overview" />
@@ -89,6 +104,15 @@ export default function Overview() {
         {webPixel.status === "failed" && webPixel.message && (
           <Banner tone="warning" title="Storefront pixel">
             <p>{webPixel.message}</p>
+          </Banner>
+        )}
+        {embedOverride && (
+          <Banner tone="warning" title="The theme app embed fires other pixels">
+            <p>
+              On your latest order, {embedOverride.message}. Browser and server events then reach different pixels, so
+              Meta cannot merge them. In Online Store &gt; Themes &gt; Customize &gt; App embeds &gt; CAPI Relay, clear
+              “Meta pixel ID (override)” and save the theme.
+            </p>
           </Banner>
         )}
         {destinations.length === 0 && (

@@ -125,7 +125,8 @@ beforeAll(async () => {
     const { query, variables } = JSON.parse(
       String(init?.body ?? (input instanceof Request ? await input.text() : "{}")),
     );
-    if (/webPixel/.test(query)) {
+    // The storefront's own calls (web pixel, the pixel ids' metafield) go to the web pixel stand-in.
+    if (/webPixel|query CapiRelayAppInstallation\b|CapiRelayPixelIds/.test(query)) {
       if (!pixelApi.has(shop)) pixelApi.set(shop, fakeShopify());
       return Response.json(await pixelApi.get(shop)!(query, variables ?? {}));
     }

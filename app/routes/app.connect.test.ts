@@ -273,7 +273,8 @@ describe("Connect with Meta", () => {
     // Used, so gone.
     expect(await db.prisma.metaLogin.count({ where: { shop: SHOP_A } })).toBe(0);
     // The storefront pixel follows, as with a pasted token.
-    expect(JSON.parse(shopifyApi.get(SHOP_A)!.pixel!.settings)).toEqual({ pixelIds: PIXEL });
+    expect(JSON.parse(shopifyApi.get(SHOP_A)!.pixel!.settings)).toMatchObject({ pixelIds: PIXEL });
+    expect(shopifyApi.get(SHOP_A)!.metafields.get("capi_relay.pixel_ids")?.value).toBe(PIXEL);
 
     const after = await settle(
       settings.loader({

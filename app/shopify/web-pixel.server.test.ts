@@ -5,8 +5,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import type { AdminGraphql } from "./admin-graphql";
 import { fakeShopify } from "./web-pixel.fake";
-import { activateWebPixel, ensureWebPixel, syncWebPixel } from "./web-pixel.server";
-import { WEB_PIXEL_RETRY_MS } from "./web-pixel";
+import { activateWebPixel, ensureWebPixel, syncPixelIdsMetafield, syncWebPixel } from "./web-pixel.server";
+import { WEB_PIXEL_RETRY_MS, webPixelSettings, webPixelSettingsFor } from "./web-pixel";
+import { DEFAULT_SETTINGS } from "../events/settings";
+
+/** What the app writes for pixels that receive every event, with the default settings. */
+const written = (pixelIds: string) =>
+  webPixelSettings(
+    webPixelSettingsFor(
+      pixelIds.split(",").map((pixelId) => ({ pixelId, events: ["Purchase", "InitiateCheckout"] })),
+      DEFAULT_SETTINGS,
+    ),
+  );
 
 const GRANTED = "read_orders,write_pixels,read_customer_events";
 const NOW = new Date("2026-11-24T12:00:00Z");
@@ -36,8 +46,10 @@ describe("syncWebPixel", () => {
       webPixelId: "gid://shopify/WebPixel/1",
       pixelId: "123456789012345",
       action: "created",
+      settings: written("123456789012345"),
     });
-    expect(JSON.parse(shopify.pixel!.settings)).toEqual({ pixelIds: "123456789012345" });
+    expect(JSON.parse(shopify.pixel!.settings)).toMatchObject({ pixelIds: "123456789012345" });
+    expect(shopify.pixel!.settings).toBe(written("123456789012345"));
   });
 
   it("updates a known pixel, and creates it again when Shopify no longer has it", async () => {
@@ -47,7 +59,7 @@ describe("syncWebPixel", () => {
       action: "updated",
       webPixelId: "gid://shopify/WebPixel/9",
     });
-    expect(shopify.pixel!.settings).toBe('{"pixelIds":"222222"}');
+    expect(shopify.pixel!.settings).toBe(written("222222"));
 
     shopify.pixel = null; // the app was uninstalled, and Shopify removed its pixel
     expect(await syncWebPixel({ graphql: shopify }, "gid://shopify/WebPixel/9", "222222")).toMatchObject({
@@ -66,10 +78,10 @@ describe("syncWebPixel", () => {
       action: "updated",
     });
     expect(shopify.calls).toEqual(["webPixelCreate", "webPixel", "webPixelUpdate"]);
-    expect(shopify.pixel!.settings).toBe('{"pixelIds":"333333"}');
+    expect(shopify.pixel!.settings).toBe(written("333333"));
 
-    // Already carrying the right pixel ID: nothing to update.
-    const same = fakeShopify({ id: "gid://shopify/WebPixel/6", settings: '{"pixelIds":"333333"}' });
+    // Already carrying the right settings: nothing to update.
+    const same = fakeShopify({ id: "gid://shopify/WebPixel/6", settings: written("333333") });
     expect(await syncWebPixel({ graphql: same }, null, "333333")).toMatchObject({
       status: "active",
       webPixelId: "gid://shopify/WebPixel/6",
@@ -161,7 +173,7 @@ describe("activateWebPixel and ensureWebPixel", () => {
       status: "active",
       action: "updated",
     });
-    expect(shopify.pixel).toEqual({ id: "gid://shopify/WebPixel/1", settings: '{"pixelIds":"999999999999"}' });
+    expect(shopify.pixel).toEqual({ id: "gid://shopify/WebPixel/1", settings: written("999999999999") });
     expect(shopify.calls).toEqual(["webPixelCreate", "webPixelUpdate"]);
   });
 
@@ -200,5 +212,122 @@ describe("activateWebPixel and ensureWebPixel", () => {
       await ensureWebPixel(db.prisma, { graphql: shopify }, shop, new Date(reopened.getTime() + 1_000)),
     ).toMatchObject({ status: "active" });
     expect(shopify.calls).toHaveLength(4);
+  });
+});
+
+describe("one list of pixel ids for the storefront", () => {
+  async function destination(shop: string, pixelId: string, events: string[], createdAt: Date) {
+    await db.prisma.destination.create({
+      data: {
+        id: crypto.randomUUID(),
+        shop,
+        pixelId,
+        events,
+        accessTokenEnc: "sealed",
+        tokenFingerprint: "fp",
+        createdAt,
+      },
+    });
+  }
+
+  it("writes every destination's pixel id to the app-owned metafield the embed reads, with the web pixel's settings", async () => {
+    const shop = "pixel-list.myshopify.com";
+    const shopify = fakeShopify();
+    const access = { graphql: shopify, grantedScopes: GRANTED };
+    await db.prisma.shop.create({ data: { shop } });
+    const start = Date.now();
+    await destination(shop, "111111111111", ["Purchase"], new Date(start - 2_000));
+    await destination(shop, "222222222222", ["Purchase", "InitiateCheckout"], new Date(start - 1_000));
+
+    expect(await activateWebPixel(db.prisma, access, shop, NOW)).toMatchObject({ status: "active" });
+    expect(shopify.metafieldCalls).toEqual(["currentAppInstallation", "metafieldsSet"]);
+    // Oldest first, the web pixel's own format: one parser reads both.
+    expect(shopify.metafields.get("capi_relay.pixel_ids")).toEqual({
+      value: "111111111111,222222222222",
+      type: "single_line_text_field",
+    });
+    expect(JSON.parse(shopify.pixel!.settings)).toMatchObject({
+      pixelIds: "111111111111,222222222222",
+      purchasePixelIds: "111111111111,222222222222",
+      checkoutPixelIds: "222222222222",
+    });
+    const row = await db.prisma.shop.findUniqueOrThrow({ where: { shop } });
+    expect(row.webPixelSettings).toBe(shopify.pixel!.settings);
+
+    // The last destination removed: the list goes with it, and so does the web pixel, which
+    // would otherwise keep firing the removed pixel.
+    await db.prisma.destination.deleteMany({ where: { shop } });
+    expect(await activateWebPixel(db.prisma, access, shop, NOW)).toEqual({ status: "removed" });
+    expect(shopify.metafields.has("capi_relay.pixel_ids")).toBe(false);
+    expect(shopify.metafieldCalls.slice(-2)).toEqual(["currentAppInstallation", "metafieldsDelete"]);
+    expect(shopify.pixel).toBeNull();
+    expect(shopify.calls.at(-1)).toBe("webPixelDelete");
+    expect(await ensureWebPixel(db.prisma, access, shop, NOW)).toMatchObject({ status: "none", message: null });
+
+    // A pixel connected again: the storefront comes back.
+    await destination(shop, "222222222222", ["Purchase"], new Date());
+    expect(await activateWebPixel(db.prisma, access, shop, NOW)).toMatchObject({ status: "active", action: "created" });
+    expect(shopify.metafields.get("capi_relay.pixel_ids")?.value).toBe("222222222222");
+  });
+
+  it("follows the shop's settings on the next admin load, and says so when Shopify refuses the metafield", async () => {
+    const shop = "pixel-settings.myshopify.com";
+    const shopify = fakeShopify();
+    const access = { graphql: shopify, grantedScopes: GRANTED };
+    await connect(shop, "333333333333");
+    await ensureWebPixel(db.prisma, access, shop, NOW);
+    expect(JSON.parse(shopify.pixel!.settings)).toMatchObject({ valueMode: "total", contentIdSource: "variant" });
+    const calls = shopify.calls.length;
+
+    // Nothing changed: nothing called.
+    await ensureWebPixel(db.prisma, access, shop, new Date(NOW.getTime() + 1_000));
+    expect(shopify.calls).toHaveLength(calls);
+
+    // Settings saved elsewhere (the CLI, an older admin): the next load writes them.
+    await db.prisma.shop.update({
+      where: { shop },
+      data: { settings: { valueMode: "subtotal", contentIdSource: "sku", sources: { web: "skip" } } },
+    });
+    await ensureWebPixel(db.prisma, access, shop, new Date(NOW.getTime() + 2_000));
+    expect(JSON.parse(shopify.pixel!.settings)).toMatchObject({
+      valueMode: "subtotal",
+      contentIdSource: "sku",
+      sendOnlineStore: "false",
+    });
+
+    shopify.refuseMetafields = true;
+    await connect(shop, "444444444444");
+    const refused = await activateWebPixel(db.prisma, access, shop, NOW);
+    expect(refused).toMatchObject({
+      status: "failed",
+      message: expect.stringContaining("The theme app embed's pixel list could not be saved"),
+    });
+    // The web pixel itself was updated; the failure makes the next load try both again.
+    expect(JSON.parse(shopify.pixel!.settings)).toMatchObject({ pixelIds: "444444444444" });
+    expect(shopify.metafields.get("capi_relay.pixel_ids")?.value).toBe("333333333333");
+    shopify.refuseMetafields = false;
+    const retried = await ensureWebPixel(db.prisma, access, shop, new Date(NOW.getTime() + WEB_PIXEL_RETRY_MS + 1));
+    expect(retried).toMatchObject({ status: "active" });
+    expect(shopify.metafields.get("capi_relay.pixel_ids")?.value).toBe("444444444444");
+  });
+
+  it("says in the merchant's words why the metafield was not written", async () => {
+    const down: AdminGraphql = async () => {
+      throw new Error("socket hang up");
+    };
+    expect(await syncPixelIdsMetafield({ graphql: down }, "123456")).toEqual({
+      ok: false,
+      message: expect.stringMatching(/pixel list could not be saved: Shopify did not answer \(socket hang up\)/),
+    });
+    const throttled: AdminGraphql = async () => ({
+      errors: [{ message: "Throttled", extensions: { code: "THROTTLED" } }],
+    });
+    expect(await syncPixelIdsMetafield({ graphql: throttled }, "123456")).toEqual({
+      ok: false,
+      message: expect.stringContaining("Shopify said: “Throttled”"),
+    });
+    const shopify = fakeShopify();
+    expect(await syncPixelIdsMetafield({ graphql: shopify }, "123456")).toEqual({ ok: true });
+    expect(shopify.metafields.get("capi_relay.pixel_ids")?.value).toBe("123456");
   });
 });

@@ -3,29 +3,54 @@
 // row so the admin page can say plainly why the storefront pixel is off. Never throws: a
 // refusal is the merchant's information, not the page's failure.
 import type { PrismaClient } from "@prisma/client";
+import { DEFAULT_SETTINGS, storedSettings } from "../events/settings";
 import { AdminGraphqlError, graphqlData, type AdminGraphql } from "./admin-graphql";
+import {
+  APP_INSTALLATION_QUERY,
+  appInstallationResponseSchema,
+  metafieldRefusedMessage,
+  metafieldUnreachableMessage,
+  metafieldsDeleteResponseSchema,
+  metafieldsSetResponseSchema,
+  PIXEL_IDS_METAFIELD_DELETE,
+  PIXEL_IDS_METAFIELD_SET,
+  pixelIdsMetafieldIdentifier,
+  pixelIdsMetafieldInput,
+} from "./pixel-ids-metafield";
 import {
   graphqlErrorsMessage,
   missingScopesMessage,
   missingWebPixelScopes,
-  settingsPixelIds,
   thrownMessage,
   userErrorsMessage,
   WEB_PIXEL_CREATE,
+  WEB_PIXEL_DELETE,
+  webPixelDeleteResponseSchema,
   WEB_PIXEL_QUERY,
   WEB_PIXEL_UPDATE,
   webPixelCreateResponseSchema,
   webPixelNeedsSync,
   webPixelQueryResponseSchema,
-  joinPixelIds,
+  sameSettings,
   webPixelSettings,
+  webPixelSettingsFor,
   webPixelUpdateResponseSchema,
+  type WebPixelSettings,
   type WebPixelUserError,
 } from "./web-pixel";
 
 export type WebPixelSync =
-  | { status: "active"; webPixelId: string; pixelId: string; action: "created" | "updated" }
-  | { status: "failed"; message: string };
+  | {
+      status: "active";
+      webPixelId: string;
+      pixelId: string;
+      action: "created" | "updated";
+      /** The settings JSON written (recorded, so that a change of the shop's settings resyncs). */
+      settings?: string;
+    }
+  | { status: "failed"; message: string }
+  /** No pixel left: the web pixel was deleted (or there was none). */
+  | { status: "removed" };
 
 /** What the admin page shows about the storefront pixel. JSON-safe. */
 export interface WebPixelView {
@@ -67,13 +92,22 @@ const hasCode = (outcome: MutationOutcome, code: string) =>
 export async function syncWebPixel(
   access: ShopifyAccess,
   knownId: string | null | undefined,
-  pixelIds: string,
+  wanted: string | WebPixelSettings,
 ): Promise<WebPixelSync> {
   const missing = missingWebPixelScopes(access.grantedScopes);
   if (missing.length > 0) return { status: "failed", message: missingScopesMessage(missing) };
+  // A bare list: every pixel receives every event, with the default settings.
+  const full =
+    typeof wanted === "string"
+      ? webPixelSettingsFor(
+          wanted.split(",").map((pixelId) => ({ pixelId, events: ["Purchase", "InitiateCheckout"] })),
+          DEFAULT_SETTINGS,
+        )
+      : wanted;
+  const pixelIds = full.pixelIds;
   let settings: string;
   try {
-    settings = webPixelSettings(pixelIds);
+    settings = webPixelSettings(full);
   } catch {
     return {
       status: "failed",
@@ -90,15 +124,15 @@ export async function syncWebPixel(
     if (!knownId && hasCode(outcome, "TAKEN")) {
       const existing = graphqlData(await access.graphql(WEB_PIXEL_QUERY, {}), webPixelQueryResponseSchema).data
         .webPixel;
-      if (existing && settingsPixelIds(existing.settings) === pixelIds)
-        return { status: "active", webPixelId: existing.id, pixelId: pixelIds, action: "updated" };
+      if (existing && sameSettings(existing.settings, settings))
+        return { status: "active", webPixelId: existing.id, pixelId: pixelIds, action: "updated", settings };
       if (existing) {
         action = "updated";
         outcome = await mutate(access, existing.id, settings);
       }
     }
     if ("userErrors" in outcome) return { status: "failed", message: userErrorsMessage(outcome.userErrors) };
-    return { status: "active", webPixelId: outcome.webPixelId, pixelId: pixelIds, action };
+    return { status: "active", webPixelId: outcome.webPixelId, pixelId: pixelIds, action, settings };
   } catch (error) {
     if (error instanceof AdminGraphqlError) return { status: "failed", message: graphqlErrorsMessage(error.errors) };
     return { status: "failed", message: thrownMessage(error) };
@@ -112,22 +146,33 @@ export async function recordWebPixel(
   now: Date,
 ): Promise<void> {
   const data =
-    result.status === "active"
+    result.status === "removed"
       ? {
-          webPixelId: result.webPixelId,
-          webPixelPixelId: result.pixelId,
-          webPixelStatus: "active",
+          webPixelId: null,
+          webPixelPixelId: null,
+          webPixelSettings: null,
+          webPixelStatus: null,
           webPixelMessage: null,
           webPixelSyncedAt: now,
         }
-      : // A failure keeps the last known id: the next attempt updates it rather than creating a second.
-        { webPixelStatus: "failed", webPixelMessage: result.message, webPixelSyncedAt: now };
+      : result.status === "active"
+        ? {
+            webPixelId: result.webPixelId,
+            webPixelPixelId: result.pixelId,
+            webPixelSettings: result.settings ?? null,
+            webPixelStatus: "active",
+            webPixelMessage: null,
+            webPixelSyncedAt: now,
+          }
+        : // A failure keeps the last known id: the next attempt updates it rather than creating a second.
+          { webPixelStatus: "failed", webPixelMessage: result.message, webPixelSyncedAt: now };
   await prisma.shop.upsert({ where: { shop }, create: { shop, ...data }, update: data });
 }
 
 const stateSelect = {
   webPixelId: true,
   webPixelPixelId: true,
+  webPixelSettings: true,
   webPixelStatus: true,
   webPixelMessage: true,
   webPixelSyncedAt: true,
@@ -145,36 +190,98 @@ export async function loadWebPixelView(prisma: PrismaClient, shop: string): Prom
   };
 }
 
-/** The pixel IDs the web pixel fires: every destination's, oldest first. */
-async function shopPixelIds(prisma: PrismaClient, shop: string): Promise<string> {
-  const rows = await prisma.destination.findMany({
-    where: { shop },
-    orderBy: [{ createdAt: "asc" }, { pixelId: "asc" }],
-    select: { pixelId: true },
-  });
-  return joinPixelIds(rows.map((r) => r.pixelId));
+/** What the storefront should carry for a shop: its destinations (oldest first) and settings. */
+async function storefrontSettings(prisma: PrismaClient, shop: string): Promise<WebPixelSettings> {
+  const [rows, row] = await Promise.all([
+    prisma.destination.findMany({
+      where: { shop },
+      orderBy: [{ createdAt: "asc" }, { pixelId: "asc" }],
+      select: { pixelId: true, events: true },
+    }),
+    prisma.shop.findUnique({ where: { shop }, select: { settings: true } }),
+  ]);
+  return webPixelSettingsFor(rows, storedSettings(row?.settings).settings);
 }
 
-/** After the merchant saved a destination: the web pixel follows the shop's pixel IDs. */
+/**
+ * The pixel ids into the app-owned metafield the theme app embed reads; deleted when the shop
+ * has none. A failure is the merchant's message, as for the web pixel.
+ */
+export async function syncPixelIdsMetafield(
+  access: ShopifyAccess,
+  pixelIds: string,
+): Promise<{ ok: true } | { ok: false; message: string }> {
+  try {
+    const ownerId = graphqlData(await access.graphql(APP_INSTALLATION_QUERY, {}), appInstallationResponseSchema).data
+      .currentAppInstallation.id;
+    const errors = pixelIds
+      ? graphqlData(
+          await access.graphql(PIXEL_IDS_METAFIELD_SET, { metafields: pixelIdsMetafieldInput(ownerId, pixelIds) }),
+          metafieldsSetResponseSchema,
+        ).data.metafieldsSet.userErrors
+      : graphqlData(
+          await access.graphql(PIXEL_IDS_METAFIELD_DELETE, { metafields: pixelIdsMetafieldIdentifier(ownerId) }),
+          metafieldsDeleteResponseSchema,
+        ).data.metafieldsDelete.userErrors;
+    return errors.length === 0 ? { ok: true } : { ok: false, message: metafieldRefusedMessage(errors) };
+  } catch (error) {
+    if (error instanceof AdminGraphqlError) return { ok: false, message: metafieldRefusedMessage(error.errors) };
+    const detail =
+      error instanceof Response ? `HTTP ${error.status}` : error instanceof Error ? error.message : String(error);
+    return { ok: false, message: metafieldUnreachableMessage(detail) };
+  }
+}
+
+/** Deletes the web pixel once no pixel is left, so the browser stops firing removed pixels. */
+async function removeWebPixel(access: ShopifyAccess, knownId: string | null | undefined): Promise<WebPixelSync> {
+  if (!knownId) return { status: "removed" };
+  try {
+    const errors = graphqlData(await access.graphql(WEB_PIXEL_DELETE, { id: knownId }), webPixelDeleteResponseSchema)
+      .data.webPixelDelete.userErrors;
+    // NOT_FOUND: Shopify has none (removed with an uninstall); the outcome is the same.
+    if (errors.length === 0 || errors.every((e) => e.code === "NOT_FOUND")) return { status: "removed" };
+    return { status: "failed", message: userErrorsMessage(errors) };
+  } catch (error) {
+    if (error instanceof AdminGraphqlError) return { status: "failed", message: graphqlErrorsMessage(error.errors) };
+    return { status: "failed", message: thrownMessage(error) };
+  }
+}
+
+/**
+ * Both storefront copies of the shop's pixels: the web pixel's settings and the embed's
+ * metafield. Active only when both were written.
+ */
+async function syncStorefront(
+  access: ShopifyAccess,
+  knownId: string | null | undefined,
+  wanted: WebPixelSettings,
+): Promise<WebPixelSync> {
+  const metafield = await syncPixelIdsMetafield(access, wanted.pixelIds);
+  const pixel = wanted.pixelIds ? await syncWebPixel(access, knownId, wanted) : await removeWebPixel(access, knownId);
+  if (pixel.status !== "failed" && !metafield.ok) return { status: "failed", message: metafield.message };
+  return pixel;
+}
+
+/** After the merchant saved a destination or the shop's settings: the storefront follows them. */
 export async function activateWebPixel(
   prisma: PrismaClient,
   access: ShopifyAccess,
   shop: string,
   now = new Date(),
 ): Promise<WebPixelSync> {
-  const [row, pixelIds] = await Promise.all([
+  const [row, wanted] = await Promise.all([
     prisma.shop.findUnique({ where: { shop }, select: { webPixelId: true } }),
-    shopPixelIds(prisma, shop),
+    storefrontSettings(prisma, shop),
   ]);
-  const result = await syncWebPixel(access, row?.webPixelId, pixelIds);
+  const result = await syncStorefront(access, row?.webPixelId, wanted);
   await recordWebPixel(prisma, shop, result, now);
   return result;
 }
 
 /**
  * When the admin page opens: creates the web pixel if the shop has a destination and none is
- * recorded (first load after install or reinstall), retries a failure, follows a changed
- * pixel ID. Otherwise reads what is recorded, without calling Shopify.
+ * recorded (first load after install or reinstall), retries a failure, follows changed pixel
+ * IDs or settings. Otherwise reads what is recorded, without calling Shopify.
  */
 export async function ensureWebPixel(
   prisma: PrismaClient,
@@ -182,12 +289,18 @@ export async function ensureWebPixel(
   shop: string,
   now = new Date(),
 ): Promise<WebPixelView> {
-  const [state, pixelIds] = await Promise.all([
+  const [state, wanted] = await Promise.all([
     prisma.shop.findUnique({ where: { shop }, select: stateSelect }),
-    shopPixelIds(prisma, shop),
+    storefrontSettings(prisma, shop),
   ]);
-  if (webPixelNeedsSync(state, pixelIds, now)) {
-    await recordWebPixel(prisma, shop, await syncWebPixel(access, state?.webPixelId, pixelIds), now);
+  let settings: string | undefined;
+  try {
+    settings = wanted.pixelIds ? webPixelSettings(wanted) : undefined;
+  } catch {
+    settings = undefined;
+  }
+  if (webPixelNeedsSync(state, wanted.pixelIds, now, settings)) {
+    await recordWebPixel(prisma, shop, await syncStorefront(access, state?.webPixelId, wanted), now);
   }
   return loadWebPixelView(prisma, shop);
 }

@@ -12,36 +12,98 @@ import {
   userErrorsMessage,
   WEB_PIXEL_RETRY_MS,
   webPixelNeedsSync,
+  sameSettings,
+  WEB_PIXEL_SETTING_FIELDS,
   webPixelSettings,
+  webPixelSettingsFor,
+  webPixelSettingsSchema,
   type WebPixelState,
 } from "./web-pixel";
+import { DEFAULT_SETTINGS, shopEventSettingsSchema } from "../events/settings";
+
+const BOTH = ["Purchase", "InitiateCheckout"];
+const one = (pixelId: string, events = BOTH) => ({ pixelId, events });
 
 describe("webPixelSettings", () => {
-  it("is the JSON string of exactly the fields the extension's toml declares", () => {
+  it("is the JSON string of exactly the fields the extension's toml declares, in its order", () => {
     const toml = readFileSync(
       path.resolve(__dirname, "../../extensions/capi-relay-pixel/shopify.extension.toml"),
       "utf8",
     );
     const declared = [...toml.matchAll(/^\[settings\.fields\.([A-Za-z0-9_]+)\]/gm)].map((m) => m[1]);
-    const settings = JSON.parse(webPixelSettings("123456789012345"));
+    expect(WEB_PIXEL_SETTING_FIELDS).toEqual(declared);
+    const settings = JSON.parse(webPixelSettings(webPixelSettingsFor([one("123456789012345")], DEFAULT_SETTINGS)));
     expect(Object.keys(settings)).toEqual(declared);
-    expect(settings).toEqual({ pixelIds: "123456789012345" });
+    // Every field a single_line_text_field: a string on one line.
+    for (const value of Object.values(settings)) expect(value).toMatch(/^[^\r\n]+$/);
+    expect(settings).toEqual({
+      pixelIds: "123456789012345",
+      purchasePixelIds: "123456789012345",
+      checkoutPixelIds: "123456789012345",
+      valueMode: "total",
+      contentIdSource: "variant",
+      includeGiftCards: "false",
+      includeTips: "false",
+      sendOnlineStore: "true",
+    });
   });
 
   it.each([
-    [" 123456789012345 ", '{"pixelIds":"123456789012345"}'],
-    ["123456", '{"pixelIds":"123456"}'],
-    ["123456,1234567890", '{"pixelIds":"123456,1234567890"}'],
-  ])("%j gives %s", (input, json) => {
-    expect(webPixelSettings(input)).toBe(json);
+    [
+      "two pixels, both events",
+      [one("111111"), one("222222")],
+      {},
+      { pixelIds: "111111,222222", purchasePixelIds: "111111,222222", checkoutPixelIds: "111111,222222" },
+    ],
+    [
+      "one pixel Purchase only",
+      [one("111111", ["Purchase"]), one("222222")],
+      {},
+      { purchasePixelIds: "111111,222222", checkoutPixelIds: "222222" },
+    ],
+    ["no pixel receives InitiateCheckout", [one("111111", ["Purchase"])], {}, { checkoutPixelIds: "none" }],
+    [
+      "subtotal, product ids, gift cards and tips in",
+      [one("111111")],
+      { valueMode: "subtotal", contentIdSource: "product", includeGiftCards: true, includeTips: true },
+      { valueMode: "subtotal", contentIdSource: "product", includeGiftCards: "true", includeTips: "true" },
+    ],
+    ["online store orders skipped", [one("111111")], { sources: { web: "skip" } }, { sendOnlineStore: "false" }],
+    [
+      "online store orders as another action source",
+      [one("111111")],
+      { sources: { web: "other" } },
+      { sendOnlineStore: "true" },
+    ],
+  ] as const)("%s", (_name, destinations, input, expected) => {
+    const settings = shopEventSettingsSchema.parse(input);
+    const written = JSON.parse(webPixelSettings(webPixelSettingsFor(destinations, settings)));
+    expect(written).toMatchObject(expected);
+    expect(webPixelSettingsSchema.parse(written)).toEqual(written);
   });
 
   it.each(["", "pixel", "12 34", "12345", "123456789012345678901", "123456,", "123456, 1234567"])(
-    "refuses %j",
+    "refuses the pixel id %j",
     (input) => {
-      expect(() => webPixelSettings(input)).toThrow();
+      expect(() => webPixelSettings(webPixelSettingsFor([one(input)], DEFAULT_SETTINGS))).toThrow();
     },
   );
+
+  it("trims the pixel ids", () => {
+    expect(JSON.parse(webPixelSettings(webPixelSettingsFor([one(" 123456 ")], DEFAULT_SETTINGS)))).toMatchObject({
+      pixelIds: "123456",
+      purchasePixelIds: "123456",
+    });
+  });
+
+  it("tells settings Shopify holds that equal what the app writes", () => {
+    const written = webPixelSettings(webPixelSettingsFor([one("123456")], DEFAULT_SETTINGS));
+    expect(sameSettings(written, written)).toBe(true);
+    expect(sameSettings(JSON.parse(written), written)).toBe(true);
+    expect(sameSettings({ ...JSON.parse(written), valueMode: "subtotal" }, written)).toBe(false);
+    expect(sameSettings('{"pixelIds":"123456"}', written)).toBe(false);
+    expect(sameSettings("not json", written)).toBe(false);
+  });
 });
 
 describe("joinPixelIds", () => {
@@ -173,5 +235,14 @@ describe("webPixelNeedsSync", () => {
     ],
   ])("%s", (_name, state, pixelId, expected) => {
     expect(webPixelNeedsSync(state, pixelId, now)).toBe(expected);
+  });
+
+  it.each<[string, string | null | undefined, boolean]>([
+    ["the settings written are the shop's", '{"pixelIds":"111111","valueMode":"total"}', false],
+    ["the shop's settings changed since", '{"pixelIds":"111111","valueMode":"subtotal"}', true],
+    ["written before settings (and the metafield) were recorded", null, true],
+  ])("%s", (_name, recorded, expected) => {
+    const state = { ...active, webPixelSettings: recorded };
+    expect(webPixelNeedsSync(state, "111111", now, '{"pixelIds":"111111","valueMode":"total"}')).toBe(expected);
   });
 });

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { GraphqlErrorEntry } from "./admin-graphql";
 import { PIXEL_ID_PATTERN } from "../meta/pixel-id";
+import type { ShopEventSettings } from "../events/settings";
 
 /** webPixelCreate needs write_pixels, and read_customer_events besides (Shopify's reference). */
 export const WEB_PIXEL_SCOPES = ["write_pixels", "read_customer_events"] as const;
@@ -25,46 +26,115 @@ mutation CapiRelayWebPixelUpdate($id: ID!, $webPixel: WebPixelInput!) {
   }
 }`;
 
+/** The shop's last pixel removed: the web pixel goes too (its settings need at least one pixel id). */
+export const WEB_PIXEL_DELETE = `#graphql
+mutation CapiRelayWebPixelDelete($id: ID!) {
+  webPixelDelete(id: $id) {
+    userErrors { code field message }
+    deletedWebPixelId
+  }
+}`;
+
 /** Without an id, Shopify answers with this app's web pixel on the shop. */
 export const WEB_PIXEL_QUERY = `#graphql
 query CapiRelayWebPixel {
   webPixel { id settings }
 }`;
 
+const pixelList = /^\d{1,20}(,\d{1,20})*$/;
+const pixelListOrNone = z.string().regex(/^(none|\d{1,20}(,\d{1,20})*)$/, "Meta pixel IDs are digits only");
+const flag = z.enum(["true", "false"]);
+
 /**
- * extensions/capi-relay-pixel/shopify.extension.toml declares one field, `pixelIds`
- * (single_line_text_field, min 1): the Meta pixel IDs of every destination, comma-separated
- * (a shop may send to several pixels; the browser fires each with the same event ids). Shopify
- * refuses settings that do not match the field; the extension ignores anything but digits.
+ * The fields of extensions/capi-relay-pixel/shopify.extension.toml's [settings], each a
+ * single_line_text_field (Shopify gives the pixel strings only), with names that stay: the
+ * pixel reads them (src/mapping.js, pixelRules) and falls back to the server's defaults for a
+ * field it does not find. Shopify refuses settings that do not match the fields.
+ *  - pixelIds: every destination's Meta pixel ID, comma-separated (AddToCart goes to all);
+ *  - purchasePixelIds / checkoutPixelIds: the destinations that receive Purchase /
+ *    InitiateCheckout (Destination.events), "none" when no destination does;
+ *  - valueMode, contentIdSource, includeGiftCards, includeTips: the shop's settings
+ *    (app/events/settings.ts), so the browser's value and contents are the server's;
+ *  - sendOnlineStore: "false" when the shop skips orders from the online store (sources.web),
+ *    the only checkouts the web pixel sees.
  */
 export const webPixelSettingsSchema = z
-  .object({ pixelIds: z.string().regex(/^\d{1,20}(,\d{1,20})*$/, "Meta pixel IDs are digits only") })
+  .object({
+    pixelIds: z.string().regex(pixelList, "Meta pixel IDs are digits only"),
+    purchasePixelIds: pixelListOrNone,
+    checkoutPixelIds: pixelListOrNone,
+    valueMode: z.enum(["total", "subtotal"]),
+    contentIdSource: z.enum(["variant", "product", "sku"]),
+    includeGiftCards: flag,
+    includeTips: flag,
+    sendOnlineStore: flag,
+  })
   .strict();
+export type WebPixelSettings = z.infer<typeof webPixelSettingsSchema>;
+export const WEB_PIXEL_SETTING_FIELDS = Object.keys(webPixelSettingsSchema.shape) as (keyof WebPixelSettings)[];
 
-/** The pixel ids as the web pixel's one setting holds them. */
+/** The pixel ids as the web pixel's settings hold them. */
 export function joinPixelIds(pixelIds: readonly string[]): string {
   return [...new Set(pixelIds.map((id) => id.trim()))].join(",");
 }
 
+/** What the web pixel needs of one destination. */
+export interface PixelDestination {
+  pixelId: string;
+  events: readonly string[];
+}
+
+/**
+ * The web pixel's settings for a shop: its destinations (oldest first) and the parts of its
+ * event settings that shape the browser's copy of each event.
+ */
+export function webPixelSettingsFor(
+  destinations: readonly PixelDestination[],
+  settings: Pick<ShopEventSettings, "valueMode" | "contentIdSource" | "includeGiftCards" | "includeTips" | "sources">,
+): WebPixelSettings {
+  const receiving = (event: string) =>
+    joinPixelIds(destinations.filter((d) => d.events.includes(event)).map((d) => d.pixelId)) || "none";
+  return {
+    pixelIds: joinPixelIds(destinations.map((d) => d.pixelId)),
+    purchasePixelIds: receiving("Purchase"),
+    checkoutPixelIds: receiving("InitiateCheckout"),
+    valueMode: settings.valueMode,
+    contentIdSource: settings.contentIdSource,
+    includeGiftCards: String(settings.includeGiftCards) as "true" | "false",
+    includeTips: String(settings.includeTips) as "true" | "false",
+    sendOnlineStore: String(settings.sources.web !== "skip") as "true" | "false",
+  };
+}
+
 /** The `settings` argument: a JSON string, as Shopify's reference passes it. */
-export function webPixelSettings(pixelIds: string): string {
-  const parsed = webPixelSettingsSchema.parse({ pixelIds: pixelIds.trim() });
-  if (!parsed.pixelIds.split(",").every((id) => PIXEL_ID_PATTERN.test(id))) throw new Error("not a Meta pixel ID");
-  return JSON.stringify(parsed);
+export function webPixelSettings(settings: WebPixelSettings): string {
+  const parsed = webPixelSettingsSchema.parse({ ...settings, pixelIds: settings.pixelIds.trim() });
+  const ids = [parsed.pixelIds, parsed.purchasePixelIds, parsed.checkoutPixelIds]
+    .flatMap((list) => list.split(","))
+    .filter((id) => id !== "none");
+  if (!ids.every((id) => PIXEL_ID_PATTERN.test(id))) throw new Error("not a Meta pixel ID");
+  return JSON.stringify(parsed, WEB_PIXEL_SETTING_FIELDS);
 }
 
 /** The Meta pixel IDs inside a web pixel's settings (Shopify's JSON scalar: a string or an object). */
 export function settingsPixelIds(settings: unknown): string | undefined {
-  let value = settings;
-  if (typeof value === "string") {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      return undefined;
-    }
-  }
-  const parsed = z.object({ pixelIds: z.string() }).safeParse(value);
+  const parsed = z.object({ pixelIds: z.string() }).safeParse(parsedSettings(settings));
   return parsed.success ? parsed.data.pixelIds : undefined;
+}
+
+/** A web pixel's settings as Shopify answers them (a JSON string or an object), as the app writes them. */
+export function sameSettings(settings: unknown, written: string): boolean {
+  const parsed = webPixelSettingsSchema.safeParse(parsedSettings(settings));
+  return parsed.success && JSON.stringify(parsed.data, WEB_PIXEL_SETTING_FIELDS) === written;
+}
+
+function parsedSettings(settings: unknown): unknown {
+  if (typeof settings !== "string") return settings;
+  try {
+    return JSON.parse(settings);
+  } catch {
+    return undefined;
+  }
 }
 
 const webPixelSchema = z.object({ id: z.string().min(1), settings: z.unknown() });
@@ -78,6 +148,9 @@ const mutationPayload = z.object({ userErrors: z.array(userErrorSchema), webPixe
 
 export const webPixelCreateResponseSchema = z.object({ data: z.object({ webPixelCreate: mutationPayload }) });
 export const webPixelUpdateResponseSchema = z.object({ data: z.object({ webPixelUpdate: mutationPayload }) });
+export const webPixelDeleteResponseSchema = z.object({
+  data: z.object({ webPixelDelete: z.object({ userErrors: z.array(userErrorSchema) }) }),
+});
 export const webPixelQueryResponseSchema = z.object({ data: z.object({ webPixel: webPixelSchema.nullish() }) });
 
 /** The scopes of WEB_PIXEL_SCOPES a session was not granted; none when the grant is unknown. */
@@ -148,6 +221,8 @@ export function thrownMessage(error: unknown): string {
 export interface WebPixelState {
   webPixelStatus: string | null;
   webPixelPixelId: string | null;
+  /** The settings (JSON) last written to the web pixel; the pixel ids' metafield was written with them. */
+  webPixelSettings?: string | null;
   webPixelSyncedAt: Date | null;
   uninstalledAt: Date | null;
 }
@@ -164,10 +239,13 @@ export function webPixelNeedsSync(
   state: WebPixelState | null,
   pixelIds: string | null | undefined,
   now: Date,
+  settings?: string,
 ): boolean {
   if (!pixelIds) return false;
   if (!state || !state.webPixelStatus || !state.webPixelSyncedAt) return true;
   if (state.webPixelStatus !== "active") return now.getTime() - state.webPixelSyncedAt.getTime() >= WEB_PIXEL_RETRY_MS;
   if (state.webPixelPixelId !== pixelIds) return true;
+  // The shop's settings changed since (or the settings were written before the metafield was).
+  if (settings !== undefined && state.webPixelSettings !== settings) return true;
   return state.uninstalledAt !== null && state.webPixelSyncedAt.getTime() <= state.uninstalledAt.getTime();
 }

@@ -22,7 +22,7 @@
 (function () {
   "use strict";
 
-  var ATTR = { fbp: "_fbp", fbc: "_fbc", consent: "_capi_consent", userAgent: "_capi_ua" };
+  var ATTR = { fbp: "_fbp", fbc: "_fbc", consent: "_capi_consent", userAgent: "_capi_ua", embedPixels: "_capi_pixels" };
   var COOKIE_DAYS = 90;
   var DAY_MS = 24 * 60 * 60 * 1000;
   var SYNC_DELAY_MS = 300;
@@ -176,8 +176,12 @@
   /**
    * The cart attributes this browser should carry. An empty string means "remove it".
    */
-  function desiredAttributes(ids, consent, userAgent) {
+  function desiredAttributes(ids, consent, userAgent, pixels) {
+    // The pixels this page fires, only while the theme editor's override differs from the
+    // app's list: the order then tells the admin (app/events/browser-ids.ts).
     var out = {};
+    var named = typeof pixels === "string";
+    if (named) out[ATTR.embedPixels] = pixels;
     var recorded = consentString(consent);
     if (recorded) out[ATTR.consent] = recorded;
     // Without a yes, the cart keeps no Meta identifiers (an empty value removes an attribute).
@@ -185,6 +189,7 @@
       out[ATTR.fbp] = "";
       out[ATTR.fbc] = "";
       out[ATTR.userAgent] = "";
+      if (named) out[ATTR.embedPixels] = "";
       return out;
     }
     if (ids && typeof ids.fbp === "string" && FBP.test(ids.fbp)) out[ATTR.fbp] = ids.fbp;
@@ -277,7 +282,9 @@
         return value === null || value === "" ? undefined : value;
       };
       var config = {
-        pixelId: (get("data-pixel-id") || "").trim(),
+        // The app's list (its metafield) or the theme editor's override, comma-separated.
+        pixelIds: (get("data-pixel-ids") || "").split(","),
+        override: get("data-override") === "true",
         loadPixel: get("data-load-pixel") !== "false",
         pageType: get("data-page-type"),
         currency: get("data-currency"),
@@ -411,10 +418,15 @@
       if (!cookies[ATTR.fbp]) writeCookie(doc, ATTR.fbp, buildFbp(t, random), t, hostname, secure);
     }
 
+    var pixelIds = [];
+    for (var i = 0, list = config.pixelIds || []; i < list.length; i++) {
+      var id = String(list[i]).trim();
+      if (isPixelId(id) && pixelIds.indexOf(id) < 0) pixelIds.push(id);
+    }
+    if (config.loadPixel === false) pixelIds = [];
+
     function ensurePixel() {
-      if (state.pixel !== "off") return;
-      var pixelId = typeof config.pixelId === "string" ? config.pixelId.trim() : String(config.pixelId || "");
-      if (config.loadPixel === false || !isPixelId(pixelId)) return;
+      if (state.pixel !== "off" || !pixelIds.length) return;
       if (typeof win.fbq === "function") {
         // Another integration already runs Meta's pixel on this page; firing ours as well
         // would count every PageView twice.
@@ -426,7 +438,8 @@
       // Before init, so that every event of this pixel carries it.
       state.pixelLdu = limitedDataUse(state.consent);
       if (state.pixelLdu) fbq("dataProcessingOptions", ["LDU"], 0, 0);
-      fbq("init", pixelId);
+      // Every pixel the server sends to: fbq's track then fires each with one eventID.
+      for (var n = 0; n < pixelIds.length; n++) fbq("init", pixelIds[n]);
       fbq("track", "PageView");
       var view = viewContent(config, sessionId());
       if (view) fbq("track", "ViewContent", view.params, { eventID: view.eventID });
@@ -491,7 +504,12 @@
       }
       var cookies = parseCookies(doc.cookie);
       var ua = win.navigator && win.navigator.userAgent;
-      var desired = desiredAttributes({ fbp: cookies[ATTR.fbp], fbc: cookies[ATTR.fbc] }, state.consent, ua);
+      var desired = desiredAttributes(
+        { fbp: cookies[ATTR.fbp], fbc: cookies[ATTR.fbc] },
+        state.consent,
+        ua,
+        config.override ? pixelIds.join(",") : "",
+      );
       // No cart yet: writing attributes would create one. The first cart change creates it,
       // and that change brings us back here.
       if (state.cartWrites >= MAX_CART_WRITES || !cookies[CART_COOKIE] || !attributeChanges(desired, {})) {

@@ -14,8 +14,8 @@ import {
   SENT_KEY,
   addToCartCall,
   initiateCheckoutCall,
-  isPixelId,
   parseSent,
+  pixelRules,
   pixelConsent,
   pixelRequest,
   purchaseCall,
@@ -24,12 +24,10 @@ import {
 } from "./mapping.js";
 
 register(({ analytics, browser, settings, init, customerPrivacy }) => {
-  // Every pixel the shop sends to fires each event with the same event id as the server's copy.
-  const pixelIds = (typeof settings?.pixelIds === "string" ? settings.pixelIds : "")
-    .split(",")
-    .map((id) => id.trim())
-    .filter(isPixelId);
-  if (pixelIds.length === 0) return;
+  // The shop's pixels and rules, as the app wrote them: each pixel gets the events the server
+  // sends it, with the server's event ids, value and contents.
+  const rules = pixelRules(settings);
+  if (rules.pixelIds.length === 0) return;
 
   let consent = pixelConsent(init?.customerPrivacy);
   try {
@@ -65,8 +63,8 @@ register(({ analytics, browser, settings, init, customerPrivacy }) => {
   }
 
   /** fbq("track", name, params, { eventID }), for one Shopify customer event. */
-  async function fbq(command, eventName, params, options, event) {
-    if (command !== "track" || !consent.send) return;
+  async function fbq(command, eventName, params, options, event, pixelIds) {
+    if (command !== "track" || !consent.send || pixelIds.length === 0) return;
     const call = [command, eventName, params, options];
     try {
       if (!(await claim(call))) return;
@@ -104,11 +102,14 @@ register(({ analytics, browser, settings, init, customerPrivacy }) => {
     }
   }
 
-  const send = (call, event) => (call ? fbq(...call, event) : undefined);
+  const send = (call, event, pixelIds) => (call ? fbq(...call, event, pixelIds) : undefined);
 
-  analytics.subscribe("checkout_started", (event) => send(initiateCheckoutCall(event), event));
-  analytics.subscribe("checkout_completed", (event) => send(purchaseCall(event), event));
-  analytics.subscribe("product_added_to_cart", (event) => send(addToCartCall(event), event));
+  analytics.subscribe("checkout_started", (event) =>
+    send(initiateCheckoutCall(event, rules), event, rules.checkoutPixelIds),
+  );
+  analytics.subscribe("checkout_completed", (event) => send(purchaseCall(event, rules), event, rules.purchasePixelIds));
+  // Browser only: every pixel of the shop.
+  analytics.subscribe("product_added_to_cart", (event) => send(addToCartCall(event, rules), event, rules.pixelIds));
   // No page_viewed: the theme app embed fires PageView on storefront pages, and a second
   // PageView from here would count every page twice.
 });

@@ -6,8 +6,12 @@
 // are the server's:
 //   - Purchase: eventID = the numeric Shopify order id (the server's event_id = order.id);
 //   - InitiateCheckout: eventID = the checkout token (the server's event_id = checkout.token);
-//   - content ids are variant ids (then product id, then SKU), contents carry the unit price in
-//     the event's currency, value/currency are the buyer's (presentment) money.
+//   - value, currency, contents and content ids come from the server's own code
+//     (app/events/custom-data.ts, bundled into the pixel) applied to the checkout's lines, with
+//     the shop's settings the app writes into the pixel's settings (pixelRules);
+//   - no event where the server sends none (online store orders skipped, gift cards only).
+
+import { commerceData, eventValue, onlyGiftCards } from "../../../app/events/custom-data.ts";
 
 const PIXEL_ID = /^\d{6,20}$/;
 const GID = /^gid:\/\/shopify\/([A-Za-z]+)\/(\d+)(?:[/?#].*)?$/;
@@ -72,42 +76,114 @@ function contentIdOf(line) {
   );
 }
 
-/** value, currency, content_ids, contents, content_type, num_items: as the server builds them. */
-export function checkoutParams(checkout) {
-  const currency = currencyOf(checkout?.totalPrice?.currencyCode, checkout?.currencyCode);
-  const value = amountOf(checkout?.totalPrice);
-  const contents = new Map();
-  let numItems = 0;
-  for (const line of Array.isArray(checkout?.lineItems) ? checkout.lineItems : []) {
-    const quantity = Number(line?.quantity);
-    if (!Number.isInteger(quantity) || quantity <= 0) continue;
-    numItems += quantity;
-    const id = contentIdOf(line);
-    if (!id) continue;
-    const existing = contents.get(id);
-    if (existing) {
-      existing.quantity += quantity;
-      continue;
-    }
-    const price = line.variant?.price;
-    const priceCurrency = currencyOf(price?.currencyCode, checkout?.currencyCode);
-    const itemPrice = priceCurrency === currency ? amountOf(price) : undefined;
-    contents.set(id, itemPrice === undefined ? { id, quantity } : { id, quantity, item_price: itemPrice });
-  }
-  const list = [...contents.values()];
+// ------------------------------------------------------------------ the shop's rules
+
+const BOOLEAN = { true: true, false: false };
+const CHOICES = {
+  valueMode: ["total", "subtotal"],
+  contentIdSource: ["variant", "product", "sku"],
+};
+
+/** The pixel ids of one setting ("1,2"), digits only; "none" or anything unreadable gives []. */
+function pixelList(value) {
+  return (typeof value === "string" ? value : "")
+    .split(",")
+    .map((id) => id.trim())
+    .filter(isPixelId);
+}
+
+/**
+ * The shop's rules from the web pixel's settings, as the app writes them
+ * (app/shopify/web-pixel.ts, webPixelSettingsFor). A field that is missing or unreadable
+ * (settings written before the field existed) takes the server's default, and the pixel ids
+ * of an event default to every pixel: the browser then behaves as it did before.
+ */
+export function pixelRules(settings) {
+  const all = pixelList(settings?.pixelIds);
+  const choice = (name, fallback) => (CHOICES[name].includes(settings?.[name]) ? settings[name] : fallback);
+  const flag = (name, fallback) => BOOLEAN[settings?.[name]] ?? fallback;
+  const forEvent = (name) => (typeof settings?.[name] === "string" ? pixelList(settings[name]) : all);
   return {
-    ...(value !== undefined && currency ? { value, currency } : {}),
-    ...(list.length ? { content_ids: list.map((c) => c.id), contents: list, content_type: "product" } : {}),
-    num_items: numItems,
+    pixelIds: all,
+    purchasePixelIds: forEvent("purchasePixelIds"),
+    checkoutPixelIds: forEvent("checkoutPixelIds"),
+    valueMode: choice("valueMode", "total"),
+    contentIdSource: choice("contentIdSource", "variant"),
+    includeGiftCards: flag("includeGiftCards", false),
+    includeTips: flag("includeTips", false),
+    // The shop's rule for orders of the online store (source "web"): checkouts seen by this pixel.
+    sendOnlineStore: flag("sendOnlineStore", true),
   };
 }
 
+export const DEFAULT_RULES = pixelRules({});
+
+const isGiftCard = (line) =>
+  typeof line?.variant?.product?.type === "string" && line.variant.product.type.trim().toLowerCase() === "gift card";
+
+/**
+ * A web pixel checkout line in the shape of a webhook's line item (app/shopify/payloads.ts),
+ * so that the server's own rules (app/events/custom-data.ts, bundled) read it.
+ */
+function serverLine(line, currency) {
+  const variant = line?.variant;
+  const quantity = Number(line?.quantity);
+  const price = variant?.price;
+  const priceCurrency = currencyOf(price?.currencyCode, currency);
+  const amount = amountOf(price);
+  return {
+    variant_id: shopifyNumericId(variant?.id, ["ProductVariant"]),
+    product_id: shopifyNumericId(variant?.product?.id, ["Product"]),
+    sku: typeof variant?.sku === "string" && variant.sku.trim() !== "" ? variant.sku.trim() : undefined,
+    quantity: Number.isInteger(quantity) && quantity > 0 ? quantity : 0,
+    price_set:
+      amount === undefined || !priceCurrency
+        ? null
+        : { presentment_money: { amount: String(amount), currency_code: priceCurrency } },
+    gift_card: isGiftCard(line),
+  };
+}
+
+function checkoutMoney(checkout, rules) {
+  const currency = currencyOf(checkout?.totalPrice?.currencyCode, checkout?.currencyCode);
+  const money = rules.valueMode === "subtotal" ? checkout?.subtotalPrice : checkout?.totalPrice;
+  const value = amountOf(money);
+  const moneyCurrency = currencyOf(money?.currencyCode, currency);
+  return value !== undefined && moneyCurrency ? { value, currency: moneyCurrency } : undefined;
+}
+
+function linesOf(checkout) {
+  const currency = currencyOf(checkout?.totalPrice?.currencyCode, checkout?.currencyCode);
+  return (Array.isArray(checkout?.lineItems) ? checkout.lineItems : []).map((line) => serverLine(line, currency));
+}
+
+/**
+ * value, currency, content_ids, contents, content_type, num_items by the server's own code
+ * (commerceData, eventValue): the value mode, gift cards left out, the content id source, the
+ * merging of repeated ids. `purchase`: the order's value (total or subtotal); else a checkout's
+ * (its total: the server's InitiateCheckout has no subtotal mode).
+ */
+export function checkoutParams(checkout, rules = DEFAULT_RULES, purchase = false) {
+  const items = linesOf(checkout);
+  const money = checkoutMoney(checkout, purchase ? rules : { ...rules, valueMode: "total" });
+  // The web pixel's checkout names no tips, so none can be taken off (see extensions/README.md).
+  const value = eventValue(money, { items, includesTips: false }, rules);
+  return commerceData(items, value.money, rules);
+}
+
+/** Why the server sends no event for this checkout (so the browser sends none either), or undefined. */
+export function heldBack(checkout, rules) {
+  if (!rules.sendOnlineStore) return "the shop does not send online store orders";
+  if (!rules.includeGiftCards && onlyGiftCards(linesOf(checkout))) return "gift cards only";
+  return undefined;
+}
+
 /** checkout_started -> fbq("track", "InitiateCheckout", ..., { eventID: checkout token }). */
-export function initiateCheckoutCall(event) {
+export function initiateCheckoutCall(event, rules = DEFAULT_RULES) {
   const checkout = event?.data?.checkout;
   const token = typeof checkout?.token === "string" ? checkout.token.trim() : "";
-  if (!token) return null;
-  return ["track", "InitiateCheckout", checkoutParams(checkout), { eventID: token }];
+  if (!token || heldBack(checkout, rules)) return null;
+  return ["track", "InitiateCheckout", checkoutParams(checkout, rules), { eventID: token }];
 }
 
 /**
@@ -115,36 +191,30 @@ export function initiateCheckoutCall(event) {
  * id there is nothing to deduplicate against, so the browser stays silent and the server's
  * event counts alone.
  */
-export function purchaseCall(event) {
+export function purchaseCall(event, rules = DEFAULT_RULES) {
   const checkout = event?.data?.checkout;
   const orderId = purchaseEventId(checkout);
-  if (!orderId) return null;
-  return ["track", "Purchase", { ...checkoutParams(checkout), order_id: orderId }, { eventID: orderId }];
+  if (!orderId || heldBack(checkout, rules)) return null;
+  return ["track", "Purchase", { ...checkoutParams(checkout, rules, true), order_id: orderId }, { eventID: orderId }];
 }
 
-/** product_added_to_cart -> AddToCart (browser only; the server sends no AddToCart). */
-export function addToCartCall(event) {
+/** product_added_to_cart -> AddToCart (browser only; the server sends no AddToCart), ids by the shop's source. */
+export function addToCartCall(event, rules = DEFAULT_RULES) {
   const line = event?.data?.cartLine;
   const merchandise = line?.merchandise;
   const quantity = Number(line?.quantity);
-  const id = contentIdOf({ variant: merchandise });
-  if (!id || !Number.isInteger(quantity) || quantity <= 0) return null;
+  if (!contentIdOf({ variant: merchandise }) || !Number.isInteger(quantity) || quantity <= 0) return null;
+  const item = serverLine({ variant: merchandise, quantity }, merchandise?.price?.currencyCode);
   const currency = currencyOf(line?.cost?.totalAmount?.currencyCode, merchandise?.price?.currencyCode);
   const unit = amountOf(merchandise?.price);
   const total = amountOf(line?.cost?.totalAmount) ?? (unit === undefined ? undefined : unit * quantity);
-  const content = unit === undefined ? { id, quantity } : { id, quantity, item_price: unit };
-  return [
-    "track",
-    "AddToCart",
-    {
-      ...(total !== undefined && currency ? { value: total, currency } : {}),
-      content_ids: [id],
-      contents: [content],
-      content_type: "product",
-      num_items: quantity,
-    },
-    { eventID: `atc_${id}_${event?.id ?? Date.now()}` },
-  ];
+  const params = commerceData([item], total !== undefined && currency ? { value: total, currency } : undefined, {
+    ...rules,
+    includeGiftCards: true,
+  });
+  const id = params.content_ids?.[0];
+  if (!id) return null;
+  return ["track", "AddToCart", params, { eventID: `atc_${id}_${event?.id ?? Date.now()}` }];
 }
 
 const TR_ENDPOINT = "https://www.facebook.com/tr/";
