@@ -4,12 +4,14 @@
 import { env } from "./config/env.server";
 import { createDatabase, WEB_DATABASE_LIMITS, WORKER_DATABASE_LIMITS, type Database } from "./db/client.server";
 import { WriteBatcher } from "./pipeline/ingest-batcher.server";
-import { createDeliveryQueue, type DeliveryQueue } from "./pipeline/queue.server";
+import { createDeliveryQueue, redisConnection, type DeliveryQueue } from "./pipeline/queue.server";
+import type { Redis } from "ioredis";
 
 interface ProcessClients {
   database?: Database;
   queue?: DeliveryQueue;
   batcher?: WriteBatcher;
+  redis?: Redis;
 }
 
 declare global {
@@ -46,10 +48,20 @@ export function ingestBatcher(): WriteBatcher {
   return (clients().batcher ??= new WriteBatcher(database().sql));
 }
 
+/** Plain Redis commands of the web tier (the storefront reports' rate limit). */
+export function redis(): Redis {
+  if (clients().redis) return clients().redis!;
+  // One retry, then the command fails: a report is answered 503, never held.
+  const connection = redisConnection(env().REDIS_URL, { maxRetriesPerRequest: 1 });
+  connection.on("error", () => undefined);
+  return (clients().redis = connection);
+}
+
 /** Closes what was opened; the next use opens anew. */
 export async function closeProcessClients(): Promise<void> {
   const open = globalThis.__capiProcessClients;
   globalThis.__capiProcessClients = undefined;
   await open?.queue?.close();
+  open?.redis?.disconnect();
   await open?.database?.close();
 }

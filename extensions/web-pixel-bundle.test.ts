@@ -60,6 +60,7 @@ function loadPixel(
     pixelIds?: string;
     /** The other fields the app writes (app/shopify/web-pixel.ts). */
     settings?: Record<string, string>;
+    firedIdsUrl?: string;
   },
 ) {
   const points: string[] = [];
@@ -85,7 +86,11 @@ function loadPixel(
   const handlers = new Map<string, (event: unknown) => Promise<void> | void>();
   const consentListeners: Array<(event: unknown) => void> = [];
   render!({
-    settings: { pixelIds: options.pixelIds ?? "123456789012345", ...options.settings },
+    settings: {
+      pixelIds: options.pixelIds ?? "123456789012345",
+      ...options.settings,
+      ...(options.firedIdsUrl ? { firedIdsUrl: options.firedIdsUrl } : {}),
+    },
     init: { customerPrivacy: options.privacy ?? ALLOWED },
     customerPrivacy: { subscribe: async (_name: string, fn: (event: unknown) => void) => consentListeners.push(fn) },
     analytics: { subscribe: (name: string, handler: (event: unknown) => void) => handlers.set(name, handler) },
@@ -252,6 +257,29 @@ describe("web pixel bundle (as the Shopify CLI builds it)", () => {
     await skipped.emit(checkoutCompleted());
     await skipped.emit({ ...checkoutCompleted(), name: "checkout_started" });
     expect(skipped.requests).toHaveLength(0);
+  });
+
+  it("reports each Purchase and InitiateCheckout it fired to the app's URL, ids only, once; nothing without consent", async () => {
+    const code = (await bundle()).outputFiles![0]!.text;
+    const firedIdsUrl = "https://app.example.com/pixel/fired?shop=a.myshopify.com&token=t";
+    const storage = new Map<string, string>();
+    const page = loadPixel(code, { storage, firedIdsUrl });
+    await page.emit(checkoutCompleted());
+    await page.emit({ ...checkoutCompleted(), name: "checkout_started" });
+    await page.emit(checkoutCompleted());
+    const reports = page.requests.filter((r) => r.url === firedIdsUrl);
+    expect(reports.map((r) => JSON.parse(String(r.init.body)))).toEqual([
+      { events: [{ name: "Purchase", id: "5678901234567" }] },
+      { events: [{ name: "InitiateCheckout", id: "abc" }] },
+    ]);
+    for (const r of reports) {
+      expect(r.init).toMatchObject({ method: "POST", mode: "no-cors", credentials: "omit" });
+      // No email, phone or cookie travels to the app.
+      expect(String(r.init.body)).not.toMatch(/jane|6135551111|fb\.1\./i);
+    }
+    const refused = loadPixel(code, { firedIdsUrl, privacy: { ...ALLOWED, marketingAllowed: false } });
+    await refused.emit(checkoutCompleted());
+    expect(refused.requests).toEqual([]);
   });
 
   it("checkout_started fires InitiateCheckout once per checkout, however often the buyer comes back", async () => {

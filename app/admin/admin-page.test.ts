@@ -11,6 +11,7 @@ import { Session } from "@shopify/shopify-api";
 import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
+import { firedIdsUrl } from "../pipeline/fired-ids";
 import { fakeShopify, type FakeShopify } from "../shopify/web-pixel.fake";
 
 const API_KEY = "admin-page-test-key";
@@ -125,7 +126,7 @@ beforeAll(async () => {
   const { database } = await import("../process-clients.server");
   await database().ready;
   const { sessionStorage } = await import("../shopify.server");
-  for (const shop of ["shop-a.myshopify.com", "shop-b.myshopify.com"]) {
+  for (const shop of ["shop-a.myshopify.com", "shop-b.myshopify.com", "shop-dedup-a.myshopify.com"]) {
     await sessionStorage.storeSession(
       new Session({
         id: `offline_${shop}`,
@@ -207,6 +208,45 @@ describe("admin pages", () => {
     ]);
   });
 
+  it("shows the shop's own deduplication health and other-pixel sightings, none of another shop's", async () => {
+    const [a, b] = ["shop-dedup-a.myshopify.com", "shop-dedup-b.myshopify.com"];
+    for (const [shop, prefix] of [
+      [a, "A"],
+      [b, "B"],
+    ] as const) {
+      for (const n of [1, 2, 3, 4]) {
+        await db.prisma.event.create({
+          data: {
+            shop,
+            eventName: "Purchase",
+            eventId: `${prefix}-DEDUP-${n}`,
+            topic: "orders/create",
+            state: "sent",
+            eventTime: new Date(),
+          },
+        });
+      }
+    }
+    // a: the browser fired one of its four; b: all four, and another pixel was seen on b's storefront.
+    await db.prisma.browserEvent.create({ data: { shop: a, eventName: "Purchase", eventId: "A-DEDUP-1" } });
+    for (const n of [1, 2, 3, 4])
+      await db.prisma.browserEvent.create({ data: { shop: b, eventName: "Purchase", eventId: `B-DEDUP-${n}` } });
+    await db.prisma.pixelSighting.create({ data: { shop: b, pixelId: "1234567890" } });
+    const { overview, text } = await loadAll("shop-dedup-a");
+    expect(overview.dedup.totals).toEqual([
+      expect.objectContaining({
+        eventName: "Purchase",
+        serverSent: 4,
+        paired: 1,
+        serverOnly: 3,
+        serverOnlyShare: 0.75,
+      }),
+    ]);
+    expect(overview.dedup.browserReported).toBe(true);
+    expect(overview.sightings).toEqual([]);
+    expect(text).not.toContain("B-DEDUP");
+  });
+
   it("connects the pixel with the real saveDestination: token sealed, never sent back", async () => {
     const saved = await post("shop-a", {
       intent: "save-destination",
@@ -247,6 +287,8 @@ describe("admin pages", () => {
     // theme app embed's metafield names the same.
     expect(JSON.parse(shopifyApi.get("shop-a.myshopify.com")!.pixel!.settings)).toMatchObject({
       pixelIds: "987654321098765",
+      // Where the pixel reports the ids it fired: the shop's own URL (app/pipeline/fired-ids.ts).
+      firedIdsUrl: firedIdsUrl(APP_URL, API_SECRET, "shop-a.myshopify.com"),
     });
     expect(shopifyApi.get("shop-a.myshopify.com")!.metafields.get("capi_relay.pixel_ids")?.value).toBe(
       "987654321098765",

@@ -115,3 +115,26 @@ describe("capi status", () => {
     });
   });
 });
+
+describe("capi dedup", () => {
+  it("gives the shop's deduplication health as the Overview counts it, and another pixel seen", async () => {
+    // SHOP's two sent Purchases (s-0, s-1): the browser fired s-0 (and s-2, which was rejected: no pair).
+    await db.prisma.browserEvent.createMany({
+      data: [
+        { shop: SHOP, eventName: "Purchase", eventId: "s-0" },
+        { shop: SHOP, eventName: "Purchase", eventId: "s-2" },
+        { shop: "other.myshopify.com", eventName: "Purchase", eventId: "s-1" },
+      ],
+    });
+    await db.prisma.pixelSighting.create({ data: { shop: SHOP, pixelId: "1234567890" } });
+    const { code, stdout, stderr } = capi(["dedup", "--shop", SHOP, "--days", "3"]);
+    expect(code, stderr).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out).toMatchObject({ shop: SHOP, days: 3, browserReported: true });
+    expect(out.totals).toEqual([
+      expect.objectContaining({ eventName: "Purchase", serverSent: 2, paired: 1, serverOnly: 1, pairedShare: 0.5 }),
+    ]);
+    expect(out.otherPixels.map((p: { pixelId: string }) => p.pixelId)).toEqual(["1234567890"]);
+    expect(capi(["dedup", "--shop", SHOP, "--days", "0"]).code).toBe(2);
+  });
+});

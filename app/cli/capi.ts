@@ -16,7 +16,8 @@ const USAGE = `usage:
   capi rotate-key
   capi status --shop <domain>
   capi quality --shop <domain> [--format text|json]
-  capi data-request --shop <domain> [--id <report id>]`;
+  capi data-request --shop <domain> [--id <report id>]
+  capi dedup --shop <domain> [--days <n>]`;
 
 class CliError extends Error {
   constructor(
@@ -341,6 +342,30 @@ async function dataRequestCommand(args: string[]): Promise<string> {
   });
 }
 
+/**
+ * Deduplication health, as the Overview shows it: per event name and UTC day, the server's
+ * delivered events, those the storefront pixel fired too, and those only the server delivered;
+ * and another Meta pixel seen running the shop's pixels.
+ */
+async function dedupCommand(args: string[]): Promise<string> {
+  const { values } = parseArgs({ args, options: { shop: { type: "string" }, days: { type: "string" } }, strict: true });
+  const shop = shopArg(values.shop);
+  const days = values.days === undefined ? undefined : Number(values.days);
+  if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 90))
+    throw new CliError("--days must be a whole number from 1 to 90", 2);
+  const { loadDedupHealth } = await import("../pipeline/dedup-health.server");
+  const { loadPixelSightings } = await import("../pipeline/pixel-sightings.server");
+  const { prismaSql } = await import("../db/client.server");
+  return withDatabase(async (prisma) => {
+    const now = new Date();
+    const [health, otherPixels] = await Promise.all([
+      loadDedupHealth(prismaSql(prisma), shop, now, days),
+      loadPixelSightings(prisma, shop, now),
+    ]);
+    return JSON.stringify({ shop, ...health, otherPixels }, null, 2);
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -376,6 +401,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case "data-request":
         process.stdout.write(`${await dataRequestCommand(rest)}\n`);
+        return 0;
+      case "dedup":
+        process.stdout.write(`${await dedupCommand(rest)}\n`);
         return 0;
       default:
         throw new CliError(command ? `unknown command "${command}"\n${USAGE}` : USAGE, 2);

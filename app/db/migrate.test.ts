@@ -139,3 +139,48 @@ describe("the lifecycle vocabulary migration (20261215000000_lifecycle_vocabular
     }
   });
 });
+
+describe("the browser events migration (20261231600000_browser_events)", () => {
+  it("has every shop whose web pixel is on synced again, so the pixel gets its new report setting", async () => {
+    const empty = await createEmptyDatabase("capi_m");
+    created.push(empty);
+    const client = new pg.Client({ connectionString: empty.url });
+    await client.connect();
+    const exec = async (sql: string) => void (await client.query(sql));
+    const applied = async () =>
+      (await client.query<{ name: string }>(`SELECT "name" FROM "_capi_migrations"`)).rows.map((r) => r.name);
+    const all = path.join(ROOT, "prisma", "migrations");
+    const before = mkdtempSync(path.join(tmpdir(), "capi-migrations-"));
+    for (const name of readdirSync(all).filter((n) => n < "20261231600000_browser_events"))
+      cpSync(path.join(all, name), path.join(before, name), { recursive: true });
+    try {
+      await migrate(exec, async () => [], before);
+      await client.query(
+        `INSERT INTO "Shop" ("shop", "webPixelStatus", "webPixelSyncedAt", "updatedAt") VALUES
+           ('on.myshopify.com', 'active', now(), now()), ('failed.myshopify.com', 'failed', now(), now())`,
+      );
+      expect(await migrate(exec, applied)).toContain("20261231600000_browser_events");
+      const rows = (
+        await client.query<{ shop: string; synced: boolean }>(
+          `SELECT "shop", "webPixelSyncedAt" IS NOT NULL AS "synced" FROM "Shop" ORDER BY "shop"`,
+        )
+      ).rows;
+      // The active one syncs on its next page load (webPixelNeedsSync); a failed one keeps its retry time.
+      expect(rows).toEqual([
+        { shop: "failed.myshopify.com", synced: true },
+        { shop: "on.myshopify.com", synced: false },
+      ]);
+      const { webPixelNeedsSync } = await import("../shopify/web-pixel");
+      expect(
+        webPixelNeedsSync(
+          { webPixelStatus: "active", webPixelPixelId: "123456", webPixelSyncedAt: null, uninstalledAt: null },
+          "123456",
+          new Date(),
+        ),
+      ).toBe(true);
+    } finally {
+      rmSync(before, { recursive: true, force: true });
+      await client.end();
+    }
+  });
+});

@@ -21,6 +21,7 @@ import {
   recordDataRequest,
 } from "./privacy.server";
 import { applyRetention } from "./retention.server";
+import { SIGHTING_WARN_DAYS } from "./pixel-sightings.server";
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -58,6 +59,8 @@ describe("docs/privacy.md's retention table", () => {
     expect(TABLE).toEqual({
       events: [DEFAULT_RETENTION_DAYS],
       receipts: [DEFAULT_RETENTION_DAYS],
+      "browser-events": [DEFAULT_RETENTION_DAYS],
+      "pixel-sightings": [DEFAULT_RETENTION_DAYS, SIGHTING_WARN_DAYS],
       "data-requests": [DATA_REQUEST_RETENTION_DAYS],
       "client-data": [MAX_AGE_SECONDS / 86_400, MAX_AGE_PHYSICAL_STORE_SECONDS / 86_400],
       sessions: [],
@@ -438,6 +441,8 @@ describe("deletion as docs/privacy.md describes it", () => {
           measuredAt: new Date(),
         },
       });
+      await db.prisma.browserEvent.create({ data: { shop: s, eventName: "Purchase", eventId: String(b.orderId) } });
+      await db.prisma.pixelSighting.create({ data: { shop: s, pixelId: "1234567890" } });
     }
     await handleUninstalled(db.prisma, shop);
     expect(await db.prisma.session.count({ where: { shop } })).toBe(0);

@@ -193,6 +193,8 @@ export async function handleShopRedact(prisma: PrismaClient, shop: string): Prom
     await tx.shopBilling.deleteMany({ where: { shop } });
     await tx.metaLogin.deleteMany({ where: { shop } });
     await tx.accuracyDay.deleteMany({ where: { shop } });
+    await tx.browserEvent.deleteMany({ where: { shop } });
+    await tx.pixelSighting.deleteMany({ where: { shop } });
     await tx.session.deleteMany({ where: { shop } });
     await tx.shop.deleteMany({ where: { shop } });
     return deleted;

@@ -17,6 +17,8 @@ export interface RetentionReport {
   dataRequests: number;
   /** Days of the accuracy report (AccuracyDay) older than the cut-off. */
   accuracyDays: number;
+  /** What the storefront reported: ids its pixel fired (BrowserEvent), other pixels seen (PixelSighting). */
+  browserEvents: number;
   /** Events whose IP / user agent were dropped here rather than when their outcome was written. */
   scrubbed: number;
 }
@@ -68,6 +70,17 @@ const DELETE_ACCURACY_DAYS = `
     SELECT "shop", "day", "destinationId" FROM "AccuracyDay" WHERE "day" < ($1::timestamptz AT TIME ZONE 'UTC')::date LIMIT $2 FOR UPDATE SKIP LOCKED)
   RETURNING "shop"`;
 
+// Ids only, joined with events of the same age: they go when those events may.
+const DELETE_BROWSER_EVENTS = `
+  DELETE FROM "BrowserEvent" WHERE "id" IN (
+    SELECT "id" FROM "BrowserEvent" WHERE "firedAt" < ($1::timestamptz AT TIME ZONE 'UTC') LIMIT $2 FOR UPDATE SKIP LOCKED)
+  RETURNING "id"`;
+
+const DELETE_PIXEL_SIGHTINGS = `
+  DELETE FROM "PixelSighting" WHERE ("shop", "pixelId") IN (
+    SELECT "shop", "pixelId" FROM "PixelSighting" WHERE "lastSeenAt" < ($1::timestamptz AT TIME ZONE 'UTC') LIMIT $2 FOR UPDATE SKIP LOCKED)
+  RETURNING "shop"`;
+
 async function inBatches(batch: number, run: () => Promise<unknown[]>): Promise<number> {
   let total = 0;
   for (;;) {
@@ -91,5 +104,8 @@ export async function applyRetention(
   const receipts = await inBatches(batch, () => sql(DELETE_RECEIPTS, [cutoff, batch]));
   const dataRequests = await inBatches(batch, () => sql(DELETE_DATA_REQUESTS, [cutoff, at, batch]));
   const accuracyDays = await inBatches(batch, () => sql(DELETE_ACCURACY_DAYS, [cutoff, batch]));
-  return { events, receipts, dataRequests, accuracyDays, scrubbed };
+  const browserEvents = await inBatches(batch, () => sql(DELETE_BROWSER_EVENTS, [cutoff, batch]));
+  // Counted with the browser ids: both are the storefront's reports.
+  const sightings = await inBatches(batch, () => sql(DELETE_PIXEL_SIGHTINGS, [cutoff, batch]));
+  return { events, receipts, dataRequests, accuracyDays, browserEvents: browserEvents + sightings, scrubbed };
 }

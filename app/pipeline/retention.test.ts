@@ -156,9 +156,28 @@ describe("applyRetention", () => {
       });
     }
 
+    for (const [i, days] of [100, 91, 89].entries()) {
+      await db.prisma.browserEvent.create({
+        data: { shop: SHOP, eventName: "Purchase", eventId: `b${i}`, firedAt: ago(days) },
+      });
+    }
+
+    for (const [i, days] of [100, 89].entries()) {
+      await db.prisma.pixelSighting.create({
+        data: { shop: SHOP, pixelId: `99999999${i}`, firstSeenAt: ago(120), lastSeenAt: ago(days) },
+      });
+    }
+
     const report = await applyRetention(db.sql, 90, NOW, 1);
 
-    expect(report).toEqual({ events: 3, receipts: 2, dataRequests: 1, accuracyDays: 2, scrubbed: 3 });
+    expect(report).toEqual({
+      events: 3,
+      receipts: 2,
+      dataRequests: 1,
+      accuracyDays: 2,
+      browserEvents: 3,
+      scrubbed: 3,
+    });
     const left = (await db.prisma.event.findMany({ select: { id: true } })).map((r) => r.id).sort();
     expect(left).toEqual(
       [
@@ -179,6 +198,9 @@ describe("applyRetention", () => {
     expect((await db.prisma.accuracyDay.findMany()).map((r) => r.day.getTime())).toEqual([
       new Date(ago(89).toISOString().slice(0, 10)).getTime(),
     ]);
+    expect((await db.prisma.browserEvent.findMany()).map((r) => r.eventId)).toEqual(["b2"]);
+    // A sighting goes 90 days after it was last seen, however long ago it was first.
+    expect((await db.prisma.pixelSighting.findMany()).map((r) => r.pixelId)).toEqual(["999999991"]);
     expect((await db.prisma.dataRequest.findMany({ orderBy: { id: "asc" } })).map((r) => r.id)).toEqual(["dr1", "dr2"]);
 
     // Sent, invalid and paused past Meta's window: IP/UA gone, with the note.
@@ -198,6 +220,7 @@ describe("applyRetention", () => {
       receipts: 0,
       dataRequests: 0,
       accuracyDays: 0,
+      browserEvents: 0,
       scrubbed: 0,
     });
   });

@@ -417,9 +417,12 @@ export function startWorker(options: WorkerOptions): RunningWorker {
         if (options.retentionDays !== undefined) {
           void applyRetention(options.sql ?? prismaSql(options.prisma), options.retentionDays, new Date(nowMs)).then(
             (kept) => {
-              if (kept.events + kept.receipts + kept.dataRequests + kept.accuracyDays + kept.scrubbed > 0) {
+              if (
+                kept.events + kept.receipts + kept.dataRequests + kept.accuracyDays + kept.browserEvents + kept.scrubbed >
+                0
+              ) {
                 log(
-                  `retention: deleted ${kept.events} event(s), ${kept.receipts} receipt(s), ${kept.dataRequests} data request(s), ${kept.accuracyDays} accuracy day(s); dropped IP/user agent of ${kept.scrubbed}`,
+                  `retention: deleted ${kept.events} event(s), ${kept.receipts} receipt(s), ${kept.dataRequests} data request(s), ${kept.accuracyDays} accuracy day(s), ${kept.browserEvents} browser event id(s); dropped IP/user agent of ${kept.scrubbed}`,
                 );
               }
             },

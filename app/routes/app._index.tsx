@@ -23,10 +23,13 @@ import { loadMatchCoverage } from "../admin/match-coverage.server";
 import { MetaQualityCard } from "../admin/meta-quality-card";
 import { loadMetaQuality } from "../admin/meta-quality.server";
 import { loadEmbedOverride } from "../admin/embed-override.server";
+import { DedupCard, OtherPixelBanner } from "../admin/dedup-card";
 import { loadOnboardingFacts } from "../admin/onboarding.server";
 import { routeErrorBoundary } from "../admin/route-error";
 import { StatsCard } from "../admin/stats-card";
 import { env } from "../config/env.server";
+import { loadDedupHealth } from "../pipeline/dedup-health.server";
+import { loadPixelSightings } from "../pipeline/pixel-sightings.server";
 import { listDataRequests } from "../pipeline/privacy.server";
 import { database } from "../process-clients.server";
 import { adminGraphqlOf } from "../shopify/admin-graphql";
@@ -45,18 +48,33 @@ export async function loader({ request }: LoaderFunctionArgs) {
     ensureWebPixel(db.prisma, { graphql: adminGraphqlOf(admin), grantedScopes: session.scope }, shop),
     loadBillingCard(db.prisma, shop, adminGraphqlOf(admin)),
   ]);
-  const [destinations, stats, dataRequests, facts, charts, coverage, accuracy, quality, embedOverride] =
-    await Promise.all([
-      loadDestinationViews(db.prisma, shop),
-      loadDeliveryStats(db.prisma, shop),
-      listDataRequests(db.prisma, shop),
-      loadOnboardingFacts(db.prisma, shop, env().SHOPIFY_API_KEY),
-      loadDeliveryCharts(db.prisma, shop),
-      loadMatchCoverage(db.prisma, shop),
-      loadAccuracyView(db.prisma, shop),
-      loadMetaQuality(db.prisma, shop),
-      loadEmbedOverride(db.prisma, shop),
-    ]);
+  const now = new Date();
+  const [
+    destinations,
+    stats,
+    dataRequests,
+    facts,
+    charts,
+    coverage,
+    accuracy,
+    quality,
+    embedOverride,
+    dedup,
+    sightings,
+  ] = await Promise.all([
+    loadDestinationViews(db.prisma, shop),
+    loadDeliveryStats(db.prisma, shop),
+    listDataRequests(db.prisma, shop),
+    loadOnboardingFacts(db.prisma, shop, env().SHOPIFY_API_KEY),
+    loadDeliveryCharts(db.prisma, shop),
+    loadMatchCoverage(db.prisma, shop),
+    loadAccuracyView(db.prisma, shop),
+    loadMetaQuality(db.prisma, shop),
+    loadEmbedOverride(db.prisma, shop),
+    // Deduplication health and another pixel's sightings.
+    loadDedupHealth(db.sql, shop, now),
+    loadPixelSightings(db.prisma, shop, now),
+  ]);
   return json({
     shop,
     destinations,
@@ -70,6 +88,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
     accuracyAlerts: accuracy.alerts,
     quality,
     embedOverride,
+    dedup,
+    sightings,
   });
 }
 
@@ -86,6 +106,8 @@ export default function Overview() {
     accuracyAlerts,
     quality,
     embedOverride,
+    dedup,
+    sightings,
   } = useLoaderData<typeof loader>();
   return (
     <Page>
@@ -115,6 +137,7 @@ export default function Overview() {
             </p>
           </Banner>
         )}
+        <OtherPixelBanner sightings={sightings} />
         {destinations.length === 0 && (
           <Banner tone="warning" title="Connect your Meta pixel">
             <p>
@@ -127,11 +150,14 @@ export default function Overview() {
         {/* While setting up, the checklist leads and the figures stand beside it; once done, the figures lead. */}
         <Layout>
           <Layout.Section>
-            {checklist.complete ? (
-              <StatsCard stats={stats} eventsUrl="/app/events" />
-            ) : (
-              <ChecklistCard checklist={checklist} />
-            )}
+            <BlockStack gap="500">
+              {checklist.complete ? (
+                <StatsCard stats={stats} eventsUrl="/app/events" />
+              ) : (
+                <ChecklistCard checklist={checklist} />
+              )}
+              <DedupCard health={dedup} />
+            </BlockStack>
           </Layout.Section>
           <Layout.Section variant="oneThird">
             <BlockStack gap="500">

@@ -47,7 +47,8 @@ describe("shopify.app.toml as committed", () => {
     expect(config.client_id).toBe(PLACEHOLDER_CLIENT_ID);
     expect(isPlaceholderUrl(config.application_url)).toBe(true);
     expect(config.auth.redirect_urls.every(isPlaceholderUrl)).toBe(true);
-    expect(placeholdersLeft(config)).toEqual(["client_id", "application_url", "auth.redirect_urls"]);
+    expect(config.app_proxy && isPlaceholderUrl(config.app_proxy.url)).toBe(true);
+    expect(placeholdersLeft(config)).toEqual(["client_id", "application_url", "auth.redirect_urls", "app_proxy.url"]);
   });
 
   it("asks for the app's scopes (SCOPES), the web pixel's among them", () => {
@@ -204,9 +205,11 @@ describe("npm run config", () => {
       auth: { redirect_urls: ["https://relay.merchant-tools.test/auth/callback"] },
       access_scopes: { scopes: DEFAULT_SCOPES },
     });
+    // The app proxy moved to the app's host, on its path (the route of the embed's reports).
+    expect(config!.app_proxy).toEqual({ ...committed().app_proxy, url: "https://relay.merchant-tools.test/proxy" });
     // Everything else is as committed: webhooks, sections, comments.
-    const { client_id: _c, application_url: _a, auth: _au, ...rest } = config!;
-    const { client_id: _c2, application_url: _a2, auth: _au2, ...committedRest } = committed();
+    const { client_id: _c, application_url: _a, auth: _au, app_proxy: _p, ...rest } = config!;
+    const { client_id: _c2, application_url: _a2, auth: _au2, app_proxy: _p2, ...committedRest } = committed();
     expect(rest).toEqual(committedRest);
     expect(written.split("\n").filter((l) => l.startsWith("#"))).toEqual(
       APP_TOML.split("\n").filter((l) => l.startsWith("#")),
@@ -215,10 +218,14 @@ describe("npm run config", () => {
   });
 
   it("moves a declared app proxy to the app's host, on its own path", () => {
-    const withProxy = `${APP_TOML}\n[app_proxy]\nurl = "https://capi-relay.example.com/proxy"\nsubpath = "capi"\nprefix = "apps"\n`;
+    // Another path than the committed one's: the path is kept, whatever it is.
+    const withProxy = APP_TOML.replace(
+      'url = "https://capi-relay.example.com/proxy"\nsubpath = "capi-relay"',
+      'url = "https://capi-relay.example.com/elsewhere"\nsubpath = "capi"',
+    );
     const { config } = checkAppConfig(withDeployValues(withProxy, values));
     expect(config!.app_proxy).toEqual({
-      url: "https://relay.merchant-tools.test/proxy",
+      url: "https://relay.merchant-tools.test/elsewhere",
       subpath: "capi",
       prefix: "apps",
     });

@@ -173,7 +173,13 @@ describe("activateWebPixel and ensureWebPixel", () => {
       status: "active",
       action: "updated",
     });
-    expect(shopify.pixel).toEqual({ id: "gid://shopify/WebPixel/1", settings: written("999999999999") });
+    expect(shopify.pixel?.id).toBe("gid://shopify/WebPixel/1");
+    // With the shop's own report URL (deduplication health), its token the shop's.
+    const settings = JSON.parse(shopify.pixel!.settings) as { pixelIds: string; firedIdsUrl: string };
+    expect(settings.pixelIds).toBe("999999999999");
+    const { firedIdsUrl } = await import("../pipeline/fired-ids");
+    const { env } = await import("../config/env.server");
+    expect(settings.firedIdsUrl).toBe(firedIdsUrl(env().SHOPIFY_APP_URL, env().SHOPIFY_API_SECRET, shop));
     expect(shopify.calls).toEqual(["webPixelCreate", "webPixelUpdate"]);
   });
 

@@ -4,6 +4,8 @@
 // refusal is the merchant's information, not the page's failure.
 import type { PrismaClient } from "@prisma/client";
 import { DEFAULT_SETTINGS, storedSettings } from "../events/settings";
+import { env } from "../config/env.server";
+import { firedIdsUrl } from "../pipeline/fired-ids";
 import { AdminGraphqlError, graphqlData, type AdminGraphql } from "./admin-graphql";
 import {
   APP_INSTALLATION_QUERY,
@@ -200,7 +202,7 @@ async function storefrontSettings(prisma: PrismaClient, shop: string): Promise<W
     }),
     prisma.shop.findUnique({ where: { shop }, select: { settings: true } }),
   ]);
-  return webPixelSettingsFor(rows, storedSettings(row?.settings).settings);
+  return webPixelSettingsFor(rows, storedSettings(row?.settings).settings, shopFiredIdsUrl(shop));
 }
 
 /**
@@ -260,6 +262,11 @@ async function syncStorefront(
   const pixel = wanted.pixelIds ? await syncWebPixel(access, knownId, wanted) : await removeWebPixel(access, knownId);
   if (pixel.status !== "failed" && !metafield.ok) return { status: "failed", message: metafield.message };
   return pixel;
+}
+
+/** The shop's report URL for its web pixel's settings (deduplication health). */
+function shopFiredIdsUrl(shop: string): string {
+  return firedIdsUrl(env().SHOPIFY_APP_URL, env().SHOPIFY_API_SECRET, shop);
 }
 
 /** After the merchant saved a destination or the shop's settings: the storefront follows them. */

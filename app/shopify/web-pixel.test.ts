@@ -32,7 +32,8 @@ describe("webPixelSettings", () => {
     );
     const declared = [...toml.matchAll(/^\[settings\.fields\.([A-Za-z0-9_]+)\]/gm)].map((m) => m[1]);
     expect(WEB_PIXEL_SETTING_FIELDS).toEqual(declared);
-    const settings = JSON.parse(webPixelSettings(webPixelSettingsFor([one("123456789012345")], DEFAULT_SETTINGS)));
+    const url = "https://app.example.com/pixel/fired?shop=a.myshopify.com&token=t";
+    const settings = JSON.parse(webPixelSettings(webPixelSettingsFor([one("123456789012345")], DEFAULT_SETTINGS, url)));
     expect(Object.keys(settings)).toEqual(declared);
     // Every field a single_line_text_field: a string on one line.
     for (const value of Object.values(settings)) expect(value).toMatch(/^[^\r\n]+$/);
@@ -45,7 +46,12 @@ describe("webPixelSettings", () => {
       includeGiftCards: "false",
       includeTips: "false",
       sendOnlineStore: "true",
+      firedIdsUrl: url,
     });
+    // The report URL is optional (the toml does not require it); a bad one is refused.
+    const without = webPixelSettingsFor([one("123456")], DEFAULT_SETTINGS);
+    expect(JSON.parse(webPixelSettings(without))).not.toHaveProperty("firedIdsUrl");
+    expect(() => webPixelSettings({ ...without, firedIdsUrl: "javascript:alert(1)" })).toThrow();
   });
 
   it.each([

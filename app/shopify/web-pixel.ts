@@ -68,6 +68,9 @@ export const webPixelSettingsSchema = z
     includeGiftCards: flag,
     includeTips: flag,
     sendOnlineStore: flag,
+    // Where the pixel reports the event ids it fired (app/pipeline/fired-ids.ts): the app's
+    // URL with the shop and its token. Optional: without it the pixel reports nothing.
+    firedIdsUrl: z.string().url().max(500).startsWith("http").optional(),
   })
   .strict();
 export type WebPixelSettings = z.infer<typeof webPixelSettingsSchema>;
@@ -91,6 +94,8 @@ export interface PixelDestination {
 export function webPixelSettingsFor(
   destinations: readonly PixelDestination[],
   settings: Pick<ShopEventSettings, "valueMode" | "contentIdSource" | "includeGiftCards" | "includeTips" | "sources">,
+  /** The shop's report URL for the ids the pixel fired (deduplication health); none: it reports nothing. */
+  firedIdsUrl?: string,
 ): WebPixelSettings {
   const receiving = (event: string) =>
     joinPixelIds(destinations.filter((d) => d.events.includes(event)).map((d) => d.pixelId)) || "none";
@@ -103,6 +108,7 @@ export function webPixelSettingsFor(
     includeGiftCards: String(settings.includeGiftCards) as "true" | "false",
     includeTips: String(settings.includeTips) as "true" | "false",
     sendOnlineStore: String(settings.sources.web !== "skip") as "true" | "false",
+    ...(firedIdsUrl ? { firedIdsUrl } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   SENT_KEY,
   addToCartCall,
   initiateCheckoutCall,
+  firedReport,
   parseSent,
   pixelRules,
   pixelConsent,
@@ -97,9 +98,28 @@ register(({ analytics, browser, settings, init, customerPrivacy }) => {
           });
         }),
       );
+      await reportFired(call);
     } catch {
       // A lost browser event is covered by the server event.
     }
+  }
+
+  // Which ids this browser fired, for the app's deduplication health: text/plain and no-cors
+  // (no preflight; the answer is not needed), no cookies.
+  const firedIdsUrl = typeof settings?.firedIdsUrl === "string" ? settings.firedIdsUrl : "";
+  function reportFired(call) {
+    const report = firedReport(firedIdsUrl, call);
+    if (!report) return undefined;
+    return attempt(() =>
+      fetch(report.url, {
+        method: "POST",
+        mode: "no-cors",
+        credentials: "omit",
+        keepalive: true,
+        headers: { "Content-Type": "text/plain" },
+        body: report.body,
+      }),
+    );
   }
 
   const send = (call, event, pixelIds) => (call ? fbq(...call, event, pixelIds) : undefined);

@@ -287,3 +287,18 @@ export function parseSent(stored) {
 export function recordSent(list, key) {
   return [...list.filter((k) => k !== key), key].slice(-SENT_MAX);
 }
+
+// Deduplication health: after firing an event the server sends too, the pixel tells the app
+// its name and id (never a customer field), at the URL the app put into its settings
+// (`firedIdsUrl`: the app's /pixel/fired with the shop and its token). The app's route takes
+// exactly this shape (app/pipeline/fired-ids.ts).
+const FIRED_EVENTS = ["Purchase", "InitiateCheckout"];
+const FIRED_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+/** The report for one fbq call, or null (no URL, an event the server never sends, an odd id). */
+export function firedReport(url, call) {
+  const id = String(call?.[3]?.eventID ?? "");
+  if (typeof url !== "string" || !/^https:\/\/[^\s]+$/.test(url)) return null;
+  if (!FIRED_EVENTS.includes(call?.[1]) || !FIRED_ID.test(id)) return null;
+  return { url, body: JSON.stringify({ events: [{ name: call[1], id }] }) };
+}
