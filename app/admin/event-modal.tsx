@@ -5,15 +5,39 @@ import { formatTime } from "./format-time";
 import { StateBadge } from "./state-badge";
 
 /** An event as the loader's JSON brings it (its payload may be absent). */
-type EventRow = Omit<EventView, "payload"> & { payload?: unknown };
+type EventRow = Omit<EventView, "payload"> & {
+  payload?: unknown;
+  orderName?: string | null;
+  pixel?: string;
+  /** Whether the merchant may send it again (app/pipeline/retry-rule.ts), and if not why. */
+  retry?: { allowed: true } | { allowed: false; reason: string };
+};
 
-export function EventModal({ event, onClose }: { event: EventRow | null; onClose: () => void }) {
+/** `onRetry`: the Events page's retry of this one event; `retrying` while it is under way. */
+export function EventModal({
+  event,
+  onClose,
+  onRetry,
+  retrying = false,
+}: {
+  event: EventRow | null;
+  onClose: () => void;
+  onRetry?: (event: EventRow) => void;
+  retrying?: boolean;
+}) {
+  const canRetry = Boolean(onRetry && event?.retry?.allowed);
   return (
     <Modal
       open={event !== null}
       onClose={onClose}
       title={event ? `${event.eventName} ${event.eventId}` : ""}
       size="large"
+      primaryAction={
+        canRetry && event
+          ? { content: "Retry this event", loading: retrying, onAction: () => onRetry!(event) }
+          : undefined
+      }
+      secondaryActions={[{ content: "Close", onAction: onClose }]}
     >
       {event && (
         <>
@@ -23,9 +47,16 @@ export function EventModal({ event, onClose }: { event: EventRow | null; onClose
                 <StateBadge state={event.state} />
                 <Text as="span" tone="subdued">
                   from {event.topic}, {event.attempts} attempt{event.attempts === 1 ? "" : "s"}
+                  {event.orderName ? `, order ${event.orderName}` : ""}
+                  {event.pixel ? `, pixel ${event.pixel}` : ""}
                   {event.testEventCode ? `, test event code ${event.testEventCode}` : ""}
                 </Text>
               </InlineStack>
+              {onRetry && event.retry && !event.retry.allowed && (
+                <Text as="p" tone="subdued">
+                  Cannot be sent again: {event.retry.reason}
+                </Text>
+              )}
               {event.reason && (
                 <Text as="p">
                   {event.reasonCode ? `${event.reasonCode}: ` : ""}

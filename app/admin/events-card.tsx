@@ -1,5 +1,6 @@
-// The admin page's list of recent events, also on the demo's read-only dashboard
-// (app/routes/demo.tsx).
+// The admin page's list of events: the Events page's (with its filters above and pages below)
+// and the demo's read-only dashboard's recent ones (app/routes/demo.tsx).
+import type { ReactNode } from "react";
 import {
   BlockStack,
   Box,
@@ -19,7 +20,7 @@ import { StateBadge } from "./state-badge";
 type EventRow = Pick<
   EventView,
   "id" | "eventName" | "eventId" | "state" | "attempts" | "reason" | "fbtraceId" | "createdAt"
->;
+> & { orderName?: string | null; pixel?: string };
 
 /**
  * Without `onOpen` (the demo's read-only dashboard) rows are not clickable and say so.
@@ -29,28 +30,50 @@ export function EventsCard<E extends EventRow>({
   events,
   onOpen,
   emptyAction,
+  title = "Recent events",
+  description = "Your latest events (up to 50).",
+  toolbar,
+  footer,
+  empty,
+  showPixel = false,
+  showTrace = true,
 }: {
   events: E[];
   onOpen?: (event: E) => void;
   emptyAction?: { content: string; url: string };
+  title?: string;
+  description?: string;
+  /** Above the table: the Events page's filters. */
+  toolbar?: ReactNode;
+  /** Below the table: the Events page's pages. */
+  footer?: ReactNode;
+  /** The empty state's words (a filter matching nothing says so). */
+  empty?: { heading: string; text: string };
+  /** A column naming each event's pixel (a shop with several). */
+  showPixel?: boolean;
+  /** The fbtrace_id column (the Events page leaves it to the dialog, for room). */
+  showTrace?: boolean;
 }) {
   const condensed = useBreakpoints().smDown;
   return (
     <Card padding="0">
       <Box padding="400">
-        <BlockStack gap="100">
-          <Text as="h2" variant="headingMd">
-            Recent events
-          </Text>
-          <Text as="p" tone="subdued">
-            Your latest events (up to 50).
-            {onOpen && events.length > 0 ? " Open one to see exactly what was sent and how Meta answered." : ""}
-          </Text>
+        <BlockStack gap="300">
+          <BlockStack gap="100">
+            <Text as="h2" variant="headingMd">
+              {title}
+            </Text>
+            <Text as="p" tone="subdued">
+              {description}
+              {onOpen && events.length > 0 ? " Open one to see exactly what was sent and how Meta answered." : ""}
+            </Text>
+          </BlockStack>
+          {toolbar}
         </BlockStack>
       </Box>
       {events.length === 0 ? (
-        <EmptyState heading="No events yet" image="" action={emptyAction}>
-          <p>Events appear here as orders and checkouts arrive from your store.</p>
+        <EmptyState heading={empty?.heading ?? "No events yet"} image="" action={emptyAction}>
+          <p>{empty?.text ?? "Events appear here as orders and checkouts arrive from your store."}</p>
         </EmptyState>
       ) : (
         <IndexTable
@@ -62,9 +85,10 @@ export function EventsCard<E extends EventRow>({
           headings={[
             { title: "Event" },
             { title: "State" },
-            { title: "Attempts", alignment: "end" },
+            ...(showPixel ? [{ title: "Pixel" }] : []),
+            { title: "Attempts", alignment: "end" as const },
             { title: "Reason" },
-            { title: "fbtrace_id" },
+            ...(showTrace ? [{ title: "fbtrace_id" }] : []),
             { title: "Created" },
           ]}
         >
@@ -87,7 +111,7 @@ export function EventsCard<E extends EventRow>({
                   </Text>
                 )}
                 <Text as="span" tone="subdued" variant="bodySm">
-                  {event.eventId}
+                  {event.orderName ? `${event.orderName} · ${event.eventId}` : event.eventId}
                 </Text>
               </BlockStack>
             );
@@ -101,6 +125,7 @@ export function EventsCard<E extends EventRow>({
                         <StateBadge state={event.state} />
                         <Text as="span" tone="subdued" variant="bodySm">
                           {`${event.attempts} attempt${event.attempts === 1 ? "" : "s"}, ${formatTime(event.createdAt)}`}
+                          {showPixel && event.pixel ? `, ${event.pixel}` : ""}
                         </Text>
                       </InlineStack>
                       {event.reason && (
@@ -119,6 +144,7 @@ export function EventsCard<E extends EventRow>({
                 <IndexTable.Cell>
                   <StateBadge state={event.state} />
                 </IndexTable.Cell>
+                {showPixel && <IndexTable.Cell>{event.pixel ?? ""}</IndexTable.Cell>}
                 <IndexTable.Cell>
                   <Text as="span" alignment="end" numeric>
                     {event.attempts}
@@ -129,17 +155,20 @@ export function EventsCard<E extends EventRow>({
                     {event.reason ?? ""}
                   </Text>
                 </IndexTable.Cell>
-                <IndexTable.Cell>
-                  <Text as="span" variant="bodySm">
-                    {event.fbtraceId ?? ""}
-                  </Text>
-                </IndexTable.Cell>
+                {showTrace && (
+                  <IndexTable.Cell>
+                    <Text as="span" variant="bodySm">
+                      {event.fbtraceId ?? ""}
+                    </Text>
+                  </IndexTable.Cell>
+                )}
                 <IndexTable.Cell>{formatTime(event.createdAt)}</IndexTable.Cell>
               </IndexTable.Row>
             );
           })}
         </IndexTable>
       )}
+      {footer}
     </Card>
   );
 }

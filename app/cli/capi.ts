@@ -17,7 +17,9 @@ const USAGE = `usage:
   capi status --shop <domain>
   capi quality --shop <domain> [--format text|json]
   capi data-request --shop <domain> [--id <report id>]
-  capi dedup --shop <domain> [--days <n>]`;
+  capi dedup --shop <domain> [--days <n>]
+  capi events --shop <domain> [--state <state>] [--event <name>] [--order <name, id or checkout token>] [--since <YYYY-MM-DD | 24h | 7d>] [--format json|csv] [--limit <n>]
+  capi retry --shop <domain> (--event-id <event id> | --state <rejected|invalid>)`;
 
 class CliError extends Error {
   constructor(
@@ -366,6 +368,131 @@ async function dedupCommand(args: string[]): Promise<string> {
   });
 }
 
+/** `capi events` lists at most this many as JSON unless --limit says otherwise (CSV streams them all). */
+const EVENTS_JSON_LIMIT = 100;
+const EVENTS_LIMIT_MAX = 100_000;
+
+/** --since: a UTC day (YYYY-MM-DD), or a span back from now (36h, 7d). */
+function sinceArg(value: string | undefined, now: Date): Date | undefined {
+  if (value === undefined) return undefined;
+  const span = /^(\d{1,4})([hd])$/.exec(value);
+  if (span) return new Date(now.getTime() - Number(span[1]) * (span[2] === "h" ? 3_600_000 : 86_400_000));
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`)))
+    return new Date(`${value}T00:00:00Z`);
+  throw new CliError("--since must be a UTC day (YYYY-MM-DD) or a span back from now (24h, 7d)", 2);
+}
+
+/**
+ * A shop's events as the Events page filters them (app/admin/event-filter.ts), newest first:
+ * JSON (at most --limit, 100 by default) or CSV streamed to stdout, the export's columns
+ * (hashed data only). `--order` searches by order name, order id or checkout token.
+ */
+async function eventsCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      shop: { type: "string" },
+      state: { type: "string" },
+      event: { type: "string" },
+      order: { type: "string" },
+      pixel: { type: "string" },
+      since: { type: "string" },
+      format: { type: "string", default: "json" },
+      limit: { type: "string" },
+    },
+    strict: true,
+  });
+  const shop = shopArg(values.shop);
+  if (values.format !== "json" && values.format !== "csv") throw new CliError("--format must be json or csv", 2);
+  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > EVENTS_LIMIT_MAX))
+    throw new CliError(`--limit must be a whole number from 1 to ${EVENTS_LIMIT_MAX}`, 2);
+  const since = sinceArg(values.since, new Date());
+  const { eventFilterSchema } = await import("../admin/event-filter");
+  const parsed = eventFilterSchema.safeParse({ state: values.state, event: values.event, q: values.order });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new CliError(`--${issue.path[0] === "q" ? "order" : String(issue.path[0])}: ${issue.message}`, 2);
+  }
+  const { streamEvents } = await import("../admin/events-list.server");
+  const { CSV_HEADER, csvRow, eventRecord } = await import("../admin/events-csv");
+  await withDatabase(async (prisma) => {
+    let destination: string | undefined;
+    if (values.pixel) {
+      const found = await prisma.destination.findUnique({
+        where: { shop_pixelId: { shop, pixelId: values.pixel } },
+        select: { id: true },
+      });
+      if (!found) throw new CliError(`${shop} has no pixel ${values.pixel}`, 3);
+      destination = found.id;
+    }
+    const rows = streamEvents(
+      prisma,
+      shop,
+      { ...parsed.data, destination, since },
+      {
+        limit: values.format === "json" ? (limit ?? EVENTS_JSON_LIMIT) : limit,
+      },
+    );
+    if (values.format === "csv") {
+      await write(CSV_HEADER);
+      for await (const row of rows) await write(csvRow(row));
+      return;
+    }
+    const events = [];
+    for await (const row of rows) events.push(eventRecord(row));
+    await write(`${JSON.stringify({ shop, count: events.length, events }, null, 2)}\n`);
+  });
+}
+
+/** Writes to stdout, waiting while the pipe is full: a CSV of many events is streamed, never held. */
+function write(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (process.stdout.write(text)) resolve();
+    else process.stdout.once("drain", resolve).once("error", reject);
+  });
+}
+
+/**
+ * Sends events again as the Events page does (app/pipeline/retry-rule.ts decides, at most
+ * RETRY_ALL_LIMIT a run): every copy of one Meta event id (an order id or a checkout token), or
+ * the shop's events in one retryable state. Exit 3 when none could be sent again, with why.
+ */
+async function retryCommand(args: string[]): Promise<{ report: string; exitCode: number; warning?: string }> {
+  const { values } = parseArgs({
+    args,
+    options: { shop: { type: "string" }, "event-id": { type: "string" }, state: { type: "string" } },
+    strict: true,
+  });
+  const shop = shopArg(values.shop);
+  const { RETRYABLE_STATES } = await import("../pipeline/retry-rule");
+  const eventId = values["event-id"]?.trim();
+  if ((eventId === undefined) === (values.state === undefined))
+    throw new CliError("give --event-id or --state, one of them", 2);
+  if (eventId !== undefined && (!eventId || eventId.length > 255))
+    throw new CliError("--event-id is empty or too long", 2);
+  if (values.state !== undefined && !(RETRYABLE_STATES as readonly string[]).includes(values.state))
+    throw new CliError(
+      `--state must be ${RETRYABLE_STATES.join(" or ")}: events in other states are never sent again`,
+      2,
+    );
+  const { retryEvents } = await import("../pipeline/retry.server");
+  const { deliveryQueue } = await import("../process-clients.server");
+  const result = await withDatabase(async (prisma) => {
+    const where = eventId !== undefined ? { eventId } : { state: values.state };
+    if (eventId !== undefined && !(await prisma.event.findFirst({ where: { shop, eventId }, select: { id: true } })))
+      throw new CliError(`${shop} has no event ${eventId}`, 3);
+    return retryEvents(prisma, shop, where, { now: new Date(), queue: deliveryQueue() });
+  });
+  const report = JSON.stringify({ shop, ...result }, null, 2);
+  if (result.retried > 0) return { report, exitCode: 0 };
+  return {
+    report,
+    exitCode: 3,
+    warning: `nothing sent again${result.notRetried[0] ? `: ${result.notRetried[0].reason}` : ""}`,
+  };
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -405,6 +532,15 @@ async function main(argv: string[]): Promise<number> {
       case "dedup":
         process.stdout.write(`${await dedupCommand(rest)}\n`);
         return 0;
+      case "events":
+        await eventsCommand(rest);
+        return 0;
+      case "retry": {
+        const { report, exitCode, warning } = await retryCommand(rest);
+        process.stdout.write(`${report}\n`);
+        if (warning) process.stderr.write(`${warning}\n`);
+        return exitCode;
+      }
       default:
         throw new CliError(command ? `unknown command "${command}"\n${USAGE}` : USAGE, 2);
     }

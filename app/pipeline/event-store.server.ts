@@ -80,6 +80,8 @@ export interface NewEvent {
   customerHash?: string | null;
   /** A Purchase's order checkout_token (its InitiateCheckout's event id), for customers/redact. */
   checkoutToken?: string | null;
+  /** A Purchase's order name ("#1001"), for the Events page's search. */
+  orderName?: string | null;
   /** What the event went without and why (no user agent, a private IP...): stored as given. */
   notes?: Note[] | null;
   /**
@@ -103,10 +105,10 @@ function notesJson(notes: Note[] | null | undefined): string | null {
 export async function insertEvent(prisma: PrismaClient, e: NewEvent, now: Date): Promise<bigint | undefined> {
   const rows = await prisma.$queryRaw<Array<{ id: bigint }>>`
     INSERT INTO "Event" ("shop", "destinationId", "eventName", "eventId", "topic", "state", "pixelId", "testEventCode", "payload",
-                         "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "checkoutToken", "notes", "createdAt", "updatedAt")
+                         "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "checkoutToken", "orderName", "notes", "createdAt", "updatedAt")
     VALUES (${e.shop}, ${e.destinationId ?? ""}, ${e.event.event_name}, ${e.event.event_id}, ${e.topic}, ${e.state}, ${e.pixelId ?? null},
             ${e.testEventCode ?? null}, ${JSON.stringify(e.event)}::jsonb, ${new Date(e.event.event_time * 1000)}, ${now},
-            ${e.reasonCode ?? null}, ${e.reason ?? null}, ${e.customerHash ?? null}, ${e.checkoutToken ?? null}, ${notesJson(e.notes)}::jsonb, ${now}, ${now})
+            ${e.reasonCode ?? null}, ${e.reason ?? null}, ${e.customerHash ?? null}, ${e.checkoutToken ?? null}, ${e.orderName ?? null}, ${notesJson(e.notes)}::jsonb, ${now}, ${now})
     ON CONFLICT ("shop", "destinationId", "eventName", "eventId") DO NOTHING
     RETURNING "id"`;
   const id = rows[0]?.id;
@@ -179,6 +181,7 @@ const WEBHOOK_COLUMNS = unnestColumns<WebhookWrite>([
   { name: "customerHash", type: "text", value: (w) => w.event.customerHash ?? null },
   { name: "notes", type: "jsonb", value: (w) => notesJson(w.event.notes) },
   { name: "checkoutToken", type: "text", value: (w) => w.event.checkoutToken ?? null },
+  { name: "orderName", type: "text", value: (w) => w.event.orderName ?? null },
   { name: "refuseForeign", type: "boolean", value: (w) => w.event.refuseForeign ?? false },
 ]);
 
@@ -246,9 +249,9 @@ const RECORD_WEBHOOK_EVENTS = `
   ),
   event AS (
     INSERT INTO "Event" ("shop", "destinationId", "eventName", "eventId", "topic", "state", "pixelId", "testEventCode", "payload",
-                         "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "checkoutToken", "notes", "createdAt", "updatedAt")
+                         "eventTime", "nextAttemptAt", "reasonCode", "reason", "customerHash", "checkoutToken", "orderName", "notes", "createdAt", "updatedAt")
     SELECT f."shop", c."destinationId", f."eventName", f."evId", f."evTopic", c."state", c."pixelId", c."testEventCode", f."payload",
-           f."eventTime", f."now", c."reasonCode", c."reason", f."customerHash", f."checkoutToken", f."notes", f."now", f."now"
+           f."eventTime", f."now", c."reasonCode", c."reason", f."customerHash", f."checkoutToken", f."orderName", f."notes", f."now", f."now"
     FROM fresh f
     CROSS JOIN LATERAL jsonb_to_recordset(f."copies")
       AS c("destinationId" text, "pixelId" text, "testEventCode" text, "state" text, "reasonCode" text, "reason" text)

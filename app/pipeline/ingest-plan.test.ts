@@ -111,6 +111,8 @@ describe("a webhook that stores its event", () => {
     reason: null,
     customerHash: sha256Hex(String(web.customer.id)),
     checkoutToken: web.checkout_token,
+    // As the shop shows the order, for the Events page's search.
+    orderName: web.name,
     refuseForeign: false,
   };
   const bigCustomer = "98765432109876543210";
@@ -186,6 +188,7 @@ describe("a webhook that stores its event", () => {
         testEventCode: "TEST12345",
         customerHash: sha256Hex(String(fixture("orders-create-test").customer.id)),
         checkoutToken: fixture("orders-create-test").checkout_token,
+        orderName: fixture("orders-create-test").name,
       },
     ],
     [
@@ -228,7 +231,12 @@ describe("a webhook that stores its event", () => {
       RECORDED_NOW,
       false,
       { outcome: "queued" },
-      { ...queued, customerHash: null, checkoutToken: fixture("orders-create-no-customer").checkout_token },
+      {
+        ...queued,
+        customerHash: null,
+        checkoutToken: fixture("orders-create-no-customer").checkout_token,
+        orderName: fixture("orders-create-no-customer").name,
+      },
     ],
     [
       "a customer id above 2^53, kept as its digits",
@@ -248,7 +256,12 @@ describe("a webhook that stores its event", () => {
       RECORDED_NOW,
       false,
       { outcome: "queued" },
-      { ...queued, customerHash: sha256Hex(String(fixture("orders-create-pos").customer.id)), checkoutToken: null },
+      {
+        ...queued,
+        customerHash: sha256Hex(String(fixture("orders-create-pos").customer.id)),
+        checkoutToken: null,
+        orderName: fixture("orders-create-pos").name,
+      },
     ],
     [
       "a checkout: its token is its own event id, not a Purchase's",
@@ -258,7 +271,12 @@ describe("a webhook that stores its event", () => {
       RECORDED_NOW,
       false,
       { outcome: "queued" },
-      { ...queued, customerHash: sha256Hex(String(fixture("checkouts-create").customer.id)), checkoutToken: null },
+      {
+        ...queued,
+        customerHash: sha256Hex(String(fixture("checkouts-create").customer.id)),
+        checkoutToken: null,
+        orderName: null,
+      },
     ],
   ])("%s", (_what, topic, payload, shop, now, shopFromHeader, result, row) => {
     const plan = planIngest({ shop: SHOP, topic, payload, shopFromHeader }, shop, now);

@@ -168,6 +168,7 @@ function copyFor(
     ...stored,
     customerHash: customerHash(webhook.payload),
     checkoutToken: event.event_name === "Purchase" ? checkoutToken(webhook.payload) : null,
+    orderName: event.event_name === "Purchase" ? orderName(webhook.payload) : null,
     notes,
     refuseForeign: webhook.shopFromHeader ?? false,
   };
@@ -268,4 +269,15 @@ function customerHash(payload: unknown): string | null {
 function checkoutToken(payload: unknown): string | null {
   const token = (payload as { checkout_token?: unknown } | null)?.checkout_token;
   return typeof token === "string" && token.trim() ? token.trim() : null;
+}
+
+/** Longer than any order name Shopify makes (prefix, number, suffix): kept out of the index. */
+const ORDER_NAME_MAX = 64;
+
+/** An order's name as the shop shows it ("#1001"), for the Events page's search; null when absent or too long. */
+function orderName(payload: unknown): string | null {
+  const name = (payload as { name?: unknown } | null)?.name;
+  if (typeof name !== "string") return null;
+  const trimmed = name.trim();
+  return trimmed && trimmed.length <= ORDER_NAME_MAX ? trimmed : null;
 }
