@@ -418,7 +418,12 @@ export function startWorker(options: WorkerOptions): RunningWorker {
           void applyRetention(options.sql ?? prismaSql(options.prisma), options.retentionDays, new Date(nowMs)).then(
             (kept) => {
               if (
-                kept.events + kept.receipts + kept.dataRequests + kept.accuracyDays + kept.browserEvents + kept.scrubbed >
+                kept.events +
+                  kept.receipts +
+                  kept.dataRequests +
+                  kept.accuracyDays +
+                  kept.browserEvents +
+                  kept.scrubbed >
                 0
               ) {
                 log(
