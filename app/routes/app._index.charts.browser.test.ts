@@ -3,60 +3,25 @@
 // admin opens them (the setup of ./app._index.browser.test.ts). A shop with a month of events:
 // what the merchant sees at 1280 and 390 px, the charts' numbers reached by keyboard as a table
 // equal to SQL counts, the 30-day view, and the advice on low match keys.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
-import { randomBytes, randomUUID } from "node:crypto";
-import path from "node:path";
-import { getJwt } from "@shopify/shopify-api/test-helpers";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canRunBrowserTests, chromiumLaunchOptions, fakeAppBridge } from "../../test/support/browser";
-import { createTestDatabase, REDIS_URL, type TestDatabase } from "../../test/support/services";
+import { overflowsViewport, screenshot, startAdminApp, type AdminApp } from "../../test/support/admin-browser";
+import { canRunBrowserTests } from "../../test/support/browser";
+import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 
-const ROOT = path.resolve(__dirname, "../..");
 const STORE = "charts-shop";
 const SHOP = `${STORE}.myshopify.com`;
 const API_KEY = "charts-browser-key";
 const API_SECRET = "charts-browser-secret";
-const USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
 const HASH = "c".repeat(64);
-const OUT = path.join(ROOT, "bench/out");
 const HOUR = 3_600_000;
 
 let testDb: TestDatabase;
-let server: { port: number; close(): Promise<void> };
-let browser: Browser;
+let app: AdminApp;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, "build/index.js"))) {
-    execFileSync(process.execPath, [path.join(ROOT, "node_modules/@remix-run/dev/dist/cli.js"), "build"], {
-      cwd: ROOT,
-      stdio: "ignore",
-    });
-  }
   testDb = await createTestDatabase();
-  Object.assign(process.env, {
-    SHOPIFY_API_KEY: API_KEY,
-    SHOPIFY_API_SECRET: API_SECRET,
-    SHOPIFY_APP_URL: "https://capi-relay.example.com",
-    DATABASE_URL: testDb.url,
-    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
-    REDIS_URL,
-  });
-  const { loadBuild, startWebServer } = await import("../../server/main");
-  const { sessionStorage } = await import("../shopify.server");
-  const { Session } = await import("@shopify/shopify-api");
-  await sessionStorage!.storeSession(
-    new Session({
-      id: `offline_${SHOP}`,
-      shop: SHOP,
-      state: "charts",
-      isOnline: false,
-      accessToken: "shpat_charts",
-      scope: "read_orders",
-      expires: new Date(Date.now() + 3600_000),
-    }),
-  );
+  app = await startAdminApp({ db: testDb, apiKey: API_KEY, apiSecret: API_SECRET, stores: [STORE] });
   const pixels = [randomUUID(), randomUUID()];
   for (const [i, id] of pixels.entries()) {
     await testDb.prisma.destination.create({
@@ -126,37 +91,14 @@ beforeAll(async () => {
       },
     });
   }
-  mkdirSync(OUT, { recursive: true });
-  server = await startWebServer({ port: 0, host: "127.0.0.1", build: await loadBuild(), mode: "production" });
-  browser = await chromium.launch(chromiumLaunchOptions);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  const { closeProcessClients } = await import("../process-clients.server");
-  await closeProcessClients();
+  await app?.close();
   await testDb?.drop();
 });
 
-async function open(width: number): Promise<{ page: Page; external: string[] }> {
-  const page = await browser.newPage({ userAgent: USER_AGENT, viewport: { width, height: 900 } });
-  const external: string[] = [];
-  await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => {
-    const url = route.request().url();
-    if (url !== "https://cdn.shopify.com/shopifycloud/app-bridge.js") external.push(url);
-    return route.abort();
-  });
-  const { token } = await getJwt(STORE, API_KEY, API_SECRET);
-  await page.addInitScript(fakeAppBridge(token));
-  const host = Buffer.from(`admin.shopify.com/store/${STORE}`).toString("base64url");
-  const response = await page.goto(
-    `http://127.0.0.1:${server.port}/app?embedded=1&shop=${SHOP}&host=${host}&id_token=${token}`,
-  );
-  expect(response?.status()).toBe(200);
-  await page.waitForLoadState("networkidle");
-  return { page, external };
-}
+const open = (width: number) => app.open("/app", width);
 
 const sqlCount = async (text: string, ...params: unknown[]) =>
   (await testDb.prisma.$queryRawUnsafe<Array<{ n: number }>>(text, ...params))[0]!.n;
@@ -207,7 +149,7 @@ describe.skipIf(!canRunBrowserTests(`${SUITE} (app/routes/app._index.charts.brow
       expect(totals.reduce((a, b) => a + b, 0)).toBe(events + held);
       expect(await page.getByRole("img").first().isVisible()).toBe(true);
       expect(await overflowsViewport(page)).toBeLessThanOrEqual(0);
-      await page.screenshot({ path: path.join(OUT, `admin-overview-charts-${width}.png`), fullPage: true });
+      await screenshot(page, `admin-overview-charts-${width}`);
 
       // 30 days, per day.
       await page.getByRole("button", { name: "30 days" }).click();
@@ -220,12 +162,8 @@ describe.skipIf(!canRunBrowserTests(`${SUITE} (app/routes/app._index.charts.brow
       expect(await page.getByText(/Ad click id \(fbc\) on \d+% of Purchases/).count()).toBe(1);
       expect(await overflowsViewport(page)).toBeLessThanOrEqual(0);
       expect(external).toEqual([]);
-      await page.screenshot({ path: path.join(OUT, `admin-overview-charts-30d-${width}.png`), fullPage: true });
+      await screenshot(page, `admin-overview-charts-30d-${width}`);
       await page.close();
     });
   }
 });
-
-async function overflowsViewport(page: Page): Promise<number> {
-  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-}

@@ -5,28 +5,26 @@
 // its own name, token and events is added, and a signed orders/create then reaches both pixels
 // as the same Purchase (one event id), while a checkout reaches only the pixel set to receive
 // InitiateCheckout. Screenshots at 1280 and 390 px go to bench/out/.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
-import { randomBytes } from "node:crypto";
-import path from "node:path";
-import { Session } from "@shopify/shopify-api";
-import { getJwt } from "@shopify/shopify-api/test-helpers";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
-import { canRunBrowserTests, chromiumLaunchOptions, fakeAppBridge } from "../../test/support/browser";
+import {
+  appBridgeCalls,
+  overflowsViewport,
+  screenshot,
+  startAdminApp,
+  type AdminApp,
+} from "../../test/support/admin-browser";
+import { canRunBrowserTests } from "../../test/support/browser";
 import { shopifyFixture } from "../../test/support/fixtures";
 import { createTestDatabase, REDIS_URL, type TestDatabase } from "../../test/support/services";
 import { signedWebhookRequest } from "../../test/support/shopify-webhooks";
 
-const ROOT = path.resolve(__dirname, "../..");
 // The fixtures' own shop: their status links name it, and webhooks are bound to their shop.
 const STORE = "northwind-woolens-demo";
 const SHOP = `${STORE}.myshopify.com`;
 const API_KEY = "browser-pixels-key";
 const API_SECRET = "browser-pixels-secret";
-const USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
-const OUT = path.join(ROOT, "bench/out");
 const MAIN = { label: "Main store", pixelId: "3100000001", token: `EAAmain${"m".repeat(40)}` };
 const REVOKED = `EAArevoked${"r".repeat(40)}`;
 const TEST_CODE = "TEST4242";
@@ -34,80 +32,29 @@ const AGENCY = { label: "Agency", pixelId: "3100000002", token: `EAAagency${"a".
 
 let testDb: TestDatabase;
 let meta: MetaSandbox;
-let server: { port: number; close(): Promise<void> };
-let browser: Browser;
+let app: AdminApp;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, "build/index.js"))) {
-    execFileSync(process.execPath, [path.join(ROOT, "node_modules/@remix-run/dev/dist/cli.js"), "build"], {
-      cwd: ROOT,
-      stdio: "ignore",
-    });
-  }
   testDb = await createTestDatabase();
   meta = await startMetaSandbox();
-  Object.assign(process.env, {
-    SHOPIFY_API_KEY: API_KEY,
-    SHOPIFY_API_SECRET: API_SECRET,
-    SHOPIFY_APP_URL: "https://capi-relay.example.com",
-    DATABASE_URL: testDb.url,
-    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
-    REDIS_URL,
-    META_GRAPH_URL: meta.url,
+  app = await startAdminApp({
+    db: testDb,
+    apiKey: API_KEY,
+    apiSecret: API_SECRET,
+    stores: [STORE],
+    env: { META_GRAPH_URL: meta.url },
   });
-  const { loadBuild, startWebServer } = await import("../../server/main");
-  const { sessionStorage } = await import("../shopify.server");
-  await sessionStorage!.storeSession(
-    new Session({
-      id: `offline_${SHOP}`,
-      shop: SHOP,
-      state: "pixels",
-      isOnline: false,
-      accessToken: "shpat_pixels",
-      scope: "read_orders",
-      // An expiring token with its hour ahead, as the app stores them: no token exchange is needed.
-      expires: new Date(Date.now() + 3600_000),
-    }),
-  );
-  mkdirSync(OUT, { recursive: true });
-  server = await startWebServer({ port: 0, host: "127.0.0.1", build: await loadBuild(), mode: "production" });
-  browser = await chromium.launch(chromiumLaunchOptions);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  const { closeProcessClients } = await import("../process-clients.server");
-  await closeProcessClients();
+  await app?.close();
   await testDb?.drop();
   await meta?.close();
 });
 
 const SUITE = "several pixels in Chromium";
-
-async function open(path_: string, width: number): Promise<{ page: Page; external: string[] }> {
-  const page = await browser.newPage({ userAgent: USER_AGENT, viewport: { width, height: 900 } });
-  const external: string[] = [];
-  await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => {
-    const url = route.request().url();
-    if (url !== "https://cdn.shopify.com/shopifycloud/app-bridge.js") external.push(url);
-    return route.abort();
-  });
-  const { token } = await getJwt(STORE, API_KEY, API_SECRET);
-  await page.addInitScript(fakeAppBridge(token));
-  const host = Buffer.from(`admin.shopify.com/store/${STORE}`).toString("base64url");
-  const response = await page.goto(
-    `http://127.0.0.1:${server.port}${path_}?embedded=1&shop=${SHOP}&host=${host}&id_token=${token}`,
-  );
-  expect(response?.status()).toBe(200);
-  await page.waitForLoadState("networkidle");
-  return { page, external };
-}
-
-const toasts = (page: Page) =>
-  page.evaluate(
-    () => (window as unknown as { __appBridge: { toasts: Array<{ message: string }> } }).__appBridge.toasts,
-  );
+const open = (path_: string, width: number) => app.open(path_, width);
+const toasts = async (page: Page) => (await appBridgeCalls(page)).toasts;
 
 /** Fills the pixel card at `index` (Settings' cards in order) and saves it. */
 async function fillPixelCard(
@@ -130,7 +77,7 @@ async function fillPixelCard(
 }
 
 const post = (topic: string, payload: unknown) =>
-  fetch(signedWebhookRequest(`http://127.0.0.1:${server.port}`, { topic, shop: SHOP, payload, secret: API_SECRET }));
+  fetch(signedWebhookRequest(`http://127.0.0.1:${app.port}`, { topic, shop: SHOP, payload, secret: API_SECRET }));
 
 describe.skipIf(!canRunBrowserTests(`${SUITE} (app/routes/app.settings.pixels.browser.test.ts)`))(SUITE, () => {
   it("connects two pixels from Settings, each with its own name, token and events; an order reaches both as one Purchase", async () => {
@@ -145,7 +92,7 @@ describe.skipIf(!canRunBrowserTests(`${SUITE} (app/routes/app.settings.pixels.br
       .toBeGreaterThan(0);
     expect(await page.getByText("Connected", { exact: true }).count()).toBe(0);
     expect(await testDb.prisma.destination.count({ where: { shop: SHOP } })).toBe(0);
-    await page.screenshot({ path: path.join(OUT, "admin-settings-revoked-token-1280.png"), fullPage: true });
+    await screenshot(page, "admin-settings-revoked-token-1280");
 
     await fillPixelCard(page, 0, MAIN, { testEventCode: TEST_CODE });
     expect(await page.getByText("Connected", { exact: true }).count()).toBe(1);
@@ -165,10 +112,7 @@ describe.skipIf(!canRunBrowserTests(`${SUITE} (app/routes/app.settings.pixels.br
     const overview = await open("/app", 1280);
     await expect.poll(() => overview.page.getByText("2 of 4 done").count()).toBe(1);
     expect(await overview.page.getByText(`Test event code ${TEST_CODE} is set`).count()).toBe(1);
-    await overview.page.screenshot({
-      path: path.join(OUT, "admin-overview-checklist-2-of-4-1280.png"),
-      fullPage: true,
-    });
+    await screenshot(overview.page, "admin-overview-checklist-2-of-4-1280");
     await overview.page.close();
 
     await page.getByRole("button", { name: "Add another pixel" }).click();
@@ -192,10 +136,8 @@ describe.skipIf(!canRunBrowserTests(`${SUITE} (app/routes/app.settings.pixels.br
       const opened = await open("/app/settings", width);
       expect(await opened.page.getByRole("heading", { name: "Agency", exact: true }).count()).toBe(1);
       expect(await opened.page.getByRole("button", { name: "Remove pixel" }).count()).toBe(2);
-      expect(
-        await opened.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
-      ).toBeLessThanOrEqual(0);
-      await opened.page.screenshot({ path: path.join(OUT, `admin-settings-two-pixels-${width}.png`), fullPage: true });
+      expect(await overflowsViewport(opened.page)).toBeLessThanOrEqual(0);
+      await screenshot(opened.page, `admin-settings-two-pixels-${width}`);
       await opened.page.close();
     }
 

@@ -1,0 +1,133 @@
+// The embedded admin in Chromium, as the admin's browser tests open it: the production build
+// (made when missing) served by the production server on the test's database, each store with
+// an expiring offline session (so Shopify's token exchange is never called), and pages opened
+// as Shopify's admin opens them: a signed session token, the stand-in App Bridge, and every
+// request to another host refused and noted (App Bridge's own script excepted).
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { getJwt } from "@shopify/shopify-api/test-helpers";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { expect } from "vitest";
+import { chromiumLaunchOptions, fakeAppBridge } from "./browser";
+import { REDIS_URL, type TestDatabase } from "./services";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const SCREENSHOTS = path.join(ROOT, "bench/out");
+// Headless Chromium's own user agent names it, and the library refuses bots (410).
+const USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
+const APP_BRIDGE_SCRIPT = "https://cdn.shopify.com/shopifycloud/app-bridge.js";
+
+export interface OpenedPage {
+  page: Page;
+  /** Requests to any host but this machine's, App Bridge's script excepted. */
+  external: string[];
+}
+
+export interface AdminApp {
+  readonly port: number;
+  readonly browser: Browser;
+  /** An admin page of `store` (the first store by default) at `width` px, as the admin embeds it. */
+  open(path: string, width: number, options?: { store?: string; status?: number }): Promise<OpenedPage>;
+  close(): Promise<void>;
+}
+
+export interface AdminAppOptions {
+  db: TestDatabase;
+  apiKey: string;
+  apiSecret: string;
+  /** Store names (`<store>.myshopify.com`), each given an offline session. */
+  stores: string[];
+  /** More settings (a Meta stand-in's URL, say). */
+  env?: Record<string, string>;
+}
+
+export async function startAdminApp(o: AdminAppOptions): Promise<AdminApp> {
+  if (!existsSync(path.join(ROOT, "build/index.js"))) {
+    execFileSync(process.execPath, [path.join(ROOT, "node_modules/@remix-run/dev/dist/cli.js"), "build"], {
+      cwd: ROOT,
+      stdio: "ignore",
+    });
+  }
+  Object.assign(process.env, {
+    SHOPIFY_API_KEY: o.apiKey,
+    SHOPIFY_API_SECRET: o.apiSecret,
+    SHOPIFY_APP_URL: "https://capi-relay.example.com",
+    DATABASE_URL: o.db.url,
+    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
+    REDIS_URL,
+    ...o.env,
+  });
+  const { loadBuild, startWebServer } = await import("../../server/main");
+  const { sessionStorage } = await import("../../app/shopify.server");
+  const { Session } = await import("@shopify/shopify-api");
+  for (const store of o.stores) {
+    await sessionStorage!.storeSession(
+      new Session({
+        id: `offline_${store}.myshopify.com`,
+        shop: `${store}.myshopify.com`,
+        state: store,
+        isOnline: false,
+        accessToken: `shpat_${store}`,
+        scope: "read_orders",
+        expires: new Date(Date.now() + 3600_000),
+      }),
+    );
+  }
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const server = await startWebServer({ port: 0, host: "127.0.0.1", build: await loadBuild(), mode: "production" });
+  const browser = await chromium.launch(chromiumLaunchOptions);
+  return {
+    port: server.port,
+    browser,
+    async open(pagePath, width, options = {}) {
+      const store = options.store ?? o.stores[0]!;
+      const page = await browser.newPage({ userAgent: USER_AGENT, viewport: { width, height: 900 } });
+      const external: string[] = [];
+      await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => {
+        const url = route.request().url();
+        if (url !== APP_BRIDGE_SCRIPT) external.push(url);
+        return route.abort();
+      });
+      const { token } = await getJwt(store, o.apiKey, o.apiSecret);
+      await page.addInitScript(fakeAppBridge(token));
+      const host = Buffer.from(`admin.shopify.com/store/${store}`).toString("base64url");
+      const shop = `${store}.myshopify.com`;
+      const response = await page.goto(
+        `http://127.0.0.1:${server.port}${pagePath}?embedded=1&shop=${shop}&host=${host}&id_token=${token}`,
+      );
+      expect(response?.status()).toBe(options.status ?? 200);
+      await page.waitForLoadState("networkidle");
+      return { page, external };
+    },
+    async close() {
+      await browser.close();
+      await server.close();
+      const { closeProcessClients } = await import("../../app/process-clients.server");
+      await closeProcessClients();
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** How far the page is wider than the viewport: nothing to scroll sideways for when ≤ 0. */
+export function overflowsViewport(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
+/** What the stand-in App Bridge was asked: toasts shown and save bar calls. */
+export function appBridgeCalls(page: Page) {
+  return page.evaluate(
+    () =>
+      (
+        window as unknown as {
+          __appBridge: { toasts: Array<{ message: string; isError: boolean }>; saveBar: string[] };
+        }
+      ).__appBridge,
+  );
+}
