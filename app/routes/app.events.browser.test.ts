@@ -1,29 +1,32 @@
 // The Events page in a real browser (Debian's Chromium driven by playwright-core), served by the
-// production server from the production build, as the embedded admin opens it (a signed session
-// token, a stored offline session, the stand-in App Bridge of test/support/browser.ts). A
+// production server from the production build, as the embedded admin opens it
+// (test/support/admin-browser.ts: a signed session token, a stored offline session, the stand-in
+// App Bridge). A
 // merchant filters, searches, pages, opens an event and retries it, retries all, and exports the
 // list as CSV, at 1280 and 390 px; every number shown is checked against a SQL count, and each
 // step is photographed into bench/out/ (admin-events-*.png).
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { randomBytes, randomUUID } from "node:crypto";
-import path from "node:path";
-import { getJwt } from "@shopify/shopify-api/test-helpers";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canRunBrowserTests, chromiumLaunchOptions, fakeAppBridge } from "../../test/support/browser";
-import { createTestDatabase, REDIS_URL, type TestDatabase } from "../../test/support/services";
+import {
+  appBridgeCalls,
+  overflowsViewport,
+  screenshot as photograph,
+  startAdminApp,
+  type AdminApp,
+  type OpenedPage,
+} from "../../test/support/admin-browser";
+import { canRunBrowserTests } from "../../test/support/browser";
+import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { sha256Hex } from "../meta/user-data";
 import { RETRIED_DETAIL } from "../pipeline/retry-rule";
 
-const ROOT = path.resolve(__dirname, "../..");
 const STORE = "events-browser";
 const SHOP = `${STORE}.myshopify.com`;
 const OTHER_STORE = "events-browser-other";
 const API_KEY = "events-browser-key";
 const API_SECRET = "events-browser-secret";
-const USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
-const OUT = path.join(ROOT, "bench/out");
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const BUYER_IP = "203.0.113.77";
@@ -34,8 +37,7 @@ const WIDTHS = [1280, 390] as const;
 const RETRIED_ORDER: Record<(typeof WIDTHS)[number], string> = { 1280: "#1001", 390: "#1002" };
 
 let testDb: TestDatabase;
-let server: { port: number; close(): Promise<void> };
-let browser: Browser;
+let app: AdminApp;
 
 async function sqlCount(condition = "TRUE", ...params: unknown[]): Promise<number> {
   const rows = await testDb.prisma.$queryRawUnsafe<Array<{ n: number }>>(
@@ -163,40 +165,7 @@ async function seed() {
 }
 
 beforeAll(async () => {
-  // The page is served from the production build, made here when missing.
-  if (!existsSync(path.join(ROOT, "build/index.js"))) {
-    execFileSync(process.execPath, [path.join(ROOT, "node_modules/@remix-run/dev/dist/cli.js"), "build"], {
-      cwd: ROOT,
-      stdio: "ignore",
-    });
-  }
   testDb = await createTestDatabase();
-  Object.assign(process.env, {
-    SHOPIFY_API_KEY: API_KEY,
-    SHOPIFY_API_SECRET: API_SECRET,
-    SHOPIFY_APP_URL: "https://capi-relay.example.com",
-    DATABASE_URL: testDb.url,
-    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
-    REDIS_URL,
-    QUEUE_PREFIX: `events-browser-${randomBytes(4).toString("hex")}`,
-  });
-  const { loadBuild, startWebServer } = await import("../../server/main");
-  const { sessionStorage } = await import("../shopify.server");
-  const { Session } = await import("@shopify/shopify-api");
-  for (const shop of [SHOP, `${OTHER_STORE}.myshopify.com`]) {
-    await sessionStorage!.storeSession(
-      new Session({
-        id: `offline_${shop}`,
-        shop,
-        state: "events",
-        isOnline: false,
-        accessToken: "shpat_events",
-        scope: "read_orders",
-        // An expiring token with its hour ahead, as the app stores them: no token exchange is needed.
-        expires: new Date(Date.now() + 3600_000),
-      }),
-    );
-  }
   for (const [id, pixelId, label] of [
     [MAIN, "123456789012345", "Main store"],
     [AGENCY, "543210987654321", null],
@@ -206,58 +175,26 @@ beforeAll(async () => {
     });
   }
   await seed();
-  mkdirSync(OUT, { recursive: true });
-  server = await startWebServer({ port: 0, host: "127.0.0.1", build: await loadBuild(), mode: "production" });
-  browser = await chromium.launch(chromiumLaunchOptions);
+  app = await startAdminApp({
+    db: testDb,
+    apiKey: API_KEY,
+    apiSecret: API_SECRET,
+    stores: [STORE, OTHER_STORE],
+    env: { QUEUE_PREFIX: `events-browser-${randomBytes(4).toString("hex")}` },
+  });
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  const { closeProcessClients } = await import("../process-clients.server");
-  await closeProcessClients();
+  await app?.close();
   await testDb?.drop();
 });
 
-interface Opened {
-  page: Page;
-  /** Requests to any host but this server, App Bridge's script excepted. */
-  external: string[];
-}
+const open = (query: string, width: number, store = STORE): Promise<OpenedPage> =>
+  app.open(`/app/events${query ? `?${query}` : ""}`, width, { store });
 
-async function open(query: string, width: number, store = STORE): Promise<Opened> {
-  const page = await browser.newPage({
-    userAgent: USER_AGENT,
-    viewport: { width, height: 900 },
-    acceptDownloads: true,
-  });
-  const external: string[] = [];
-  await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => {
-    const url = route.request().url();
-    if (url !== "https://cdn.shopify.com/shopifycloud/app-bridge.js") external.push(url);
-    return route.abort();
-  });
-  const { token } = await getJwt(store, API_KEY, API_SECRET);
-  await page.addInitScript(fakeAppBridge(token));
-  const host = Buffer.from(`admin.shopify.com/store/${store}`).toString("base64url");
-  const response = await page.goto(
-    `http://127.0.0.1:${server.port}/app/events?${query ? `${query}&` : ""}embedded=1&shop=${store}.myshopify.com&host=${host}&id_token=${token}`,
-  );
-  expect(response?.status()).toBe(200);
-  await page.waitForLoadState("networkidle");
-  return { page, external };
-}
+const screenshot = (page: Page, name: string) => photograph(page, `admin-events-${name}`);
 
-const screenshot = (page: Page, name: string) =>
-  page.screenshot({ path: path.join(OUT, `admin-events-${name}.png`), fullPage: true });
-
-const overflowsViewport = (page: Page) =>
-  page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-
-const toasts = (page: Page) =>
-  page.evaluate(
-    () => (window as unknown as { __appBridge: { toasts: Array<{ message: string }> } }).__appBridge.toasts,
-  );
+const toasts = async (page: Page) => (await appBridgeCalls(page)).toasts;
 
 /** The events' open buttons on the page: one per row shown. */
 const rowButtons = (page: Page) => page.getByRole("button", { name: /^Open (Purchase|InitiateCheckout) / });

@@ -29,7 +29,8 @@ export interface OpenedPage {
 export interface AdminApp {
   readonly port: number;
   readonly browser: Browser;
-  /** An admin page of `store` (the first store by default) at `width` px, as the admin embeds it. */
+  /** An admin page of `store` (the first store by default) at `width` px, as the admin embeds it;
+   * `path` may carry a query of its own (a page's filters). */
   open(path: string, width: number, options?: { store?: string; status?: number }): Promise<OpenedPage>;
   close(): Promise<void>;
 }
@@ -95,8 +96,9 @@ export async function startAdminApp(o: AdminAppOptions): Promise<AdminApp> {
       await page.addInitScript(fakeAppBridge(token));
       const host = Buffer.from(`admin.shopify.com/store/${store}`).toString("base64url");
       const shop = `${store}.myshopify.com`;
+      const query = `embedded=1&shop=${shop}&host=${host}&id_token=${token}`;
       const response = await page.goto(
-        `http://127.0.0.1:${server.port}${pagePath}?embedded=1&shop=${shop}&host=${host}&id_token=${token}`,
+        `http://127.0.0.1:${server.port}${pagePath}${pagePath.includes("?") ? "&" : "?"}${query}`,
       );
       expect(response?.status()).toBe(options.status ?? 200);
       await page.waitForLoadState("networkidle");
