@@ -4,49 +4,33 @@
 // for App Bridge's `shopify` global (its script from Shopify's CDN is refused) that records the
 // toasts and save bar. What the merchant sees at 1280 and 390 px, by keyboard too, what must
 // never reach the browser, and that no page asks anything of another host but App Bridge.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
-import { randomBytes } from "node:crypto";
-import path from "node:path";
-import { getJwt } from "@shopify/shopify-api/test-helpers";
-import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canRunBrowserTests, chromiumLaunchOptions, fakeAppBridge } from "../../test/support/browser";
+import {
+  appBridgeCalls,
+  overflowsViewport,
+  screenshot,
+  startAdminApp,
+  type AdminApp,
+  type OpenedPage,
+} from "../../test/support/admin-browser";
+import { canRunBrowserTests } from "../../test/support/browser";
 import { seedEmbeddedShop } from "../../test/support/embedded-shop";
-import { createTestDatabase, REDIS_URL, type TestDatabase } from "../../test/support/services";
+import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 
-const ROOT = path.resolve(__dirname, "../..");
 const STORE = "browser-shop";
 const SHOP = `${STORE}.myshopify.com`;
 const API_KEY = "browser-key";
 const API_SECRET = "browser-secret";
-const USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
 const HASH = "a".repeat(64);
 const EMPTY_STORE = "browser-empty";
-const OUT = path.join(ROOT, "bench/out");
 
 let testDb: TestDatabase;
-let server: { port: number; close(): Promise<void> };
-let browser: Browser;
+let app: AdminApp;
 
 beforeAll(async () => {
-  // The page is served from the production build, made here when missing.
-  if (!existsSync(path.join(ROOT, "build/index.js"))) {
-    execFileSync(process.execPath, [path.join(ROOT, "node_modules/@remix-run/dev/dist/cli.js"), "build"], {
-      cwd: ROOT,
-      stdio: "ignore",
-    });
-  }
   testDb = await createTestDatabase();
-  Object.assign(process.env, {
-    SHOPIFY_API_KEY: API_KEY,
-    SHOPIFY_API_SECRET: API_SECRET,
-    SHOPIFY_APP_URL: "https://capi-relay.example.com",
-    DATABASE_URL: testDb.url,
-    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
-    REDIS_URL,
-  });
-  const { loadBuild, startWebServer } = await import("../../server/main");
+  // The second store is just installed: nothing set up, no events; it must see nothing of the first.
+  app = await startAdminApp({ db: testDb, apiKey: API_KEY, apiSecret: API_SECRET, stores: [STORE, EMPTY_STORE] });
   const { sessionStorage } = await import("../shopify.server");
   await seedEmbeddedShop(testDb.prisma, sessionStorage!, {
     shop: SHOP,
@@ -75,80 +59,17 @@ beforeAll(async () => {
       },
     },
   });
-  // A second shop, just installed: nothing set up, no events; it must see nothing of the first.
-  const { Session } = await import("@shopify/shopify-api");
-  await sessionStorage!.storeSession(
-    new Session({
-      id: `offline_${EMPTY_STORE}.myshopify.com`,
-      shop: `${EMPTY_STORE}.myshopify.com`,
-      state: "empty",
-      isOnline: false,
-      accessToken: "shpat_empty",
-      scope: "read_orders",
-      // An expiring token with its hour ahead, as the app stores them: no token exchange is needed.
-      expires: new Date(Date.now() + 3600_000),
-    }),
-  );
-  mkdirSync(OUT, { recursive: true });
-  server = await startWebServer({ port: 0, host: "127.0.0.1", build: await loadBuild(), mode: "production" });
-  browser = await chromium.launch(chromiumLaunchOptions);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  const { closeProcessClients } = await import("../process-clients.server");
-  await closeProcessClients();
+  await app?.close();
   await testDb?.drop();
 });
 
 const SUITE = "admin pages in Chromium";
 
-interface Opened {
-  page: Page;
-  /** Requests to any host but this server, App Bridge's script excepted. */
-  external: string[];
-}
-
-async function open(path_: string, width: number, store = STORE, status = 200): Promise<Opened> {
-  const page = await browser.newPage({ userAgent: USER_AGENT, viewport: { width, height: 900 } });
-  const external: string[] = [];
-  // Nothing leaves this machine: Shopify's CDN scripts are refused, and every other host is noted.
-  await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => {
-    const url = route.request().url();
-    if (url !== "https://cdn.shopify.com/shopifycloud/app-bridge.js") external.push(url);
-    return route.abort();
-  });
-  const shop = `${store}.myshopify.com`;
-  const { token } = await getJwt(store, API_KEY, API_SECRET);
-  await page.addInitScript(fakeAppBridge(token));
-  const host = Buffer.from(`admin.shopify.com/store/${store}`).toString("base64url");
-  const response = await page.goto(
-    `http://127.0.0.1:${server.port}${path_}?embedded=1&shop=${shop}&host=${host}&id_token=${token}`,
-  );
-  expect(response?.status()).toBe(status);
-  await page.waitForLoadState("networkidle");
-  return { page, external };
-}
-
-async function screenshot(page: Page, name: string) {
-  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
-}
-
-/** No element wider than the viewport: nothing to scroll sideways for (tables scroll inside their card). */
-async function overflowsViewport(page: Page): Promise<number> {
-  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-}
-
-const appBridgeCalls = (page: Page) =>
-  page.evaluate(
-    () =>
-      (
-        window as unknown as {
-          __appBridge: { toasts: Array<{ message: string; isError: boolean }>; saveBar: string[] };
-        }
-      ).__appBridge,
-  );
+const open = (path: string, width: number, store = STORE, status = 200): Promise<OpenedPage> =>
+  app.open(path, width, { store, status });
 
 describe.skipIf(!canRunBrowserTests(`${SUITE} (app/routes/app._index.browser.test.ts)`))(SUITE, () => {
   for (const width of [1280, 390]) {
