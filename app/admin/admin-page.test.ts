@@ -7,8 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { Session } from "@shopify/shopify-api";
-import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
+import { adminRequest, formPost, offlineSession, settle } from "../../test/support/admin-requests";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { firedIdsUrl } from "../pipeline/fired-ids";
@@ -23,35 +22,22 @@ type Loader = (args: LoaderFunctionArgs) => Promise<Response>;
 type Action = (args: ActionFunctionArgs) => Promise<Response>;
 type Page = "overview" | "events" | "settings";
 const ROUTE_IDS: Record<Page, { path: string; id: string }> = {
-  overview: { path: "/app?index&", id: "routes/app._index" },
-  events: { path: "/app/events?", id: "routes/app.events" },
-  settings: { path: "/app/settings?", id: "routes/app.settings" },
+  overview: { path: "/app?index", id: "routes/app._index" },
+  events: { path: "/app/events", id: "routes/app.events" },
+  settings: { path: "/app/settings", id: "routes/app.settings" },
 };
 let routes: Record<Page, { loader: Loader }> & { settings: { action: Action } };
 let db: TestDatabase;
 let meta: MetaSandbox;
 
 /** A fetch from the embedded page `page` of `store` (e.g. "shop-a" = shop-a.myshopify.com), with its session token. */
-async function fromAdmin(
-  store: string,
-  init: RequestInit = {},
-  secret = API_SECRET,
-  page: Page = "settings",
-): Promise<Request> {
+function fromAdmin(store: string, init: RequestInit = {}, secret = API_SECRET, page: Page = "settings") {
   const { path, id } = ROUTE_IDS[page];
-  return setUpValidRequest(
-    { type: RequestType.Bearer, store, apiKey: API_KEY, apiSecretKey: secret },
-    new Request(`${APP_URL}${path}_data=${encodeURIComponent(id)}`, init),
-  );
-}
-
-async function settle(promise: Promise<Response>): Promise<Response> {
-  try {
-    return await promise;
-  } catch (thrown) {
-    if (thrown instanceof Response) return thrown;
-    throw thrown;
-  }
+  return adminRequest({ apiKey: API_KEY, apiSecret: API_SECRET, appUrl: APP_URL }, store, path, {
+    routeId: id,
+    init,
+    secret,
+  });
 }
 
 async function load(store: string, page: Page = "settings") {
@@ -78,12 +64,7 @@ async function loadAll(store: string) {
 }
 
 async function post(store: string, fields: Record<string, string>) {
-  const body = new URLSearchParams(fields);
-  const request = await fromAdmin(store, {
-    method: "POST",
-    body,
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-  });
+  const request = await fromAdmin(store, formPost(fields));
   const response = await settle(routes.settings.action({ request, params: {}, context: {} }));
   return {
     status: response.status,
@@ -127,18 +108,7 @@ beforeAll(async () => {
   await database().ready;
   const { sessionStorage } = await import("../shopify.server");
   for (const shop of ["shop-a.myshopify.com", "shop-b.myshopify.com", "shop-dedup-a.myshopify.com"]) {
-    await sessionStorage.storeSession(
-      new Session({
-        id: `offline_${shop}`,
-        shop,
-        state: "test",
-        isOnline: false,
-        accessToken: `shpat_${shop}`,
-        scope: "read_orders,write_pixels,read_customer_events",
-        // An expiring token with its hour ahead, as the app stores them: no token exchange is needed.
-        expires: new Date(Date.now() + 3600_000),
-      }),
-    );
+    await sessionStorage.storeSession(offlineSession(shop));
   }
   routes = {
     overview: await import("../routes/app._index"),

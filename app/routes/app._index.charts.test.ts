@@ -5,8 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { Session } from "@shopify/shopify-api";
-import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
+import { adminRequest, offlineSession, settle } from "../../test/support/admin-requests";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { fakeShopify, type FakeShopify } from "../shopify/web-pixel.fake";
 
@@ -23,18 +22,17 @@ let loader: (args: LoaderFunctionArgs) => Promise<Response>;
 const shopifyApi = new Map<string, FakeShopify>();
 const realFetch = globalThis.fetch;
 
-async function overview(store: string, secret = API_SECRET): Promise<Response> {
-  const request = await setUpValidRequest(
-    { type: RequestType.Bearer, store, apiKey: API_KEY, apiSecretKey: secret },
-    new Request(`${APP_URL}/app?index&_data=${encodeURIComponent("routes/app._index")}`),
+const overview = async (store: string, secret = API_SECRET): Promise<Response> =>
+  settle(
+    loader({
+      request: await adminRequest({ apiKey: API_KEY, apiSecret: API_SECRET, appUrl: APP_URL }, store, "/app?index", {
+        routeId: "routes/app._index",
+        secret,
+      }),
+      params: {},
+      context: {},
+    }),
   );
-  try {
-    return await loader({ request, params: {}, context: {} });
-  } catch (thrown) {
-    if (thrown instanceof Response) return thrown;
-    throw thrown;
-  }
-}
 
 beforeAll(async () => {
   vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -58,17 +56,7 @@ beforeAll(async () => {
   await database().ready;
   const { sessionStorage } = await import("../shopify.server");
   for (const shop of [A, B]) {
-    await sessionStorage.storeSession(
-      new Session({
-        id: `offline_${shop}`,
-        shop,
-        state: "test",
-        isOnline: false,
-        accessToken: `shpat_${shop}`,
-        scope: "read_orders,write_pixels,read_customer_events",
-        expires: new Date(Date.now() + 3600_000),
-      }),
-    );
+    await sessionStorage.storeSession(offlineSession(shop));
   }
   loader = (await import("./app._index")).loader as typeof loader;
   // Shop A: sent, retrying and rejected events over the last hours, one still holding the buyer's IP.

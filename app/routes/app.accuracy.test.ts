@@ -5,8 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { Session } from "@shopify/shopify-api";
-import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
+import { adminRequest, formPost, offlineSession, settle } from "../../test/support/admin-requests";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { ordersConnection } from "../../test/support/shopify-orders";
 import { fakeBilling, type FakeBilling } from "../shopify/billing.fake";
@@ -37,21 +36,9 @@ const head = (id: number, hoursAgo: number) => ({
   test: false,
 });
 
-async function fromAdmin(store: string, path: string, routeId: string, init: RequestInit = {}, secret = API_SECRET) {
-  return setUpValidRequest(
-    { type: RequestType.Bearer, store: store.replace(".myshopify.com", ""), apiKey: API_KEY, apiSecretKey: secret },
-    new Request(`${APP_URL}${path}${path.includes("?") ? "&" : "?"}_data=${encodeURIComponent(routeId)}`, init),
-  );
-}
-
-async function settle(promise: Promise<Response>): Promise<Response> {
-  try {
-    return await promise;
-  } catch (thrown) {
-    if (thrown instanceof Response) return thrown;
-    throw thrown;
-  }
-}
+const APP = { apiKey: API_KEY, apiSecret: API_SECRET, appUrl: APP_URL };
+const fromAdmin = (store: string, path: string, routeId: string, init: RequestInit = {}, secret = API_SECRET) =>
+  adminRequest(APP, store.replace(".myshopify.com", ""), path, { routeId, init, secret });
 
 const load = async (store: string, secret = API_SECRET) =>
   settle(
@@ -65,17 +52,7 @@ const load = async (store: string, secret = API_SECRET) =>
 const measure = async (store: string, fields: Record<string, string> = { intent: "measure" }, secret = API_SECRET) =>
   settle(
     page.action({
-      request: await fromAdmin(
-        store,
-        "/app/accuracy",
-        "routes/app.accuracy",
-        {
-          method: "POST",
-          body: new URLSearchParams(fields),
-          headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        },
-        secret,
-      ),
+      request: await fromAdmin(store, "/app/accuracy", "routes/app.accuracy", formPost(fields), secret),
       params: {},
       context: {},
     }),
@@ -118,18 +95,7 @@ beforeAll(async () => {
     [A, "7701"],
     [B, "7702"],
   ] as const) {
-    await sessionStorage.storeSession(
-      new Session({
-        id: `offline_${shop}`,
-        shop,
-        state: "test",
-        isOnline: false,
-        accessToken: `shpat_${shop}`,
-        scope: "read_orders,write_pixels,read_customer_events",
-        // An expiring token with its hour ahead, as the app stores them: no token exchange is needed.
-        expires: new Date(Date.now() + 3600_000),
-      }),
-    );
+    await sessionStorage.storeSession(offlineSession(shop));
     const id = crypto.randomUUID();
     pixelOf.set(shop, id);
     await db.prisma.destination.create({

@@ -6,8 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { Session } from "@shopify/shopify-api";
-import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
+import { adminRequest, formPost, offlineSession, settle } from "../../test/support/admin-requests";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { signedWebhookRequest } from "../../test/support/shopify-webhooks";
 import { BILLING_HOLD_REASONS } from "../billing/standing";
@@ -36,21 +35,9 @@ const billingOf = (shop: string) => {
   return billingApi.get(shop)!;
 };
 
-async function fromAdmin(store: string, path: string, routeId: string, init: RequestInit = {}, secret = API_SECRET) {
-  return setUpValidRequest(
-    { type: RequestType.Bearer, store, apiKey: API_KEY, apiSecretKey: secret },
-    new Request(`${APP_URL}${path}${path.includes("?") ? "&" : "?"}_data=${encodeURIComponent(routeId)}`, init),
-  );
-}
-
-async function settle(promise: Promise<Response>): Promise<Response> {
-  try {
-    return await promise;
-  } catch (thrown) {
-    if (thrown instanceof Response) return thrown;
-    throw thrown;
-  }
-}
+const APP = { apiKey: API_KEY, apiSecret: API_SECRET, appUrl: APP_URL };
+const fromAdmin = (store: string, path: string, routeId: string, init: RequestInit = {}, secret = API_SECRET) =>
+  adminRequest(APP, store, path, { routeId, init, secret });
 
 async function loadPlans(store: string, secret = API_SECRET) {
   const response = await settle(
@@ -76,17 +63,7 @@ async function loadOverview(store: string) {
 }
 
 async function post(store: string, fields: Record<string, string>, secret = API_SECRET) {
-  const request = await fromAdmin(
-    store,
-    "/app/billing",
-    "routes/app.billing",
-    {
-      method: "POST",
-      body: new URLSearchParams(fields),
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    },
-    secret,
-  );
+  const request = await fromAdmin(store, "/app/billing", "routes/app.billing", formPost(fields), secret);
   return settle(plans.action({ request, params: {}, context: {} }));
 }
 
@@ -145,18 +122,7 @@ beforeAll(async () => {
   await database().ready;
   const { sessionStorage } = await import("../shopify.server");
   for (const shop of [A, B]) {
-    await sessionStorage.storeSession(
-      new Session({
-        id: `offline_${shop}`,
-        shop,
-        state: "test",
-        isOnline: false,
-        accessToken: `shpat_${shop}`,
-        scope: "read_orders,write_pixels,read_customer_events",
-        // An expiring token with its hour ahead, as the app stores them: no token exchange is needed.
-        expires: new Date(Date.now() + 3600_000),
-      }),
-    );
+    await sessionStorage.storeSession(offlineSession(shop));
     await db.prisma.destination.create({
       data: {
         id: crypto.randomUUID(),

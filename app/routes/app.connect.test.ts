@@ -7,8 +7,7 @@ import { soleDestination } from "../../test/support/destinations";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { Session } from "@shopify/shopify-api";
-import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
+import { adminRequest, formPost, offlineSession, settle } from "../../test/support/admin-requests";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { DEFAULT_BUSINESSES } from "../../sandbox/meta-graph/login";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
@@ -38,22 +37,9 @@ let meta: MetaSandbox;
 const shopifyApi = new Map<string, FakeShopify>();
 const realFetch = globalThis.fetch;
 
-async function settle(promise: Promise<Response>): Promise<Response> {
-  try {
-    return await promise;
-  } catch (thrown) {
-    if (thrown instanceof Response) return thrown;
-    throw thrown;
-  }
-}
-
 /** A request from the embedded page of `store` ("shop-a"), with its session token. */
-async function fromAdmin(store: string, path: string, init: RequestInit = {}, secret = API_SECRET) {
-  return setUpValidRequest(
-    { type: RequestType.Bearer, store, apiKey: API_KEY, apiSecretKey: secret },
-    new Request(`${APP_URL}${path}`, init),
-  );
-}
+const fromAdmin = (store: string, path: string, init: RequestInit = {}, secret = API_SECRET) =>
+  adminRequest({ apiKey: API_KEY, apiSecret: API_SECRET, appUrl: APP_URL }, store, path, { init, secret });
 
 async function loadConnect(store: string, query = "") {
   const response = await settle(
@@ -68,11 +54,7 @@ async function loadConnect(store: string, query = "") {
 }
 
 async function post(store: string, fields: Record<string, string>) {
-  const request = await fromAdmin(store, "/app/connect?_data=routes%2Fapp.connect", {
-    method: "POST",
-    body: new URLSearchParams(fields),
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-  });
+  const request = await fromAdmin(store, "/app/connect?_data=routes%2Fapp.connect", formPost(fields));
   const response = await settle(connect.action({ request, params: {}, context: {} }));
   return {
     status: response.status,
@@ -146,18 +128,7 @@ beforeAll(async () => {
   await database().ready;
   const { sessionStorage } = await import("../shopify.server");
   for (const shop of [SHOP_A, SHOP_B]) {
-    await sessionStorage.storeSession(
-      new Session({
-        id: `offline_${shop}`,
-        shop,
-        state: "test",
-        isOnline: false,
-        accessToken: `shpat_${shop}`,
-        scope: "read_orders,write_pixels,read_customer_events",
-        // An expiring token with its hour ahead, as the app stores them: no token exchange is needed.
-        expires: new Date(Date.now() + 3600_000),
-      }),
-    );
+    await sessionStorage.storeSession(offlineSession(shop));
   }
   connect = (await import("./app.connect")) as unknown as typeof connect;
   callback = (await import("./auth.meta.callback")) as unknown as typeof callback;

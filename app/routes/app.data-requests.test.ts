@@ -7,8 +7,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { Session } from "@shopify/shopify-api";
-import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
+import { adminRequest, offlineSession, settle } from "../../test/support/admin-requests";
 import { atShop, shopifyFixture } from "../../test/support/fixtures";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 
@@ -27,16 +26,10 @@ const realFetch = globalThis.fetch;
 
 /** The report route, requested from the embedded admin of `store` (e.g. "shop-a"). */
 async function download(store: string, id: string): Promise<Response> {
-  const request = await setUpValidRequest(
-    { type: RequestType.Bearer, store, apiKey: API_KEY, apiSecretKey: API_SECRET },
-    new Request(`${APP_URL}/app/data-requests/${id}`),
+  const app = { apiKey: API_KEY, apiSecret: API_SECRET, appUrl: APP_URL };
+  return settle(
+    loader({ request: await adminRequest(app, store, `/app/data-requests/${id}`), params: { id }, context: {} }),
   );
-  try {
-    return await loader({ request, params: { id }, context: {} });
-  } catch (thrown) {
-    if (thrown instanceof Response) return thrown;
-    throw thrown;
-  }
 }
 
 beforeAll(async () => {
@@ -64,18 +57,7 @@ beforeAll(async () => {
   await database().ready;
   const { sessionStorage } = await import("../shopify.server");
   for (const shop of ["shop-a.myshopify.com", "shop-b.myshopify.com"]) {
-    await sessionStorage.storeSession(
-      new Session({
-        id: `offline_${shop}`,
-        shop,
-        state: "test",
-        isOnline: false,
-        accessToken: `shpat_${shop}`,
-        scope: "read_orders",
-        // An expiring token with its hour ahead, as the app stores them: no token exchange is needed.
-        expires: new Date(Date.now() + 3600_000),
-      }),
-    );
+    await sessionStorage.storeSession(offlineSession(shop, { scope: "read_orders" }));
   }
   loader = (await import("./app.data-requests.$id")).loader as unknown as Loader;
   privacy = await import("../pipeline/privacy.server");

@@ -6,8 +6,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { Session } from "@shopify/shopify-api";
-import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
+import { adminRequest, formPost, offlineSession, settle } from "../../test/support/admin-requests";
 import { atShop, shopifyFixture } from "../../test/support/fixtures";
 import { createTestDatabase, REDIS_URL, type TestDatabase } from "../../test/support/services";
 import { signedWebhookRequest } from "../../test/support/shopify-webhooks";
@@ -40,22 +39,9 @@ let exportRoute: { loader: Loader };
 let orderCreated: Action;
 const now = new Date();
 
-async function fromAdmin(store: string, path: string, routeId: string, init: RequestInit = {}, secret = API_SECRET) {
-  const url = `${APP_URL}${path}`;
-  return setUpValidRequest(
-    { type: RequestType.Bearer, store, apiKey: API_KEY, apiSecretKey: secret },
-    new Request(routeId ? `${url}${url.includes("?") ? "&" : "?"}_data=${encodeURIComponent(routeId)}` : url, init),
-  );
-}
-
-async function settle(promise: Promise<Response>): Promise<Response> {
-  try {
-    return await promise;
-  } catch (thrown) {
-    if (thrown instanceof Response) return thrown;
-    throw thrown;
-  }
-}
+const APP = { apiKey: API_KEY, apiSecret: API_SECRET, appUrl: APP_URL };
+const fromAdmin = (store: string, path: string, routeId: string, init: RequestInit = {}, secret = API_SECRET) =>
+  adminRequest(APP, store, path, { routeId, init, secret });
 
 interface ListData {
   events: Array<{
@@ -89,17 +75,7 @@ async function list(store: string, query = "", secret = API_SECRET): Promise<{ s
 }
 
 async function post(store: string, fields: Record<string, string>, secret = API_SECRET) {
-  const request = await fromAdmin(
-    store,
-    "/app/events",
-    "routes/app.events",
-    {
-      method: "POST",
-      body: new URLSearchParams(fields),
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    },
-    secret,
-  );
+  const request = await fromAdmin(store, "/app/events", "routes/app.events", formPost(fields), secret);
   const response = await settle(route.action({ request, params: {}, context: {} }));
   return { status: response.status, body: response.status === 401 ? null : await response.json() };
 }
@@ -229,18 +205,7 @@ beforeAll(async () => {
   const { handleInstalled } = await import("../pipeline/privacy.server");
   for (const shop of [A, B]) {
     await handleInstalled(db.prisma, shop);
-    await sessionStorage.storeSession(
-      new Session({
-        id: `offline_${shop}`,
-        shop,
-        state: "test",
-        isOnline: false,
-        accessToken: `shpat_${shop}`,
-        scope: "read_orders",
-        // An expiring token with its hour ahead, as the app stores them: no token exchange is needed.
-        expires: new Date(Date.now() + 3600_000),
-      }),
-    );
+    await sessionStorage.storeSession(offlineSession(shop, { scope: "read_orders" }));
   }
   const destination = (id: string, shop: string, pixelId: string, label: string | null) =>
     db.prisma.destination.create({

@@ -7,8 +7,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { Session } from "@shopify/shopify-api";
-import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
+import { adminRequest, formPost, offlineSession, settle } from "../../test/support/admin-requests";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import type { MetaEvent } from "../meta/event";
@@ -38,21 +37,9 @@ const pixelApi = new Map<string, FakeShopify>();
 const realFetch = globalThis.fetch;
 const ids: Record<string, string> = {};
 
-async function fromAdmin(store: string, path: string, routeId: string, init: RequestInit = {}) {
-  return setUpValidRequest(
-    { type: RequestType.Bearer, store, apiKey: API_KEY, apiSecretKey: API_SECRET },
-    new Request(`${APP_URL}${path}${path.includes("?") ? "&" : "?"}_data=${encodeURIComponent(routeId)}`, init),
-  );
-}
-
-async function settle(promise: Promise<Response>): Promise<Response> {
-  try {
-    return await promise;
-  } catch (thrown) {
-    if (thrown instanceof Response) return thrown;
-    throw thrown;
-  }
-}
+const APP = { apiKey: API_KEY, apiSecret: API_SECRET, appUrl: APP_URL };
+const fromAdmin = (store: string, path: string, routeId: string, init: RequestInit = {}) =>
+  adminRequest(APP, store, path, { routeId, init });
 
 async function loadOverview(store: string) {
   const response = await settle(
@@ -63,11 +50,7 @@ async function loadOverview(store: string) {
 }
 
 async function pressRefresh(store: string, destinationId: string) {
-  const request = await fromAdmin(store, "/app/quality", "routes/app.quality", {
-    method: "POST",
-    body: new URLSearchParams({ destinationId }),
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-  });
+  const request = await fromAdmin(store, "/app/quality", "routes/app.quality", formPost({ destinationId }));
   const response = await settle(refresh.action({ request, params: {}, context: {} }));
   return { status: response.status, body: (await response.json()) as { ok: boolean; message: string } };
 }
@@ -153,18 +136,7 @@ beforeAll(async () => {
   const { sessionStorage } = await import("../shopify.server");
   const { saveDestination } = await import("../pipeline/destinations.server");
   for (const shop of [A, B]) {
-    await sessionStorage.storeSession(
-      new Session({
-        id: `offline_${shop}`,
-        shop,
-        state: "test",
-        isOnline: false,
-        accessToken: `shpat_${shop}`,
-        scope: "read_orders,write_pixels,read_customer_events",
-        // An expiring token with its hour ahead, as the app stores them: no token exchange is needed.
-        expires: new Date(Date.now() + 3600_000),
-      }),
-    );
+    await sessionStorage.storeSession(offlineSession(shop));
   }
   ids.a = await saveDestination(db.prisma, A, { pixelId: PIXEL_A, accessToken: TOKEN_A, label: "Main store" });
   ids.a2 = await saveDestination(db.prisma, A, { pixelId: PIXEL_A2, accessToken: TOKEN_A2, label: "Agency" });

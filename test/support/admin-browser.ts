@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { expect } from "vitest";
+import { offlineSession } from "./admin-requests";
 import { chromiumLaunchOptions, fakeAppBridge } from "./browser";
 import { REDIS_URL, type TestDatabase } from "./services";
 
@@ -63,18 +64,9 @@ export async function startAdminApp(o: AdminAppOptions): Promise<AdminApp> {
   });
   const { loadBuild, startWebServer } = await import("../../server/main");
   const { sessionStorage } = await import("../../app/shopify.server");
-  const { Session } = await import("@shopify/shopify-api");
   for (const store of o.stores) {
     await sessionStorage!.storeSession(
-      new Session({
-        id: `offline_${store}.myshopify.com`,
-        shop: `${store}.myshopify.com`,
-        state: store,
-        isOnline: false,
-        accessToken: `shpat_${store}`,
-        scope: "read_orders",
-        expires: new Date(Date.now() + 3600_000),
-      }),
+      offlineSession(`${store}.myshopify.com`, { scope: "read_orders", state: store, accessToken: `shpat_${store}` }),
     );
   }
   mkdirSync(SCREENSHOTS, { recursive: true });

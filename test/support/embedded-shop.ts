@@ -1,8 +1,9 @@
 // A shop as the embedded admin page finds it after install: an offline session (so Shopify's
 // token exchange is never called) and a Meta destination whose pixel Meta has paused. The
 // sealed token and fingerprint are labelled placeholders, so a page can be searched for them.
-import { Session } from "@shopify/shopify-api";
+import type { Session } from "@shopify/shopify-api";
 import type { PrismaClient } from "@prisma/client";
+import { offlineSession } from "./admin-requests";
 
 export interface EmbeddedShop {
   shop: string;
@@ -18,16 +19,7 @@ export async function seedEmbeddedShop(
   s: EmbeddedShop,
 ): Promise<void> {
   await sessionStorage.storeSession(
-    new Session({
-      id: `offline_${s.shop}`,
-      shop: s.shop,
-      state: s.label,
-      isOnline: false,
-      accessToken: `shpat_${s.label}`,
-      scope: s.scope,
-      // An expiring token with its hour ahead, as the app stores them: no token exchange is needed.
-      expires: new Date(Date.now() + 3600_000),
-    }),
+    offlineSession(s.shop, { scope: s.scope, state: s.label, accessToken: `shpat_${s.label}` }),
   );
   await prisma.destination.create({
     data: {

@@ -1,0 +1,74 @@
+// How route tests reach the embedded admin's loaders and actions: requests signed as Shopify's
+// admin signs them (the library's own test helper), offline sessions stored as the app stores
+// them, and a loader's thrown Response (a redirect, a 401) taken as its answer.
+import { Session } from "@shopify/shopify-api";
+import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
+
+/** What the app asks of a shop that has the web pixel: the scopes most route tests install with. */
+export const PIXEL_SCOPES = "read_orders,write_pixels,read_customer_events";
+
+/** An offline session as the app keeps them: an expiring token with its hour ahead, so no token exchange is needed. */
+export function offlineSession(
+  shop: string,
+  o: { scope?: string; accessToken?: string; state?: string } = {},
+): Session {
+  return new Session({
+    id: `offline_${shop}`,
+    shop,
+    state: o.state ?? "test",
+    isOnline: false,
+    accessToken: o.accessToken ?? `shpat_${shop}`,
+    scope: o.scope ?? PIXEL_SCOPES,
+    expires: new Date(Date.now() + 3600_000),
+  });
+}
+
+export async function storeOfflineSessions(
+  storage: { storeSession(session: Session): Promise<boolean> },
+  shops: readonly string[],
+  scope = PIXEL_SCOPES,
+): Promise<void> {
+  for (const shop of shops) await storage.storeSession(offlineSession(shop, { scope }));
+}
+
+export interface SigningApp {
+  apiKey: string;
+  apiSecret: string;
+  appUrl: string;
+}
+
+/**
+ * A request from the embedded admin of `store` to `path`, with its session token signed by
+ * `secret` (the app's by default). `routeId` asks Remix for that route's data (`_data`), as the
+ * admin's client-side navigation does.
+ */
+export function adminRequest(
+  app: SigningApp,
+  store: string,
+  path: string,
+  o: { routeId?: string; init?: RequestInit; secret?: string } = {},
+): Promise<Request> {
+  const url = `${app.appUrl}${path}`;
+  const data = o.routeId ? `${url.includes("?") ? "&" : "?"}_data=${encodeURIComponent(o.routeId)}` : "";
+  return setUpValidRequest(
+    { type: RequestType.Bearer, store, apiKey: app.apiKey, apiSecretKey: o.secret ?? app.apiSecret },
+    new Request(`${url}${data}`, o.init),
+  );
+}
+
+/** A form POST's init, as the admin's forms send it. */
+export const formPost = (fields: Record<string, string>): RequestInit => ({
+  method: "POST",
+  body: new URLSearchParams(fields),
+  headers: { "Content-Type": "application/x-www-form-urlencoded" },
+});
+
+/** The route's answer, thrown or returned. */
+export async function settle(promise: Promise<Response>): Promise<Response> {
+  try {
+    return await promise;
+  } catch (thrown) {
+    if (thrown instanceof Response) return thrown;
+    throw thrown;
+  }
+}
