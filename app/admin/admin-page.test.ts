@@ -7,11 +7,18 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { adminRequest, formPost, offlineSession, settle } from "../../test/support/admin-requests";
+import {
+  adminRequest,
+  formPost,
+  offlineSession,
+  perShop,
+  settle,
+  stubAdminGraphql,
+} from "../../test/support/admin-requests";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { firedIdsUrl } from "../pipeline/fired-ids";
-import { fakeShopify, type FakeShopify } from "../shopify/web-pixel.fake";
+import { fakeShopify } from "../shopify/web-pixel.fake";
 
 const API_KEY = "admin-page-test-key";
 const API_SECRET = "admin-page-test-secret";
@@ -76,22 +83,10 @@ async function post(store: string, fields: Record<string, string>) {
 const stepsOf = (overview: Record<string, any>) =>
   Object.fromEntries((overview.checklist.steps as Array<{ id: string; done: boolean }>).map((s) => [s.id, s.done]));
 
-const shopifyApi = new Map<string, FakeShopify>();
-const realFetch = globalThis.fetch;
+const shopifyApi = perShop(() => fakeShopify());
 
 beforeAll(async () => {
-  // Before Shopify's library is imported: its Node adapter keeps the fetch it finds.
-  vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const shop =
-      url.hostname.endsWith(".myshopify.com") && url.pathname.endsWith("/graphql.json") ? url.hostname : undefined;
-    if (!shop) return realFetch(input, init);
-    const { query, variables } = JSON.parse(
-      String(init?.body ?? (input instanceof Request ? await input.text() : "{}")),
-    );
-    if (!shopifyApi.has(shop)) shopifyApi.set(shop, fakeShopify());
-    return Response.json(await shopifyApi.get(shop)!(query, variables ?? {}));
-  });
+  stubAdminGraphql((shop, query, variables) => shopifyApi.of(shop)(query, variables));
   db = await createTestDatabase();
   meta = await startMetaSandbox();
   Object.assign(process.env, {
@@ -255,14 +250,12 @@ describe("admin pages", () => {
 
     // The storefront pixel was turned on with the saved pixel ID, through the Admin API, and the
     // theme app embed's metafield names the same.
-    expect(JSON.parse(shopifyApi.get("shop-a.myshopify.com")!.pixel!.settings)).toMatchObject({
+    expect(JSON.parse(shopifyApi.of("shop-a.myshopify.com").pixel!.settings)).toMatchObject({
       pixelIds: "987654321098765",
       // Where the pixel reports the ids it fired: the shop's own URL (app/pipeline/fired-ids.ts).
       firedIdsUrl: firedIdsUrl(APP_URL, API_SECRET, "shop-a.myshopify.com"),
     });
-    expect(shopifyApi.get("shop-a.myshopify.com")!.metafields.get("capi_relay.pixel_ids")?.value).toBe(
-      "987654321098765",
-    );
+    expect(shopifyApi.of("shop-a.myshopify.com").metafields.get("capi_relay.pixel_ids")?.value).toBe("987654321098765");
     expect(overview.webPixel.status).not.toBe("failed");
     // The check passed: the checklist's first step is done.
     expect(stepsOf(overview)).toEqual({ connect: true, embed: false, "test-event": false, live: false });

@@ -5,9 +5,9 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { adminRequest, offlineSession, settle } from "../../test/support/admin-requests";
+import { adminRequest, offlineSession, perShop, settle, stubAdminGraphql } from "../../test/support/admin-requests";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
-import { fakeShopify, type FakeShopify } from "../shopify/web-pixel.fake";
+import { fakeShopify } from "../shopify/web-pixel.fake";
 
 const API_KEY = "charts-test-key";
 const API_SECRET = "charts-test-secret";
@@ -19,8 +19,7 @@ const HOUR = 3_600_000;
 
 let db: TestDatabase;
 let loader: (args: LoaderFunctionArgs) => Promise<Response>;
-const shopifyApi = new Map<string, FakeShopify>();
-const realFetch = globalThis.fetch;
+const shopifyApi = perShop(() => fakeShopify());
 
 const overview = async (store: string, secret = API_SECRET): Promise<Response> =>
   settle(
@@ -35,14 +34,7 @@ const overview = async (store: string, secret = API_SECRET): Promise<Response> =
   );
 
 beforeAll(async () => {
-  vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    if (!(url.hostname.endsWith(".myshopify.com") && url.pathname.endsWith("/graphql.json")))
-      return realFetch(input, init);
-    const { query, variables } = JSON.parse(String(init?.body ?? "{}"));
-    if (!shopifyApi.has(url.hostname)) shopifyApi.set(url.hostname, fakeShopify());
-    return Response.json(await shopifyApi.get(url.hostname)!(query, variables ?? {}));
-  });
+  stubAdminGraphql((shop, query, variables) => shopifyApi.of(shop)(query, variables));
   db = await createTestDatabase();
   Object.assign(process.env, {
     NODE_ENV: "test",

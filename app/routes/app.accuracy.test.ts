@@ -5,11 +5,19 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { adminRequest, formPost, offlineSession, settle } from "../../test/support/admin-requests";
+import {
+  adminRequest,
+  formPost,
+  offlineSession,
+  perShop,
+  settle,
+  STOREFRONT_OPERATION,
+  stubAdminGraphql,
+} from "../../test/support/admin-requests";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { ordersConnection } from "../../test/support/shopify-orders";
-import { fakeBilling, type FakeBilling } from "../shopify/billing.fake";
-import { fakeShopify, type FakeShopify } from "../shopify/web-pixel.fake";
+import { fakeBilling } from "../shopify/billing.fake";
+import { fakeShopify } from "../shopify/web-pixel.fake";
 
 const API_KEY = "accuracy-test-key";
 const API_SECRET = "accuracy-test-secret";
@@ -23,9 +31,8 @@ type Action = (args: ActionFunctionArgs) => Promise<Response>;
 let db: TestDatabase;
 let page: { loader: Loader; action: Action };
 let overview: { loader: Loader };
-const realFetch = globalThis.fetch;
-const billingApi = new Map<string, FakeBilling>();
-const pixelApi = new Map<string, FakeShopify>();
+const billingApi = perShop(fakeBilling);
+const pixelApi = perShop(() => fakeShopify());
 const ordersAsked: string[] = [];
 const orders = new Map<string, Array<Record<string, unknown>>>();
 const pixelOf = new Map<string, string>();
@@ -59,25 +66,13 @@ const measure = async (store: string, fields: Record<string, string> = { intent:
   );
 
 beforeAll(async () => {
-  // Before Shopify's library is imported: its Node adapter keeps the fetch it finds.
-  vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const shop =
-      url.hostname.endsWith(".myshopify.com") && url.pathname.endsWith("/graphql.json") ? url.hostname : undefined;
-    if (!shop) return realFetch(input, init);
-    const { query, variables } = JSON.parse(
-      String(init?.body ?? (input instanceof Request ? await input.text() : "{}")),
-    );
-    if (/webPixel/.test(query)) {
-      if (!pixelApi.has(shop)) pixelApi.set(shop, fakeShopify());
-      return Response.json(await pixelApi.get(shop)!(query, variables ?? {}));
-    }
+  stubAdminGraphql((shop, query, variables) => {
+    if (STOREFRONT_OPERATION.test(query)) return pixelApi.of(shop)(query, variables);
     if (/RecentOrderHeads/.test(query)) {
       ordersAsked.push(shop);
-      return Response.json(ordersConnection(() => orders.get(shop) ?? [])(query, variables ?? {}));
+      return ordersConnection(() => orders.get(shop) ?? [])(query, variables);
     }
-    if (!billingApi.has(shop)) billingApi.set(shop, fakeBilling(shop));
-    return Response.json(await billingApi.get(shop)!(query, variables ?? {}));
+    return billingApi.of(shop)(query, variables);
   });
   db = await createTestDatabase();
   Object.assign(process.env, {

@@ -6,13 +6,21 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { adminRequest, formPost, offlineSession, settle } from "../../test/support/admin-requests";
+import {
+  adminRequest,
+  formPost,
+  offlineSession,
+  perShop,
+  settle,
+  STOREFRONT_OPERATION,
+  stubAdminGraphql,
+} from "../../test/support/admin-requests";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { signedWebhookRequest } from "../../test/support/shopify-webhooks";
 import { BILLING_HOLD_REASONS } from "../billing/standing";
 import { PLANS, TRIAL_DAYS } from "../billing/plans";
-import { fakeBilling, type FakeBilling } from "../shopify/billing.fake";
-import { fakeShopify, type FakeShopify } from "../shopify/web-pixel.fake";
+import { fakeBilling } from "../shopify/billing.fake";
+import { fakeShopify } from "../shopify/web-pixel.fake";
 
 const API_KEY = "billing-test-key";
 const API_SECRET = "billing-test-secret";
@@ -26,14 +34,9 @@ let db: TestDatabase;
 let plans: { loader: Loader; action: Action };
 let overview: { loader: Loader };
 let subscriptionWebhook: Action;
-const billingApi = new Map<string, FakeBilling>();
-const pixelApi = new Map<string, FakeShopify>();
-const realFetch = globalThis.fetch;
-
-const billingOf = (shop: string) => {
-  if (!billingApi.has(shop)) billingApi.set(shop, fakeBilling(shop));
-  return billingApi.get(shop)!;
-};
+const billingApi = perShop(fakeBilling);
+const pixelApi = perShop(() => fakeShopify());
+const billingOf = billingApi.of;
 
 const APP = { apiKey: API_KEY, apiSecret: API_SECRET, appUrl: APP_URL };
 const fromAdmin = (store: string, path: string, routeId: string, init: RequestInit = {}, secret = API_SECRET) =>
@@ -93,22 +96,9 @@ const subscriptionBody = (sub: { id: string; name: string; status: string }, sho
 });
 
 beforeAll(async () => {
-  // Before Shopify's library is imported: its Node adapter keeps the fetch it finds.
-  vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const shop =
-      url.hostname.endsWith(".myshopify.com") && url.pathname.endsWith("/graphql.json") ? url.hostname : undefined;
-    if (!shop) return realFetch(input, init);
-    const { query, variables } = JSON.parse(
-      String(init?.body ?? (input instanceof Request ? await input.text() : "{}")),
-    );
-    // The storefront's own calls (web pixel, the pixel ids' metafield) go to the web pixel stand-in.
-    if (/webPixel|query CapiRelayAppInstallation\b|CapiRelayPixelIds/.test(query)) {
-      if (!pixelApi.has(shop)) pixelApi.set(shop, fakeShopify());
-      return Response.json(await pixelApi.get(shop)!(query, variables ?? {}));
-    }
-    return Response.json(await billingOf(shop)(query, variables ?? {}));
-  });
+  stubAdminGraphql((shop, query, variables) =>
+    STOREFRONT_OPERATION.test(query) ? pixelApi.of(shop)(query, variables) : billingOf(shop)(query, variables),
+  );
   db = await createTestDatabase();
   Object.assign(process.env, {
     NODE_ENV: "test",

@@ -7,11 +7,18 @@ import { soleDestination } from "../../test/support/destinations";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { adminRequest, formPost, offlineSession, settle } from "../../test/support/admin-requests";
+import {
+  adminRequest,
+  formPost,
+  offlineSession,
+  perShop,
+  settle,
+  stubAdminGraphql,
+} from "../../test/support/admin-requests";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { DEFAULT_BUSINESSES } from "../../sandbox/meta-graph/login";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
-import { fakeShopify, type FakeShopify } from "../shopify/web-pixel.fake";
+import { fakeShopify } from "../shopify/web-pixel.fake";
 
 const API_KEY = "connect-test-key";
 const API_SECRET = "connect-test-secret";
@@ -34,7 +41,7 @@ let login: typeof import("../pipeline/meta-login.server");
 let connectServer: typeof import("../admin/connect.server");
 let db: TestDatabase;
 let meta: MetaSandbox;
-const shopifyApi = new Map<string, FakeShopify>();
+const shopifyApi = perShop(() => fakeShopify());
 const realFetch = globalThis.fetch;
 
 /** A request from the embedded page of `store` ("shop-a"), with its session token. */
@@ -96,18 +103,7 @@ async function signIn(store: string, decision: "continue" | "cancel" = "continue
 }
 
 beforeAll(async () => {
-  // Before Shopify's library is imported: its Node adapter keeps the fetch it finds.
-  vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const shop =
-      url.hostname.endsWith(".myshopify.com") && url.pathname.endsWith("/graphql.json") ? url.hostname : undefined;
-    if (!shop) return realFetch(input, init);
-    const { query, variables } = JSON.parse(
-      String(init?.body ?? (input instanceof Request ? await input.text() : "{}")),
-    );
-    if (!shopifyApi.has(shop)) shopifyApi.set(shop, fakeShopify());
-    return Response.json(await shopifyApi.get(shop)!(query, variables ?? {}));
-  });
+  stubAdminGraphql((shop, query, variables) => shopifyApi.of(shop)(query, variables));
   db = await createTestDatabase();
   // The stand-in requires appsecret_proof, as an app with "Require App Secret" on does.
   meta = await startMetaSandbox({ loginApp: META_APP, appSecret: META_APP.appSecret });
@@ -244,8 +240,8 @@ describe("Connect with Meta", () => {
     // Used, so gone.
     expect(await db.prisma.metaLogin.count({ where: { shop: SHOP_A } })).toBe(0);
     // The storefront pixel follows, as with a pasted token.
-    expect(JSON.parse(shopifyApi.get(SHOP_A)!.pixel!.settings)).toMatchObject({ pixelIds: PIXEL });
-    expect(shopifyApi.get(SHOP_A)!.metafields.get("capi_relay.pixel_ids")?.value).toBe(PIXEL);
+    expect(JSON.parse(shopifyApi.of(SHOP_A).pixel!.settings)).toMatchObject({ pixelIds: PIXEL });
+    expect(shopifyApi.of(SHOP_A).metafields.get("capi_relay.pixel_ids")?.value).toBe(PIXEL);
 
     const after = await settle(
       settings.loader({

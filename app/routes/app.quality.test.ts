@@ -7,13 +7,21 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { adminRequest, formPost, offlineSession, settle } from "../../test/support/admin-requests";
+import {
+  adminRequest,
+  formPost,
+  offlineSession,
+  perShop,
+  settle,
+  STOREFRONT_OPERATION,
+  stubAdminGraphql,
+} from "../../test/support/admin-requests";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import type { MetaEvent } from "../meta/event";
 import { graphRequest } from "../meta/request";
-import { fakeBilling, type FakeBilling } from "../shopify/billing.fake";
-import { fakeShopify, type FakeShopify } from "../shopify/web-pixel.fake";
+import { fakeBilling } from "../shopify/billing.fake";
+import { fakeShopify } from "../shopify/web-pixel.fake";
 
 const API_KEY = "quality-test-key";
 const API_SECRET = "quality-test-secret";
@@ -32,8 +40,8 @@ let db: TestDatabase;
 let meta: MetaSandbox;
 let overview: { loader: Loader };
 let refresh: { action: Action };
-const billingApi = new Map<string, FakeBilling>();
-const pixelApi = new Map<string, FakeShopify>();
+const billingApi = perShop(fakeBilling);
+const pixelApi = perShop(() => fakeShopify());
 const realFetch = globalThis.fetch;
 const ids: Record<string, string> = {};
 
@@ -105,21 +113,9 @@ async function sentPurchases(
 }
 
 beforeAll(async () => {
-  vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const shop =
-      url.hostname.endsWith(".myshopify.com") && url.pathname.endsWith("/graphql.json") ? url.hostname : undefined;
-    if (!shop) return realFetch(input, init);
-    const { query, variables } = JSON.parse(
-      String(init?.body ?? (input instanceof Request ? await input.text() : "{}")),
-    );
-    if (/webPixel/.test(query)) {
-      if (!pixelApi.has(shop)) pixelApi.set(shop, fakeShopify());
-      return Response.json(await pixelApi.get(shop)!(query, variables ?? {}));
-    }
-    if (!billingApi.has(shop)) billingApi.set(shop, fakeBilling(shop));
-    return Response.json(await billingApi.get(shop)!(query, variables ?? {}));
-  });
+  stubAdminGraphql((shop, query, variables) =>
+    STOREFRONT_OPERATION.test(query) ? pixelApi.of(shop)(query, variables) : billingApi.of(shop)(query, variables),
+  );
   db = await createTestDatabase();
   meta = await startMetaSandbox();
   Object.assign(process.env, {

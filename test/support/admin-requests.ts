@@ -3,6 +3,7 @@
 // them, and a loader's thrown Response (a redirect, a 401) taken as its answer.
 import { Session } from "@shopify/shopify-api";
 import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
+import { vi } from "vitest";
 
 /** What the app asks of a shop that has the web pixel: the scopes most route tests install with. */
 export const PIXEL_SCOPES = "read_orders,write_pixels,read_customer_events";
@@ -72,3 +73,38 @@ export async function settle(promise: Promise<Response>): Promise<Response> {
     throw thrown;
   }
 }
+
+type GraphqlAnswer = (shop: string, query: string, variables: Record<string, unknown>) => unknown;
+
+/**
+ * Shopify's Admin GraphQL behind fetch: every POST to a shop's `graphql.json` is answered by
+ * `answer` (given the shop and the operation); other hosts pass through to the real fetch. Call
+ * it before Shopify's library is imported: its Node adapter keeps the fetch it finds.
+ */
+export function stubAdminGraphql(answer: GraphqlAnswer): void {
+  const realFetch = globalThis.fetch;
+  vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (!(url.hostname.endsWith(".myshopify.com") && url.pathname.endsWith("/graphql.json")))
+      return realFetch(input, init);
+    const { query, variables } = JSON.parse(
+      String(init?.body ?? (input instanceof Request ? await input.text() : "{}")),
+    );
+    return Response.json(await answer(url.hostname, query, variables ?? {}));
+  });
+}
+
+/** One stand-in per shop, made at its first use. */
+export function perShop<T>(make: (shop: string) => T): { of(shop: string): T; all: Map<string, T> } {
+  const all = new Map<string, T>();
+  return {
+    all,
+    of(shop) {
+      if (!all.has(shop)) all.set(shop, make(shop));
+      return all.get(shop)!;
+    },
+  };
+}
+
+/** The storefront's own calls (the web pixel, the pixel ids' metafield), which the web pixel stand-in answers. */
+export const STOREFRONT_OPERATION = /webPixel|query CapiRelayAppInstallation\b|CapiRelayPixelIds/;
