@@ -2,10 +2,12 @@
 // embed writes must read back through app/events/browser-ids.ts, and the web pixel's event ids
 // must equal the server events' event_id for the same order / checkout (Meta's deduplication).
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { getCountries, getCountryCallingCode, getExampleNumber } from "libphonenumber-js/max";
 import phoneMetadata from "libphonenumber-js/metadata.max.json";
 import examples from "libphonenumber-js/examples.mobile.json";
+import { Liquid } from "liquidjs";
 import { describe, expect, it } from "vitest";
 import { CART_ATTRIBUTE, browserIds, noteAttribute, parseConsent, type Consent } from "../app/events/browser-ids";
 import type { BuildOutcome } from "../app/events/outcome";
@@ -293,11 +295,182 @@ describe("theme embed: cart attributes", () => {
       pixelIds: [" 123456789012345", "987654321098 "],
       override: false,
       loadPixel: false,
+      takeOver: false,
       pageType: "product",
       currency: "EUR",
       product: { id: "8912345678901", variantId: "46123456789012", price: 1656 },
     });
+    for (const [setting, takeOver] of [
+      ["take_over", true],
+      ["leave", false],
+      ["", false],
+      ["TAKE_OVER", false],
+    ] as const) {
+      attributes["data-other-pixel"] = setting;
+      expect([setting, embed.readConfig(doc).takeOver]).toEqual([setting, takeOver]);
+    }
     expect(embed.readConfig({ getElementById: () => null })).toEqual({});
+  });
+});
+
+// ------------------------------------------------------------------ theme app embed: another Meta pixel
+
+const OURS = "123456789012345";
+const OTHER = "987654321098";
+const SECOND = "555555555555";
+
+/** Meta's standard snippet's queueing stub, as a page that ran `calls` before us has it. */
+function metaStub(calls: unknown[][]) {
+  const stub: any = function (this: unknown) {
+    // eslint-disable-next-line prefer-rest-params
+    stub.queue.push(arguments);
+  };
+  stub.queue = [];
+  for (const call of calls) stub(...call);
+  stub.loaded = true;
+  stub.version = "2.0";
+  return stub;
+}
+
+describe("theme embed: the block's Liquid", () => {
+  const source = readFileSync(new URL("./capi-relay-embed/blocks/capi-relay.liquid", import.meta.url), "utf8");
+  const [markup, rest] = source.split("{% schema %}");
+  const schema = JSON.parse(rest!.split("{% endschema %}")[0]!);
+  const render = (settings: Record<string, unknown>) =>
+    new Liquid().parseAndRender(markup!, {
+      app: { metafields: { capi_relay: { pixel_ids: { value: OURS } } } },
+      block: { settings: { pixel_id: "", load_pixel: true, ...settings } },
+      request: { page_type: "index", design_mode: false },
+      cart: { currency: { iso_code: "USD" } },
+    });
+
+  it("has a valid schema: unique ids, every select's default among its options, plain info text", () => {
+    const ids = schema.settings.map((setting: { id: string }) => setting.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const other = schema.settings.find((setting: { id: string }) => setting.id === "other_pixel");
+    expect(other).toMatchObject({ type: "select", default: "leave", label: "When another Meta pixel is on the page" });
+    expect(other.options.map((option: { value: string }) => option.value)).toEqual(["leave", "take_over"]);
+    for (const setting of schema.settings) {
+      if (setting.type === "select") {
+        expect(setting.options.map((option: { value: string }) => option.value)).toContain(setting.default);
+      }
+      expect(setting.info).toMatch(/^[^<>{}]+$/);
+    }
+  });
+
+  it("renders the setting as the data attribute the embed reads", async () => {
+    const attributes = async (settings: Record<string, unknown>) => {
+      const html = await render(settings);
+      const values: Record<string, string> = {};
+      for (const [, name, value] of html.matchAll(/(data-[a-z-]+)="([^"]*)"/g)) values[name!] = value!;
+      return embed.readConfig({
+        getElementById: (id: string) =>
+          html.includes(`id="${id}"`) ? { getAttribute: (n: string) => values[n] ?? null } : null,
+      });
+    };
+    expect(await attributes({ other_pixel: "take_over" })).toMatchObject({ pixelIds: [OURS], takeOver: true });
+    expect(await attributes({ other_pixel: "leave" })).toMatchObject({ takeOver: false, loadPixel: true });
+    expect(await render({ other_pixel: 'take_over"><script>' })).not.toContain("<script>");
+  });
+});
+
+describe("theme embed: another Meta pixel's fbq", () => {
+  it("tells which pixel ids it runs, from fbevents.js's state or the stub's queue; unknown is null", () => {
+    const throwing = Object.assign(() => {}, {
+      getState: () => {
+        throw new Error("changed");
+      },
+    });
+    const cases: Array<[string, unknown, string[] | null]> = [
+      [
+        "fbevents.js loaded",
+        Object.assign(() => {}, { getState: () => ({ pixels: [{ id: OURS }, { id: 987654321098 }] }) }),
+        [OURS, OTHER],
+      ],
+      ["fbevents.js, no pixel yet", Object.assign(() => {}, { getState: () => ({ pixels: [] }) }), []],
+      [
+        "the stub, fbevents.js still loading",
+        metaStub([
+          ["init", OTHER],
+          ["track", "PageView"],
+          ["init", OURS, { em: "x" }],
+        ]),
+        [OTHER, OURS],
+      ],
+      ["the stub, nothing inited", metaStub([["track", "PageView"]]), []],
+      [
+        "queued arrays, junk ids left out",
+        Object.assign(() => {}, { queue: [["init", "12a456"], ["init"], ["init", OURS], []] }),
+        [OURS],
+      ],
+      ["getState throws", throwing, null],
+      ["getState without pixels", Object.assign(() => {}, { getState: () => ({}) }), null],
+      [
+        "pixels keyed by id, not a list",
+        Object.assign(() => {}, { getState: () => ({ pixels: { [OURS]: {} } }) }),
+        null,
+      ],
+      ["not Meta's fbq", () => {}, null],
+      ["a pixel entry without id", Object.assign(() => {}, { getState: () => ({ pixels: [null] }) }), null],
+    ];
+    for (const [name, fbq, ids] of cases) expect([name, embed.pixelsRunBy(fbq)]).toEqual([name, ids]);
+  });
+
+  it("plans which of our pixels to report and which to fire on it", () => {
+    const cases: Array<[string, string[], string[] | null, boolean, { seen: string[]; fire: string[] }]> = [
+      ["it runs ours: left alone", [OURS], [OURS], false, { seen: [OURS], fire: [] }],
+      ["it runs another: ours added", [OURS], [OTHER], false, { seen: [], fire: [OURS] }],
+      ["it runs one of ours two", [OURS, SECOND], [OTHER, SECOND], false, { seen: [SECOND], fire: [OURS] }],
+      ["it runs none yet", [OURS], [], false, { seen: [], fire: [OURS] }],
+      ["cannot tell: nothing fired", [OURS], null, false, { seen: [], fire: [] }],
+      ["taken over, it runs ours", [OURS], [OURS], true, { seen: [OURS], fire: [OURS] }],
+      ["taken over, cannot tell", [OURS, SECOND], null, true, { seen: [], fire: [OURS, SECOND] }],
+      ["taken over, it runs another", [OURS], [OTHER], true, { seen: [], fire: [OURS] }],
+    ];
+    for (const [name, ours, running, takeOver, plan] of cases) {
+      expect([name, embed.otherPixelPlan(ours, running, takeOver)]).toEqual([name, plan]);
+    }
+  });
+
+  it("sends another's calls to our fbq only to the pixels it inited, never repeating ours", () => {
+    const params = { value: 1 };
+    const cases: Array<[string, unknown[], string[], string[], unknown[][], string[]]> = [
+      ["its init of another pixel passes", ["init", OTHER], [], [], [["init", OTHER]], [OTHER]],
+      ["its init of ours is dropped (fbevents.js ignores it)", ["init", OURS, { em: "x" }], [], [], [], [OURS]],
+      [
+        "its PageView goes to its pixel only",
+        ["track", "PageView"],
+        [OTHER],
+        ["PageView"],
+        [["trackSingle", OTHER, "PageView"]],
+        [OTHER],
+      ],
+      [
+        "not to ours, which had ours",
+        ["track", "PageView"],
+        [OURS, OTHER],
+        ["PageView"],
+        [["trackSingle", OTHER, "PageView"]],
+        [OURS, OTHER],
+      ],
+      [
+        "an event we did not fire reaches ours",
+        ["track", "AddToCart", params],
+        [OURS],
+        ["PageView"],
+        [["trackSingle", OURS, "AddToCart", params]],
+        [OURS],
+      ],
+      ["a track before any init of its own", ["track", "PageView"], [], ["PageView"], [], []],
+      ["trackCustom passes", ["trackCustom", "Quiz", params], [OTHER], [], [["trackCustom", "Quiz", params]], [OTHER]],
+      ["trackSingle passes", ["trackSingle", OTHER, "Lead"], [OTHER], [], [["trackSingle", OTHER, "Lead"]], [OTHER]],
+      ["consent passes", ["consent", "revoke"], [], [], [["consent", "revoke"]], []],
+    ];
+    for (const [name, args, theirs, fired, calls, after] of cases) {
+      const known = [...theirs];
+      expect([name, embed.foreignCalls(args, [OURS], known, fired)]).toEqual([name, calls]);
+      expect([name, known]).toEqual([name, after]);
+    }
   });
 });
 
@@ -771,14 +944,114 @@ describe("theme embed: on a storefront page", () => {
     }
   });
 
-  it("leaves a pixel loaded by someone else alone", async () => {
-    const existing = Object.assign(() => {}, { queue: [] });
+  const sightings = (page: FakePage) => page.requests.filter((r) => r.includes("/apps/capi-relay/seen"));
+
+  it("another pixel already running ours: fires nothing of ours on it, reports it once per tab", async () => {
+    const existing = metaStub([
+      ["init", OURS],
+      ["track", "PageView"],
+    ]);
     const page = fakePage({ href: "https://shop.example.com/", consent: allowed, fbq: existing });
     const relay = embed.createRelay(page.env);
     relay.start();
     await page.runTimers();
     expect(page.window.fbq).toBe(existing);
     expect(relay.state.pixel).toBe("external");
+    expect(page.appended).toEqual([]); // no second fbevents.js
+    expect(page.fbqCalls()).toEqual([
+      ["init", OURS],
+      ["track", "PageView"],
+    ]);
+    expect(sightings(page)).toEqual([`POST /apps/capi-relay/seen?id=${OURS}`]);
+    expect(page.posts).toHaveLength(1); // the cart still gets the browser ids
+
+    // The next page of the same tab (same sessionStorage): no second report.
+    const next = embed.createRelay({ ...page.env, window: { ...page.window, fbq: metaStub([["init", OURS]]) } });
+    next.start();
+    await page.runTimers();
+    expect(sightings(page)).toHaveLength(1);
+  });
+
+  it("another pixel running another id: ours is added to its fbq, and only ours gets our events", async () => {
+    const existing = metaStub([
+      ["init", OTHER],
+      ["track", "PageView"],
+    ]);
+    const page = fakePage({ href: "https://shop.example.com/", consent: allowed, fbq: existing });
+    embed.createRelay(page.env).start();
+    await page.runTimers();
+    expect(page.appended).toEqual([]);
+    expect(page.fbqCalls()).toEqual([
+      ["init", OTHER],
+      ["track", "PageView"],
+      ["init", OURS],
+      ["trackSingle", OURS, "PageView"],
+      [
+        "trackSingle",
+        OURS,
+        "ViewContent",
+        { content_ids: ["46123456789012"], content_type: "product", value: 18, currency: "USD" },
+        { eventID: "view_8912345678901_sess1" },
+      ],
+    ]);
+    expect(sightings(page)).toEqual([]);
+  });
+
+  it("Meta's snippet after ours: its init of ours is reported and dropped, its PageView reaches its own pixel only", async () => {
+    const page = fakePage({ href: "https://shop.example.com/", consent: allowed });
+    embed.createRelay(page.env).start();
+    await page.runTimers();
+    // The snippet finds window.fbq and returns early, then calls it.
+    page.window.fbq("init", OURS);
+    page.window.fbq("init", OTHER);
+    page.window.fbq("track", "PageView");
+    page.window.fbq("track", "AddToCart", { value: 18 });
+    expect(page.fbqCalls().map((call) => call.slice(0, 3))).toEqual([
+      ["init", OURS],
+      ["track", "PageView"],
+      ["track", "ViewContent", expect.anything()],
+      ["init", OTHER],
+      ["trackSingle", OTHER, "PageView"],
+      ["trackSingle", OURS, "AddToCart"],
+      ["trackSingle", OTHER, "AddToCart"],
+    ]);
+    await page.runTimers();
+    expect(sightings(page)).toEqual([`POST /apps/capi-relay/seen?id=${OURS}`]);
+  });
+
+  it("take over: ours fires on the other fbq anyway, and the admin still hears of it", async () => {
+    const existing = metaStub([["init", OURS]]);
+    const page = fakePage({ href: "https://shop.example.com/", consent: allowed, fbq: existing });
+    embed.createRelay({ ...page.env, config: { ...page.env.config, takeOver: true } }).start();
+    await page.runTimers();
+    expect(page.fbqCalls().map((call) => call.slice(0, 3))).toEqual([
+      ["init", OURS],
+      ["init", OURS],
+      ["trackSingle", OURS, "PageView"],
+      ["trackSingle", OURS, "ViewContent"],
+    ]);
+    expect(sightings(page)).toEqual([`POST /apps/capi-relay/seen?id=${OURS}`]);
+  });
+
+  it("another pixel without the visitor's yes: no report, nothing fired; an fbq it cannot read: nothing fired", async () => {
+    const declined = fakePage({
+      href: "https://shop.example.com/",
+      consent: { marketing: false, analytics: true, saleOfData: true },
+      fbq: metaStub([["init", OURS]]),
+    });
+    embed.createRelay(declined.env).start();
+    await declined.runTimers();
+    expect(declined.fbqCalls()).toEqual([["init", OURS]]);
+    expect(sightings(declined)).toEqual([]);
+
+    const unknown = Object.assign(() => {}, { getState: () => ({}) });
+    const page = fakePage({ href: "https://shop.example.com/", consent: allowed, fbq: unknown });
+    const relay = embed.createRelay(page.env);
+    relay.start();
+    await page.runTimers();
+    expect(relay.state.pixel).toBe("external");
+    expect(page.appended).toEqual([]);
+    expect(sightings(page)).toEqual([]);
     expect(page.posts).toHaveLength(1);
   });
 

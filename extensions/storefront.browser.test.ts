@@ -5,7 +5,9 @@
 // Shopify's cart cookie. Meta's fbevents.js is replaced by a recorder; every other outside host
 // is refused and recorded. What is asserted: consent scenarios (API slow, API error, declined,
 // accepted later, withdrawn, sale of data refused), cart attributes after fetch and XHR cart
-// changes and before checkout, no cart for a visitor without one, bots skipped; and the
+// changes and before checkout, no cart for a visitor without one, bots skipped, another Meta
+// pixel on the page (the theme's, before or after ours: no PageView twice, a sighting posted to
+// the app proxy once per tab, the "Take over" setting, nothing without consent); and the
 // storefront cost (script size, requests, main-thread time), printed and kept in bench/out/
 // with screenshots and the recorded calls.
 import { createHash } from "node:crypto";
@@ -24,6 +26,7 @@ const ROOT = path.resolve(__dirname, "..");
 const OUT = path.join(ROOT, "bench/out");
 const ASSET = readFileSync(path.join(__dirname, "capi-relay-embed/assets/capi-relay.js"), "utf8");
 const PIXEL_ID = "123456789012345";
+const OTHER_PIXEL_ID = "987654321098";
 const FBCLID = "IwAR2F4-dbP0l7Mn1IawQQ";
 const USER_AGENT =
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
@@ -42,6 +45,8 @@ const seen = {
   requests: [] as string[],
   carts: new Map<string, Cart>(),
   checkouts: [] as Array<Record<string, string>>,
+  /** The pixel ids posted to the app proxy's /apps/capi-relay/seen. */
+  sightings: [] as string[],
 };
 
 // window.Shopify as the test wants it: `privacy` in the page's query picks how the Customer
@@ -81,15 +86,28 @@ const PRIVACY_STAND_IN = `(function () {
 })();`;
 
 // The block as blocks/capi-relay.liquid renders it on a product page (settings: the pixel id,
-// load_pixel on; product 8912345678901, variant 46123456789012 at 18.00 USD). Written out here:
-// the repository has no Liquid renderer installed.
-const EMBED_MARKUP = `<div id="capi-relay-config" hidden data-pixel-ids="${PIXEL_ID}" data-load-pixel="true"
-  data-page-type="product" data-currency="USD" data-product-id="8912345678901"
-  data-variant-id="46123456789012" data-price="1800"></div>`;
+// load_pixel on, "When another Meta pixel is on the page" as given; product 8912345678901,
+// variant 46123456789012 at 18.00 USD). Written out here.
+const embedMarkup = (otherPixel: string) => `<div id="capi-relay-config" hidden data-pixel-ids="${PIXEL_ID}"
+  data-load-pixel="true" data-other-pixel="${otherPixel}" data-page-type="product" data-currency="USD"
+  data-product-id="8912345678901" data-variant-id="46123456789012" data-price="1800"></div>`;
 
-function productPage(withEmbed: boolean): string {
+/** Meta's standard base code as a theme or another app pastes it, for one pixel. */
+const metaSnippet = (pixelId: string) => `!function(f,b,e,v,n,t,s){if(f.fbq)return;n=f.fbq=function(){n.callMethod?
+n.callMethod.apply(n,arguments):n.queue.push(arguments)};if(!f._fbq)f._fbq=n;n.push=n;n.loaded=!0;n.version='2.0';
+n.queue=[];t=b.createElement(e);t.async=!0;t.src=v;s=b.getElementsByTagName(e)[0];
+s.parentNode.insertBefore(t,s)}(window,document,'script','https://connect.facebook.net/en_US/fbevents.js');
+fbq('init', '${pixelId}');
+fbq('track', 'PageView');`;
+
+/**
+ * The page; `?theme_pixel=<id>` puts Meta's snippet for that pixel in the theme's <head>
+ * (before the embed), `?other_pixel=take_over` is the embed's setting.
+ */
+function productPage(withEmbed: boolean, query: URLSearchParams = new URLSearchParams()): string {
+  const themePixel = query.get("theme_pixel");
   return `<!doctype html><html><head><meta charset="utf-8"><title>Wool socks</title>
-<script>${PRIVACY_STAND_IN}</script></head>
+<script>${PRIVACY_STAND_IN}</script>${themePixel ? `\n<script>${metaSnippet(themePixel)}</script>` : ""}</head>
 <body style="font-family: sans-serif; padding: 24px">
 <h1>Wool socks</h1><p>18.00 USD</p>
 <button id="add-fetch">Add to cart</button>
@@ -113,7 +131,7 @@ function productPage(withEmbed: boolean): string {
     fetch("/cart/change.js?sections=cart-drawer", { method: "POST", headers: json, body: JSON.stringify({ line: 1, quantity: 2 }) });
   };
 </script>
-${withEmbed ? `${EMBED_MARKUP}\n<script src="/assets/capi-relay.js" defer></script>` : ""}
+${withEmbed ? `${embedMarkup(query.get("other_pixel") ?? "leave")}\n<script src="/assets/capi-relay.js" defer></script>` : ""}
 </body></html>`;
 }
 
@@ -148,7 +166,7 @@ function storefront(): http.Server {
     const setCookie = (c: Cart) => ({ "Set-Cookie": `cart=${c.token}; Path=/; SameSite=Lax` });
     if (url.pathname === "/products/wool-socks") {
       res.writeHead(200, { "Content-Type": "text/html" });
-      return res.end(productPage(url.searchParams.get("embed") !== "off"));
+      return res.end(productPage(url.searchParams.get("embed") !== "off", url.searchParams));
     }
     if (url.pathname === "/pixel") {
       res.writeHead(200, { "Content-Type": "text/html" });
@@ -161,6 +179,12 @@ function storefront(): http.Server {
     if (url.pathname === "/assets/capi-relay.js") {
       res.writeHead(200, { "Content-Type": "text/javascript" });
       return res.end(ASSET);
+    }
+    if (url.pathname === "/apps/capi-relay/seen" && req.method === "POST") {
+      // Shopify's app proxy would sign it and forward it to app/routes/proxy.seen.tsx.
+      seen.sightings.push(url.searchParams.get("id") ?? "");
+      res.writeHead(204);
+      return res.end();
     }
     if (url.pathname === "/cart.js") return json(view(cart));
     if (url.pathname === "/cart/add.js") {
@@ -293,6 +317,25 @@ afterAll(async () => {
   }
 });
 
+// Meta's fbevents.js replaced: it records every call (window.__fbq) and, as fbevents.js does,
+// what each pixel would send (window.__sent: [pixel id, event, eventID]): a pixel inited
+// again is ignored, track goes to every pixel inited, trackSingle to the one named. Its
+// getState().pixels is the shape fbevents.js gives.
+const FBEVENTS_RECORDER = `(function () {
+  var f = window.fbq, pixels = [];
+  window.__fbq = []; window.__sent = [];
+  f.getState = function () { return { pixels: pixels.map(function (id) { return { id: id }; }) }; };
+  f.callMethod = function () {
+    var a = Array.prototype.slice.call(arguments);
+    window.__fbq.push(a);
+    var send = function (id, event, options) { window.__sent.push([id, event, (options && options.eventID) || null]); };
+    if (a[0] === "init" && pixels.indexOf(String(a[1])) < 0) pixels.push(String(a[1]));
+    if (a[0] === "track") pixels.forEach(function (id) { send(id, a[1], a[3]); });
+    if (a[0] === "trackSingle" && pixels.indexOf(String(a[1])) >= 0) send(String(a[1]), a[2], a[4]);
+  };
+  f.queue.splice(0).forEach(function (args) { f.callMethod.apply(f, args); });
+})();`;
+
 /** A fresh visitor (own cookies and storage), fbevents.js replaced by a recorder, other hosts refused. */
 async function visitor(
   options: { userAgent?: string; cart?: boolean } = {},
@@ -302,12 +345,7 @@ async function visitor(
     const url = route.request().url();
     external.push(url);
     if (url === "https://connect.facebook.net/en_US/fbevents.js") {
-      return route.fulfill({
-        contentType: "text/javascript",
-        body: `(function () { var f = window.fbq; window.__fbq = [];
-          f.callMethod = function () { window.__fbq.push(Array.prototype.slice.call(arguments)); };
-          f.queue.splice(0).forEach(function (args) { f.callMethod.apply(f, args); }); })();`,
-      });
+      return route.fulfill({ contentType: "text/javascript", body: FBEVENTS_RECORDER });
     }
     return route.abort();
   });
@@ -322,6 +360,10 @@ async function visitor(
 const cookies = async (context: BrowserContext) =>
   Object.fromEntries((await context.cookies()).map((cookie) => [cookie.name, cookie.value]));
 const fbqCalls = (page: Page) => page.evaluate(() => (window as any).__fbq ?? null);
+/** What the pixels sent, as the fbevents.js recorder counts it: [pixel id, event, eventID]. */
+const sent = (page: Page) => page.evaluate(() => (window as any).__sent as Array<[string, string, string | null]>);
+const countOf = (list: Array<[string, string, string | null]>, pixelId: string, event: string) =>
+  list.filter(([id, name]) => id === pixelId && name === event).length;
 const cartOf = async (context: BrowserContext) => seen.carts.get((await cookies(context)).cart ?? "")?.attributes;
 /** Requests the storefront saw from `from` on, without the page and its scripts. */
 const cartRequestsSince = (from: number) => seen.requests.slice(from).filter((r) => /\/cart/.test(r));
@@ -507,6 +549,119 @@ describe.skipIf(!canRunBrowserTests(SUITE))(SUITE, () => {
     expect(Object.keys(await cookies(context))).toEqual(["cart"]);
     expect(external.slice(externalFrom)).toEqual([]);
     expect(cartRequestsSince(from)).toEqual([]);
+    await context.close();
+  });
+
+  /** The page after the embed decided about the pixel, Meta's script (the recorder) loaded. */
+  async function settled(page: Page, pixel: "ours" | "external" | "off") {
+    await page.waitForFunction((want) => (window as any).__capiRelay.state.pixel === want, pixel);
+    if (pixel !== "off") await page.waitForFunction(() => Array.isArray((window as any).__sent));
+    await page.waitForLoadState("networkidle");
+  }
+  const fbeventsLoads = (from: number) =>
+    external.slice(from).filter((url) => url === "https://connect.facebook.net/en_US/fbevents.js").length;
+
+  it("the theme's Meta pixel already running ours: no second PageView, one sighting, not again on the next page", async () => {
+    const { context, page } = await visitor({ cart: true });
+    const externalFrom = external.length;
+    const sightingsFrom = seen.sightings.length;
+    await open(page, `privacy=yes&theme_pixel=${PIXEL_ID}`);
+    await settled(page, "external");
+    await waitFor(async () => seen.sightings.length > sightingsFrom, 5_000, "the sighting");
+    const first = await sent(page);
+    expect(countOf(first, PIXEL_ID, "PageView")).toBe(1);
+    expect(first).toEqual([[PIXEL_ID, "PageView", null]]); // the theme's own, nothing of ours
+    expect(fbeventsLoads(externalFrom)).toBe(1);
+    expect(seen.sightings.slice(sightingsFrom)).toEqual([PIXEL_ID]);
+    // The cart still carries the browser ids for the server.
+    await waitFor(async () => (await cartOf(context))?._fbp !== undefined, 5_000, "the cart attributes");
+
+    await page.reload();
+    await page.waitForFunction(() => (window as any).__capiRelay !== undefined);
+    await settled(page, "external");
+    expect(countOf(await sent(page), PIXEL_ID, "PageView")).toBe(1);
+    expect(seen.sightings.slice(sightingsFrom)).toEqual([PIXEL_ID]);
+    expect(await page.evaluate(() => sessionStorage.getItem("capi_relay_seen"))).toContain(PIXEL_ID);
+    record.themePixelRunsOurs = {
+      fbq: await fbqCalls(page),
+      sent: first,
+      sightings: seen.sightings.slice(sightingsFrom),
+    };
+    await screenshot(page, context, "storefront-embed-theme-pixel-ours");
+    await context.close();
+  });
+
+  it("the theme's Meta pixel running another pixel: ours is added to its fbq, each pixel gets its own events once", async () => {
+    const { context, page } = await visitor({ cart: true });
+    const externalFrom = external.length;
+    const sightingsFrom = seen.sightings.length;
+    await open(page, `privacy=yes&theme_pixel=${OTHER_PIXEL_ID}`);
+    await settled(page, "external");
+    const list = await sent(page);
+    expect(list).toEqual([
+      [OTHER_PIXEL_ID, "PageView", null],
+      [PIXEL_ID, "PageView", null],
+      [PIXEL_ID, "ViewContent", expect.stringMatching(/^view_8912345678901_/)],
+    ]);
+    expect(fbeventsLoads(externalFrom)).toBe(1);
+    expect(seen.sightings.slice(sightingsFrom)).toEqual([]);
+    record.themePixelRunsAnother = { fbq: await fbqCalls(page), sent: list };
+    await context.close();
+  });
+
+  it("Meta's snippet loaded after ours (ours, then another pixel): it uses our fbq, nothing is counted twice, ours is reported", async () => {
+    const { context, page } = await visitor({ cart: true });
+    const externalFrom = external.length;
+    const sightingsFrom = seen.sightings.length;
+    await open(page, "privacy=yes");
+    await settled(page, "ours");
+    await page.addScriptTag({ content: metaSnippet(PIXEL_ID) });
+    await page.addScriptTag({ content: metaSnippet(OTHER_PIXEL_ID) });
+    await waitFor(async () => seen.sightings.length > sightingsFrom, 5_000, "the sighting");
+    const list = await sent(page);
+    expect(list).toEqual([
+      [PIXEL_ID, "PageView", null],
+      [PIXEL_ID, "ViewContent", expect.stringMatching(/^view_8912345678901_/)],
+      [OTHER_PIXEL_ID, "PageView", null],
+    ]);
+    // The snippet returns early when window.fbq exists: one fbevents.js.
+    expect(fbeventsLoads(externalFrom)).toBe(1);
+    expect(seen.sightings.slice(sightingsFrom)).toEqual([PIXEL_ID]);
+    record.snippetAfterOurs = { fbq: await fbqCalls(page), sent: list, sightings: seen.sightings.slice(sightingsFrom) };
+    await context.close();
+  });
+
+  it('"Take over": ours fires on the theme\'s fbq anyway (PageView twice until the merchant removes the other), and is reported', async () => {
+    const { context, page } = await visitor({ cart: true });
+    const sightingsFrom = seen.sightings.length;
+    await open(page, `privacy=yes&theme_pixel=${PIXEL_ID}&other_pixel=take_over`);
+    await settled(page, "external");
+    await page.waitForFunction(() => (window as any).__sent.length >= 3);
+    const list = await sent(page);
+    expect(list).toEqual([
+      [PIXEL_ID, "PageView", null],
+      [PIXEL_ID, "PageView", null],
+      [PIXEL_ID, "ViewContent", expect.stringMatching(/^view_8912345678901_/)],
+    ]);
+    await waitFor(async () => seen.sightings.length > sightingsFrom, 5_000, "the sighting");
+    expect(seen.sightings.slice(sightingsFrom)).toEqual([PIXEL_ID]);
+    record.takeOver = { fbq: await fbqCalls(page), sent: list };
+    await context.close();
+  });
+
+  it("the theme's Meta pixel, marketing declined: no sighting, nothing of ours on its fbq", async () => {
+    const { context, page } = await visitor({ cart: true });
+    const sightingsFrom = seen.sightings.length;
+    const from = seen.requests.length;
+    await open(page, `privacy=no&theme_pixel=${PIXEL_ID}`);
+    await waitFor(async () => (await cartOf(context))?._capi_consent !== undefined, 5_000, "the consent attribute");
+    await page.waitForFunction(() => Array.isArray((window as any).__sent));
+    await page.waitForLoadState("networkidle");
+    expect(await page.evaluate(() => (window as any).__capiRelay.state.pixel)).toBe("off");
+    expect(await sent(page)).toEqual([[PIXEL_ID, "PageView", null]]);
+    expect(seen.sightings.slice(sightingsFrom)).toEqual([]);
+    expect(seen.requests.slice(from).filter((r) => r.includes("/apps/"))).toEqual([]);
+    record.themePixelDeclined = { fbq: await fbqCalls(page), sightings: [] };
     await context.close();
   });
 

@@ -70,9 +70,10 @@ export function OtherPixelBanner({ sightings }: { sightings: PixelSightingView[]
       <p>
         Another Meta pixel on your storefront also sends to pixel {names}, for example Meta&apos;s Facebook &amp;
         Instagram app or code in your theme. Its page views count alongside CAPI Relay&apos;s purchases, and anything it
-        sends without the same event ID is counted twice. CAPI Relay&apos;s storefront script stays out of its way. What
-        to do: keep one of them. Either turn off that pixel (in the Facebook &amp; Instagram app: Settings &gt; Data
-        sharing, or remove it from your theme), or choose a different pixel there.
+        sends without the same event ID is counted twice. CAPI Relay&apos;s storefront script does not fire this pixel a
+        second time, unless its app embed is set to &quot;Take over&quot;. What to do: keep one of them. Either turn off
+        that pixel (in the Facebook &amp; Instagram app: Settings &gt; Data sharing, or remove it from your theme), or
+        choose a different pixel there.
       </p>
     </Banner>
   );

@@ -32,8 +32,12 @@
   var MAX_CART_WRITES = 6;
   var FBEVENTS_URL = "https://connect.facebook.net/en_US/fbevents.js";
   var SESSION_KEY = "capi_relay_sid";
+  // Our pixel ids already reported as run by another Meta pixel in this tab (sessionStorage).
+  var SEEN_KEY = "capi_relay_seen";
   // Shopify's cart cookie: without it the visitor has no cart, and /cart/update.js would make one.
   var CART_COOKIE = "cart";
+  // Resolves the relative URLs we only read the path or query of.
+  var ANY_ORIGIN = "https://storefront.invalid/";
 
   // The same shapes the server accepts (app/meta/browser-ids.ts): anything else would be
   // dropped there, so it is not worth writing.
@@ -43,7 +47,7 @@
   var PIXEL_ID = /^\d{6,20}$/;
   // Crawlers, monitors and audit tools that announce themselves: no cart, cookie or pixel for them.
   var BOT =
-    /bot\b|bot\/|crawl|spider|slurp|mediapartners|facebookexternalhit|bingpreview|lighthouse|pagespeed|pingdom|gtmetrix|headlesschrome|phantomjs|python-requests|curl\/|wget\/|httpclient|okhttp/i;
+    /bot\b|crawl|spider|slurp|mediapartners|facebookexternalhit|bingpreview|lighthouse|pagespeed|pingdom|gtmetrix|headlesschrome|phantomjs|python-requests|curl\/|wget\/|httpclient|okhttp/i;
   // The Ajax Cart API's writes (and the Section Rendering variants without .js).
   var CART_CHANGE = /\/cart\/(add|change|update|clear)(\.js|\.json)?([?#]|$)/;
 
@@ -79,7 +83,7 @@
     if (typeof href !== "string" || href === "") return undefined;
     var value;
     try {
-      value = new URL(href, "https://storefront.invalid/").searchParams.get("fbclid");
+      value = new URL(href, ANY_ORIGIN).searchParams.get("fbclid");
     } catch (e) {
       return undefined;
     }
@@ -160,15 +164,12 @@
 
   /** "marketing=1;analytics=1;sale_of_data=0", the format parseConsent reads on the server. */
   function consentString(consent) {
-    var keys = [
-      ["marketing", "marketing"],
-      ["analytics", "analytics"],
-      ["sale_of_data", "saleOfData"],
-    ];
+    // Our field -> the server's key, in the server's order.
+    var keys = { marketing: "marketing", analytics: "analytics", saleOfData: "sale_of_data" };
     var parts = [];
-    for (var i = 0; i < keys.length; i++) {
-      var value = consent ? consent[keys[i][1]] : undefined;
-      if (value === true || value === false) parts.push(keys[i][0] + "=" + (value ? "1" : "0"));
+    for (var key in keys) {
+      var value = consent ? consent[key] : undefined;
+      if (value === true || value === false) parts.push(keys[key] + "=" + (value ? "1" : "0"));
     }
     return parts.join(";");
   }
@@ -192,8 +193,9 @@
       if (named) out[ATTR.embedPixels] = "";
       return out;
     }
-    if (ids && typeof ids.fbp === "string" && FBP.test(ids.fbp)) out[ATTR.fbp] = ids.fbp;
-    if (ids && typeof ids.fbc === "string" && FBC.test(ids.fbc)) out[ATTR.fbc] = ids.fbc;
+    // test() reads a missing id as "undefined", which no pattern takes.
+    if (FBP.test(ids.fbp)) out[ATTR.fbp] = ids.fbp;
+    if (FBC.test(ids.fbc)) out[ATTR.fbc] = ids.fbc;
     if (typeof userAgent === "string" && userAgent.trim() !== "") out[ATTR.userAgent] = userAgent.trim().slice(0, 512);
     return out;
   }
@@ -226,6 +228,70 @@
 
   function isPixelId(value) {
     return typeof value === "string" && PIXEL_ID.test(value);
+  }
+
+  /**
+   * The pixel ids a Meta fbq found on the page runs: fbevents.js's getState().pixels once it
+   * has loaded, else the "init" calls waiting in its stub's queue. null when it cannot tell
+   * (not Meta's fbq, or an API that changed or throws): nothing is assumed then.
+   */
+  function pixelsRunBy(fbq) {
+    try {
+      var state = fbq.getState ? fbq.getState() : null;
+      var list = state ? state.pixels : fbq.queue;
+      if (typeof list.length !== "number") return null;
+      var ids = [];
+      for (var i = 0; i < list.length; i++) {
+        var id = String(state ? list[i].id : list[i][0] === "init" && list[i][1]);
+        if (isPixelId(id)) ids.push(id);
+      }
+      return ids;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /**
+   * What to do with our pixel ids when another Meta pixel's fbq was on the page first:
+   * `seen`, ours that it runs (a sighting for the admin), and `fire`, ours to init on it and
+   * fire. Left alone, it keeps the ids it runs (firing them too would count their PageView
+   * twice) and we add the ones it lacks, since the server sends to those and their browser
+   * copy would be missing otherwise; running = null (cannot tell) fires none. Taken over, all
+   * of ours fire whatever it runs: the shop chose to remove the other pixel.
+   */
+  function otherPixelPlan(ours, running, takeOver) {
+    var seen = [];
+    var fire = [];
+    for (var i = 0; i < ours.length; i++) {
+      var runs = !!running && running.indexOf(ours[i]) >= 0;
+      if (runs) seen.push(ours[i]);
+      if (takeOver || (running && !runs)) fire.push(ours[i]);
+    }
+    return { seen: seen, fire: fire };
+  }
+
+  /**
+   * The calls to send for a call someone else made to our fbq (Meta's standard snippet loaded
+   * after ours finds window.fbq and uses it). fbq's track goes to every pixel inited on the
+   * page, so each caller's track goes with trackSingle to the pixels it inited (`theirs`),
+   * leaving out of ours the events we fired already (no second PageView); trackCustom and the
+   * rest pass as they came (none of them repeats ours). Its init of one of our ids is dropped:
+   * fbevents.js ignores a second init of a pixel anyway.
+   */
+  function foreignCalls(args, ours, theirs, fired) {
+    var id = String(args[1]);
+    if (args[0] === "init") {
+      if (theirs.indexOf(id) < 0) theirs.push(id);
+      return ours.indexOf(id) < 0 ? [args] : [];
+    }
+    if (args[0] !== "track") return [args];
+    var out = [];
+    for (var i = 0; i < theirs.length; i++) {
+      if (ours.indexOf(theirs[i]) < 0 || fired.indexOf(id) < 0) {
+        out.push(["trackSingle", theirs[i]].concat([].slice.call(args, 1)));
+      }
+    }
+    return out;
   }
 
   /** ViewContent for a product page: the variant id as content id, like the server's Purchase. */
@@ -263,7 +329,7 @@
   function isCartChange(url) {
     if (typeof url !== "string") return false;
     try {
-      return CART_CHANGE.test(new URL(url, "https://storefront.invalid/").pathname);
+      return CART_CHANGE.test(new URL(url, ANY_ORIGIN).pathname);
     } catch (e) {
       return false;
     }
@@ -286,6 +352,7 @@
         pixelIds: (get("data-pixel-ids") || "").split(","),
         override: get("data-override") === "true",
         loadPixel: get("data-load-pixel") !== "false",
+        takeOver: get("data-other-pixel") === "take_over",
         pageType: get("data-page-type"),
         currency: get("data-currency"),
       };
@@ -323,11 +390,19 @@
     return parseCookies(doc.cookie)[name] === value;
   }
 
-  /** Meta's queueing stub: calls wait in fbq.queue until fbevents.js takes over. */
-  function installFbq(win, doc) {
+  /**
+   * Meta's queueing stub: calls wait in fbq.queue until fbevents.js takes over. Calls from the
+   * page go through `watch` (an array of calls to make instead); the function returned sends
+   * ours unwatched.
+   */
+  function installFbq(win, doc, watch) {
+    var send = function (args) {
+      if (fbq.callMethod) fbq.callMethod.apply(fbq, args);
+      else fbq.queue.push(args);
+    };
     var fbq = function () {
-      if (fbq.callMethod) fbq.callMethod.apply(fbq, arguments);
-      else fbq.queue.push(arguments);
+      var calls = watch(arguments);
+      for (var i = 0; i < calls.length; i++) send(calls[i]);
     };
     fbq.push = fbq;
     fbq.loaded = true;
@@ -339,7 +414,7 @@
     script.async = true;
     script.src = FBEVENTS_URL;
     (doc.head || doc.documentElement || doc.body).appendChild(script);
-    return fbq;
+    return send;
   }
 
   /**
@@ -358,20 +433,25 @@
       };
     var random = env.random || Math.random;
     var config = env.config || readConfig(doc);
+    // What the tests look at; the rest of the embed's state is in the variables below.
     var state = {
-      started: false,
-      consent: {},
-      pixel: "off", // "off" | "ours" | "external"
-      pixelConsent: true,
-      pixelLdu: false,
-      timer: null,
-      syncing: null, // the sync in flight, a promise
-      again: false,
-      cartWrites: 0,
-      sessionId: null,
+      pixel: "off", // "off" | "ours" | "external" (another integration's fbq, which we share)
       bot: false,
-      released: false, // the next submit event is our own replay
     };
+    var started = false;
+    var visitorConsent = {};
+    var pixelConsent = true;
+    var pixelLdu = false;
+    var timer = null;
+    var syncing = null; // the sync in flight, a promise
+    var again = false;
+    var cartWrites = 0;
+    var tabId = null;
+    var released = false; // the next submit event is our own replay
+    var send = null; // sends one call (an array) to the pixel
+    var targets = []; // our pixels we init and fire
+    var fired = []; // the events we fired, not to be repeated to our pixels by another's calls
+    var theirs = []; // the pixels others inited on our fbq
 
     function safe(fn) {
       try {
@@ -393,7 +473,7 @@
     }
 
     function sessionId() {
-      if (state.sessionId) return state.sessionId;
+      if (tabId) return tabId;
       var id = safe(function () {
         return win.sessionStorage.getItem(SESSION_KEY);
       });
@@ -403,7 +483,7 @@
           win.sessionStorage.setItem(SESSION_KEY, id);
         });
       }
-      state.sessionId = id;
+      tabId = id;
       return id;
     }
 
@@ -425,43 +505,94 @@
     }
     if (config.loadPixel === false) pixelIds = [];
 
-    function ensurePixel() {
-      if (state.pixel !== "off" || !pixelIds.length) return;
-      if (typeof win.fbq === "function") {
-        // Another integration already runs Meta's pixel on this page; firing ours as well
-        // would count every PageView twice.
-        state.pixel = "external";
-        return;
-      }
-      var fbq = installFbq(win, doc);
-      state.pixel = "ours";
-      // Before init, so that every event of this pixel carries it.
-      state.pixelLdu = limitedDataUse(state.consent);
-      if (state.pixelLdu) fbq("dataProcessingOptions", ["LDU"], 0, 0);
-      // Every pixel the server sends to: fbq's track then fires each with one eventID.
-      for (var n = 0; n < pixelIds.length; n++) fbq("init", pixelIds[n]);
-      fbq("track", "PageView");
-      var view = viewContent(config, sessionId());
-      if (view) fbq("track", "ViewContent", view.params, { eventID: view.eventID });
+    /**
+     * Tells the app (through Shopify's app proxy, which signs it with the shop) that another
+     * Meta pixel on the page runs these of our ids: once per id per tab, with consent only.
+     */
+    function report(ids) {
+      safe(function () {
+        if (!trackingAllowed(visitorConsent)) return;
+        var storage = win.sessionStorage;
+        var seen = String(storage.getItem(SEEN_KEY)).split(",");
+        for (var i = 0; i < ids.length; i++) {
+          if (pixelIds.indexOf(ids[i]) < 0 || seen.indexOf(ids[i]) >= 0) continue;
+          seen.push(ids[i]);
+          storage.setItem(SEEN_KEY, seen.join(","));
+          // Same-origin credentials (fetch's default). A failed post is dropped, not retried in
+          // this tab: the next tab or visit reports again.
+          env
+            .fetch(routeRoot() + "apps/capi-relay/seen?id=" + ids[i], { method: "POST", keepalive: true })
+            .catch(Boolean);
+        }
+      });
     }
 
-    /** A pixel we loaded cannot be unloaded: it is told when consent or LDU change. */
+    function fire(name, params, options) {
+      fired.push(name);
+      var tail = params ? [name, params, options] : [name];
+      // On a shared fbq, track would reach the other integration's pixels too.
+      if (state.pixel === "ours") return send(["track"].concat(tail));
+      for (var i = 0; i < targets.length; i++) send(["trackSingle", targets[i]].concat(tail));
+    }
+
+    function ensurePixel() {
+      if (state.pixel !== "off" || !pixelIds.length) return;
+      var other = win.fbq;
+      targets = pixelIds;
+      if (typeof other === "function") {
+        // Another integration runs Meta's pixel on this page already: we share its fbq (a
+        // second fbevents.js would not help) and fire only the pixels the plan gives.
+        var plan = otherPixelPlan(pixelIds, pixelsRunBy(other), config.takeOver);
+        report(plan.seen);
+        state.pixel = "external";
+        targets = plan.fire;
+        send = function (args) {
+          other.apply(win, args);
+        };
+        if (!plan.fire.length) return;
+      } else {
+        state.pixel = "ours";
+        send = installFbq(win, doc, function (args) {
+          // A watcher that fails lets the call through as it came.
+          return (
+            safe(function () {
+              if (args[0] === "init") report([String(args[1])]);
+              return foreignCalls(args, pixelIds, theirs, fired);
+            }) || [args]
+          );
+        });
+      }
+      // Before init, so that every event of this pixel carries it (on a shared fbq it is the
+      // page's setting: the visitor refused the sale of data to every pixel).
+      pixelLdu = limitedDataUse(visitorConsent);
+      if (pixelLdu) send(["dataProcessingOptions", ["LDU"], 0, 0]);
+      // Every pixel the server sends to: one event fires each with one eventID.
+      for (var n = 0; n < targets.length; n++) send(["init", targets[n]]);
+      fire("PageView");
+      var view = viewContent(config, sessionId());
+      if (view) fire("ViewContent", view.params, { eventID: view.eventID });
+    }
+
+    /**
+     * A pixel we loaded cannot be unloaded: it is told when consent or LDU change. A shared
+     * fbq is its owner's to tell: ours fired on it once, at load, with consent.
+     */
     function updatePixel(allowed) {
       if (state.pixel !== "ours") return;
-      if (allowed !== state.pixelConsent) {
-        state.pixelConsent = allowed;
-        win.fbq("consent", allowed ? "grant" : "revoke");
+      if (allowed !== pixelConsent) {
+        pixelConsent = allowed;
+        send(["consent", allowed ? "grant" : "revoke"]);
       }
-      var ldu = limitedDataUse(state.consent);
-      if (ldu !== state.pixelLdu) {
-        state.pixelLdu = ldu;
-        win.fbq("dataProcessingOptions", ldu ? ["LDU"] : [], 0, 0);
+      var ldu = limitedDataUse(visitorConsent);
+      if (ldu !== pixelLdu) {
+        pixelLdu = ldu;
+        send(["dataProcessingOptions", ldu ? ["LDU"] : [], 0, 0]);
       }
     }
 
     function refresh(detail) {
-      state.consent = detail ? consentFromEvent(detail, privacyApi()) : readConsent(privacyApi());
-      var allowed = trackingAllowed(state.consent);
+      visitorConsent = detail ? consentFromEvent(detail, privacyApi()) : readConsent(privacyApi());
+      var allowed = trackingAllowed(visitorConsent);
       if (allowed) {
         safe(ensureCookies);
         safe(ensurePixel);
@@ -473,12 +604,12 @@
     }
 
     function scheduleSync() {
-      if (state.timer !== null)
+      if (timer !== null)
         safe(function () {
-          env.clearTimeout(state.timer);
+          env.clearTimeout(timer);
         });
-      state.timer = env.setTimeout(function () {
-        state.timer = null;
+      timer = env.setTimeout(function () {
+        timer = null;
         sync();
       }, SYNC_DELAY_MS);
     }
@@ -498,56 +629,56 @@
 
     /** Reads the cart, writes only the attributes that differ. Resolves, never rejects. */
     function sync() {
-      if (state.syncing) {
-        state.again = true;
-        return state.syncing;
+      if (syncing) {
+        again = true;
+        return syncing;
       }
       var cookies = parseCookies(doc.cookie);
       var ua = win.navigator && win.navigator.userAgent;
       var desired = desiredAttributes(
         { fbp: cookies[ATTR.fbp], fbc: cookies[ATTR.fbc] },
-        state.consent,
+        visitorConsent,
         ua,
         config.override ? pixelIds.join(",") : "",
       );
       // No cart yet: writing attributes would create one. The first cart change creates it,
       // and that change brings us back here.
-      if (state.cartWrites >= MAX_CART_WRITES || !cookies[CART_COOKIE] || !attributeChanges(desired, {})) {
+      if (cartWrites >= MAX_CART_WRITES || !cookies[CART_COOKIE] || !attributeChanges(desired, {})) {
         return Promise.resolve();
       }
-      state.syncing = cartRequest("cart.js")
+      syncing = cartRequest("cart.js")
         .then(function (cart) {
           var changes = attributeChanges(desired, cart && cart.attributes);
           if (!changes) return;
-          state.cartWrites += 1;
+          cartWrites += 1;
           return cartRequest("cart/update.js", { attributes: changes });
         })
         .catch(function () {
           // A failed cart call costs us the identifiers of one order, never the page.
         })
         .then(function () {
-          state.syncing = null;
-          if (state.again) {
-            state.again = false;
+          syncing = null;
+          if (again) {
+            again = false;
             scheduleSync();
           }
         });
-      return state.syncing;
+      return syncing;
     }
 
     /** Settles a pending or running sync now; resolves within CHECKOUT_WAIT_MS whatever happens. */
     function flush() {
-      var pending = state.timer !== null || state.syncing;
+      var pending = timer !== null || syncing;
       if (!pending) return null;
-      if (state.timer !== null) {
+      if (timer !== null) {
         safe(function () {
-          env.clearTimeout(state.timer);
+          env.clearTimeout(timer);
         });
-        state.timer = null;
+        timer = null;
       }
       return new Promise(function (resolve) {
         env.setTimeout(resolve, CHECKOUT_WAIT_MS);
-        Promise.resolve(state.syncing).then(sync).then(resolve, resolve);
+        Promise.resolve(syncing).then(sync).then(resolve, resolve);
       });
     }
 
@@ -591,7 +722,7 @@
             // requestSubmit keeps the submitter's name=checkout (submit() would drop it) and
             // fires a submit event of its own, which must go through.
             if (target.requestSubmit) {
-              state.released = true;
+              released = true;
               target.requestSubmit(submitter && submitter.form === target ? submitter : undefined);
             } else target.submit();
           };
@@ -620,8 +751,8 @@
     }
 
     function start() {
-      if (state.started) return;
-      state.started = true;
+      if (started) return;
+      started = true;
       if (isBot(win.navigator && win.navigator.userAgent)) {
         state.bot = true;
         return;
@@ -638,8 +769,8 @@
           });
         });
         var hold = function (event) {
-          if (state.released && event.type === "submit") {
-            state.released = false;
+          if (released && event.type === "submit") {
+            released = false;
             return;
           }
           safe(function () {
@@ -683,6 +814,9 @@
       attributeChanges: attributeChanges,
       cookieDomainCandidates: cookieDomainCandidates,
       isPixelId: isPixelId,
+      pixelsRunBy: pixelsRunBy,
+      otherPixelPlan: otherPixelPlan,
+      foreignCalls: foreignCalls,
       viewContent: viewContent,
       readConfig: readConfig,
       trackingAllowed: trackingAllowed,
