@@ -8,11 +8,12 @@
 //   client_user_agent 0.5, fn 0.2, ln 0.2, ct, st, zp, country 0.15 each: 10 in all); the score is
 //   the mean over the event name's events, to one decimal.
 // - match_key_feedback: per key, the share of events carrying it (percent, one decimal).
-// - dedupe_key_feedback: event_id's share among server events (the stand-in sees no browser events).
+// - dedupe_key_feedback: event_id's share among server events.
 // - data_freshness: from the median delay between event_time and receipt: at most 1 hour
 //   real_time, 1 day hourly, 7 days daily, else weekly.
 // - event_coverage and acr: only for the pixels and event names given browser counts
-//   (setBrowserEvents): coverage = server events / browser events (at most 100), acr = the
+//   (setBrowserEvents) or, without those, that received browser events at /tr: coverage =
+//   server events / browser events (at most 100), acr = the
 //   server events beyond the browser's, as a percentage of the browser's.
 
 export interface KeptEvent {

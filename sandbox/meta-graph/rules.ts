@@ -42,11 +42,11 @@ const CUSTOMER_KEYS = [
 
 // Lowercase hex only: an uppercase digest is what a hand-rolled hash produces, and Meta would not
 // match it. Meta's newer libraries may append ".<appendix>".
-const SHA256 = /^[0-9a-f]{64}(\.[A-Za-z0-9_-]+)?$/;
+export const SHA256 = /^[0-9a-f]{64}(\.[A-Za-z0-9_-]+)?$/;
 // fb.<subdomain index>.<creation time>.<fbclid>[.<appendix>]. Meta documents ms (13 digits); the
 // stand-in also takes 10-12 digits because nothing shows Meta rejecting them.
-const FBC = /^fb\.\d\.\d{10,13}\.[^.\s]+(\.[A-Za-z0-9_-]+)?$/;
-const FBP = /^fb\.\d\.\d{10,13}\.\d+(\.[A-Za-z0-9_-]+)?$/;
+export const FBC = /^fb\.\d\.\d{10,13}\.[^.\s]+(\.[A-Za-z0-9_-]+)?$/;
+export const FBP = /^fb\.\d\.\d{10,13}\.\d+(\.[A-Za-z0-9_-]+)?$/;
 const CURRENCY = /^[A-Za-z]{3}$/;
 
 const DAY_S = 86_400;

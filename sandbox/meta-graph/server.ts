@@ -10,6 +10,10 @@
 // ./login.ts; the tokens it issues work here like any other. `GET /{version}/dataset_quality`
 // (Meta's Dataset Quality API) answers from the events it kept (./quality.ts); a token told
 // to lack that permission (denyQuality) gets Meta's permissions error there only.
+// The browser pixel's endpoint `/tr` (and `/tr/`) takes what fbevents.js and the web pixel send
+// (./browser-pixel.ts), and `/en_US/fbevents.js` is a stand-in fbevents.js sending there; browser
+// and server copies of an event are deduplicated together as Meta does (./dedup.ts), and
+// eventCounts() says, per pixel, how many copies came and how many events Meta counts.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -39,12 +43,15 @@ import {
   type LoginOptions,
   type SandboxBusiness,
 } from "./login";
+import { fbeventsScript, MAX_TR_BYTES, parseTrParams, type BrowserEvent } from "./browser-pixel";
+import { dedupKey, eventCounts, judge, keep, type Arrival, type KeptCopy, type PixelEventCounts } from "./dedup";
 import { datasetQualityAnswer, QUALITY_WEB_FIELDS } from "./quality";
 import { checkEvent } from "./rules";
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
-/** Meta keeps one event per (pixel, event_name, event_id) received within 48 hours. */
-export const DEDUP_WINDOW_MS = 48 * 3600_000;
+export { DEDUP_WINDOW_MS } from "./dedup";
+export type { BrowserEvent } from "./browser-pixel";
+export type { PixelEventCounts } from "./dedup";
 
 const count = z.number().int().positive().optional();
 export const faultSchema = z.discriminatedUnion("mode", [
@@ -145,7 +152,7 @@ export interface MetaSandbox {
   /** requests() plus `requests` (= total), the shape bench/pipeline.ts reads. */
   stats(): RequestCounts & { requests: number };
   setFault(fault: Fault): void;
-  /** Forgets events, counters, reads (pixel and quality), revoked and denied tokens, browser counts, pixels marked unknown at run time, the fault, and the login's codes, tokens and businesses. */
+  /** Forgets events (browser ones too), counters, reads (pixel and quality), revoked and denied tokens, browser counts, pixels marked unknown at run time, the fault, and the login's codes, tokens and businesses. */
   reset(): void;
   /** Later requests with this token get code 190, subcode 460. */
   revokeToken(token: string): void;
@@ -153,8 +160,15 @@ export interface MetaSandbox {
   denyToken(token: string): void;
   /** Later Dataset Quality reads with this token get code 200 "Permissions error"; sending events still works. */
   denyQuality(token: string): void;
-  /** Browser events Meta would have seen per event name of a pixel: event_coverage and acr are computed from them. */
+  /**
+   * Browser events Meta would have seen per event name of a pixel: event_coverage and acr are
+   * computed from them. Without it, the browser events the pixel's /tr received are counted.
+   */
   setBrowserEvents(pixelId: string, counts: Record<string, number>): void;
+  /** Every browser event /tr took (fbevents.js and the web pixel), in arrival order. */
+  browserEvents(pixelId?: string): BrowserEvent[];
+  /** A pixel's copies received (browser and server, Test events left out) and the events Meta counts once deduplicated. */
+  eventCounts(pixelId: string): PixelEventCounts;
   /** Every Dataset Quality read, in arrival order (not counted in requests()). */
   qualityReads(): QualityRead[];
   /** Undoes revokeToken, denyToken and denyQuality. */
@@ -172,6 +186,11 @@ export interface MetaSandbox {
 const EVENTS_PATH = /^\/(v\d+\.\d+)\/(\d+)\/events\/?$/;
 const PIXEL_PATH = /^\/(v\d+\.\d+)\/(\d+)\/?$/;
 const QUALITY_PATH = /^\/(v\d+\.\d+)\/dataset_quality\/?$/;
+const TR_PATH = /^\/tr\/?$/;
+/** Where Meta serves fbevents.js (connect.facebook.net); a test routes that host here. */
+export const FBEVENTS_PATH = "/en_US/fbevents.js";
+/** Meta's pixel endpoint answers a transparent 1x1 GIF. */
+const PIXEL_GIF = Buffer.from("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7", "base64");
 /** Fields of the AdsPixel node the stand-in knows; Meta has many more. */
 const PIXEL_FIELDS = new Set(["id", "name"]);
 
@@ -194,6 +213,32 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
     ...headers,
   });
   res.end(text);
+}
+
+function sendScript(res: ServerResponse, script: string): void {
+  res.writeHead(200, {
+    "content-type": "text/javascript; charset=UTF-8",
+    "content-length": String(Buffer.byteLength(script)),
+    "access-control-allow-origin": "*",
+  });
+  res.end(script);
+}
+
+/**
+ * The body, or undefined past `max` bytes: the rest is read and dropped, so that the socket
+ * stays usable for the answer.
+ */
+function readBoundedBody(req: IncomingMessage, max: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) chunks.push(chunk);
+    });
+    req.once("end", () => resolve(size > max || max < 0 ? undefined : Buffer.concat(chunks).toString("utf8")));
+    req.once("error", reject);
+  });
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -281,8 +326,11 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
   let faultLeft = Infinity;
   let all: AcceptedEvent[] = [];
   let kept: AcceptedEvent[] = [];
-  /** Dedup key -> when the copy Meta kept arrived. */
-  let keptAt = new Map<string, number>();
+  /** Dedup key -> the server copy kept, among server copies (unique()). */
+  let keptAt = new Map<string, KeptCopy>();
+  let browser: BrowserEvent[] = [];
+  /** Browser and server copies in arrival order, Test events left out: what eventCounts() deduplicates. */
+  let arrivals: Arrival[] = [];
   let counts: RequestCounts = emptyCounts();
 
   function emptyCounts(): RequestCounts {
@@ -340,18 +388,60 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
       };
       all.push(entry);
       const id = event.event_id;
-      // Without an event_id Meta has nothing to deduplicate on and keeps every copy.
-      if (typeof id !== "string" && typeof id !== "number") {
-        kept.push(entry);
-        continue;
-      }
-      const key = `${pixelId}\u0000${event.event_name}\u0000${id}`;
-      const first = keptAt.get(key);
-      if (first === undefined || receivedAt - first > DEDUP_WINDOW_MS) {
-        keptAt.set(key, receivedAt);
-        kept.push(entry);
-      }
+      const arrival: Arrival = {
+        pixelId,
+        eventName: event.event_name,
+        ...(typeof id === "string" || typeof id === "number" ? { eventId: String(id) } : {}),
+        channel: "server",
+        receivedAt,
+      };
+      if (testEventCode === undefined) arrivals.push(arrival);
+      const key = dedupKey(arrival);
+      const current = key === undefined ? undefined : keptAt.get(key);
+      const verdict = judge(current, arrival);
+      if (key !== undefined) keptAt.set(key, keep(current, arrival, verdict)!);
+      if (verdict === "counted") kept.push(entry);
     }
+  }
+
+  /** `GET|POST /tr`: one browser event, answered as Meta's pixel endpoint answers (a 1x1 GIF). */
+  async function handleBrowserEvent(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const method = req.method === "POST" ? "POST" : "GET";
+    const text = await readBoundedBody(req, MAX_TR_BYTES - url.search.length);
+    if (text === undefined) {
+      return send(res, 413, { error: `a /tr request holds at most ${MAX_TR_BYTES} bytes of parameters` });
+    }
+    if (method === "GET" && text !== "") return send(res, 400, { error: "a GET /tr has no body" });
+    const params = new URLSearchParams(url.search);
+    for (const [name, value] of new URLSearchParams(text)) params.append(name, value);
+    const parsed = parseTrParams(params, method, now());
+    if ("problem" in parsed) return send(res, 400, { error: parsed.problem });
+    if (!pixelExists(parsed.event.pixelId)) return send(res, 400, { error: `no pixel ${parsed.event.pixelId}` });
+    const event = parsed.event;
+    browser.push(event);
+    arrivals.push({
+      pixelId: event.pixelId,
+      eventName: event.eventName,
+      ...(event.eventId === undefined ? {} : { eventId: event.eventId }),
+      channel: "browser",
+      receivedAt: event.receivedAt,
+    });
+    res.writeHead(200, {
+      "content-type": "image/gif",
+      "content-length": String(PIXEL_GIF.length),
+      // The web pixel sends from a worker with mode no-cors; a page's fetch may read the answer.
+      "access-control-allow-origin": "*",
+    });
+    res.end(PIXEL_GIF);
+  }
+
+  /** Counted per event name from /tr, for the pixels the test gave no browser counts. */
+  function browserCountsOf(pixelId: string): Record<string, number> | undefined {
+    const given = browserCounts.get(pixelId);
+    if (given) return given;
+    const counts: Record<string, number> = {};
+    for (const e of browser) if (e.pixelId === pixelId) counts[e.eventName] = (counts[e.eventName] ?? 0) + 1;
+    return Object.keys(counts).length ? counts : undefined;
   }
 
   /**
@@ -556,7 +646,7 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
         (agentName === undefined || e.partnerAgent === agentName),
     );
     qualityReads.push({ ...entry, status: 200 });
-    send(res, 200, datasetQualityAnswer(events, fields, browserCounts.get(datasetId)));
+    send(res, 200, datasetQualityAnswer(events, fields, browserCountsOf(datasetId)));
   }
 
   async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -577,6 +667,11 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
         return send(res, 200, sandbox.unique(pixel));
       case "GET /__sandbox/stats":
         return send(res, 200, { ...sandbox.requests(), unique: kept.length });
+      case "GET /__sandbox/browser-events":
+        return send(res, 200, sandbox.browserEvents(pixel));
+      case "GET /__sandbox/counts":
+        if (!pixel || !/^\d+$/.test(pixel)) return send(res, 400, { error: "expected ?pixel=<numeric id>" });
+        return send(res, 200, sandbox.eventCounts(pixel));
       case "POST /__sandbox/reset":
         await readBody(req);
         sandbox.reset();
@@ -632,6 +727,10 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
     else if (node && req.method === "GET") work = handleRead(req, res, node[2]!, url);
     else if (node) work = Promise.resolve(send(res, 400, errorBody(unsupportedMethod(req.method ?? "POST", node[2]!))));
     else if (url.pathname.startsWith("/__sandbox/")) work = handleControl(req, res, url);
+    else if (TR_PATH.test(url.pathname) && (req.method === "GET" || req.method === "POST"))
+      work = handleBrowserEvent(req, res, url);
+    else if (url.pathname === FBEVENTS_PATH && req.method === "GET")
+      work = Promise.resolve(sendScript(res, fbeventsScript(`${sandbox.url}/tr/`)));
     else
       work = login.handle(req, res, url).then((handled) => {
         if (!handled) send(res, 400, errorBody(unknownPath(url.pathname)));
@@ -663,6 +762,8 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
       all = [];
       kept = [];
       keptAt = new Map();
+      browser = [];
+      arrivals = [];
       counts = emptyCounts();
       reads = [];
       revoked.clear();
@@ -678,6 +779,9 @@ export async function startMetaSandbox(options: SandboxOptions = {}): Promise<Me
     denyToken: (token) => void denied.add(token),
     denyQuality: (token) => void qualityDenied.add(token),
     setBrowserEvents: (pixelId, counts) => void browserCounts.set(pixelId, { ...counts }),
+    browserEvents: (pixelId) =>
+      (pixelId === undefined ? browser : browser.filter((e) => e.pixelId === pixelId)).map((e) => structuredClone(e)),
+    eventCounts: (pixelId) => eventCounts(arrivals, pixelId),
     qualityReads: () => qualityReads.map((r) => ({ ...r })),
     allowToken: (token) => {
       revoked.delete(token);
