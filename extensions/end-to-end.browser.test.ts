@@ -9,15 +9,26 @@
 // and screenshots go to bench/out/.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { BrowserContext, Page, Route } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMetaSandbox, type MetaSandbox } from "../sandbox/meta-graph/server";
 import { startAdminApp, type AdminApp } from "../test/support/admin-browser";
-import { canRunBrowserTests } from "../test/support/browser";
+import { canRunBrowserTests, screenshotWith } from "../test/support/browser";
 import { atShop, shopifyFixture } from "../test/support/fixtures";
 import { createTestDatabase, uniquePrefix, type TestDatabase } from "../test/support/services";
 import { signedWebhookRequest } from "../test/support/shopify-webhooks";
-import { bundleWebPixel, startStorefront, type Storefront, type StorefrontProduct } from "../test/support/storefront";
+import {
+  bundleWebPixel,
+  CHROME_USER_AGENT as USER_AGENT,
+  cookiesOf as cookies,
+  FBEVENTS_URL,
+  isMetaPixelEndpoint,
+  routeOutside,
+  startStorefront,
+  type OutsideRequest,
+  type Storefront,
+  type StorefrontProduct,
+} from "../test/support/storefront";
 import { waitFor } from "../test/support/wait";
 
 const SUITE = "end to end, ad click to Meta, in Chromium";
@@ -31,8 +42,6 @@ const APP_URL = "https://capi-relay.example.com";
 const PIXEL_ID = "3200000001";
 const TOKEN = `EAAendtoend${"e".repeat(40)}`;
 const FBCLID = "IwAR3xEnd2EndClick_Q7mZ";
-const USER_AGENT =
-  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
 
 // orders-create-web's two lines, as products of the storefront.
 const SOCKS: StorefrontProduct = {
@@ -58,7 +67,7 @@ let worker: { close(): Promise<void> } | undefined;
 const runnable = canRunBrowserTests(SUITE);
 
 /** Every request the browser made to a host other than this machine's: what was done with it. */
-const routed: Array<{ url: string; method: string; body?: string; to: string; status?: number }> = [];
+const routed: OutsideRequest[] = [];
 
 beforeAll(async () => {
   if (!runnable) return;
@@ -110,29 +119,12 @@ afterAll(async () => {
  * pixel's facebook.com/tr; the app's own URL (the pixel's fired-ids report) is the app's
  * server. Anything else is refused.
  */
-async function routeOutside(context: BrowserContext): Promise<void> {
-  const forward = async (route: Route, to: string) => {
-    const request = route.request();
-    const entry = { url: request.url(), method: request.method(), body: request.postData() ?? undefined, to };
-    routed.push(entry);
-    const response = await route.fetch({ url: to });
-    Object.assign(entry, { status: response.status() });
-    return route.fulfill({ response });
-  };
-  await context.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => {
-    const url = new URL(route.request().url());
-    if (url.href === "https://connect.facebook.net/en_US/fbevents.js")
-      return forward(route, `${meta.url}/en_US/fbevents.js`);
-    if (url.host === "www.facebook.com" && /^\/tr\/?$/.test(url.pathname))
-      return forward(route, `${meta.url}/tr/${url.search}`);
-    if (url.origin === APP_URL) return forward(route, `http://127.0.0.1:${app.port}${url.pathname}${url.search}`);
-    routed.push({ url: url.href, method: route.request().method(), to: "refused" });
-    return route.abort();
-  });
-}
-
-const cookies = async (context: BrowserContext) =>
-  Object.fromEntries((await context.cookies()).map((cookie) => [cookie.name, decodeURIComponent(cookie.value)]));
+const toStandIns = (url: URL) => {
+  if (url.href === FBEVENTS_URL) return { forward: `${meta.url}/en_US/fbevents.js` };
+  if (isMetaPixelEndpoint(url)) return { forward: `${meta.url}/tr/${url.search}` };
+  if (url.origin === APP_URL) return { forward: `http://127.0.0.1:${app.port}${url.pathname}${url.search}` };
+  return undefined;
+};
 
 async function openProduct(page: Page, product: StorefrontProduct, query = "") {
   await page.goto(`${storefront.origin}/products/${product.handle}${query}`);
@@ -142,20 +134,6 @@ async function openProduct(page: Page, product: StorefrontProduct, query = "") {
 async function addToCart(page: Page, quantity: number) {
   await page.fill("#quantity", String(quantity));
   await page.click("#add-to-cart");
-}
-
-/** What the test saw, written on the page before its screenshot. */
-async function screenshotWith(page: Page, name: string, state: unknown) {
-  await page.evaluate(
-    (text) => {
-      const pre = document.createElement("pre");
-      pre.style.cssText = "background:#f4f4f4;padding:12px;font-size:12px;white-space:pre-wrap";
-      pre.textContent = text;
-      document.body.appendChild(pre);
-    },
-    JSON.stringify(state, null, 2),
-  );
-  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
 }
 
 const presentment = (set: any) => ({
@@ -197,7 +175,7 @@ function checkoutCompleted(order: Record<string, any>, href: string) {
 describe.skipIf(!runnable)(SUITE, () => {
   it("ad click, Ajax cart, signed orders/create and the web pixel's checkout_completed: one Purchase at Meta, same event id and fbc", async () => {
     const context = await app.browser.newContext({ userAgent: USER_AGENT });
-    await routeOutside(context);
+    await routeOutside(context, routed, toStandIns);
     const page = await context.newPage();
 
     // The ad click: the embed keeps fbclid as _fbc, Meta's pixel (the stand-in's) fires.
@@ -234,7 +212,7 @@ describe.skipIf(!runnable)(SUITE, () => {
       { variantId: SOCKS.variantId, quantity: 2 },
       { variantId: BEANIE.variantId, quantity: 1 },
     ]);
-    await screenshotWith(page, "end-to-end-storefront-cart", { cookies: jar, cart });
+    await screenshotWith(page, path.join(OUT, "end-to-end-storefront-cart.png"), { cookies: jar, cart });
 
     // The order Shopify makes of that cart: its attributes as note_attributes, its token.
     const order = atShop(shopifyFixture("orders-create-web"), SHOP);
@@ -326,7 +304,7 @@ describe.skipIf(!runnable)(SUITE, () => {
       routed,
     };
     writeFileSync(path.join(OUT, "end-to-end-calls.json"), `${JSON.stringify(recorded, null, 2)}\n`);
-    await screenshotWith(thankYou, "end-to-end-meta", {
+    await screenshotWith(thankYou, path.join(OUT, "end-to-end-meta.png"), {
       purchase: {
         server: { event_id: server.event_id, fbc: server.user_data.fbc, fbp: server.user_data.fbp },
         browser: { eid: browser.eventId, fbc: browser.fbc, fbp: browser.fbp },

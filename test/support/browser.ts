@@ -2,7 +2,7 @@
 // or Playwright downloads. A developer without it gets those tests skipped, with a line saying
 // which and how to install it; CI (CI=true) must run them, so there a missing browser fails.
 import { existsSync } from "node:fs";
-import type { LaunchOptions } from "playwright-core";
+import type { LaunchOptions, Page } from "playwright-core";
 import { machineClockEnv } from "./machine-clock";
 
 /** CHROMIUM_PATH points elsewhere (another install, or a missing one to try the skip). */
@@ -53,3 +53,20 @@ export const fakeAppBridge = (token: string) => `
     saveBar: { show: (id) => { window.__appBridge.saveBar.push("show " + id); }, hide: (id) => { window.__appBridge.saveBar.push("hide " + id); } },
   };
 `;
+
+/**
+ * A full-page screenshot at `file` with `state` written at the page's foot: a storefront
+ * embed shows nothing of its own, so what it did is put where the picture shows it.
+ */
+export async function screenshotWith(page: Page, file: string, state: unknown): Promise<void> {
+  await page.evaluate(
+    (text) => {
+      const pre = document.createElement("pre");
+      pre.style.cssText = "background:#f4f4f4;padding:12px;font-size:12px;white-space:pre-wrap";
+      pre.textContent = text;
+      document.body.appendChild(pre);
+    },
+    JSON.stringify(state, null, 2),
+  );
+  await page.screenshot({ path: file, fullPage: true });
+}
