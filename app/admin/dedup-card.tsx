@@ -1,10 +1,12 @@
 // The Overview's deduplication card: of the events the server delivered to Meta, the share the
 // storefront's pixel fired too (Meta keeps one of each pair) and the share only the server
-// delivered (what server-side delivery recovered). And the warning when another Meta pixel on
-// the storefront runs one of the shop's pixels.
+// delivered (what server-side delivery recovered). And the warnings when another Meta pixel on
+// the storefront runs one of the shop's pixels, or Meta's Facebook & Instagram channel may send
+// to them from its own server.
 import { Banner, BlockStack, Card, DataTable, Text } from "@shopify/polaris";
 import { percent, type DedupHealth, type DedupRow } from "../pipeline/dedup-health";
 import type { PixelSightingView } from "../pipeline/pixel-sightings.server";
+import type { MetaChannelWarning } from "../shopify/sales-channels";
 
 const EVENT_LABEL: Record<string, string> = { Purchase: "Purchases", InitiateCheckout: "Checkouts started" };
 const label = (name: string) => EVENT_LABEL[name] ?? name;
@@ -62,9 +64,12 @@ export function DedupCard({ health }: { health: DedupHealth }) {
   );
 }
 
+const pixelNames = (pixels: { pixelId: string; label: string | null }[]) =>
+  pixels.map((p) => (p.label ? `${p.label} (${p.pixelId})` : p.pixelId)).join(", ");
+
 export function OtherPixelBanner({ sightings }: { sightings: PixelSightingView[] }) {
   if (sightings.length === 0) return null;
-  const names = sightings.map((s) => (s.label ? `${s.label} (${s.pixelId})` : s.pixelId)).join(", ");
+  const names = pixelNames(sightings);
   return (
     <Banner tone="warning" title="Another Meta pixel on your storefront">
       <p>
@@ -74,6 +79,33 @@ export function OtherPixelBanner({ sightings }: { sightings: PixelSightingView[]
         second time, unless its app embed is set to &quot;Take over&quot;. What to do: keep one of them. Either turn off
         that pixel (in the Facebook &amp; Instagram app: Settings &gt; Data sharing, or remove it from your theme), or
         choose a different pixel there.
+      </p>
+    </Banner>
+  );
+}
+
+export function MetaChannelBanner({
+  warning,
+  settingsUrl,
+}: {
+  warning: MetaChannelWarning | null;
+  settingsUrl: string;
+}) {
+  if (!warning) return null;
+  const one = warning.pixels.length === 1;
+  return (
+    <Banner
+      tone="warning"
+      title="Meta's Facebook & Instagram channel may count your purchases twice"
+      action={{ content: "Open settings", url: settingsUrl }}
+    >
+      <p>
+        The Facebook &amp; Instagram sales channel is installed on your store. If its data sharing sends to{" "}
+        {one ? "pixel" : "one of your pixels"} {pixelNames(warning.pixels)} too, Meta gets each purchase twice: once
+        from the channel and once from CAPI Relay, with different event IDs, so it counts both. What to do: in the
+        Facebook &amp; Instagram app, open Settings &gt; Data sharing and turn data sharing off for this pixel, or
+        choose a different pixel there. Or remove this pixel from CAPI Relay in Settings. If the channel already uses
+        another pixel, there is nothing to do.
       </p>
     </Banner>
   );

@@ -117,7 +117,7 @@ describe("capi status", () => {
 });
 
 describe("capi dedup", () => {
-  it("gives the shop's deduplication health as the Overview counts it, and another pixel seen", async () => {
+  it("gives the shop's deduplication health as the Overview counts it, another pixel seen and Meta's channel", async () => {
     // SHOP's two sent Purchases (s-0, s-1): the browser fired s-0 (and s-2, which was rejected: no pair).
     await db.prisma.browserEvent.createMany({
       data: [
@@ -127,6 +127,13 @@ describe("capi dedup", () => {
       ],
     });
     await db.prisma.pixelSighting.create({ data: { shop: SHOP, pixelId: "1234567890" } });
+    // What the Overview last read from Shopify: Meta's Facebook & Instagram channel installed.
+    const checkedAt = new Date(Date.now() - 3600_000);
+    await db.prisma.shop.upsert({
+      where: { shop: SHOP },
+      create: { shop: SHOP, metaChannelInstalled: true, metaChannelCheckedAt: checkedAt },
+      update: { metaChannelInstalled: true, metaChannelCheckedAt: checkedAt },
+    });
     const { code, stdout, stderr } = capi(["dedup", "--shop", SHOP, "--days", "3"]);
     expect(code, stderr).toBe(0);
     const out = JSON.parse(stdout);
@@ -135,6 +142,7 @@ describe("capi dedup", () => {
       expect.objectContaining({ eventName: "Purchase", serverSent: 2, paired: 1, serverOnly: 1, pairedShare: 0.5 }),
     ]);
     expect(out.otherPixels.map((p: { pixelId: string }) => p.pixelId)).toEqual(["1234567890"]);
+    expect(out.metaChannel).toEqual({ installed: true, checkedAt: checkedAt.toISOString() });
     expect(capi(["dedup", "--shop", SHOP, "--days", "0"]).code).toBe(2);
   });
 });

@@ -347,7 +347,8 @@ async function dataRequestCommand(args: string[]): Promise<string> {
 /**
  * Deduplication health, as the Overview shows it: per event name and UTC day, the server's
  * delivered events, those the storefront pixel fired too, and those only the server delivered;
- * and another Meta pixel seen running the shop's pixels.
+ * another Meta pixel seen running the shop's pixels; and whether Meta's Facebook & Instagram
+ * channel was installed when the Overview last asked Shopify (no call to Shopify here).
  */
 async function dedupCommand(args: string[]): Promise<string> {
   const { values } = parseArgs({ args, options: { shop: { type: "string" }, days: { type: "string" } }, strict: true });
@@ -357,14 +358,16 @@ async function dedupCommand(args: string[]): Promise<string> {
     throw new CliError("--days must be a whole number from 1 to 90", 2);
   const { loadDedupHealth } = await import("../pipeline/dedup-health.server");
   const { loadPixelSightings } = await import("../pipeline/pixel-sightings.server");
+  const { loadMetaChannelState } = await import("../shopify/sales-channels.server");
   const { prismaSql } = await import("../db/client.server");
   return withDatabase(async (prisma) => {
     const now = new Date();
-    const [health, otherPixels] = await Promise.all([
+    const [health, otherPixels, metaChannel] = await Promise.all([
       loadDedupHealth(prismaSql(prisma), shop, now, days),
       loadPixelSightings(prisma, shop, now),
+      loadMetaChannelState(prisma, shop),
     ]);
-    return JSON.stringify({ shop, ...health, otherPixels }, null, 2);
+    return JSON.stringify({ shop, ...health, otherPixels, metaChannel }, null, 2);
   });
 }
 

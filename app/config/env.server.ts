@@ -21,7 +21,7 @@ const vaultKeyText = z.preprocess(
 );
 
 /** The Admin API scopes the app asks for; shopify.app.toml's access_scopes must be the same (`npm run config` writes them). */
-export const DEFAULT_SCOPES = "read_orders,write_pixels,read_customer_events";
+export const DEFAULT_SCOPES = "read_orders,write_pixels,read_customer_events,read_publications";
 /** Empty counts as unset. */
 const optionalText = z.preprocess((value) => (value === "" ? undefined : value), z.string().optional());
 

@@ -23,7 +23,7 @@ import { loadMatchCoverage } from "../admin/match-coverage.server";
 import { MetaQualityCard } from "../admin/meta-quality-card";
 import { loadMetaQuality } from "../admin/meta-quality.server";
 import { loadEmbedOverride } from "../admin/embed-override.server";
-import { DedupCard, OtherPixelBanner } from "../admin/dedup-card";
+import { DedupCard, MetaChannelBanner, OtherPixelBanner } from "../admin/dedup-card";
 import { loadOnboardingFacts } from "../admin/onboarding.server";
 import { routeErrorBoundary } from "../admin/route-error";
 import { StatsCard } from "../admin/stats-card";
@@ -33,6 +33,7 @@ import { loadPixelSightings } from "../pipeline/pixel-sightings.server";
 import { listDataRequests } from "../pipeline/privacy.server";
 import { database } from "../process-clients.server";
 import { adminGraphqlOf } from "../shopify/admin-graphql";
+import { loadMetaChannelWarning } from "../shopify/sales-channels.server";
 import { ensureWebPixel } from "../shopify/web-pixel.server";
 import { authenticate } from "../shopify.server";
 
@@ -44,9 +45,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
   // First load after install: the web pixel is created here when a destination already exists.
   // The plan is read from Shopify beside it; reading it may hold or resume delivery, which the
   // destination views below then show.
-  const [webPixel, billing] = await Promise.all([
+  const [webPixel, billing, metaChannel] = await Promise.all([
     ensureWebPixel(db.prisma, { graphql: adminGraphqlOf(admin), grantedScopes: session.scope }, shop),
     loadBillingCard(db.prisma, shop, adminGraphqlOf(admin)),
+    // Whether Meta's own sales channel is installed: read from Shopify at most every 6 hours.
+    loadMetaChannelWarning(db.prisma, { graphql: adminGraphqlOf(admin), grantedScopes: session.scope }, shop),
   ]);
   const now = new Date();
   const [
@@ -90,6 +93,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     embedOverride,
     dedup,
     sightings,
+    metaChannel,
   });
 }
 
@@ -108,6 +112,7 @@ export default function Overview() {
     embedOverride,
     dedup,
     sightings,
+    metaChannel,
   } = useLoaderData<typeof loader>();
   return (
     <Page>
@@ -138,6 +143,7 @@ export default function Overview() {
           </Banner>
         )}
         <OtherPixelBanner sightings={sightings} />
+        <MetaChannelBanner warning={metaChannel} settingsUrl="/app/settings" />
         {destinations.length === 0 && (
           <Banner tone="warning" title="Connect your Meta pixel">
             <p>

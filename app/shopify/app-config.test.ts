@@ -21,6 +21,7 @@ import {
   withDeployValues,
   type AppConfig,
 } from "./app-config";
+import { SALES_CHANNEL_SCOPES } from "./sales-channels";
 import { WEB_PIXEL_SCOPES } from "./web-pixel";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -51,10 +52,10 @@ describe("shopify.app.toml as committed", () => {
     expect(placeholdersLeft(config)).toEqual(["client_id", "application_url", "auth.redirect_urls", "app_proxy.url"]);
   });
 
-  it("asks for the app's scopes (SCOPES), the web pixel's among them", () => {
+  it("asks for the app's scopes (SCOPES), the web pixel's and the sales channels' among them", () => {
     const scopes = scopeSet(committed().access_scopes?.scopes);
     expect(scopes).toEqual(scopeSet(DEFAULT_SCOPES));
-    expect(scopes).toEqual(expect.arrayContaining([...WEB_PIXEL_SCOPES]));
+    expect(scopes).toEqual(expect.arrayContaining([...WEB_PIXEL_SCOPES, ...SALES_CHANNEL_SCOPES]));
   });
 
   it("takes webhook payloads in the app's own Admin API version", () => {

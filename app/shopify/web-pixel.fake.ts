@@ -2,6 +2,7 @@
 // one web pixel per shop, settings checked against the extension's [settings] fields (read
 // from its shopify.extension.toml), the app installation's metafields, and the answers Shopify
 // gives (userErrors TAKEN / NOT_FOUND / INVALID_SETTINGS, top-level ACCESS_DENIED, no answer).
+// Also the shop's sales channels (publications of app catalogs), for Meta's own channel.
 import { readFileSync } from "node:fs";
 import type { AdminGraphql } from "./admin-graphql";
 
@@ -18,6 +19,12 @@ export interface FakeShopify extends AdminGraphql {
   unreachable: boolean;
   /** metafieldsSet answers with this userError. */
   refuseMetafields: boolean;
+  /** The names of the shop's sales channels' publications (Publication.name), in Shopify's order. */
+  salesChannels: string[];
+  /** ACCESS_DENIED for `publications` (read_publications not granted). */
+  denyPublications: boolean;
+  /** The `publications` pages asked for, by their `after` cursor (null for the first). */
+  publicationCalls: (string | null)[];
 }
 
 export const FAKE_APP_INSTALLATION_ID = "gid://shopify/AppInstallation/42";
@@ -42,6 +49,9 @@ export function fakeShopify(existing: { id: string; settings: string } | null = 
     deny: false,
     unreachable: false,
     refuseMetafields: false,
+    salesChannels: ["Online Store"],
+    denyPublications: false,
+    publicationCalls: [] as (string | null)[],
   };
   const fields = new Set(extensionSettingFields());
   // Every field is a single_line_text_field: a string, one line; pixelIds has min 1.
@@ -59,12 +69,14 @@ export function fakeShopify(existing: { id: string; settings: string } | null = 
   };
   const handler = async (query: string, variables: Record<string, unknown>): Promise<unknown> => {
     const op =
-      /\b(webPixelCreate|webPixelUpdate|webPixelDelete|webPixel|currentAppInstallation|metafieldsSet|metafieldsDelete)\s*[({]/.exec(
+      /\b(webPixelCreate|webPixelUpdate|webPixelDelete|webPixel|currentAppInstallation|metafieldsSet|metafieldsDelete|publications)\s*[({]/.exec(
         query,
       )![1]!;
     const pixelOp = op.startsWith("webPixel");
-    (pixelOp ? fn.calls : fn.metafieldCalls).push(op);
+    if (op === "publications") fn.publicationCalls.push((variables.after as string | undefined) ?? null);
+    else (pixelOp ? fn.calls : fn.metafieldCalls).push(op);
     if (fn.unreachable) throw new Error("getaddrinfo ENOTFOUND fake.myshopify.com");
+    if (op === "publications") return publications(variables);
     if (fn.deny && pixelOp) {
       return {
         errors: [
@@ -122,6 +134,30 @@ export function fakeShopify(existing: { id: string; settings: string } | null = 
       return answer(op, [{ code: "NOT_FOUND", field: ["id"], message: "Web pixel not found." }]);
     fn.pixel = { ...fn.pixel, settings: String(settings) };
     return answer(op, [], fn.pixel);
+  };
+  // Shopify's cursors are opaque; here a cursor is the index after the page's last node.
+  const publications = (variables: Record<string, unknown>) => {
+    if (fn.denyPublications)
+      return {
+        errors: [
+          {
+            message: "Access denied for publications field. Required access: `read_publications` access scope.",
+            extensions: { code: "ACCESS_DENIED" },
+          },
+        ],
+      };
+    const first = Number(variables.first ?? 10);
+    const start = variables.after ? Number(variables.after) : 0;
+    const names = fn.salesChannels.slice(start, start + first);
+    const end = start + names.length;
+    return {
+      data: {
+        publications: {
+          pageInfo: { hasNextPage: end < fn.salesChannels.length, endCursor: names.length ? String(end) : null },
+          nodes: names.map((name) => ({ name })),
+        },
+      },
+    };
   };
   const fn: FakeShopify = Object.assign(handler, state);
   return fn;

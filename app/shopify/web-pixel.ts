@@ -161,6 +161,11 @@ export const webPixelQueryResponseSchema = z.object({ data: z.object({ webPixel:
 
 /** The scopes of WEB_PIXEL_SCOPES a session was not granted; none when the grant is unknown. */
 export function missingWebPixelScopes(granted: string | null | undefined): string[] {
+  return missingScopes(granted, WEB_PIXEL_SCOPES);
+}
+
+/** The scopes of `wanted` a session was not granted (write_x covers read_x); none when the grant is unknown. */
+export function missingScopes(granted: string | null | undefined, wanted: readonly string[]): string[] {
   if (granted === null || granted === undefined) return [];
   const have = new Set(
     granted
@@ -171,7 +176,7 @@ export function missingWebPixelScopes(granted: string | null | undefined): strin
   // write_x includes read_x.
   const covers = (scope: string) =>
     have.has(scope) || (scope.startsWith("read_") && have.has(`write_${scope.slice(5)}`));
-  return WEB_PIXEL_SCOPES.filter((s) => !covers(s));
+  return wanted.filter((s) => !covers(s));
 }
 
 const PERMISSIONS_HINT =

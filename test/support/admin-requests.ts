@@ -106,5 +106,9 @@ export function perShop<T>(make: (shop: string) => T): { of(shop: string): T; al
   };
 }
 
-/** The storefront's own calls (the web pixel, the pixel ids' metafield), which the web pixel stand-in answers. */
-export const STOREFRONT_OPERATION = /webPixel|query CapiRelayAppInstallation\b|CapiRelayPixelIds/;
+/**
+ * The calls the web pixel stand-in answers: the storefront's own (the web pixel, the pixel ids'
+ * metafield) and the sales channels' publications (Meta's own channel).
+ */
+export const STOREFRONT_OPERATION =
+  /webPixel|query CapiRelayAppInstallation\b|CapiRelayPixelIds|CapiRelayAppPublications/;
