@@ -5,27 +5,25 @@
 // URL is answered with the app's page and a fresh session token, as Shopify's admin loads it),
 // the pick of business and pixel, and the saved connection; then the warnings before and after
 // the token's end. Screenshots at 1280 and 390 px go to bench/out/.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
-import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
-import path from "node:path";
-import { Session } from "@shopify/shopify-api";
-import { getJwt } from "@shopify/shopify-api/test-helpers";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMetaSandbox, type MetaSandbox } from "../../sandbox/meta-graph/server";
-import { canRunBrowserTests, chromiumLaunchOptions, fakeAppBridge } from "../../test/support/browser";
-import { createTestDatabase, REDIS_URL, type TestDatabase } from "../../test/support/services";
+import {
+  appBridgeCalls,
+  overflowsViewport,
+  screenshot as photograph,
+  startAdminApp,
+  type AdminApp,
+  type OpenedPage,
+} from "../../test/support/admin-browser";
+import { canRunBrowserTests } from "../../test/support/browser";
+import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 
-const ROOT = path.resolve(__dirname, "../..");
 const STORE = "browser-login";
 const SHOP = `${STORE}.myshopify.com`;
 const API_KEY = "browser-login-key";
 const API_SECRET = "browser-login-secret";
 const META_APP = { appId: "5566778899", appSecret: "browser-meta-s3cret" };
-const USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
-const OUT = path.join(ROOT, "bench/out");
 const DAY_MS = 86_400_000;
 const BUSINESSES = [
   { id: "900000000000001", name: "Main Street Goods", pixels: [{ id: "1234567890123", name: "Old pixel" }] },
@@ -41,122 +39,41 @@ const BUSINESSES = [
 
 let testDb: TestDatabase;
 let meta: MetaSandbox;
-let server: { port: number; close(): Promise<void> };
-let browser: Browser;
-let appUrl: string;
-
-/** A port free now: the app's public URL (the callback's) must be known before the app starts. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+let app: AdminApp;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, "build/index.js"))) {
-    execFileSync(process.execPath, [path.join(ROOT, "node_modules/@remix-run/dev/dist/cli.js"), "build"], {
-      cwd: ROOT,
-      stdio: "ignore",
-    });
-  }
   testDb = await createTestDatabase();
   meta = await startMetaSandbox({ loginApp: META_APP });
-  const port = await freePort();
-  appUrl = `http://127.0.0.1:${port}`;
-  Object.assign(process.env, {
-    SHOPIFY_API_KEY: API_KEY,
-    SHOPIFY_API_SECRET: API_SECRET,
-    SHOPIFY_APP_URL: appUrl,
-    DATABASE_URL: testDb.url,
-    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
-    REDIS_URL,
-    META_GRAPH_URL: meta.url,
-    META_DIALOG_URL: meta.url,
-    META_APP_ID: META_APP.appId,
-    META_APP_SECRET: META_APP.appSecret,
-    META_LOGIN_CONFIG_ID: "112233445566",
+  // Meta sends the merchant back to the app's own URL: the app must know it before it starts.
+  app = await startAdminApp({
+    db: testDb,
+    apiKey: API_KEY,
+    apiSecret: API_SECRET,
+    stores: [STORE],
+    publicUrl: true,
+    env: {
+      META_GRAPH_URL: meta.url,
+      META_DIALOG_URL: meta.url,
+      META_APP_ID: META_APP.appId,
+      META_APP_SECRET: META_APP.appSecret,
+      META_LOGIN_CONFIG_ID: "112233445566",
+    },
   });
-  const { loadBuild, startWebServer } = await import("../../server/main");
-  const { sessionStorage } = await import("../shopify.server");
-  await sessionStorage!.storeSession(
-    new Session({
-      id: `offline_${SHOP}`,
-      shop: SHOP,
-      state: "login",
-      isOnline: false,
-      accessToken: "shpat_login",
-      scope: "read_orders",
-      // An expiring token with its hour ahead, as the app stores them: no token exchange is needed.
-      expires: new Date(Date.now() + 3600_000),
-    }),
-  );
-  mkdirSync(OUT, { recursive: true });
-  server = await startWebServer({ port, host: "127.0.0.1", build: await loadBuild(), mode: "production" });
-  browser = await chromium.launch(chromiumLaunchOptions);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  const { closeProcessClients } = await import("../process-clients.server");
-  await closeProcessClients();
+  await app?.close();
   await testDb?.drop();
   await meta?.close();
 });
 
 const SUITE = "Connect with Meta in Chromium";
 
-interface Opened {
-  page: Page;
-  /** Requests to any host but this machine's (the app, the Meta stand-in), App Bridge's script excepted. */
-  external: string[];
-  /** The app pages the shop's admin opened in its frame, after Meta's redirect. */
-  reembedded: string[];
-}
+const open = (path: string, width: number): Promise<OpenedPage> => app.open(path, width);
 
-async function open(path_: string, width: number): Promise<Opened> {
-  const page = await browser.newPage({ userAgent: USER_AGENT, viewport: { width, height: 900 } });
-  const external: string[] = [];
-  const reembedded: string[] = [];
-  await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => {
-    const url = route.request().url();
-    if (url !== "https://cdn.shopify.com/shopifycloud/app-bridge.js") external.push(url);
-    return route.abort();
-  });
-  const { token } = await getJwt(STORE, API_KEY, API_SECRET);
-  const host = Buffer.from(`admin.shopify.com/store/${STORE}`).toString("base64url");
-  const embedded = (appPath: string, query = "") =>
-    `${appUrl}${appPath}?embedded=1&shop=${SHOP}&host=${host}&id_token=${token}${query ? `&${query}` : ""}`;
-  // The shop's admin, where the callback sends the merchant: it loads the app's page with a session token.
-  await page.route(`https://${SHOP}/admin/apps/${API_KEY}/**`, (route) => {
-    const url = new URL(route.request().url());
-    const appPath = url.pathname.slice(`/admin/apps/${API_KEY}`.length);
-    reembedded.push(`${appPath}${url.search}`);
-    return route.fulfill({ status: 302, headers: { location: embedded(appPath, url.searchParams.toString()) } });
-  });
-  await page.addInitScript(fakeAppBridge(token));
-  const response = await page.goto(embedded(path_));
-  expect(response?.status()).toBe(200);
-  await page.waitForLoadState("networkidle");
-  return { page, external, reembedded };
-}
+const screenshot = photograph;
 
-async function screenshot(page: Page, name: string) {
-  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
-}
-
-const overflowsViewport = (page: Page) =>
-  page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-
-const toasts = (page: Page) =>
-  page.evaluate(
-    () => (window as unknown as { __appBridge: { toasts: Array<{ message: string }> } }).__appBridge.toasts,
-  );
+const toasts = async (page: Page) => (await appBridgeCalls(page)).toasts;
 
 /** From Settings' button to Meta's dialog, at the top of the window. */
 async function toDialog(page: Page) {

@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
@@ -25,10 +26,14 @@ export interface OpenedPage {
   page: Page;
   /** Requests to any host but this machine's, App Bridge's script excepted. */
   external: string[];
+  /** The app pages the shop's admin opened in its frame again (after a redirect to the admin, as Meta's login ends). */
+  reembedded: string[];
 }
 
 export interface AdminApp {
   readonly port: number;
+  /** The app's URL as Shopify knows it (SHOPIFY_APP_URL). */
+  readonly url: string;
   readonly browser: Browser;
   /** An admin page of `store` (the first store by default) at `width` px, as the admin embeds it;
    * `path` may carry a query of its own (a page's filters). */
@@ -44,6 +49,23 @@ export interface AdminAppOptions {
   stores: string[];
   /** More settings (a Meta stand-in's URL, say). */
   env?: Record<string, string>;
+  /**
+   * Serve on a port chosen before the app starts, which is then its public URL: for pages that
+   * send the browser to another site and back (Meta's login), whose return URL the app builds.
+   */
+  publicUrl?: boolean;
+}
+
+/** A port free now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 export async function startAdminApp(o: AdminAppOptions): Promise<AdminApp> {
@@ -53,10 +75,12 @@ export async function startAdminApp(o: AdminAppOptions): Promise<AdminApp> {
       stdio: "ignore",
     });
   }
+  const fixedPort = o.publicUrl ? await freePort() : 0;
+  const appUrl = o.publicUrl ? `http://127.0.0.1:${fixedPort}` : "https://capi-relay.example.com";
   Object.assign(process.env, {
     SHOPIFY_API_KEY: o.apiKey,
     SHOPIFY_API_SECRET: o.apiSecret,
-    SHOPIFY_APP_URL: "https://capi-relay.example.com",
+    SHOPIFY_APP_URL: appUrl,
     DATABASE_URL: o.db.url,
     ENCRYPTION_KEY: randomBytes(32).toString("hex"),
     REDIS_URL,
@@ -70,31 +94,44 @@ export async function startAdminApp(o: AdminAppOptions): Promise<AdminApp> {
     );
   }
   mkdirSync(SCREENSHOTS, { recursive: true });
-  const server = await startWebServer({ port: 0, host: "127.0.0.1", build: await loadBuild(), mode: "production" });
+  const server = await startWebServer({
+    port: fixedPort,
+    host: "127.0.0.1",
+    build: await loadBuild(),
+    mode: "production",
+  });
   const browser = await chromium.launch(chromiumLaunchOptions);
   return {
     port: server.port,
+    url: appUrl,
     browser,
     async open(pagePath, width, options = {}) {
       const store = options.store ?? o.stores[0]!;
+      const shop = `${store}.myshopify.com`;
       const page = await browser.newPage({ userAgent: USER_AGENT, viewport: { width, height: 900 } });
       const external: string[] = [];
+      const reembedded: string[] = [];
       await page.route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => {
         const url = route.request().url();
         if (url !== APP_BRIDGE_SCRIPT) external.push(url);
         return route.abort();
       });
       const { token } = await getJwt(store, o.apiKey, o.apiSecret);
-      await page.addInitScript(fakeAppBridge(token));
       const host = Buffer.from(`admin.shopify.com/store/${store}`).toString("base64url");
-      const shop = `${store}.myshopify.com`;
-      const query = `embedded=1&shop=${shop}&host=${host}&id_token=${token}`;
-      const response = await page.goto(
-        `http://127.0.0.1:${server.port}${pagePath}${pagePath.includes("?") ? "&" : "?"}${query}`,
-      );
+      const embedded = (appPath: string) =>
+        `http://127.0.0.1:${server.port}${appPath}${appPath.includes("?") ? "&" : "?"}embedded=1&shop=${shop}&host=${host}&id_token=${token}`;
+      // The shop's admin, where a redirect out of the frame lands: it opens the app's page in its frame again.
+      await page.route(`https://${shop}/admin/apps/${o.apiKey}/**`, (route) => {
+        const url = new URL(route.request().url());
+        const appPath = `${url.pathname.slice(`/admin/apps/${o.apiKey}`.length)}${url.search}`;
+        reembedded.push(appPath);
+        return route.fulfill({ status: 302, headers: { location: embedded(appPath) } });
+      });
+      await page.addInitScript(fakeAppBridge(token));
+      const response = await page.goto(embedded(pagePath));
       expect(response?.status()).toBe(options.status ?? 200);
       await page.waitForLoadState("networkidle");
-      return { page, external };
+      return { page, external, reembedded };
     },
     async close() {
       await browser.close();
