@@ -19,6 +19,7 @@ import { startWorker } from "./worker.server";
 
 const A = "accuracy-a.myshopify.com";
 const B = "accuracy-b.myshopify.com";
+const E = "accuracy-e.myshopify.com";
 const HOUR = 3_600_000;
 const TEST_ORDER = "Shopify test order, and the shop has no test event code";
 const CONSENT = "the buyer declined marketing tracking";
@@ -119,12 +120,14 @@ const TRUTH: Truth[] = [
 const pixels: Record<"p1" | "p2" | "p3" | "p4", string> = { p1: "", p2: "", p3: "", p4: "" };
 let tokenA = "";
 let tokenB = "";
+let tokenE = "";
 
 beforeAll(async () => {
   db = await createTestDatabase();
   admin = adminStandIn({ apiKey: "k", apiSecret: "s" });
   tokenA = admin.issue(A, { expiring: false }).access_token;
   tokenB = admin.issue(B, { expiring: false }).access_token;
+  tokenE = admin.issue(E, { expiring: false }).access_token;
   admin.handle(
     A,
     ordersConnection(() => shopOrders.get(A) ?? []),
@@ -132,6 +135,10 @@ beforeAll(async () => {
   admin.handle(
     B,
     ordersConnection(() => shopOrders.get(B) ?? []),
+  );
+  admin.handle(
+    E,
+    ordersConnection(() => shopOrders.get(E) ?? []),
   );
 
   pixels.p1 = await pixel(A, "111", { sendTestOrders: true });
@@ -245,6 +252,35 @@ describe("measureAccuracy", () => {
       0,
     );
     expect(total).toBe(before.length);
+  });
+
+  it("names why an order was held back from its webhook's receipt, before reconciliation reads the order", async () => {
+    // Shop E: one order whose buyer declined marketing, one that was delivered; no reconciliation yet.
+    await pixel(E, "777", {});
+    const declined = graphqlOrder(E, 5001, 2, {
+      customAttributes: [{ key: "_capi_consent", value: "marketing=0;analytics=1" }],
+    });
+    const delivered = graphqlOrder(E, 5002, 3);
+    shopOrders.set(E, [declined, delivered]);
+    await webhook(E, declined);
+    await webhook(E, delivered);
+    const [receipt] = await db.sql<{ orderId: string | null; outcome: string; reason: string }>(
+      `SELECT "orderId", "outcome", "reason" FROM "WebhookReceipt" WHERE "shop" = $1 AND "eventId" = 'wh-5001'`,
+      [E],
+    );
+    expect(receipt).toEqual({ orderId: "5001", outcome: "held_back", reason: CONSENT });
+    expect(await db.prisma.event.count({ where: { shop: E, eventId: "5001" } })).toBe(0);
+    expect(await db.prisma.webhookReceipt.count({ where: { shop: E, eventId: reconcileOrderEventId(5001) } })).toBe(0);
+
+    await measureAccuracy({ prisma: db.prisma, graphql: graphqlFor(E, tokenE) }, E, now);
+    const rows = await db.prisma.accuracyDay.findMany({ where: { shop: E } });
+    const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((n, r) => n + f(r), 0);
+    expect(sum((r) => r.orders)).toBe(2);
+    expect(sum((r) => r.heldBack)).toBe(1);
+    expect(sum((r) => r.neverReceived)).toBe(0);
+    expect(sum((r) => r.pending)).toBe(1);
+    const row = rows.find((r) => r.heldBack === 1)!;
+    expect(row.heldBackReasons).toEqual({ [CONSENT]: 1 });
   });
 
   it("keeps no order id in its rows", async () => {

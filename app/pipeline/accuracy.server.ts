@@ -9,6 +9,7 @@ import {
   accuracyDays,
   measureDays,
   ORDER_FATES,
+  STORED_NO_EVENT,
   type AccuracyDayCounts,
   type FateCounts,
   type OrderHead,
@@ -86,7 +87,7 @@ export async function measureAccuracy(
 async function loadRecords(prisma: PrismaClient, shop: string, ids: string[]): Promise<Map<string, OrderRecords>> {
   const records = new Map<
     string,
-    { copies: Map<string, EventState>; reconcileReceipt?: OrderRecords["reconcileReceipt"] }
+    { -readonly [K in keyof OrderRecords]: OrderRecords[K] } & { copies: Map<string, EventState> }
   >();
   const of = (id: string) => {
     let r = records.get(id);
@@ -96,7 +97,7 @@ async function loadRecords(prisma: PrismaClient, shop: string, ids: string[]): P
   for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
     const chunk = ids.slice(i, i + LOOKUP_CHUNK);
     const byReceiptId = new Map(chunk.map((id) => [reconcileOrderEventId(id), id]));
-    const [events, receipts] = await Promise.all([
+    const [events, receipts, webhookReceipts] = await Promise.all([
       prisma.event.findMany({
         where: { shop, eventName: "Purchase", eventId: { in: chunk } },
         select: { eventId: true, destinationId: true, state: true },
@@ -105,6 +106,12 @@ async function loadRecords(prisma: PrismaClient, shop: string, ids: string[]): P
         where: { shop, topic: "orders/create", eventId: { in: [...byReceiptId.keys()] } },
         select: { eventId: true, outcome: true, reason: true },
       }),
+      // orders/create or orders/paid (whichever the shop builds its Purchase from) that stored no event.
+      prisma.webhookReceipt.findMany({
+        where: { shop, orderId: { in: chunk }, outcome: { in: [...STORED_NO_EVENT] } },
+        select: { orderId: true, outcome: true, reason: true },
+        orderBy: { receivedAt: "asc" },
+      }),
     ]);
     for (const e of events) if (isEventState(e.state)) of(e.eventId).copies.set(e.destinationId, e.state);
     for (const r of receipts) {
@@ -112,6 +119,8 @@ async function loadRecords(prisma: PrismaClient, shop: string, ids: string[]): P
       if (id && (RECEIPT_OUTCOMES as readonly string[]).includes(r.outcome))
         of(id).reconcileReceipt = { outcome: r.outcome as ReceiptOutcome, reason: r.reason };
     }
+    for (const r of webhookReceipts)
+      if (r.orderId) of(r.orderId).webhookReceipt = { outcome: r.outcome as ReceiptOutcome, reason: r.reason };
   }
   return records;
 }

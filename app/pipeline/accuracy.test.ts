@@ -83,6 +83,22 @@ describe("classifyOrder", () => {
       fate: "expired",
     },
     {
+      name: "held back on arrival: the webhook's receipt names why, before reconciliation",
+      records: { copies: copies(), webhookReceipt: { outcome: "held_back", reason: CONSENT } },
+      fate: "held_back",
+      reason: CONSENT,
+    },
+    {
+      name: "invalid on arrival, by the webhook's receipt",
+      records: { copies: copies(), webhookReceipt: { outcome: "invalid", reason: "bad" } },
+      fate: "invalid",
+    },
+    {
+      name: "too late on arrival, by the webhook's receipt",
+      records: { copies: copies(), webhookReceipt: { outcome: "expired", reason: "old" } },
+      fate: "expired",
+    },
+    {
       name: "a test order this pixel does not take",
       order: { test: true },
       records: { copies: copies([["p2", "sent"]]) },

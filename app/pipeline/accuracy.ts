@@ -33,7 +33,15 @@ export interface OrderRecords {
   copies: ReadonlyMap<string, EventState>;
   /** The receipt reconciliation recorded when it read the order with no event held (reconcileOrderEventId). */
   reconcileReceipt?: { outcome: ReceiptOutcome; reason: string | null };
+  /**
+   * Why Shopify's own webhook of the order stored no event, when it did not (held back, invalid
+   * or too late on arrival): its receipt, found by the order id it carries.
+   */
+  webhookReceipt?: { outcome: ReceiptOutcome; reason: string | null };
 }
+
+/** Receipt outcomes of a delivery that stored no event: each is the order's fate for every pixel. */
+export const STORED_NO_EVENT = ["held_back", "invalid", "expired"] as const satisfies readonly ReceiptOutcome[];
 
 export const ORDER_FATES = [
   "accepted",
@@ -136,9 +144,11 @@ export function classifyOrder(order: OrderHead, pixel: AccuracyPixel, records: O
         return unreachable(state);
     }
   }
-  if (receipt?.outcome === "held_back") return { fate: "held_back", reason: sharedReason(receipt.reason) };
-  if (receipt?.outcome === "invalid") return { fate: "invalid" };
-  if (receipt?.outcome === "expired") return { fate: "expired" };
+  for (const r of [receipt, records.webhookReceipt]) {
+    if (r?.outcome === "held_back") return { fate: "held_back", reason: sharedReason(r.reason) };
+    if (r?.outcome === "invalid") return { fate: "invalid" };
+    if (r?.outcome === "expired") return { fate: "expired" };
+  }
   if (order.test && !pixel.sendTestOrders) return { fate: "held_back", reason: TEST_ORDER_NOT_FOR_PIXEL };
   if (order.createdAt < pixel.createdAt) return { fate: "held_back", reason: BEFORE_PIXEL };
   if (records.copies.size > 0) return { fate: "held_back", reason: LEFT_OUT_FOR_PIXEL };

@@ -30,6 +30,8 @@ export interface ReceiptInput {
   dedupeKey?: string;
   /** Default: the database's clock. Ingest gives its own, as it does for the receipts written with an event. */
   receivedAt?: Date;
+  /** The order an orders/* delivery is about (./ingest-plan.ts receiptOrderId). */
+  orderId?: string | null;
 }
 
 /**
@@ -59,6 +61,7 @@ export async function recordReceipts(prisma: PrismaClient, receipts: ReceiptInpu
       ...(r.receivedAt ? { receivedAt: r.receivedAt } : {}),
       outcome: r.outcome,
       reason: r.reason ?? null,
+      orderId: r.orderId ?? null,
     })),
     skipDuplicates: true,
   });
@@ -172,6 +175,7 @@ const WEBHOOK_COLUMNS = unnestColumns<WebhookWrite>([
   { name: "now", type: "timestamp", value: (w) => w.now },
   { name: "outcome", type: "text", value: (w) => w.receipt.outcome },
   { name: "reason", type: "text", value: (w) => w.receipt.reason ?? null },
+  { name: "orderId", type: "text", value: (w) => w.receipt.orderId ?? null },
   { name: "eventName", type: "text", value: (w) => w.event.event.event_name },
   { name: "evId", type: "text", value: (w) => w.event.event.event_id },
   { name: "evTopic", type: "text", value: (w) => w.event.topic },
@@ -223,7 +227,7 @@ const RECORD_WEBHOOK_EVENTS = `
     FROM input i
   ),
   receipt AS (
-    INSERT INTO "WebhookReceipt" ("shop", "topic", "webhookId", "eventId", "dedupeKey", "triggeredAt", "receivedAt", "outcome", "reason")
+    INSERT INTO "WebhookReceipt" ("shop", "topic", "webhookId", "eventId", "dedupeKey", "triggeredAt", "receivedAt", "outcome", "reason", "orderId")
     SELECT i."shop", i."topic", i."webhookId", i."eventId",
            CASE WHEN i."foreign" THEN 'refused:' || i."dedupeKey" ELSE i."dedupeKey" END, i."triggeredAt", i."now",
            CASE WHEN i."foreign" THEN 'refused'
@@ -237,7 +241,8 @@ const RECORD_WEBHOOK_EVENTS = `
                                                WHERE w."shop" = j."shop" AND w."topic" = j."topic" AND w."dedupeKey" = j."dedupeKey"))
                 THEN 'duplicate' ELSE i."outcome" END,
            CASE WHEN i."foreign" THEN i."eventName" || ' ' || i."evId" || ' is held for another shop (Shopify ids are global): another shop''s body under this shop''s header'
-                ELSE i."reason" END
+                ELSE i."reason" END,
+           i."orderId"
     FROM checked i
     ON CONFLICT ("shop", "topic", "dedupeKey") DO NOTHING
     RETURNING "shop", "topic", "dedupeKey", "outcome"

@@ -11,6 +11,7 @@ import {
   answerOfWrite,
   ignoredTopic,
   planIngest,
+  receiptOrderId,
   refusedByDatabase,
   triggeredAtOf,
   type IngestAnswer,
@@ -41,6 +42,23 @@ const connected = only();
 const PAUSE_REASON = "Meta no longer accepts the access token of this pixel.";
 const pausedPixel = only({ paused: true, pauseReason: PAUSE_REASON });
 const withTestCode = only({ testEventCode: "TEST12345" });
+
+describe("the order a receipt is about (receiptOrderId)", () => {
+  it.each([
+    ["orders/create", { id: 5678901234567 }, "5678901234567"],
+    ["orders/paid", { id: "450789469" }, "450789469"],
+    ["orders/create", { id: "gid://shopify/Order/1" }, null],
+    ["orders/create", { id: -4 }, null],
+    ["orders/create", { id: 1.5 }, null],
+    ["orders/create", { id: "9".repeat(21) }, null],
+    ["orders/create", {}, null],
+    ["orders/create", null, null],
+    ["checkouts/create", { id: 35000000001 }, null],
+    ["app/uninstalled", { id: 548380009 }, null],
+  ])("%s %j -> %s", (topic, payload, expected) => {
+    expect(receiptOrderId(topic, payload)).toBe(expected);
+  });
+});
 
 describe("a webhook of a topic no event is built from", () => {
   it("is a receipt alone, ignored with the topic", () => {

@@ -1,6 +1,7 @@
 // What becomes of a verified webhook, decided without I/O: which receipt, which event row (if
 // any) and which answer; then what the write's result makes of that answer. The ingest shell
 // (./ingest.server.ts) loads the shop's context, writes the plan and announces the work.
+import { z } from "zod";
 import type { BuildOutcome } from "../events/outcome";
 import { prepareEvent, type EventTopic } from "../events/prepare";
 import type { ShopEventSettings } from "../events/settings";
@@ -73,6 +74,21 @@ export const ALREADY_DELIVERED: IngestResult = {
   outcome: "duplicate",
   reason: "Shopify delivered this webhook before",
 };
+
+const orderReference = z.object({
+  id: z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/)]).transform(String),
+});
+
+/**
+ * The order an orders/* delivery is about, kept on its receipt: an order held back on arrival
+ * (consent, the shop's settings) has no event, and the accuracy report finds why by this id.
+ * null for other topics and for a body without a numeric id.
+ */
+export function receiptOrderId(topic: string, payload: unknown): string | null {
+  if (!topic.startsWith("orders/")) return null;
+  const parsed = orderReference.safeParse(payload);
+  return parsed.success ? parsed.data.id : null;
+}
 
 /** A webhook of a topic no event is built from: its receipt says so. */
 export function ignoredTopic(topic: string): IngestPlan {

@@ -10,6 +10,7 @@ import {
   answerOfWrite,
   ignoredTopic,
   planIngest,
+  receiptOrderId,
   refusedByDatabase,
   triggeredAtOf,
   type IngestAnswer,
@@ -102,6 +103,7 @@ export async function ingestWebhook(
     webhookId: webhook.webhookId,
     eventId: webhook.eventId,
     triggeredAt: triggeredAtOf(webhook.triggeredAt),
+    orderId: receiptOrderId(webhook.topic, webhook.payload),
   };
   // Only an event topic needs the shop's context.
   const plan = isEventTopic(webhook.topic)
