@@ -4,7 +4,6 @@
 // saveDestination and the real PostgreSQL.
 // Shopify's Admin API (web pixel creation) is a stand-in behind fetch, and Meta is the
 // project's stand-in (META_GRAPH_URL): no test reaches the network.
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import {
@@ -12,6 +11,7 @@ import {
   formPost,
   offlineSession,
   perShop,
+  setAppEnv,
   settle,
   stubAdminGraphql,
 } from "../../test/support/admin-requests";
@@ -89,15 +89,7 @@ beforeAll(async () => {
   stubAdminGraphql((shop, query, variables) => shopifyApi.of(shop)(query, variables));
   db = await createTestDatabase();
   meta = await startMetaSandbox();
-  Object.assign(process.env, {
-    META_GRAPH_URL: meta.url,
-    NODE_ENV: "test",
-    SHOPIFY_API_KEY: API_KEY,
-    SHOPIFY_API_SECRET: API_SECRET,
-    SHOPIFY_APP_URL: APP_URL,
-    DATABASE_URL: db.url,
-    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
-  });
+  setAppEnv({ apiKey: API_KEY, apiSecret: API_SECRET, appUrl: APP_URL }, db.url, { META_GRAPH_URL: meta.url });
   // Imported only now: shopify.server and the database read the settings above once.
   const { database } = await import("../process-clients.server");
   await database().ready;

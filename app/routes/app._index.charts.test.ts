@@ -2,10 +2,16 @@
 // signed with the app's secret, an offline session already stored, the real PostgreSQL. Each shop
 // sees its own numbers, equal to SQL counts of its rows, and nothing of another shop's; the
 // buyer's IP never reaches the page. Shopify's Admin API is a stand-in behind fetch.
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { adminRequest, offlineSession, perShop, settle, stubAdminGraphql } from "../../test/support/admin-requests";
+import {
+  adminRequest,
+  offlineSession,
+  perShop,
+  setAppEnv,
+  settle,
+  stubAdminGraphql,
+} from "../../test/support/admin-requests";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 import { fakeShopify } from "../shopify/web-pixel.fake";
 
@@ -36,14 +42,7 @@ const overview = async (store: string, secret = API_SECRET): Promise<Response> =
 beforeAll(async () => {
   stubAdminGraphql((shop, query, variables) => shopifyApi.of(shop)(query, variables));
   db = await createTestDatabase();
-  Object.assign(process.env, {
-    NODE_ENV: "test",
-    SHOPIFY_API_KEY: API_KEY,
-    SHOPIFY_API_SECRET: API_SECRET,
-    SHOPIFY_APP_URL: APP_URL,
-    DATABASE_URL: db.url,
-    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
-  });
+  setAppEnv({ apiKey: API_KEY, apiSecret: API_SECRET, appUrl: APP_URL }, db.url);
   const { database } = await import("../process-clients.server");
   await database().ready;
   const { sessionStorage } = await import("../shopify.server");

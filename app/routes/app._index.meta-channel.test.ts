@@ -5,7 +5,6 @@
 // warning; one without it, one that has not granted read_publications, one Shopify refuses and
 // one with no pixel do not, and none of them makes the page fail. Shopify is asked again only
 // after 6 hours.
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import {
@@ -13,6 +12,7 @@ import {
   offlineSession,
   perShop,
   PIXEL_SCOPES,
+  setAppEnv,
   settle,
   STOREFRONT_OPERATION,
   stubAdminGraphql,
@@ -59,15 +59,7 @@ beforeAll(async () => {
   );
   db = await createTestDatabase();
   meta = await startMetaSandbox();
-  Object.assign(process.env, {
-    NODE_ENV: "test",
-    SHOPIFY_API_KEY: API_KEY,
-    SHOPIFY_API_SECRET: API_SECRET,
-    SHOPIFY_APP_URL: APP_URL,
-    DATABASE_URL: db.url,
-    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
-    META_GRAPH_URL: meta.url,
-  });
+  setAppEnv(APP, db.url, { META_GRAPH_URL: meta.url });
   const { database } = await import("../process-clients.server");
   await database().ready;
   const { sessionStorage } = await import("../shopify.server");

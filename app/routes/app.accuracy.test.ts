@@ -2,7 +2,6 @@
 // signed with the app's secret (Shopify's own test helper), offline sessions already stored,
 // Shopify's orders served behind fetch (test/support/shopify-orders.ts), the web pixel and
 // billing stand-ins for the Overview, and the real PostgreSQL. Each shop sees only its own.
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import {
@@ -10,6 +9,7 @@ import {
   formPost,
   offlineSession,
   perShop,
+  setAppEnv,
   settle,
   STOREFRONT_OPERATION,
   stubAdminGraphql,
@@ -75,14 +75,7 @@ beforeAll(async () => {
     return billingApi.of(shop)(query, variables);
   });
   db = await createTestDatabase();
-  Object.assign(process.env, {
-    NODE_ENV: "test",
-    SHOPIFY_API_KEY: API_KEY,
-    SHOPIFY_API_SECRET: API_SECRET,
-    SHOPIFY_APP_URL: APP_URL,
-    DATABASE_URL: db.url,
-    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
-  });
+  setAppEnv(APP, db.url);
   const { database } = await import("../process-clients.server");
   await database().ready;
   const { sessionStorage } = await import("../shopify.server");

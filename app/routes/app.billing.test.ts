@@ -3,7 +3,6 @@
 // Billing API stand-in (app/shopify/billing.fake.ts) and the web pixel stand-in behind fetch, the
 // library's own billing.request and billing.cancel, signed app_subscriptions/update webhooks and
 // the real PostgreSQL. No test reaches the network.
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import {
@@ -11,6 +10,7 @@ import {
   formPost,
   offlineSession,
   perShop,
+  setAppEnv,
   settle,
   STOREFRONT_OPERATION,
   stubAdminGraphql,
@@ -100,14 +100,7 @@ beforeAll(async () => {
     STOREFRONT_OPERATION.test(query) ? pixelApi.of(shop)(query, variables) : billingOf(shop)(query, variables),
   );
   db = await createTestDatabase();
-  Object.assign(process.env, {
-    NODE_ENV: "test",
-    SHOPIFY_API_KEY: API_KEY,
-    SHOPIFY_API_SECRET: API_SECRET,
-    SHOPIFY_APP_URL: APP_URL,
-    DATABASE_URL: db.url,
-    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
-  });
+  setAppEnv(APP, db.url);
   const { database } = await import("../process-clients.server");
   await database().ready;
   const { sessionStorage } = await import("../shopify.server");

@@ -4,7 +4,7 @@
 // Meta's Dataset Quality API from the stand-in; the Overview's loader then shows Meta's numbers
 // beside ours, the refusal with what to grant for a token without the permission, and another
 // shop sees none of it.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import {
@@ -12,6 +12,7 @@ import {
   formPost,
   offlineSession,
   perShop,
+  setAppEnv,
   settle,
   STOREFRONT_OPERATION,
   stubAdminGraphql,
@@ -118,15 +119,7 @@ beforeAll(async () => {
   );
   db = await createTestDatabase();
   meta = await startMetaSandbox();
-  Object.assign(process.env, {
-    NODE_ENV: "test",
-    SHOPIFY_API_KEY: API_KEY,
-    SHOPIFY_API_SECRET: API_SECRET,
-    SHOPIFY_APP_URL: APP_URL,
-    DATABASE_URL: db.url,
-    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
-    META_GRAPH_URL: meta.url,
-  });
+  setAppEnv(APP, db.url, { META_GRAPH_URL: meta.url });
   const { database } = await import("../process-clients.server");
   await database().ready;
   const { sessionStorage } = await import("../shopify.server");

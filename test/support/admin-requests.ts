@@ -1,6 +1,7 @@
 // How route tests reach the embedded admin's loaders and actions: requests signed as Shopify's
 // admin signs them (the library's own test helper), offline sessions stored as the app stores
 // them, and a loader's thrown Response (a redirect, a 401) taken as its answer.
+import { randomBytes } from "node:crypto";
 import { Session } from "@shopify/shopify-api";
 import { RequestType, setUpValidRequest } from "@shopify/shopify-api/test-helpers";
 import { vi } from "vitest";
@@ -36,6 +37,22 @@ export interface SigningApp {
   apiKey: string;
   apiSecret: string;
   appUrl: string;
+}
+
+/**
+ * The settings the app reads once, at its first import: this app's keys and URL, the test's
+ * database, a fresh token-encryption key, and `more` (a Meta stand-in's URL, say).
+ */
+export function setAppEnv(app: SigningApp, databaseUrl: string, more: Record<string, string> = {}): void {
+  Object.assign(process.env, {
+    NODE_ENV: "test",
+    SHOPIFY_API_KEY: app.apiKey,
+    SHOPIFY_API_SECRET: app.apiSecret,
+    SHOPIFY_APP_URL: app.appUrl,
+    DATABASE_URL: databaseUrl,
+    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
+    ...more,
+  });
 }
 
 /**
