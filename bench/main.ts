@@ -4,7 +4,7 @@
 //
 //   npm run bench                                   everything (about 10 to 15 minutes)
 //   npm run bench -- --quick                        everything, small sizes (a couple of minutes)
-//   npm run bench -- --only burst[,scaling,...]     some parts: event-core, pipeline, burst, latency, scaling, floor
+//   npm run bench -- --only burst[,scaling,...]     some parts: event-core, pipeline, burst, latency, scaling, floor, admin
 //   npm run bench -- --only pipeline --webhooks 5000
 //
 // A partial or scaled-down run writes its report to bench/out/ only; docs/ holds full runs
@@ -14,6 +14,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { runAdmin, type AdminResult } from "./admin";
 import { runBurst, type BurstResult } from "./burst";
 import { renderChart } from "./chart";
 import { formatEventCore, runEventCore, type EventCoreResult } from "./event-core";
@@ -25,7 +26,7 @@ import { formatReport, type Machine } from "./report";
 import { runScaling, type ScalingResult } from "./scaling";
 import { buildApp, ROOT } from "./stack";
 
-const PARTS = ["event-core", "pipeline", "burst", "latency", "scaling", "floor"] as const;
+const PARTS = ["event-core", "pipeline", "burst", "latency", "scaling", "floor", "admin"] as const;
 type Part = (typeof PARTS)[number];
 
 const HELP = `npm run bench -- [options]
@@ -49,6 +50,10 @@ const HELP = `npm run bench -- [options]
   --floor-rate N         floor: offered webhooks per second to the app and to the floor (default 500)
   --floor-rounds N       floor: rounds, each one run of the floor and one of the app (default 4)
   --floor-seconds S      floor: seconds per run (default 10)
+  --admin-events N       admin: events of the one big shop (default 1000000)
+  --admin-shops N        admin: shops in the database, each with a pixel and events (default 10000)
+  --admin-export N       admin: events of the CSV export measured (default 100000; its baseline is 1% of it)
+  --admin-runs N         admin: timed requests per page (default 20)
   --report               write docs/benchmarks.md and .png even for a partial or scaled-down run`;
 
 const { values } = parseArgs({
@@ -73,6 +78,10 @@ const { values } = parseArgs({
     "floor-rate": { type: "string" },
     "floor-rounds": { type: "string" },
     "floor-seconds": { type: "string" },
+    "admin-events": { type: "string" },
+    "admin-shops": { type: "string" },
+    "admin-export": { type: "string" },
+    "admin-runs": { type: "string" },
     report: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -130,6 +139,10 @@ const sizes = {
   floorRate: int("floor-rate", 500),
   floorRounds: int("floor-rounds", quick ? 2 : 4),
   floorSeconds: int("floor-seconds", quick ? 4 : 10),
+  adminEvents: int("admin-events", quick ? 100_000 : 1_000_000),
+  adminShops: int("admin-shops", quick ? 1_000 : 10_000, 3),
+  adminExport: int("admin-export", quick ? 10_000 : 100_000, 100),
+  adminRuns: int("admin-runs", quick ? 5 : 20),
 };
 const scaled =
   quick ||
@@ -152,6 +165,10 @@ const scaled =
     "workers",
     "web",
     "naive-mode",
+    "admin-events",
+    "admin-shops",
+    "admin-export",
+    "admin-runs",
   ].some((k) => values[k as keyof typeof values] !== undefined);
 const toDocs = values.report || (only.length === PARTS.length && !scaled);
 
@@ -191,6 +208,7 @@ const results: {
   latency?: LatencyResult;
   scaling?: ScalingResult;
   floor?: FloorResult;
+  admin?: AdminResult;
 } = {};
 
 // The event core first, alone: it times one thread and wants the machine quiet.
@@ -283,6 +301,19 @@ if (system) {
         log,
       );
       save("floor", results.floor);
+    }
+    if (want("admin")) {
+      results.admin = await runAdmin(
+        {
+          events: sizes.adminEvents,
+          shops: sizes.adminShops,
+          exportEvents: sizes.adminExport,
+          baselineEvents: Math.max(10, Math.round(sizes.adminExport / 100)),
+          runs: sizes.adminRuns,
+        },
+        log,
+      );
+      save("admin", results.admin);
     }
   } finally {
     await meta.close();

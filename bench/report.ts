@@ -1,5 +1,6 @@
 // The markdown report of `npm run bench`: every figure of this run next to its baseline or
 // target, with ✅/❌ only where a target was set (issues 3 and 4), never for comparisons.
+import { CLS_TARGET, LCP_TARGET_MS, LOADER_TARGET_MS, type AdminResult } from "./admin";
 import type { BurstResult } from "./burst";
 import type { EventCoreResult } from "./event-core";
 import type { FloorResult } from "./floor";
@@ -41,6 +42,7 @@ export interface ReportInput {
   latency?: LatencyResult;
   scaling?: ScalingResult;
   floor?: FloorResult;
+  admin?: AdminResult;
 }
 
 export const P99_TARGET_MS = 50;
@@ -418,6 +420,40 @@ function scalingSection(s: ScalingResult, latency?: LatencyResult): string[] {
   ];
 }
 
+function adminSection(a: AdminResult): string[] {
+  const o = a.options;
+  const e = a.export;
+  return [
+    `## The admin at a big shop's size`,
+    ``,
+    `${int(o.events)} events for one shop (30 days, three pixels, every state) among ${int(o.shops)} shops, seeded by SQL in ${a.seedSeconds.toFixed(0)} s (\`bench/admin-seed.ts\`). ` +
+      `Loaders: ${a.method}; ${o.runs} timed requests per page after one untimed, one at a time.`,
+    ``,
+    `| page | median | p95 | p95 / ${LOADER_TARGET_MS} ms | |`,
+    `|---|---|---|---|---|`,
+    ...a.loaders.map(
+      (l) =>
+        `| ${l.page} | ${ms(l.medianMs)} | ${ms(l.p95Ms)} | ${l.ratio.toFixed(2)}× | ${mark(l.p95Ms <= LOADER_TARGET_MS)} |`,
+    ),
+    ``,
+    `CSV export, streamed by a reading client: ${int(e.big.rows)} rows (${(e.big.bytes / 2 ** 20).toFixed(1)} MiB) in ${secs(e.big.seconds)}, ` +
+      `the server's resident memory ${mib(e.big.rssBeforeMiB)} before and at most ${mib(e.big.rssPeakMiB)} during it (+${e.big.growthMiB.toFixed(1)} MiB); ` +
+      `the same export of ${int(e.baseline.rows)} rows: +${e.baseline.growthMiB.toFixed(1)} MiB. ${mark(e.bounded)} ${e.note}.`,
+    ``,
+    `Chromium (headless, 1280 × 900, no throttling, the page opened as the admin embeds it), read by the page's PerformanceObserver (buffered):`,
+    ``,
+    `| page | LCP | CLS | |`,
+    `|---|---|---|---|`,
+    ...a.paint.map(
+      (p) =>
+        `| ${p.page} | ${p.status !== 200 ? `answered ${p.status}` : p.lcpMs === null ? "—" : ms(p.lcpMs)} | ${p.cls.toFixed(3)} | ${mark(p.lcpMs !== null && p.lcpMs <= LCP_TARGET_MS && p.cls <= CLS_TARGET)} |`,
+    ),
+    ``,
+    `Targets: each loader under ${LOADER_TARGET_MS} ms; LCP at most ${LCP_TARGET_MS / 1000} s and CLS at most ${CLS_TARGET} (Built for Shopify, which measures real merchants' browsers at the 75th percentile; these are one lab load each).`,
+    ``,
+  ];
+}
+
 export function formatReport(input: ReportInput): string {
   const lines = [...header(input), ...summary(input)];
   if (input.eventCoreSection) lines.push(input.eventCoreSection, ``);
@@ -426,6 +462,7 @@ export function formatReport(input: ReportInput): string {
   if (input.latency) lines.push(...latencySection(input.latency, input));
   if (input.scaling) lines.push(...scalingSection(input.scaling, input.latency));
   if (input.floor) lines.push(...floorSection(input.floor));
+  if (input.admin) lines.push(...adminSection(input.admin));
   lines.push(
     `Raw figures of this run: \`bench/out/*.json\` (not committed). Reproduce: \`npm install && npm run bench\` with PostgreSQL and Redis running.`,
     ``,

@@ -69,6 +69,7 @@ describe("docs/privacy.md's retention table", () => {
       "meta-login": [],
       accuracy: [DEFAULT_RETENTION_DAYS],
       "dataset-quality": [],
+      "event-counts": [],
     });
   });
 
