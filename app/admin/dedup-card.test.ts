@@ -73,7 +73,7 @@ describe("MetaChannelBanner", () => {
       "If its data sharing sends to pixel Main store (1234567890) too, Meta gets each purchase twice",
     );
     expect(one).toContain("open Settings > Data sharing and turn data sharing off for this pixel");
-    expect(one).toContain("Open settings");
+    expect(one).toContain("Review pixels in Settings");
     const two = render(
       createElement(MetaChannelBanner, {
         warning: {

@@ -97,7 +97,7 @@ export function MetaChannelBanner({
     <Banner
       tone="warning"
       title="Meta's Facebook & Instagram channel may count your purchases twice"
-      action={{ content: "Open settings", url: settingsUrl }}
+      action={{ content: "Review pixels in Settings", url: settingsUrl }}
     >
       <p>
         The Facebook &amp; Instagram sales channel is installed on your store. If its data sharing sends to{" "}

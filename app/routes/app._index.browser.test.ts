@@ -14,6 +14,7 @@ import {
   type OpenedPage,
 } from "../../test/support/admin-browser";
 import { canRunBrowserTests } from "../../test/support/browser";
+import { offlineSession } from "../../test/support/admin-requests";
 import { seedEmbeddedShop } from "../../test/support/embedded-shop";
 import { createTestDatabase, type TestDatabase } from "../../test/support/services";
 
@@ -23,6 +24,8 @@ const API_KEY = "browser-key";
 const API_SECRET = "browser-secret";
 const HASH = "a".repeat(64);
 const EMPTY_STORE = "browser-empty";
+// Has Meta's Facebook & Instagram channel, as read from Shopify earlier (the Shop row's cache).
+const CHANNEL_STORE = "browser-channel";
 
 let testDb: TestDatabase;
 let app: AdminApp;
@@ -30,8 +33,28 @@ let app: AdminApp;
 beforeAll(async () => {
   testDb = await createTestDatabase();
   // The second store is just installed: nothing set up, no events; it must see nothing of the first.
-  app = await startAdminApp({ db: testDb, apiKey: API_KEY, apiSecret: API_SECRET, stores: [STORE, EMPTY_STORE] });
+  app = await startAdminApp({
+    db: testDb,
+    apiKey: API_KEY,
+    apiSecret: API_SECRET,
+    stores: [STORE, EMPTY_STORE, CHANNEL_STORE],
+  });
   const { sessionStorage } = await import("../shopify.server");
+  const channelShop = `${CHANNEL_STORE}.myshopify.com`;
+  await sessionStorage!.storeSession(offlineSession(channelShop, { scope: "read_orders,read_publications" }));
+  await testDb.prisma.shop.create({
+    data: { shop: channelShop, metaChannelInstalled: true, metaChannelCheckedAt: new Date() },
+  });
+  await testDb.prisma.destination.create({
+    data: {
+      id: crypto.randomUUID(),
+      shop: channelShop,
+      pixelId: "246813579024680",
+      label: "Main store",
+      accessTokenEnc: "sealed-ciphertext-channel",
+      tokenFingerprint: "fingerprint-channel",
+    },
+  });
   await seedEmbeddedShop(testDb.prisma, sessionStorage!, {
     shop: SHOP,
     label: "browser",
@@ -215,6 +238,19 @@ describe.skipIf(!canRunBrowserTests(`${SUITE} (app/routes/app._index.browser.tes
     await screenshot(events.page, "admin-events-empty-390");
     await events.page.close();
   });
+
+  for (const width of [1280, 390]) {
+    it(`warns at ${width} px when Meta's Facebook & Instagram channel may send the same purchases`, async () => {
+      const { page, external } = await open("/app", width, CHANNEL_STORE);
+      const banner = page.getByText("Meta's Facebook & Instagram channel may count your purchases twice");
+      await expect.poll(() => banner.count()).toBe(1);
+      expect(await page.getByText("Main store (246813579024680)", { exact: false }).count()).toBeGreaterThan(0);
+      expect(await overflowsViewport(page)).toBeLessThanOrEqual(0);
+      expect(external).toEqual([]);
+      await screenshot(page, `admin-overview-meta-channel-${width}`);
+      await page.close();
+    });
+  }
 
   it("says what failed and retries: the events page while its table is unreadable, then again once it is back", async () => {
     await testDb.prisma.$executeRawUnsafe(`ALTER TABLE "Event" RENAME TO "Event_away"`);
