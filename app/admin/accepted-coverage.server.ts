@@ -7,25 +7,11 @@
 // IP address and user agent are removed from a payload once it is sent (app/pipeline/client-data.ts);
 // the note that records the removal names them, so they count as carried.
 import type { PrismaClient } from "@prisma/client";
-import { bitsOf, loadKeyMasks } from "./event-counts.server";
+import { bitsOf, COUNTED_KEYS, loadKeyMasks, type CountedKey } from "./event-counts.server";
 
-/** user_data keys counted, in the order shown. */
-export const COVERAGE_KEYS = [
-  "em",
-  "ph",
-  "fn",
-  "ln",
-  "ct",
-  "st",
-  "zp",
-  "country",
-  "external_id",
-  "fbp",
-  "fbc",
-  "client_ip_address",
-  "client_user_agent",
-] as const;
-export type CoverageKey = (typeof COVERAGE_KEYS)[number];
+/** user_data keys counted, in the order shown: the rollup's own keys. */
+export const COVERAGE_KEYS = COUNTED_KEYS;
+export type CoverageKey = CountedKey;
 
 export const COVERAGE_WINDOW_DAYS = 7;
 
