@@ -5,7 +5,6 @@
 import type { PrismaClient } from "@prisma/client";
 import type { ReceiptOutcome } from "../pipeline/lifecycle";
 import { listDestinations } from "../pipeline/destinations.server";
-import { sumEventCounts } from "./event-counts.server";
 import {
   breakdown,
   fillBuckets,
@@ -52,13 +51,16 @@ type Raw = { key: string | Date; state: string; count: number };
 const rowsOf = (raw: Raw[]): CountRow[] =>
   raw.map((r) => ({ key: r.key instanceof Date ? r.key.toISOString() : r.key, state: r.state, count: r.count }));
 
-// Both read the rollup (./event-counts.server.ts): the same counts as the events', without scanning them.
 async function eventsPerBucket(prisma: PrismaClient, shop: string, unit: "hour" | "day", since: Date, until: Date) {
-  const rows = await sumEventCounts(prisma, shop, [unit, "state"], { since, until });
-  return rows.map((r) => {
-    const key = unit === "hour" ? (r as { hour: Date }).hour : (r as { day: Date }).day;
-    return { key: key.toISOString(), state: r.state, count: r.count };
-  });
+  // unit is one of two literals, never input.
+  const raw = await prisma.$queryRawUnsafe<Raw[]>(
+    `SELECT date_trunc('${unit}', "createdAt") AS "key", "state", count(*)::int AS "count" FROM "Event"
+     WHERE "shop" = $1 AND "createdAt" >= $2 AND "createdAt" <= $3 GROUP BY 1, 2`,
+    shop,
+    since,
+    until,
+  );
+  return rowsOf(raw);
 }
 
 async function heldBackPerBucket(prisma: PrismaClient, shop: string, unit: "hour" | "day", since: Date, until: Date) {
@@ -81,8 +83,14 @@ async function eventsBy(
   since: Date,
   until: Date,
 ) {
-  const rows = await sumEventCounts(prisma, shop, [column, "state"], { since, until });
-  return rows.map((r) => ({ key: (r as Record<typeof column, string>)[column], state: r.state, count: r.count }));
+  const raw = await prisma.$queryRawUnsafe<Raw[]>(
+    `SELECT "${column}" AS "key", "state", count(*)::int AS "count" FROM "Event"
+     WHERE "shop" = $1 AND "createdAt" >= $2 AND "createdAt" <= $3 GROUP BY 1, 2`,
+    shop,
+    since,
+    until,
+  );
+  return rowsOf(raw);
 }
 
 async function heldBackReasons(prisma: PrismaClient, shop: string, since: Date, until: Date) {

@@ -69,7 +69,6 @@ describe("docs/privacy.md's retention table", () => {
       "meta-login": [],
       accuracy: [DEFAULT_RETENTION_DAYS],
       "dataset-quality": [],
-      "event-counts": [],
     });
   });
 

@@ -186,7 +186,6 @@ export async function handleShopRedact(prisma: PrismaClient, shop: string): Prom
   // redact would fail the same way and the shop's data would stay.
   const events = await withoutStatementLimit(prisma, async (tx) => {
     const deleted = await tx.event.deleteMany({ where: { shop } });
-    await tx.eventCount.deleteMany({ where: { shop } });
     await tx.webhookReceipt.deleteMany({ where: { shop } });
     await tx.dataRequest.deleteMany({ where: { shop } });
     await tx.datasetQuality.deleteMany({ where: { shop } });

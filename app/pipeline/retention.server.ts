@@ -107,8 +107,5 @@ export async function applyRetention(
   const browserEvents = await inBatches(batch, () => sql(DELETE_BROWSER_EVENTS, [cutoff, batch]));
   // Counted with the browser ids: both are the storefront's reports.
   const sightings = await inBatches(batch, () => sql(DELETE_PIXEL_SIGHTINGS, [cutoff, batch]));
-  // The deleted events' counts were taken out of EventCount by its trigger; the groups they
-  // emptied go too, so the rollup stays the size of what is kept.
-  await sql(`DELETE FROM "EventCount" WHERE "hour" < ($1::timestamptz AT TIME ZONE 'UTC') AND "count" = 0`, [cutoff]);
   return { events, receipts, dataRequests, accuracyDays, browserEvents: browserEvents + sightings, scrubbed };
 }
