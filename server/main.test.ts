@@ -14,6 +14,8 @@ let dir: string;
 let server: WebServer;
 let base: string;
 const seen: Request[] = [];
+/** What the /export stream was asked for: bytes produced, and whether the server cancelled it. */
+const exported = { pulled: 0, cancelled: false };
 /** Bytes each /count request's handler read. */
 const counted: number[] = [];
 
@@ -85,6 +87,27 @@ async function handler(request: Request): Promise<Response> {
       },
     });
     return new Response(body, { headers: { "Content-Type": "text/plain" } });
+  }
+  if (url.pathname === "/export") {
+    // 64 MiB asked for one 64 KiB chunk at a time, as the CSV export's pull() answers.
+    const chunk = new Uint8Array(64 * 1024).fill(44);
+    let left = 1024;
+    exported.pulled = 0;
+    exported.cancelled = false;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          if (left-- === 0) return controller.close();
+          exported.pulled += chunk.byteLength;
+          controller.enqueue(chunk);
+        },
+        cancel() {
+          exported.cancelled = true;
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return new Response(body, { headers: { "Content-Type": "application/octet-stream" } });
   }
   if (url.pathname === "/count") {
     // Reads the body as a handler does, without keeping it: how far did the bridge let it go?
@@ -171,6 +194,33 @@ describe("responses", () => {
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
       rest += new TextDecoder().decode(chunk.value);
     expect(rest).toBe("second");
+  });
+
+  it("are produced only as fast as the client reads them, and stop when it leaves", async () => {
+    const MiB = 2 ** 20;
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) =>
+      http.get(`${base}/export`, resolve).on("error", reject),
+    );
+    res.pause();
+    // The client reads nothing for a while: the server may fill the socket's buffers, not 64 MiB.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(exported.pulled).toBeLessThan(16 * MiB);
+    let received = 0;
+    await new Promise<void>((resolve, reject) => {
+      res.on("data", (c: Buffer) => {
+        received += c.length;
+        if (received >= 32 * MiB) {
+          res.destroy();
+          resolve();
+        }
+      });
+      res.on("error", reject);
+      res.resume();
+    });
+    await expect.poll(() => exported.cancelled).toBe(true);
+    // Left halfway: what was made beyond what was read is buffers, not the rest of the 64 MiB.
+    expect(exported.pulled).toBeLessThan(received + 16 * MiB);
+    expect(exported.pulled).toBeLessThan(64 * MiB);
   });
 
   it("have no body for HEAD", async () => {

@@ -12,12 +12,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import {
-  broadcastDevReady,
-  createRequestHandler,
-  writeReadableStreamToWritable,
-  type ServerBuild,
-} from "@remix-run/node";
+import { broadcastDevReady, createRequestHandler, type ServerBuild } from "@remix-run/node";
 import compression from "compression";
 import express, { type ErrorRequestHandler, type Request as ExpressRequest, type RequestHandler } from "express";
 import { checkRedis } from "./services";
@@ -478,8 +473,10 @@ function limitedBody(req: IncomingMessage, limit: number, onTooLarge: () => void
 }
 
 /**
- * Fetch Response → the Express response, streamed (Remix streams HTML as it renders): Remix's
- * own writer, which flushes compression after every chunk.
+ * Fetch Response → the Express response, streamed (Remix streams HTML as it renders), flushing
+ * compression after every chunk as Remix's own writer does. Unlike that writer it waits for the
+ * socket to drain: a CSV export of 100,000 events read by a slow client would otherwise pile up
+ * in this process, all of it, instead of one page of rows at a time.
  */
 async function sendResponse(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
   res.statusCode = response.status;
@@ -495,7 +492,42 @@ async function sendResponse(req: IncomingMessage, res: ServerResponse, response:
     res.end();
     return;
   }
-  await writeReadableStreamToWritable(response.body, res);
+  await writeWithBackpressure(response.body, res);
+}
+
+async function writeWithBackpressure(
+  body: ReadableStream<Uint8Array>,
+  res: ServerResponse & { flush?: () => void },
+): Promise<void> {
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const more = res.write(value);
+      res.flush?.();
+      if (!more) {
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            res.off("drain", go);
+            res.off("close", go);
+            resolve();
+          };
+          res.on("drain", go);
+          res.on("close", go);
+        });
+      }
+      // The client left: stop reading (the export's cursor is closed by the stream's cancel).
+      if (res.destroyed) {
+        await reader.cancel();
+        return;
+      }
+    }
+    res.end();
+  } catch (error) {
+    res.destroy(error as Error);
+    throw error;
+  }
 }
 
 async function main(): Promise<void> {
