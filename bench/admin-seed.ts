@@ -8,6 +8,7 @@
 // the CSV export and its baseline.
 import type pg from "pg";
 import { CLIENT_DATA_REMOVED } from "../app/pipeline/client-data";
+import { foldEventCounts } from "../app/pipeline/event-counts.server";
 
 export const BIG_SHOP = "bench-big.myshopify.com";
 export const EXPORT_SHOP = "bench-export.myshopify.com";
@@ -48,7 +49,7 @@ function eventsSql(shopExpr: string, series: string, n: string, dests: string, p
   )
   INSERT INTO "Event" ("shop", "eventName", "eventId", "topic", "state", "destinationId", "pixelId", "testEventCode",
     "payload", "eventTime", "attempts", "nextAttemptAt", "reasonCode", "reason", "fbtraceId", "customerHash",
-    "checkoutToken", "orderName", "notes", "createdAt", "updatedAt")
+    "checkoutToken", "orderName", "notes", "createdAt", "updatedAt", "sentAt")
   SELECT shop, name,
     CASE WHEN name = 'Purchase' THEN (6000000000000 + o)::text ELSE md5('ck' || o) END,
     CASE WHEN name = 'Purchase' THEN 'orders/paid' ELSE 'checkouts/create' END,
@@ -93,7 +94,7 @@ function eventsSql(shopExpr: string, series: string, n: string, dests: string, p
     CASE WHEN name = 'Purchase' THEN '#' || (1000 + o) END,
     CASE WHEN state IN ('sent', 'rejected', 'invalid', 'expired') THEN jsonb_build_array(jsonb_build_object(
       'code', 'client_data_removed', 'message', '${CLIENT_DATA_REMOVED}client_ip_address, client_user_agent')) END,
-    at, at
+    at, at, CASE WHEN state = 'sent' THEN at + (1 + i % 5) * interval '1 second' END
   FROM e`;
 }
 
@@ -154,7 +155,7 @@ export async function seedAdminDatabase(client: pg.Client, o: SeedOptions): Prom
     `INSERT INTO "EventTransition" ("eventPk", "at", "state", "detail")
      SELECT "id", "createdAt", 'queued', 'from ' || "topic" FROM "Event"
      UNION ALL
-     SELECT "id", "createdAt" + (1 + "id" % 5) * interval '1 second', "state",
+     SELECT "id", COALESCE("sentAt", "createdAt" + (1 + "id" % 5) * interval '1 second'), "state",
        CASE WHEN "state" = 'sent' THEN 'Meta accepted it (events_received 1)' ELSE "reason" END
      FROM "Event" WHERE "state" NOT IN ('queued', 'sending')`,
   );
@@ -193,6 +194,8 @@ export async function seedAdminDatabase(client: pg.Client, o: SeedOptions): Prom
      ORDER BY "eventName", "eventId"`,
     [BIG_SHOP],
   );
+  // As the worker's sweep does every few seconds: the counts the triggers appended, folded in.
+  await foldEventCounts((text, params) => client.query(text, params).then((r) => r.rows));
   // As autovacuum leaves a table that has settled: statistics, and the pages marked all-visible.
   await client.query("VACUUM ANALYZE");
 }

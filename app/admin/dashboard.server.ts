@@ -3,6 +3,7 @@
 // nothing returned here contains the access token or its ciphertext (it all goes to the
 // browser). Results are JSON-safe: ids and dates as strings.
 import type { PrismaClient } from "@prisma/client";
+import { sumEventCounts } from "../pipeline/event-counts.server";
 import { maskPayload } from "./mask";
 import { storedSettings, type StoredSettings } from "../events/settings";
 import { listDestinations, storedCheck } from "../pipeline/destinations.server";
@@ -128,18 +129,13 @@ export function deliveryRate(counts: StateCounts): number | null {
   return settled === 0 ? null : counts.sent / settled;
 }
 
-/** The shop's events by state, created since `since` (all of them without). */
+/** The shop's events by state, created since `since` (all of them without), from the rollup (../pipeline/event-counts.server.ts). */
 export async function countEvents(prisma: PrismaClient, shop: string, since?: Date): Promise<StateCounts> {
-  const groups = await prisma.event.groupBy({
-    by: ["state"],
-    where: { shop, ...(since ? { createdAt: { gte: since } } : {}) },
-    _count: { _all: true },
-  });
+  const groups = await sumEventCounts(prisma, shop, ["state"], { since });
   const counts = emptyCounts();
   for (const group of groups) {
-    const n = group._count._all;
-    counts.total += n;
-    if (isEventState(group.state)) counts[group.state] += n;
+    counts.total += group.count;
+    if (isEventState(group.state)) counts[group.state] += group.count;
   }
   return counts;
 }

@@ -5,6 +5,8 @@
 import type { PrismaClient } from "@prisma/client";
 import type { ReceiptOutcome } from "../pipeline/lifecycle";
 import { listDestinations } from "../pipeline/destinations.server";
+import { sumEventCounts } from "../pipeline/event-counts.server";
+import { snapshotted } from "./report-snapshot.server";
 import {
   breakdown,
   fillBuckets,
@@ -51,16 +53,13 @@ type Raw = { key: string | Date; state: string; count: number };
 const rowsOf = (raw: Raw[]): CountRow[] =>
   raw.map((r) => ({ key: r.key instanceof Date ? r.key.toISOString() : r.key, state: r.state, count: r.count }));
 
+// Both read the rollup (../pipeline/event-counts.server.ts): the same counts as the events', without scanning them.
 async function eventsPerBucket(prisma: PrismaClient, shop: string, unit: "hour" | "day", since: Date, until: Date) {
-  // unit is one of two literals, never input.
-  const raw = await prisma.$queryRawUnsafe<Raw[]>(
-    `SELECT date_trunc('${unit}', "createdAt") AS "key", "state", count(*)::int AS "count" FROM "Event"
-     WHERE "shop" = $1 AND "createdAt" >= $2 AND "createdAt" <= $3 GROUP BY 1, 2`,
-    shop,
-    since,
-    until,
-  );
-  return rowsOf(raw);
+  const rows = await sumEventCounts(prisma, shop, [unit, "state"], { since, until });
+  return rows.map((r) => {
+    const key = unit === "hour" ? (r as { hour: Date }).hour : (r as { day: Date }).day;
+    return { key: key.toISOString(), state: r.state, count: r.count };
+  });
 }
 
 async function heldBackPerBucket(prisma: PrismaClient, shop: string, unit: "hour" | "day", since: Date, until: Date) {
@@ -83,14 +82,8 @@ async function eventsBy(
   since: Date,
   until: Date,
 ) {
-  const raw = await prisma.$queryRawUnsafe<Raw[]>(
-    `SELECT "${column}" AS "key", "state", count(*)::int AS "count" FROM "Event"
-     WHERE "shop" = $1 AND "createdAt" >= $2 AND "createdAt" <= $3 GROUP BY 1, 2`,
-    shop,
-    since,
-    until,
-  );
-  return rowsOf(raw);
+  const rows = await sumEventCounts(prisma, shop, [column, "state"], { since, until });
+  return rows.map((r) => ({ key: (r as Record<typeof column, string>)[column], state: r.state, count: r.count }));
 }
 
 async function heldBackReasons(prisma: PrismaClient, shop: string, since: Date, until: Date) {
@@ -137,16 +130,15 @@ async function windowChart(
 
 /**
  * p50 and p95 of the time from an event's arrival (its row is written as its webhook is
- * received) to its first transition into sent, for the events created in the window that Meta
- * accepted; per event name, and all together (eventName "").
+ * received) to its first transition into sent (`sentAt`), for the events created in the window
+ * that Meta accepted; per event name, and all together (eventName "").
  */
 export async function loadLatency(prisma: PrismaClient, shop: string, since: Date, until: Date): Promise<Latency[]> {
   const rows = await prisma.$queryRaw<Array<{ eventName: string; delivered: number; p50: number; p95: number }>>`
     WITH d AS (
-      SELECT e."eventName", EXTRACT(EPOCH FROM (MIN(t."at") - e."createdAt"))::float8 AS "seconds"
-      FROM "Event" e JOIN "EventTransition" t ON t."eventPk" = e."id" AND t."state" = 'sent'
-      WHERE e."shop" = ${shop} AND e."createdAt" >= ${since} AND e."createdAt" <= ${until}
-      GROUP BY e."id", e."eventName", e."createdAt"
+      SELECT "eventName", EXTRACT(EPOCH FROM ("sentAt" - "createdAt"))::float8 AS "seconds"
+      FROM "Event"
+      WHERE "shop" = ${shop} AND "createdAt" >= ${since} AND "createdAt" <= ${until} AND "sentAt" IS NOT NULL
     )
     SELECT COALESCE("eventName", '') AS "eventName", count(*)::int AS "delivered",
       percentile_cont(0.5) WITHIN GROUP (ORDER BY "seconds") AS "p50",
@@ -168,11 +160,18 @@ export async function loadDeliveryCharts(
   // A destination deleted since keeps its events: they are shown under their id's start.
   const label = (id: string) =>
     id === "" ? NO_DESTINATION_LABEL : (labels.get(id) ?? `Removed pixel (${id.slice(0, 8)})`);
-  const [day, month, latency24h, latency7d] = await Promise.all([
+  const latencies = async () => {
+    const [day, week] = await Promise.all([
+      loadLatency(prisma, shop, new Date(now.getTime() - LATENCY_WINDOWS["24h"]), now),
+      loadLatency(prisma, shop, new Date(now.getTime() - LATENCY_WINDOWS["7d"]), now),
+    ]);
+    return { "24h": day, "7d": week };
+  };
+  const [day, month, latency] = await Promise.all([
     windowChart(prisma, shop, "24h", now, label),
     windowChart(prisma, shop, "30d", now, label),
-    loadLatency(prisma, shop, new Date(now.getTime() - LATENCY_WINDOWS["24h"]), now),
-    loadLatency(prisma, shop, new Date(now.getTime() - LATENCY_WINDOWS["7d"]), now),
+    // Every delivered event of 7 days: kept as last computed, refreshed in the background.
+    snapshotted(prisma, shop, "latency", now, latencies),
   ]);
-  return { windows: { "24h": day, "30d": month }, latency: { "24h": latency24h, "7d": latency7d } };
+  return { windows: { "24h": day, "30d": month }, latency: latency.value };
 }

@@ -7,6 +7,7 @@ import { createdRange, EVENTS_PAGE_SIZE, searchTerms, type Cursor, type EventFil
 import type { EventView } from "./dashboard.server";
 import type { CsvEvent } from "./events-csv";
 import { maskPayload } from "./mask";
+import { sumEventCounts } from "../pipeline/event-counts.server";
 import { retryDecision, RETRYABLE_STATES } from "../pipeline/retry-rule";
 
 /** What the list is narrowed by: the page's filter (no page), and for `capi events --since` a moment. */
@@ -160,10 +161,49 @@ export async function loadEventRow(
   return row ? listRow(row, names, Math.floor(now.getTime() / 1000)) : undefined;
 }
 
-async function cappedCount(prisma: PrismaClient, where: Prisma.EventWhereInput): Promise<number> {
-  // A count that stops at the cap: a big shop's whole table is never counted for a page.
-  const rows = await prisma.event.findMany({ where, select: { id: true }, take: COUNT_LIMIT + 1 });
+/**
+ * How many events match, up to the cap and one more. Without a search the filter's every
+ * condition is a column of the counts rollup, which answers at once; a search's few events are
+ * counted themselves, stopping at the cap, so a big shop's table is never counted for a page.
+ */
+async function cappedCount(
+  prisma: PrismaClient,
+  shop: string,
+  filter: ListFilter,
+  where: Prisma.EventWhereInput,
+  states?: readonly string[],
+): Promise<number> {
+  if (!filter.q) {
+    const range = createdRange(filter);
+    const starts = [range.gte, filter.since].filter((d): d is Date => d !== undefined);
+    const since = starts.length ? new Date(Math.max(...starts.map((d) => d.getTime()))) : undefined;
+    // The rollup's windows end inclusively; createdAt is stored to the millisecond.
+    const until = range.lt && new Date(range.lt.getTime() - 1);
+    if (since && until && since > until) return 0;
+    return countWindow(prisma, shop, filter, { since: since ?? (until ? new Date(0) : undefined), until }, states);
+  }
+  const rows = await prisma.event.findMany({
+    where: states ? { AND: [where, { state: { in: [...states] } }] } : where,
+    select: { id: true },
+    take: COUNT_LIMIT + 1,
+  });
   return rows.length;
+}
+
+async function countWindow(
+  prisma: PrismaClient,
+  shop: string,
+  filter: ListFilter,
+  window: { since?: Date; until?: Date },
+  states?: readonly string[],
+): Promise<number> {
+  const [row] = await sumEventCounts(prisma, shop, [], window, {
+    ...(filter.state ? { state: filter.state } : {}),
+    ...(states ? { states } : {}),
+    ...(filter.event ? { eventName: filter.event } : {}),
+    ...(filter.destination ? { destinationId: filter.destination } : {}),
+  });
+  return row?.count ?? 0;
 }
 
 export async function loadEventPage(
@@ -188,8 +228,8 @@ export async function loadEventPage(
   const last = page[page.length - 1];
   const cursorOf = (r: { createdAt: Date; id: bigint }) => ({ createdAt: r.createdAt, id: r.id });
   const [count, retryCandidates] = await Promise.all([
-    cappedCount(prisma, where),
-    cappedCount(prisma, { AND: [where, { state: { in: [...RETRYABLE_STATES] } }] }),
+    cappedCount(prisma, shop, filter, where),
+    cappedCount(prisma, shop, filter, where, RETRYABLE_STATES),
   ]);
   const nowSeconds = Math.floor(now.getTime() / 1000);
   return {

@@ -5,6 +5,7 @@ import { isBillingHoldReason } from "../billing/standing";
 import { listDestinations } from "../pipeline/destinations.server";
 import type { OnboardingFacts } from "./checklist";
 import { DAY_MS } from "./dashboard.server";
+import { bitsOf, sumEventCounts } from "../pipeline/event-counts.server";
 import { tokenExpiry } from "../meta/token-expiry";
 
 export async function loadOnboardingFacts(
@@ -14,16 +15,16 @@ export async function loadOnboardingFacts(
   now: Date = new Date(),
 ): Promise<OnboardingFacts> {
   const weekAgo = new Date(now.getTime() - 7 * DAY_MS);
-  const [destinations, embedRows, realPurchasesSent] = await Promise.all([
+  const [destinations, embedRows, sentRows] = await Promise.all([
     listDestinations(prisma, shop),
     // The embed writes the _fbp cart attribute; the order's Purchase carries it as user_data.fbp.
-    prisma.$queryRaw<Array<{ n: number }>>`
-      SELECT count(*)::int AS n FROM "Event"
-      WHERE "shop" = ${shop} AND "eventName" = 'Purchase' AND "createdAt" >= ${weekAgo}
-        AND "payload" -> 'user_data' ->> 'fbp' IS NOT NULL`,
+    sumEventCounts(prisma, shop, ["keys"], { since: weekAgo }, { eventName: "Purchase" }),
     // A test order is sent only with a test event code: a sent Purchase without one is a real order.
-    prisma.event.count({ where: { shop, eventName: "Purchase", state: "sent", testEventCode: null } }),
+    sumEventCounts(prisma, shop, [], {}, { eventName: "Purchase", state: "sent", test: false }),
   ]);
+  const fbp = bitsOf(["fbp"]);
+  const embedOrders7d = embedRows.reduce((n, r) => n + (r.keys & fbp ? r.count : 0), 0);
+  const realPurchasesSent = sentRows[0]?.count ?? 0;
   // The checklist follows the first pixel connected: the one a new shop sets up.
   const destination = destinations[0];
   return {
@@ -39,7 +40,7 @@ export async function loadOnboardingFacts(
           ...(tokenExpiry(destination.tokenExpiresAt, now).state === "expired" ? { tokenExpired: true } : {}),
         }
       : null,
-    embedOrders7d: embedRows[0]?.n ?? 0,
+    embedOrders7d,
     testEvent:
       destination?.testEventAt && destination.testEventPixelId
         ? { at: destination.testEventAt.toISOString(), pixelId: destination.testEventPixelId }

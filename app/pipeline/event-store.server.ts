@@ -497,6 +497,7 @@ const APPLY_TRANSITIONS = `
         "reasonCode" = CASE WHEN t."setReason" THEN t."reasonCode" ELSE e."reasonCode" END,
         "reason" = CASE WHEN t."setReason" THEN t."reason" ELSE e."reason" END,
         "fbtraceId" = COALESCE(t."fbtraceId", e."fbtraceId"), "leaseId" = NULL,
+        "sentAt" = CASE WHEN t."state" = 'sent' THEN COALESCE(e."sentAt", ${TRANSITIONS_AT}) ELSE e."sentAt" END,
         ${scrubClientDataSql(`t."state" IN (${sqlStates(FINAL_STATES)})`)}
     FROM t WHERE e."id" = t."id" AND e."leaseId" = ${TRANSITIONS_LEASE}
     RETURNING e."id"

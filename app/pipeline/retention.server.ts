@@ -3,6 +3,7 @@
 // busy table; a run loops until a statement finds less than a full batch. Rows locked by
 // someone else (a worker writing an outcome, another worker's run) are skipped, not waited for:
 // the next hour takes them.
+import { foldEventCounts } from "./event-counts.server";
 import type { SqlRunner } from "../db/client.server";
 import { CLIENT_KEYS_SQL, scrubClientDataSql } from "./event-store.server";
 import { FINAL_STATES, sqlStates } from "./lifecycle";
@@ -107,5 +108,11 @@ export async function applyRetention(
   const browserEvents = await inBatches(batch, () => sql(DELETE_BROWSER_EVENTS, [cutoff, batch]));
   // Counted with the browser ids: both are the storefront's reports.
   const sightings = await inBatches(batch, () => sql(DELETE_PIXEL_SIGHTINGS, [cutoff, batch]));
+  // The deleted events' counts were taken out of the rollup by its trigger (folded here, not at
+  // the next sweep); the groups they emptied go too, so the rollup stays the size of what is kept.
+  await foldEventCounts(sql);
+  for (const table of ["EventCount", "EventStateCount"]) {
+    await sql(`DELETE FROM "${table}" WHERE "hour" < ($1::timestamptz AT TIME ZONE 'UTC') AND "count" = 0`, [cutoff]);
+  }
   return { events, receipts, dataRequests, accuracyDays, browserEvents: browserEvents + sightings, scrubbed };
 }

@@ -46,6 +46,7 @@ import { deleteExpiredDataRequests } from "./privacy.server";
 import { measureAccuracy } from "./accuracy.server";
 import { readDueDatasetQuality } from "./dataset-quality.server";
 import { reconcileShop, type AdminGraphql } from "./reconcile.server";
+import { foldEventCounts } from "./event-counts.server";
 import { applyRetention } from "./retention.server";
 
 export const RECONCILE_JOB = "reconcile";
@@ -388,6 +389,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
       for (const ref of await resumeReadableTokens(options.prisma, options.vaultKey, new Date(nowMs)))
         log(`resumed ${ref.shop}: its access token can be read again`);
       await sweepDueWork(options.prisma, queue, new Date(nowMs));
+      // The admin's counts: the changes the triggers appended since the last sweep.
+      await foldEventCounts(options.sql ?? prismaSql(options.prisma));
       if (nowMs - billedAt >= BILLING_CHECK_MS) {
         billedAt = nowMs;
         await enforceBillingForAll(options.prisma, new Date(nowMs), log);

@@ -66,6 +66,7 @@ beforeAll(async () => {
         },
         eventTime: createdAt,
         createdAt,
+        sentAt: state === "sent" ? new Date(createdAt.getTime() + (i + 1) * 2000) : null,
         history: {
           create: [
             { at: createdAt, state: "queued" },

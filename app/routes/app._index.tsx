@@ -25,6 +25,7 @@ import { loadMetaQuality } from "../admin/meta-quality.server";
 import { loadEmbedOverride } from "../admin/embed-override.server";
 import { DedupCard, MetaChannelBanner, OtherPixelBanner } from "../admin/dedup-card";
 import { loadOnboardingFacts } from "../admin/onboarding.server";
+import { snapshotted } from "../admin/report-snapshot.server";
 import { routeErrorBoundary } from "../admin/route-error";
 import { StatsCard } from "../admin/stats-card";
 import { env } from "../config/env.server";
@@ -75,7 +76,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
     loadMetaQuality(db.prisma, shop),
     loadEmbedOverride(db.prisma, shop),
     // Deduplication health and another pixel's sightings.
-    loadDedupHealth(db.sql, shop, now),
+    // Every delivered event of 14 days: kept as last computed, refreshed in the background.
+    snapshotted(db.prisma, shop, "dedup", now, () => loadDedupHealth(db.sql, shop, now)).then((s) => s.value),
     loadPixelSightings(db.prisma, shop, now),
   ]);
   return json({

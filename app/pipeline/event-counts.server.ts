@@ -1,0 +1,222 @@
+// The admin's event counts, read from the "EventCount" rollup (prisma/migrations/
+// 20261231900000_event_counts): a shop's events per hour of arrival, destination, event name,
+// state, test or not, stored payload or not and the match keys carried, kept exact by triggers
+// on "Event" that append each change to "EventCountDelta"; the worker's sweep folds those in
+// (foldEventCounts) and readers add the ones not folded yet. A window [since, until] is summed
+// from the rollup's whole hours inside it and the events themselves at its two ragged ends (at
+// most an hour each, read through the (shop, createdAt, id) index), so every count equals a
+// count of the events whatever the clock.
+import type { PrismaClient } from "@prisma/client";
+import type { SqlRunner } from "../db/client.server";
+
+/** The keys of the rollup's bitmask, bit i for key i (capi_event_keys in the migration). */
+export const COUNTED_KEYS = [
+  "em",
+  "ph",
+  "fn",
+  "ln",
+  "ct",
+  "st",
+  "zp",
+  "country",
+  "external_id",
+  "fbp",
+  "fbc",
+  "client_ip_address",
+  "client_user_agent",
+] as const;
+export type CountedKey = (typeof COUNTED_KEYS)[number];
+
+/** The bits of `keys`: an event carries one of them when `mask & bitsOf(keys)` is not 0. */
+export function bitsOf(keys: readonly string[]): number {
+  return keys.reduce((bits, key) => {
+    const i = (COUNTED_KEYS as readonly string[]).indexOf(key);
+    if (i < 0) throw new Error(`${key} is not a counted match key`);
+    return bits | (1 << i);
+  }, 0);
+}
+
+const HOUR_MS = 3_600_000;
+
+const STATE_COLUMNS = `"hour", "destinationId", "eventName", "state", "test"`;
+const KEY_COLUMNS = `${STATE_COLUMNS}, "hasPayload", "keys"`;
+
+/**
+ * The rollup as readers see it: the folded counts and the changes not folded yet. `keys`: the
+ * table with the payload and match-key columns ("EventCount"), else the one without, a big
+ * shop's key combinations fewer rows ("EventStateCount").
+ */
+const rollup = (keys: boolean) => {
+  const columns = keys ? KEY_COLUMNS : STATE_COLUMNS;
+  return `(SELECT "shop", ${columns}, "count" FROM "${keys ? "EventCount" : "EventStateCount"}"
+     UNION ALL SELECT "shop", ${columns}, "count" FROM "EventCountDelta") c`;
+};
+
+/** Any number, the same in every process: one fold at a time (a second one finds it taken and leaves). */
+const FOLD_LOCK = 0x43415049;
+
+/**
+ * Moves the changes the triggers appended into the rollup, in one statement: readers see the
+ * counts before or after it, never both or neither. Rows appended by writers still in flight
+ * are not visible to it and wait for the next fold.
+ */
+const FOLD = `
+  WITH moved AS (
+    DELETE FROM "EventCountDelta" WHERE (SELECT pg_try_advisory_xact_lock(${FOLD_LOCK})) RETURNING *
+  ), keyed AS (
+    INSERT INTO "EventCount" AS c ("shop", ${KEY_COLUMNS}, "count")
+    SELECT "shop", ${KEY_COLUMNS}, sum("count")::int FROM moved
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 HAVING sum("count") <> 0 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+    ON CONFLICT ("shop", ${KEY_COLUMNS}) DO UPDATE SET "count" = c."count" + EXCLUDED."count"
+  ), stated AS (
+    INSERT INTO "EventStateCount" AS c ("shop", ${STATE_COLUMNS}, "count")
+    SELECT "shop", ${STATE_COLUMNS}, sum("count")::int FROM moved
+    GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum("count") <> 0 ORDER BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT ("shop", ${STATE_COLUMNS}) DO UPDATE SET "count" = c."count" + EXCLUDED."count"
+  )
+  SELECT count(*)::int AS "moved" FROM moved`;
+
+/** Folds the pending changes into the rollup; returns how many were moved (0 when another fold holds the lock). */
+export async function foldEventCounts(sql: SqlRunner): Promise<number> {
+  const [row] = await sql<{ moved: number }>(FOLD, []);
+  return row?.moved ?? 0;
+}
+
+/** Events grouped as the rollup groups them (the ragged ends of a window); the keys only when asked for. */
+const rawSelect = (keys: boolean) => `
+  SELECT date_trunc('hour', "createdAt") AS "hour", "destinationId", "eventName", "state",
+         "testEventCode" IS NOT NULL AS "test"${
+           keys ? `, "payload" IS NOT NULL AS "hasPayload", capi_event_keys("payload", "notes") AS "keys"` : ""
+         }, 1 AS "count"
+    FROM "Event"`;
+
+/** One group of the rollup as a window sums it. */
+export interface CountRow {
+  hour: Date;
+  /** The hour's UTC day. */
+  day: Date;
+  destinationId: string;
+  eventName: string;
+  state: string;
+  test: boolean;
+  hasPayload: boolean;
+  keys: number;
+  count: number;
+}
+
+/** The grouping columns a caller may sum by (fixed words, never input). */
+export type CountColumn = "hour" | "day" | "destinationId" | "eventName" | "state" | "test" | "hasPayload" | "keys";
+
+const COLUMN_SQL: Record<CountColumn, string> = {
+  hour: `"hour"`,
+  day: `date_trunc('day', "hour")`,
+  destinationId: `"destinationId"`,
+  eventName: `"eventName"`,
+  state: `"state"`,
+  test: `"test"`,
+  hasPayload: `"hasPayload"`,
+  keys: `"keys"`,
+};
+
+/** A condition on the rollup's columns, AND-ed (fixed words and bound values only). */
+export interface CountFilter {
+  eventName?: string;
+  state?: string;
+  /** Any of these states. */
+  states?: readonly string[];
+  destinationId?: string;
+  test?: boolean;
+  hasPayload?: boolean;
+}
+
+/**
+ * The shop's events created in [since, until] (every event without `since`, every one from
+ * `since` on without `until`), summed by
+ * `columns`: one row per group with its `count`.
+ */
+export async function sumEventCounts<C extends CountColumn>(
+  prisma: PrismaClient,
+  shop: string,
+  columns: readonly C[],
+  window: { since?: Date; until?: Date },
+  filter: CountFilter = {},
+): Promise<Array<Pick<CountRow, C | "count">>> {
+  const params: unknown[] = [shop];
+  const bind = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const where: string[] = [];
+  if (filter.eventName !== undefined) where.push(`"eventName" = ${bind(filter.eventName)}`);
+  if (filter.state !== undefined) where.push(`"state" = ${bind(filter.state)}`);
+  if (filter.states !== undefined) where.push(`"state" = ANY(${bind([...filter.states])}::text[])`);
+  if (filter.destinationId !== undefined) where.push(`"destinationId" = ${bind(filter.destinationId)}`);
+  if (filter.test !== undefined) where.push(`"test" = ${bind(filter.test)}`);
+  if (filter.hasPayload !== undefined) where.push(`"hasPayload" = ${bind(filter.hasPayload)}`);
+  const extra = where.map((w) => ` AND ${w}`).join("");
+  const keys = columns.some((c) => c === "hasPayload" || c === "keys") || filter.hasPayload !== undefined;
+  const table = rollup(keys);
+  const raw = rawSelect(keys);
+  const listed = keys ? KEY_COLUMNS : STATE_COLUMNS;
+  let rows: string;
+  if (!window.since) {
+    rows = `SELECT ${listed}, "count" FROM ${table} WHERE "shop" = $1${extra}`;
+  } else if (!window.until) {
+    // No end: whole hours from lo on from the rollup, [since, lo) from the events.
+    const lo = Math.ceil(window.since.getTime() / HOUR_MS) * HOUR_MS;
+    const [pSince, pLo] = [window.since.getTime(), lo].map((t) => bind(new Date(t)));
+    rows = `
+      SELECT ${listed}, "count" FROM ${table} WHERE "shop" = $1 AND "hour" >= ${pLo}${extra}
+      UNION ALL
+      SELECT * FROM (${raw} WHERE "shop" = $1 AND "createdAt" >= ${pSince} AND "createdAt" < ${pLo}) e
+       WHERE true${extra}`;
+  } else {
+    const since = window.since.getTime();
+    const until = window.until.getTime();
+    // Whole hours [lo, hi) from the rollup; [since, lo) and [hi, until] from the events.
+    let lo = Math.ceil(since / HOUR_MS) * HOUR_MS;
+    let hi = Math.floor(until / HOUR_MS) * HOUR_MS;
+    if (lo >= hi) lo = hi = since;
+    const [pSince, pUntil, pLo, pHi] = [since, until, lo, hi].map((t) => bind(new Date(t)));
+    rows = `
+      SELECT ${listed}, "count" FROM ${table} WHERE "shop" = $1 AND "hour" >= ${pLo} AND "hour" < ${pHi}${extra}
+      UNION ALL
+      SELECT * FROM (${raw}
+         WHERE "shop" = $1 AND (("createdAt" >= ${pSince} AND "createdAt" < ${pLo})
+                            OR ("createdAt" >= ${pHi} AND "createdAt" <= ${pUntil}))) e
+       WHERE true${extra}`;
+  }
+  const select = columns.map((c) => `${COLUMN_SQL[c]} AS "${c}"`);
+  const groups = columns.map((_, i) => String(i + 1));
+  const sql = `SELECT ${[...select, `sum("count")::int AS "count"`].join(", ")} FROM (${rows}) r
+    ${groups.length ? `GROUP BY ${groups.join(", ")}` : ""} HAVING sum("count") <> 0`;
+  return prisma.$queryRawUnsafe(sql, ...params);
+}
+
+/** The match keys' groups of one window: per destination and event name, how many events carry each bitmask. */
+export interface KeyMaskRow {
+  destinationId: string;
+  eventName: string;
+  keys: number;
+  count: number;
+}
+
+/**
+ * The one reading of match-key coverage: the shop's events of [since, until] by destination,
+ * event name and the keys they carry; `accepted` narrows them to the copies Meta accepted
+ * (state sent, outside Test events, payload stored), as Meta counts them.
+ */
+export function loadKeyMasks(
+  prisma: PrismaClient,
+  shop: string,
+  window: { since: Date; until?: Date },
+  o: { accepted: boolean },
+): Promise<KeyMaskRow[]> {
+  return sumEventCounts(
+    prisma,
+    shop,
+    ["destinationId", "eventName", "keys"],
+    window,
+    o.accepted ? { state: "sent", test: false, hasPayload: true } : {},
+  );
+}
