@@ -56,6 +56,20 @@ async function bothSides(o: { folded?: boolean } = {}) {
     [],
   );
   expect(states).toEqual(eventStates);
+  const days = await db.sql<Record<string, unknown>>(
+    `SELECT "shop", "day", ${narrow.replace(`"shop", "hour", `, "")}, sum("count")::int AS "count"
+       FROM (SELECT "shop", "day", ${narrow.replace(`"shop", "hour", `, "")}, "count" FROM "EventDayCount"
+             ${o.folded ? "" : `UNION ALL SELECT "shop", date_trunc('day', "hour"), ${narrow.replace(`"shop", "hour", `, "")}, "count" FROM "EventCountDelta"`}) c
+      GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum("count") <> 0 ORDER BY 1, 2, 3, 4, 5, 6`,
+    [],
+  );
+  const eventDays = await db.sql<Record<string, unknown>>(
+    `SELECT "shop", date_trunc('day', "createdAt") AS "day", "destinationId", "eventName", "state",
+            "testEventCode" IS NOT NULL AS "test", count(*)::int AS "count"
+       FROM "Event" GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6`,
+    [],
+  );
+  expect(days).toEqual(eventDays);
   const events = await db.sql<Record<string, unknown>>(
     `SELECT ${columns}, count(*)::int AS "count" FROM (
        SELECT "shop", date_trunc('hour', "createdAt") AS "hour", "destinationId", "eventName", "state",
@@ -202,6 +216,66 @@ describe("the EventCount rollup", () => {
     );
     const all = await sumEventCounts(db.prisma, A, [], {});
     expect(all[0]!.count).toBe(await db.prisma.event.count({ where: { shop: A } }));
+  });
+
+  it("sums windows of several days (whole days from the day table) to counts of the events", async () => {
+    const C = "counts-c.myshopify.com";
+    for (let i = 0; i < 90; i++) {
+      await db.prisma.event.create({
+        data: {
+          shop: C,
+          eventName: i % 3 ? "Purchase" : "InitiateCheckout",
+          eventId: `c-${i}`,
+          topic: "orders/paid",
+          state: STATES[i % STATES.length]!,
+          destinationId: i % 2 ? "d1" : "d2",
+          testEventCode: i % 7 === 0 ? "TEST1" : null,
+          payload: { user_data: { em: ["h"] } },
+          eventTime: at(i, 0),
+          // Two an hour back to 90 hours: four UTC days, whatever the hour now.
+          createdAt: at(i, (i * 13) % 60),
+        },
+      });
+    }
+    const windows = [
+      { since: at(89, 41), until: at(0, 3) },
+      { since: at(70, 0), until: at(22, 30) },
+      { since: at(50, 59) },
+      {},
+    ];
+    // Before the fold (the changes pending) and after it.
+    for (const w of [...windows, "fold" as const, ...windows]) {
+      if (w === "fold") {
+        await foldEventCounts(db.sql);
+        continue;
+      }
+      for (const columns of [[], ["state"], ["day", "eventName"], ["hour"]] as const) {
+        for (const filter of [{}, { state: "sent" }, { eventName: "Purchase", test: false, destinationId: "d1" }]) {
+          const rows = await sumEventCounts(db.prisma, C, columns, w, filter);
+          const got = rows.reduce((n, r) => n + r.count, 0);
+          const want = await db.prisma.event.count({
+            where: {
+              shop: C,
+              createdAt: { ...(w.since ? { gte: w.since } : {}), ...(w.until ? { lte: w.until } : {}) },
+              ...("state" in filter ? { state: filter.state } : {}),
+              ...("eventName" in filter ? { eventName: filter.eventName, testEventCode: null, destinationId: "d1" } : {}),
+            },
+          });
+          expect([w, columns, filter, got]).toEqual([w, columns, filter, want]);
+        }
+      }
+    }
+    // By day: each day's count is the events' of that UTC day within the window.
+    const w = { since: at(89, 41), until: at(0, 3) };
+    const byDay = await sumEventCounts(db.prisma, C, ["day"], w);
+    const want = await db.sql<{ day: Date; count: number }>(
+      `SELECT date_trunc('day', "createdAt") AS "day", count(*)::int AS "count" FROM "Event"
+        WHERE "shop" = $1 AND "createdAt" >= $2::timestamptz AT TIME ZONE 'UTC' AND "createdAt" <= $3::timestamptz AT TIME ZONE 'UTC'
+        GROUP BY 1 ORDER BY 1`,
+      [C, w.since.toISOString(), w.until.toISOString()],
+    );
+    expect(byDay.sort((a, b) => a.day.getTime() - b.day.getTime())).toEqual(want);
+    await bothSides();
   });
 
   it("is emptied with the events by a truncate", async () => {

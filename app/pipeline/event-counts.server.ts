@@ -38,18 +38,31 @@ export function bitsOf(keys: readonly string[]): number {
 
 const HOUR_MS = 3_600_000;
 
-const STATE_COLUMNS = `"hour", "destinationId", "eventName", "state", "test"`;
+const DAY_MS = 24 * HOUR_MS;
+
+/** The grouping columns after the time. */
+const GROUP_COLUMNS = `"destinationId", "eventName", "state", "test"`;
+const STATE_COLUMNS = `"hour", ${GROUP_COLUMNS}`;
 const KEY_COLUMNS = `${STATE_COLUMNS}, "hasPayload", "keys"`;
 
 /**
- * The rollup as readers see it: the folded counts and the changes not folded yet. `keys`: the
- * table with the payload and match-key columns ("EventCount"), else the one without, a big
- * shop's key combinations fewer rows ("EventStateCount").
+ * A tier of the rollup as readers see it: the folded counts and the changes not folded yet.
+ * "keys": the table with the payload and match-key columns (EventCount); "hours": the one
+ * without them (EventStateCount), a big shop's key combinations fewer rows; "days": the same
+ * per UTC day (EventDayCount), its "day" read as "hour" and the pending changes cut to days.
  */
-const rollup = (keys: boolean) => {
-  const columns = keys ? KEY_COLUMNS : STATE_COLUMNS;
-  return `(SELECT "shop", ${columns}, "count" FROM "${keys ? "EventCount" : "EventStateCount"}"
-     UNION ALL SELECT "shop", ${columns}, "count" FROM "EventCountDelta") c`;
+type Tier = "keys" | "hours" | "days";
+const tierSource = (tier: Tier) => {
+  if (tier === "keys") {
+    return `(SELECT "shop", ${KEY_COLUMNS}, "count" FROM "EventCount"
+       UNION ALL SELECT "shop", ${KEY_COLUMNS}, "count" FROM "EventCountDelta") c`;
+  }
+  if (tier === "hours") {
+    return `(SELECT "shop", ${STATE_COLUMNS}, "count" FROM "EventStateCount"
+       UNION ALL SELECT "shop", ${STATE_COLUMNS}, "count" FROM "EventCountDelta") c`;
+  }
+  return `(SELECT "shop", "day" AS "hour", ${GROUP_COLUMNS}, "count" FROM "EventDayCount"
+     UNION ALL SELECT "shop", date_trunc('day', "hour") AS "hour", ${GROUP_COLUMNS}, "count" FROM "EventCountDelta") c`;
 };
 
 /** Any number, the same in every process: one fold at a time (a second one finds it taken and leaves). */
@@ -73,6 +86,11 @@ const FOLD = `
     SELECT "shop", ${STATE_COLUMNS}, sum("count")::int FROM moved
     GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum("count") <> 0 ORDER BY 1, 2, 3, 4, 5, 6
     ON CONFLICT ("shop", ${STATE_COLUMNS}) DO UPDATE SET "count" = c."count" + EXCLUDED."count"
+  ), daily AS (
+    INSERT INTO "EventDayCount" AS c ("shop", "day", ${GROUP_COLUMNS}, "count")
+    SELECT "shop", date_trunc('day', "hour"), ${GROUP_COLUMNS}, sum("count")::int FROM moved
+    GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum("count") <> 0 ORDER BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT ("shop", "day", ${GROUP_COLUMNS}) DO UPDATE SET "count" = c."count" + EXCLUDED."count"
   )
   SELECT count(*)::int AS "moved" FROM moved`;
 
@@ -155,37 +173,47 @@ export async function sumEventCounts<C extends CountColumn>(
   if (filter.hasPayload !== undefined) where.push(`"hasPayload" = ${bind(filter.hasPayload)}`);
   const extra = where.map((w) => ` AND ${w}`).join("");
   const keys = columns.some((c) => c === "hasPayload" || c === "keys") || filter.hasPayload !== undefined;
-  const table = rollup(keys);
-  const raw = rawSelect(keys);
+  // Whole days from the day table, unless the rows are asked for by hour.
+  const days = !keys && !columns.some((c) => c === "hour");
   const listed = keys ? KEY_COLUMNS : STATE_COLUMNS;
-  let rows: string;
+  const at = (ms: number) => bind(new Date(ms));
+  const tier = (t: Tier, from?: number, to?: number) =>
+    `SELECT ${listed}, "count" FROM ${tierSource(t)} WHERE "shop" = $1` +
+    (from !== undefined ? ` AND "hour" >= ${at(from)}` : "") +
+    (to !== undefined ? ` AND "hour" < ${at(to)}` : "") +
+    extra;
+  const raw = (from: number, to: number, inclusive = false) =>
+    `SELECT * FROM (${rawSelect(keys)} WHERE "shop" = $1 AND "createdAt" >= ${at(from)} AND "createdAt" ${
+      inclusive ? "<=" : "<"
+    } ${at(to)}) e WHERE true${extra}`;
+  /** [from, to) of whole hours (to open without a bound): whole days inside it from the day table. */
+  const hours = (from?: number, to?: number): string[] => {
+    if (!days) return [tier(keys ? "keys" : "hours", from, to)];
+    const d0 = from === undefined ? undefined : Math.ceil(from / DAY_MS) * DAY_MS;
+    const d1 = to === undefined ? undefined : Math.floor(to / DAY_MS) * DAY_MS;
+    if (d0 !== undefined && d1 !== undefined && d0 >= d1) return [tier("hours", from, to)];
+    return [
+      ...(from !== undefined && d0! > from ? [tier("hours", from, d0)] : []),
+      tier("days", d0, d1),
+      ...(to !== undefined && d1! < to ? [tier("hours", d1, to)] : []),
+    ];
+  };
+  let parts: string[];
   if (!window.since) {
-    rows = `SELECT ${listed}, "count" FROM ${table} WHERE "shop" = $1${extra}`;
+    parts = hours();
   } else if (!window.until) {
     // No end: whole hours from lo on from the rollup, [since, lo) from the events.
     const lo = Math.ceil(window.since.getTime() / HOUR_MS) * HOUR_MS;
-    const [pSince, pLo] = [window.since.getTime(), lo].map((t) => bind(new Date(t)));
-    rows = `
-      SELECT ${listed}, "count" FROM ${table} WHERE "shop" = $1 AND "hour" >= ${pLo}${extra}
-      UNION ALL
-      SELECT * FROM (${raw} WHERE "shop" = $1 AND "createdAt" >= ${pSince} AND "createdAt" < ${pLo}) e
-       WHERE true${extra}`;
+    parts = [...hours(lo), raw(window.since.getTime(), lo)];
   } else {
     const since = window.since.getTime();
     const until = window.until.getTime();
     // Whole hours [lo, hi) from the rollup; [since, lo) and [hi, until] from the events.
-    let lo = Math.ceil(since / HOUR_MS) * HOUR_MS;
-    let hi = Math.floor(until / HOUR_MS) * HOUR_MS;
-    if (lo >= hi) lo = hi = since;
-    const [pSince, pUntil, pLo, pHi] = [since, until, lo, hi].map((t) => bind(new Date(t)));
-    rows = `
-      SELECT ${listed}, "count" FROM ${table} WHERE "shop" = $1 AND "hour" >= ${pLo} AND "hour" < ${pHi}${extra}
-      UNION ALL
-      SELECT * FROM (${raw}
-         WHERE "shop" = $1 AND (("createdAt" >= ${pSince} AND "createdAt" < ${pLo})
-                            OR ("createdAt" >= ${pHi} AND "createdAt" <= ${pUntil}))) e
-       WHERE true${extra}`;
+    const lo = Math.ceil(since / HOUR_MS) * HOUR_MS;
+    const hi = Math.floor(until / HOUR_MS) * HOUR_MS;
+    parts = lo < hi ? [raw(since, lo), ...hours(lo, hi), raw(hi, until, true)] : [raw(since, until, true)];
   }
+  const rows = parts.join("\n      UNION ALL\n      ");
   const select = columns.map((c) => `${COLUMN_SQL[c]} AS "${c}"`);
   const groups = columns.map((_, i) => String(i + 1));
   const sql = `SELECT ${[...select, `sum("count")::int AS "count"`].join(", ")} FROM (${rows}) r

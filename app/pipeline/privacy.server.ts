@@ -189,6 +189,7 @@ export async function handleShopRedact(prisma: PrismaClient, shop: string): Prom
     // The deletion's own changes are still to fold: they go with the counts they would change.
     await tx.eventCount.deleteMany({ where: { shop } });
     await tx.eventStateCount.deleteMany({ where: { shop } });
+    await tx.eventDayCount.deleteMany({ where: { shop } });
     await tx.reportSnapshot.deleteMany({ where: { shop } });
     await tx.$executeRaw`DELETE FROM "EventCountDelta" WHERE "shop" = ${shop}`;
     await tx.webhookReceipt.deleteMany({ where: { shop } });

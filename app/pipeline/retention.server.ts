@@ -111,8 +111,12 @@ export async function applyRetention(
   // The deleted events' counts were taken out of the rollup by its trigger (folded here, not at
   // the next sweep); the groups they emptied go too, so the rollup stays the size of what is kept.
   await foldEventCounts(sql);
-  for (const table of ["EventCount", "EventStateCount"]) {
-    await sql(`DELETE FROM "${table}" WHERE "hour" < ($1::timestamptz AT TIME ZONE 'UTC') AND "count" = 0`, [cutoff]);
+  for (const [table, time] of [
+    ["EventCount", "hour"],
+    ["EventStateCount", "hour"],
+    ["EventDayCount", "day"],
+  ]) {
+    await sql(`DELETE FROM "${table}" WHERE "${time}" < ($1::timestamptz AT TIME ZONE 'UTC') AND "count" = 0`, [cutoff]);
   }
   return { events, receipts, dataRequests, accuracyDays, browserEvents: browserEvents + sightings, scrubbed };
 }

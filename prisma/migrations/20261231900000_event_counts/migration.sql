@@ -35,6 +35,20 @@ CREATE TABLE "EventStateCount" (
     CONSTRAINT "EventStateCount_pkey" PRIMARY KEY ("shop","hour","destinationId","eventName","state","test")
 );
 
+-- The same per UTC day: a window's whole days (the 30-day chart, the 7-day card) read a row per
+-- day instead of 24.
+CREATE TABLE "EventDayCount" (
+    "shop" TEXT NOT NULL,
+    "day" TIMESTAMP(3) NOT NULL,
+    "destinationId" TEXT NOT NULL,
+    "eventName" TEXT NOT NULL,
+    "state" TEXT NOT NULL,
+    "test" BOOLEAN NOT NULL,
+    "count" INTEGER NOT NULL,
+
+    CONSTRAINT "EventDayCount_pkey" PRIMARY KEY ("shop","day","destinationId","eventName","state","test")
+);
+
 -- The match keys an event carries, one bit each: in user_data, or (the buyer's IP and user
 -- agent) named by the note left when they were removed past sending (app/pipeline/client-data.ts).
 CREATE FUNCTION capi_event_keys(payload jsonb, notes jsonb) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -91,7 +105,7 @@ END $$;
 
 CREATE FUNCTION capi_event_counts_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  TRUNCATE "EventCount", "EventStateCount", "EventCountDelta";
+  TRUNCATE "EventCount", "EventStateCount", "EventDayCount", "EventCountDelta";
   RETURN NULL;
 END $$;
 
@@ -117,4 +131,7 @@ SELECT "shop", date_trunc('hour', "createdAt"), "destinationId", "eventName", "s
 FROM "Event" GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
 INSERT INTO "EventStateCount" ("shop", "hour", "destinationId", "eventName", "state", "test", "count")
 SELECT "shop", "hour", "destinationId", "eventName", "state", "test", sum("count")::int
+FROM "EventCount" GROUP BY 1, 2, 3, 4, 5, 6;
+INSERT INTO "EventDayCount" ("shop", "day", "destinationId", "eventName", "state", "test", "count")
+SELECT "shop", date_trunc('day', "hour"), "destinationId", "eventName", "state", "test", sum("count")::int
 FROM "EventCount" GROUP BY 1, 2, 3, 4, 5, 6;
