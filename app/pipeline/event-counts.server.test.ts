@@ -258,7 +258,9 @@ describe("the EventCount rollup", () => {
               shop: C,
               createdAt: { ...(w.since ? { gte: w.since } : {}), ...(w.until ? { lte: w.until } : {}) },
               ...("state" in filter ? { state: filter.state } : {}),
-              ...("eventName" in filter ? { eventName: filter.eventName, testEventCode: null, destinationId: "d1" } : {}),
+              ...("eventName" in filter
+                ? { eventName: filter.eventName, testEventCode: null, destinationId: "d1" }
+                : {}),
             },
           });
           expect([w, columns, filter, got]).toEqual([w, columns, filter, want]);

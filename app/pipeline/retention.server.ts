@@ -116,7 +116,9 @@ export async function applyRetention(
     ["EventStateCount", "hour"],
     ["EventDayCount", "day"],
   ]) {
-    await sql(`DELETE FROM "${table}" WHERE "${time}" < ($1::timestamptz AT TIME ZONE 'UTC') AND "count" = 0`, [cutoff]);
+    await sql(`DELETE FROM "${table}" WHERE "${time}" < ($1::timestamptz AT TIME ZONE 'UTC') AND "count" = 0`, [
+      cutoff,
+    ]);
   }
   return { events, receipts, dataRequests, accuracyDays, browserEvents: browserEvents + sightings, scrubbed };
 }
