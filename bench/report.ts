@@ -1,6 +1,6 @@
 // The markdown report of `npm run bench`: every figure of this run next to its baseline or
 // target, with ✅/❌ only where a target was set (issues 3 and 4), never for comparisons.
-import { CLS_TARGET, LCP_TARGET_MS, LOADER_TARGET_MS, type AdminResult } from "./admin";
+import { CLS_TARGET, LCP_TARGET_MS, LOADER_TARGET_MS, SERVER_HEAP_MIB, type AdminResult } from "./admin";
 import type { BurstResult } from "./burst";
 import type { EventCoreResult } from "./event-core";
 import type { FloorResult } from "./floor";
@@ -436,7 +436,7 @@ function adminSection(a: AdminResult): string[] {
         `| ${l.page} | ${ms(l.medianMs)} | ${ms(l.p95Ms)} | ${l.ratio.toFixed(2)}× | ${mark(l.p95Ms <= LOADER_TARGET_MS)} |`,
     ),
     ``,
-    `CSV export, streamed by a reading client: ${int(e.big.rows)} rows (${(e.big.bytes / 2 ** 20).toFixed(1)} MiB) in ${secs(e.big.seconds)}, ` +
+    `CSV export, streamed by a reading client, the server's heap limited to ${SERVER_HEAP_MIB} MiB: ${int(e.big.rows)} rows (${(e.big.bytes / 2 ** 20).toFixed(1)} MiB) in ${secs(e.big.seconds)}, ` +
       `the server's resident memory ${mib(e.big.rssBeforeMiB)} before and at most ${mib(e.big.rssPeakMiB)} during it (+${e.big.growthMiB.toFixed(1)} MiB); ` +
       `the same export of ${int(e.baseline.rows)} rows: +${e.baseline.growthMiB.toFixed(1)} MiB. ${mark(e.bounded)} ${e.note}.`,
     ``,
