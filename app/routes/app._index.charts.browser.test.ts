@@ -68,6 +68,8 @@ beforeAll(async () => {
             : [],
         eventTime: createdAt,
         createdAt,
+        // As the worker records an acceptance: the event's sentAt and its history line, the same moment.
+        sentAt: state === "sent" ? new Date(createdAt.getTime() + 1000 + (i % 7) * 900) : null,
         history: {
           create: [
             { at: createdAt, state: "queued" },
@@ -147,6 +149,9 @@ describe.skipIf(!canRunBrowserTests(`${SUITE} (app/routes/app._index.charts.brow
         firstHour,
       );
       expect(totals.reduce((a, b) => a + b, 0)).toBe(events + held);
+      // The seeded deliveries took 1 to 6.4 s: the latency table has them.
+      const latency = page.locator("table").filter({ has: page.getByRole("columnheader", { name: /7 days: median/ }) });
+      expect(await latency.getByRole("rowheader", { name: "All events" }).count()).toBe(1);
       expect(await page.getByRole("img").first().isVisible()).toBe(true);
       expect(await overflowsViewport(page)).toBeLessThanOrEqual(0);
       await screenshot(page, `admin-overview-charts-${width}`);
