@@ -162,9 +162,9 @@ export async function loadEventRow(
 }
 
 /**
- * How many events match, up to the cap and one more. Without a search the filter's every
- * condition is a column of the counts rollup, which answers at once; a search's few events are
- * counted themselves, stopping at the cap, so a big shop's table is never counted for a page.
+ * How many events match. Without a search the filter's every condition is a column of the
+ * counts rollup, which answers at once and exactly; a search's few events are counted
+ * themselves, stopping one past the cap, so a big shop's table is never counted for a page.
  */
 async function cappedCount(
   prisma: PrismaClient,

@@ -18,7 +18,7 @@ export interface Snapshot<T> {
 }
 
 /** Refreshes under way in this process: a burst of loads starts one, not one each. */
-const refreshing = new Map<string, Promise<unknown>>();
+const refreshing = new Set<string>();
 
 async function measure<T>(
   prisma: PrismaClient,
@@ -52,11 +52,11 @@ export async function snapshotted<T>(
   if (!row) return measure(prisma, shop, report, now, compute);
   const key = `${shop}\n${report}`;
   if (now.getTime() - row.measuredAt.getTime() >= SNAPSHOT_MAX_AGE_MS && !refreshing.has(key)) {
-    const run = measure(prisma, shop, report, now, compute)
+    refreshing.add(key);
+    void measure(prisma, shop, report, now, compute)
       // The next load tries again; this one has its answer already.
       .catch((error: Error) => console.error(`report ${report} for ${shop}: ${error.message}`))
       .finally(() => refreshing.delete(key));
-    refreshing.set(key, run);
   }
   return { value: row.value as T, measuredAt: row.measuredAt.toISOString() };
 }

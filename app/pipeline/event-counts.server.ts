@@ -3,9 +3,10 @@
 // state, test or not, stored payload or not and the match keys carried, kept exact by triggers
 // on "Event" that append each change to "EventCountDelta"; the worker's sweep folds those in
 // (foldEventCounts) and readers add the ones not folded yet. A window [since, until] is summed
-// from the rollup's whole hours inside it and the events themselves at its two ragged ends (at
-// most an hour each, read through the (shop, createdAt, id) index), so every count equals a
-// count of the events whatever the clock.
+// from the day table's whole days inside it (unless asked by hour or for keys), the rollup's
+// whole hours around them, and the events themselves at its two ragged ends (at most an hour
+// each, read through the (shop, createdAt, id) index), so every count equals a count of the
+// events whatever the clock.
 import type { PrismaClient } from "@prisma/client";
 import type { SqlRunner } from "../db/client.server";
 

@@ -186,12 +186,12 @@ export async function handleShopRedact(prisma: PrismaClient, shop: string): Prom
   // redact would fail the same way and the shop's data would stay.
   const events = await withoutStatementLimit(prisma, async (tx) => {
     const deleted = await tx.event.deleteMany({ where: { shop } });
-    // The deletion's own changes are still to fold: they go with the counts they would change.
     await tx.eventCount.deleteMany({ where: { shop } });
     await tx.eventStateCount.deleteMany({ where: { shop } });
     await tx.eventDayCount.deleteMany({ where: { shop } });
-    await tx.reportSnapshot.deleteMany({ where: { shop } });
+    // The deletion's own changes are still to fold: they go with the counts they would change.
     await tx.$executeRaw`DELETE FROM "EventCountDelta" WHERE "shop" = ${shop}`;
+    await tx.reportSnapshot.deleteMany({ where: { shop } });
     await tx.webhookReceipt.deleteMany({ where: { shop } });
     await tx.dataRequest.deleteMany({ where: { shop } });
     await tx.datasetQuality.deleteMany({ where: { shop } });
